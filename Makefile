@@ -1,0 +1,127 @@
+# slugc - plain make.  `make`, `make check`, `make check-san`, `make bench`,
+# `make install PREFIX=...`.  See README.md.
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib
+
+# SAN=1 builds everything with AddressSanitizer and UBSan into build/san, with
+# its own copy of the buildpack directory, so both builds can be tested.
+ifeq ($(SAN),1)
+O       ?= build/san
+BPDIR   ?= $(O)/buildpacks/mono
+BINDIR  ?= $(O)/bin
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
+OPT     ?= -O1 -g
+else
+O       ?= build
+BPDIR   ?= buildpacks/mono
+BINDIR  ?= bin
+OPT     ?= -O2 -g
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+CFLAGS  ?= $(OPT)
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+           -Isrc/lib $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS) -pthread
+LDLIBS  += $(PKG_LIBS)
+
+LIB_SRC    := $(wildcard src/lib/*.c)
+LIB_OBJ    := $(LIB_SRC:src/%.c=$(O)/%.o)
+LIB        := $(O)/libslugc.a
+
+MONO_PROGS := detect compile release
+MONO_BINS  := $(MONO_PROGS:%=$(BPDIR)/bin/%)
+
+SLUGC_SRC  := $(wildcard src/slugc/*.c)
+SLUGC_OBJ  := $(SLUGC_SRC:src/%.c=$(O)/%.o)
+SLUGC_BIN  := $(if $(SLUGC_SRC),$(BINDIR)/slugc)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+SERVER_SRC  := $(wildcard tests/servers/*.c)
+SERVER_BINS := $(SERVER_SRC:tests/servers/%.c=$(O)/servers/%)
+
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
+
+.PHONY: all tests check check-san check-all runtime deps install clean bench \
+        demo fuzz format
+all: $(MONO_BINS) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml)
+
+$(O)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BPDIR)/buildpack.yml: buildpacks/mono/buildpack.yml
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BINDIR)/slugc: $(SLUGC_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(O)/servers/%: tests/servers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+tests: all $(UNIT_BINS) $(SERVER_BINS)
+
+# The relocatable Mono runtime the tests and the demo serve over HTTP, packed
+# from Debian's installed Mono (see tests/fixtures/make-mono-tarball.sh).
+RUNTIME_DIR := build/runtime
+runtime:
+	tests/fixtures/make-mono-tarball.sh $(RUNTIME_DIR)
+
+check: tests runtime
+	SLUGC_O=$(O) SLUGC_BPDIR=$(BPDIR) SLUGC_BINDIR=$(BINDIR) \
+	SLUGC_RUNTIME_DIR=$(RUNTIME_DIR) tests/run
+
+check-san:
+	$(MAKE) SAN=1 check
+
+# Every test, plain and under ASan+UBSan; the last line is the grand total.
+check-all:
+	tests/run-all
+
+demo: all runtime
+	tests/demo.sh
+
+bench: all runtime
+	bench/run
+
+deps:
+	tests/fixtures/install-deps.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin
+	$(if $(SLUGC_BIN),install -m 755 $(SLUGC_BIN) $(DESTDIR)$(PREFIX)/bin/slugc)
+	install -m 755 $(MONO_BINS) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
+	install -m 644 buildpacks/mono/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/
+
+format:
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/servers/*.c
+
+clean:
+	rm -rf build bin $(MONO_BINS)
+
+-include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d)

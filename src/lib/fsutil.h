@@ -1,0 +1,51 @@
+/* fsutil.h - small file-system helpers shared by every module. */
+#ifndef SLUGC_FSUTIL_H
+#define SLUGC_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Returns a malloc'd "a/b" (no doubled '/'), or NULL when out of memory.
+ * The caller frees it. */
+char *fs_join(const char *a, const char *b);
+
+/* Creates dir and its missing parents with the given mode (like mkdir -p).
+ * An existing directory is success; an existing non-directory is an error. */
+int fs_mkdir_p(const char *dir, mode_t mode, struct errbuf *e);
+
+/* Removes path and everything under it, never following symlinks (like
+ * rm -rf).  A path that does not exist is success. */
+int fs_rm_rf(const char *path, struct errbuf *e);
+
+/* Reads a whole regular file into a malloc'd, NUL-terminated buffer (the NUL
+ * is not counted in *len).  Files larger than max bytes are refused.  Returns
+ * NULL with errno set (ENOENT for a missing file) and e filled. */
+char *fs_read_file(const char *path, size_t max, size_t *len,
+    struct errbuf *e);
+
+/* Writes len bytes to path atomically: a temporary file in the same
+ * directory, fsync'd, then renamed over path. */
+int fs_write_file_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode, struct errbuf *e);
+
+/* true if path exists and is a directory (following symlinks). */
+bool fs_is_dir(const char *path);
+
+/* true if path exists (not following a final symlink). */
+bool fs_exists(const char *path);
+
+/* Copies the tree at src to dst (which must not exist), keeping modes,
+ * symlinks and mtimes, like cp -a.  With hardlink, regular files are
+ * hard-linked instead of copied (like cp -al): only safe when nobody edits
+ * the files in place afterwards.  On failure the partial dst is removed. */
+int fs_copy_tree(const char *src, const char *dst, bool hardlink,
+    struct errbuf *e);
+
+/* Creates a fresh directory "<parent>/<prefix>XXXXXX" (mkdtemp) and returns
+ * its malloc'd path, or NULL. */
+char *fs_mkdtemp(const char *parent, const char *prefix, struct errbuf *e);
+
+#endif
