@@ -39,6 +39,10 @@ errprefix(struct errbuf *e, const char *fmt, ...)
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+	/* A message too long for the buffer is cut, which is fine for a
+	 * one-line diagnostic. */
+	if (snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old) >=
+	    (int)sizeof e->msg)
+		e->msg[sizeof e->msg - 1] = '\0';
 	return -1;
 }
