@@ -1,0 +1,50 @@
+/* cache.h - the buildpack's runtime cache in CACHE_DIR.
+ *
+ * An entry is a directory CACHE_DIR/<ns>/<key>, where the key spells out
+ * the stack, the version and the sha256 of the tarball it was unpacked from,
+ * so changing any of them misses.  Beside it, <key>.ok (the seal) records the
+ * sha256, entry count and byte total of the tree; an entry without a seal,
+ * or whose tree no longer matches it, is damaged (an interrupted run, a
+ * deleted file) and gets replaced.  <key>.lock serialises builds sharing the
+ * cache, so concurrent cold builds download once. */
+#ifndef SLUGC_CACHE_H
+#define SLUGC_CACHE_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct cache_entry {
+	char *path;     /* CACHE_DIR/<ns>/<key>: where the tree lives */
+	char *seal;     /* CACHE_DIR/<ns>/<key>.ok */
+	int lockfd;     /* holds an exclusive flock while open */
+};
+
+#define CACHE_ENTRY_INIT { NULL, NULL, -1 }
+
+/* Creates CACHE_DIR/<ns> if needed and takes the entry's lock, waiting for
+ * any other build holding it.  Fails (-1, e filled) when the cache cannot be
+ * used at all (not writable, not a directory): callers go on without one.
+ * Release with cache_close. */
+int cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
+    const char *stack, const char *version, const char *sha256,
+    struct errbuf *e);
+
+/* true when the entry is present, sealed with sha256 and its tree still
+ * matches the seal.  Otherwise false with why saying what is wrong ("not
+ * cached", "seal missing", "3 files missing"...). */
+bool cache_valid(const struct cache_entry *c, const char *sha256,
+    struct errbuf *why);
+
+/* Removes the entry, its seal and any temporary directories left beside it
+ * by interrupted installs (safe: we hold the lock). */
+int cache_discard(const struct cache_entry *c, struct errbuf *e);
+
+/* Seals a freshly installed entry (written atomically after the tree). */
+int cache_seal(const struct cache_entry *c, const char *sha256,
+    struct errbuf *e);
+
+/* Unlocks and frees.  Accepts an entry that was never opened. */
+void cache_close(struct cache_entry *c);
+
+#endif

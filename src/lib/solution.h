@@ -1,0 +1,43 @@
+/* solution.h - finding an app's Visual Studio solutions and the executables
+ * a build produced. */
+#ifndef SLUGC_SOLUTION_H
+#define SLUGC_SOLUTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "err.h"
+
+struct strlist {
+	char **v;
+	size_t n, cap;
+};
+
+/* Appends a copy of s.  Returns -1 when out of memory. */
+int strlist_push(struct strlist *l, const char *s);
+/* Sorts in byte order (strcmp), as `ls` does in the C locale. */
+void strlist_sort(struct strlist *l);
+/* Frees the strings and the array; the struct may be reused after. */
+void strlist_free(struct strlist *l);
+
+/* true when dir holds at least one regular file (or a symlink to one) named
+ * "*.sln" directly at its root.  Stops at the first match: detect must stay
+ * fast on apps with many files. */
+int solution_any(const char *dir, bool *found, struct errbuf *e);
+
+/* Fills out with the names of every "*.sln" regular file at dir's root,
+ * sorted in byte order. */
+int solution_list(const char *dir, struct strlist *out, struct errbuf *e);
+
+/* Checks that name (a SOLUTION config var) is a relative path inside dir,
+ * without ".." components, naming an existing regular file ending in ".sln". */
+int solution_check_name(const char *dir, const char *name, struct errbuf *e);
+
+/* Fills out with the paths, relative to dir and sorted, of "*.exe" files
+ * under dir modified at or after since, skipping the top-level "vendor"
+ * directory, dot-directories and "obj" directories (intermediate copies). */
+int solution_find_executables(const char *dir, time_t since,
+    struct strlist *out, struct errbuf *e);
+
+#endif
