@@ -1,0 +1,98 @@
+/* release BUILD_DIR [CACHE_DIR] - prints the release manifest as YAML.
+ *
+ * default_process_types is the app's Procfile, every type as written; with
+ * no Procfile, `web` runs the one executable compile built with mono (and
+ * there is no web when it built none or several: compile warned).  Procfile
+ * problems are reported on stderr with their line numbers; stdout holds the
+ * YAML and nothing else. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "err.h"
+#include "exitcode.h"
+#include "fsutil.h"
+#include "manifest.h"
+#include "monoapp.h"
+#include "procfile.h"
+
+static void
+warn_stderr(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "release: %s\n", msg);
+}
+
+/* Fills m's process types from the Procfile or, without one, from what
+ * compile recorded. */
+static int
+process_types(const char *build_dir, struct manifest *m, struct errbuf *e)
+{
+	struct procfile *pf = NULL;
+	struct strlist exes = { 0 };
+	char *path, *cmd;
+	bool absent;
+	int rc = -1;
+
+	if ((path = fs_join(build_dir, "Procfile")) == NULL)
+		return errf(e, "release:");
+	if (procfile_read(path, "Procfile", &pf, &absent, warn_stderr, NULL,
+	    e) == -1)
+		goto out;
+	if (!absent) {
+		rc = procfile_merge(m->types, pf, e);
+		goto out;
+	}
+	if (monoapp_read_executables(build_dir, &exes, e) == -1)
+		goto out;
+	rc = 0;
+	if (exes.n == 1) {
+		if ((cmd = monoapp_web_command(exes.v[0])) == NULL)
+			rc = errf(e, "release:");
+		else
+			rc = procfile_set(m->types, "web", cmd, e);
+		free(cmd);
+	}
+out:
+	strlist_free(&exes);
+	procfile_free(pf);
+	free(path);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct errbuf e = { "" };
+	struct manifest *m = NULL;
+	char *yaml = NULL;
+	size_t len;
+	int rc = EXIT_USAGE;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: release BUILD_DIR [CACHE_DIR]\n");
+		return EXIT_USAGE;
+	}
+	if (!fs_is_dir(argv[1])) {
+		fprintf(stderr, "release: %s: not a directory\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if ((m = manifest_new()) == NULL) {
+		perror("release");
+		return EXIT_IO;
+	}
+	if (process_types(argv[1], m, &e) == -1 ||
+	    manifest_emit(m, &yaml, &len, &e) == -1) {
+		fprintf(stderr, "release: %s\n", e.msg);
+		goto out;
+	}
+	rc = EXIT_OK;
+	if (fwrite(yaml, 1, len, stdout) != len || fclose(stdout) == EOF) {
+		perror("release: stdout");
+		rc = EXIT_IO;
+	}
+out:
+	free(yaml);
+	manifest_free(m);
+	return rc;
+}
