@@ -1,0 +1,318 @@
+/* bpconfig.c - read buildpacks/mono/buildpack.yml with libyaml. */
+#include "bpconfig.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "fsutil.h"
+
+struct ctx {
+	const char	*name;
+	yaml_document_t	*doc;
+	struct errbuf	*e;
+};
+
+static int
+lerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "NAME:LINE: message", the line of node n. */
+static int
+lerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[ERRBUF_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return errf(c->e, "%s:%zu: %s", c->name, n->start_mark.line + 1, msg);
+}
+
+static int
+parser_error(const char *name, yaml_parser_t *p, struct errbuf *e)
+{
+	const char *problem = p->problem != NULL ? p->problem : "syntax error";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return errf(e, "%s: out of memory", name);
+	if (p->error == YAML_READER_ERROR)
+		return errf(e, "%s: %s at byte %zu", name, problem,
+		    p->problem_offset);
+	if (p->context != NULL)
+		return errf(e, "%s:%zu:%zu: %s (%s at line %zu)", name,
+		    p->problem_mark.line + 1, p->problem_mark.column + 1,
+		    problem, p->context, p->context_mark.line + 1);
+	return errf(e, "%s:%zu:%zu: %s", name, p->problem_mark.line + 1,
+	    p->problem_mark.column + 1, problem);
+}
+
+/* A scalar's text (owned by the document), or NULL if n is not a scalar,
+ * is empty, or holds a NUL byte. */
+static const char *
+text(const yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.length == 0 ||
+	    memchr(n->data.scalar.value, '\0', n->data.scalar.length) != NULL)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+static bool
+version_ok(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (!isalnum((unsigned char)*v) && strchr("._+-", *v) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+sha256_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return i == 64;
+}
+
+/* Looks key up in mapping map; NULL if absent.  *keynode gets the key. */
+static yaml_node_t *
+get(struct ctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k;
+	const char *s;
+
+	for (pair = map->data.mapping.pairs.start;
+	    pair < map->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(c->doc, pair->key);
+		if ((s = text(k)) != NULL && strcmp(s, key) == 0) {
+			if (keynode != NULL)
+				*keynode = k;
+			return yaml_document_get_node(c->doc, pair->value);
+		}
+	}
+	return NULL;
+}
+
+static int
+add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k,
+    yaml_node_t *v)
+{
+	struct bpconfig_version *bv;
+	yaml_node_t *url, *sum;
+	const char *ver, *s;
+	size_t i;
+
+	if ((ver = text(k)) == NULL)
+		return lerr(c, k, "a version must be a non-empty string");
+	if (!version_ok(ver))
+		return lerr(c, k, "version '%.100s' may only hold letters, "
+		    "digits, '.', '_', '+' and '-'", ver);
+	for (i = 0; i < cfg->nversions; i++)
+		if (strcmp(cfg->versions[i].version, ver) == 0)
+			return lerr(c, k, "version %s is declared twice "
+			    "(first at line %zu)", ver, cfg->versions[i].line);
+	if (v->type != YAML_MAPPING_NODE)
+		return lerr(c, k, "version %s must be a mapping with url and "
+		    "sha256", ver);
+	url = get(c, v, "url", NULL);
+	sum = get(c, v, "sha256", NULL);
+	if (text(url) == NULL)
+		return lerr(c, url ? url : k, "version %s has no url", ver);
+	if (sum == NULL || sum->type != YAML_SCALAR_NODE ||
+	    sum->data.scalar.length == 0)
+		return lerr(c, sum ? sum : k, "version %s has no sha256", ver);
+	if ((s = text(sum)) == NULL || !sha256_ok(s))
+		return lerr(c, sum, "version %s: sha256 must be 64 hex "
+		    "digits", ver);
+
+	bv = &cfg->versions[cfg->nversions];
+	bv->line = k->start_mark.line + 1;
+	bv->version = strdup(ver);
+	bv->url = strdup(text(url));
+	bv->sha256 = strdup(s);
+	cfg->nversions++;	/* so that bpconfig_free() sees it */
+	if (bv->version == NULL || bv->url == NULL || bv->sha256 == NULL)
+		return errf(c->e, "%s: out of memory", c->name);
+	for (i = 0; i < 64; i++)
+		bv->sha256[i] = (char)tolower((unsigned char)bv->sha256[i]);
+	return 0;
+}
+
+static void known_list(const struct bpconfig *, char *, size_t);
+
+static int
+parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
+{
+	yaml_node_t *dv, *vers, *dvk = NULL, *vk = NULL;
+	yaml_node_pair_t *pair;
+	char known[ERRBUF_MAX / 2];
+	size_t n;
+
+	if (root == NULL)
+		return errf(c->e, "%s: empty, expected default_version and "
+		    "versions", c->name);
+	if (root->type != YAML_MAPPING_NODE)
+		return lerr(c, root, "expected a mapping with default_version "
+		    "and versions");
+	dv = get(c, root, "default_version", &dvk);
+	vers = get(c, root, "versions", &vk);
+	if (vers == NULL)
+		return errf(c->e, "%s: no versions", c->name);
+	if (vers->type != YAML_MAPPING_NODE)
+		return lerr(c, vk, "versions must be a mapping of version to "
+		    "url and sha256");
+	n = (size_t)(vers->data.mapping.pairs.top -
+	    vers->data.mapping.pairs.start);
+	if (n == 0)
+		return lerr(c, vk, "no versions listed");
+	if ((cfg->versions = calloc(n, sizeof *cfg->versions)) == NULL)
+		return errf(c->e, "%s: out of memory", c->name);
+	for (pair = vers->data.mapping.pairs.start;
+	    pair < vers->data.mapping.pairs.top; pair++)
+		if (add_version(c, cfg, yaml_document_get_node(c->doc,
+		    pair->key), yaml_document_get_node(c->doc,
+		    pair->value)) == -1)
+			return -1;
+
+	if (dv == NULL)
+		return errf(c->e, "%s: no default_version", c->name);
+	if (text(dv) == NULL)
+		return lerr(c, dvk, "default_version must be a non-empty "
+		    "string");
+	if ((cfg->default_version = strdup(text(dv))) == NULL)
+		return errf(c->e, "%s: out of memory", c->name);
+	if (bpconfig_lookup(cfg, cfg->default_version, NULL) == NULL) {
+		known_list(cfg, known, sizeof known);
+		return lerr(c, dv, "default_version %.100s is not among the "
+		    "versions (known: %s)", cfg->default_version, known);
+	}
+	return 0;
+}
+
+int
+bpconfig_parse(const char *buf, size_t len, const char *name,
+    struct bpconfig **out, struct errbuf *e)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct bpconfig *cfg = NULL;
+	struct ctx c;
+	bool have_doc = false;
+	int rc = -1;
+
+	*out = NULL;
+	if (name == NULL)
+		name = "buildpack.yml";
+	if (!yaml_parser_initialize(&parser))
+		return errf(e, "%s: out of memory", name);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		parser_error(name, &parser, e);
+		goto out;
+	}
+	have_doc = true;
+	if ((cfg = calloc(1, sizeof *cfg)) == NULL ||
+	    (cfg->name = strdup(name)) == NULL) {
+		errf(e, "%s: out of memory", name);
+		goto out;
+	}
+	c = (struct ctx){ name, &doc, e };
+	if (parse_root(&c, cfg, yaml_document_get_root_node(&doc)) == -1)
+		goto out;
+	*out = cfg;
+	cfg = NULL;
+	rc = 0;
+out:
+	bpconfig_free(cfg);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int
+bpconfig_read(const char *path, struct bpconfig **out, struct errbuf *e)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((buf = fs_read_file(path, BPCONFIG_MAX, &len, e)) == NULL)
+		return -1;
+	rc = bpconfig_parse(buf, len, path, out, e);
+	free(buf);
+	return rc;
+}
+
+/* Fills buf with "A, B, C" (", ..." when they do not all fit). */
+static void
+known_list(const struct bpconfig *cfg, char *buf, size_t size)
+{
+	size_t i, k = 0, room = size - 8;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->nversions; i++) {
+		n = snprintf(buf + k, room - k, "%s%s", i > 0 ? ", " : "",
+		    cfg->versions[i].version);
+		if (n < 0 || (size_t)n >= room - k) {
+			snprintf(buf + k, size - k, ", ...");
+			break;
+		}
+		k += (size_t)n;
+	}
+}
+
+const struct bpconfig_version *
+bpconfig_lookup(const struct bpconfig *cfg, const char *version,
+    struct errbuf *e)
+{
+	char known[ERRBUF_MAX / 2];
+	size_t i;
+
+	if (version == NULL)
+		version = cfg->default_version;
+	for (i = 0; i < cfg->nversions; i++)
+		if (strcmp(cfg->versions[i].version, version) == 0)
+			return &cfg->versions[i];
+	known_list(cfg, known, sizeof known);
+	errf(e, "%s: no Mono version %.100s (known: %s)", cfg->name, version,
+	    known);
+	return NULL;
+}
+
+const char *
+bpconfig_default_version(const struct bpconfig *cfg)
+{
+	return cfg->default_version;
+}
+
+void
+bpconfig_free(struct bpconfig *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nversions; i++) {
+		free(cfg->versions[i].version);
+		free(cfg->versions[i].url);
+		free(cfg->versions[i].sha256);
+	}
+	free(cfg->versions);
+	free(cfg->default_version);
+	free(cfg->name);
+	free(cfg);
+}
