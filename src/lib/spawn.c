@@ -1,0 +1,803 @@
+/* spawn.c - run a child process: argv, own process group, output by line. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* How often to look again when nothing can be polled for (the group after
+ * its leader died, or a kernel without pidfd_open). */
+#define RECHECK_MS 20
+
+/* The one mutable global: what the SIGINT/SIGTERM handler sets and writes
+ * to.  The pipe is never drained while signo is set, so every spawn_run
+ * polling it (several threads may run children) wakes up. */
+static struct {
+	volatile sig_atomic_t signo;
+	int rfd, wfd;
+} sigstate = { 0, -1, -1 };
+
+/* What the child tells the parent, over a close-on-exec pipe, when it could
+ * not exec: nothing arrives (EOF) when exec worked. */
+enum { STAGE_SETUP, STAGE_CHDIR, STAGE_EXEC };
+struct childerr {
+	int stage;
+	int err;
+};
+
+/* Everything the child needs, made before fork: after fork only
+ * async-signal-safe calls are allowed (another thread may hold malloc's
+ * lock), so no allocation and no stdio there. */
+struct prep {
+	char **cand;            /* paths to try for argv[0], NULL-terminated */
+	char *const *envp;
+	int in;                 /* /dev/null, or -1 to inherit */
+	int out[2], err[2];     /* pipes, or -1 to inherit */
+	int ep[2];              /* exec error pipe */
+};
+
+struct stream {
+	int fd;                 /* read end, -1 once closed */
+	int which;              /* 1 or 2 */
+	char *buf;              /* line_max bytes */
+	size_t len;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Moves fd to 3 or above (keeping close-on-exec), so dup2 onto 0, 1 and 2 in
+ * the child can never overwrite another of our descriptors. */
+static int
+fd_high(int fd)
+{
+	int nfd, saved;
+
+	if (fd < 0 || fd >= 3)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return nfd;
+}
+
+static int
+pipe_high(int p[2])
+{
+	int saved;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		p[0] = p[1] = -1;
+		return -1;
+	}
+	p[0] = fd_high(p[0]);
+	p[1] = fd_high(p[1]);
+	if (p[0] < 0 || p[1] < 0) {
+		saved = errno;
+		close_fd(&p[0]);
+		close_fd(&p[1]);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* The candidate paths for name: itself when it holds a '/', else each
+ * directory of envp's PATH (an empty entry meaning ".") joined with it.
+ * execvpe would search our own PATH, not the child's.  One allocation. */
+static char **
+candidates(const char *name, char *const *envp)
+{
+	const char *path = NULL, *dir, *end;
+	size_t ndirs = 1, nlen = strlen(name), i = 0;
+	char *const *ep;
+	char **cand, *q;
+
+	if (strchr(name, '/') != NULL) {
+		if ((cand = malloc(2 * sizeof *cand + nlen + 1)) == NULL)
+			return NULL;
+		cand[0] = memcpy(cand + 2, name, nlen + 1);
+		cand[1] = NULL;
+		return cand;
+	}
+	for (ep = envp; *ep != NULL; ep++)
+		if (strncmp(*ep, "PATH=", 5) == 0) {
+			path = *ep + 5;
+			break;
+		}
+	if (path == NULL)
+		path = DEFAULT_PATH;
+	for (dir = path; *dir != '\0'; dir++)
+		if (*dir == ':')
+			ndirs++;
+	cand = malloc((ndirs + 1) * sizeof *cand + strlen(path) +
+	    ndirs * (nlen + 3));
+	if (cand == NULL)
+		return NULL;
+	q = (char *)(cand + ndirs + 1);
+	for (dir = path;; dir = end + 1) {
+		end = strchrnul(dir, ':');
+		cand[i++] = q;
+		if (end == dir)
+			*q++ = '.';
+		memcpy(q, dir, (size_t)(end - dir));
+		q += end - dir;
+		*q++ = '/';
+		memcpy(q, name, nlen + 1);
+		q += nlen + 1;
+		if (*end == '\0')
+			break;
+	}
+	cand[i] = NULL;
+	return cand;
+}
+
+/* The child, between fork and exec.  Only async-signal-safe calls. */
+static void __attribute__((noreturn))
+child_exec(const struct spawn *s, const struct prep *p)
+{
+	struct childerr ce = { STAGE_SETUP, 0 };
+	struct sigaction dfl, old;
+	sigset_t none;
+	char *const *c;
+	int sig, err = ENOENT;
+	ssize_t r;
+
+	/* Our own group first, so the terminal's Ctrl-C goes to us only and
+	 * a TERM to the group reaches every descendant. */
+	setpgid(0, 0);
+
+	/* Signals are blocked since before fork.  A handler inherited from
+	 * the parent must not run here (ours would write into the parent's
+	 * self-pipe), so back to defaults before unblocking; SIGPIPE too, as
+	 * a parent ignoring it would make `yes | head` in the build loop. */
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &old) < 0)
+			continue;
+		if (old.sa_handler == SIG_DFL ||
+		    (old.sa_handler == SIG_IGN && sig != SIGPIPE))
+			continue;
+		sigaction(sig, &dfl, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (p->in >= 0 && dup2(p->in, 0) < 0)
+		goto fail;
+	if (p->out[1] >= 0 && dup2(p->out[1], 1) < 0)
+		goto fail;
+	if (p->err[1] >= 0 && dup2(p->err[1], 2) < 0)
+		goto fail;
+	/* Descriptors the caller opened without O_CLOEXEC (sockets, a cache
+	 * lock) must not leak into the build, where a daemon left behind
+	 * would hold them.  Our error pipe is close-on-exec already.  Old
+	 * kernels lack close_range: then they leak, as with execvp. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+	ce.stage = STAGE_CHDIR;
+	if (s->cwd != NULL && chdir(s->cwd) < 0)
+		goto fail;
+
+	/* execvp's search: go on past missing entries, remember EACCES. */
+	ce.stage = STAGE_EXEC;
+	for (c = p->cand; *c != NULL; c++) {
+		execve(*c, (char *const *)s->argv, p->envp);
+		if (errno == EACCES)
+			err = EACCES;
+		else if (errno != ENOENT && errno != ENOTDIR) {
+			err = errno;
+			break;
+		}
+	}
+	errno = err;
+fail:
+	ce.err = errno;
+	r = write(p->ep[1], &ce, sizeof ce);
+	(void)r;
+	_exit(ce.err == ENOENT || ce.err == ENOTDIR ? 127 : 126);
+}
+
+/* Hands out the complete lines in st->buf, bytes from..len being new. */
+static void
+stream_split(struct stream *st, size_t cap, size_t from, spawn_line_fn *fn,
+    void *arg)
+{
+	char *b = st->buf, *nl, *cr;
+	size_t start = 0;
+
+	while ((nl = memchr(b + from, '\n', st->len - from)) != NULL) {
+		fn(arg, st->which, b + start, (size_t)(nl - b) - start, true);
+		start = from = (size_t)(nl - b) + 1;
+	}
+	if (st->len - start == cap) {
+		/* A full buffer without '\n': a piece, to bound memory. */
+		fn(arg, st->which, b, cap, false);
+		start = st->len;
+	} else if (st->len - start >= 2 &&
+	    (cr = memrchr(b + start, '\r', st->len - start - 1)) != NULL) {
+		/* A progress line redrawn with '\r' shows now, not when a
+		 * '\n' finally comes.  A '\r' at the very end waits: it may be
+		 * the first half of "\r\n". */
+		fn(arg, st->which, b + start, (size_t)(cr - b) + 1 - start,
+		    false);
+		start = (size_t)(cr - b) + 1;
+	}
+	memmove(b, b + start, st->len - start);
+	st->len -= start;
+}
+
+/* Delivers a last unterminated line and closes the stream. */
+static void
+stream_close(struct stream *st, spawn_line_fn *fn, void *arg)
+{
+	if (st->fd < 0)
+		return;
+	if (st->len > 0)
+		fn(arg, st->which, st->buf, st->len, false);
+	st->len = 0;
+	close_fd(&st->fd);
+}
+
+/* Reads at most max bytes (what poll said is there).  Returns the number
+ * read, 0 when nothing was there; at EOF or error the stream is closed. */
+static size_t
+stream_read(struct stream *st, size_t cap, size_t max, spawn_line_fn *fn,
+    void *arg)
+{
+	size_t room = cap - st->len, old = st->len;
+	ssize_t n;
+
+	if (room > max)
+		room = max;
+	do
+		n = read(st->fd, st->buf + st->len, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n <= 0) {
+		stream_close(st, fn, arg);
+		return 0;
+	}
+	st->len += (size_t)n;
+	stream_split(st, cap, old, fn, arg);
+	return (size_t)n;
+}
+
+/* After the child exited: reads what it wrote (what the pipe holds now) and
+ * closes.  Not waiting for EOF means a daemon it left holding the pipe
+ * cannot hang the build. */
+static void
+stream_drain(struct stream *st, size_t cap, spawn_line_fn *fn, void *arg)
+{
+	int avail = 0;
+	size_t n;
+
+	if (st->fd < 0)
+		return;
+	if (ioctl(st->fd, FIONREAD, &avail) < 0)
+		avail = 0;
+	while (avail > 0 && st->fd >= 0) {
+		if ((n = stream_read(st, cap, (size_t)avail, fn, arg)) == 0)
+			break;
+		avail -= (int)n;
+	}
+	stream_close(st, fn, arg);
+}
+
+static void
+prep_free(struct prep *p)
+{
+	free(p->cand);
+	p->cand = NULL;
+	close_fd(&p->in);
+	close_fd(&p->out[0]);
+	close_fd(&p->out[1]);
+	close_fd(&p->err[0]);
+	close_fd(&p->err[1]);
+	close_fd(&p->ep[0]);
+	close_fd(&p->ep[1]);
+}
+
+static void
+sigpipe_drain(void)
+{
+	char buf[64];
+
+	while (read(sigstate.rfd, buf, sizeof buf) > 0)
+		;
+}
+
+static pid_t
+waitpid_eintr(pid_t pid, int *ws, int flags)
+{
+	pid_t r;
+
+	do
+		r = waitpid(pid, ws, flags);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int
+exit_status(struct spawn *s, int ws)
+{
+	if (WIFSIGNALED(ws)) {
+		s->signo = WTERMSIG(ws);
+		return 128 + s->signo;
+	}
+	return WEXITSTATUS(ws);
+}
+
+/* Reports the child's exec failure (read from the error pipe). */
+static int
+exec_failed(struct spawn *s, const struct childerr *ce, struct errbuf *e)
+{
+	const char *name = s->argv[0];
+	int ws;
+
+	if (waitpid_eintr(s->pid, &ws, 0) == s->pid && WIFEXITED(ws))
+		s->status = WEXITSTATUS(ws);
+	else
+		s->status = ce->err == ENOENT || ce->err == ENOTDIR ? 127 : 126;
+	errno = ce->err;
+	switch (ce->stage) {
+	case STAGE_CHDIR:
+		return errf(e, "%s: chdir %s:", name, s->cwd);
+	case STAGE_EXEC:
+		return errf(e, "exec %s:", name);
+	default:
+		return errf(e, "%s: setting up the child:", name);
+	}
+}
+
+enum { RUNNING, TERMINATING, KILLED };
+
+static int
+run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
+    bool pipe_err, struct errbuf *e)
+{
+	struct prep p = { NULL, NULL, -1, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct stream st[2] = { { -1, 1, NULL, 0 }, { -1, 2, NULL, 0 } };
+	struct pollfd pfd[4];
+	struct childerr ce;
+	sigset_t all, old;
+	const char *name;
+	size_t cap;
+	int64_t now, deadline = 0, kill_at = 0, tmo;
+	int state = RUNNING, pidfd = -1, ws = 0, grace, nfds, i, saved;
+	int sidx[2], pidx, gidx, ret = -1;
+	bool reaped = false;
+	ssize_t n;
+	pid_t pid = -1, r;
+
+	s->pid = -1;
+	s->status = -1;
+	s->signo = 0;
+	s->timed_out = false;
+	s->interrupted = 0;
+	s->cancel_ = false;
+	if (s->argv == NULL || s->argv[0] == NULL || s->argv[0][0] == '\0')
+		return errf(e, "spawn: empty argv");
+	name = s->argv[0];
+	if (sigstate.signo != 0) {
+		s->interrupted = sigstate.signo;
+		return errf(e, "%s: not started: received %s", name,
+		    spawn_signal_name(s->interrupted));
+	}
+	cap = s->line_max > 0 ? s->line_max : SPAWN_LINE_MAX;
+	grace = s->grace_ms > 0 ? s->grace_ms : SPAWN_GRACE_MS;
+	p.envp = s->envp != NULL ? s->envp : environ;
+
+	if ((p.cand = candidates(name, p.envp)) == NULL) {
+		errf(e, "%s:", name);
+		goto out;
+	}
+	if (!s->inherit_stdin &&
+	    (p.in = fd_high(open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0) {
+		errf(e, "%s: /dev/null:", name);
+		goto out;
+	}
+	if (pipe_out) {
+		if (pipe_high(p.out) < 0 ||
+		    fcntl(p.out[0], F_SETFL, O_NONBLOCK) < 0) {
+			errf(e, "%s: pipe:", name);
+			goto out;
+		}
+		if ((st[0].buf = malloc(cap)) == NULL) {
+			errf(e, "%s:", name);
+			goto out;
+		}
+	}
+	if (pipe_err) {
+		if (pipe_high(p.err) < 0 ||
+		    fcntl(p.err[0], F_SETFL, O_NONBLOCK) < 0) {
+			errf(e, "%s: pipe:", name);
+			goto out;
+		}
+		if ((st[1].buf = malloc(cap)) == NULL) {
+			errf(e, "%s:", name);
+			goto out;
+		}
+	}
+	if (pipe_high(p.ep) < 0) {
+		errf(e, "%s: pipe:", name);
+		goto out;
+	}
+
+	/* Blocked across fork so no handler runs in the child before it has
+	 * reset them (see child_exec). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child_exec(s, &p);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		errno = saved;
+		errf(e, "fork %s:", name);
+		goto out;
+	}
+	s->pid = pid;
+	/* Both sides set the group so it exists whichever runs first: a TERM
+	 * to the group right after fork must not miss.  Fails harmlessly
+	 * (EACCES) once the child has exec'd. */
+	setpgid(pid, pid);
+	close_fd(&p.in);
+	close_fd(&p.out[1]);
+	close_fd(&p.err[1]);
+	close_fd(&p.ep[1]);
+	st[0].fd = p.out[0];
+	st[1].fd = p.err[0];
+	p.out[0] = p.err[0] = -1;
+
+	do
+		n = read(p.ep[0], &ce, sizeof ce);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof ce) {
+		ret = exec_failed(s, &ce, e);
+		pid = -1;
+		goto out;
+	}
+	close_fd(&p.ep[0]);
+
+	/* A pidfd turns "the child exited" into a poll event; without one
+	 * (kernels before 5.3) waitpid is retried every RECHECK_MS. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	now = now_ms();
+	if (s->timeout_ms > 0)
+		deadline = now + s->timeout_ms;
+
+	for (;;) {
+		now = now_ms();
+		if (state == RUNNING && !reaped) {
+			if (sigstate.signo != 0)
+				s->interrupted = sigstate.signo;
+			if (deadline > 0 && now >= deadline)
+				s->timed_out = true;
+			if (s->cancel_ || s->interrupted || s->timed_out) {
+				killpg(pid, SIGTERM);
+				kill_at = now + grace;
+				state = TERMINATING;
+			}
+		}
+		if (reaped) {
+			if (state != TERMINATING)
+				break;
+			/* The leader is gone; wait for the rest of the group
+			 * to go too, until the grace period ends. */
+			if (killpg(pid, 0) < 0 && errno == ESRCH)
+				break;
+		}
+		if (state == TERMINATING && now >= kill_at) {
+			killpg(pid, SIGKILL);
+			state = KILLED;
+			if (reaped)
+				break;
+		}
+
+		nfds = 0;
+		for (i = 0; i < 2; i++) {
+			sidx[i] = -1;
+			if (st[i].fd < 0)
+				continue;
+			pfd[nfds].fd = st[i].fd;
+			pfd[nfds].events = POLLIN;
+			sidx[i] = nfds++;
+		}
+		pidx = -1;
+		if (!reaped && pidfd >= 0) {
+			pfd[nfds].fd = pidfd;
+			pfd[nfds].events = POLLIN;
+			pidx = nfds++;
+		}
+		gidx = -1;
+		if (state == RUNNING && sigstate.rfd >= 0) {
+			pfd[nfds].fd = sigstate.rfd;
+			pfd[nfds].events = POLLIN;
+			gidx = nfds++;
+		}
+		tmo = -1;	/* no end */
+		if (state == RUNNING && deadline > 0)
+			tmo = deadline > now ? deadline - now : 0;
+		if (state == TERMINATING)
+			tmo = kill_at > now ? kill_at - now : 0;
+		if ((reaped || pidfd < 0) && (tmo < 0 || tmo > RECHECK_MS))
+			tmo = RECHECK_MS;
+		if (poll(pfd, (nfds_t)nfds, (int)tmo) < 0) {
+			if (errno == EINTR)
+				continue;
+			errf(e, "%s: poll:", name);
+			goto out;
+		}
+		for (i = 0; i < 2; i++)
+			if (sidx[i] >= 0 && pfd[sidx[i]].revents != 0)
+				stream_read(&st[i], cap, cap, fn, arg);
+		if (gidx >= 0 && pfd[gidx].revents != 0 && sigstate.signo == 0) {
+			/* A stale byte left by a reset.  Should a signal come
+			 * while we drain, put a wake-up back for the others. */
+			sigpipe_drain();
+			if (sigstate.signo != 0 && write(sigstate.wfd, "", 1) < 0)
+				;	/* full: the others are awake anyway */
+		}
+		if (reaped || (pidx >= 0 && pfd[pidx].revents == 0))
+			continue;
+		if ((r = waitpid_eintr(pid, &ws, WNOHANG)) == pid) {
+			reaped = true;
+			for (i = 0; i < 2; i++)
+				stream_drain(&st[i], cap, fn, arg);
+		} else if (r < 0) {
+			errf(e, "%s: waitpid:", name);
+			goto out;
+		}
+	}
+	pid = -1;
+	ret = s->status = exit_status(s, ws);
+	if (s->interrupted == 0)
+		s->interrupted = sigstate.signo;
+out:
+	if (pid > 0) {
+		/* Failing with a child still running: do not leave it. */
+		killpg(pid, SIGKILL);
+		waitpid_eintr(pid, &ws, 0);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	for (i = 0; i < 2; i++) {
+		close_fd(&st[i].fd);
+		free(st[i].buf);
+	}
+	prep_free(&p);
+	return ret;
+}
+
+int
+spawn_run(struct spawn *s, struct errbuf *e)
+{
+	return run(s, s->on_line, s->arg, s->on_line != NULL,
+	    s->on_line != NULL, e);
+}
+
+struct capture {
+	struct spawn *s;
+	char *buf;
+	size_t len, size, max;
+	bool over, nomem;
+};
+
+static void
+capture_line(void *arg, int fd, const char *line, size_t len, bool complete)
+{
+	struct capture *c = arg;
+	size_t need = len + (complete ? 1 : 0), nsize;
+	char *nbuf;
+
+	if (fd == 2) {
+		if (c->s->on_line != NULL)
+			c->s->on_line(c->s->arg, fd, line, len, complete);
+		return;
+	}
+	if (c->over || c->nomem)
+		return;
+	if (need > c->max - c->len) {
+		c->over = true;
+		spawn_cancel(c->s);
+		return;
+	}
+	if (c->len + need + 1 > c->size) {
+		nsize = c->size > 0 ? c->size : 256;
+		while (nsize < c->len + need + 1)
+			nsize *= 2;
+		if ((nbuf = realloc(c->buf, nsize)) == NULL) {
+			c->nomem = true;
+			spawn_cancel(c->s);
+			return;
+		}
+		c->buf = nbuf;
+		c->size = nsize;
+	}
+	memcpy(c->buf + c->len, line, len);
+	c->len += len;
+	if (complete)
+		c->buf[c->len++] = '\n';
+}
+
+int
+spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
+    struct errbuf *e)
+{
+	struct capture c = { s, NULL, 0, 0, max, false, false };
+	int status;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	status = run(s, capture_line, &c, true, s->on_line != NULL, e);
+	if (status < 0)
+		goto fail;
+	if (c.nomem) {
+		errno = ENOMEM;
+		errf(e, "%s: output:", s->argv[0]);
+		goto fail;
+	}
+	if (c.over) {
+		errf(e, "%s: output exceeds %zu bytes", s->argv[0], max);
+		goto fail;
+	}
+	if (c.buf == NULL && (c.buf = malloc(1)) == NULL) {
+		errf(e, "%s: output:", s->argv[0]);
+		goto fail;
+	}
+	c.buf[c.len] = '\0';
+	*out = c.buf;
+	if (outlen != NULL)
+		*outlen = c.len;
+	return status;
+fail:
+	free(c.buf);
+	return -1;
+}
+
+void
+spawn_cancel(struct spawn *s)
+{
+	s->cancel_ = true;
+}
+
+const char *
+spawn_signal_name(int signo)
+{
+	static const char *const names[] = {
+		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT",
+		[SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+		[SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+		[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
+		[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1",
+		[SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
+		[SIGTERM] = "SIGTERM", [SIGSTKFLT] = "SIGSTKFLT",
+		[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+		[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",
+		[SIGTTIN] = "SIGTTIN", [SIGTTOU] = "SIGTTOU",
+		[SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU",
+		[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM",
+		[SIGPROF] = "SIGPROF", [SIGWINCH] = "SIGWINCH",
+		[SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR", [SIGSYS] = "SIGSYS",
+	};
+
+	if (signo > 0 && (size_t)signo < sizeof names / sizeof names[0] &&
+	    names[signo] != NULL)
+		return names[signo];
+	if (signo >= SIGRTMIN && signo <= SIGRTMAX)
+		return "real-time signal";
+	return "unknown signal";
+}
+
+int
+spawn_errstatus(const struct spawn *s, int status, struct errbuf *e)
+{
+	const char *name = s->argv != NULL && s->argv[0] != NULL ?
+	    s->argv[0] : "child";
+
+	if (s->interrupted != 0)
+		return errf(e, "%s stopped: received %s", name,
+		    spawn_signal_name(s->interrupted));
+	if (s->timed_out) {
+		if (s->timeout_ms % 1000 == 0)
+			return errf(e, "%s timed out after %d s", name,
+			    s->timeout_ms / 1000);
+		return errf(e, "%s timed out after %d ms", name,
+		    s->timeout_ms);
+	}
+	if (s->signo != 0)
+		return errf(e, "%s was killed by %s", name,
+		    spawn_signal_name(s->signo));
+	return errf(e, "%s exited with status %d", name, status);
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+	ssize_t r;
+
+	if (sigstate.signo == 0)
+		sigstate.signo = sig;
+	r = write(sigstate.wfd, &c, 1);
+	(void)r;
+	errno = saved;
+}
+
+int
+spawn_install_signal_handlers(struct errbuf *e)
+{
+	struct sigaction sa;
+	int p[2];
+
+	if (sigstate.wfd >= 0)
+		return 0;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return errf(e, "signal pipe:");
+	sigstate.rfd = p[0];
+	sigstate.wfd = p[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0)
+		return errf(e, "sigaction:");
+	return 0;
+}
+
+int
+spawn_interrupted(void)
+{
+	return sigstate.signo;
+}
+
+void
+spawn_interrupt_reset(void)
+{
+	/* Drain first: a signal arriving in between leaves a byte that
+	 * spawn_run drops as stale, never a flag without a wake-up. */
+	if (sigstate.rfd >= 0)
+		sigpipe_drain();
+	sigstate.signo = 0;
+}

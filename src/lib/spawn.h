@@ -1,0 +1,111 @@
+/* spawn.h - run a child process to completion (after git's run-command).
+ *
+ * The child gets an argv (never a shell string), its own process group (so a
+ * timeout or a Ctrl-C can end the whole tree), stdin from /dev/null, and no
+ * file descriptors beyond 0, 1 and 2.  Its stdout and stderr are either
+ * inherited or read through pipes and handed to a callback line by line as
+ * they arrive. */
+#ifndef SLUGC_SPAWN_H
+#define SLUGC_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Longest piece of a line handed to on_line at once; longer lines come in
+ * several pieces, so memory stays bounded whatever the child writes. */
+#define SPAWN_LINE_MAX (64 * 1024)
+#define SPAWN_GRACE_MS 3000
+
+/* Receives the child's output on stream fd (1 or 2), without the '\n'.
+ * complete is true when a '\n' ended the line; false for a piece of a line
+ * that continues in the next call for the same fd (a line longer than
+ * line_max, or text up to a '\r' so progress lines show at once), and for an
+ * unterminated last line at EOF.  Lines of one stream arrive in order; the
+ * two streams are independent.  line is only valid during the call. */
+typedef void spawn_line_fn(void *arg, int fd, const char *line, size_t len,
+    bool complete);
+
+struct spawn {
+	/* In. */
+	const char *const *argv;  /* argv[0] without '/' is searched in the
+	                             PATH of envp (or of environ) */
+	char *const *envp;        /* NULL: inherit environ */
+	const char *cwd;          /* NULL: inherit */
+	spawn_line_fn *on_line;   /* NULL: the child inherits stdout/stderr */
+	void *arg;                /* passed to on_line */
+	bool inherit_stdin;       /* false: stdin is /dev/null */
+	int timeout_ms;           /* 0: none; then TERM the group, KILL later */
+	int grace_ms;             /* TERM to KILL; 0 means SPAWN_GRACE_MS */
+	size_t line_max;          /* 0 means SPAWN_LINE_MAX */
+
+	/* Out, filled by spawn_run. */
+	pid_t pid;                /* the child, also its process group id */
+	int status;               /* same as spawn_run's result; 127/126 when
+	                             exec failed, -1 when fork etc. failed */
+	int signo;                /* signal that killed the child, or 0 */
+	bool timed_out;           /* timeout_ms expired */
+	int interrupted;          /* SIGINT/SIGTERM we received, or 0 */
+
+	/* Private. */
+	bool cancel_;
+};
+
+#define SPAWN_INIT { .argv = NULL }
+
+/* Runs the child to completion and returns its exit status: 0..255, or
+ * 128+N when it died of signal N (s->signo = N).  Returns -1 with e filled
+ * when it could not be started ("exec xbuild: No such file or directory";
+ * s->status is then 127 when the program was not found and 126 when it could
+ * not be run, else -1), or when spawn_install_signal_handlers' signal came
+ * before the start (s->interrupted set).
+ *
+ * On timeout, on spawn_cancel, or when SIGINT/SIGTERM reaches us (after
+ * spawn_install_signal_handlers), the child's whole process group gets
+ * SIGTERM, then SIGKILL once grace_ms have passed if any member is left;
+ * spawn_run then returns the child's status with s->timed_out or
+ * s->interrupted set, so the caller can clean up and exit 130/143.
+ *
+ * When the child exits, the output it wrote is read and delivered, and
+ * spawn_run returns even if a grandchild it left behind still holds the
+ * pipes.  Normal exits do not touch the rest of the group. */
+int spawn_run(struct spawn *s, struct errbuf *e);
+
+/* Like spawn_run, but collects the child's stdout into *out: a malloc'd
+ * NUL-terminated buffer of *outlen bytes, which the caller frees.  Output
+ * beyond max bytes stops the child and fails.  stderr goes to s->on_line
+ * (fd 2) if set, else is inherited.  *out is NULL whenever -1 is returned. */
+int spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
+    struct errbuf *e);
+
+/* Called from on_line: stops the child (its group gets SIGTERM, then SIGKILL
+ * after the grace period) as soon as the callback returns. */
+void spawn_cancel(struct spawn *s);
+
+/* "SIGKILL" for 9: a static string; "real-time signal" or "unknown signal"
+ * for signals without a standard name. */
+const char *spawn_signal_name(int signo);
+
+/* Describes a finished run's failure for the log ("xbuild exited with
+ * status 1", "xbuild was killed by SIGKILL", "xbuild timed out after 10 s",
+ * "xbuild stopped: received SIGINT") into e and returns -1.  For
+ * `return spawn_errstatus(&s, st, e);` after a non-zero status. */
+int spawn_errstatus(const struct spawn *s, int status, struct errbuf *e);
+
+/* For mains: makes SIGINT and SIGTERM set a flag (and wake spawn_run through
+ * a self-pipe) instead of killing us.  A running child's group is then
+ * stopped as described at spawn_run, and every later spawn_run refuses to
+ * start; code that does long work without children (downloads) should poll
+ * spawn_interrupted().  Call once, before starting threads. */
+int spawn_install_signal_handlers(struct errbuf *e);
+
+/* The first SIGINT/SIGTERM received since spawn_install_signal_handlers, or
+ * 0.  Exit with 128 + that. */
+int spawn_interrupted(void);
+
+/* Forgets a received signal, so spawn_run starts children again. */
+void spawn_interrupt_reset(void);
+
+#endif
