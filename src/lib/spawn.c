@@ -342,6 +342,17 @@ sigpipe_drain(void)
 		;
 }
 
+static void
+sigpipe_wake(void)
+{
+	char c = 0;
+	ssize_t r;
+
+	/* A full pipe is fine: then everybody is awake already. */
+	r = write(sigstate.wfd, &c, 1);
+	(void)r;
+}
+
 static pid_t
 waitpid_eintr(pid_t pid, int *ws, int flags)
 {
@@ -572,8 +583,8 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 			/* A stale byte left by a reset.  Should a signal come
 			 * while we drain, put a wake-up back for the others. */
 			sigpipe_drain();
-			if (sigstate.signo != 0 && write(sigstate.wfd, "", 1) < 0)
-				;	/* full: the others are awake anyway */
+			if (sigstate.signo != 0)
+				sigpipe_wake();
 		}
 		if (reaped || (pidx >= 0 && pfd[pidx].revents == 0))
 			continue;
