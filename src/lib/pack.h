@@ -1,0 +1,103 @@
+/* pack.h - packing a build directory into a slug (a gzipped tarball), and the
+ * .slugignore patterns that keep files out of it.
+ *
+ * Slugs are reproducible: entries sorted by path in byte order, owner 0:0
+ * without names, one fixed mtime, no atime/ctime/xattrs, and a gzip stream
+ * whose bytes depend only on the input (not on thread timing or the number
+ * of threads).  The tar stream comes from libarchive; zlib compresses it in
+ * parallel blocks, each primed with the previous block's last 32 KiB, the
+ * way pigz does, into one gzip member. */
+#ifndef SLUGC_PACK_H
+#define SLUGC_PACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "err.h"
+
+/* ---- .slugignore ---------------------------------------------------- */
+
+/* A parsed .slugignore.  Heroku's format: gitignore-like patterns, one per
+ * line; blank lines and lines starting with '#' are skipped; a trailing '/'
+ * matches directories only; a pattern holding a '/' (other than a trailing
+ * one) is anchored at the app root (a leading '/' is dropped), otherwise it
+ * matches the name at any depth; '*', '?', '[...]' never match '/', "**"
+ * as a whole segment matches any number of directories.  Negated ('!')
+ * patterns are not supported (as on Heroku): they are counted and skipped. */
+struct pack_ignore;
+
+/* Parses len bytes of .slugignore text.  Returns a new set the caller frees
+ * with pack_ignore_free(), or NULL (out of memory) with e filled. */
+struct pack_ignore *pack_ignore_parse(const char *text, size_t len,
+    struct errbuf *e);
+
+/* Reads and parses the file at path; a missing file gives an empty set. */
+struct pack_ignore *pack_ignore_load(const char *path, struct errbuf *e);
+
+/* Frees a set; NULL is allowed. */
+void pack_ignore_free(struct pack_ignore *ig);
+
+/* Number of usable patterns, and of negated lines that were skipped. */
+size_t pack_ignore_count(const struct pack_ignore *ig);
+size_t pack_ignore_negated(const struct pack_ignore *ig);
+
+/* true if relpath (relative to the app root, '/'-separated, no leading
+ * "./") is matched by a pattern.  is_dir tells whether it is a directory.
+ * Parents are not consulted: callers walk top-down and prune. */
+bool pack_ignore_match(const struct pack_ignore *ig, const char *relpath,
+    bool is_dir);
+
+/* Removes everything under dir that the set matches (what Heroku does to
+ * the source before compiling).  *removed (may be NULL) gets the number of
+ * top-most paths removed.  Symlinks are removed, never followed. */
+int pack_ignore_prune(const struct pack_ignore *ig, const char *dir,
+    size_t *removed, struct errbuf *e);
+
+/* ---- packing -------------------------------------------------------- */
+
+/* Progress: called from the packing thread with the bytes of file data
+ * read so far and the total expected (known after the directory walk). */
+typedef void pack_progress_fn(void *arg, uint64_t done, uint64_t total);
+
+struct pack_opts {
+	const char *prefix;	/* entry name prefix, e.g. "./app" (Heroku's
+				   slug layout); NULL or "" for "./" */
+	const struct pack_ignore *ignore; /* paths left out; NULL: none */
+	time_t mtime;		/* the one mtime of every entry */
+	int level;		/* gzip level 1-9; 0 means 6 */
+	int threads;		/* compression threads; 0: online CPUs */
+	size_t block_size;	/* input bytes per block; 0: 256 KiB */
+	uint64_t max_bytes;	/* refuse a slug bigger than this; 0: no limit */
+	pack_progress_fn *progress;	/* may be NULL */
+	void *progress_arg;
+	/* Polled between files and blocks (spawn_interrupted fits): when it
+	 * returns non-zero packing stops, the temporary file is removed and
+	 * pack_dir fails with r->cancelled.  May be NULL. */
+	int (*cancel)(void);
+};
+
+#define PACK_OPTS_INIT { NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL }
+
+struct pack_result {
+	uint64_t compressed;	/* bytes of the slug */
+	uint64_t raw;		/* bytes of file data packed */
+	uint64_t tar;		/* bytes of the uncompressed tar stream */
+	size_t entries;		/* tar entries written */
+	size_t ignored;		/* paths left out by the ignore set */
+	size_t skipped;		/* sockets and devices left out */
+	bool too_big;		/* failed because of max_bytes */
+	bool cancelled;		/* failed because *cancel was set */
+};
+
+/* Packs the tree at dir into the gzipped tarball out.  The slug is written
+ * to a temporary file in out's directory and renamed to out only when
+ * complete: on any failure (including max_bytes and cancel) out is left
+ * untouched and the temporary file removed.  r (may be NULL) receives the
+ * figures, also on failure.  Entries are named prefix + "/" + relpath; the
+ * root directory itself is the first entry (prefix + "/"). */
+int pack_dir(const char *dir, const char *out, const struct pack_opts *o,
+    struct pack_result *r, struct errbuf *e);
+
+#endif

@@ -1,0 +1,599 @@
+/* test_pack.c - .slugignore matching and pruning, and packing real trees:
+ * reproducibility, round trips through tar(1) and libarchive, gzip -t,
+ * and no file left behind on failure. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "fsutil.h"
+#include "pack.h"
+#include "testhelp.h"
+
+static char *tmpdir;
+
+static char *
+tpath(const char *rel)
+{
+	char *p = fs_join(tmpdir, rel);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void
+put(const char *rel, const char *text, mode_t mode)
+{
+	char *p = tpath(rel);
+	char *slash = strrchr(p, '/');
+	struct errbuf e;
+	int fd;
+
+	*slash = '\0';
+	fs_mkdir_p(p, 0755, &e);
+	*slash = '/';
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	fchmod(fd, mode);
+	close(fd);
+	free(p);
+}
+
+/* Writes n bytes of text that compresses a bit (like code and binaries). */
+static void
+put_big(const char *rel, size_t n, unsigned seed)
+{
+	char *p = tpath(rel);
+	FILE *f;
+	static const char *words[] = { "mono ", "slug ", "class ", "void ",
+		"return ", "{ ", "} ", "\n", "int ", "x", "y", "0x1f" };
+	size_t i;
+
+	put(rel, "", 0644);	/* makes the parents */
+	if ((f = fopen(p, "w")) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 5 == 0)
+			fputc('a' + (int)((seed >> 8) % 26), f);
+		else
+			fputs(words[(seed >> 16) % 12], f);
+	}
+	fclose(f);
+	free(p);
+}
+
+/* Runs argv; returns its exit status (or -1). */
+static int
+run(const char *const *argv, const char *cwd)
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (cwd != NULL && chdir(cwd) == -1)
+			_exit(126);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct errbuf e;
+
+	return fs_read_file(path, 1 << 30, len, &e);
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *pa = slurp(a, &la), *pb = slurp(b, &lb);
+	bool same = pa != NULL && pb != NULL && la == lb &&
+	    memcmp(pa, pb, la) == 0;
+
+	free(pa);
+	free(pb);
+	return same;
+}
+
+/* Number of entries in a directory, "." and ".." aside. */
+static int
+count_dir(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	if (dp == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+			n++;
+	closedir(dp);
+	return n;
+}
+
+static void
+test_ignore_match(void)
+{
+	static const char text[] =
+	    "# art sources\n"
+	    "\n"
+	    "*.psd\n"
+	    "/test\n"
+	    "spec\n"
+	    "docs/\n"
+	    "log/*.log\n"
+	    "**/tmp\n"
+	    "a/**/b\n"
+	    "vendor/cache/**\n"
+	    "!keep.psd\n"
+	    "trailing   \n"
+	    "crlf.txt\r\n"
+	    "/\n"
+	    "last-line-without-newline";
+	struct errbuf e;
+	struct pack_ignore *ig = pack_ignore_parse(text, sizeof text - 1, &e);
+
+	TEST("ignore: parses", ig != NULL);
+	if (ig == NULL)
+		return;
+	TEST("ignore: counts patterns, skipping comments, blanks, '/'",
+	    pack_ignore_count(ig) == 11);
+	TEST("ignore: counts negated lines", pack_ignore_negated(ig) == 1);
+	TEST("ignore: *.psd at the root", pack_ignore_match(ig, "x.psd", false));
+	TEST("ignore: *.psd at any depth",
+	    pack_ignore_match(ig, "art/raw/x.psd", false));
+	TEST("ignore: *.psd does not match x.psdx",
+	    !pack_ignore_match(ig, "x.psdx", false));
+	TEST("ignore: negation is not supported (keep.psd still ignored)",
+	    pack_ignore_match(ig, "keep.psd", false));
+	TEST("ignore: /test at the root", pack_ignore_match(ig, "test", true));
+	TEST("ignore: /test is anchored",
+	    !pack_ignore_match(ig, "lib/test", true));
+	TEST("ignore: spec unanchored",
+	    pack_ignore_match(ig, "lib/spec", true) &&
+	    pack_ignore_match(ig, "spec", false));
+	TEST("ignore: docs/ matches a directory at any depth",
+	    pack_ignore_match(ig, "docs", true) &&
+	    pack_ignore_match(ig, "x/docs", true));
+	TEST("ignore: docs/ does not match a file",
+	    !pack_ignore_match(ig, "docs", false));
+	TEST("ignore: log/*.log anchored",
+	    pack_ignore_match(ig, "log/a.log", false) &&
+	    !pack_ignore_match(ig, "x/log/a.log", false));
+	TEST("ignore: '*' does not cross '/'",
+	    !pack_ignore_match(ig, "log/sub/a.log", false));
+	TEST("ignore: **/tmp at the root and deep",
+	    pack_ignore_match(ig, "tmp", true) &&
+	    pack_ignore_match(ig, "a/b/c/tmp", false));
+	TEST("ignore: a/**/b with zero and several dirs between",
+	    pack_ignore_match(ig, "a/b", true) &&
+	    pack_ignore_match(ig, "a/x/y/b", false) &&
+	    !pack_ignore_match(ig, "a/x/y/c", false));
+	TEST("ignore: vendor/cache/** matches inside, not the dir itself",
+	    pack_ignore_match(ig, "vendor/cache/x.gem", false) &&
+	    pack_ignore_match(ig, "vendor/cache/d/e", false) &&
+	    !pack_ignore_match(ig, "vendor/cache", true));
+	TEST("ignore: trailing blanks trimmed",
+	    pack_ignore_match(ig, "trailing", false));
+	TEST("ignore: CRLF line endings",
+	    pack_ignore_match(ig, "crlf.txt", false));
+	TEST("ignore: last line without a newline",
+	    pack_ignore_match(ig, "last-line-without-newline", false));
+	TEST("ignore: other files kept",
+	    !pack_ignore_match(ig, "Procfile", false) &&
+	    !pack_ignore_match(ig, "src/app.cs", false));
+	TEST("ignore: comment is not a pattern",
+	    !pack_ignore_match(ig, "# art sources", false));
+	pack_ignore_free(ig);
+	pack_ignore_free(NULL);
+}
+
+static void
+test_ignore_load_prune(void)
+{
+	struct pack_ignore *ig;
+	struct errbuf e;
+	size_t removed = 99;
+	char *p, *q;
+
+	p = tpath("no-such-file");
+	ig = pack_ignore_load(p, &e);
+	TEST("ignore: a missing .slugignore is an empty set",
+	    ig != NULL && pack_ignore_count(ig) == 0);
+	pack_ignore_free(ig);
+	free(p);
+
+	put("prune/.slugignore", "*.psd\n/test\ndocs/\n", 0644);
+	put("prune/keep.cs", "class A {}\n", 0644);
+	put("prune/art/logo.psd", "psd", 0644);
+	put("prune/test/a_test.cs", "t", 0644);
+	put("prune/lib/test/kept.cs", "k", 0644);
+	put("prune/docs/index.md", "d", 0644);
+	put("prune/lib/docs", "a file named docs", 0644);
+	p = tpath("prune/lib/link.psd");
+	q = tpath("prune/keep.cs");
+	if (symlink(q, p) == -1)
+		abort();
+	free(p);
+	free(q);
+
+	p = tpath("prune/.slugignore");
+	ig = pack_ignore_load(p, &e);
+	free(p);
+	TEST("prune: loads .slugignore", ig != NULL && pack_ignore_count(ig) == 3);
+	p = tpath("prune");
+	TEST("prune: succeeds", pack_ignore_prune(ig, p, &removed, &e) == 0);
+	free(p);
+	TEST("prune: counts removed paths", removed == 4);
+#define GONE(rel) (p = tpath(rel), removed = !fs_exists(p), free(p), removed)
+	TEST("prune: removed *.psd deep", GONE("prune/art/logo.psd"));
+	TEST("prune: removed a symlink matching, not its target",
+	    GONE("prune/lib/link.psd") && !GONE("prune/keep.cs"));
+	TEST("prune: removed /test", GONE("prune/test"));
+	TEST("prune: kept lib/test", !GONE("prune/lib/test/kept.cs"));
+	TEST("prune: removed docs/ dir, kept a file named docs",
+	    GONE("prune/docs") && !GONE("prune/lib/docs"));
+	TEST("prune: kept the dir the match was in", !GONE("prune/art"));
+#undef GONE
+	pack_ignore_free(ig);
+}
+
+struct tarent {
+	char name[512];
+	char link[512];
+	char hardlink[512];
+	int type;
+	int perm;
+	long long size, uid, gid, mtime;
+	bool has_uname;
+};
+
+/* Reads the slug with libarchive; returns the number of entries, or -1. */
+static int
+read_slug(const char *path, struct tarent *v, int max)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	int n = 0, r;
+
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return -1;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		if (n < max) {
+			struct tarent *t = &v[n];
+			const char *s;
+
+			memset(t, 0, sizeof *t);
+			snprintf(t->name, sizeof t->name, "%s",
+			    archive_entry_pathname(ae));
+			if ((s = archive_entry_symlink(ae)) != NULL)
+				snprintf(t->link, sizeof t->link, "%s", s);
+			if ((s = archive_entry_hardlink(ae)) != NULL)
+				snprintf(t->hardlink, sizeof t->hardlink, "%s",
+				    s);
+			t->type = (int)archive_entry_filetype(ae);
+			t->perm = (int)archive_entry_perm(ae);
+			t->size = archive_entry_size(ae);
+			t->uid = archive_entry_uid(ae);
+			t->gid = archive_entry_gid(ae);
+			t->mtime = archive_entry_mtime(ae);
+			s = archive_entry_uname(ae);
+			t->has_uname = s != NULL && *s != '\0';
+			s = archive_entry_gname(ae);
+			t->has_uname = t->has_uname || (s != NULL && *s != '\0');
+		}
+		n++;
+	}
+	archive_read_free(a);
+	return r == ARCHIVE_EOF ? n : -1;
+}
+
+static struct tarent *
+find_ent(struct tarent *v, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void
+make_app(void)
+{
+	char longname[300], *p, *q;
+	int i, n;
+
+	put("app/Procfile", "web: mono hello.exe\n", 0644);
+	put("app/.slugignore", "*.psd\n/tmp/\n", 0644);
+	put("app/bin/run", "#!/bin/sh\necho hi\n", 0755);
+	put("app/art/logo.psd", "psd", 0644);
+	put("app/tmp/cache.bin", "tmp", 0644);
+	put("app/a-b", "sorts before a/", 0644);
+	put("app/a/x", "in a", 0600);
+	put("app/.profile.d/mono.sh", "export PATH=$HOME/vendor/mono/bin:$PATH\n",
+	    0644);
+	put_big("app/vendor/mono/lib/big.dll", 400000, 1);
+	put_big("app/vendor/mono/lib/big2.dll", 250000, 7);
+	/* A name too long for ustar's 100+155 split. */
+	n = snprintf(longname, sizeof longname, "app/vendor/");
+	for (i = 0; i < 9; i++)
+		n += snprintf(longname + n, sizeof longname - (size_t)n,
+		    "long_name_%02d_", i);
+	snprintf(longname + n, sizeof longname - (size_t)n, ".txt");
+	put(longname, "long", 0644);
+	p = tpath("app/empty");
+	mkdir(p, 0755);
+	free(p);
+	p = tpath("app/vendor/mono/bin");
+	mkdir(p, 0755);
+	free(p);
+	p = tpath("app/vendor/mono/bin/mono-link");
+	if (symlink("../lib/big.dll", p) == -1)
+		abort();
+	free(p);
+	p = tpath("app/vendor/mono/lib/big.dll");
+	q = tpath("app/vendor/mono/lib/zz-hardlink.dll");
+	if (link(p, q) == -1)
+		abort();
+	free(p);
+	free(q);
+}
+
+static void
+test_pack_tree(void)
+{
+	struct pack_opts o = PACK_OPTS_INIT;
+	struct pack_result r1, r2, r3;
+	struct pack_ignore *ig;
+	struct tarent ents[64], *t;
+	struct errbuf e;
+	char *app = tpath("app"), *s1 = tpath("s1.tgz"), *s2 = tpath("s2.tgz"),
+	    *s3 = tpath("out/s3.tgz"), *ign = tpath("app/.slugignore"),
+	    *x = tpath("x"), *xapp = tpath("x/app"), *outd = tpath("out");
+	int n, i, rc;
+	bool sorted = true, owners = true, times = true;
+
+	make_app();
+	mkdir(outd, 0755);
+	ig = pack_ignore_load(ign, &e);
+	o.prefix = "./app";
+	o.ignore = ig;
+	o.mtime = 1700000000;
+	o.block_size = 32768;	/* several blocks from this small tree */
+	o.threads = 3;
+	rc = pack_dir(app, s1, &o, &r1, &e);
+	TEST("pack: succeeds", rc == 0);
+	if (rc != 0)
+		printf("# %s\n", e.msg);
+	TEST("pack: reports sizes",
+	    r1.compressed > 0 && r1.raw >= 650000 && r1.tar > r1.raw &&
+	    r1.compressed < r1.tar / 2);
+	TEST("pack: reports ignored paths (art/logo.psd, tmp/)",
+	    r1.ignored == 2);
+	o.threads = 1;
+	rc = pack_dir(app, s2, &o, &r2, &e);
+	TEST("pack: one thread gives the same bytes as three",
+	    rc == 0 && same_file(s1, s2) && r2.compressed == r1.compressed);
+	o.threads = 2;
+	rc = pack_dir(app, s3, &o, &r3, &e);
+	TEST("pack: packing again gives the same bytes", rc == 0 &&
+	    same_file(s1, s3));
+	{
+		struct stat st;
+
+		TEST("pack: compressed size matches the file",
+		    stat(s1, &st) == 0 && (uint64_t)st.st_size == r1.compressed);
+		TEST("pack: slug is mode 0644", stat(s1, &st) == 0 &&
+		    (st.st_mode & 0777) == 0644);
+	}
+	TEST("pack: no temporary file left beside the slug",
+	    count_dir(outd) == 1);
+
+	{
+		const char *gz[] = { "gzip", "-t", s1, NULL };
+
+		TEST("pack: gzip -t accepts the slug", run(gz, NULL) == 0);
+	}
+
+	n = read_slug(s1, ents, 64);
+	TEST("pack: libarchive reads it back", n > 10);
+	if (n <= 0)
+		goto out;
+	TEST("pack: first entry is ./app/", strcmp(ents[0].name, "./app/") == 0);
+	for (i = 1; i < n && i < 64; i++)
+		if (strcmp(ents[i - 1].name, ents[i].name) >= 0)
+			sorted = false;
+	for (i = 0; i < n && i < 64; i++) {
+		if (ents[i].uid != 0 || ents[i].gid != 0 || ents[i].has_uname)
+			owners = false;
+		if (ents[i].mtime != 1700000000)
+			times = false;
+	}
+	TEST("pack: entries sorted by path in byte order", sorted);
+	TEST("pack: a-b comes before a/ (byte order, not per directory)",
+	    find_ent(ents, n, "./app/a-b") < find_ent(ents, n, "./app/a/") &&
+	    find_ent(ents, n, "./app/a-b") != NULL);
+	TEST("pack: owner 0:0 and no user or group names", owners);
+	TEST("pack: every entry has the fixed mtime", times);
+	TEST("pack: ignored files left out",
+	    find_ent(ents, n, "./app/art/logo.psd") == NULL &&
+	    find_ent(ents, n, "./app/tmp/") == NULL &&
+	    find_ent(ents, n, "./app/tmp/cache.bin") == NULL &&
+	    find_ent(ents, n, "./app/art/") != NULL);
+	t = find_ent(ents, n, "./app/bin/run");
+	TEST("pack: exec bit kept", t != NULL && t->perm == 0755);
+	t = find_ent(ents, n, "./app/a/x");
+	TEST("pack: mode 0600 kept", t != NULL && t->perm == 0600);
+	t = find_ent(ents, n, "./app/vendor/mono/bin/mono-link");
+	TEST("pack: symlink kept with its target", t != NULL &&
+	    t->type == AE_IFLNK && strcmp(t->link, "../lib/big.dll") == 0);
+	t = find_ent(ents, n, "./app/vendor/mono/lib/zz-hardlink.dll");
+	TEST("pack: a second hard link is stored as a link to the first",
+	    t != NULL && strcmp(t->hardlink,
+	    "./app/vendor/mono/lib/big.dll") == 0);
+	t = find_ent(ents, n, "./app/empty/");
+	TEST("pack: empty directory kept", t != NULL && t->type == AE_IFDIR);
+
+	/* Round trip through GNU tar, compared with diff. */
+	mkdir(x, 0755);
+	{
+		const char *tx[] = { "tar", "xzf", s1, "-C", x, NULL };
+		const char *df[] = { "diff", "-r", "--no-dereference",
+			"--exclude=logo.psd", "--exclude=tmp", app, xapp, NULL };
+		char *ln = tpath("x/app/vendor/mono/bin/mono-link");
+		char buf[64];
+		ssize_t k;
+
+		TEST("pack: tar xzf extracts the slug", run(tx, NULL) == 0);
+		TEST("pack: extracted tree equals the source (diff -r)",
+		    run(df, NULL) == 0);
+		k = readlink(ln, buf, sizeof buf - 1);
+		TEST("pack: extracted symlink is a symlink",
+		    k > 0 && (buf[k] = '\0', strcmp(buf, "../lib/big.dll") == 0));
+		free(ln);
+	}
+out:
+	pack_ignore_free(ig);
+	free(app);
+	free(s1);
+	free(s2);
+	free(s3);
+	free(ign);
+	free(x);
+	free(xapp);
+	free(outd);
+}
+
+static int cancel_now(void) { return 1; }
+
+static void
+test_pack_failures(void)
+{
+	struct pack_opts o = PACK_OPTS_INIT;
+	struct pack_result r;
+	struct errbuf e;
+	char *dir = tpath("fail"), *out = tpath("fail/slug.tgz"),
+	    *app = tpath("app"), *missing = tpath("no-such-app");
+	int rc;
+
+	mkdir(dir, 0755);
+	put("fail/slug.tgz", "previous slug", 0644);
+
+	o.max_bytes = 1000;
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("pack: over max_bytes fails", rc == -1 && r.too_big);
+	TEST("pack: too-big message names the limit",
+	    strstr(e.msg, "1000") != NULL);
+	TEST("pack: failed pack leaves no temporary file", count_dir(dir) == 1);
+	{
+		size_t len;
+		char *s = fs_read_file(out, 100, &len, &e);
+
+		TEST("pack: previous slug content unchanged",
+		    s != NULL && strcmp(s, "previous slug") == 0);
+		free(s);
+	}
+
+	o.max_bytes = 0;
+	o.cancel = cancel_now;
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("pack: cancel stops packing", rc == -1 && r.cancelled);
+	TEST("pack: cancelled pack leaves no temporary file",
+	    count_dir(dir) == 1);
+
+	o.cancel = NULL;
+	rc = pack_dir(missing, out, &o, &r, &e);
+	TEST("pack: missing directory fails with its name",
+	    rc == -1 && strstr(e.msg, "no-such-app") != NULL);
+	TEST("pack: missing directory leaves no file", count_dir(dir) == 1);
+
+	free(out);
+	out = tpath("no-such-dir/slug.tgz");
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("pack: unwritable destination fails",
+	    rc == -1 && strstr(e.msg, "no-such-dir") != NULL);
+
+	free(dir);
+	free(out);
+	free(app);
+	free(missing);
+}
+
+/* An unreadable file in the tree fails the pack (when not root). */
+static void
+test_pack_unreadable(void)
+{
+	struct pack_opts o = PACK_OPTS_INIT;
+	struct errbuf e;
+	char *dir = tpath("unr"), *out = tpath("unr.tgz");
+	int rc;
+
+	if (geteuid() == 0) {
+		TEST("pack: unreadable file (skipped as root)", 1);
+		goto out;
+	}
+	put("unr/secret", "s", 0000);
+	rc = pack_dir(dir, out, &o, NULL, &e);
+	TEST("pack: unreadable file fails naming it",
+	    rc == -1 && strstr(e.msg, "secret") != NULL);
+	TEST("pack: and leaves no slug", !fs_exists(out));
+out:
+	free(dir);
+	free(out);
+}
+
+int
+main(void)
+{
+	struct errbuf e;
+	const char *base = getenv("TMPDIR");
+
+	if ((tmpdir = fs_mkdtemp(base ? base : "/tmp", "test_pack.", &e)) ==
+	    NULL) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
+	}
+	test_ignore_match();
+	test_ignore_load_prune();
+	test_pack_tree();
+	test_pack_failures();
+	test_pack_unreadable();
+	if (fs_rm_rf(tmpdir, &e) == -1)
+		fprintf(stderr, "%s\n", e.msg);
+	free(tmpdir);
+	return test_report();
+}
