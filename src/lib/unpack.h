@@ -1,0 +1,75 @@
+/* unpack.h - extracting untrusted tarballs.
+ *
+ * Accepts tar only (ustar, pax, GNU: long names included), uncompressed or
+ * compressed with gzip, xz or zstd; anything else is refused.  Every entry is
+ * checked by unpack_check_entry before libarchive's write_disk sees it, and
+ * write_disk itself runs with its secure flags, so a hostile archive cannot
+ * write outside the destination.  Sizes, entry count and the expansion ratio
+ * are capped.  On any failure the partial tree is removed. */
+#ifndef SLUGC_UNPACK_H
+#define SLUGC_UNPACK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct unpack_limits {
+	uint64_t max_bytes;   /* sum of the sizes of all files */
+	uint64_t max_entries; /* entries of any kind */
+	/* Expanded bytes (the larger of the tar stream and the file data
+	 * written) may be at most max_ratio times the compressed bytes read,
+	 * checked only once more than ratio_floor bytes have expanded, so
+	 * small, very compressible archives pass. */
+	uint64_t max_ratio;
+	uint64_t ratio_floor;
+};
+
+#define UNPACK_DEFAULT_MAX_BYTES   (4ULL << 30)  /* 4 GiB */
+#define UNPACK_DEFAULT_MAX_ENTRIES 200000ULL
+#define UNPACK_DEFAULT_MAX_RATIO   200ULL
+#define UNPACK_DEFAULT_RATIO_FLOOR (64ULL << 20) /* 64 MiB */
+
+/* Fills l with the defaults above. */
+void unpack_limits_init(struct unpack_limits *l);
+
+/* The policy for one archive entry, pure (no file-system access) so it can be
+ * tested and fuzzed alone.  path is the entry's name as stored, type its
+ * S_IFMT bits (S_IFREG, S_IFDIR, S_IFLNK, ...), symlink the link target for a
+ * symlink (else NULL), hardlink the target for a hard link (else NULL).
+ * Accepts directories, regular files, symlinks whose target stays inside the
+ * root and hard links to other entries; refuses empty and absolute paths,
+ * '..' components, devices, FIFOs, sockets, and non-directories that would
+ * replace the root itself.
+ *
+ * Symlinks are resolved lexically from the link's directory: the target must
+ * be relative, its '..' components must all come first (after a name, '..'
+ * could climb out of a directory reached through another symlink) and must
+ * not climb above the root.
+ *
+ * Returns 0, or -1 with e holding "archive entry 'PATH': why". */
+int unpack_check_entry(const char *path, mode_t type, const char *symlink,
+    const char *hardlink, struct errbuf *e);
+
+/* Reads up to len bytes into buf: returns the count, 0 at the end of the
+ * stream, or -1 with errno set. */
+typedef ssize_t (*unpack_read_fn)(void *arg, void *buf, size_t len);
+
+/* Extracts the archive read through fn into dest, which must be missing
+ * (it is created, mode 0755; its parent must exist) or an empty directory.
+ * lim NULL means the defaults.  Modes and mtimes are restored, owners are
+ * not; setuid and setgid bits are dropped, and directories keep owner rwx so
+ * the tree can always be removed.  Reading stops at the archive's end
+ * marker, which may come before the end of the stream (padding, compression
+ * trailers): a caller that must see every byte, to hash it, drains the rest.
+ *
+ * Returns 0, or -1 with e holding one line naming the entry, and with dest
+ * removed (whether or not it existed before). */
+int unpack_cb(unpack_read_fn fn, void *arg, const char *dest,
+    const struct unpack_limits *lim, struct errbuf *e);
+
+/* unpack_cb reading from the file descriptor fd (not closed). */
+int unpack_fd(int fd, const char *dest, const struct unpack_limits *lim,
+    struct errbuf *e);
+
+#endif

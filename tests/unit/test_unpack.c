@@ -1,0 +1,901 @@
+/* Unit tests for unpack: the pure entry policy, round trips of good trees in
+ * every accepted compression, and hostile archives (built here with
+ * libarchive's writer), each of which must fail with a message naming the
+ * entry and leave no destination behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "fsutil.h"
+#include "testhelp.h"
+#include "unpack.h"
+
+/* One entry to write.  type 0 with link set is a hard link.  A regular file
+ * with data NULL and size > 0 is that many zero bytes. */
+struct ent {
+	const char *path;
+	mode_t type;
+	mode_t perm;
+	const char *data;
+	int64_t size;
+	const char *link;
+};
+
+#define F(p, d) { p, AE_IFREG, 0644, d, -1, NULL }
+#define D(p) { p, AE_IFDIR, 0755, NULL, 0, NULL }
+#define L(p, t) { p, AE_IFLNK, 0777, NULL, 0, t }
+#define H(p, t) { p, 0, 0644, NULL, 0, t }
+
+static char *tmp;     /* the test's mkdtemp directory */
+static struct errbuf e;
+
+static char *
+tpath(const char *name)
+{
+	return fs_join(tmp, name);
+}
+
+/* Writes the entries as an archive of the given format and filter. */
+static int
+mkarchive(const char *file, int format, int filter, const struct ent *ents,
+    size_t n)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae;
+	static char zeros[1 << 20];
+	int rc = -1;
+	size_t i;
+
+	if (archive_write_set_format(a, format) != ARCHIVE_OK ||
+	    archive_write_add_filter(a, filter) != ARCHIVE_OK ||
+	    archive_write_open_filename(a, file) != ARCHIVE_OK) {
+		fprintf(stderr, "mkarchive: %s\n", archive_error_string(a));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct ent *x = &ents[i];
+		int64_t size = x->size >= 0 ? x->size :
+		    x->data != NULL ? (int64_t)strlen(x->data) : 0;
+
+		ae = archive_entry_new();
+		archive_entry_set_pathname(ae, x->path);
+		archive_entry_set_mtime(ae, 1500000000 + (time_t)i, 0);
+		if (x->type == 0) {
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_hardlink(ae, x->link);
+			size = 0;
+		} else {
+			archive_entry_set_filetype(ae, x->type);
+			if (x->type == AE_IFLNK)
+				archive_entry_set_symlink(ae, x->link);
+			if (x->type == AE_IFCHR)
+				archive_entry_set_rdev(ae, makedev(1, 3));
+		}
+		archive_entry_set_perm(ae, x->perm);
+		archive_entry_set_size(ae, x->type == AE_IFREG ? size : 0);
+		if (archive_write_header(a, ae) != ARCHIVE_OK) {
+			fprintf(stderr, "mkarchive %s: %s\n", x->path,
+			    archive_error_string(a));
+			archive_entry_free(ae);
+			goto out;
+		}
+		if (x->type == AE_IFREG && x->data != NULL)
+			archive_write_data(a, x->data, (size_t)size);
+		else if (x->type == AE_IFREG)
+			for (int64_t left = size; left > 0;) {
+				size_t k = left > (int64_t)sizeof zeros ?
+				    sizeof zeros : (size_t)left;
+				archive_write_data(a, zeros, k);
+				left -= (int64_t)k;
+			}
+		archive_entry_free(ae);
+	}
+	rc = archive_write_close(a) == ARCHIVE_OK ? 0 : -1;
+out:
+	archive_write_free(a);
+	return rc;
+}
+
+static int
+unpack_file(const char *file, const char *dest, const struct unpack_limits *l)
+{
+	int fd, rc;
+
+	if ((fd = open(file, O_RDONLY)) == -1)
+		return errf(&e, "open %s:", file);
+	rc = unpack_fd(fd, dest, l, &e);
+	close(fd);
+	return rc;
+}
+
+/* The number of entries in tmp (nothing partial or temporary left). */
+static int
+count_tmp(void)
+{
+	struct dirent *de;
+	DIR *d = opendir(tmp);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *
+slurp(const char *path)
+{
+	struct errbuf ee;
+
+	return fs_read_file(path, 1 << 20, NULL, &ee);
+}
+
+/* Builds a hostile archive, expects unpack to fail with a message holding
+ * both want1 and want2, and checks the destination is gone and nothing
+ * else appeared next to it. */
+static void
+hostile(const char *descr, int filter, const struct ent *ents, size_t n,
+    const struct unpack_limits *l, const char *want1, const char *want2)
+{
+	char *arc = tpath("hostile.tar"), *dest = tpath("dest");
+	char buf[2048];
+	int before, rc;
+
+	before = count_tmp();
+	rc = mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, filter, ents, n);
+	if (rc != 0)
+		rc = mkarchive(arc, ARCHIVE_FORMAT_TAR_GNUTAR, filter, ents, n);
+	snprintf(buf, sizeof buf, "%s: archive built", descr);
+	TEST(buf, rc == 0);
+	e.msg[0] = '\0';
+	rc = unpack_file(arc, dest, l);
+	snprintf(buf, sizeof buf, "%s: refused", descr);
+	TEST(buf, rc == -1);
+	snprintf(buf, sizeof buf, "%s: message names it (%s)", descr, e.msg);
+	TEST(buf, strstr(e.msg, want1) != NULL &&
+	    (want2 == NULL || strstr(e.msg, want2) != NULL) &&
+	    strchr(e.msg, '\n') == NULL);
+	snprintf(buf, sizeof buf, "%s: destination removed", descr);
+	TEST(buf, !fs_exists(dest) && count_tmp() == before + 1);
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
+
+static void
+test_policy(void)
+{
+	struct errbuf pe;
+
+#define OK(p, t, s, h) (unpack_check_entry(p, t, s, h, &pe) == 0)
+#define NO(p, t, s, h, want) \
+	(unpack_check_entry(p, t, s, h, &pe) == -1 && strstr(pe.msg, want) != NULL)
+
+	TEST("policy: plain file", OK("a/b/c.txt", S_IFREG, NULL, NULL));
+	TEST("policy: ./ prefix", OK("./bin/mono", S_IFREG, NULL, NULL));
+	TEST("policy: root directory entry", OK("./", S_IFDIR, NULL, NULL));
+	TEST("policy: directory", OK("lib/mono/", S_IFDIR, NULL, NULL));
+	TEST("policy: name holding dots", OK("a/..b/c..", S_IFREG, NULL, NULL));
+	TEST("policy: empty path", NO("", S_IFREG, NULL, NULL, "empty path"));
+	TEST("policy: NULL path", NO(NULL, S_IFREG, NULL, NULL, "empty path"));
+	TEST("policy: absolute path", NO("/etc/passwd", S_IFREG, NULL, NULL,
+	    "archive entry '/etc/passwd': absolute path"));
+	TEST("policy: traversal", NO("a/../../x", S_IFREG, NULL, NULL,
+	    "archive entry 'a/../../x': path escapes the root"));
+	TEST("policy: .. even when it stays inside",
+	    NO("a/../b", S_IFREG, NULL, NULL, "escapes"));
+	TEST("policy: trailing ..", NO("a/..", S_IFDIR, NULL, NULL, "escapes"));
+	TEST("policy: file replacing the root",
+	    NO("./", S_IFREG, NULL, NULL, "would replace the root"));
+	TEST("policy: symlink replacing the root",
+	    NO(".", S_IFLNK, "x", NULL, "would replace the root"));
+	TEST("policy: char device", NO("dev/null", S_IFCHR, NULL, NULL,
+	    "archive entry 'dev/null': device node refused"));
+	TEST("policy: block device",
+	    NO("sda", S_IFBLK, NULL, NULL, "device node"));
+	TEST("policy: FIFO", NO("p", S_IFIFO, NULL, NULL, "FIFO refused"));
+	TEST("policy: socket", NO("s", S_IFSOCK, NULL, NULL, "socket refused"));
+	TEST("policy: unknown type", NO("u", 0, NULL, NULL, "unsupported"));
+
+	TEST("policy: symlink to a sibling",
+	    OK("lib/libx.so", S_IFLNK, "libx.so.1", NULL));
+	TEST("policy: symlink up to a sibling tree",
+	    OK("lib/mono/4.5/System.dll", S_IFLNK,
+	    "../gac/System/4.0.0.0__b77a5c561934e089/System.dll", NULL));
+	TEST("policy: symlink three levels up (xbuild)",
+	    OK("lib/mono/xbuild/14.0/bin/M.dll", S_IFLNK,
+	    "../../../gac/M/14.0.0.0__b03f5f7f11d50a3a/M.dll", NULL));
+	TEST("policy: symlink up to the root itself",
+	    OK("a/b/l", S_IFLNK, "../..", NULL));
+	TEST("policy: symlink to .", OK("a/l", S_IFLNK, ".", NULL));
+	TEST("policy: symlink with ./ parts",
+	    OK("a/l", S_IFLNK, "./x/./y", NULL));
+	TEST("policy: symlink one level too high", NO("a/b/l", S_IFLNK,
+	    "../../../x", NULL, "symlink target '../../../x' escapes the root"));
+	TEST("policy: symlink at the root to ..",
+	    NO("l", S_IFLNK, "..", NULL, "escapes the root"));
+	TEST("policy: symlink with ./ prefix cannot gain depth",
+	    NO("./././l", S_IFLNK, "../x", NULL, "escapes the root"));
+	TEST("policy: symlink dir depth ignores empty parts",
+	    NO("a//l", S_IFLNK, "../../x", NULL, "escapes the root"));
+	TEST("policy: absolute symlink", NO("l", S_IFLNK, "/etc/passwd",
+	    NULL, "symlink to absolute path '/etc/passwd' refused"));
+	TEST("policy: symlink with .. after a name",
+	    NO("a/b/l", S_IFLNK, "x/../..", NULL, "'..' after a name"));
+	TEST("policy: symlink with empty target",
+	    NO("l", S_IFLNK, "", NULL, "empty target"));
+	TEST("policy: symlink with NULL target",
+	    NO("l", S_IFLNK, NULL, NULL, "empty target"));
+
+	TEST("policy: hardlink inside",
+	    OK("b/h", S_IFREG, NULL, "a/file"));
+	TEST("policy: hardlink with type 0", OK("b/h", 0, NULL, "./a/file"));
+	TEST("policy: hardlink out", NO("h", S_IFREG, NULL, "../outside",
+	    "hardlink target '../outside' escapes the root"));
+	TEST("policy: hardlink absolute", NO("h", S_IFREG, NULL,
+	    "/etc/shadow", "hardlink to absolute path '/etc/shadow'"));
+	TEST("policy: hardlink to the root",
+	    NO("h", S_IFREG, NULL, "./", "hardlink to the root"));
+	TEST("policy: hardlink empty",
+	    NO("h", S_IFREG, NULL, "", "empty target"));
+	TEST("policy: hardlink named by traversal",
+	    NO("../h", S_IFREG, NULL, "a", "path escapes the root"));
+
+	/* Messages stay on one line whatever the name holds. */
+	TEST("policy: control characters escaped",
+	    NO("a\n/../b", S_IFREG, NULL, NULL, "'a\\x0a/../b'") &&
+	    strchr(pe.msg, '\n') == NULL);
+	{
+		char longname[5000];
+		memset(longname, 'x', sizeof longname - 1);
+		longname[sizeof longname - 1] = '\0';
+		longname[0] = '/';
+		TEST("policy: very long name cut in the message",
+		    NO(longname, S_IFREG, NULL, NULL, "...': absolute path"));
+	}
+#undef OK
+#undef NO
+}
+
+static bool
+check_file(const char *dir, const char *rel, const char *data, mode_t mode)
+{
+	char *p = fs_join(dir, rel), *got = slurp(p);
+	struct stat st;
+	bool ok = got != NULL && strcmp(got, data) == 0 &&
+	    lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 07777) == mode;
+
+	free(p);
+	free(got);
+	return ok;
+}
+
+static bool
+check_link(const char *dir, const char *rel, const char *target)
+{
+	char *p = fs_join(dir, rel), buf[4096];
+	ssize_t n = readlink(p, buf, sizeof buf - 1);
+
+	free(p);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return strcmp(buf, target) == 0;
+}
+
+static void
+test_roundtrip(int format, int filter, const char *what)
+{
+	static const char longdir[] =
+	    "a-directory-name-that-is-long/another-long-directory-name-here/"
+	    "and-yet-another-one-to-pass-the-ustar-limit";
+	static const char longfile[] =
+	    "a-directory-name-that-is-long/another-long-directory-name-here/"
+	    "and-yet-another-one-to-pass-the-ustar-limit/"
+	    "file-with-a-long-name-too-so-that-the-name-field-overflows.dll";
+	const struct ent ents[] = {
+		D("./"),
+		{ "bin", AE_IFDIR, 0750, NULL, 0, NULL },
+		{ "bin/mono", AE_IFREG, 0755, "#!mono\n", -1, NULL },
+		{ "etc/mono/config", AE_IFREG, 0600, "<config/>\n", -1, NULL },
+		D("lib"),
+		F("lib/libmono-native.so.0.0.0", "ELF"),
+		L("lib/libmono-native.so.0", "libmono-native.so.0.0.0"),
+		L("lib/libmono-native.so", "./libmono-native.so.0"),
+		F("lib/gac/System/System.dll", "MZ system"),
+		L("lib/4.5/System.dll", "../gac/System/System.dll"),
+		D(longdir),
+		F(longfile, "long"),
+		L("lib/4.5/long.dll", "../../a-directory-name-that-is-long/"
+		    "another-long-directory-name-here/and-yet-another-one-to-"
+		    "pass-the-ustar-limit/file-with-a-long-name-too-so-that-"
+		    "the-name-field-overflows.dll"),
+		H("bin/mono-sgen", "bin/mono"),
+		L("up", "."),
+		{ "empty", AE_IFREG, 0444, "", -1, NULL },
+	};
+	char *arc = tpath("good.tar"), *dest = tpath("good");
+	char buf[2048];
+	struct stat st1, st2;
+	char *p1, *p2;
+	int rc;
+
+	snprintf(buf, sizeof buf, "%s: archive built", what);
+	TEST(buf,
+	    mkarchive(arc, format, filter, ents,
+	    sizeof ents / sizeof ents[0]) == 0);
+	e.msg[0] = '\0';
+	rc = unpack_file(arc, dest, NULL);
+	snprintf(buf, sizeof buf, "%s: extracted (%s)", what, e.msg);
+	TEST(buf, rc == 0);
+	snprintf(buf, sizeof buf, "%s: files and modes", what);
+	TEST(buf, check_file(dest, "bin/mono", "#!mono\n", 0755) &&
+	    check_file(dest, "etc/mono/config", "<config/>\n", 0600) &&
+	    check_file(dest, "empty", "", 0444) &&
+	    check_file(dest, longfile, "long", 0644));
+	p1 = fs_join(dest, "bin");
+	snprintf(buf, sizeof buf, "%s: directory mode and mtime", what);
+	TEST(buf, stat(p1, &st1) == 0 && S_ISDIR(st1.st_mode) &&
+	    (st1.st_mode & 07777) == 0750 && st1.st_mtime == 1500000001);
+	free(p1);
+	p1 = fs_join(dest, "bin/mono");
+	snprintf(buf, sizeof buf, "%s: file mtime", what);
+	TEST(buf, stat(p1, &st1) == 0 && st1.st_mtime == 1500000002);
+	snprintf(buf, sizeof buf, "%s: relative symlinks", what);
+	TEST(buf, check_link(dest, "lib/libmono-native.so.0",
+	    "libmono-native.so.0.0.0") &&
+	    check_link(dest, "lib/libmono-native.so", "./libmono-native.so.0") &&
+	    check_link(dest, "lib/4.5/System.dll", "../gac/System/System.dll") &&
+	    check_link(dest, "up", "."));
+	p2 = fs_join(dest, "lib/4.5/long.dll");
+	snprintf(buf, sizeof buf, "%s: long symlink target resolves", what);
+	{
+		char *got = slurp(p2);
+		TEST(buf, got != NULL && strcmp(got, "long") == 0);
+		free(got);
+	}
+	free(p2);
+	p2 = fs_join(dest, "bin/mono-sgen");
+	snprintf(buf, sizeof buf, "%s: hard link shares the inode", what);
+	TEST(buf, stat(p1, &st1) == 0 && stat(p2, &st2) == 0 &&
+	    st1.st_ino == st2.st_ino && st1.st_nlink == 2);
+	free(p1);
+	free(p2);
+	fs_rm_rf(dest, &e);
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
+
+/* Reads in 7-byte pieces: the stream must not depend on read sizes. */
+struct tiny {
+	int fd;
+	int calls;
+};
+
+static ssize_t
+tiny_read(void *arg, void *buf, size_t len)
+{
+	struct tiny *t = arg;
+
+	t->calls++;
+	return read(t->fd, buf, len < 7 ? len : 7);
+}
+
+static ssize_t
+failing_read(void *arg, void *buf, size_t len)
+{
+	struct tiny *t = arg;
+
+	if (t->calls++ >= 3) {
+		errno = EIO;
+		return -1;
+	}
+	return read(t->fd, buf, len < 512 ? len : 512);
+}
+
+static void
+test_callbacks(void)
+{
+	const struct ent ents[] = { F("a/b", "hello"), F("a/c", "world") };
+	char *arc = tpath("cb.tar.gz"), *dest = tpath("cb");
+	struct tiny t = { -1, 0 };
+	int rc;
+
+	mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+	    ents, 2);
+	t.fd = open(arc, O_RDONLY);
+	rc = unpack_cb(tiny_read, &t, dest, NULL, &e);
+	close(t.fd);
+	TEST("callback: tiny reads extract", rc == 0 && t.calls > 10 &&
+	    check_file(dest, "a/c", "world", 0644));
+	fs_rm_rf(dest, &e);
+
+	/* A read error is an error, the tree goes. */
+	{
+		/* Enough data that the first 3 reads do not reach the end. */
+		const struct ent big[] = {
+			{ "big", AE_IFREG, 0644, NULL, 4 << 20, NULL },
+		};
+		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		    ARCHIVE_FILTER_NONE, big, 1);
+	}
+	t.fd = open(arc, O_RDONLY);
+	t.calls = 0;
+	e.msg[0] = '\0';
+	rc = unpack_cb(failing_read, &t, dest, NULL, &e);
+	close(t.fd);
+	TEST("callback: read error fails", rc == -1);
+	TEST("callback: read error message",
+	    strstr(e.msg, "Input/output error") != NULL);
+	TEST("callback: read error removes the tree", !fs_exists(dest));
+
+	/* An existing empty directory is accepted (install uses mkdtemp). */
+	mkdir(dest, 0700);
+	TEST("existing empty destination accepted",
+	    unpack_file(arc, dest, NULL) == 0);
+	/* A non-empty one is refused and left alone. */
+	e.msg[0] = '\0';
+	TEST("non-empty destination refused",
+	    unpack_file(arc, dest, NULL) == -1 &&
+	    strstr(e.msg, "not empty") != NULL);
+	{
+		char *p = fs_join(dest, "big");
+		TEST("non-empty destination left alone", fs_exists(p));
+		free(p);
+	}
+	fs_rm_rf(dest, &e);
+
+	/* A destination reached through a symlinked directory works:
+	 * SECURE_SYMLINKS only guards the part below the root. */
+	{
+		char *real = tpath("real"), *link = tpath("link");
+		char *via = fs_join(link, "out"), *p;
+
+		mkdir(real, 0755);
+		symlink(real, link);
+		e.msg[0] = '\0';
+		rc = unpack_file(arc, via, NULL);
+		p = fs_join(real, "out/big");
+		TEST("destination under a symlinked directory", rc == 0 &&
+		    fs_exists(p));
+		free(p);
+		fs_rm_rf(real, &e);
+		unlink(link);
+		free(real);
+		free(link);
+		free(via);
+	}
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
+
+static void
+test_hostile(void)
+{
+	struct unpack_limits small;
+	char *outside = tpath("outside"), *p;
+	char longtrav[400];
+
+	{
+		const struct ent x[] = { D("a"), F("a/../../outside", "x") };
+		hostile("../ traversal", ARCHIVE_FILTER_GZIP, x, 2, NULL,
+		    "archive entry 'a/../../outside'", "path escapes the root");
+	}
+	TEST("../ traversal: nothing written outside", !fs_exists(outside));
+	{
+		char abs[512];
+		snprintf(abs, sizeof abs, "%s/outside", tmp);
+		const struct ent x[] = { F(abs, "x") };
+		hostile("absolute path", ARCHIVE_FILTER_NONE, x, 1, NULL,
+		    abs, "absolute path refused");
+	}
+	TEST("absolute path: nothing written outside", !fs_exists(outside));
+	{
+		const struct ent x[] = { F("ok", "fine"),
+			L("evil", "../outside"), F("evil/pwned", "x") };
+		hostile("symlink out, then a file through it",
+		    ARCHIVE_FILTER_ZSTD, x, 3, NULL, "archive entry 'evil'",
+		    "symlink target '../outside' escapes the root");
+	}
+	TEST("symlink out: nothing written outside", !fs_exists(outside));
+	{
+		char abs[512];
+		snprintf(abs, sizeof abs, "%s", tmp);
+		const struct ent x[] = { L("evil", abs),
+			F("evil/outside", "x") };
+		hostile("absolute symlink, then a file through it",
+		    ARCHIVE_FILTER_XZ, x, 2, NULL, "archive entry 'evil'",
+		    "symlink to absolute path");
+	}
+	TEST("absolute symlink: nothing written outside", !fs_exists(outside));
+	{
+		/* '..' after a name, through another symlink: l -> . makes
+		 * l/.. the root's parent though lexically it is the root. */
+		const struct ent x[] = { L("l", "."), L("m", "l/../outside"),
+			F("m", "x") };
+		hostile("symlink climbing through another symlink",
+		    ARCHIVE_FILTER_GZIP, x, 3, NULL, "archive entry 'm'",
+		    "'..' after a name");
+	}
+	{
+		/* An inside symlink is fine, writing through it is not
+		 * (libarchive's SECURE_SYMLINKS). */
+		const struct ent x[] = { D("sub"), L("in", "sub"),
+			F("in/file", "x") };
+		hostile("file written through an inside symlink",
+		    ARCHIVE_FILTER_GZIP, x, 3, NULL, "archive entry 'in/file'",
+		    "symlink");
+	}
+	{
+		const struct ent x[] = { F("a", "x"), H("h", "../outside") };
+		FILE *f = fopen(outside, "w");
+		fputs("precious", f);
+		fclose(f);
+		hostile("hardlink out", ARCHIVE_FILTER_GZIP, x, 2, NULL,
+		    "archive entry 'h'", "escapes the root");
+		p = slurp(outside);
+		TEST("hardlink out: outside file untouched",
+		    p != NULL && strcmp(p, "precious") == 0);
+		free(p);
+	}
+	{
+		char abs[512];
+		snprintf(abs, sizeof abs, "%s", outside);
+		const struct ent x[] = { H("h", abs) };
+		hostile("hardlink to an absolute path", ARCHIVE_FILTER_NONE, x,
+		    1, NULL, "archive entry 'h'", "hardlink to absolute path");
+		unlink(outside);
+	}
+	{
+		const struct ent x[] = { F("a", "x"),
+			{ "dev/null", AE_IFCHR, 0666, NULL, 0, NULL } };
+		hostile("device node", ARCHIVE_FILTER_GZIP, x, 2, NULL,
+		    "archive entry 'dev/null'", "device node refused");
+	}
+	{
+		const struct ent x[] = {
+			{ "fifo", AE_IFIFO, 0644, NULL, 0, NULL } };
+		hostile("FIFO", ARCHIVE_FILTER_GZIP, x, 1, NULL,
+		    "archive entry 'fifo'", "FIFO refused");
+	}
+	{
+		snprintf(longtrav, sizeof longtrav, "%s/../../../../outside",
+		    "a-long-directory-name-a-long-directory-name-a-long-"
+		    "directory-name-a-long-directory-name-a-long-directory-"
+		    "name-a-long-directory-name");
+		const struct ent x[] = { F(longtrav, "x") };
+		hostile("traversal in a GNU/pax long name", ARCHIVE_FILTER_GZIP,
+		    x, 1, NULL, "outside'", "path escapes the root");
+	}
+
+	/* Caps. */
+	unpack_limits_init(&small);
+	small.ratio_floor = 1 << 20;
+	{
+		const struct ent x[] = { F("readme", "hi"),
+			{ "zeros", AE_IFREG, 0644, NULL, 16 << 20, NULL } };
+		hostile("expansion bomb (gzip)", ARCHIVE_FILTER_GZIP, x, 2,
+		    &small, "archive entry 'zeros'",
+		    "expands more than 200 times");
+	}
+	{
+		/* With the default limits: 256 MiB of zeros in zstd is ~8 KiB,
+		 * refused after the 64 MiB floor without writing it all. */
+		const struct ent x[] = {
+			{ "zeros", AE_IFREG, 0644, NULL, 256LL << 20, NULL } };
+		hostile("expansion bomb (zstd, default limits)",
+		    ARCHIVE_FILTER_ZSTD, x, 1, NULL, "archive entry 'zeros'",
+		    "decompression bomb");
+	}
+	unpack_limits_init(&small);
+	small.max_bytes = 1 << 20;
+	{
+		const struct ent x[] = {
+			{ "a", AE_IFREG, 0644, NULL, 600 << 10, NULL },
+			{ "b", AE_IFREG, 0644, NULL, 600 << 10, NULL } };
+		hostile("total size cap", ARCHIVE_FILTER_NONE, x, 2, &small,
+		    "archive entry 'b'", "larger than 1048576 bytes");
+	}
+	unpack_limits_init(&small);
+	small.max_entries = 100;
+	{
+		struct ent x[150];
+		static char names[150][16];
+		for (int i = 0; i < 150; i++) {
+			snprintf(names[i], sizeof names[i], "f%03d", i);
+			x[i] = (struct ent)F(names[i], "x");
+		}
+		hostile("too many entries", ARCHIVE_FILTER_GZIP, x, 150, &small,
+		    "archive entry 'f100'", "more than 100 entries");
+	}
+	free(outside);
+}
+
+/* Archives of the wrong kind: another format, other filters, noise, cut. */
+static void
+test_formats(void)
+{
+	const struct ent ents[] = { F("a", "hello"), F("b", "world") };
+	char *arc = tpath("other"), *dest = tpath("dest"), buf[2048];
+	struct {
+		const char *what;
+		int format, filter;
+	} bad[] = {
+		{ "zip", ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE },
+		{ "cpio", ARCHIVE_FORMAT_CPIO_POSIX, ARCHIVE_FILTER_GZIP },
+		{ "7zip", ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE },
+		{ "tar.bz2", ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		    ARCHIVE_FILTER_BZIP2 },
+		{ "tar.lz4", ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		    ARCHIVE_FILTER_LZ4 },
+	};
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		mkarchive(arc, bad[i].format, bad[i].filter, ents, 2);
+		e.msg[0] = '\0';
+		int rc = unpack_file(arc, dest, NULL);
+		snprintf(buf, sizeof buf, "%s refused as not a tar archive (%s)",
+		    bad[i].what, e.msg);
+		TEST(buf, rc == -1 &&
+		    strstr(e.msg, "not a tar archive") != NULL &&
+		    !fs_exists(dest));
+	}
+
+	/* Random bytes. */
+	{
+		unsigned char noise[65536];
+		srand(42);
+		for (i = 0; i < sizeof noise; i++)
+			noise[i] = (unsigned char)rand();
+		fs_write_file_atomic(arc, noise, sizeof noise, 0644, &e);
+		e.msg[0] = '\0';
+		TEST("random bytes refused", unpack_file(arc, dest, NULL) == -1
+		    && strstr(e.msg, "not a tar archive") != NULL &&
+		    !fs_exists(dest));
+	}
+	/* Empty input. */
+	fs_write_file_atomic(arc, "", 0, 0644, &e);
+	e.msg[0] = '\0';
+	TEST("empty input refused", unpack_file(arc, dest, NULL) == -1 &&
+	    !fs_exists(dest));
+
+	/* Truncated in the middle of a file's data, in each compression. */
+	{
+		const struct ent big[] = { F("first", "ok"),
+			{ "data/blob", AE_IFREG, 0644, NULL, 300000, NULL } };
+		int filters[] = { ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP,
+			ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_ZSTD };
+		const char *names[] = { "tar", "tar.gz", "tar.xz", "tar.zst" };
+		struct stat st;
+		for (i = 0; i < 4; i++) {
+			/* Random-ish content so compression keeps it long. */
+			char *blob = malloc(300001);
+			for (long k = 0; k < 300000; k++)
+				blob[k] = (char)('a' + (k * 7919 + k / 13) % 26
+				    + (rand() % 3));
+			blob[300000] = '\0';
+			struct ent b2[2] = { big[0], big[1] };
+			b2[1].data = blob;
+			mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+			    filters[i], b2, 2);
+			free(blob);
+			stat(arc, &st);
+			if (truncate(arc, st.st_size / 2) != 0)
+				continue;
+			e.msg[0] = '\0';
+			int rc = unpack_file(arc, dest, NULL);
+			snprintf(buf, sizeof buf, "truncated %s refused (%s)",
+			    names[i], e.msg);
+			TEST(buf, rc == -1 && !fs_exists(dest));
+			snprintf(buf, sizeof buf,
+			    "truncated %s: message names the entry", names[i]);
+			TEST(buf, strstr(e.msg, "'data/blob'") != NULL);
+		}
+	}
+	/* Garbage where the next header should be. */
+	{
+		const struct ent two[] = { F("one", "1") };
+		struct stat st;
+		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		    ARCHIVE_FILTER_NONE, two, 1);
+		stat(arc, &st);
+		fd = open(arc, O_WRONLY);
+		/* Overwrite the end-of-archive blocks with non-zero junk. */
+		char junk[1024];
+		memset(junk, 'J', sizeof junk);
+		pwrite(fd, junk, sizeof junk, 1024);
+		close(fd);
+		e.msg[0] = '\0';
+		int rc = unpack_file(arc, dest, NULL);
+		snprintf(buf, sizeof buf, "damaged header refused (%s)", e.msg);
+		TEST(buf, rc == -1 && !fs_exists(dest) &&
+		    strstr(e.msg, "'one'") != NULL);
+	}
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
+
+static void
+test_setuid(void)
+{
+	const struct ent ents[] = {
+		{ "bin/suid", AE_IFREG, 04755, "x", -1, NULL },
+		{ "bin/sgid", AE_IFREG, 02711, "x", -1, NULL },
+		{ "dir", AE_IFDIR, 02555, NULL, 0, NULL },
+		{ "tmp", AE_IFDIR, 01777, NULL, 0, NULL },
+	};
+	char *arc = tpath("suid.tar.gz"), *dest = tpath("suid"), *p;
+	struct stat st;
+
+	mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+	    ents, 4);
+	TEST("setuid archive extracts", unpack_file(arc, dest, NULL) == 0);
+	p = fs_join(dest, "bin/suid");
+	TEST("setuid bit dropped",
+	    stat(p, &st) == 0 && (st.st_mode & 07777) == 0755);
+	free(p);
+	p = fs_join(dest, "bin/sgid");
+	TEST("setgid bit dropped",
+	    stat(p, &st) == 0 && (st.st_mode & 07777) == 0711);
+	free(p);
+	p = fs_join(dest, "dir");
+	TEST("setgid directory: bit dropped, owner rwx kept",
+	    stat(p, &st) == 0 && (st.st_mode & 07777) == 0755);
+	free(p);
+	p = fs_join(dest, "tmp");
+	TEST("sticky bit kept",
+	    stat(p, &st) == 0 && (st.st_mode & 07777) == 01777);
+	free(p);
+	fs_rm_rf(dest, &e);
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
+
+/* A real Mono tree packed by GNU tar (GNU long names, ~150 relative
+ * symlinks), when Debian's Mono is installed. */
+static void
+test_mono_tree(void)
+{
+	char *arc = tpath("mono.tar.gz"), *dest = tpath("mono");
+	char *cmd[] = { "tar", "--format=gnu", "-czf", arc, "-C", "/usr/lib",
+		"mono/4.5", "mono/xbuild", NULL };
+	char *p;
+	int status, links = 0;
+	pid_t pid;
+
+	if (!fs_is_dir("/usr/lib/mono/4.5") || !fs_is_dir("/usr/lib/mono/xbuild")) {
+		printf("# skipped: no /usr/lib/mono\n");
+		free(arc);
+		free(dest);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	TEST("GNU tar packs the Mono tree", pid > 0 &&
+	    waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	e.msg[0] = '\0';
+	{
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = unpack_file(arc, dest, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		char buf[2048];
+		snprintf(buf, sizeof buf, "Mono tree extracts (%s) in %.2f s",
+		    e.msg, (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		TEST(buf, rc == 0);
+	}
+	/* Every symlink is there and resolves to the same file as in the
+	 * original (the targets all point into the extracted tree, except
+	 * those into gac, which we did not pack). */
+	{
+		int pfd[2];
+		char line[4096];
+		FILE *f;
+		pipe(pfd);
+		if ((pid = fork()) == 0) {
+			dup2(pfd[1], 1);
+			close(pfd[0]);
+			close(pfd[1]);
+			execlp("find", "find", "/usr/lib/mono/4.5",
+			    "/usr/lib/mono/xbuild", "-type", "l", (char *)NULL);
+			_exit(127);
+		}
+		close(pfd[1]);
+		f = fdopen(pfd[0], "r");
+		bool all = true;
+		while (fgets(line, sizeof line, f) != NULL) {
+			char t1[4096], t2[4096];
+			ssize_t n1, n2;
+			line[strcspn(line, "\n")] = '\0';
+			p = fs_join(dest, line + strlen("/usr/lib/"));
+			n1 = readlink(line, t1, sizeof t1);
+			n2 = readlink(p, t2, sizeof t2);
+			if (n1 < 0 || n1 != n2 || memcmp(t1, t2, (size_t)n1))
+				all = false;
+			links++;
+			free(p);
+		}
+		fclose(f);
+		waitpid(pid, &status, 0);
+		char buf[2048];
+		snprintf(buf, sizeof buf, "all %d Mono symlinks extracted "
+		    "identically", links);
+		TEST(buf, links > 100 && all);
+	}
+	p = fs_join(dest, "mono/xbuild/14.0/bin/xbuild.exe");
+	TEST("xbuild.exe extracted", fs_exists(p));
+	free(p);
+	fs_rm_rf(dest, &e);
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
+
+int
+main(void)
+{
+	struct unpack_limits l;
+
+	if ((tmp = fs_mkdtemp("/tmp", "test_unpack.", &e)) == NULL) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
+	}
+	unpack_limits_init(&l);
+	TEST("default limits", l.max_bytes == 4ULL << 30 &&
+	    l.max_entries == 200000 && l.max_ratio == 200);
+	test_policy();
+	test_roundtrip(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+	    "pax + gzip");
+	test_roundtrip(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_GZIP,
+	    "GNU tar + gzip");
+	test_roundtrip(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_XZ,
+	    "pax + xz");
+	test_roundtrip(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_ZSTD,
+	    "GNU tar + zstd");
+	test_roundtrip(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE,
+	    "GNU tar uncompressed");
+	test_callbacks();
+	test_setuid();
+	test_hostile();
+	test_formats();
+	test_mono_tree();
+	TEST("nothing left in the test directory", count_tmp() == 0);
+	if (count_tmp() != 0) {
+		char *ls[] = { "ls", "-la", tmp, NULL };
+		if (fork() == 0) {
+			execvp(ls[0], ls);
+			_exit(127);
+		}
+		wait(NULL);
+	}
+	fs_rm_rf(tmp, &e);
+	free(tmp);
+	return test_report();
+}
