@@ -52,7 +52,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
 
 .PHONY: all tests check check-san check-all runtime deps install clean bench \
-        demo fuzz format
+        demo fuzz format print-test-env
 all: $(MONO_BINS) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml)
 
 $(O)/%.o: src/%.c
@@ -92,9 +92,14 @@ RUNTIME_DIR := build/runtime
 runtime:
 	tests/fixtures/make-mono-tarball.sh $(RUNTIME_DIR)
 
+TEST_ENV = SLUGC_O=$(O) SLUGC_BPDIR=$(BPDIR) SLUGC_BINDIR=$(BINDIR) \
+           SLUGC_RUNTIME_DIR=$(RUNTIME_DIR)
+
 check: tests runtime
-	SLUGC_O=$(O) SLUGC_BPDIR=$(BPDIR) SLUGC_BINDIR=$(BINDIR) \
-	SLUGC_RUNTIME_DIR=$(RUNTIME_DIR) tests/run
+	$(TEST_ENV) tests/run
+
+print-test-env:
+	@echo $(TEST_ENV)
 
 check-san:
 	$(MAKE) SAN=1 check
