@@ -57,6 +57,7 @@ struct fetch_xfer {
 	curl_off_t delivered;	/* bytes the sink has */
 	curl_off_t total;	/* full size, -1 if unknown */
 	char validator[256];	/* strong ETag or Last-Modified of those bytes */
+	bool validator_by_date;	/* validator is Last-Modified */
 	bool no_range;		/* the server's ranges are unusable */
 	int requests, resumes, restarts;
 	long status;
@@ -318,7 +319,7 @@ url_scheme(const char *url, char *buf, size_t bsz)
 	if ((u = curl_url()) == NULL)
 		return -1;
 	if (curl_url_set(u, CURLUPART_URL, url,
-	    CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK) {
 		snprintf(buf, bsz, "%s", s);
 		for (char *p = buf; *p; p++)
@@ -532,13 +533,16 @@ on_header(char *buf, size_t size, size_t n, void *p)
 
 /* The validator that proves two responses carry the same bytes: a strong
  * ETag, else Last-Modified (weak ETags promise equivalence, not identical
- * bytes). */
+ * bytes).  by_date picks Last-Modified, so that a later response is judged
+ * by the same kind of validator as the first. */
 static const char *
-resp_validator(const struct fetch_resp *rs)
+resp_validator(const struct fetch_resp *rs, bool by_date)
 {
-	if (rs->etag[0] != '\0' && strncmp(rs->etag, "W/", 2) != 0)
+	if (by_date)
+		return rs->last_modified;
+	if (strncmp(rs->etag, "W/", 2) != 0)
 		return rs->etag;
-	return rs->last_modified;
+	return "";
 }
 
 /* Parses "bytes START-END/TOTAL" (TOTAL may be '*': -1). */
@@ -571,7 +575,7 @@ parse_content_range(const char *s, curl_off_t *start, curl_off_t *end,
 static int
 body_start(struct fetch_xfer *x)
 {
-	const char *v = resp_validator(&x->rs);
+	const char *v;
 	curl_off_t start = 0, end, total = -1, clen = -1;
 	long code = 0;
 
@@ -602,14 +606,20 @@ body_start(struct fetch_xfer *x)
 	if (x->delivered == 0) {
 		/* Nothing delivered yet: this response sets the baseline
 		 * later ones must match. */
+		v = resp_validator(&x->rs, false);
+		x->validator_by_date = *v == '\0';
+		if (x->validator_by_date)
+			v = resp_validator(&x->rs, true);
 		snprintf(x->validator, sizeof x->validator, "%s", v);
 		x->total = total;
 	} else {
+		v = resp_validator(&x->rs, x->validator_by_date);
 		if (strcmp(v, x->validator) != 0) {
 			x->why = AB_CHANGED;
 			snprintf(x->why_detail, sizeof x->why_detail,
-			    "ETag was %.150s, now %.150s", x->validator,
-			    *v ? v : "none");
+			    "%s was %.150s, now %.150s",
+			    x->validator_by_date ? "Last-Modified" : "ETag",
+			    x->validator, *v ? v : "none");
 			return -1;
 		}
 		if (x->total >= 0 && total >= 0 && total != x->total) {
@@ -950,6 +960,8 @@ setup_request(struct fetch_xfer *x, const char *url, bool first_hop,
 	    o->low_speed_limit) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
 	    o->low_speed_time) != 0;
+	if (o->ca_file != NULL)
+		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, l) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x) != 0;
@@ -1218,7 +1230,8 @@ fetch_stream(const struct fetch_opts *o,
 			break;
 		}
 		if (attempts > o->max_retries) {
-			erradd(e, " (gave up after %d attempts)", attempts);
+			erradd(e, " (gave up after %d attempt%s)", attempts,
+			    attempts == 1 ? "" : "s");
 			break;
 		}
 		delay = backoff_ms(o, attempts);
@@ -1231,8 +1244,9 @@ fetch_stream(const struct fetch_opts *o,
 				delay = want;
 		}
 		if (now_ms() + delay - start > o->retry_max_seconds * 1000LL) {
-			erradd(e, " (gave up after %d attempts in %lld s)",
-			    attempts, (now_ms() - start + 999) / 1000);
+			erradd(e, " (gave up after %d attempt%s in %lld s)",
+			    attempts, attempts == 1 ? "" : "s",
+			    (now_ms() - start + 999) / 1000);
 			break;
 		}
 		if (backoff_sleep(o, delay) == -1) {

@@ -45,11 +45,15 @@ struct fetch_opts {
 	long retry_delay_max_ms;
 	long retry_after_max_seconds;
 
+	const char *ca_file;      /* PEM CAs to trust instead of the system's */
 	long max_redirects;       /* hops per attempt */
 	curl_off_t max_bytes;     /* body size cap; 0 = none */
 	long connect_timeout;     /* seconds */
-	long low_speed_limit;     /* bytes/s below which ... */
-	long low_speed_time;      /* ... for this many seconds is a stall */
+	/* A stall: under low_speed_limit bytes/s for low_speed_time seconds.
+	 * libcurl measures the speed over the last few seconds, so a stall
+	 * right after a fast start shows a few seconds later. */
+	long low_speed_limit;
+	long low_speed_time;
 
 	/* Called from inside the transfer at most once per
 	 * progress_interval_ms, and once more at the end of a successful
