@@ -183,7 +183,7 @@ log_stream_finish(struct log_stream *ls)
 char *
 log_format_bytes(char *buf, size_t size, uint64_t n)
 {
-	static const char *const units[] = { "KB", "MB", "GB", "TB", "PB" };
+	static const char *const units[] = { "KB", "MB", "GB", "TB", "PB", "EB" };
 	double v = (double)n;
 	size_t u = 0;
 

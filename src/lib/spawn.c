@@ -248,11 +248,11 @@ stream_split(struct stream *st, size_t cap, size_t from, spawn_line_fn *fn,
 		/* A full buffer without '\n': a piece, to bound memory. */
 		fn(arg, st->which, b, cap, false);
 		start = st->len;
-	} else if (st->len - start >= 2 &&
-	    (cr = memrchr(b + start, '\r', st->len - start - 1)) != NULL) {
+	} else if (st->len > start &&
+	    (cr = memrchr(b + start, '\r', st->len - start)) != NULL) {
 		/* A progress line redrawn with '\r' shows now, not when a
-		 * '\n' finally comes.  A '\r' at the very end waits: it may be
-		 * the first half of "\r\n". */
+		 * '\n' finally comes.  (A "\r\n" split by a read then comes as
+		 * "...\r" and an empty complete line.) */
 		fn(arg, st->which, b + start, (size_t)(cr - b) + 1 - start,
 		    false);
 		start = (size_t)(cr - b) + 1;

@@ -1,0 +1,746 @@
+/* test_spawn.c - real children: /bin/sh with literal scripts, and this
+ * binary re-executed as a helper ("--stamp N" prints monotonic timestamps). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "spawn.h"
+#include "testhelp.h"
+
+#define MAXLINES 512
+
+/* What on_line saw. */
+struct seen {
+	int n;                          /* lines/pieces recorded */
+	struct {
+		int fd;
+		bool complete;
+		size_t len;
+		char text[96];
+		int64_t at_ns;          /* when the callback ran */
+	} l[MAXLINES];
+	size_t bytes[3];                /* per fd, newlines excluded */
+	size_t lines[3];                /* complete lines per fd */
+	size_t maxpiece;
+	const char *cancel_on;          /* spawn_cancel on this line */
+	struct spawn *s;
+};
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void
+on_line(void *arg, int fd, const char *line, size_t len, bool complete)
+{
+	struct seen *sn = arg;
+	size_t n;
+
+	sn->bytes[fd] += len;
+	sn->lines[fd] += complete;
+	if (len > sn->maxpiece)
+		sn->maxpiece = len;
+	if (sn->n < MAXLINES) {
+		sn->l[sn->n].fd = fd;
+		sn->l[sn->n].complete = complete;
+		sn->l[sn->n].len = len;
+		n = len < sizeof sn->l[0].text - 1 ? len :
+		    sizeof sn->l[0].text - 1;
+		memcpy(sn->l[sn->n].text, line, n);
+		sn->l[sn->n].text[n] = '\0';
+		sn->l[sn->n].at_ns = now_ns();
+		sn->n++;
+	}
+	if (sn->cancel_on != NULL && complete &&
+	    strlen(sn->cancel_on) == len &&
+	    memcmp(sn->cancel_on, line, len) == 0)
+		spawn_cancel(sn->s);
+}
+
+/* Runs `sh -c script sh [arg]`; output to sn when given, else inherited. */
+static int
+sh(struct spawn *s, const char *script, const char *arg, struct seen *sn,
+    struct errbuf *e)
+{
+	static const char *argv[6];
+
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = script;
+	argv[3] = arg != NULL ? "sh" : NULL;
+	argv[4] = arg;
+	s->argv = argv;
+	if (sn != NULL) {
+		memset(sn, 0, sizeof *sn);
+		sn->s = s;
+		s->on_line = on_line;
+		s->arg = sn;
+	}
+	return spawn_run(s, e);
+}
+
+/* The i-th recorded line is exactly (fd, text, complete). */
+static int
+line_is(const struct seen *sn, int i, int fd, const char *text,
+    bool complete)
+{
+	return i < sn->n && sn->l[i].fd == fd &&
+	    sn->l[i].complete == complete && sn->l[i].len == strlen(text) &&
+	    strcmp(sn->l[i].text, text) == 0;
+}
+
+/* true once pid no longer runs: gone, or a zombie nobody reaps (init in a
+ * container may not), within ms. */
+static bool
+gone_within(pid_t pid, int ms)
+{
+	char path[64], buf[512], *p;
+	int64_t end = now_ns() + (int64_t)ms * 1000000;
+	size_t n;
+	FILE *f;
+
+	for (;;) {
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r")) == NULL)
+			return true;
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		if ((p = strrchr(buf, ')')) != NULL && (p[2] == 'Z' ||
+		    p[2] == 'X'))
+			return true;
+		if (now_ns() > end)
+			return false;
+		sleep_ms(10);
+	}
+}
+
+static long
+maxrss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static void
+test_exit_codes(void)
+{
+	struct spawn s = SPAWN_INIT;
+	struct errbuf e;
+
+	TEST("exit 0", sh(&s, "exit 0", NULL, NULL, &e) == 0 &&
+	    s.status == 0 && s.signo == 0 && s.pid > 0);
+	TEST("exit 1", sh(&s, "exit 1", NULL, NULL, &e) == 1);
+	TEST("exit 42", sh(&s, "exit 42", NULL, NULL, &e) == 42 &&
+	    s.status == 42);
+	TEST("exit 255", sh(&s, "exit 255", NULL, NULL, &e) == 255);
+	TEST("kill -9 self is 137", sh(&s, "kill -9 $$", NULL, NULL, &e) ==
+	    137 && s.signo == SIGKILL && s.status == 137);
+	TEST("kill -9 message",
+	    spawn_errstatus(&s, 137, &e) == -1 &&
+	    strcmp(e.msg, "sh was killed by SIGKILL") == 0);
+	TEST("kill -TERM self is 143", sh(&s, "kill -TERM $$", NULL, NULL,
+	    &e) == 143 && s.signo == SIGTERM);
+	sh(&s, "exit 3", NULL, NULL, &e);
+	TEST("exit status message", spawn_errstatus(&s, 3, &e) == -1 &&
+	    strcmp(e.msg, "sh exited with status 3") == 0);
+	TEST("signal names", strcmp(spawn_signal_name(SIGINT), "SIGINT") ==
+	    0 && strcmp(spawn_signal_name(SIGTERM), "SIGTERM") == 0 &&
+	    strcmp(spawn_signal_name(0), "unknown signal") == 0 &&
+	    strcmp(spawn_signal_name(SIGRTMIN + 1), "real-time signal") == 0);
+}
+
+static void
+test_exec_failures(const char *dir)
+{
+	static const char *missing[] = { "slugc-no-such-program", NULL };
+	static const char *abs_missing[] = { "/nonexistent/dir/prog", NULL };
+	static const char *empty[] = { NULL };
+	const char *noexec_argv[2] = { NULL, NULL };
+	struct spawn s = SPAWN_INIT;
+	struct errbuf e;
+	char *noexec = fs_join(dir, "noexec.sh"), *pathvar;
+	char *envp[2];
+	int r;
+
+	s.argv = missing;
+	e.msg[0] = '\0';
+	r = spawn_run(&s, &e);
+	TEST("missing program: -1 and status 127", r == -1 &&
+	    s.status == 127);
+	TEST("missing program: message names it", strcmp(e.msg,
+	    "exec slugc-no-such-program: No such file or directory") == 0);
+
+	s.argv = abs_missing;
+	TEST("missing absolute path: 127", spawn_run(&s, &e) == -1 &&
+	    s.status == 127 && strstr(e.msg, "/nonexistent/dir/prog") != NULL);
+
+	fs_write_file_atomic(noexec, "#!/bin/sh\nexit 0\n", 17, 0644, &e);
+	noexec_argv[0] = noexec;
+	s.argv = noexec_argv;
+	r = spawn_run(&s, &e);
+	TEST("non-executable file: -1 and status 126", r == -1 &&
+	    s.status == 126);
+	TEST("non-executable file: message", strstr(e.msg, noexec) != NULL &&
+	    strstr(e.msg, "Permission denied") != NULL);
+
+	/* Found through the child's PATH, but not executable. */
+	pathvar = malloc(strlen(dir) + 6);
+	sprintf(pathvar, "PATH=%s", dir);
+	envp[0] = pathvar;
+	envp[1] = NULL;
+	noexec_argv[0] = "noexec.sh";
+	s.envp = envp;
+	TEST("non-executable in PATH: 126", spawn_run(&s, &e) == -1 &&
+	    s.status == 126);
+	s.envp = NULL;
+	free(pathvar);
+
+	s.argv = empty;
+	TEST("empty argv refused", spawn_run(&s, &e) == -1);
+	free(noexec);
+}
+
+static void
+test_env_cwd(const char *dir)
+{
+	static const char *env_argv[] = { "env", NULL };
+	static const char *hello_argv[] = { "slugc-hello", "x y", NULL };
+	char *exact[] = { "FOO=bar baz", "EMPTY=", NULL };
+	char *envp[3];
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	char *hello = fs_join(dir, "slugc-hello"), *pathvar, *missing;
+	char real[PATH_MAX];
+	int r, fd;
+
+	setenv("SLUGC_SPAWN_INHERITED", "yes", 1);
+	s.envp = exact;
+	r = sh(&s, "printf '%s|%s|%s\\n' \"$FOO\" \"${EMPTY-unset}\" "
+	    "\"${SLUGC_SPAWN_INHERITED-absent}\"", NULL, sn, &e);
+	TEST("envp: set vars seen, inherited var absent", r == 0 &&
+	    sn->n == 1 && line_is(sn, 0, 1, "bar baz||absent", true));
+
+	/* env(1) prints exactly the environment it got; found through the
+	 * default PATH since envp has none. */
+	memset(sn, 0, sizeof *sn);
+	s.argv = env_argv;
+	r = spawn_run(&s, &e);
+	TEST("envp: exactly those variables", r == 0 && sn->n == 2 &&
+	    line_is(sn, 0, 1, "FOO=bar baz", true) &&
+	    line_is(sn, 1, 1, "EMPTY=", true));
+
+	s.envp = NULL;
+	r = sh(&s, "printf '%s\\n' \"${SLUGC_SPAWN_INHERITED-absent}\"", NULL,
+	    sn, &e);
+	TEST("no envp: environ inherited", r == 0 &&
+	    line_is(sn, 0, 1, "yes", true));
+	unsetenv("SLUGC_SPAWN_INHERITED");
+
+	/* argv[0] searched in the PATH of envp, not ours. */
+	fs_write_file_atomic(hello, "#!/bin/sh\necho \"hi $FOO [$1]\"\n", 30,
+	    0755, &e);
+	pathvar = malloc(strlen(dir) + 20);
+	sprintf(pathvar, "PATH=/nonexistent:%s", dir);
+	envp[0] = "FOO=bar";
+	envp[1] = pathvar;
+	envp[2] = NULL;
+	memset(sn, 0, sizeof *sn);
+	s.argv = hello_argv;
+	s.envp = envp;
+	r = spawn_run(&s, &e);
+	TEST("PATH of envp searched, argv passed whole", r == 0 &&
+	    sn->n == 1 && line_is(sn, 0, 1, "hi bar [x y]", true));
+	s.envp = NULL;
+	s.argv = hello_argv;
+	TEST("not in our own PATH", spawn_run(&s, &e) == -1 &&
+	    s.status == 127);
+	free(pathvar);
+
+	s.cwd = dir;
+	r = sh(&s, "pwd -P", NULL, sn, &e);
+	TEST("cwd", r == 0 && realpath(dir, real) != NULL &&
+	    line_is(sn, 0, 1, real, true));
+	missing = fs_join(dir, "no-such-dir");
+	s.cwd = missing;
+	r = sh(&s, "exit 0", NULL, sn, &e);
+	TEST("missing cwd: -1, message names the directory", r == -1 &&
+	    strstr(e.msg, "chdir") != NULL &&
+	    strstr(e.msg, missing) != NULL && sn->n == 0);
+	s.cwd = NULL;
+	free(missing);
+
+	r = sh(&s, "if read x; then echo got; else echo eof; fi", NULL, sn,
+	    &e);
+	TEST("stdin is /dev/null", r == 0 && line_is(sn, 0, 1, "eof", true));
+
+	/* A descriptor we opened without O_CLOEXEC stays with us. */
+	fd = open("/dev/null", O_RDONLY);
+	snprintf(real, sizeof real, "%d", fd);
+	r = sh(&s, "if [ -e /proc/self/fd/$1 ]; then echo leaked; "
+	    "else echo closed; fi", real, sn, &e);
+	TEST("no descriptor leaks into the child", fd > 2 && r == 0 &&
+	    line_is(sn, 0, 1, "closed", true));
+	close(fd);
+
+	free(hello);
+	free(sn);
+}
+
+static void
+test_lines(void)
+{
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	int r, i, o = 0, er = 0;
+	static const char *outs[] = { "o1", "o2", "", "o3" };
+	static const char *errs[] = { "e1", "e2", "e3" };
+	bool ok = true;
+
+	r = sh(&s, "echo o1; echo e1 >&2; echo o2; echo e2 >&2; echo; "
+	    "echo e3 >&2; echo o3; printf tail", NULL, sn, &e);
+	for (i = 0; i < sn->n; i++) {
+		if (sn->l[i].fd == 1 && o < 4)
+			ok &= line_is(sn, i, 1, outs[o++], true);
+		else if (sn->l[i].fd == 1)
+			ok &= line_is(sn, i, 1, "tail", false) && o++ == 4;
+		else if (er < 3)
+			ok &= line_is(sn, i, 2, errs[er++], true);
+		else
+			ok = false;
+	}
+	/* The last stdout record is "tail", without a newline. */
+	TEST("stdout and stderr lines, each in order, unterminated last "
+	    "line as a piece", r == 0 && ok && o == 5 && er == 3 &&
+	    sn->n == 8 && sn->lines[1] == 4 && sn->lines[2] == 3);
+
+	r = sh(&s, "printf 'a\\r\\n'; printf 'b\\r'; sleep 0.3; printf 'c\\n'",
+	    NULL, sn, &e);
+	TEST("CRLF line: the \\r stays in the line", r == 0 &&
+	    line_is(sn, 0, 1, "a\r", true));
+	TEST("\\r progress piece arrives before the line ends",
+	    line_is(sn, 1, 1, "b\r", false) &&
+	    line_is(sn, 2, 1, "c", true) &&
+	    sn->l[2].at_ns - sn->l[1].at_ns > 200000000);
+
+	/* Pieces bounded by line_max. */
+	s.line_max = 100;
+	r = sh(&s, "head -c 1000 /dev/zero | tr '\\0' x; echo; echo short",
+	    NULL, sn, &e);
+	ok = sn->n == 12;
+	for (i = 0; i < 10 && ok; i++)
+		ok = sn->l[i].len == 100 && !sn->l[i].complete;
+	TEST("a long line comes in line_max pieces", r == 0 && ok &&
+	    sn->maxpiece == 100);
+	TEST("then its end and the next line", line_is(sn, 10, 1, "", true) &&
+	    line_is(sn, 11, 1, "short", true) && sn->bytes[1] == 1005);
+	s.line_max = 0;
+
+	r = sh(&s, "head -c 150000 /dev/zero | tr '\\0' x; echo", NULL, sn,
+	    &e);
+	TEST("default cap: 64 KiB pieces", r == 0 && sn->n == 3 &&
+	    sn->l[0].len == 65536 && !sn->l[0].complete &&
+	    sn->l[1].len == 65536 && !sn->l[1].complete &&
+	    sn->l[2].len == 150000 - 131072 && sn->l[2].complete);
+	free(sn);
+}
+
+/* Latency: the helper writes its CLOCK_MONOTONIC time and we compare with
+ * ours when the line reaches the callback. */
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_latency(void)
+{
+	static const char *argv[] = { "/proc/self/exe", "--stamp", "400",
+	    NULL };
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	int64_t lat[MAXLINES], end, first_ms;
+	int i, r, n = 0, both = 0;
+
+	s.argv = argv;
+	s.on_line = on_line;
+	s.arg = sn;
+	r = spawn_run(&s, &e);
+	end = now_ns();
+	for (i = 0; i < sn->n; i++) {
+		lat[n++] = sn->l[i].at_ns - strtoll(sn->l[i].text, NULL, 10);
+		both |= sn->l[i].fd;
+	}
+	qsort(lat, (size_t)n, sizeof lat[0], cmp_i64);
+	printf("# latency over %d lines: median %.3f ms, p99 %.3f ms, "
+	    "max %.3f ms\n", n, n ? lat[n / 2] / 1e6 : 0,
+	    n ? lat[n * 99 / 100] / 1e6 : 0, n ? lat[n - 1] / 1e6 : 0);
+	TEST("helper ran, lines on both streams", r == 0 && n == 400 &&
+	    both == 3);
+	TEST("line latency p99 <= 5 ms", n == 400 &&
+	    lat[n * 99 / 100] <= 5000000);
+	first_ms = n > 0 ? (end - sn->l[0].at_ns) / 1000000 : 0;
+	TEST("lines arrive while the child still runs", first_ms >= 500 &&
+	    (end - sn->l[sn->n - 1].at_ns) / 1000000 >= 250);
+	free(sn);
+}
+
+static void
+test_flood(void)
+{
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	const size_t total = 50 << 20;
+	long rss0, rss1;
+	int64_t t0;
+	int r;
+
+	rss0 = maxrss_kb();
+	t0 = now_ns();
+	r = sh(&s, "head -c 52428800 /dev/zero & "
+	    "head -c 52428800 /dev/zero >&2; wait", NULL, sn, &e);
+	printf("# 2 x 50 MB without newlines in %.0f ms\n",
+	    (now_ns() - t0) / 1e6);
+	TEST("flood without newlines on both streams: all bytes", r == 0 &&
+	    sn->bytes[1] == total && sn->bytes[2] == total &&
+	    sn->lines[1] == 0 && sn->lines[2] == 0);
+	TEST("flood without newlines: pieces bounded",
+	    sn->maxpiece == SPAWN_LINE_MAX);
+
+	t0 = now_ns();
+	r = sh(&s, "yes 0123456789abcdef | head -c 52428800 & "
+	    "yes 0123456789abcdef | head -c 52428800 >&2; wait", NULL, sn,
+	    &e);
+	printf("# 2 x 50 MB of lines in %.0f ms\n", (now_ns() - t0) / 1e6);
+	TEST("flood of lines on both streams: all bytes", r == 0 &&
+	    sn->bytes[1] + sn->lines[1] == total &&
+	    sn->bytes[2] + sn->lines[2] == total &&
+	    sn->lines[1] == total / 17 && sn->maxpiece == 16);
+	rss1 = maxrss_kb();
+	printf("# max RSS %ld KiB -> %ld KiB\n", rss0, rss1);
+	TEST("memory stays bounded", rss1 - rss0 < 16 * 1024);
+	free(sn);
+}
+
+static void
+test_timeout(void)
+{
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	int64_t t0, ms;
+	pid_t gc;
+	int r;
+
+	/* Ignores TERM, and so does its grandchild: KILL after grace. */
+	s.timeout_ms = 300;
+	s.grace_ms = 300;
+	t0 = now_ns();
+	r = sh(&s, "trap '' TERM; sleep 30 & echo $!; "
+	    "while :; do sleep 1; done", NULL, sn, &e);
+	ms = (now_ns() - t0) / 1000000;
+	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	printf("# timeout 300 + grace 300: returned after %lld ms\n",
+	    (long long)ms);
+	TEST("timeout: TERM ignored, so KILL: 137", r == 137 &&
+	    s.timed_out && s.signo == SIGKILL && s.interrupted == 0);
+	TEST("timeout: after timeout plus grace", ms >= 550 && ms < 3000);
+	TEST("timeout: the grandchild is killed too", gc > 0 &&
+	    gone_within(gc, 1000));
+	TEST("timeout message", spawn_errstatus(&s, r, &e) == -1 &&
+	    strcmp(e.msg, "sh timed out after 300 ms") == 0);
+
+	/* A child that stops on TERM does not wait for the grace period. */
+	s.grace_ms = 10000;
+	t0 = now_ns();
+	r = sh(&s, "exec sleep 30", NULL, NULL, &e);
+	ms = (now_ns() - t0) / 1000000;
+	TEST("timeout: TERM obeyed: 143, at once", r == 143 &&
+	    s.timed_out && s.signo == SIGTERM && ms < 2000);
+
+	/* The leader dies on TERM, its grandchild ignores it: the group is
+	 * killed when the grace period ends. */
+	s.grace_ms = 400;
+	t0 = now_ns();
+	r = sh(&s, "(trap '' TERM; exec sleep 30) & echo $!; wait", NULL, sn,
+	    &e);
+	ms = (now_ns() - t0) / 1000000;
+	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	TEST("timeout: leader obeys, grandchild KILLed after grace",
+	    r == 143 && ms >= 650 && ms < 3000 && gc > 0 &&
+	    gone_within(gc, 1000));
+
+	/* Ends on its own before the timeout. */
+	s.timeout_ms = 5000;
+	TEST("timeout not reached", sh(&s, "exit 7", NULL, NULL, &e) == 7 &&
+	    !s.timed_out);
+	free(sn);
+}
+
+static void
+test_leftover(void)
+{
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	int64_t t0, ms;
+	pid_t gc;
+	int r;
+
+	/* A daemon left behind holds the pipes open: no hang. */
+	t0 = now_ns();
+	r = sh(&s, "sleep 30 & echo $!; echo done", NULL, sn, &e);
+	ms = (now_ns() - t0) / 1000000;
+	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	TEST("a leftover grandchild holding stdout does not hang us",
+	    r == 0 && ms < 2000 && line_is(sn, 1, 1, "done", true));
+	TEST("a normal exit leaves the group alone", gc > 0 &&
+	    kill(gc, 0) == 0 && !gone_within(gc, 0));
+	if (gc > 0)
+		kill(gc, SIGKILL);
+
+	/* spawn_cancel from the callback. */
+	t0 = now_ns();
+	memset(sn, 0, sizeof *sn);
+	sn->cancel_on = "stop";
+	sn->s = &s;
+	s.on_line = on_line;
+	s.arg = sn;
+	{
+		static const char *argv[] = { "sh", "-c",
+		    "echo go; echo stop; exec sleep 30", NULL };
+		s.argv = argv;
+		r = spawn_run(&s, &e);
+	}
+	ms = (now_ns() - t0) / 1000000;
+	TEST("spawn_cancel stops the child", r == 143 && ms < 2000 &&
+	    s.signo == SIGTERM && !s.timed_out);
+	free(sn);
+}
+
+static void
+test_capture(void)
+{
+	static const char *missing[] = { "slugc-no-such-program", NULL };
+	static const char *argv[4] = { "sh", "-c", NULL, NULL };
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	char *out = (char *)1;
+	size_t len = 99;
+	int64_t t0, ms;
+	int r;
+
+	s.argv = argv;
+	argv[2] = "printf 'abc\\ndef'";
+	r = spawn_capture(&s, 1024, &out, &len, &e);
+	TEST("capture: exact bytes", r == 0 && out != NULL && len == 7 &&
+	    strcmp(out, "abc\ndef") == 0);
+	free(out);
+
+	argv[2] = "echo x; exit 3";
+	r = spawn_capture(&s, 1024, &out, &len, &e);
+	TEST("capture: exit status passed", r == 3 && len == 2 &&
+	    strcmp(out, "x\n") == 0);
+	free(out);
+
+	argv[2] = "exit 0";
+	r = spawn_capture(&s, 1024, &out, &len, &e);
+	TEST("capture: empty output", r == 0 && out != NULL && len == 0 &&
+	    out[0] == '\0');
+	free(out);
+
+	argv[2] = "head -c 1000 /dev/zero | tr '\\0' x";
+	r = spawn_capture(&s, 1000, &out, &len, &e);
+	TEST("capture: exactly the cap", r == 0 && len == 1000);
+	free(out);
+
+	argv[2] = "exec yes";
+	t0 = now_ns();
+	r = spawn_capture(&s, 1000, &out, &len, &e);
+	ms = (now_ns() - t0) / 1000000;
+	TEST("capture: over the cap fails and stops the child", r == -1 &&
+	    out == NULL && strcmp(e.msg, "sh: output exceeds 1000 bytes") ==
+	    0 && ms < 2000 && s.signo == SIGTERM);
+
+	s.on_line = on_line;
+	s.arg = sn;
+	argv[2] = "echo out; echo err >&2";
+	r = spawn_capture(&s, 1000, &out, &len, &e);
+	TEST("capture: stderr goes to on_line", r == 0 &&
+	    strcmp(out, "out\n") == 0 && sn->n == 1 &&
+	    line_is(sn, 0, 2, "err", true));
+	free(out);
+	s.on_line = NULL;
+
+	s.argv = missing;
+	r = spawn_capture(&s, 1000, &out, &len, &e);
+	TEST("capture: missing program", r == -1 && out == NULL &&
+	    s.status == 127 && strstr(e.msg, "slugc-no-such-program"));
+	free(sn);
+}
+
+static void *
+send_sigint(void *arg)
+{
+	(void)arg;
+	sleep_ms(200);
+	kill(getpid(), SIGINT);
+	return NULL;
+}
+
+static void
+test_signals(void)
+{
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	pthread_t t;
+	int64_t t0, ms;
+	pid_t gc;
+	int r;
+
+	TEST("install handlers", spawn_install_signal_handlers(&e) == 0 &&
+	    spawn_install_signal_handlers(&e) == 0 &&
+	    spawn_interrupted() == 0);
+
+	/* The child sends us SIGTERM, and ignores it itself, as does its
+	 * grandchild: forwarded TERM, then KILL after grace. */
+	s.grace_ms = 300;
+	t0 = now_ns();
+	r = sh(&s, "trap '' TERM; sleep 30 & echo $!; kill -TERM $PPID; "
+	    "while :; do sleep 1; done", NULL, sn, &e);
+	ms = (now_ns() - t0) / 1000000;
+	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	printf("# SIGTERM forwarded, grace 300: returned after %lld ms\n",
+	    (long long)ms);
+	TEST("SIGTERM to us: spawn_run returns the interruption",
+	    r == 137 && s.interrupted == SIGTERM && !s.timed_out &&
+	    spawn_interrupted() == SIGTERM);
+	TEST("SIGTERM to us: within the grace period", ms >= 250 &&
+	    ms < 3000);
+	TEST("SIGTERM to us: the child's group is dead", gc > 0 &&
+	    gone_within(gc, 1000) && gone_within(s.pid, 1000));
+	TEST("interruption message", spawn_errstatus(&s, r, &e) == -1 &&
+	    strcmp(e.msg, "sh stopped: received SIGTERM") == 0);
+
+	r = sh(&s, "exit 0", NULL, NULL, &e);
+	TEST("after a signal, no new child starts", r == -1 &&
+	    s.interrupted == SIGTERM && strstr(e.msg, "SIGTERM") != NULL);
+
+	spawn_interrupt_reset();
+	TEST("after reset, children run again", spawn_interrupted() == 0 &&
+	    sh(&s, "exit 5", NULL, NULL, &e) == 5 && s.interrupted == 0);
+
+	/* SIGINT from another thread while a child that obeys TERM runs. */
+	s.grace_ms = 5000;
+	pthread_create(&t, NULL, send_sigint, NULL);
+	t0 = now_ns();
+	r = sh(&s, "exec sleep 30", NULL, NULL, &e);
+	ms = (now_ns() - t0) / 1000000;
+	pthread_join(t, NULL);
+	TEST("SIGINT to us: child gets TERM: 143", r == 143 &&
+	    s.interrupted == SIGINT && s.signo == SIGTERM);
+	TEST("SIGINT to us: no wait for the grace period", ms >= 150 &&
+	    ms < 2000);
+	spawn_interrupt_reset();
+
+	/* Capture honours the interruption too. */
+	{
+		static const char *argv[] = { "sh", "-c",
+		    "echo partial; kill -INT $PPID; exec sleep 30", NULL };
+		char *out;
+		size_t len;
+
+		s.argv = argv;
+		s.on_line = NULL;
+		r = spawn_capture(&s, 1000, &out, &len, &e);
+		TEST("capture interrupted: status and output", r == 143 &&
+		    s.interrupted == SIGINT && strcmp(out, "partial\n") == 0);
+		free(out);
+	}
+	spawn_interrupt_reset();
+	free(sn);
+}
+
+/* Helper mode: N timestamp lines, alternating stdout and stderr, 1 ms
+ * apart, then 300 ms more before exiting. */
+static int
+stamp(int n)
+{
+	char line[32];
+	int i, len;
+
+	for (i = 0; i < n; i++) {
+		len = snprintf(line, sizeof line, "%lld\n",
+		    (long long)now_ns());
+		if (write(i % 2 ? 2 : 1, line, (size_t)len) != len)
+			return 1;
+		sleep_ms(1);
+	}
+	sleep_ms(300);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct errbuf e;
+	char *dir;
+
+	if (argc == 3 && strcmp(argv[1], "--stamp") == 0)
+		return stamp(atoi(argv[2]));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((dir = fs_mkdtemp("/tmp", "test_spawn.", &e)) == NULL) {
+		printf("# %s\n", e.msg);
+		TEST("temp dir", 0);
+		return test_report();
+	}
+	test_exit_codes();
+	test_exec_failures(dir);
+	test_env_cwd(dir);
+	test_lines();
+	test_latency();
+	test_flood();
+	test_timeout();
+	test_leftover();
+	test_capture();
+	test_signals();
+	TEST("temp dir removed", fs_rm_rf(dir, &e) == 0 && !fs_exists(dir));
+	free(dir);
+	return test_report();
+}
