@@ -43,6 +43,7 @@ struct fetch_resp {
 	char last_modified[64];
 	char content_range[128];
 	char retry_after[64];
+	char bucket_region[32];
 	bool amz; /* x-amz-request-id seen: the answer comes from S3 */
 };
 
@@ -528,6 +529,9 @@ on_header(char *buf, size_t size, size_t n, void *p)
 		return len;
 	if (header_value(buf, len, "x-amz-request-id", amz, sizeof amz))
 		x->rs.amz = true;
+	else
+		header_value(buf, len, "x-amz-bucket-region",
+		    x->rs.bucket_region, sizeof x->rs.bucket_region);
 	return len;
 }
 
@@ -827,6 +831,9 @@ http_error(struct fetch_xfer *x, const char *shown, bool is_s3, long code,
 	else
 		errf(e, "fetch %s: HTTP %ld%s%s%s", shown, code,
 		    reason[0] ? " " : "", reason, detail);
+	if (x->rs.bucket_region[0] != '\0' && (code == 301 || code == 400))
+		erradd(e, "; the bucket is in region %s (set AWS_REGION)",
+		    x->rs.bucket_region);
 }
 
 /* Seconds to wait from a Retry-After value (delta-seconds or an HTTP
@@ -1089,8 +1096,9 @@ attempt(struct fetch_xfer *x, const char *url0, const char *shown,
 
 			curl_easy_getinfo(x->h, CURLINFO_REDIRECT_URL, &loc);
 			if (loc == NULL) {
-				errf(e, "fetch %s: HTTP %ld without a Location",
-				    shown, code);
+				/* S3's wrong-region 301 has none: its XML
+				 * says where to go. */
+				http_error(x, shown, is_s3, code, e);
 				goto out;
 			}
 			if (hop + 1 > o->max_redirects) {
