@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "log.h"
 #include "spawn.h"
 #include "testhelp.h"
 
@@ -82,7 +83,8 @@ on_line(void *arg, int fd, const char *line, size_t len, bool complete)
 		spawn_cancel(sn->s);
 }
 
-/* Runs `sh -c script sh [arg]`; output to sn when given, else inherited. */
+/* Runs `sh -c script sh [arg]`; output to sn when given, else inherited
+ * (those scripts print nothing, to keep our output clean). */
 static int
 sh(struct spawn *s, const char *script, const char *arg, struct seen *sn,
     struct errbuf *e)
@@ -95,6 +97,7 @@ sh(struct spawn *s, const char *script, const char *arg, struct seen *sn,
 	argv[3] = arg != NULL ? "sh" : NULL;
 	argv[4] = arg;
 	s->argv = argv;
+	s->on_line = NULL;
 	if (sn != NULL) {
 		memset(sn, 0, sizeof *sn);
 		sn->s = s;
@@ -364,6 +367,32 @@ test_lines(void)
 	TEST("then its end and the next line", line_is(sn, 10, 1, "", true) &&
 	    line_is(sn, 11, 1, "short", true) && sn->bytes[1] == 1005);
 	s.line_max = 0;
+
+	/* Into the build log, as compile does. */
+	{
+		static const char *argv[] = { "sh", "-c",
+		    "echo 'Build started'; printf 'step 1\\r'; sleep 0.1; "
+		    "printf 'step 2\\r\\n\\377\\n'; echo oops >&2; sleep 0.1; "
+		    "printf 'no newline'", NULL };
+		static const char want[] = "       Build started\n"
+		    "       step 1\r       step 2\n       \xff\n"
+		    "       oops\n       no newline\n";
+		struct log_stream ls;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		ls = (struct log_stream)LOG_STREAM_INIT(f);
+		s.argv = argv;
+		s.on_line = log_stream_on_line;
+		s.arg = &ls;
+		r = spawn_run(&s, &e);
+		log_stream_finish(&ls);
+		fclose(f);
+		TEST("child output into the build log, exact bytes", r == 0 &&
+		    len == sizeof want - 1 && memcmp(buf, want, len) == 0);
+		free(buf);
+	}
 
 	r = sh(&s, "head -c 150000 /dev/zero | tr '\\0' x; echo", NULL, sn,
 	    &e);
