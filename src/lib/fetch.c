@@ -1280,6 +1280,10 @@ out:
 		scrub_url_secrets(e->msg, o->url);
 		scrub(e->msg, o->aws_secret_access_key);
 		scrub(e->msg, o->aws_session_token);
+		/* One line, whatever libcurl or the server said. */
+		for (char *c = e->msg; *c != '\0'; c++)
+			if (*c == '\n' || *c == '\r' || *c == '\t')
+				*c = ' ';
 	}
 	if (x.h != NULL)
 		curl_easy_cleanup(x.h);
