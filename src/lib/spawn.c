@@ -803,6 +803,12 @@ spawn_interrupted(void)
 	return sigstate.signo;
 }
 
+const volatile sig_atomic_t *
+spawn_interrupt_flag(void)
+{
+	return &sigstate.signo;
+}
+
 void
 spawn_interrupt_reset(void)
 {

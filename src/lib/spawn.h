@@ -8,6 +8,7 @@
 #ifndef SLUGC_SPAWN_H
 #define SLUGC_SPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -104,6 +105,11 @@ int spawn_install_signal_handlers(struct errbuf *e);
 /* The first SIGINT/SIGTERM received since spawn_install_signal_handlers, or
  * 0.  Exit with 128 + that. */
 int spawn_interrupted(void);
+
+/* The flag spawn_interrupted() reads, for code that polls a flag and does
+ * not know this module (fetch_opts.stop): nonzero (the signal number) once
+ * SIGINT/SIGTERM came.  Never NULL. */
+const volatile sig_atomic_t *spawn_interrupt_flag(void);
 
 /* Forgets a received signal, so spawn_run starts children again. */
 void spawn_interrupt_reset(void);

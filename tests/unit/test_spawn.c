@@ -680,6 +680,8 @@ test_signals(void)
 	TEST("SIGTERM to us: spawn_run returns the interruption",
 	    r == 137 && s.interrupted == SIGTERM && !s.timed_out &&
 	    spawn_interrupted() == SIGTERM);
+	TEST("the flag for polling code shows it",
+	    *spawn_interrupt_flag() == SIGTERM);
 	TEST("SIGTERM to us: within the grace period", ms >= 250 &&
 	    ms < 3000);
 	TEST("SIGTERM to us: the child's group is dead", gc > 0 &&
@@ -693,6 +695,7 @@ test_signals(void)
 
 	spawn_interrupt_reset();
 	TEST("after reset, children run again", spawn_interrupted() == 0 &&
+	    *spawn_interrupt_flag() == 0 &&
 	    sh(&s, "exit 5", NULL, NULL, &e) == 5 && s.interrupted == 0);
 
 	/* SIGINT from another thread while a child that obeys TERM runs. */
