@@ -1,0 +1,44 @@
+/* gitexport.h - taking what a `git push` would deploy from an app directory.
+ *
+ * In a git work tree that is HEAD's committed tree, checked out the way a
+ * platform's fresh clone does it (symlinks, exec bits, .gitattributes
+ * filters; unlike `git archive`, export-ignore is not honoured); for an app
+ * in a subdirectory of a repository, that subdirectory's tree.  Anything not
+ * committed is left out and counted so the caller can say so.  Outside git,
+ * the directory itself without `.git`.  The app directory is never written
+ * to: git runs with GIT_OPTIONAL_LOCKS=0 and a temporary index. */
+#ifndef SLUGC_GITEXPORT_H
+#define SLUGC_GITEXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define GITEXPORT_OID_MAX 64	/* sha256 repositories */
+
+struct gitexport {
+	bool is_git;		/* app_dir is in a git work tree with a HEAD */
+	bool from_worktree;	/* the files came from the directory itself */
+	char commit[GITEXPORT_OID_MAX + 1];	/* HEAD (SOURCE_VERSION), or "" */
+	long long commit_time;	/* HEAD's committer time, or 0 */
+	size_t changes;		/* uncommitted changes left out (one per
+				   `git status --porcelain` line) */
+	char sample[256];	/* the first of them, "a.cs, b.cs, ..." */
+};
+
+/* Flags. */
+#define GITEXPORT_WORKTREE 0x1	/* take the directory as it is (minus
+				   .git) even in a git work tree; commit and
+				   changes are still filled when available */
+
+/* Puts the app's deployable files into dst, which must not exist (its
+ * parent must), and describes where they came from in *g.  A git work tree
+ * whose HEAD has no commit is an error (there is nothing to push) unless
+ * GITEXPORT_WORKTREE.  Uses `git` from PATH only when app_dir is in a work
+ * tree.  On failure dst is removed.  Returns 0 or -1 with e filled (git's
+ * own last line of stderr included when git failed). */
+int gitexport_take(const char *app_dir, const char *dst, int flags,
+    struct gitexport *g, struct errbuf *e);
+
+#endif

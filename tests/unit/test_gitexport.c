@@ -1,0 +1,346 @@
+/* test_gitexport.c - taking an app from real git repositories and plain
+ * directories in a temporary directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "gitexport.h"
+#include "testhelp.h"
+
+static char *tmpdir;
+
+static char *
+tpath(const char *rel)
+{
+	char *p = fs_join(tmpdir, rel);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void
+put(const char *rel, const char *text, mode_t mode)
+{
+	char *p = tpath(rel), *slash = strrchr(p, '/');
+	struct errbuf e;
+	int fd;
+
+	*slash = '\0';
+	fs_mkdir_p(p, 0755, &e);
+	*slash = '/';
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	fchmod(fd, mode);
+	close(fd);
+	free(p);
+}
+
+static char *
+get(const char *rel)
+{
+	struct errbuf e;
+	char *p = tpath(rel), *s = fs_read_file(p, 1 << 20, NULL, &e);
+
+	free(p);
+	return s;
+}
+
+static bool
+has(const char *rel, const char *text)
+{
+	char *s = get(rel);
+	bool ok = s != NULL && strcmp(s, text) == 0;
+
+	free(s);
+	return ok;
+}
+
+static bool
+exists(const char *rel)
+{
+	char *p = tpath(rel);
+	bool ok = fs_exists(p);
+
+	free(p);
+	return ok;
+}
+
+static mode_t
+mode_of(const char *rel)
+{
+	struct stat st;
+	char *p = tpath(rel);
+	int r = lstat(p, &st);
+
+	free(p);
+	return r == 0 ? st.st_mode : 0;
+}
+
+/* Runs argv in tmpdir/cwd; stdout into out (if not NULL, up to size). */
+static int
+run_in(const char *cwd, const char *const *argv, char *out, size_t size)
+{
+	char *dir = tpath(cwd);
+	int pfd[2], st;
+	pid_t pid;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe(pfd) == -1)
+		abort();
+	if ((pid = fork()) == -1)
+		abort();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(pfd[1], 1);
+		dup2(nul, 2);
+		close(pfd[0]);
+		if (chdir(dir) == -1)
+			_exit(126);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], out ? out + len : (char[256]){ 0 },
+	    out ? size - 1 - len : 256)) > 0)
+		if (out != NULL)
+			len += (size_t)n;
+	close(pfd[0]);
+	if (out != NULL) {
+		out[len] = '\0';
+		while (len > 0 && out[len - 1] == '\n')
+			out[--len] = '\0';
+	}
+	free(dir);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define GIT(cwd, ...) run_in(cwd, (const char *[]){ "git", __VA_ARGS__, NULL }, \
+    NULL, 0)
+
+static void
+test_plain_dir(void)
+{
+	struct gitexport g;
+	struct errbuf e;
+	char *app = tpath("plain"), *dst = tpath("plain-out"), *l;
+	int rc;
+
+	put("plain/Procfile", "web: ./run.sh\n", 0644);
+	put("plain/run.sh", "#!/bin/sh\n", 0755);
+	l = tpath("plain/link");
+	if (symlink("run.sh", l) == -1)
+		abort();
+	free(l);
+	rc = gitexport_take(app, dst, 0, &g, &e);
+	TEST("plain: succeeds", rc == 0);
+	if (rc != 0)
+		printf("# %s\n", e.msg);
+	TEST("plain: not git, taken from the directory",
+	    !g.is_git && g.from_worktree && g.commit[0] == '\0' &&
+	    g.changes == 0);
+	TEST("plain: files copied", has("plain-out/Procfile", "web: ./run.sh\n"));
+	TEST("plain: exec bit kept", (mode_of("plain-out/run.sh") & 0777) == 0755);
+	TEST("plain: symlink kept", S_ISLNK(mode_of("plain-out/link")));
+	rc = gitexport_take(app, dst, 0, &g, &e);
+	TEST("plain: an existing destination is refused", rc == -1);
+	free(app);
+	free(dst);
+}
+
+static void
+make_repo(void)
+{
+	char *l;
+
+	put("repo/Procfile", "web: mono app.exe\n", 0644);
+	put("repo/app.cs", "committed\n", 0644);
+	put("repo/run.sh", "#!/bin/sh\n", 0755);
+	put("repo/secret.txt", "deployed anyway\n", 0644);
+	put("repo/.gitattributes", "secret.txt export-ignore\n", 0644);
+	put("repo/sub/app/Procfile", "web: sub\n", 0644);
+	l = tpath("repo/link");
+	if (symlink("run.sh", l) == -1)
+		abort();
+	free(l);
+	GIT("repo", "init", "-q");
+	GIT("repo", "add", "-A");
+	GIT("repo", "commit", "-q", "-m", "first");
+	/* Uncommitted: a modification and an untracked file. */
+	put("repo/app.cs", "modified\n", 0644);
+	put("repo/new.txt", "untracked\n", 0644);
+}
+
+static void
+test_git_head(void)
+{
+	struct gitexport g;
+	struct errbuf e;
+	struct stat before, after;
+	char *app = tpath("repo"), *dst = tpath("repo-out"),
+	    *idx = tpath("repo/.git/index"), head[128], st1[1024], st2[1024];
+	int rc;
+
+	make_repo();
+	run_in("repo", (const char *[]){ "git", "rev-parse", "HEAD", NULL },
+	    head, sizeof head);
+	run_in("repo", (const char *[]){ "git", "status", "--porcelain",
+	    NULL }, st1, sizeof st1);
+	stat(idx, &before);
+	rc = gitexport_take(app, dst, 0, &g, &e);
+	TEST("git: succeeds", rc == 0);
+	if (rc != 0)
+		printf("# %s\n", e.msg);
+	TEST("git: is_git, from HEAD", g.is_git && !g.from_worktree);
+	TEST("git: commit is HEAD", strcmp(g.commit, head) == 0);
+	TEST("git: commit time is the committer date",
+	    g.commit_time == 1700000000);
+	TEST("git: two uncommitted changes counted", g.changes == 2);
+	TEST("git: the changes are named",
+	    strstr(g.sample, "app.cs") != NULL &&
+	    strstr(g.sample, "new.txt") != NULL);
+	TEST("git: committed content taken", has("repo-out/app.cs", "committed\n"));
+	TEST("git: untracked file left out", !exists("repo-out/new.txt"));
+	TEST("git: no .git in the copy", !exists("repo-out/.git"));
+	TEST("git: exec bit kept", (mode_of("repo-out/run.sh") & 0777) == 0755);
+	TEST("git: plain file mode 0644",
+	    (mode_of("repo-out/Procfile") & 0777) == 0644);
+	TEST("git: symlink kept", S_ISLNK(mode_of("repo-out/link")));
+	TEST("git: export-ignore not honoured (a push deploys it)",
+	    has("repo-out/secret.txt", "deployed anyway\n"));
+	TEST("git: subdirectories taken", has("repo-out/sub/app/Procfile",
+	    "web: sub\n"));
+	TEST("git: temporary index removed", !exists("repo-out.index"));
+	/* The user's tree and index are untouched. */
+	stat(idx, &after);
+	run_in("repo", (const char *[]){ "git", "status", "--porcelain",
+	    NULL }, st2, sizeof st2);
+	TEST("git: user's work tree untouched", has("repo/app.cs", "modified\n") &&
+	    strcmp(st1, st2) == 0);
+	TEST("git: user's index not rewritten",
+	    before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+	    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
+	    before.st_size == after.st_size);
+	free(app);
+	free(dst);
+	free(idx);
+}
+
+static void
+test_git_subdir(void)
+{
+	struct gitexport g;
+	struct errbuf e;
+	char *app = tpath("repo/sub/app"), *dst = tpath("sub-out");
+	int rc;
+
+	put("repo/sub/app/extra.txt", "untracked in sub\n", 0644);
+	rc = gitexport_take(app, dst, 0, &g, &e);
+	TEST("subdir: succeeds", rc == 0);
+	if (rc != 0)
+		printf("# %s\n", e.msg);
+	TEST("subdir: the subdirectory's tree at the root",
+	    has("sub-out/Procfile", "web: sub\n") && !exists("sub-out/app.cs") &&
+	    !exists("sub-out/sub"));
+	TEST("subdir: only the subdirectory's changes counted",
+	    g.is_git && g.changes == 1 && strstr(g.sample, "extra.txt"));
+	free(app);
+	free(dst);
+}
+
+static void
+test_git_worktree_flag(void)
+{
+	struct gitexport g;
+	struct errbuf e;
+	char *app = tpath("repo"), *dst = tpath("wt-out");
+	int rc;
+
+	rc = gitexport_take(app, dst, GITEXPORT_WORKTREE, &g, &e);
+	TEST("worktree: succeeds", rc == 0);
+	TEST("worktree: commit still known", g.is_git && g.commit[0] != '\0' &&
+	    g.from_worktree);
+	TEST("worktree: takes uncommitted files",
+	    has("wt-out/app.cs", "modified\n") && exists("wt-out/new.txt"));
+	TEST("worktree: no .git", !exists("wt-out/.git"));
+	free(app);
+	free(dst);
+}
+
+static void
+test_git_env_and_empty(void)
+{
+	struct gitexport g;
+	struct errbuf e;
+	char *app = tpath("repo"), *dst = tpath("env-out"),
+	    *empty = tpath("empty"), *edst = tpath("empty-out");
+	int rc;
+
+	setenv("GIT_DIR", "/nonexistent/.git", 1);
+	setenv("GIT_WORK_TREE", "/nonexistent", 1);
+	rc = gitexport_take(app, dst, 0, &g, &e);
+	TEST("env: GIT_DIR and GIT_WORK_TREE from a hook do not interfere",
+	    rc == 0 && has("env-out/app.cs", "committed\n"));
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_WORK_TREE");
+
+	put("empty/Procfile", "web: x\n", 0644);
+	GIT("empty", "init", "-q");
+	rc = gitexport_take(empty, edst, 0, &g, &e);
+	TEST("empty repo: refused", rc == -1 && strstr(e.msg, "no commit"));
+	TEST("empty repo: no destination left", !exists("empty-out"));
+	rc = gitexport_take(empty, edst, GITEXPORT_WORKTREE, &g, &e);
+	TEST("empty repo: --worktree takes the files",
+	    rc == 0 && has("empty-out/Procfile", "web: x\n") && !g.is_git);
+	rc = gitexport_take("/nonexistent-app", edst, 0, &g, &e);
+	TEST("missing app dir: fails naming it",
+	    rc == -1 && strstr(e.msg, "/nonexistent-app"));
+	free(app);
+	free(dst);
+	free(empty);
+	free(edst);
+}
+
+int
+main(void)
+{
+	struct errbuf e;
+	const char *base = getenv("TMPDIR");
+
+	if ((tmpdir = fs_mkdtemp(base ? base : "/tmp", "test_gitexport.",
+	    &e)) == NULL) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
+	}
+	/* A git of our own: no user or system config, fixed identity and
+	 * dates. */
+	setenv("HOME", tmpdir, 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_AUTHOR_NAME", "Test", 1);
+	setenv("GIT_AUTHOR_EMAIL", "test@example.com", 1);
+	setenv("GIT_COMMITTER_NAME", "Test", 1);
+	setenv("GIT_COMMITTER_EMAIL", "test@example.com", 1);
+	setenv("GIT_AUTHOR_DATE", "1700000000 +0000", 1);
+	setenv("GIT_COMMITTER_DATE", "1700000000 +0000", 1);
+	test_plain_dir();
+	test_git_head();
+	test_git_subdir();
+	test_git_worktree_flag();
+	test_git_env_and_empty();
+	if (fs_rm_rf(tmpdir, &e) == -1)
+		fprintf(stderr, "%s\n", e.msg);
+	free(tmpdir);
+	return test_report();
+}
