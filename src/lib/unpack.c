@@ -293,7 +293,8 @@ check_ratio(struct archive *a, const struct progress *pr, const char *name,
 	uint64_t expanded = out > 0 && (uint64_t)out > pr->written ?
 	    (uint64_t)out : pr->written;
 
-	if (expanded <= pr->lim->ratio_floor || in <= 0)
+	if (pr->lim->max_ratio == 0 || expanded <= pr->lim->ratio_floor ||
+	    in <= 0)
 		return 0;
 	if (expanded / (uint64_t)in >= pr->lim->max_ratio)
 		return entry_err(e, name, "archive expands more than %llu "
@@ -338,7 +339,8 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	int64_t size;
 	int rc = -1;
 
-	if (++pr->entries > pr->lim->max_entries) {
+	if (++pr->entries > pr->lim->max_entries &&
+	    pr->lim->max_entries != 0) {
 		entry_err(e, name, "archive has more than %llu entries",
 		    (unsigned long long)pr->lim->max_entries);
 		goto out;
@@ -348,7 +350,8 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 		goto out;
 
 	size = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : 0;
-	if (size < 0 || (uint64_t)size > pr->lim->max_bytes - pr->declared) {
+	if (size < 0 || (pr->lim->max_bytes != 0 &&
+	    (uint64_t)size > pr->lim->max_bytes - pr->declared)) {
 		entry_err(e, name, "archive is larger than %llu bytes",
 		    (unsigned long long)pr->lim->max_bytes);
 		goto out;
@@ -391,6 +394,20 @@ out:
 	free(full);
 	free(hfull);
 	return rc;
+}
+
+/* libarchive's own messages may quote names (with the root prefixed) raw;
+ * a name holding a newline must not split the message. */
+static void
+one_line(struct errbuf *e)
+{
+	char *p;
+
+	if (e == NULL)
+		return;
+	for (p = e->msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 /* The reader failed: the input (rd), the format (nothing read yet) or a
@@ -506,8 +523,10 @@ out:
 	free(root);
 	free(last);
 	free(name);
-	if (rc == -1)
+	if (rc == -1) {
+		one_line(e);
 		fs_rm_rf(dest, NULL);
+	}
 	return rc;
 }
 

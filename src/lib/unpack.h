@@ -14,6 +14,7 @@
 
 #include "err.h"
 
+/* A field set to 0 is no limit. */
 struct unpack_limits {
 	uint64_t max_bytes;   /* sum of the sizes of all files */
 	uint64_t max_entries; /* entries of any kind */
@@ -64,7 +65,8 @@ typedef ssize_t (*unpack_read_fn)(void *arg, void *buf, size_t len);
  * trailers): a caller that must see every byte, to hash it, drains the rest.
  *
  * Returns 0, or -1 with e holding one line naming the entry, and with dest
- * removed (whether or not it existed before). */
+ * removed (whether or not it existed before, unless it was refused for not
+ * being empty). */
 int unpack_cb(unpack_read_fn fn, void *arg, const char *dest,
     const struct unpack_limits *lim, struct errbuf *e);
 

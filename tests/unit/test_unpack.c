@@ -546,6 +546,15 @@ test_hostile(void)
 		    "symlink");
 	}
 	{
+		/* libarchive's own refusal quotes the name raw: the message
+		 * must still be one line. */
+		const struct ent x[] = { D("sub"), L("in\nx", "sub"),
+			F("in\nx/file", "x") };
+		hostile("newline in a name libarchive refuses",
+		    ARCHIVE_FILTER_GZIP, x, 3, NULL,
+		    "archive entry 'in\\x0ax/file'", "symlink");
+	}
+	{
 		const struct ent x[] = { F("a", "x"), H("h", "../outside") };
 		FILE *f = fopen(outside, "w");
 		fputs("precious", f);
@@ -626,6 +635,18 @@ test_hostile(void)
 		}
 		hostile("too many entries", ARCHIVE_FILTER_GZIP, x, 150, &small,
 		    "archive entry 'f100'", "more than 100 entries");
+
+		/* Zero is no limit. */
+		char *arc = tpath("many.tar"), *dest = tpath("many");
+		memset(&small, 0, sizeof small);
+		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		    ARCHIVE_FILTER_GZIP, x, 150);
+		TEST("limits of 0 mean no limit",
+		    unpack_file(arc, dest, &small) == 0);
+		fs_rm_rf(dest, &e);
+		unlink(arc);
+		free(arc);
+		free(dest);
 	}
 	free(outside);
 }
