@@ -585,6 +585,8 @@ parse_root(struct pctx *c, yaml_node_t *root)
 	const char *key;
 	int rc;
 
+	if (is_null(root))
+		return 0;	/* a bare "---" */
 	if (root->type != YAML_MAPPING_NODE)
 		return perr(c, root, "expected a mapping with addons, "
 		    "config_vars and default_process_types, found %s",
