@@ -214,7 +214,7 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	struct pipeline pl;
 	struct errbuf ue = { "" };
 	pthread_t thread;
-	bool started = false, archive_failed = false, finished_first = false;
+	bool archive_failed = false, finished_first = false;
 	char got[DIGEST_HEX_SIZE], *shown, *parent = NULL, *copy = NULL;
 	char *prefix = NULL, *tmp = NULL;
 	const char *base;
@@ -269,7 +269,6 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		errprefix(e, "install %s", shown);
 		goto out;
 	}
-	started = true;
 
 	if (unpack_cb(pipe_read, &pl, tmp, lim, &ue) == -1 ||
 	    drain(&pl, &ue) == -1) {
@@ -284,13 +283,12 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		pl.rfd = -1;
 	}
 	pthread_join(thread, NULL);
-	started = false;
 
 	if (pl.frc == -1 && (!archive_failed || finished_first)) {
 		if (pl.res.sink_failed)
 			errf(e, "install %s: %s", shown, pl.se.msg);
 		else
-			memcpy(e->msg, pl.fe.msg, sizeof e->msg);
+			errf(e, "%s", pl.fe.msg);
 		goto out;
 	}
 	if (archive_failed) {
@@ -312,12 +310,6 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	}
 	rc = 0;
 out:
-	if (started) {
-		pl.stop = 1;
-		close(pl.rfd);
-		pl.rfd = -1;
-		pthread_join(thread, NULL);
-	}
 	if (pl.rfd != -1)
 		close(pl.rfd);
 	if (pl.wfd != -1)
