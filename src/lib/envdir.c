@@ -265,8 +265,8 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 		return 0;
 	}
 	if (envdir_name_denied(name)) {
-		warnf(warn, arg, "%s/%s: %s is never imported into a build, "
-		    "skipped", dir, pname, pname);
+		warnf(warn, arg, "%s/%s: never imported into a build, "
+		    "skipped", dir, pname);
 		return 0;
 	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
