@@ -182,7 +182,7 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 		return errf(e, "remove %s:", c->seal);
 	if (fs_rm_rf(c->path, e) == -1)
 		return -1;
-	/* Temporary siblings are "<key>.tmp<suffix>" (see install.h). */
+	/* install_from_url's temporary siblings are ".<key>.part-XXXXXX". */
 	if ((dir = strdup(c->path)) == NULL)
 		return errf(e, "cache:");
 	base = strrchr(dir, '/');
@@ -194,8 +194,9 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 		return -1;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, base, blen) != 0 ||
-		    strncmp(de->d_name + blen, ".tmp", 4) != 0)
+		if (de->d_name[0] != '.' ||
+		    strncmp(de->d_name + 1, base, blen) != 0 ||
+		    strncmp(de->d_name + 1 + blen, ".part-", 6) != 0)
 			continue;
 		char *p = fs_join(dir, de->d_name);
 		rc = p == NULL ? errf(e, "cache:") : fs_rm_rf(p, e);

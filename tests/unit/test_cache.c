@@ -56,7 +56,9 @@ main(void)
 	    strstr(why.msg, "files changed") != NULL);
 	{
 		char *tmp = NULL;
-		if (asprintf(&tmp, "%s.tmpXYZ", c.path) > 0)
+		char *slash = strrchr(c.path, '/');
+		if (asprintf(&tmp, "%.*s/.%s.part-XYZ", (int)(slash - c.path),
+		    c.path, slash + 1) > 0)
 			fill(tmp);
 		TEST("discard", cache_discard(&c, &e) == 0);
 		TEST("discard removes the entry, the seal and temp siblings",

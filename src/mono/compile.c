@@ -1,0 +1,517 @@
+/* compile BUILD_DIR CACHE_DIR [ENV_DIR] - the Mono buildpack's build.
+ *
+ * Installs a relocatable Mono runtime into BUILD_DIR/vendor/mono (from the
+ * cache, or streamed from its URL and verified against its sha256), writes
+ * .profile.d/mono.sh and the buildpack's export file, and builds the app's
+ * solution with the vendored xbuild, streaming its output into the build
+ * log.  stdout is the build log (Heroku's "-----> " and 7-space lines);
+ * xbuild's exit status decides ours.  Exit codes: exitcode.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpconfig.h"
+#include "cache.h"
+#include "digest.h"
+#include "envdir.h"
+#include "envv.h"
+#include "err.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "fsutil.h"
+#include "install.h"
+#include "log.h"
+#include "monoapp.h"
+#include "procfile.h"
+#include "shquote.h"
+#include "solution.h"
+#include "spawn.h"
+
+extern char **environ;
+
+#define RUNTIME_DIR "vendor/mono"
+
+/* What this build is about, gathered from the arguments, the environment,
+ * the config vars and buildpack.yml before anything is changed. */
+struct build {
+	const char *build_dir;
+	const char *cache_dir;
+	const char *env_dir;       /* may be NULL */
+	const char *stack;
+	char *buildpack_dir;       /* where bin/compile lives, one up */
+	struct envdir *vars;       /* config vars */
+	char *solution;            /* relative to build_dir */
+	const char *configuration; /* BUILD_CONFIGURATION, "Release" */
+	const char *verbosity;     /* XBUILD_VERBOSITY, or NULL */
+	char *version;             /* Mono version (a label when MONO_URL) */
+	char *url;
+	char *sha256;
+	char *runtime;             /* build_dir/vendor/mono */
+	time_t started;
+};
+
+static void
+warn_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warn(stdout, "%s", msg);
+}
+
+static int
+find_buildpack_dir(struct build *b, struct errbuf *e)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n == -1)
+		return errf(e, "locate the buildpack: /proc/self/exe:");
+	exe[n] = '\0';
+	/* exe is BUILDPACK/bin/compile: strip two components. */
+	for (int i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return errf(e, "locate the buildpack from %s", exe);
+		*slash = '\0';
+	}
+	if ((b->buildpack_dir = strdup(exe[0] ? exe : "/")) == NULL)
+		return errf(e, "locate the buildpack:");
+	return 0;
+}
+
+static bool
+valid_word(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_.-", *s))
+			return false;
+	return true;
+}
+
+/* Picks the solution: SOLUTION, else the first *.sln in byte order. */
+static int
+choose_solution(struct build *b, struct errbuf *e)
+{
+	const char *named = envdir_get(b->vars, "SOLUTION");
+	struct strlist sln = { 0 };
+	int rc = -1;
+
+	if (named != NULL) {
+		if (solution_check_name(b->build_dir, named, e) == -1)
+			return -1;
+		if ((b->solution = strdup(named)) == NULL)
+			return errf(e, "solution:");
+		return 0;
+	}
+	if (solution_list(b->build_dir, &sln, e) == -1)
+		return -1;
+	if (sln.n == 0) {
+		errf(e, "no *.sln file at the root of the app: add one, or set "
+		    "the SOLUTION config var to its path");
+		goto out;
+	}
+	if ((b->solution = strdup(sln.v[0])) == NULL) {
+		errf(e, "solution:");
+		goto out;
+	}
+	if (sln.n > 1) {
+		log_info(stdout, "Found %zu solutions; building %s (the first "
+		    "in byte order).", sln.n, sln.v[0]);
+		log_info(stdout, "To build another, set the SOLUTION config var, "
+		    "e.g. heroku config:set SOLUTION=%s", sln.v[1]);
+	}
+	rc = 0;
+out:
+	strlist_free(&sln);
+	return rc;
+}
+
+/* Resolves which runtime tarball to install: MONO_URL + MONO_SHA256, else
+ * MONO_VERSION (or the default) looked up in buildpack.yml. */
+static int
+choose_runtime(struct build *b, struct errbuf *e)
+{
+	const char *url = envdir_get(b->vars, "MONO_URL");
+	const char *sha = envdir_get(b->vars, "MONO_SHA256");
+	const char *version = envdir_get(b->vars, "MONO_VERSION");
+	const struct bpconfig_version *v;
+	struct bpconfig *cfg = NULL;
+	char *path;
+	int rc = -1;
+
+	if (version != NULL && !valid_word(version))
+		return errf(e, "MONO_VERSION must be letters, digits, '.', '_' "
+		    "or '-'");
+	if (url != NULL) {
+		if (sha == NULL)
+			return errf(e, "MONO_URL is set but MONO_SHA256 is not: "
+			    "set it to the tarball's sha256");
+		if (!digest_hex_valid(sha))
+			return errf(e, "MONO_SHA256 is not 64 hexadecimal digits");
+		if ((b->url = strdup(url)) == NULL ||
+		    (b->sha256 = strdup(sha)) == NULL ||
+		    (b->version = strdup(version ? version : "custom")) == NULL)
+			return errf(e, "runtime:");
+		/* Lowercase, so the cache key does not depend on the case. */
+		for (char *p = b->sha256; *p; p++)
+			if (*p >= 'A' && *p <= 'F')
+				*p = (char)(*p - 'A' + 'a');
+		return 0;
+	}
+	if (sha != NULL)
+		return errf(e, "MONO_SHA256 is set but MONO_URL is not");
+	if ((path = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL)
+		return errf(e, "runtime:");
+	if (bpconfig_read(path, &cfg, e) == -1)
+		goto out;
+	if ((v = bpconfig_lookup(cfg, version, e)) == NULL)
+		goto out;
+	if ((b->url = strdup(v->url)) == NULL ||
+	    (b->sha256 = strdup(v->sha256)) == NULL ||
+	    (b->version = strdup(v->version)) == NULL) {
+		errf(e, "runtime:");
+		goto out;
+	}
+	rc = 0;
+out:
+	bpconfig_free(cfg);
+	free(path);
+	return rc;
+}
+
+static int
+gather(struct build *b, int argc, char **argv, struct errbuf *e)
+{
+	const char *s;
+
+	b->build_dir = argv[1];
+	b->cache_dir = argv[2];
+	b->env_dir = argc > 3 ? argv[3] : NULL;
+	s = getenv("STACK");
+	b->stack = s != NULL && *s != '\0' ? s : "unknown-stack";
+	if (!fs_is_dir(b->build_dir))
+		return errf(e, "BUILD_DIR %s: not a directory", b->build_dir);
+	if (find_buildpack_dir(b, e) == -1)
+		return -1;
+	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
+		return -1;
+	s = envdir_get(b->vars, "BUILD_CONFIGURATION");
+	b->configuration = s != NULL ? s : "Release";
+	if (!valid_word(b->configuration))
+		return errf(e, "BUILD_CONFIGURATION must be letters, digits, "
+		    "'.', '_' or '-'");
+	b->verbosity = envdir_get(b->vars, "XBUILD_VERBOSITY");
+	if (b->verbosity != NULL) {
+		static const char *const levels[] = { "quiet", "minimal",
+		    "normal", "detailed", "diagnostic", NULL };
+		bool ok = false;
+		for (int i = 0; levels[i] != NULL; i++)
+			ok |= strcmp(levels[i], b->verbosity) == 0;
+		if (!ok)
+			return errf(e, "XBUILD_VERBOSITY must be quiet, minimal, "
+			    "normal, detailed or diagnostic");
+	}
+	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL)
+		return errf(e, "compile:");
+	if (choose_solution(b, e) == -1 || choose_runtime(b, e) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+on_progress(void *arg, curl_off_t done, curl_off_t total)
+{
+	log_progress_update(arg, (uint64_t)done, total > 0 ? (uint64_t)total : 0);
+}
+
+/* Streams the tarball into dest (which must not exist), verified. */
+static int
+download(struct build *b, const char *dest, struct errbuf *e)
+{
+	struct log_progress progress;
+	struct fetch_opts fo;
+	struct unpack_limits lim;
+	char *shown = fetch_redact_url(b->url);
+	int rc;
+
+	log_info(stdout, "Downloading %s", shown ? shown : "the runtime");
+	free(shown);
+	fetch_opts_init(&fo);
+	fo.url = b->url;
+	fo.aws_access_key_id = envdir_get(b->vars, "AWS_ACCESS_KEY_ID");
+	fo.aws_secret_access_key = envdir_get(b->vars, "AWS_SECRET_ACCESS_KEY");
+	fo.aws_session_token = envdir_get(b->vars, "AWS_SESSION_TOKEN");
+	fo.aws_region = envdir_get(b->vars, "AWS_REGION");
+	fo.s3_endpoint = envdir_get(b->vars, "S3_ENDPOINT");
+	fo.progress = on_progress;
+	fo.progress_arg = &progress;
+	fo.stop = spawn_interrupt_flag();
+	unpack_limits_init(&lim);
+	log_progress_start(&progress, stdout, "Downloaded");
+	rc = install_from_url(&fo, b->sha256, dest, &lim, e);
+	log_progress_end(&progress);
+	return rc;
+}
+
+/* Makes sure the cache holds a sealed copy of the runtime and places it in
+ * BUILD_DIR; without a usable cache, installs straight into BUILD_DIR. */
+static int
+install_runtime(struct build *b, struct errbuf *e)
+{
+	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct errbuf why = { "" }, cerr = { "" };
+	char *vendor = fs_join(b->build_dir, "vendor");
+	int rc = -1;
+
+	log_topic(stdout, "Installing Mono %s", b->version);
+	if (vendor == NULL) {
+		errf(e, "compile:");
+		goto out;
+	}
+	if (fs_rm_rf(b->runtime, e) == -1 || fs_mkdir_p(vendor, 0755, e) == -1)
+		goto out;
+	if (cache_open(&c, b->cache_dir, "mono", b->stack, b->version,
+	    b->sha256, &cerr) == -1) {
+		log_warn(stdout, "Cannot use the build cache (%s); building "
+		    "without it.", cerr.msg);
+		rc = download(b, b->runtime, e);
+		goto out;
+	}
+	if (cache_valid(&c, b->sha256, &why)) {
+		log_info(stdout, "Using the cached runtime");
+	} else {
+		if (strcmp(why.msg, "not cached") != 0)
+			log_info(stdout, "The cached runtime is damaged (%s); "
+			    "fetching it again", why.msg);
+		if (cache_discard(&c, e) == -1 || download(b, c.path, e) == -1 ||
+		    cache_seal(&c, b->sha256, e) == -1)
+			goto out;
+	}
+	/* Hard links when the cache shares the file system: nothing edits
+	 * the runtime's files in place, and it is 3x faster than copying. */
+	rc = fs_copy_tree(c.path, b->runtime, true, e);
+out:
+	cache_close(&c);
+	free(vendor);
+	return rc;
+}
+
+/* .profile.d/mono.sh puts the runtime on the dyno's PATH (relative to
+ * $HOME, where the slug is mounted); the export file gives the next
+ * buildpack of a multi-buildpack build the same, at build-time paths. */
+static int
+write_environment(struct build *b, struct errbuf *e)
+{
+	static const char profile[] =
+	    "# Written by the Mono buildpack: the vendored runtime.\n"
+	    "export PATH=\"$HOME/" RUNTIME_DIR "/bin:$PATH\"\n"
+	    "export LD_LIBRARY_PATH=\"$HOME/" RUNTIME_DIR "/lib"
+	    "${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\"\n";
+	char *dir = fs_join(b->build_dir, ".profile.d"), *path = NULL;
+	char *exp = NULL, *text = NULL, *qrt = NULL, abs[PATH_MAX];
+	struct errbuf ee = { "" };
+	int rc = -1, n;
+
+	if (dir == NULL || (path = fs_join(dir, "mono.sh")) == NULL) {
+		errf(e, "compile:");
+		goto out;
+	}
+	if (fs_mkdir_p(dir, 0755, e) == -1 ||
+	    fs_write_file_atomic(path, profile, sizeof profile - 1, 0644, e) == -1)
+		goto out;
+	if (realpath(b->runtime, abs) == NULL) {
+		errf(e, "%s:", b->runtime);
+		goto out;
+	}
+	if ((qrt = shquote(abs)) == NULL ||
+	    (exp = fs_join(b->buildpack_dir, "export")) == NULL ||
+	    (n = asprintf(&text, "export PATH=%s/bin:\"$PATH\"\n"
+	    "export LD_LIBRARY_PATH=%s/lib\"${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\"\n",
+	    qrt, qrt)) < 0) {
+		text = NULL;
+		errf(e, "compile:");
+		goto out;
+	}
+	/* A read-only buildpack directory only costs the next buildpack the
+	 * runtime on its PATH: say so, and go on. */
+	if (fs_write_file_atomic(exp, text, (size_t)n, 0644, &ee) == -1)
+		log_warn(stdout, "Cannot write the export file: %s", ee.msg);
+	rc = 0;
+out:
+	free(dir);
+	free(path);
+	free(exp);
+	free(text);
+	free(qrt);
+	return rc;
+}
+
+/* Runs xbuild on the solution with the log streaming its output. */
+static int
+build(struct build *b, int *status, struct errbuf *e)
+{
+	struct log_stream ls = LOG_STREAM_INIT(stdout);
+	struct spawn s = SPAWN_INIT;
+	struct envv env = ENVV_INIT;
+	char *xbuild = NULL, *bin = NULL, *lib = NULL, *config = NULL;
+	char *verbosity = NULL;
+	const char *argv[6];
+	int n = 0, rc = -1;
+
+	log_topic(stdout, "Building %s with xbuild (%s)", b->solution,
+	    b->configuration);
+	if ((bin = fs_join(b->runtime, "bin")) == NULL ||
+	    (lib = fs_join(b->runtime, "lib")) == NULL ||
+	    (xbuild = fs_join(bin, "xbuild")) == NULL ||
+	    asprintf(&config, "/p:Configuration=%s", b->configuration) < 0 ||
+	    (b->verbosity != NULL &&
+	    asprintf(&verbosity, "/verbosity:%s", b->verbosity) < 0)) {
+		config = NULL;
+		errf(e, "compile:");
+		goto out;
+	}
+	argv[n++] = xbuild;
+	argv[n++] = config;
+	if (verbosity != NULL)
+		argv[n++] = verbosity;
+	argv[n++] = b->solution;
+	argv[n] = NULL;
+
+	/* The build sees the config vars (but never the denied ones, which
+	 * envdir_read dropped), with the runtime first on its paths. */
+	if (envv_from(&env, environ, e) == -1)
+		goto out;
+	for (size_t i = 0; i < b->vars->nvars; i++)
+		if (envv_set(&env, b->vars->vars[i].name,
+		    b->vars->vars[i].value, e) == -1)
+			goto out;
+	if (envv_prepend_path(&env, "PATH", bin, e) == -1 ||
+	    envv_prepend_path(&env, "LD_LIBRARY_PATH", lib, e) == -1)
+		goto out;
+
+	s.argv = argv;
+	s.envp = envv_array(&env);
+	s.cwd = b->build_dir;
+	s.on_line = log_stream_on_line;
+	s.arg = &ls;
+	*status = spawn_run(&s, e);
+	log_stream_finish(&ls);
+	if (*status == -1 || s.interrupted)
+		goto out;
+	if (*status != 0) {
+		spawn_errstatus(&s, *status, e);
+		goto out;
+	}
+	rc = 0;
+out:
+	envv_free(&env);
+	free(xbuild);
+	free(bin);
+	free(lib);
+	free(config);
+	free(verbosity);
+	return rc;
+}
+
+/* Records the executables this build produced for release, and warns when
+ * release will have no web process to offer. */
+static int
+record_executables(struct build *b, struct errbuf *e)
+{
+	struct strlist exes = { 0 };
+	char *procfile = fs_join(b->build_dir, "Procfile");
+	int rc = -1;
+
+	if (procfile == NULL) {
+		errf(e, "compile:");
+		goto out;
+	}
+	if (solution_find_executables(b->build_dir, b->started, &exes, e) == -1 ||
+	    monoapp_write_executables(b->build_dir, &exes, e) == -1)
+		goto out;
+	if (!fs_exists(procfile)) {
+		if (exes.n == 1) {
+			char *cmd = monoapp_web_command(exes.v[0]);
+			log_info(stdout, "Default web process: %s", cmd ? cmd : "");
+			free(cmd);
+		} else {
+			log_warn(stdout, "No Procfile, and the build produced %zu "
+			    "executables: there is no default web process.", exes.n);
+			log_warn(stdout, "Add a Procfile, e.g. web: mono "
+			    "MyApp/bin/%s/MyApp.exe", b->configuration);
+		}
+	}
+	rc = 0;
+out:
+	strlist_free(&exes);
+	free(procfile);
+	return rc;
+}
+
+static void
+build_free(struct build *b)
+{
+	free(b->buildpack_dir);
+	envdir_free(b->vars);
+	free(b->solution);
+	free(b->version);
+	free(b->url);
+	free(b->sha256);
+	free(b->runtime);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct build b = { 0 };
+	struct errbuf e = { "" };
+	int rc, status = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
+		return EXIT_USAGE;
+	}
+	/* The log streams: a line must reach the platform as it is written. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	b.started = time(NULL);
+	if (spawn_install_signal_handlers(&e) == -1 ||
+	    fetch_global_init(&e) == -1) {
+		log_error(stdout, "%s", e.msg);
+		return EXIT_IO;
+	}
+
+	if (gather(&b, argc, argv, &e) == -1) {
+		rc = EXIT_USAGE;
+	} else if (install_runtime(&b, &e) == -1) {
+		rc = EXIT_FETCH;
+	} else if (write_environment(&b, &e) == -1) {
+		rc = EXIT_IO;
+	} else if (build(&b, &status, &e) == -1) {
+		rc = status > 0 ? EXIT_BUILD_FAILED : EXIT_IO;
+		if (status > 0)
+			errprefix(&e, "Build failed");
+	} else if (record_executables(&b, &e) == -1) {
+		rc = EXIT_IO;
+	} else {
+		rc = EXIT_OK;
+	}
+
+	if (spawn_interrupted()) {
+		log_error(stdout, "Interrupted by %s",
+		    spawn_signal_name(spawn_interrupted()));
+		rc = EXIT_SIGNAL_BASE + spawn_interrupted();
+	} else if (rc != EXIT_OK) {
+		log_error(stdout, "%s", e.msg);
+	}
+	build_free(&b);
+	fetch_global_cleanup();
+	if (fclose(stdout) == EOF && rc == EXIT_OK)
+		rc = EXIT_IO;
+	return rc;
+}
