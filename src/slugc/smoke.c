@@ -1,0 +1,215 @@
+/* smoke.c - `slugc smoke`: build, boot web, one HTTP request through
+ * libcurl the way a router sends it, and the time of each phase. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "fsutil.h"
+#include "log.h"
+#include "slugc.h"
+#include "spawn.h"
+
+#define BODY_MAX (1 << 20)
+#define REQUEST_TIMEOUT_MS 30000
+
+struct smoke {
+	const struct opts *o;
+	char host[300];
+	char *body;
+	size_t len;
+	long status;
+	char failure[512];
+};
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct smoke *sm = arg;
+	size_t n = size * nmemb, keep = n;
+	char *p;
+
+	if (sm->len + keep > BODY_MAX)
+		keep = BODY_MAX - sm->len;	/* enough to look at */
+	if (keep > 0) {
+		if ((p = realloc(sm->body, sm->len + keep + 1)) == NULL)
+			return 0;
+		sm->body = p;
+		memcpy(sm->body + sm->len, data, keep);
+		sm->len += keep;
+		sm->body[sm->len] = '\0';
+	}
+	return n;
+}
+
+/* dyno_ready_fn: the request, once web is bound. */
+static int
+smoke_request(void *arg, int port)
+{
+	struct smoke *sm = arg;
+	const struct opts *o = sm->o;
+	struct curl_slist *hdrs = NULL;
+	char url[512], hosthdr[320];
+	const char *path = o->path != NULL ? o->path : "/";
+	CURLcode cc;
+	CURL *c;
+	int code = SX_SMOKE;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s%s", port,
+	    path[0] == '/' ? "" : "/", path);
+	snprintf(hosthdr, sizeof hosthdr, "Host: %s", sm->host);
+	if ((c = curl_easy_init()) == NULL ||
+	    (hdrs = curl_slist_append(NULL, hosthdr)) == NULL) {
+		snprintf(sm->failure, sizeof sm->failure, "out of memory");
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, sm);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "slugc-smoke");
+	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
+		snprintf(sm->failure, sizeof sm->failure, "GET %s: %s", path,
+		    curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &sm->status);
+	if (o->expect_status > 0 ? sm->status != o->expect_status :
+	    sm->status < 200 || sm->status > 399) {
+		if (o->expect_status > 0)
+			snprintf(sm->failure, sizeof sm->failure,
+			    "GET %s answered %ld, expected %d", path,
+			    sm->status, o->expect_status);
+		else
+			snprintf(sm->failure, sizeof sm->failure,
+			    "GET %s answered %ld, expected 2xx or 3xx", path,
+			    sm->status);
+		goto out;
+	}
+	if (o->expect_body != NULL && (sm->body == NULL ||
+	    strstr(sm->body, o->expect_body) == NULL)) {
+		snprintf(sm->failure, sizeof sm->failure,
+		    "GET %s answered %ld without the expected text in its "
+		    "body (%zu bytes)", path, sm->status, sm->len);
+		goto out;
+	}
+	code = SX_OK;
+out:
+	curl_slist_free_all(hdrs);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	return code;
+}
+
+static void
+phase(char *buf, size_t size, size_t *used, const char *name, double ms)
+{
+	int n;
+
+	if (ms < 0 || *used >= size)
+		return;
+	n = snprintf(buf + *used, size - *used, "%s%s %.2f s",
+	    *used > 0 ? ", " : "", name, ms / 1000.0);
+	if (n > 0)
+		*used += (size_t)n;
+}
+
+int
+smoke_app(const struct opts *o)
+{
+	struct build b;
+	struct dyno_plan pl = { 0 };
+	struct dyno_result r;
+	struct smoke sm = { 0 };
+	struct errbuf e;
+	const char *types[] = { "web", NULL };
+	char *dir = NULL, *home = NULL, times[512];
+	const char *path = o->path != NULL ? o->path : "/";
+	double t0 = now_ms(), t_unpack = -1, t_stop;
+	size_t used = 0;
+	int code, port;
+
+	sm.o = o;
+	code = build_app(o, o->smoke_slug, &b);
+	if (code != SX_OK)
+		goto out;
+	if (o->smoke_slug) {
+		double t1 = now_ms();
+
+		if (dyno_unpack(b.slug_path, &dir, &home, &e) == -1) {
+			log_error(stdout, "%s", e.msg);
+			code = SX_FAIL;
+			goto out;
+		}
+		t_unpack = now_ms() - t1;
+	}
+	if (procfile_get(b.release->types, "web") == NULL) {
+		log_error(stdout, "Smoke test failed: the app has no web "
+		    "process type");
+		code = SX_USAGE;
+		goto out;
+	}
+	if ((port = o->port > 0 ? o->port : dyno_free_port()) <= 0) {
+		log_error(stdout, "Smoke test failed: no free port");
+		code = SX_FAIL;
+		goto out;
+	}
+	snprintf(sm.host, sizeof sm.host, "%s", o->host != NULL ? o->host :
+	    "");
+	if (o->host == NULL)
+		snprintf(sm.host, sizeof sm.host, "%s.localhost", b.app_name);
+	log_topic(stdout, "Booting web on port %d", port);
+	pl.home = home != NULL ? home : b.build_dir;
+	pl.release = b.release;
+	pl.vars = o->vars;
+	pl.types = types;
+	pl.port = port;
+	pl.boot_timeout = o->boot_timeout;
+	pl.prefix = true;
+	pl.ready = smoke_request;
+	pl.ready_arg = &sm;
+	pl.stop_when_ready = true;
+	code = dyno_run(&pl, &r);
+	t_stop = now_ms();
+
+	phase(times, sizeof times, &used, "take", b.ms_take);
+	phase(times, sizeof times, &used, "compile", b.ms_compile);
+	phase(times, sizeof times, &used, "release", b.ms_release);
+	phase(times, sizeof times, &used, "pack", o->smoke_slug ? b.ms_pack :
+	    -1);
+	phase(times, sizeof times, &used, "unpack", t_unpack);
+	phase(times, sizeof times, &used, "boot", r.ms_boot);
+	phase(times, sizeof times, &used, "request", r.ms_request);
+	if (code == SX_OK && sm.status == 0)
+		code = SX_SMOKE;	/* web ended (status 0) before binding */
+	if (code == SX_OK) {
+		log_topic(stdout, "Smoke test passed: GET %s -> %ld (%zu "
+		    "bytes, Host %s)", path, sm.status, sm.len, sm.host);
+	} else if (r.r10) {
+		log_error(stdout, "Smoke test failed: web did not bind $PORT "
+		    "within %d seconds (R10)", o->boot_timeout);
+	} else if (sm.failure[0] != '\0') {
+		log_error(stdout, "Smoke test failed: %s", sm.failure);
+	} else if (r.first != NULL) {
+		log_error(stdout, "Smoke test failed: %s ended with status %d"
+		    "%s", r.first, r.status, r.crashed ?
+		    " before binding $PORT" : "");
+	}
+	phase(times, sizeof times, &used, "total", t_stop - t0);
+	log_info(stdout, "%s", times);
+out:
+	if (dir != NULL) {
+		struct errbuf ignored;
+
+		fs_rm_rf(dir, &ignored);
+	}
+	free(dir);
+	free(home);
+	free(sm.body);
+	build_free(&b);
+	return code;
+}
