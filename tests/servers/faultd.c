@@ -166,6 +166,28 @@ nap(struct server *srv, long ms)
 	return 0;
 }
 
+/* Like nap(), but also gives up (-1) as soon as the client hangs up, so a
+ * client that timed out is logged when it leaves, not minutes later. */
+static int
+nap_client(struct server *srv, int fd, long ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = POLLRDHUP },
+		{ .fd = srv->stop[0], .events = POLLIN },
+	};
+	int64_t end = now_ms() + ms;
+	int64_t left;
+
+	while ((left = end - now_ms()) > 0) {
+		int r = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+		if (r > 0)
+			return -1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
 /* Waits until fd is readable, the server stops or ms pass.  Returns 1 if
  * readable, 0 on timeout, -1 if stopping. */
 static int
@@ -826,8 +848,11 @@ serve(struct server *srv, int fd, struct request *rq)
 			fault_init(&f);
 	}
 
-	if (f.delay_ms > 0 && nap(srv, f.delay_ms) == -1)
+	if (f.delay_ms > 0 && nap_client(srv, fd, f.delay_ms) == -1) {
+		/* Gone before the answer: nginx's "client closed request". */
+		log_request(srv, rq, 499);
 		return -1;
+	}
 
 	extra[0] = '\0';
 	if (f.retry_after[0] != '\0')
@@ -920,6 +945,8 @@ serve(struct server *srv, int fd, struct request *rq)
 	    strcmp(rq->if_range, etag) != 0 &&
 	    strcmp(rq->if_range, lastmod) != 0)
 		r = 0;
+	if (r == 0)
+		from = 0;
 	if (r < 0) {
 		char cr[256];
 		snprintf(cr, sizeof(cr), "Content-Range: bytes */%lld\r\n%s",
