@@ -94,7 +94,7 @@ nasty_manifest(char **expected)
 {
 	struct errbuf e = { "" };
 	struct manifest *m = manifest_new();
-	char name[32], *big, *exp;
+	char name[32], longname[300], *big, *exp;
 	size_t i, k = 0, cap = 1024 * 1024;
 
 	/* 10 KiB and more of every kind of character, whole ones only. */
@@ -121,6 +121,12 @@ nasty_manifest(char **expected)
 		k += (size_t)snprintf(exp + k, cap - k, "C %s %s\n", hex(n),
 		    hex(nasty[i]));
 	}
+	/* Keys over 128 characters go out in the "? key" form. */
+	memset(longname, 'k', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	manifest_set_var(m, longname, "long key", &e);
+	k += (size_t)snprintf(exp + k, cap - k, "C %s %s\n", hex(longname),
+	    hex("long key"));
 	for (i = 0; i < NELEM(nasty); i++) {
 		if (*nasty[i] == '\0')
 			continue;	/* an empty command is no process type */
@@ -134,6 +140,9 @@ nasty_manifest(char **expected)
 		k += (size_t)snprintf(exp + k, cap - k, "T %s %s\n",
 		    hex(nasty_names[i]), hex(nasty_names[i]));
 	}
+	procfile_set(m->types, longname, "long name", &e);
+	k += (size_t)snprintf(exp + k, cap - k, "T %s %s\n", hex(longname),
+	    hex("long name"));
 	procfile_set(m->types, "big", big, &e);
 	k += (size_t)snprintf(exp + k, cap - k, "T %s %s\n", hex("big"),
 	    hex(big));
