@@ -44,11 +44,10 @@ cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
     const char *stack, const char *version, const char *sha256,
     struct errbuf *e)
 {
-	char key[512], *dir = NULL, *lock = NULL;
+	char key[512];
 	size_t len = 0;
-	int rc = -1;
 
-	c->path = c->seal = NULL;
+	c->ns = c->path = c->seal = NULL;
 	c->lockfd = -1;
 	if (append_escaped(key, sizeof key, &len, version) == -1 ||
 	    append_escaped(key, sizeof key, &len, "-") == -1 ||
@@ -56,41 +55,40 @@ cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
 	    append_escaped(key, sizeof key, &len, "-") == -1 ||
 	    append_escaped(key, sizeof key, &len, sha256) == -1)
 		return errf(e, "cache key for version %s is too long", version);
-	if ((dir = fs_join(cache_dir, ns)) == NULL)
-		return errf(e, "cache:");
-	if (fs_mkdir_p(dir, 0755, e) == -1)
-		goto out;
-	if ((c->path = fs_join(dir, key)) == NULL ||
-	    asprintf(&c->seal, "%s.ok", c->path) < 0 ||
-	    asprintf(&lock, "%s.lock", c->path) < 0) {
+	if (fs_mkdir_p(cache_dir, 0755, e) == -1)
+		return -1;
+	if ((c->ns = fs_join(cache_dir, ns)) == NULL ||
+	    (c->path = fs_join(c->ns, key)) == NULL ||
+	    asprintf(&c->seal, "%s.ok", c->path) < 0) {
 		c->seal = NULL;
 		errf(e, "cache:");
-		goto out;
+		goto fail;
 	}
-	c->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* The lock is the cache directory itself (flock works on
+	 * directories), so locking leaves no file behind: a failed build
+	 * leaves the cache exactly as it found it. */
+	c->lockfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->lockfd == -1) {
-		errf(e, "cache lock %s:", lock);
-		goto out;
+		errf(e, "cache %s:", cache_dir);
+		goto fail;
 	}
 	while (flock(c->lockfd, LOCK_EX) == -1) {
 		if (errno != EINTR) {
-			errf(e, "cache lock %s:", lock);
-			goto out;
+			errf(e, "cache lock %s:", cache_dir);
+			goto fail;
 		}
 	}
 	/* A cache we can lock but not write to is no cache: find out now
 	 * rather than after a download. */
-	if (access(dir, W_OK) == -1) {
-		errf(e, "cache %s:", dir);
-		goto out;
+	if (access(cache_dir, W_OK) == -1 ||
+	    (fs_is_dir(c->ns) && access(c->ns, W_OK) == -1)) {
+		errf(e, "cache %s:", cache_dir);
+		goto fail;
 	}
-	rc = 0;
-out:
-	free(dir);
-	free(lock);
-	if (rc == -1)
-		cache_close(c);
-	return rc;
+	return 0;
+fail:
+	cache_close(c);
+	return -1;
 }
 
 struct tally {
@@ -228,10 +226,16 @@ cache_close(struct cache_entry *c)
 {
 	if (c == NULL)
 		return;
-	if (c->lockfd != -1)
+	if (c->lockfd != -1) {
+		/* An install that failed on a cold cache leaves the namespace
+		 * empty: remove it (rmdir refuses when it is not). */
+		if (c->ns != NULL)
+			(void)rmdir(c->ns);
 		close(c->lockfd); /* closing drops the flock */
+	}
+	free(c->ns);
 	free(c->path);
 	free(c->seal);
-	c->path = c->seal = NULL;
+	c->ns = c->path = c->seal = NULL;
 	c->lockfd = -1;
 }

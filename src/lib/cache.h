@@ -5,8 +5,8 @@
  * so changing any of them misses.  Beside it, <key>.ok (the seal) records the
  * sha256, entry count and byte total of the tree; an entry without a seal,
  * or whose tree no longer matches it, is damaged (an interrupted run, a
- * deleted file) and gets replaced.  <key>.lock serialises builds sharing the
- * cache, so concurrent cold builds download once. */
+ * deleted file) and gets replaced.  An flock on CACHE_DIR itself serialises
+ * builds sharing the cache, so concurrent cold builds download once. */
 #ifndef SLUGC_CACHE_H
 #define SLUGC_CACHE_H
 
@@ -15,15 +15,16 @@
 #include "err.h"
 
 struct cache_entry {
+	char *ns;       /* CACHE_DIR/<ns> */
 	char *path;     /* CACHE_DIR/<ns>/<key>: where the tree lives */
 	char *seal;     /* CACHE_DIR/<ns>/<key>.ok */
 	int lockfd;     /* holds an exclusive flock while open */
 };
 
-#define CACHE_ENTRY_INIT { NULL, NULL, -1 }
+#define CACHE_ENTRY_INIT { NULL, NULL, NULL, -1 }
 
-/* Creates CACHE_DIR/<ns> if needed and takes the entry's lock, waiting for
- * any other build holding it.  Fails (-1, e filled) when the cache cannot be
+/* Takes the cache's lock, waiting for any other build holding it (CACHE_DIR
+ * is created if missing; CACHE_DIR/<ns> only when an entry is installed).  Fails (-1, e filled) when the cache cannot be
  * used at all (not writable, not a directory): callers go on without one.
  * Release with cache_close. */
 int cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
@@ -44,7 +45,8 @@ int cache_discard(const struct cache_entry *c, struct errbuf *e);
 int cache_seal(const struct cache_entry *c, const char *sha256,
     struct errbuf *e);
 
-/* Unlocks and frees.  Accepts an entry that was never opened. */
+/* Removes CACHE_DIR/<ns> if it is empty, unlocks and frees.  Accepts an
+ * entry that was never opened. */
 void cache_close(struct cache_entry *c);
 
 #endif

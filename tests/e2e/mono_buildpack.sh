@@ -90,11 +90,12 @@ test_expect_success 'release: web runs the one executable; addons and config_var
 	"$RELEASE" "$HELLO_BUILD" >rel &&
 	cat >expect <<-\EOF &&
 	---
-	"addons": []
-	"config_vars": {}
-	"default_process_types":
+	addons: []
+	config_vars: {}
+	default_process_types:
 	  "web": "mono Hello/bin/Release/Hello.exe"
 	EOF
+	test_cmp expect rel &&
 	/usr/bin/python3 -c "import sys,yaml,json; print(json.dumps(yaml.safe_load(open(sys.argv[1])), sort_keys=True))" rel >got &&
 	echo "{\"addons\": [], \"config_vars\": {}, \"default_process_types\": {\"web\": \"mono Hello/bin/Release/Hello.exe\"}}" >want &&
 	test_cmp want got
@@ -309,7 +310,7 @@ test_expect_success 'several executables and no Procfile: warned, no web' '
 	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
 	test_grep "^ !     No Procfile, and the build produced 2 executables" log &&
 	"$RELEASE" "$B" >rel &&
-	test_grep "^\"default_process_types\": {}" rel
+	test_grep "^default_process_types: {}" rel
 '
 
 test_expect_success 'ENV_DIR is optional' '

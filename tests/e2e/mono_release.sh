@@ -32,9 +32,9 @@ test_expect_success 'a Procfile gives every type, commands byte-exact' '
 	"$RELEASE" "$B" >rel &&
 	cat >expect <<-\EOF &&
 	---
-	"addons": []
-	"config_vars": {}
-	"default_process_types":
+	addons: []
+	config_vars: {}
+	default_process_types:
 	  "web": "mono Hello/bin/Release/Hello.exe --port $PORT"
 	  "worker": "mono Worker.exe"
 	EOF
@@ -85,7 +85,7 @@ test_expect_success 'a malformed Procfile line is reported with its line number'
 test_expect_success 'no Procfile and no recorded executable: no default process' '
 	new_app &&
 	"$RELEASE" "$B" >rel &&
-	test_grep "^\"default_process_types\": {}" rel
+	test_grep "^default_process_types: {}" rel
 '
 
 test_expect_success 'release ignores a second argument (CACHE_DIR)' '
