@@ -441,6 +441,68 @@ test_expect_success 's3rver: a signed request without x-amz-content-sha256 is re
 	grep -q "x-amz-content-sha256" out
 '
 
+# sign_get PATH: prints curl -H arguments (one per line) for a GET of PATH
+# signed by an independent SigV4 implementation (openssl), signing host,
+# x-amz-content-sha256 and x-amz-date only.
+hmac() { printf %s "$2" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" | sed "s/^.* //"; }
+sign_get() {
+	local e amz d k canon sts
+	e=$(sha256sum </dev/null | cut -d" " -f1)
+	amz=$(date -u +%Y%m%dT%H%M%SZ) d=${amz:0:8}
+	canon="GET
+$1
+
+host:127.0.0.1:$S3RVER_PORT
+x-amz-content-sha256:$e
+x-amz-date:$amz
+
+host;x-amz-content-sha256;x-amz-date
+$e"
+	sts="AWS4-HMAC-SHA256
+$amz
+$d/$S3RVER_REGION/s3/aws4_request
+$(printf %s "$canon" | sha256sum | cut -d" " -f1)"
+	k=$(printf %s "AWS4$S3RVER_SECRET_ACCESS_KEY" | od -An -tx1 | tr -d " \n")
+	k=$(hmac "$k" "$d") && k=$(hmac "$k" "$S3RVER_REGION") &&
+	k=$(hmac "$k" s3) && k=$(hmac "$k" aws4_request) || return 1
+	echo "Authorization: AWS4-HMAC-SHA256 Credential=$S3RVER_ACCESS_KEY_ID/$d/$S3RVER_REGION/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=$(hmac "$k" "$sts")"
+	echo "x-amz-content-sha256: $e"
+	echo "x-amz-date: $amz"
+}
+
+test_expect_success 's3rver: an independent SigV4 signature is accepted' '
+	sign_get /priv/runtimes/mono-6.8.tar.gz >sig &&
+	mapfile -t H <sig &&
+	curl -sS -H "${H[0]}" -H "${H[1]}" -H "${H[2]}" -D h -o out \
+		"$S3RVER_URL/priv/runtimes/mono-6.8.tar.gz" &&
+	test "$(code h)" = 200 && cmp "$TEST_TMP/obj" out
+'
+
+test_expect_success 's3rver: an x-amz-* header left out of the signature is refused' '
+	sign_get /priv/runtimes/mono-6.8.tar.gz >sig &&
+	mapfile -t H <sig &&
+	curl -sS -H "${H[0]}" -H "${H[1]}" -H "${H[2]}" -H "x-amz-meta-x: 1" \
+		-D h -o out "$S3RVER_URL/priv/runtimes/mono-6.8.tar.gz" &&
+	test "$(code h)" = 403 &&
+	grep -q "<HeadersNotSigned>x-amz-meta-x</HeadersNotSigned>" out
+'
+
+test_expect_success 's3rver: a signature for another path is refused' '
+	sign_get /priv/other >sig &&
+	mapfile -t H <sig &&
+	curl -sS -H "${H[0]}" -H "${H[1]}" -H "${H[2]}" -D h -o out \
+		"$S3RVER_URL/priv/runtimes/mono-6.8.tar.gz" &&
+	test "$(code h)" = 403 &&
+	grep -q "<Code>SignatureDoesNotMatch</Code>" out
+'
+
+test_expect_success 's3rver: a credential for another service is refused' '
+	s3rver_curl --aws-sigv4 "aws:amz:$S3RVER_REGION:ec2" -D h -o out \
+		"$S3RVER_URL/priv/runtimes/mono-6.8.tar.gz" &&
+	test "$(code h)" = 400 &&
+	grep -q "<Code>AuthorizationHeaderMalformed</Code>" out
+'
+
 test_expect_success 's3rver: a missing key is a 404 NoSuchKey with a RequestId' '
 	s3rver_curl -D h -o out "$S3RVER_URL/priv/nope.tgz" &&
 	test "$(code h)" = 404 &&
@@ -448,8 +510,16 @@ test_expect_success 's3rver: a missing key is a 404 NoSuchKey with a RequestId' 
 	grep -q "<RequestId>" out && test -n "$(hdr x-amz-request-id h)"
 '
 
-test_expect_success 's3rver stops' '
-	s3rver_stop && test -z "${S3RVER_PID:-}"
+test_expect_success 's3rver --region: a credential scoped to another region is refused' '
+	s3rver_stop && test -z "${S3RVER_PID:-}" &&
+	s3rver_start "$s3" --region eu-west-1 &&
+	s3rver_curl -D h -o out "$S3RVER_URL/priv/runtimes/mono-6.8.tar.gz" &&
+	test "$(code h)" = 400 &&
+	grep -q "<Code>AuthorizationHeaderMalformed</Code>" out &&
+	grep -q "<Region>eu-west-1</Region>" out &&
+	S3RVER_REGION=eu-west-1 s3rver_get priv runtimes/mono-6.8.tar.gz out &&
+	cmp "$TEST_TMP/obj" out &&
+	s3rver_stop
 '
 
 test_done

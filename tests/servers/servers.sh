@@ -134,6 +134,10 @@ faultd_stop() {
 s3rver_install() {
 	local mod=$servers_node/node_modules/s3rver
 	[ -f "$mod/package.json" ] && return 0
+	if ! command -v npm >/dev/null; then
+		echo "s3rver_install: npm not found (apt-get install nodejs npm)" >&2
+		return 1
+	fi
 	mkdir -p "$servers_node" || return 1
 	(
 		flock 9
