@@ -34,16 +34,17 @@ servers_wait_file() {
 	return 1
 }
 
-# servers_watch PID: kills PID (TERM, then KILL) once this shell is gone.
-# Prints the watchdog's pid.
+# servers_watch PID [DIR]: kills PID (TERM, then KILL) and removes DIR once
+# this shell is gone.  Prints the watchdog's pid.
 servers_watch() {
 	local shell=$$
 	(
 		trap '' INT
 		while kill -0 "$shell" 2>/dev/null; do sleep 1; done
 		kill -TERM "$1" 2>/dev/null
-		sleep 3
+		sleep 2
 		kill -KILL "$1" 2>/dev/null
+		[ -n "${2:-}" ] && rm -rf "$2"
 	) </dev/null >/dev/null 2>&1 &
 	echo $!
 }
@@ -96,7 +97,7 @@ faultd_start() {
 		rm -rf "$FAULTD_DIR"
 		return 1
 	fi
-	FAULTD_WATCHDOG=$(servers_watch "$FAULTD_PID")
+	FAULTD_WATCHDOG=$(servers_watch "$FAULTD_PID" "$FAULTD_DIR")
 	FAULTD_PORT=$(cat "$FAULTD_DIR/port")
 	FAULTD_URL=http://127.0.0.1:$FAULTD_PORT
 	export FAULTD_PORT FAULTD_PID FAULTD_URL FAULTD_LOG FAULTD_DIR
