@@ -6,7 +6,8 @@
 # cases) with their output kept in a log shown only on failure.  Each file
 # gets a fresh $TEST_TMP, removed on exit.
 
-set -u
+# No `set -u`: bodies run in this shell, and an unset variable in one
+# must fail that case, not end the whole file.
 
 TEST_NAME=$(basename "$0" .sh)
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,6 +46,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 test_log=$TEST_TMP/.log
+# Tests write their scratch files (out, log, expect...) into the current
+# directory: make it the test's own.
+cd "$TEST_TMP" || exit 1
 
 # test_expect_success DESCRIPTION BODY
 test_expect_success() {

@@ -187,9 +187,9 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 	*base++ = '\0';
 	blen = strlen(base);
 	if ((d = opendir(dir)) == NULL) {
-		errf(e, "open %s:", dir);
+		rc = errno == ENOENT ? 0 : errf(e, "open %s:", dir);
 		free(dir);
-		return -1;
+		return rc;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] != '.' ||

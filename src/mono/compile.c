@@ -15,19 +15,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpconfig.h"
-#include "cache.h"
-#include "digest.h"
 #include "envdir.h"
 #include "envv.h"
 #include "err.h"
 #include "exitcode.h"
 #include "fetch.h"
 #include "fsutil.h"
-#include "install.h"
 #include "log.h"
 #include "monoapp.h"
 #include "procfile.h"
+#include "runtime.h"
 #include "shquote.h"
 #include "solution.h"
 #include "spawn.h"
@@ -48,9 +45,7 @@ struct build {
 	char *solution;            /* relative to build_dir */
 	const char *configuration; /* BUILD_CONFIGURATION, "Release" */
 	const char *verbosity;     /* XBUILD_VERBOSITY, or NULL */
-	char *version;             /* Mono version (a label when MONO_URL) */
-	char *url;
-	char *sha256;
+	struct runtime_spec rt;    /* which Mono tarball */
 	char *runtime;             /* build_dir/vendor/mono */
 	time_t started;
 };
@@ -132,63 +127,12 @@ out:
 	return rc;
 }
 
-/* Resolves which runtime tarball to install: MONO_URL + MONO_SHA256, else
- * MONO_VERSION (or the default) looked up in buildpack.yml. */
-static int
-choose_runtime(struct build *b, struct errbuf *e)
-{
-	const char *url = envdir_get(b->vars, "MONO_URL");
-	const char *sha = envdir_get(b->vars, "MONO_SHA256");
-	const char *version = envdir_get(b->vars, "MONO_VERSION");
-	const struct bpconfig_version *v;
-	struct bpconfig *cfg = NULL;
-	char *path;
-	int rc = -1;
-
-	if (version != NULL && !valid_word(version))
-		return errf(e, "MONO_VERSION must be letters, digits, '.', '_' "
-		    "or '-'");
-	if (url != NULL) {
-		if (sha == NULL)
-			return errf(e, "MONO_URL is set but MONO_SHA256 is not: "
-			    "set it to the tarball's sha256");
-		if (!digest_hex_valid(sha))
-			return errf(e, "MONO_SHA256 is not 64 hexadecimal digits");
-		if ((b->url = strdup(url)) == NULL ||
-		    (b->sha256 = strdup(sha)) == NULL ||
-		    (b->version = strdup(version ? version : "custom")) == NULL)
-			return errf(e, "runtime:");
-		/* Lowercase, so the cache key does not depend on the case. */
-		for (char *p = b->sha256; *p; p++)
-			if (*p >= 'A' && *p <= 'F')
-				*p = (char)(*p - 'A' + 'a');
-		return 0;
-	}
-	if (sha != NULL)
-		return errf(e, "MONO_SHA256 is set but MONO_URL is not");
-	if ((path = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL)
-		return errf(e, "runtime:");
-	if (bpconfig_read(path, &cfg, e) == -1)
-		goto out;
-	if ((v = bpconfig_lookup(cfg, version, e)) == NULL)
-		goto out;
-	if ((b->url = strdup(v->url)) == NULL ||
-	    (b->sha256 = strdup(v->sha256)) == NULL ||
-	    (b->version = strdup(v->version)) == NULL) {
-		errf(e, "runtime:");
-		goto out;
-	}
-	rc = 0;
-out:
-	bpconfig_free(cfg);
-	free(path);
-	return rc;
-}
-
 static int
 gather(struct build *b, int argc, char **argv, struct errbuf *e)
 {
+	char *bpconfig;
 	const char *s;
+	int rc;
 
 	b->build_dir = argv[1];
 	b->cache_dir = argv[2];
@@ -219,86 +163,63 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	}
 	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL)
 		return errf(e, "compile:");
-	if (choose_solution(b, e) == -1 || choose_runtime(b, e) == -1)
+	if (choose_solution(b, e) == -1)
 		return -1;
-	return 0;
-}
-
-static void
-on_progress(void *arg, curl_off_t done, curl_off_t total)
-{
-	log_progress_update(arg, (uint64_t)done, total > 0 ? (uint64_t)total : 0);
-}
-
-/* Streams the tarball into dest (which must not exist), verified. */
-static int
-download(struct build *b, const char *dest, struct errbuf *e)
-{
-	struct log_progress progress;
-	struct fetch_opts fo;
-	struct unpack_limits lim;
-	char *shown = fetch_redact_url(b->url);
-	int rc;
-
-	log_info(stdout, "Downloading %s", shown ? shown : "the runtime");
-	free(shown);
-	fetch_opts_init(&fo);
-	fo.url = b->url;
-	fo.aws_access_key_id = envdir_get(b->vars, "AWS_ACCESS_KEY_ID");
-	fo.aws_secret_access_key = envdir_get(b->vars, "AWS_SECRET_ACCESS_KEY");
-	fo.aws_session_token = envdir_get(b->vars, "AWS_SESSION_TOKEN");
-	fo.aws_region = envdir_get(b->vars, "AWS_REGION");
-	fo.s3_endpoint = envdir_get(b->vars, "S3_ENDPOINT");
-	fo.progress = on_progress;
-	fo.progress_arg = &progress;
-	fo.stop = spawn_interrupt_flag();
-	unpack_limits_init(&lim);
-	log_progress_start(&progress, stdout, "Downloaded");
-	rc = install_from_url(&fo, b->sha256, dest, &lim, e);
-	log_progress_end(&progress);
+	if ((bpconfig = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL)
+		return errf(e, "compile:");
+	rc = runtime_resolve(b->vars, bpconfig, &b->rt, e);
+	free(bpconfig);
 	return rc;
 }
 
-/* Makes sure the cache holds a sealed copy of the runtime and places it in
- * BUILD_DIR; without a usable cache, installs straight into BUILD_DIR. */
+static void
+on_runtime_event(void *arg, enum runtime_event ev, const char *detail)
+{
+	(void)arg;
+	switch (ev) {
+	case RUNTIME_CACHE_HIT:
+		log_info(stdout, "Using the cached runtime");
+		break;
+	case RUNTIME_CACHE_UNUSABLE:
+		log_warn(stdout, "Cannot use the build cache (%s); building "
+		    "without it.", detail);
+		break;
+	case RUNTIME_CACHE_DAMAGED:
+		log_info(stdout, "The cached runtime is damaged (%s); fetching "
+		    "it again", detail);
+		break;
+	case RUNTIME_DOWNLOAD:
+		log_info(stdout, "Downloading %s", detail);
+		break;
+	}
+}
+
+static void
+on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	log_progress_update(arg, done, total);
+}
+
 static int
 install_runtime(struct build *b, struct errbuf *e)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
-	struct errbuf why = { "" }, cerr = { "" };
-	char *vendor = fs_join(b->build_dir, "vendor");
-	int rc = -1;
+	struct log_progress progress;
+	struct runtime_install ri = {
+		.cache_dir = b->cache_dir,
+		.stack = b->stack,
+		.dest = b->runtime,
+		.vars = b->vars,
+		.event = on_runtime_event,
+		.progress = on_progress,
+		.arg = &progress,
+		.stop = spawn_interrupt_flag(),
+	};
+	int rc;
 
-	log_topic(stdout, "Installing Mono %s", b->version);
-	if (vendor == NULL) {
-		errf(e, "compile:");
-		goto out;
-	}
-	if (fs_rm_rf(b->runtime, e) == -1 || fs_mkdir_p(vendor, 0755, e) == -1)
-		goto out;
-	if (cache_open(&c, b->cache_dir, "mono", b->stack, b->version,
-	    b->sha256, &cerr) == -1) {
-		log_warn(stdout, "Cannot use the build cache (%s); building "
-		    "without it.", cerr.msg);
-		rc = download(b, b->runtime, e);
-		goto out;
-	}
-	if (cache_valid(&c, b->sha256, &why)) {
-		log_info(stdout, "Using the cached runtime");
-	} else {
-		if (strcmp(why.msg, "not cached") != 0)
-			log_info(stdout, "The cached runtime is damaged (%s); "
-			    "fetching it again", why.msg);
-		if (cache_discard(&c, e) == -1 || download(b, c.path, e) == -1 ||
-		    cache_seal(&c, b->sha256, e) == -1)
-			goto out;
-	}
-	/* Hard links when the cache shares the file system: nothing edits
-	 * the runtime's files in place, and it is 3x faster than copying. */
-	rc = fs_copy_tree(c.path, b->runtime, true, e);
-out:
-	cache_close(&c);
-	free(vendor);
+	log_topic(stdout, "Installing Mono %s", b->rt.version);
+	log_progress_start(&progress, stdout, "Downloaded");
+	rc = runtime_install(&b->rt, &ri, e);
+	log_progress_end(&progress);
 	return rc;
 }
 
@@ -460,9 +381,7 @@ build_free(struct build *b)
 	free(b->buildpack_dir);
 	envdir_free(b->vars);
 	free(b->solution);
-	free(b->version);
-	free(b->url);
-	free(b->sha256);
+	runtime_spec_free(&b->rt);
 	free(b->runtime);
 }
 

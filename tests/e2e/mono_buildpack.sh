@@ -59,8 +59,7 @@ test_expect_success 'detect: a file as BUILD_DIR is an error, exit 2' '
 test_expect_success 'compile hello: cold cache, runtime over HTTP, xbuild' '
 	new_app hello && runtime_vars &&
 	before=$(faultd_requests) &&
-	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
-	cat log &&
+	{ "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1; rc=$?; cat log; test $rc = 0; } &&
 	test_grep "^-----> Installing Mono" log &&
 	test_grep "^-----> Building Hello.sln with xbuild (Release)" log &&
 	test_grep "^       .*Hello -> .*Hello.exe\|^       Build succeeded" log &&

@@ -1,0 +1,57 @@
+/* runtime.h - which Mono runtime an app gets, and putting it in the app.
+ *
+ * The tarball comes from MONO_URL + MONO_SHA256 when set, else from the
+ * buildpack's buildpack.yml (MONO_VERSION or its default version).  It is
+ * installed once into the build cache (keyed by stack, version and sha256,
+ * see cache.h), then placed in the app; without a usable cache it is
+ * installed straight into the app. */
+#ifndef SLUGC_RUNTIME_H
+#define SLUGC_RUNTIME_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "envdir.h"
+#include "err.h"
+
+struct runtime_spec {
+	char *version; /* from buildpack.yml, MONO_VERSION, or "custom" */
+	char *url;
+	char *sha256;  /* 64 lowercase hex digits */
+};
+
+/* Fills rs from the config vars and the buildpack.yml at bpconfig_path
+ * (read only when MONO_URL is not set).  Errors name the config var or the
+ * file and line.  rs is freed with runtime_spec_free, even on failure. */
+int runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
+    struct runtime_spec *rs, struct errbuf *e);
+
+void runtime_spec_free(struct runtime_spec *rs);
+
+/* What runtime_install tells its caller while it works, for the log. */
+enum runtime_event {
+	RUNTIME_CACHE_HIT,      /* detail: NULL */
+	RUNTIME_CACHE_UNUSABLE, /* detail: why; installing without a cache */
+	RUNTIME_CACHE_DAMAGED,  /* detail: what is wrong; fetching again */
+	RUNTIME_DOWNLOAD,       /* detail: the URL, credentials removed */
+};
+
+struct runtime_install {
+	const char *cache_dir;
+	const char *stack;
+	const char *dest;               /* e.g. BUILD_DIR/vendor/mono */
+	const struct envdir *vars;      /* AWS_* and S3_ENDPOINT for s3:// */
+	void (*event)(void *arg, enum runtime_event ev, const char *detail);
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *arg;                      /* passed to event and progress */
+	const volatile sig_atomic_t *stop; /* interrupts a download */
+};
+
+/* Makes dest hold the runtime rs describes: replaces whatever dest held,
+ * takes it from the cache when sealed there, otherwise downloads, verifies
+ * and installs it into the cache first.  On failure dest does not exist and
+ * the cache holds nothing partial; e names the URL without credentials. */
+int runtime_install(const struct runtime_spec *rs,
+    const struct runtime_install *ri, struct errbuf *e);
+
+#endif
