@@ -47,7 +47,18 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 SERVER_SRC  := $(wildcard tests/servers/*.c)
 SERVER_BINS := $(SERVER_SRC:tests/servers/%.c=$(O)/servers/%)
 
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
+
+# libFuzzer targets: built with clang, each linked with the library's
+# sources compiled for fuzzing (coverage + ASan + UBSan).
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CC    ?= clang
+FUZZ_O     := build/fuzz
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
+FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+              -Isrc/lib $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_SECONDS ?= 60
 
 ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
 
@@ -86,6 +97,18 @@ $(O)/servers/%: tests/servers/%.c
 
 tests: all $(UNIT_BINS) $(SERVER_BINS)
 
+$(O)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(FUZZ_O)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
+# Runs every fuzz target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus).
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
 # The relocatable Mono runtime the tests and the demo serve over HTTP, packed
 # from Debian's installed Mono (see tests/fixtures/make-mono-tarball.sh).
 RUNTIME_DIR := build/runtime
@@ -111,7 +134,7 @@ check-all:
 demo: all runtime
 	tests/demo.sh
 
-bench: all runtime
+bench: all tests runtime $(BENCH_BINS)
 	bench/run
 
 deps:
@@ -129,4 +152,4 @@ format:
 clean:
 	rm -rf build bin $(MONO_BINS)
 
--include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d)
+-include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d)
