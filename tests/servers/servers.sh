@@ -119,7 +119,7 @@ faultd_requests() {
 # that is a leak or an error report, which is printed).
 faultd_stop() {
 	local rc=0
-	[ -n "$FAULTD_PID" ] || return 0
+	[ -n "${FAULTD_PID:-}" ] || return 0
 	servers_kill "$FAULTD_PID" "$FAULTD_WATCHDOG" || rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "faultd_stop: faultd exited $rc:" >&2
@@ -181,7 +181,7 @@ s3rver_start() {
 
 # s3rver_stop: stops s3rver.
 s3rver_stop() {
-	[ -n "$S3RVER_PID" ] || return 0
+	[ -n "${S3RVER_PID:-}" ] || return 0
 	servers_kill "$S3RVER_PID" "$S3RVER_WATCHDOG"
 	unset S3RVER_PID S3RVER_WATCHDOG S3RVER_PORT S3RVER_URL
 	return 0
