@@ -418,6 +418,27 @@ fault_parse(struct fault *f, const char *spec, size_t n, char *why,
 	return 0;
 }
 
+/* Which cut SPEC asked for (drop, then reset, then stall wins), and after
+ * how many body bytes. */
+static enum cut
+fault_cut(const struct fault *f, long long *limit)
+{
+	if (f->drop_after >= 0) {
+		*limit = f->drop_after;
+		return CUT_DROP;
+	}
+	if (f->reset_after >= 0) {
+		*limit = f->reset_after;
+		return CUT_RESET;
+	}
+	if (f->stall_after >= 0) {
+		*limit = f->stall_after;
+		return CUT_STALL;
+	}
+	*limit = -1;
+	return CUT_NONE;
+}
+
 /* Counts one more request for target and returns the new count. */
 static long
 count_target(struct server *srv, const char *target)
@@ -873,12 +894,7 @@ serve(struct server *srv, int fd, struct request *rq)
 
 	if (f.endless) {
 		/* No length: the body ends when the connection does. */
-		if (f.drop_after >= 0)
-			cut = CUT_DROP, limit = f.drop_after;
-		else if (f.reset_after >= 0)
-			cut = CUT_RESET, limit = f.reset_after;
-		else if (f.stall_after >= 0)
-			cut = CUT_STALL, limit = f.stall_after;
+		cut = fault_cut(&f, &limit);
 		log_request(srv, rq, 200);
 		if (send_head(fd, 200, -1, "Content-Type: "
 		    "application/octet-stream\r\n", false) == -1 || head)
@@ -971,12 +987,7 @@ serve(struct server *srv, int fd, struct request *rq)
 		len = to - from + 1;
 	}
 
-	if (f.drop_after >= 0)
-		cut = CUT_DROP, limit = f.drop_after;
-	else if (f.reset_after >= 0)
-		cut = CUT_RESET, limit = f.reset_after;
-	else if (f.stall_after >= 0)
-		cut = CUT_STALL, limit = f.stall_after;
+	cut = fault_cut(&f, &limit);
 	if (cut != CUT_NONE && limit >= len)
 		cut = CUT_NONE;	/* nothing to cut */
 	if (cut != CUT_NONE)
