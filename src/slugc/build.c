@@ -89,10 +89,11 @@ build_free(struct build *b)
 {
 	struct errbuf ignored;
 
+	if (b->trash_started)
+		pthread_join(b->trash_th, NULL);
 	if (b->tmp_dir != NULL)
 		fs_rm_rf(b->tmp_dir, &ignored);
-	/* The build directory is only needed while its processes run. */
-	if (b->build_dir != NULL)
+	if (b->build_dir != NULL && !b->keep_build_dir)
 		fs_rm_rf(b->build_dir, &ignored);
 	if (b->lock_fd >= 0)
 		close(b->lock_fd);
@@ -207,6 +208,66 @@ lock_state(struct ctx *c, struct errbuf *e)
 	free(path);
 	c->b->lock_fd = fd;
 	return 0;
+}
+
+static void *
+trash_main(void *arg)
+{
+	char *state = arg, *p;
+	struct errbuf ignored;
+	struct dirent *d;
+	DIR *dp;
+
+	if ((dp = opendir(state)) != NULL) {
+		while ((d = readdir(dp)) != NULL) {
+			if (strncmp(d->d_name, "trash.", 6) != 0)
+				continue;
+			if ((p = fs_join(state, d->d_name)) != NULL)
+				fs_rm_rf(p, &ignored);
+			free(p);
+		}
+		closedir(dp);
+	}
+	free(state);
+	return NULL;
+}
+
+/* Moves the last build directory aside (a rename) and removes it, with any
+ * left by interrupted builds, in a thread while this build runs. */
+static int
+sweep_build_dir(struct build *b, struct errbuf *e)
+{
+	char *trash = NULL, *dst = NULL, *arg;
+	int rc = -1;
+
+	if (fs_exists(b->build_dir)) {
+		if ((trash = fs_mkdtemp(b->state_dir, "trash.", e)) == NULL)
+			return -1;
+		if ((dst = fs_join(trash, "build")) == NULL) {
+			errf(e, "%s:", trash);
+			goto out;
+		}
+		if (rename(b->build_dir, dst) == -1) {
+			errf(e, "rename %s:", b->build_dir);
+			goto out;
+		}
+	}
+	if ((arg = strdup(b->state_dir)) == NULL) {
+		errf(e, "%s:", b->state_dir);
+		goto out;
+	}
+	if ((errno = pthread_create(&b->trash_th, NULL, trash_main, arg)) !=
+	    0) {
+		free(arg);
+		errf(e, "thread:");
+		goto out;
+	}
+	b->trash_started = true;
+	rc = 0;
+out:
+	free(trash);
+	free(dst);
+	return rc;
 }
 
 static bool
@@ -368,7 +429,7 @@ take_app(struct ctx *c)
 	size_t removed;
 	int rc = SX_FAIL;
 
-	if (fs_rm_rf(b->build_dir, &e) == -1 ||
+	if (sweep_build_dir(b, &e) == -1 ||
 	    gitexport_take(c->app, b->build_dir,
 	    c->o->worktree ? GITEXPORT_WORKTREE : 0, g, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
@@ -825,6 +886,7 @@ build_app(const struct opts *o, bool pack, struct build *b)
 
 	memset(b, 0, sizeof *b);
 	b->lock_fd = -1;
+	b->keep_build_dir = !pack;
 	c.o = o;
 	c.b = b;
 	e.msg[0] = '\0';

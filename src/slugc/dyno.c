@@ -25,7 +25,9 @@
 /* What a dyno's bash does before the command: cd to the app, source the
  * .profile.d scripts then .profile, then run the command line (-c) or exec
  * an argv (--).  The command arrives as data in the positional parameters,
- * never spliced into this text. */
+ * never spliced into this text.  The command line runs in a bash exec'd in
+ * place of this one, which itself execs a simple command: the app is then
+ * the process group's leader and gets SIGTERM first-hand, as on a dyno. */
 static const char dyno_script[] =
     "__slugc=(\"$@\"); set --\n"
     "cd \"$HOME\" || exit 126\n"
@@ -33,7 +35,7 @@ static const char dyno_script[] =
     "unset __f\n"
     "[ -f .profile ] && . ./.profile\n"
     "if [ \"${__slugc[0]}\" = -c ]; then\n"
-    "\teval \"${__slugc[1]}\"\n"
+    "\texec bash -c \"${__slugc[1]}\"\n"
     "else\n"
     "\texec \"${__slugc[@]:1}\"\n"
     "fi\n";
@@ -211,6 +213,7 @@ struct sv {
 	long first;		/* index of the first process to end, or -1 */
 	size_t ndone;
 	bool stopping;		/* we asked everything to stop */
+	bool sent;		/* with our own SIGTERM */
 	bool prefix, tty;
 	size_t width;
 };
@@ -277,8 +280,12 @@ stop_all(struct sv *sv)
 	send = !sv->stopping && sv->ndone < sv->n;
 	sv->stopping = true;
 	pthread_mutex_unlock(&sv->mu);
-	if (send && spawn_interrupted() == 0)
+	if (send && spawn_interrupted() == 0) {
+		pthread_mutex_lock(&sv->mu);
+		sv->sent = true;
+		pthread_mutex_unlock(&sv->mu);
 		kill(getpid(), SIGTERM);
+	}
 }
 
 /* The environment of one process: a dyno's, then the release's config vars,
@@ -356,7 +363,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	sv.prefix = pl->prefix;
 	sv.tty = isatty(STDOUT_FILENO);
 
-	if (pl->command != NULL)
+	if (pl->command != NULL || pl->command_line != NULL)
 		n = 1;
 	else
 		while (pl->types[n] != NULL)
@@ -369,8 +376,9 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	sv.n = n;
 	for (i = 0; i < n; i++) {
 		struct proc *p = &sv.procs[i];
-		const char *type = pl->command != NULL ? "run" : pl->types[i];
-		const char *cmd = NULL;
+		bool oneoff = pl->command != NULL || pl->command_line != NULL;
+		const char *type = oneoff ? "run" : pl->types[i];
+		const char *cmd = pl->command_line;
 
 		p->sv = &sv;
 		p->idx = i;
@@ -378,7 +386,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		snprintf(p->name, sizeof p->name, "%s.1", type);
 		if (strlen(p->name) > sv.width)
 			sv.width = strlen(p->name);
-		if (pl->command == NULL &&
+		if (!oneoff &&
 		    (cmd = procfile_get(pl->release->types, type)) == NULL) {
 			fprintf(stderr, PROGNAME ": no process type %s\n", type);
 			code = SX_USAGE;
@@ -470,13 +478,17 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		}
 	}
 	/* One ended (or we stop): the others go with it. */
+	now = now_ms();
 	stop_all(&sv);
 	for (i = 0; i < n; i++)
 		if (sv.procs[i].started)
 			pthread_join(sv.procs[i].th, NULL);
+	r->ms_stop = now_ms() - now;
 	sig = spawn_interrupted();
-	if (sv.stopping && sig == SIGTERM)
+	if (sv.sent && sig == SIGTERM) {
 		spawn_interrupt_reset();	/* ours, not the user's */
+		sig = 0;
+	}
 
 	if (sv.first >= 0) {
 		struct proc *p = &sv.procs[sv.first];
@@ -494,8 +506,9 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		/* Pass the first process's status on, and say why when it
 		 * is not a clean exit. */
 		code = r->status;
-		if (sv.first >= 0 && r->status != 0 && !(sig != 0 &&
-		    !sv.stopping)) {
+		bool oneoff = pl->command != NULL || pl->command_line != NULL;
+
+		if (sv.first >= 0 && r->status != 0 && !oneoff && sig == 0) {
 			if (r->status > 128)
 				fprintf(stderr, PROGNAME ": %s was killed by "
 				    "%s\n", r->first,

@@ -214,7 +214,10 @@ cmd_run(const struct opts *o)
 	pl.release = m;
 	pl.vars = o->vars;
 	pl.port = o->port > 0 ? o->port : DEFAULT_PORT;
-	if (o->command != NULL) {
+	if (o->ncommand == 1) {
+		/* One word is a command line, as `heroku run "a && b"`. */
+		pl.command_line = o->command[0];
+	} else if (o->command != NULL) {
 		pl.command = o->command;
 	} else {
 		types[0] = o->type != NULL ? o->type : "web";

@@ -2,6 +2,7 @@
 #ifndef SLUGC_SLUGC_H
 #define SLUGC_SLUGC_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +83,12 @@ struct build {
 					   over the defaults */
 	uint64_t slug_bytes;
 	double ms_take, ms_compile, ms_release, ms_pack;
+	/* Earlier build directories are removed by a thread while this build
+	 * runs; this one stays for the next build to remove when it was not
+	 * packed (start, smoke), so removing ~100 MB is never waited for. */
+	pthread_t trash_th;
+	bool trash_started;
+	bool keep_build_dir;
 };
 
 /* build.c */
@@ -98,6 +105,7 @@ char *release_path_for(const char *slug);
 struct dyno_result {
 	double ms_boot;		/* launch to $PORT bound (web), or -1 */
 	double ms_request;
+	double ms_stop;		/* from stopping to every process gone */
 	bool r10;		/* boot timeout */
 	bool crashed;		/* exited before binding (web) */
 	int status;		/* exit status of the first process that ended */
@@ -115,6 +123,7 @@ struct dyno_plan {
 	const struct envdir *vars;	/* user's config vars */
 	const char **types;		/* process types to run, NULL-terminated */
 	char **command;			/* one-off command (argv), or NULL */
+	const char *command_line;	/* one-off shell command line, or NULL */
 	int port;			/* base port */
 	int boot_timeout;		/* seconds; 0: no R10 check */
 	bool prefix;			/* "web.1 | " before each line */

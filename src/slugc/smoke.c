@@ -129,7 +129,7 @@ smoke_app(const struct opts *o)
 	const char *types[] = { "web", NULL };
 	char *dir = NULL, *home = NULL, times[512];
 	const char *path = o->path != NULL ? o->path : "/";
-	double t0 = now_ms(), t_unpack = -1, t_stop;
+	double t0 = now_ms(), t_unpack = -1, t_stop = 0;
 	size_t used = 0;
 	int code, port;
 
@@ -184,6 +184,7 @@ smoke_app(const struct opts *o)
 	phase(times, sizeof times, &used, "unpack", t_unpack);
 	phase(times, sizeof times, &used, "boot", r.ms_boot);
 	phase(times, sizeof times, &used, "request", r.ms_request);
+	phase(times, sizeof times, &used, "stop", r.ms_stop);
 	if (code == SX_OK && sm.status == 0)
 		code = SX_SMOKE;	/* web ended (status 0) before binding */
 	if (code == SX_OK) {
@@ -199,17 +200,20 @@ smoke_app(const struct opts *o)
 		    "%s", r.first, r.status, r.crashed ?
 		    " before binding $PORT" : "");
 	}
-	phase(times, sizeof times, &used, "total", t_stop - t0);
-	log_info(stdout, "%s", times);
 out:
 	if (dir != NULL) {
 		struct errbuf ignored;
 
 		fs_rm_rf(dir, &ignored);
 	}
+	build_free(&b);
+	if (used > 0) {
+		phase(times, sizeof times, &used, "cleanup", now_ms() - t_stop);
+		phase(times, sizeof times, &used, "total", now_ms() - t0);
+		log_info(stdout, "%s", times);
+	}
 	free(dir);
 	free(home);
 	free(sm.body);
-	build_free(&b);
 	return code;
 }
