@@ -741,6 +741,56 @@ type_list(char *buf, size_t size, const struct procfile *p,
 	}
 }
 
+/* Appends to the slug's Procfile the default types it does not declare
+ * (creating it if absent), so the slug carries every process type and runs
+ * under foreman or any Procfile runner; the app's own lines stay
+ * byte-for-byte. */
+static int
+complete_procfile(const char *path, const struct procfile *pf,
+    const struct procfile *all, struct errbuf *e)
+{
+	struct procfile *extra;
+	char *old = NULL, *text = NULL, *buf = NULL;
+	size_t i, olen = 0, tlen;
+	int rc = -1;
+
+	if ((extra = procfile_new()) == NULL)
+		return errf(e, "Procfile:");
+	for (i = 0; i < all->ntypes; i++)
+		if (procfile_get(pf, all->types[i].name) == NULL &&
+		    procfile_set(extra, all->types[i].name,
+		    all->types[i].command, e) == -1)
+			goto out;
+	if (extra->ntypes == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((text = procfile_format(extra, &tlen, e)) == NULL) {
+		log_warn(stdout, "Procfile not completed: %s", e->msg);
+		rc = 0;
+		goto out;
+	}
+	if (fs_exists(path) &&
+	    (old = fs_read_file(path, PROCFILE_MAX, &olen, e)) == NULL)
+		goto out;
+	if ((buf = malloc(olen + tlen + 1)) == NULL) {
+		errf(e, "Procfile:");
+		goto out;
+	}
+	if (olen > 0)
+		memcpy(buf, old, olen);
+	if (olen > 0 && old[olen - 1] != '\n')
+		buf[olen++] = '\n';
+	memcpy(buf + olen, text, tlen);
+	rc = fs_write_file_atomic(path, buf, olen + tlen, 0644, e);
+out:
+	procfile_free(extra);
+	free(old);
+	free(text);
+	free(buf);
+	return rc;
+}
+
 /* The Procfile wins over the defaults, type by type. */
 static int
 discover_types(struct ctx *c)
@@ -766,7 +816,8 @@ discover_types(struct ctx *c)
 	type_list(list, sizeof list, b->release->types, pf);
 	if (list[0] != '\0')
 		log_info(stdout, "Default types for %s -> %s", b->bp_name, list);
-	if (procfile_merge(b->release->types, pf, &e) == -1) {
+	if (procfile_merge(b->release->types, pf, &e) == -1 ||
+	    complete_procfile(path, pf, b->release->types, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
