@@ -494,7 +494,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		struct proc *p = &sv.procs[sv.first];
 
 		r->status = p->status;
-		r->first = p->name;
+		snprintf(r->first, sizeof r->first, "%s", p->name);
 		if (p == web && !bound && !r->r10 && !ready_done)
 			r->crashed = true;
 		if (p->err.msg[0] != '\0' && p->s.status != 0 &&

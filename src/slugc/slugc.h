@@ -109,7 +109,7 @@ struct dyno_result {
 	bool r10;		/* boot timeout */
 	bool crashed;		/* exited before binding (web) */
 	int status;		/* exit status of the first process that ended */
-	const char *first;	/* its name */
+	char first[80];		/* its name ("web.1"), or "" */
 };
 
 /* Something to run once web has bound its port (smoke's request).  Returns

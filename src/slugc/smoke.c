@@ -195,7 +195,7 @@ smoke_app(const struct opts *o)
 		    "within %d seconds (R10)", o->boot_timeout);
 	} else if (sm.failure[0] != '\0') {
 		log_error(stdout, "Smoke test failed: %s", sm.failure);
-	} else if (r.first != NULL) {
+	} else if (r.first[0] != '\0') {
 		log_error(stdout, "Smoke test failed: %s ended with status %d"
 		    "%s", r.first, r.status, r.crashed ?
 		    " before binding $PORT" : "");
