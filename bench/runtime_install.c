@@ -1,0 +1,112 @@
+/* runtime_install CACHE_DIR DEST URL SHA256 - the runtime step of the Mono
+ * buildpack's compile, alone: what compile does before xbuild.
+ *
+ * The runtime is resolved from MONO_URL and MONO_SHA256 config vars (as
+ * compile does when they are set) and installed with runtime_install exactly
+ * as src/mono/compile.c calls it: cache lookup in CACHE_DIR, on a miss a
+ * streamed download + sha256 + unpack into the cache and a seal, then the
+ * tree placed at DEST.  An empty CACHE_DIR gives a cold install, a sealed one
+ * a warm install.  The log goes to stdout like compile's; STACK as compile
+ * reads it. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "envdir.h"
+#include "err.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "log.h"
+#include "runtime.h"
+#include "spawn.h"
+
+static void
+on_event(void *arg, enum runtime_event ev, const char *detail)
+{
+	(void)arg;
+	switch (ev) {
+	case RUNTIME_CACHE_HIT:
+		log_info(stdout, "Using the cached runtime");
+		break;
+	case RUNTIME_CACHE_UNUSABLE:
+		log_warn(stdout, "Cannot use the build cache (%s)", detail);
+		break;
+	case RUNTIME_CACHE_DAMAGED:
+		log_info(stdout, "The cached runtime is damaged (%s)", detail);
+		break;
+	case RUNTIME_DOWNLOAD:
+		log_info(stdout, "Downloading %s", detail);
+		break;
+	}
+}
+
+static void
+on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	log_progress_update(arg, done, total);
+}
+
+static int
+install(const char *cache, const char *dest, const char *url,
+    const char *sha, struct errbuf *e)
+{
+	struct runtime_spec rs = { NULL, NULL, NULL };
+	struct log_progress progress;
+	struct envdir *vars;
+	const char *stack = getenv("STACK");
+	int rc = -1;
+
+	if ((vars = envdir_new()) == NULL) {
+		errf(e, "runtime_install:");
+		return -1;
+	}
+	if (envdir_set(vars, "MONO_URL", url, e) == -1 ||
+	    envdir_set(vars, "MONO_SHA256", sha, e) == -1 ||
+	    runtime_resolve(vars, "/nonexistent/buildpack.yml", &rs, e) == -1)
+		goto out;
+
+	struct runtime_install ri = {
+		.cache_dir = cache,
+		.stack = stack != NULL && *stack != '\0' ? stack : "unknown-stack",
+		.dest = dest,
+		.vars = vars,
+		.event = on_event,
+		.progress = on_progress,
+		.arg = &progress,
+		.stop = spawn_interrupt_flag(),
+	};
+	log_topic(stdout, "Installing Mono %s", rs.version);
+	log_progress_start(&progress, stdout, "Downloaded");
+	rc = runtime_install(&rs, &ri, e);
+	log_progress_end(&progress);
+out:
+	runtime_spec_free(&rs);
+	envdir_free(vars);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct errbuf e = { "" };
+	int rc;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: runtime_install CACHE_DIR DEST URL "
+		    "SHA256\n");
+		return EXIT_USAGE;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (spawn_install_signal_handlers(&e) == -1 ||
+	    fetch_global_init(&e) == -1) {
+		fprintf(stderr, "runtime_install: %s\n", e.msg);
+		return EXIT_IO;
+	}
+	rc = install(argv[1], argv[2], argv[3], argv[4], &e) == -1 ?
+	    EXIT_FETCH : EXIT_OK;
+	if (rc != EXIT_OK)
+		fprintf(stderr, "runtime_install: %s\n", e.msg);
+	fetch_global_cleanup();
+	if (fclose(stdout) == EOF && rc == EXIT_OK)
+		rc = EXIT_IO;
+	return rc;
+}
