@@ -284,7 +284,7 @@ test_expect_success 'a solution named with spaces, ; and $(...) builds' '
 '
 
 test_expect_success 'a solution name with a quote is a build failure, reported' '
-	new_app quotename && runtime_vars &&
+	new_app quoteName && runtime_vars &&
 	test_expect_code 1 "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
 	test_grep "^ !     Build failed" log
 '
