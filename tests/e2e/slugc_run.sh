@@ -203,14 +203,15 @@ test_expect_success 'foreman: check accepts the slug Procfile' '
 
 test_expect_success 'foreman: start web, with .profile.d sourced, answers HTTP' '
 	port=$(free_port) &&
-	(cd "$TEST_TMP/fm/app" && HOME=$PWD &&
-	 for f in .profile.d/*.sh; do . "$f"; done &&
-	 exec foreman start web -p $port) >fm.out 2>&1 &
+	{ (cd "$TEST_TMP/fm/app" && HOME=$PWD &&
+	   for f in .profile.d/*.sh; do . "$f"; done &&
+	   exec foreman start web -p $port) >fm.out 2>&1 & } &&
 	FM=$! && test_at_exit "kill $FM" &&
 	wait_for_http "http://127.0.0.1:$port/" 30 &&
 	curl -fsS "http://127.0.0.1:$port/" >body &&
 	test_grep "profile=yes" body &&
-	kill $FM && wait $FM; :
+	kill $FM && { wait $FM; :; } &&
+	test_must_fail curl -fsS "http://127.0.0.1:$port/" 2>/dev/null
 '
 
 test_done
