@@ -744,6 +744,12 @@ spawn_errstatus(const struct spawn *s, int status, struct errbuf *e)
 {
 	const char *name = s->argv != NULL && s->argv[0] != NULL ?
 	    s->argv[0] : "child";
+	const char *slash = strrchr(name, '/');
+
+	/* The program, not where it lives: "xbuild exited with status 1"
+	 * reads better in a build log than a path into the build dir. */
+	if (slash != NULL && slash[1] != '\0')
+		name = slash + 1;
 
 	if (s->interrupted != 0)
 		return errf(e, "%s stopped: received %s", name,

@@ -89,9 +89,10 @@ void spawn_cancel(struct spawn *s);
  * for signals without a standard name. */
 const char *spawn_signal_name(int signo);
 
-/* Describes a finished run's failure for the log ("xbuild exited with
- * status 1", "xbuild was killed by SIGKILL", "xbuild timed out after 10 s",
- * "xbuild stopped: received SIGINT") into e and returns -1.  For
+/* Describes a finished run's failure for the log, naming the program by the
+ * last component of argv[0] ("xbuild exited with status 1", "xbuild was
+ * killed by SIGKILL", "xbuild timed out after 10 s", "xbuild stopped:
+ * received SIGINT") into e and returns -1.  For
  * `return spawn_errstatus(&s, st, e);` after a non-zero status. */
 int spawn_errstatus(const struct spawn *s, int status, struct errbuf *e);
 
