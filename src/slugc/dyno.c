@@ -288,8 +288,9 @@ stop_all(struct sv *sv)
 	}
 }
 
-/* The environment of one process: a dyno's, then the release's config vars,
- * then the user's (which win). */
+/* The environment of one process: a dyno's PATH, the release's config
+ * vars, the user's (which win over those), then what the platform itself
+ * sets and no config var can change: HOME, PORT, DYNO. */
 static int
 proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 {
@@ -297,10 +298,7 @@ proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 	size_t i;
 
 	snprintf(port, sizeof port, "%d", p->port);
-	if (envv_set(&p->env, "PATH", DYNO_PATH, e) == -1 ||
-	    envv_set(&p->env, "HOME", pl->home, e) == -1 ||
-	    envv_set(&p->env, "PORT", port, e) == -1 ||
-	    envv_set(&p->env, "DYNO", p->name, e) == -1)
+	if (envv_set(&p->env, "PATH", DYNO_PATH, e) == -1)
 		return -1;
 	for (i = 0; pl->release != NULL && i < pl->release->nvars; i++)
 		if (envv_set(&p->env, pl->release->vars[i].name,
@@ -310,6 +308,10 @@ proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 		if (envv_set(&p->env, pl->vars->vars[i].name,
 		    pl->vars->vars[i].value, e) == -1)
 			return -1;
+	if (envv_set(&p->env, "HOME", pl->home, e) == -1 ||
+	    envv_set(&p->env, "PORT", port, e) == -1 ||
+	    envv_set(&p->env, "DYNO", p->name, e) == -1)
+		return -1;
 	return 0;
 }
 
@@ -386,6 +388,8 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		snprintf(p->name, sizeof p->name, "%s.1", type);
 		if (strlen(p->name) > sv.width)
 			sv.width = strlen(p->name);
+		if (n > 1 && sv.width < strlen("slugc"))
+			sv.width = strlen("slugc");
 		if (!oneoff &&
 		    (cmd = procfile_get(pl->release->types, type)) == NULL) {
 			fprintf(stderr, PROGNAME ": no process type %s\n", type);
@@ -447,7 +451,20 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		}
 		first = sv.first;
 		pthread_mutex_unlock(&sv.mu);
-		if (first >= 0 || code != SX_OK)
+		if (first >= 0) {
+			if (n > 1 && spawn_interrupted() == 0) {
+				const struct proc *p = &sv.procs[first];
+
+				pthread_mutex_lock(&sv.out_mu);
+				printf("%-*s | %s exited with status %d, stopping "
+				    "all processes\n", (int)sv.width, "slugc",
+				    p->name, p->status);
+				fflush(stdout);
+				pthread_mutex_unlock(&sv.out_mu);
+			}
+			break;
+		}
+		if (code != SX_OK)
 			break;
 		if (web == NULL || bound || pl->boot_timeout <= 0 ||
 		    spawn_interrupted() != 0)

@@ -97,6 +97,23 @@ test_expect_success 'run: words after -- are an argv, not a shell line' '
 	test_cmp expect out
 '
 
+# foreman's .env rules: single quotes literal, double quotes with \n and
+# backslash escapes, anything else as it stands (here a value with blanks).
+cat >"$TEST_TMP/q.env" <<\EOF
+SQ='a \n $b'
+DQ="x\ny \"q\""
+RAW= sp 
+PORT=1
+EOF
+printf '%s\n' '[a \n $b]' '[x' 'y "q"]' '[ sp ]' '[5000]' >"$TEST_TMP/q.expect"
+
+test_expect_success 'run: .env quoting as foreman reads it; PORT is not a config var' '
+	"$SLUGC" run --env "$TEST_TMP/q.env" "$S" -- printenv SQ DQ RAW PORT >out &&
+	sed "s/^/[/; s/\$/]/" out >got &&
+	cat got &&
+	test_cmp "$TEST_TMP/q.expect" got
+'
+
 test_expect_success 'run: a process type of the slug (worker), its status passed on' '
 	"$SLUGC" run -p 6000 "$S" worker >out &&
 	echo "working 6000" >expect && test_cmp expect out
@@ -147,6 +164,7 @@ test_expect_success 'start: every process type, prefixed; one ending stops all' 
 	p2=$((port + 100)) &&
 	test_grep "^worker.1 | working $p2\$" out &&
 	test_grep "^web.1    | listening on $port\$" out &&
+	test_grep "^slugc    | worker.1 exited with status 0, stopping all processes\$" out &&
 	test $((t1 - t0)) -lt 5000
 '
 
