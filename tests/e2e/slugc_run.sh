@@ -105,7 +105,7 @@ DQ="x\ny \"q\""
 RAW= sp 
 PORT=1
 EOF
-printf '%s\n' '[a \n $b]' '[x' 'y "q"]' '[ sp ]' '[5000]' >"$TEST_TMP/q.expect"
+printf '%s\n' '[a \n $b]' '[x]' '[y "q"]' '[ sp ]' '[5000]' >"$TEST_TMP/q.expect"
 
 test_expect_success 'run: .env quoting as foreman reads it; PORT is not a config var' '
 	"$SLUGC" run --env "$TEST_TMP/q.env" "$S" -- printenv SQ DQ RAW PORT >out &&
