@@ -186,24 +186,6 @@ printable(const char *s, char *buf, size_t size)
 	buf[k] = '\0';
 }
 
-static void
-warnf(envdir_warn_fn *warn, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-warnf(envdir_warn_fn *warn, void *arg, const char *fmt, ...)
-{
-	char msg[ERRBUF_MAX];
-	va_list ap;
-
-	if (warn == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	warn(arg, msg);
-}
-
 /* Reads at most ENVDIR_MAX_VALUE + 1 bytes of fd into *out (malloc'd,
  * NUL-terminated).  Returns 0, or -1 with errno set. */
 static int
@@ -260,12 +242,12 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 
 	printable(name, pname, sizeof pname);
 	if (!envdir_name_ok(name)) {
-		warnf(warn, arg, "%s/%s: not a config var name, skipped", dir,
+		err_warnf(warn, arg, "%s/%s: not a config var name, skipped", dir,
 		    pname);
 		return 0;
 	}
 	if (envdir_name_denied(name)) {
-		warnf(warn, arg, "%s/%s: never imported into a build, "
+		err_warnf(warn, arg, "%s/%s: never imported into a build, "
 		    "skipped", dir, pname);
 		return 0;
 	}
@@ -275,16 +257,16 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 		return errf(e, "%s/%s:", dir, pname);
 	}
 	if (S_ISLNK(st.st_mode)) {
-		warnf(warn, arg, "%s/%s: a symlink, not followed, skipped", dir,
+		err_warnf(warn, arg, "%s/%s: a symlink, not followed, skipped", dir,
 		    pname);
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		warnf(warn, arg, "%s/%s: a directory, skipped", dir, pname);
+		err_warnf(warn, arg, "%s/%s: a directory, skipped", dir, pname);
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		warnf(warn, arg, "%s/%s: not a regular file, skipped", dir,
+		err_warnf(warn, arg, "%s/%s: not a regular file, skipped", dir,
 		    pname);
 		return 0;
 	}
@@ -295,7 +277,7 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ELOOP) {
-			warnf(warn, arg, "%s/%s: a symlink, not followed, "
+			err_warnf(warn, arg, "%s/%s: a symlink, not followed, "
 			    "skipped", dir, pname);
 			return 0;
 		}
@@ -306,7 +288,7 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		warnf(warn, arg, "%s/%s: not a regular file, skipped", dir,
+		err_warnf(warn, arg, "%s/%s: not a regular file, skipped", dir,
 		    pname);
 		rc = 0;
 		goto out;
@@ -318,7 +300,7 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 	if (len > ENVDIR_MAX_VALUE)
 		goto toobig;
 	if (memchr(value, '\0', len) != NULL) {
-		warnf(warn, arg, "%s/%s: holds a NUL byte, which no "
+		err_warnf(warn, arg, "%s/%s: holds a NUL byte, which no "
 		    "environment variable can, skipped", dir, pname);
 		rc = 0;
 		goto out;
@@ -330,7 +312,7 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 	value = NULL;
 	goto out;
 toobig:
-	warnf(warn, arg, "%s/%s: larger than %d bytes, skipped", dir, pname,
+	err_warnf(warn, arg, "%s/%s: larger than %d bytes, skipped", dir, pname,
 	    ENVDIR_MAX_VALUE);
 	rc = 0;
 out:

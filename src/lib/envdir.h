@@ -22,7 +22,7 @@
 #define ENVDIR_MAX_VALUE (1024 * 1024)
 
 /* Receives one warning line (no trailing newline), valid during the call. */
-typedef void envdir_warn_fn(void *arg, const char *msg);
+typedef err_warn_fn envdir_warn_fn;
 
 struct envdir_var {
 	char	*name;

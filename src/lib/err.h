@@ -18,7 +18,7 @@ struct errbuf {
 /* Formats a message into e and returns -1, so callers can write
  * `return errf(e, "open %s:", path);`.  A format ending in ':' gets
  * " strerror(errno)" appended (errno is read before formatting).  A NULL e
- * is allowed and ignored. */
+ * is allowed and ignored.  The message is made one line (err_oneline). */
 int errf(struct errbuf *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -26,5 +26,22 @@ int errf(struct errbuf *e, const char *fmt, ...)
  * up ("compile: " + "fetch http://...: 404").  Returns -1. */
 int errprefix(struct errbuf *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Receives one warning line (no trailing newline), valid during the call;
+ * the caller decides where it goes (stderr, the build log). */
+typedef void err_warn_fn(void *arg, const char *msg);
+
+/* Formats a warning, makes it one line (see err_oneline) and passes it to
+ * warn; does nothing when warn is NULL. */
+void err_warnf(err_warn_fn *warn, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Rewrites the NUL-terminated message in buf (of size bytes) so it is one
+ * line: control characters become \n, \r, \t or \xNN escapes, cutting
+ * the message if it no longer fits.  Messages quote names that come from
+ * users (a config var, a process type, an archive entry); a newline in one
+ * must never forge a line of the build log.  errf, errprefix and err_warnf
+ * do this already. */
+void err_oneline(char *buf, size_t size);
 
 #endif

@@ -394,6 +394,7 @@ pwarn(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + k, sizeof line - (size_t)k, fmt, ap);
 	va_end(ap);
+	err_oneline(line, sizeof line);
 	c->warn(c->arg, line);
 }
 

@@ -9,24 +9,6 @@
 
 #include "fsutil.h"
 
-static void
-warnf(procfile_warn_fn *warn, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-warnf(procfile_warn_fn *warn, void *arg, const char *fmt, ...)
-{
-	char msg[ERRBUF_MAX];
-	va_list ap;
-
-	if (warn == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	warn(arg, msg);
-}
-
 static bool
 namechar(unsigned char c)
 {
@@ -206,14 +188,14 @@ procfile_parse(const char *buf, size_t len, const char *name,
 		if (i == n || line[i] == '#')
 			continue;
 		if (memchr(line, '\0', n) != NULL) {
-			warnf(warn, arg, "%s:%zu: NUL byte in line, skipped",
+			err_warnf(warn, arg, "%s:%zu: NUL byte in line, skipped",
 			    name, lineno);
 			continue;
 		}
 		for (j = 0; j < n && namechar((unsigned char)line[j]); j++)
 			;
 		if (j == 0 || j == n || line[j] != ':') {
-			warnf(warn, arg, "%s:%zu: not 'name: command'", name,
+			err_warnf(warn, arg, "%s:%zu: not 'name: command'", name,
 			    lineno);
 			continue;
 		}
@@ -221,7 +203,7 @@ procfile_parse(const char *buf, size_t len, const char *name,
 		    k++)
 			;
 		if (k == n) {
-			warnf(warn, arg, "%s:%zu: process type '%.*s' has no "
+			err_warnf(warn, arg, "%s:%zu: process type '%.*s' has no "
 			    "command", name, lineno, (int)(j > 100 ? 100 : j),
 			    line);
 			continue;
@@ -235,7 +217,7 @@ procfile_parse(const char *buf, size_t len, const char *name,
 			return errf(e, "%s: out of memory", name);
 		}
 		if (find(p, tname) != NULL)
-			warnf(warn, arg, "%s:%zu: process type '%.100s' is "
+			err_warnf(warn, arg, "%s:%zu: process type '%.100s' is "
 			    "declared again, the last one wins", name, lineno,
 			    tname);
 		if (set_owned(p, tname, cmd, e) == -1) {

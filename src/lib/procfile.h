@@ -19,7 +19,7 @@
 /* Receives one warning line, without a trailing newline ("Procfile:3: not
  * 'name: command'"); the caller decides where it goes (stderr, the build
  * log).  msg is only valid during the call. */
-typedef void procfile_warn_fn(void *arg, const char *msg);
+typedef err_warn_fn procfile_warn_fn;
 
 struct procfile_type {
 	char	*name;		/* [A-Za-z0-9_-]+ */
