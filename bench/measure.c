@@ -1,10 +1,12 @@
 /* measure [-t MiB] [-i FILE] [-o FILE | -l FILE] -- COMMAND... - runs COMMAND once and
- * prints "WALL_SECONDS MAXRSS_KIB STATUS" on stdout.
+ * prints "WALL_SECONDS MAXRSS_KIB STATUS CPU_SECONDS" on stdout.
  *
  * The wall time runs from just before fork to the reaping of the child
  * (CLOCK_MONOTONIC); the peak RSS is the largest of the command and its
  * descendants (getrusage's RUSAGE_CHILDREN, what `/usr/bin/time -v` shows),
- * so for `sh -c "curl | tar"` it is the biggest process of the pipeline.
+ * so for `sh -c "curl | tar"` it is the biggest process of the pipeline;
+ * the CPU time is user + system of the whole tree, less sensitive than the
+ * wall time to other work on the machine.
  *
  * -t MiB: before starting the clock, touch and free that much memory.  On
  * these VMs memory left free for ~2 s goes back to the host, and touching it
@@ -192,7 +194,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	printf("%.6f %ld %d\n", (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ru.ru_maxrss, rc);
+	printf("%.6f %ld %d %.6f\n", (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ru.ru_maxrss, rc,
+	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	return fclose(stdout) == EOF ? 1 : 0;
 }
