@@ -678,7 +678,7 @@ pz_flush(struct pz *z, bool wait, uint64_t until)
 
 	for (;;) {
 		pthread_mutex_lock(&z->mu);
-		if (z->next_write == until || z->next_write == z->next_seq) {
+		if (z->next_write >= until || z->next_write == z->next_seq) {
 			pthread_mutex_unlock(&z->mu);
 			return 0;
 		}
@@ -844,9 +844,9 @@ pz_init(struct pz *z, int fd, int level, int threads, size_t bsize)
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->work, NULL);
 	pthread_cond_init(&z->done, NULL);
-	/* Two blocks per thread in flight keep the workers busy while the
-	 * writer catches up, plus the one being filled. */
-	z->nring = threads > 1 ? (size_t)threads * 2 + 1 : 1;
+	/* Four blocks per thread in flight keep the workers busy through the
+	 * reader's and the writer's pauses (a few MiB in all). */
+	z->nring = threads > 1 ? (size_t)threads * 4 + 2 : 1;
 	if ((z->ring = calloc(z->nring, sizeof *z->ring)) == NULL)
 		return errf(&z->err, "compress slug:");
 	for (i = 0; i < z->nring; i++)
