@@ -867,6 +867,10 @@ pack_slug(struct ctx *c)
 	else
 		po.mtime = (time_t)b->git.commit_time;
 	po.prefix = "./app";
+	/* zlib's level 5 takes ~45% less CPU than 6 for ~1% more bytes (the
+	 * hello app with its runtime: 33.8 MB against 33.5 MB, and 33.6 MB
+	 * from `tar czf`, which is gzip -6). */
+	po.level = 5;
 	po.max_bytes = o->slug_max;
 	po.cancel = spawn_interrupted;
 	po.progress = on_pack_progress;
