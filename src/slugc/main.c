@@ -35,6 +35,7 @@ static const char usage_text[] =
     "       slugc run [options] SLUG [TYPE | -- COMMAND...]\n"
     "       slugc start [options] [APP_DIR | SLUG]\n"
     "       slugc smoke [options] [APP_DIR]\n"
+    "       slugc pack [-o SLUG] [--slug-warn MB] [--slug-max MB] DIR\n"
     "\n"
     "build, start and smoke (building):\n"
     "  -b, --buildpack DIR   use this buildpack (repeat for a multi-buildpack\n"
@@ -63,7 +64,9 @@ static const char usage_text[] =
     "      --expect-status N the status to expect (default: any 2xx/3xx)\n"
     "      --expect-body T   the body must contain T\n"
     "      --slug            pack the slug and boot from it unpacked\n"
-    "                        (default: boot from the build directory)\n";
+    "                        (default: boot from the build directory)\n"
+    "pack: DIR (a built app) as a slug, its .slugignore honoured, into SLUG\n"
+    "      (default slug.tgz)\n";
 
 enum {
 	OPT_CACHE = 256, OPT_NO_CACHE, OPT_ENV, OPT_WORKTREE, OPT_STACK,
@@ -93,22 +96,26 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-enum verb { V_BUILD, V_RUN, V_START, V_SMOKE };
+enum verb { V_BUILD, V_RUN, V_START, V_SMOKE, V_PACK };
 
 /* Which options each verb takes (by option value). */
 static bool
 allowed(enum verb v, int opt)
 {
 	switch (opt) {
-	case 'b': case OPT_CACHE: case OPT_NO_CACHE: case OPT_WORKTREE:
-	case OPT_STACK: case OPT_SLUG_WARN: case OPT_SLUG_MAX:
-		return v != V_RUN;
-	case 'o':
-		return v == V_BUILD;
-	case OPT_ENV: case 'e': case 'h':
+	case 'h':
 		return true;
+	case OPT_SLUG_WARN: case OPT_SLUG_MAX:
+		return v != V_RUN;
+	case 'b': case OPT_CACHE: case OPT_NO_CACHE: case OPT_WORKTREE:
+	case OPT_STACK:
+		return v != V_RUN && v != V_PACK;
+	case 'o':
+		return v == V_BUILD || v == V_PACK;
+	case OPT_ENV: case 'e':
+		return v != V_PACK;
 	case 'p': case OPT_BOOT_TIMEOUT:
-		return v != V_BUILD;
+		return v != V_BUILD && v != V_PACK;
 	case OPT_PATH: case OPT_HOST: case OPT_EXPECT_STATUS:
 	case OPT_EXPECT_BODY: case OPT_SLUG:
 		return v == V_SMOKE;
@@ -367,6 +374,8 @@ main(int argc, char **argv)
 		verb = V_START;
 	else if (strcmp(vname, "smoke") == 0)
 		verb = V_SMOKE;
+	else if (strcmp(vname, "pack") == 0)
+		verb = V_PACK;
 	else if (strcmp(vname, "help") == 0 || strcmp(vname, "-h") == 0 ||
 	    strcmp(vname, "--help") == 0) {
 		fputs(usage_text, stdout);
@@ -502,6 +511,13 @@ main(int argc, char **argv)
 		if (npos == 1)
 			o.app_dir = pos[0];
 		break;
+	case V_PACK:
+		if (npos != 1) {
+			code = usage("pack wants one DIR");
+			goto out;
+		}
+		o.app_dir = pos[0];
+		break;
 	case V_START:
 		if (npos > 1) {
 			code = usage("one APP_DIR or SLUG at most");
@@ -538,6 +554,9 @@ main(int argc, char **argv)
 		break;
 	case V_SMOKE:
 		code = cmd_smoke(&o);
+		break;
+	case V_PACK:
+		code = pack_app(&o);
 		break;
 	}
 out:

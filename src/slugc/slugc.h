@@ -98,6 +98,8 @@ struct build {
  * leave with; b is filled as far as the build got (build_free it). */
 int build_app(const struct opts *o, bool pack, struct build *b);
 void build_free(struct build *b);
+/* `slugc pack DIR`: DIR as a slug, its .slugignore honoured at pack time. */
+int pack_app(const struct opts *o);
 /* "<slug minus .tgz>.release.yml" (malloc'd). */
 char *release_path_for(const char *slug);
 

@@ -258,6 +258,24 @@ test_expect_success 'Ctrl-C during compile: the buildpack tree is stopped, no sl
 	test_must_fail test -e "$TEST_TMP/slow.tgz"
 '
 
+test_expect_success 'pack: a directory as a slug, .slugignore honoured, reproducible' '
+	D=$TEST_TMP/packme && mkdir -p "$D/sub" "$D/logs" &&
+	echo a >"$D/sub/a.txt" && echo l >"$D/logs/x.log" && echo p >"$D/b.psd" &&
+	printf "*.psd\nlogs/\n" >"$D/.slugignore" &&
+	(cd "$TEST_TMP" && "$SLUGC" pack "$D") >log &&
+	test_grep "^-----> Compiled slug size is" log &&
+	tar tzf "$TEST_TMP/slug.tgz" >list &&
+	test_grep "^./app/sub/a.txt\$" list &&
+	test_no_grep -e psd -e logs list &&
+	touch "$D/sub/a.txt" &&
+	"$SLUGC" pack -o "$TEST_TMP/again.tgz" "$D" >log &&
+	cmp "$TEST_TMP/slug.tgz" "$TEST_TMP/again.tgz" &&
+	test_expect_code 5 "$SLUGC" pack --slug-max 0.0001 -o "$TEST_TMP/no.tgz" "$D" >log &&
+	test_must_fail test -e "$TEST_TMP/no.tgz" &&
+	test_expect_code 2 "$SLUGC" pack 2>err &&
+	test_expect_code 2 "$SLUGC" pack -e A=b "$D" 2>err
+'
+
 test_expect_success 'usage: bad commands and options exit 2' '
 	test_expect_code 2 "$SLUGC" 2>err &&
 	test_expect_code 2 "$SLUGC" frobnicate 2>err &&
