@@ -1100,16 +1100,20 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 		errf(e, "pack %s:", dir);
 		goto out;
 	}
-	/* pax restricted: plain ustar headers, plus a pax header only for
-	 * what ustar cannot hold (long names, big files). */
-	if (archive_write_set_format_pax_restricted(p.a) != ARCHIVE_OK ||
+	/* GNU tar's format, as `tar czf` writes Heroku's slugs: ustar-like
+	 * headers, ././@LongLink entries for long names and link targets,
+	 * and names stored as the bytes they are.  (pax would convert names
+	 * through the locale, so a slug would depend on LANG and a name not
+	 * valid in it would fail, or warn with hdrcharset=BINARY in GNU
+	 * tar.) */
+	if (archive_write_set_format_gnutar(p.a) != ARCHIVE_OK ||
 	    archive_write_open(p.a, &p.z, NULL, pack_la_write, NULL) !=
 	    ARCHIVE_OK) {
 		errf(e, "pack %s: %s", dir, archive_error_string(p.a));
 		goto out;
 	}
 	archive_entry_linkresolver_set_strategy(p.lr,
-	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	    ARCHIVE_FORMAT_TAR_GNUTAR);
 	for (i = 0; i < p.w.ents.n; i++)
 		if (pack_entry(&p, &p.w.ents.v[i], e) == -1)
 			goto out;

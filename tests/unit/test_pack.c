@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +366,19 @@ make_app(void)
 	if (symlink("../lib/big.dll", p) == -1)
 		abort();
 	free(p);
+	/* Names as bytes: UTF-8, and a byte that is no character at all. */
+	put("app/caf\xc3\xa9.txt", "utf-8 name", 0644);
+	put("app/raw\xe9.txt", "latin-1 name", 0644);
+	/* A symlink target too long for the header's 100 bytes. */
+	n = snprintf(longname, sizeof longname, "../../");
+	for (i = 0; i < 8; i++)
+		n += snprintf(longname + n, sizeof longname - (size_t)n,
+		    "target_dir_%02d/", i);
+	snprintf(longname + n, sizeof longname - (size_t)n, "file");
+	p = tpath("app/vendor/longlink");
+	if (symlink(longname, p) == -1)
+		abort();
+	free(p);
 	p = tpath("app/vendor/mono/lib/big.dll");
 	q = tpath("app/vendor/mono/lib/zz-hardlink.dll");
 	if (link(p, q) == -1)
@@ -409,9 +423,11 @@ test_pack_tree(void)
 	TEST("pack: one thread gives the same bytes as three",
 	    rc == 0 && same_file(s1, s2) && r2.compressed == r1.compressed);
 	o.threads = 2;
+	setlocale(LC_ALL, "C.UTF-8");
 	rc = pack_dir(app, s3, &o, &r3, &e);
-	TEST("pack: packing again gives the same bytes", rc == 0 &&
-	    same_file(s1, s3));
+	setlocale(LC_ALL, "C");
+	TEST("pack: packing again (another locale) gives the same bytes",
+	    rc == 0 && same_file(s1, s3));
 	{
 		struct stat st;
 
@@ -467,6 +483,13 @@ test_pack_tree(void)
 	    "./app/vendor/mono/lib/big.dll") == 0);
 	t = find_ent(ents, n, "./app/empty/");
 	TEST("pack: empty directory kept", t != NULL && t->type == AE_IFDIR);
+	TEST("pack: names stored as their bytes (UTF-8 and not)",
+	    find_ent(ents, n, "./app/caf\xc3\xa9.txt") != NULL &&
+	    find_ent(ents, n, "./app/raw\xe9.txt") != NULL);
+	t = find_ent(ents, n, "./app/vendor/longlink");
+	TEST("pack: a symlink target over 100 bytes kept whole",
+	    t != NULL && strlen(t->link) > 100 &&
+	    strncmp(t->link, "../../target_dir_00/", 20) == 0);
 
 	/* Round trip through GNU tar, compared with diff. */
 	mkdir(x, 0755);
