@@ -4,7 +4,8 @@
  * Slugs are reproducible: entries sorted by path in byte order, owner 0:0
  * without names, one fixed mtime, no atime/ctime/xattrs, and a gzip stream
  * whose bytes depend only on the input (not on thread timing or the number
- * of threads).  The tar stream comes from libarchive; zlib compresses it in
+ * of threads).  The tar stream comes from libarchive in GNU tar's format
+ * (what `tar czf` gives Heroku's slugs); zlib compresses it in
  * parallel blocks, each primed with the previous block's last 32 KiB, the
  * way pigz does, into one gzip member. */
 #ifndef SLUGC_PACK_H
