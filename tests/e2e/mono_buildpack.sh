@@ -186,6 +186,18 @@ test_expect_success 'buildpack.yml: the default version comes from the config fi
 	test -f "$B/Hello/bin/Release/Hello.exe"
 '
 
+test_expect_success 'the shipped buildpack.yml pins the tarball make runtime builds' '
+	ship=$TEST_TMP/ship && mkdir -p "$ship/bin" &&
+	cp "$SLUGC_BPDIR"/bin/* "$ship/bin/" &&
+	sed "s|url: \".*/\(mono-[^/]*\)\"|url: \"$FAULTD_URL/\1\"|" \
+	    "$REPO/buildpacks/mono/buildpack.yml" >"$ship/buildpack.yml" &&
+	test_grep "url: \"$FAULTD_URL/mono-$MONO_VERSION-minimal.tar.zst\"" "$ship/buildpack.yml" &&
+	new_app hello &&
+	"$ship/bin/compile" "$B" "$TEST_TMP/cache-ship" "$ENVD" >log 2>&1 &&
+	test_grep "Installing Mono $MONO_VERSION" log &&
+	test -f "$B/Hello/bin/Release/Hello.exe"
+'
+
 test_expect_success 'buildpack.yml: MONO_VERSION picks another version; unknown ones are named' '
 	new_app hello && setvar MONO_VERSION 7.7 &&
 	test_expect_code 2 "$bp/bin/compile" "$B" "$TEST_TMP/cache-bp" "$ENVD" >log 2>&1 &&
