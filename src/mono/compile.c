@@ -89,6 +89,25 @@ valid_word(const char *s)
 	return true;
 }
 
+/* xbuild reads its tools' path (inside BUILD_DIR/vendor/mono) as MSBuild
+ * syntax: ';' splits it, '%', '*', "$(" and "@(" expand.  Such a BUILD_DIR
+ * would fail deep inside the build with a baffling error; say why now. */
+static int
+check_build_path(const char *build_dir, struct errbuf *e)
+{
+	static const char *const bad[] = { ";", "%", "*", "$(", "@(", NULL };
+	char real[PATH_MAX];
+
+	if (realpath(build_dir, real) == NULL)
+		return errf(e, "BUILD_DIR %s:", build_dir);
+	for (int i = 0; bad[i] != NULL; i++)
+		if (strstr(real, bad[i]) != NULL)
+			return errf(e, "BUILD_DIR %s holds '%s', which xbuild "
+			    "cannot handle in a path: build in another directory",
+			    real, bad[i]);
+	return 0;
+}
+
 /* Picks the solution: SOLUTION, else the first *.sln in byte order. */
 static int
 choose_solution(struct build *b, struct errbuf *e)
@@ -161,6 +180,8 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 			return errf(e, "XBUILD_VERBOSITY must be quiet, minimal, "
 			    "normal, detailed or diagnostic");
 	}
+	if (check_build_path(b->build_dir, e) == -1)
+		return -1;
 	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL)
 		return errf(e, "compile:");
 	if (choose_solution(b, e) == -1)
