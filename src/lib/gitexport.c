@@ -16,12 +16,10 @@ extern char **environ;
 
 /* Variables that would point git at another repository, index or work tree
  * than the app's (set, for instance, when slugc runs from a git hook). */
-static const char *const git_location_vars[] = {
-	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
-	"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-	"GIT_NAMESPACE", "GIT_PREFIX", "GIT_CEILING_DIRECTORIES",
-	"GIT_DISCOVERY_ACROSS_FILESYSTEM", NULL
-};
+static const char *const git_location_vars[] = {"GIT_DIR", "GIT_WORK_TREE",
+    "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX",
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", NULL};
 
 /* Keeps the last line git wrote to stderr, for error messages. */
 struct lastline {
@@ -29,8 +27,7 @@ struct lastline {
 };
 
 static void
-keep_last_line(void *arg, int fd, const char *line, size_t len,
-    bool complete)
+keep_last_line(void *arg, int fd, const char *line, size_t len, bool complete)
 {
 	struct lastline *l = arg;
 
@@ -74,8 +71,7 @@ git(struct envv *env, const char *const *argv, char **out, size_t max,
 
 /* "git read-tree failed: <git's message>" (or its exit status). */
 static int
-git_fail(const char *what, int st, const struct lastline *err,
-    struct errbuf *e)
+git_fail(const char *what, int st, const struct lastline *err, struct errbuf *e)
 {
 	if (err->text[0] != '\0')
 		return errf(e, "git %s: %s", what, err->text);
@@ -110,7 +106,8 @@ note_changes(struct gitexport *g, const char *porcelain)
 			if (used < sizeof g->sample - 1) {
 				n = snprintf(g->sample + used,
 				    sizeof g->sample - used, "%s%.*s",
-				    used > 0 ? ", " : "", (int)(len - 3), p + 3);
+				    used > 0 ? ", " : "", (int)(len - 3),
+				    p + 3);
 				if (n > 0)
 					used += (size_t)n;
 				if (used >= sizeof g->sample - 1) {
@@ -155,8 +152,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	struct envv env = ENVV_INIT;
 	struct lastline err;
 	char *out = NULL, *top = NULL, *prefix = NULL, *index = NULL,
-	    *treeish = NULL, *pfx_arg = NULL, *dotgit = NULL, *absdst = NULL,
-	    *nl;
+	     *treeish = NULL, *pfx_arg = NULL, *dotgit = NULL, *absdst = NULL,
+	     *nl;
 	const char *const *v;
 	struct stat st;
 	bool made_dst = false;
@@ -177,8 +174,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 		goto out;
 
 	{
-		const char *argv[] = { "git", "-C", app_dir, "rev-parse",
-			"--show-toplevel", "--show-prefix", NULL };
+		const char *argv[] = {"git", "-C", app_dir, "rev-parse",
+		    "--show-toplevel", "--show-prefix", NULL};
 
 		s = git(&env, argv, &out, 1 << 16, &err, e);
 	}
@@ -194,8 +191,10 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 		}
 		if (lstat(dotgit, &st) == 0) {
 			if (s == 127)
-				errf(e, "%s is a git repository, but git is "
-				    "not installed", app_dir);
+				errf(e,
+				    "%s is a git repository, but git is "
+				    "not installed",
+				    app_dir);
 			else
 				git_fail("rev-parse", s, &err, e);
 			goto out;
@@ -219,8 +218,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	out = NULL;
 
 	{
-		const char *argv[] = { "git", "-C", app_dir, "show", "-s",
-			"--format=%H %ct", "HEAD", "--", NULL };
+		const char *argv[] = {"git", "-C", app_dir, "show", "-s",
+		    "--format=%H %ct", "HEAD", "--", NULL};
 
 		s = git(&env, argv, &out, 1 << 16, &err, e);
 	}
@@ -228,18 +227,19 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 		g->is_git = true;
 		g->commit_time = t;
 	} else if (!(flags & GITEXPORT_WORKTREE)) {
-		errf(e, "%s: the git repository has no commit to deploy "
+		errf(e,
+		    "%s: the git repository has no commit to deploy "
 		    "(commit first, or build the directory as it is with "
-		    "--worktree)", app_dir);
+		    "--worktree)",
+		    app_dir);
 		goto out;
 	}
 	free(out);
 	out = NULL;
 
 	if (g->is_git) {
-		const char *argv[] = { "git", "-C", app_dir, "status",
-			"--porcelain", "--untracked-files=normal", "--", ".",
-			NULL };
+		const char *argv[] = {"git", "-C", app_dir, "status",
+		    "--porcelain", "--untracked-files=normal", "--", ".", NULL};
 
 		if ((s = git(&env, argv, &out, 16 << 20, &err, e)) != 0) {
 			if (s > 0)
@@ -281,8 +281,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	if (envv_set(&env, "GIT_INDEX_FILE", index, e) == -1)
 		goto out;
 	{
-		const char *argv[] = { "git", "-C", top, "read-tree", treeish,
-			NULL };
+		const char *argv[] = {
+		    "git", "-C", top, "read-tree", treeish, NULL};
 
 		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
 			if (s > 0)
@@ -291,8 +291,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 		}
 	}
 	{
-		const char *argv[] = { "git", "-C", top, "checkout-index",
-			"--all", "--force", pfx_arg, NULL };
+		const char *argv[] = {"git", "-C", top, "checkout-index",
+		    "--all", "--force", pfx_arg, NULL};
 
 		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
 			if (s > 0)

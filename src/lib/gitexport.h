@@ -15,22 +15,23 @@
 
 #include "err.h"
 
-#define GITEXPORT_OID_MAX 64	/* sha256 repositories */
+#define GITEXPORT_OID_MAX 64 /* sha256 repositories */
 
 struct gitexport {
-	bool is_git;		/* app_dir is in a git work tree with a HEAD */
-	bool from_worktree;	/* the files came from the directory itself */
-	char commit[GITEXPORT_OID_MAX + 1];	/* HEAD (SOURCE_VERSION), or "" */
-	long long commit_time;	/* HEAD's committer time, or 0 */
-	size_t changes;		/* uncommitted changes left out (one per
-				   `git status --porcelain` line) */
-	char sample[256];	/* the first of them, "a.cs, b.cs, ..." */
+	bool is_git;	    /* app_dir is in a git work tree with a HEAD */
+	bool from_worktree; /* the files came from the directory itself */
+	char commit[GITEXPORT_OID_MAX + 1]; /* HEAD (SOURCE_VERSION), or "" */
+	long long commit_time;		    /* HEAD's committer time, or 0 */
+	size_t changes;	  /* uncommitted changes left out (one per
+			     `git status --porcelain` line) */
+	char sample[256]; /* the first of them, "a.cs, b.cs, ..." */
 };
 
 /* Flags. */
-#define GITEXPORT_WORKTREE 0x1	/* take the directory as it is (minus
-				   .git) even in a git work tree; commit and
-				   changes are still filled when available */
+#define GITEXPORT_WORKTREE                                                     \
+	0x1 /* take the directory as it is (minus                              \
+	       .git) even in a git work tree; commit and                       \
+	       changes are still filled when available */
 
 /* Puts the app's deployable files into dst, which must not exist (its
  * parent must), and describes where they came from in *g.  A git work tree

@@ -23,8 +23,8 @@
 /* ==== .slugignore ===================================================== */
 
 struct ipat {
-	char *pat;		/* unanchored: the whole pattern */
-	char **segs;		/* anchored: its '/'-separated segments */
+	char *pat;   /* unanchored: the whole pattern */
+	char **segs; /* anchored: its '/'-separated segments */
 	size_t nsegs;
 	bool anchored;
 	bool dir_only;
@@ -103,7 +103,7 @@ ipat_split(struct ipat *p)
 static int
 ignore_add_line(struct pack_ignore *ig, const char *line, size_t len)
 {
-	struct ipat p = { 0 };
+	struct ipat p = {0};
 	struct ipat *v;
 	size_t start = 0;
 
@@ -128,7 +128,7 @@ ignore_add_line(struct pack_ignore *ig, const char *line, size_t len)
 		start++;
 	}
 	if (start == len)
-		return 0;	/* "/" alone names the whole app: ignore it */
+		return 0; /* "/" alone names the whole app: ignore it */
 	if ((p.pat = strndup(line + start, len - start)) == NULL)
 		return -1;
 	if (strchr(p.pat, '/') != NULL)
@@ -231,8 +231,8 @@ segs_match(char *const *segs, size_t n, const char *path)
 }
 
 bool
-pack_ignore_match(const struct pack_ignore *ig, const char *relpath,
-    bool is_dir)
+pack_ignore_match(
+    const struct pack_ignore *ig, const char *relpath, bool is_dir)
 {
 	const char *base;
 	size_t i;
@@ -313,7 +313,8 @@ list_dir(const char *dir, struct strv *out, struct errbuf *e)
 			break;
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		if ((s = strdup(d->d_name)) == NULL || strv_push(out, s) == -1) {
+		if ((s = strdup(d->d_name)) == NULL ||
+		    strv_push(out, s) == -1) {
 			free(s);
 			closedir(dp);
 			return errf(e, "list %s:", dir);
@@ -332,8 +333,8 @@ list_dir(const char *dir, struct strv *out, struct errbuf *e)
 
 /* Joins "a/b" into buf, failing on truncation. */
 static int
-path_join(char *buf, size_t size, const char *a, const char *b,
-    struct errbuf *e)
+path_join(
+    char *buf, size_t size, const char *a, const char *b, struct errbuf *e)
 {
 	int n;
 
@@ -353,7 +354,7 @@ prune_walk(const struct pack_ignore *ig, const char *root, const char *rel,
     size_t *removed, struct errbuf *e)
 {
 	char full[PATH_MAX], sub[PATH_MAX];
-	struct strv names = { 0 };
+	struct strv names = {0};
 	struct stat st;
 	size_t i;
 	int rc = -1;
@@ -444,8 +445,8 @@ entv_push(struct entv *s, const char *rel, const struct stat *st)
 static int
 cmp_ent(const void *a, const void *b)
 {
-	return strcmp(((const struct ent *)a)->rel,
-	    ((const struct ent *)b)->rel);
+	return strcmp(
+	    ((const struct ent *)a)->rel, ((const struct ent *)b)->rel);
 }
 
 struct walk {
@@ -461,7 +462,7 @@ static int
 walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 {
 	char full[PATH_MAX], sub[PATH_MAX];
-	struct strv names = { 0 };
+	struct strv names = {0};
 	struct stat st;
 	size_t i;
 	int rc = -1;
@@ -487,7 +488,7 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 		}
 		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) &&
 		    !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-			w->skipped++;	/* sockets and devices, as tar does */
+			w->skipped++; /* sockets and devices, as tar does */
 			continue;
 		}
 		if (entv_push(&w->ents, sub, &st) == -1) {
@@ -531,7 +532,7 @@ struct pz_blk {
 	uint64_t seq;
 	bool last;
 	int state;
-	int zerr;		/* zlib error, or 0 */
+	int zerr; /* zlib error, or 0 */
 };
 
 struct pz {
@@ -542,29 +543,29 @@ struct pz {
 	int (*cancel)(void);
 
 	pthread_mutex_t mu;
-	pthread_cond_t work;	/* a block was queued, or quit */
-	pthread_cond_t done;	/* a block was compressed */
+	pthread_cond_t work; /* a block was queued, or quit */
+	pthread_cond_t done; /* a block was compressed */
 	pthread_t *th;
-	size_t nth;		/* threads started */
+	size_t nth; /* threads started */
 	bool quit;
 
 	struct pz_blk *ring;
 	size_t nring;
-	uint64_t next_seq;	/* sequence number of the next block */
-	uint64_t next_take;	/* next block a worker takes */
-	uint64_t next_write;	/* next block to write out */
-	struct pz_blk *cur;	/* the block being filled */
+	uint64_t next_seq;   /* sequence number of the next block */
+	uint64_t next_take;  /* next block a worker takes */
+	uint64_t next_write; /* next block to write out */
+	struct pz_blk *cur;  /* the block being filled */
 
-	z_stream zs;		/* for compressing inline (one thread) */
+	z_stream zs; /* for compressing inline (one thread) */
 	bool zs_ok;
 
-	unsigned char tail[PZ_DICT];	/* last input bytes so far */
+	unsigned char tail[PZ_DICT]; /* last input bytes so far */
 	size_t taillen;
 	uLong crc;
 	uint64_t isize;
 	uint64_t written;
 	bool too_big, cancelled;
-	bool aborted;		/* refuse further input */
+	bool aborted; /* refuse further input */
 	struct errbuf err;
 };
 
@@ -586,8 +587,8 @@ pz_compress(z_stream *zs, struct pz_blk *b)
 	b->crc = crc32(0L, b->in, (uInt)b->inlen);
 	if ((rc = deflateReset(zs)) != Z_OK)
 		return rc;
-	if (b->dictlen > 0 && (rc = deflateSetDictionary(zs, b->dict,
-	    (uInt)b->dictlen)) != Z_OK)
+	if (b->dictlen > 0 &&
+	    (rc = deflateSetDictionary(zs, b->dict, (uInt)b->dictlen)) != Z_OK)
 		return rc;
 	need = deflateBound(zs, (uLong)b->inlen) + 64;
 	if (b->outcap < need) {
@@ -604,8 +605,8 @@ pz_compress(z_stream *zs, struct pz_blk *b)
 		rc = deflate(zs, flush);
 		if (rc == Z_STREAM_ERROR)
 			return rc;
-		if (b->last ? rc == Z_STREAM_END :
-		    (zs->avail_in == 0 && zs->avail_out > 0))
+		if (b->last ? rc == Z_STREAM_END
+			    : (zs->avail_in == 0 && zs->avail_out > 0))
 			break;
 		/* Out of room (deflateBound should prevent it): grow. */
 		need = b->outcap * 2;
@@ -634,7 +635,7 @@ pz_worker(void *arg)
 		while (!z->quit && z->next_take == z->next_seq)
 			pthread_cond_wait(&z->work, &z->mu);
 		if (z->next_take == z->next_seq)
-			break;	/* quit, and nothing left queued */
+			break; /* quit, and nothing left queued */
 		b = &z->ring[z->next_take % z->nring];
 		z->next_take++;
 		b->state = PZ_BUSY;
@@ -691,13 +692,15 @@ pz_flush(struct pz *z, bool wait, uint64_t until)
 		}
 		pthread_mutex_unlock(&z->mu);
 		if (b->zerr != 0)
-			return errf(&z->err, "compress slug: zlib error %d",
-			    b->zerr);
+			return errf(
+			    &z->err, "compress slug: zlib error %d", b->zerr);
 		z->written += b->outlen;
 		if (z->max_bytes > 0 && z->written + 18 > z->max_bytes) {
 			z->too_big = true;
-			return errf(&z->err, "slug exceeds the limit of %llu "
-			    "bytes", (unsigned long long)z->max_bytes);
+			return errf(&z->err,
+			    "slug exceeds the limit of %llu "
+			    "bytes",
+			    (unsigned long long)z->max_bytes);
 		}
 		if (pz_write_all(z, b->out, b->outlen) == -1)
 			return -1;
@@ -726,8 +729,8 @@ pz_submit(struct pz *z, bool last)
 		memcpy(z->tail, b->in + b->inlen - PZ_DICT, PZ_DICT);
 		z->taillen = PZ_DICT;
 	} else {
-		keep = z->taillen + b->inlen > PZ_DICT ?
-		    PZ_DICT - b->inlen : z->taillen;
+		keep = z->taillen + b->inlen > PZ_DICT ? PZ_DICT - b->inlen
+						       : z->taillen;
 		memmove(z->tail, z->tail + z->taillen - keep, keep);
 		memcpy(z->tail + keep, b->in, b->inlen);
 		z->taillen = keep + b->inlen;
@@ -827,9 +830,7 @@ pz_free(struct pz *z)
 }
 
 /* The gzip header: deflate, no name, mtime 0 (reproducible), OS Unix. */
-static const unsigned char gz_head[10] = {
-	0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3
-};
+static const unsigned char gz_head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 
 static int
 pz_init(struct pz *z, int fd, int level, int threads, size_t bsize)
@@ -917,8 +918,7 @@ struct packer {
 /* The message for a libarchive failure: the compressor's own error when
  * it caused it, libarchive's otherwise. */
 static int
-la_fail(struct packer *p, const char *what, const char *name,
-    struct errbuf *e)
+la_fail(struct packer *p, const char *what, const char *name, struct errbuf *e)
 {
 	if (p->z.err.msg[0] != '\0')
 		return errf(e, "%s", p->z.err.msg);
@@ -926,8 +926,8 @@ la_fail(struct packer *p, const char *what, const char *name,
 }
 
 static int
-pack_file_data(struct packer *p, const char *full, const struct stat *st,
-    struct errbuf *e)
+pack_file_data(
+    struct packer *p, const char *full, const struct stat *st, struct errbuf *e)
 {
 	uint64_t left = (uint64_t)st->st_size;
 	ssize_t n;
@@ -1033,8 +1033,8 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
     struct pack_result *r, struct errbuf *e)
 {
 	static const struct pack_opts defaults = PACK_OPTS_INIT;
-	struct pack_result res = { 0 };
-	struct packer p = { 0 };
+	struct pack_result res = {0};
+	struct packer p = {0};
 	struct stat st;
 	char *tmp = NULL;
 	const char *slash;
@@ -1073,7 +1073,7 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	/* The slug goes to a temporary file beside out, renamed when whole. */
 	slash = strrchr(out, '/');
 	if (asprintf(&tmp, "%.*s.%s.XXXXXX", slash ? (int)(slash - out + 1) : 0,
-	    out, slash ? slash + 1 : out) == -1) {
+		out, slash ? slash + 1 : out) == -1) {
 		tmp = NULL;
 		errf(e, "pack %s:", out);
 		goto out;
@@ -1108,12 +1108,12 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	 * tar.) */
 	if (archive_write_set_format_gnutar(p.a) != ARCHIVE_OK ||
 	    archive_write_open(p.a, &p.z, NULL, pack_la_write, NULL) !=
-	    ARCHIVE_OK) {
+		ARCHIVE_OK) {
 		errf(e, "pack %s: %s", dir, archive_error_string(p.a));
 		goto out;
 	}
-	archive_entry_linkresolver_set_strategy(p.lr,
-	    ARCHIVE_FORMAT_TAR_GNUTAR);
+	archive_entry_linkresolver_set_strategy(
+	    p.lr, ARCHIVE_FORMAT_TAR_GNUTAR);
 	for (i = 0; i < p.w.ents.n; i++)
 		if (pack_entry(&p, &p.w.ents.v[i], e) == -1)
 			goto out;

@@ -31,8 +31,8 @@ struct pack_ignore;
 
 /* Parses len bytes of .slugignore text.  Returns a new set the caller frees
  * with pack_ignore_free(), or NULL (out of memory) with e filled. */
-struct pack_ignore *pack_ignore_parse(const char *text, size_t len,
-    struct errbuf *e);
+struct pack_ignore *pack_ignore_parse(
+    const char *text, size_t len, struct errbuf *e);
 
 /* Reads and parses the file at path; a missing file gives an empty set. */
 struct pack_ignore *pack_ignore_load(const char *path, struct errbuf *e);
@@ -47,8 +47,8 @@ size_t pack_ignore_negated(const struct pack_ignore *ig);
 /* true if relpath (relative to the app root, '/'-separated, no leading
  * "./") is matched by a pattern.  is_dir tells whether it is a directory.
  * Parents are not consulted: callers walk top-down and prune. */
-bool pack_ignore_match(const struct pack_ignore *ig, const char *relpath,
-    bool is_dir);
+bool pack_ignore_match(
+    const struct pack_ignore *ig, const char *relpath, bool is_dir);
 
 /* Removes everything under dir that the set matches (what Heroku does to
  * the source before compiling).  *removed (may be NULL) gets the number of
@@ -63,15 +63,15 @@ int pack_ignore_prune(const struct pack_ignore *ig, const char *dir,
 typedef void pack_progress_fn(void *arg, uint64_t done, uint64_t total);
 
 struct pack_opts {
-	const char *prefix;	/* entry name prefix, e.g. "./app" (Heroku's
-				   slug layout); NULL or "" for "./" */
+	const char *prefix; /* entry name prefix, e.g. "./app" (Heroku's
+			       slug layout); NULL or "" for "./" */
 	const struct pack_ignore *ignore; /* paths left out; NULL: none */
-	time_t mtime;		/* the one mtime of every entry */
-	int level;		/* gzip level 1-9; 0 means 6 */
-	int threads;		/* compression threads; 0: online CPUs */
-	size_t block_size;	/* input bytes per block; 0: 256 KiB */
-	uint64_t max_bytes;	/* refuse a slug bigger than this; 0: no limit */
-	pack_progress_fn *progress;	/* may be NULL */
+	time_t mtime;			  /* the one mtime of every entry */
+	int level;			  /* gzip level 1-9; 0 means 6 */
+	int threads;	    /* compression threads; 0: online CPUs */
+	size_t block_size;  /* input bytes per block; 0: 256 KiB */
+	uint64_t max_bytes; /* refuse a slug bigger than this; 0: no limit */
+	pack_progress_fn *progress; /* may be NULL */
 	void *progress_arg;
 	/* Polled between files and blocks (spawn_interrupted fits): when it
 	 * returns non-zero packing stops, the temporary file is removed and
@@ -79,17 +79,20 @@ struct pack_opts {
 	int (*cancel)(void);
 };
 
-#define PACK_OPTS_INIT { NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL }
+#define PACK_OPTS_INIT                                                         \
+	{                                                                      \
+		.prefix = NULL                                                 \
+	}
 
 struct pack_result {
-	uint64_t compressed;	/* bytes of the slug */
-	uint64_t raw;		/* bytes of file data packed */
-	uint64_t tar;		/* bytes of the uncompressed tar stream */
-	size_t entries;		/* tar entries written */
-	size_t ignored;		/* paths left out by the ignore set */
-	size_t skipped;		/* sockets and devices left out */
-	bool too_big;		/* failed because of max_bytes */
-	bool cancelled;		/* failed because *cancel was set */
+	uint64_t compressed; /* bytes of the slug */
+	uint64_t raw;	     /* bytes of file data packed */
+	uint64_t tar;	     /* bytes of the uncompressed tar stream */
+	size_t entries;	     /* tar entries written */
+	size_t ignored;	     /* paths left out by the ignore set */
+	size_t skipped;	     /* sockets and devices left out */
+	bool too_big;	     /* failed because of max_bytes */
+	bool cancelled;	     /* failed because *cancel was set */
 };
 
 /* Packs the tree at dir into the gzipped tarball out.  The slug is written

@@ -28,18 +28,17 @@
 extern char **environ;
 
 /* The buildpacks' PATH: a platform's, not the user's. */
-#define BUILD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
-    "/sbin:/bin"
+#define BUILD_PATH                                                             \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"                   \
+	"/sbin:/bin"
 
 /* Passed through from our environment when set: locale, terminal and the
  * network settings a download needs.  Nothing else of the user's
  * environment reaches a buildpack (config vars go through ENV_DIR). */
-static const char *const build_env_keep[] = {
-	"TMPDIR", "TERM", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
-	"http_proxy", "https_proxy", "no_proxy", "all_proxy",
-	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-	"SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", NULL
-};
+static const char *const build_env_keep[] = {"TMPDIR", "TERM", "LANG", "LC_ALL",
+    "LC_CTYPE", "TZ", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE",
+    "SSL_CERT_DIR", "CURL_CA_BUNDLE", NULL};
 
 /* Sources the earlier buildpacks' export files, in order, then runs the
  * compile: "bash -c SCRIPT bash N EXPORT... COMPILE BUILD CACHE ENV".  The
@@ -51,10 +50,10 @@ static const char export_script[] =
     "exec \"$@\"\n";
 
 struct bp {
-	char *src;		/* as given or found */
-	char *dir;		/* our copy, where it runs */
-	char *cache;		/* its CACHE_DIR */
-	char *name;		/* what detect printed */
+	char *src;   /* as given or found */
+	char *dir;   /* our copy, where it runs */
+	char *cache; /* its CACHE_DIR */
+	char *name;  /* what detect printed */
 	bool used;
 };
 
@@ -63,10 +62,10 @@ struct ctx {
 	struct build *b;
 	struct bp *bps;
 	size_t nbps;
-	bool explicit;		/* -b given */
-	char *app;		/* realpath of the app */
+	bool explicit; /* -b given */
+	char *app;     /* realpath of the app */
 	char *env_dir, *home;
-	struct envv env;	/* the buildpacks' environment */
+	struct envv env; /* the buildpacks' environment */
 };
 
 char *
@@ -135,7 +134,9 @@ app_key(const char *app, char *key, size_t size, char *name, size_t nsize,
 	digest_free(d);
 	for (i = 0; s[i] != '\0' && j < sizeof base - 1; i++)
 		base[j++] = isalnum((unsigned char)s[i]) || s[i] == '.' ||
-		    s[i] == '_' || s[i] == '-' ? s[i] : '_';
+			s[i] == '_' || s[i] == '-'
+		    ? s[i]
+		    : '_';
 	base[j] = '\0';
 	snprintf(key, size, "%s-%.8s", base, hex);
 	/* A DNS label for the Host header: lowercase letters, digits, '-'. */
@@ -163,7 +164,7 @@ state_dir(struct ctx *c, struct errbuf *e)
 	int rc = -1;
 
 	if (app_key(c->app, key, sizeof key, c->b->app_name,
-	    sizeof c->b->app_name, e) == -1)
+		sizeof c->b->app_name, e) == -1)
 		return -1;
 	if (xdg != NULL && *xdg == '/')
 		rc = asprintf(&root, "%s/slugc/%s", xdg, key);
@@ -194,7 +195,8 @@ lock_state(struct ctx *c, struct errbuf *e)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		log_topic(stdout, "Waiting for another build of this app to "
+		log_topic(stdout,
+		    "Waiting for another build of this app to "
 		    "finish");
 		while (flock(fd, LOCK_EX) == -1) {
 			if (errno != EINTR || spawn_interrupted()) {
@@ -308,8 +310,8 @@ static char *
 buildpacks_root(void)
 {
 	const char *env = getenv("SLUGC_BUILDPACKS");
-	static const char *const rel[] = { "../buildpacks",
-		"../lib/slugc/buildpacks", NULL };
+	static const char *const rel[] = {
+	    "../buildpacks", "../lib/slugc/buildpacks", NULL};
 	char *exe, *dir, *p;
 	size_t i;
 
@@ -342,7 +344,8 @@ find_buildpacks(struct ctx *c, struct errbuf *e)
 		c->explicit = true;
 		for (i = 0; i < c->o->nbuildpacks; i++) {
 			if (!is_buildpack(c->o->buildpacks[i]))
-				return errf(e, "%s: not a buildpack (no "
+				return errf(e,
+				    "%s: not a buildpack (no "
 				    "executable bin/detect)",
 				    c->o->buildpacks[i]);
 			if (add_bp(c, c->o->buildpacks[i], e) == -1)
@@ -351,7 +354,8 @@ find_buildpacks(struct ctx *c, struct errbuf *e)
 		return 0;
 	}
 	if ((root = buildpacks_root()) == NULL)
-		return errf(e, "no buildpacks directory: set SLUGC_BUILDPACKS "
+		return errf(e,
+		    "no buildpacks directory: set SLUGC_BUILDPACKS "
 		    "or use -b DIR");
 	if ((dp = opendir(root)) == NULL) {
 		errf(e, "%s:", root);
@@ -431,23 +435,27 @@ take_app(struct ctx *c)
 
 	if (sweep_build_dir(b, &e) == -1 ||
 	    gitexport_take(c->app, b->build_dir,
-	    c->o->worktree ? GITEXPORT_WORKTREE : 0, g, &e) == -1) {
+		c->o->worktree ? GITEXPORT_WORKTREE : 0, g, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return SX_FAIL;
 	}
 	if (g->is_git && !g->from_worktree)
-		log_topic(stdout, "Building commit %.7s of %s", g->commit,
-		    c->app);
+		log_topic(
+		    stdout, "Building commit %.7s of %s", g->commit, c->app);
 	else if (g->is_git)
-		log_topic(stdout, "Building %s as it is (--worktree, HEAD "
-		    "%.7s)", c->app, g->commit);
+		log_topic(stdout,
+		    "Building %s as it is (--worktree, HEAD "
+		    "%.7s)",
+		    c->app, g->commit);
 	else
 		log_topic(stdout, "Building %s", c->app);
 	if (g->changes > 0 && !g->from_worktree) {
-		log_warn(stdout, "%zu uncommitted change%s left out of this "
-		    "build: %s", g->changes, g->changes == 1 ? " is" : "s are",
-		    g->sample);
-		log_warn(stdout, "Commit them, or build the directory as it "
+		log_warn(stdout,
+		    "%zu uncommitted change%s left out of this "
+		    "build: %s",
+		    g->changes, g->changes == 1 ? " is" : "s are", g->sample);
+		log_warn(stdout,
+		    "Commit them, or build the directory as it "
 		    "is with --worktree.");
 	}
 	/* Heroku removes what .slugignore names before the buildpacks run. */
@@ -460,7 +468,8 @@ take_app(struct ctx *c)
 		goto out;
 	}
 	if (pack_ignore_negated(ig) > 0)
-		log_warn(stdout, ".slugignore: %zu negated pattern%s ('!') "
+		log_warn(stdout,
+		    ".slugignore: %zu negated pattern%s ('!') "
 		    "ignored: not supported, as on Heroku",
 		    pack_ignore_negated(ig),
 		    pack_ignore_negated(ig) == 1 ? "" : "s");
@@ -528,7 +537,7 @@ detect(struct ctx *c, struct bp *bp, struct errbuf *e)
 {
 	struct spawn s = SPAWN_INIT;
 	char *detect = fs_join(bp->dir, "bin/detect"), *out = NULL, *nl;
-	const char *argv[] = { detect, c->b->build_dir, NULL };
+	const char *argv[] = {detect, c->b->build_dir, NULL};
 	size_t len;
 	int st;
 
@@ -581,8 +590,8 @@ compile(struct ctx *c, size_t k)
 	size_t i, n = 0, nexp = 0;
 	int st, code = SX_FAIL;
 
-	if (compile == NULL || (argv = calloc(c->nbps + 12, sizeof *argv)) ==
-	    NULL) {
+	if (compile == NULL ||
+	    (argv = calloc(c->nbps + 12, sizeof *argv)) == NULL) {
 		log_error(stdout, "compile: out of memory");
 		goto out;
 	}
@@ -608,7 +617,7 @@ compile(struct ctx *c, size_t k)
 			    (exp = fs_join(c->bps[i].dir, "export")) == NULL)
 				continue;
 			if (fs_exists(exp))
-				argv[n++] = exp;	/* freed below */
+				argv[n++] = exp; /* freed below */
 			else
 				free(exp);
 		}
@@ -676,7 +685,7 @@ release(struct ctx *c)
 		if ((rel = fs_join(bp->dir, "bin/release")) == NULL)
 			return SX_FAIL;
 		if (access(rel, X_OK) != 0) {
-			free(rel);	/* optional in a multi-buildpack build */
+			free(rel); /* optional in a multi-buildpack build */
 			continue;
 		}
 		argv[0] = rel;
@@ -690,14 +699,16 @@ release(struct ctx *c)
 		if (st != 0) {
 			if (st > 0)
 				spawn_errstatus(&s, st, &e);
-			log_error(stdout, "Push rejected, %s release failed: %s",
-			    bp->name, e.msg);
+			log_error(stdout,
+			    "Push rejected, %s release failed: %s", bp->name,
+			    e.msg);
 			free(out);
-			return st > 0 ? exit_for_status(&s, st) : s.interrupted
-			    ? SX_SIGNAL + s.interrupted : SX_FAIL;
+			return st > 0	    ? exit_for_status(&s, st)
+			    : s.interrupted ? SX_SIGNAL + s.interrupted
+					    : SX_FAIL;
 		}
-		st = manifest_parse(out, len, "release output", &m,
-		    log_warn_cb, NULL, &e);
+		st = manifest_parse(
+		    out, len, "release output", &m, log_warn_cb, NULL, &e);
 		free(out);
 		if (st == -1) {
 			log_error(stdout, "%s release: %s", bp->name, e.msg);
@@ -705,7 +716,7 @@ release(struct ctx *c)
 		}
 		for (i = 0; i < m->nvars; i++)
 			if (manifest_set_var(b->release, m->vars[i].name,
-			    m->vars[i].value, &e) == -1)
+				m->vars[i].value, &e) == -1)
 				break;
 		for (i = 0; i < m->naddons; i++)
 			if (manifest_add_addon(b->release, m->addons[i], &e) ==
@@ -759,7 +770,7 @@ complete_procfile(const char *path, const struct procfile *pf,
 	for (i = 0; i < all->ntypes; i++)
 		if (procfile_get(pf, all->types[i].name) == NULL &&
 		    procfile_set(extra, all->types[i].name,
-		    all->types[i].command, e) == -1)
+			all->types[i].command, e) == -1)
 			goto out;
 	if (extra->ntypes == 0) {
 		rc = 0;
@@ -804,8 +815,8 @@ discover_types(struct ctx *c)
 
 	if ((path = fs_join(b->build_dir, "Procfile")) == NULL)
 		return SX_FAIL;
-	if (procfile_read(path, "Procfile", &pf, &absent, log_warn_cb, NULL,
-	    &e) == -1) {
+	if (procfile_read(
+		path, "Procfile", &pf, &absent, log_warn_cb, NULL, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
@@ -815,7 +826,8 @@ discover_types(struct ctx *c)
 	    pf->ntypes > 0 ? list : "(none)");
 	type_list(list, sizeof list, b->release->types, pf);
 	if (list[0] != '\0')
-		log_info(stdout, "Default types for %s -> %s", b->bp_name, list);
+		log_info(
+		    stdout, "Default types for %s -> %s", b->bp_name, list);
 	if (procfile_merge(b->release->types, pf, &e) == -1 ||
 	    complete_procfile(path, pf, b->release->types, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
@@ -844,8 +856,8 @@ on_pack_progress(void *arg, uint64_t done, uint64_t total)
  * ig (may be NULL) leaves paths out.  Returns SX_OK, SX_TOO_BIG, SX_FAIL or
  * SX_SIGNAL + N; *bytes gets the slug's size. */
 static int
-pack_log(const struct opts *o, const char *dir, const char *slug,
-    time_t mtime, const struct pack_ignore *ig, uint64_t *bytes)
+pack_log(const struct opts *o, const char *dir, const char *slug, time_t mtime,
+    const struct pack_ignore *ig, uint64_t *bytes)
 {
 	struct pack_opts po = PACK_OPTS_INIT;
 	struct pack_result r;
@@ -872,8 +884,10 @@ pack_log(const struct opts *o, const char *dir, const char *slug,
 			return SX_SIGNAL + spawn_interrupted();
 		if (r.too_big) {
 			log_format_bytes(limit, sizeof limit, o->slug_max);
-			log_error(stdout, "Compiled slug size is too large (max "
-			    "is %s).", limit);
+			log_error(stdout,
+			    "Compiled slug size is too large (max "
+			    "is %s).",
+			    limit);
 			return SX_TOO_BIG;
 		}
 		log_error(stdout, "%s", e.msg);
@@ -885,8 +899,10 @@ pack_log(const struct opts *o, const char *dir, const char *slug,
 	log_topic(stdout, "Compiled slug size is %s", size);
 	if (o->slug_warn > 0 && r.compressed > o->slug_warn) {
 		log_format_bytes(limit, sizeof limit, o->slug_warn);
-		log_warn(stdout, "Warning: Your slug size (%s) exceeds our soft "
-		    "limit (%s) which may affect boot time.", size, limit);
+		log_warn(stdout,
+		    "Warning: Your slug size (%s) exceeds our soft "
+		    "limit (%s) which may affect boot time.",
+		    size, limit);
 	}
 	return SX_OK;
 }
@@ -913,8 +929,8 @@ pack_slug(struct ctx *c)
 	size_t ylen;
 	int code;
 
-	b->slug_path = o->output != NULL ? strdup(o->output) :
-	    fs_join(b->state_dir, "slug.tgz");
+	b->slug_path = o->output != NULL ? strdup(o->output)
+					 : fs_join(b->state_dir, "slug.tgz");
 	if (b->slug_path == NULL ||
 	    (b->release_path = release_path_for(b->slug_path)) == NULL) {
 		log_error(stdout, "pack: out of memory");
@@ -985,7 +1001,7 @@ ctx_free(struct ctx *c)
 int
 build_app(const struct opts *o, bool pack, struct build *b)
 {
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	struct errbuf e;
 	double t;
 	size_t k;
@@ -998,8 +1014,8 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	c.b = b;
 	e.msg[0] = '\0';
 	if ((c.app = realpath(o->app_dir, NULL)) == NULL) {
-		fprintf(stderr, PROGNAME ": %s: %s\n", o->app_dir,
-		    strerror(errno));
+		fprintf(
+		    stderr, PROGNAME ": %s: %s\n", o->app_dir, strerror(errno));
 		code = SX_USAGE;
 		goto out;
 	}
@@ -1053,10 +1069,14 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		if (r == 1) {
 			if (!c.explicit)
 				continue;
-			log_topic(stdout, "App not compatible with buildpack: "
-			    "%s", bp->src);
-			log_error(stdout, "Push rejected, failed to detect the "
-			    "app with %s", bp->src);
+			log_topic(stdout,
+			    "App not compatible with buildpack: "
+			    "%s",
+			    bp->src);
+			log_error(stdout,
+			    "Push rejected, failed to detect the "
+			    "app with %s",
+			    bp->src);
 			code = SX_NO_BUILDPACK;
 			goto out;
 		}
@@ -1067,7 +1087,7 @@ build_app(const struct opts *o, bool pack, struct build *b)
 			goto out;
 		code = SX_FAIL;
 		if (!c.explicit)
-			break;	/* the first that detects the app */
+			break; /* the first that detects the app */
 	}
 	if (k == c.nbps && !c.explicit) {
 		log_topic(stdout, "Unable to select a buildpack");
@@ -1077,8 +1097,8 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	b->ms_compile = now_ms() - t;
 
 	t = now_ms();
-	if ((code = release(&c)) != SX_OK || (code = discover_types(&c)) !=
-	    SX_OK)
+	if ((code = release(&c)) != SX_OK ||
+	    (code = discover_types(&c)) != SX_OK)
 		goto out;
 	b->ms_release = now_ms() - t;
 

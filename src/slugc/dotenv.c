@@ -50,8 +50,10 @@ add_line(const char *path, size_t lineno, char *line, struct envdir *vars,
 		const char *s = line + strspn(line, " \t");
 
 		if (*s != '\0' && *s != '#')
-			fprintf(stderr, PROGNAME ": warning: %s:%zu: not "
-			    "KEY=VALUE, ignored\n", path, lineno);
+			fprintf(stderr,
+			    PROGNAME ": warning: %s:%zu: not "
+				     "KEY=VALUE, ignored\n",
+			    path, lineno);
 		return 0;
 	}
 	eq = line + n;
@@ -67,8 +69,10 @@ add_line(const char *path, size_t lineno, char *line, struct envdir *vars,
 		unescape(val);
 	}
 	if (!envdir_name_ok(line)) {
-		fprintf(stderr, PROGNAME ": warning: %s:%zu: %s is not a "
-		    "variable name, ignored\n", path, lineno, line);
+		fprintf(stderr,
+		    PROGNAME ": warning: %s:%zu: %s is not a "
+			     "variable name, ignored\n",
+		    path, lineno, line);
 		return 0;
 	}
 	if (envdir_set(vars, line, val, e) == -1)

@@ -1,10 +1,10 @@
 /* dyno.c - running an app's processes as a dyno would: the slug unpacked
  * as $HOME, .profile.d sourced, the command run with bash, $PORT watched
  * for Heroku's R10, every process stopped together. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -107,11 +107,11 @@ dyno_load_release(const char *release_path, const char *home,
 
 	*out = NULL;
 	if (release_path != NULL && fs_exists(release_path)) {
-		if ((text = fs_read_file(release_path, MANIFEST_MAX, &len, e)) ==
-		    NULL)
+		if ((text = fs_read_file(
+			 release_path, MANIFEST_MAX, &len, e)) == NULL)
 			goto out;
 		if (manifest_parse(text, len, release_path, &m, warn_stderr,
-		    NULL, e) == -1)
+			NULL, e) == -1)
 			goto out;
 	} else if ((m = manifest_new()) == NULL) {
 		errf(e, "release:");
@@ -122,8 +122,9 @@ dyno_load_release(const char *release_path, const char *home,
 		errf(e, "%s:", home);
 		goto out;
 	}
-	if (procfile_read(procfile, "Procfile", &pf, NULL, warn_stderr, NULL,
-	    e) == -1 || procfile_merge(m->types, pf, e) == -1)
+	if (procfile_read(
+		procfile, "Procfile", &pf, NULL, warn_stderr, NULL, e) == -1 ||
+	    procfile_merge(m->types, pf, e) == -1)
 		goto out;
 	*out = m;
 	m = NULL;
@@ -139,7 +140,7 @@ out:
 int
 dyno_free_port(void)
 {
-	struct sockaddr_in sa = { 0 };
+	struct sockaddr_in sa = {0};
 	socklen_t len = sizeof sa;
 	int fd, port = -1;
 
@@ -159,7 +160,7 @@ dyno_free_port(void)
 static bool
 port_bound(int port)
 {
-	struct sockaddr_in sa = { 0 };
+	struct sockaddr_in sa = {0};
 	struct pollfd pfd;
 	socklen_t len;
 	int fd, err = -1;
@@ -210,17 +211,16 @@ struct sv {
 	pthread_mutex_t out_mu;
 	struct proc *procs;
 	size_t n;
-	long first;		/* index of the first process to end, or -1 */
+	long first; /* index of the first process to end, or -1 */
 	size_t ndone;
-	bool stopping;		/* we asked everything to stop */
-	bool sent;		/* with our own SIGTERM */
+	bool stopping; /* we asked everything to stop */
+	bool sent;     /* with our own SIGTERM */
 	bool prefix, tty;
 	size_t width;
 };
 
 static const char *const colors[] = {
-	"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[31m", "\033[34m"
-};
+    "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[31m", "\033[34m"};
 
 /* Writes a process's line as "web.1  | line", foreman style; both of its
  * streams go to our stdout. */
@@ -302,11 +302,11 @@ proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 		return -1;
 	for (i = 0; pl->release != NULL && i < pl->release->nvars; i++)
 		if (envv_set(&p->env, pl->release->vars[i].name,
-		    pl->release->vars[i].value, e) == -1)
+			pl->release->vars[i].value, e) == -1)
 			return -1;
 	for (i = 0; pl->vars != NULL && i < pl->vars->nvars; i++)
 		if (envv_set(&p->env, pl->vars->vars[i].name,
-		    pl->vars->vars[i].value, e) == -1)
+			pl->vars->vars[i].value, e) == -1)
 			return -1;
 	if (envv_set(&p->env, "HOME", pl->home, e) == -1 ||
 	    envv_set(&p->env, "PORT", port, e) == -1 ||
@@ -328,7 +328,7 @@ proc_argv(struct proc *p, const char *command, char **argv, struct errbuf *e)
 	p->argv[i++] = "bash";
 	p->argv[i++] = "-c";
 	p->argv[i++] = dyno_script;
-	p->argv[i++] = "bash";	/* $0 */
+	p->argv[i++] = "bash"; /* $0 */
 	if (command != NULL) {
 		p->argv[i++] = "-c";
 		p->argv[i++] = command;
@@ -342,7 +342,7 @@ proc_argv(struct proc *p, const char *command, char **argv, struct errbuf *e)
 int
 dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 {
-	struct sv sv = { 0 };
+	struct sv sv = {0};
 	pthread_condattr_t ca;
 	struct timespec ts;
 	struct errbuf e;
@@ -384,7 +384,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 
 		p->sv = &sv;
 		p->idx = i;
-		p->port = pl->port + 100 * (int)i;	/* as foreman does */
+		p->port = pl->port + 100 * (int)i; /* as foreman does */
 		snprintf(p->name, sizeof p->name, "%s.1", type);
 		if (strlen(p->name) > sv.width)
 			sv.width = strlen(p->name);
@@ -392,7 +392,8 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			sv.width = strlen("slugc");
 		if (!oneoff &&
 		    (cmd = procfile_get(pl->release->types, type)) == NULL) {
-			fprintf(stderr, PROGNAME ": no process type %s\n", type);
+			fprintf(
+			    stderr, PROGNAME ": no process type %s\n", type);
 			code = SX_USAGE;
 			goto out;
 		}
@@ -405,8 +406,10 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			goto out;
 		}
 		if (port_bound(p->port)) {
-			fprintf(stderr, PROGNAME ": port %d is already in use "
-			    "(choose another with -p)\n", p->port);
+			fprintf(stderr,
+			    PROGNAME ": port %d is already in use "
+				     "(choose another with -p)\n",
+			    p->port);
 			code = SX_USAGE;
 			goto out;
 		}
@@ -418,8 +421,8 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			p->s.on_line = prefix_line;
 			p->s.arg = p;
 		}
-		p->s.inherit_stdin = n == 1 && !pl->prefix &&
-		    !isatty(STDIN_FILENO);
+		p->s.inherit_stdin =
+		    n == 1 && !pl->prefix && !isatty(STDIN_FILENO);
 	}
 	fflush(stdout);
 
@@ -456,9 +459,10 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 				const struct proc *p = &sv.procs[first];
 
 				pthread_mutex_lock(&sv.out_mu);
-				printf("%-*s | %s exited with status %d, stopping "
-				    "all processes\n", (int)sv.width, "slugc",
-				    p->name, p->status);
+				printf(
+				    "%-*s | %s exited with status %d, stopping "
+				    "all processes\n",
+				    (int)sv.width, "slugc", p->name, p->status);
 				fflush(stdout);
 				pthread_mutex_unlock(&sv.out_mu);
 			}
@@ -485,9 +489,11 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 					break;
 			}
 		} else if (now - t0 > pl->boot_timeout * 1000.0) {
-			fprintf(stderr, "Error R10 (Boot timeout) -> Web process "
+			fprintf(stderr,
+			    "Error R10 (Boot timeout) -> Web process "
 			    "failed to bind to $PORT within %d seconds of "
-			    "launch\n", pl->boot_timeout);
+			    "launch\n",
+			    pl->boot_timeout);
 			r->r10 = true;
 			code = SX_BOOT_TIMEOUT;
 			stop_all(&sv);
@@ -503,7 +509,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	r->ms_stop = now_ms() - now;
 	sig = spawn_interrupted();
 	if (sv.sent && sig == SIGTERM) {
-		spawn_interrupt_reset();	/* ours, not the user's */
+		spawn_interrupt_reset(); /* ours, not the user's */
 		sig = 0;
 	}
 
@@ -516,8 +522,8 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			r->crashed = true;
 		if (p->err.msg[0] != '\0' && p->s.status != 0 &&
 		    !(sv.stopping && p->s.interrupted))
-			fprintf(stderr, PROGNAME ": %s: %s\n", p->name,
-			    p->err.msg);
+			fprintf(
+			    stderr, PROGNAME ": %s: %s\n", p->name, p->err.msg);
 	}
 	if (code == SX_OK && !(ready_done && pl->stop_when_ready)) {
 		/* Pass the first process's status on, and say why when it
@@ -527,12 +533,16 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 
 		if (sv.first >= 0 && r->status != 0 && !oneoff && sig == 0) {
 			if (r->status > 128)
-				fprintf(stderr, PROGNAME ": %s was killed by "
-				    "%s\n", r->first,
+				fprintf(stderr,
+				    PROGNAME ": %s was killed by "
+					     "%s\n",
+				    r->first,
 				    spawn_signal_name(r->status - 128));
 			else
-				fprintf(stderr, PROGNAME ": %s exited with "
-				    "status %d%s\n", r->first, r->status,
+				fprintf(stderr,
+				    PROGNAME ": %s exited with "
+					     "status %d%s\n",
+				    r->first, r->status,
 				    r->crashed ? " before binding $PORT" : "");
 		}
 	}

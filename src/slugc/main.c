@@ -45,8 +45,8 @@ static const char usage_text[] =
     "                        $XDG_CACHE_HOME/slugc)\n"
     "      --no-cache        build with an empty cache, keep none\n"
     "      --worktree        build the directory as it is, not git's HEAD\n"
-    "      --stack NAME      $STACK for the buildpacks (default: $STACK or "
-    DEFAULT_STACK ")\n"
+    "      --stack NAME      $STACK for the buildpacks (default: $STACK "
+    "or " DEFAULT_STACK ")\n"
     "  -o, --output SLUG     where build writes the slug (the release goes\n"
     "                        beside it as SLUG-minus-.tgz.release.yml)\n"
     "      --slug-warn MB    warn above this compressed size (300)\n"
@@ -69,32 +69,40 @@ static const char usage_text[] =
     "      (default slug.tgz)\n";
 
 enum {
-	OPT_CACHE = 256, OPT_NO_CACHE, OPT_ENV, OPT_WORKTREE, OPT_STACK,
-	OPT_SLUG_WARN, OPT_SLUG_MAX, OPT_BOOT_TIMEOUT, OPT_PATH, OPT_HOST,
-	OPT_EXPECT_STATUS, OPT_EXPECT_BODY, OPT_SLUG
+	OPT_CACHE = 256,
+	OPT_NO_CACHE,
+	OPT_ENV,
+	OPT_WORKTREE,
+	OPT_STACK,
+	OPT_SLUG_WARN,
+	OPT_SLUG_MAX,
+	OPT_BOOT_TIMEOUT,
+	OPT_PATH,
+	OPT_HOST,
+	OPT_EXPECT_STATUS,
+	OPT_EXPECT_BODY,
+	OPT_SLUG
 };
 
 static const struct option longopts[] = {
-	{ "buildpack", required_argument, NULL, 'b' },
-	{ "cache", required_argument, NULL, OPT_CACHE },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "env", required_argument, NULL, OPT_ENV },
-	{ "set", required_argument, NULL, 'e' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "worktree", no_argument, NULL, OPT_WORKTREE },
-	{ "stack", required_argument, NULL, OPT_STACK },
-	{ "slug-warn", required_argument, NULL, OPT_SLUG_WARN },
-	{ "slug-max", required_argument, NULL, OPT_SLUG_MAX },
-	{ "port", required_argument, NULL, 'p' },
-	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
-	{ "path", required_argument, NULL, OPT_PATH },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "expect-status", required_argument, NULL, OPT_EXPECT_STATUS },
-	{ "expect-body", required_argument, NULL, OPT_EXPECT_BODY },
-	{ "slug", no_argument, NULL, OPT_SLUG },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
+    {"buildpack", required_argument, NULL, 'b'},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"set", required_argument, NULL, 'e'},
+    {"output", required_argument, NULL, 'o'},
+    {"worktree", no_argument, NULL, OPT_WORKTREE},
+    {"stack", required_argument, NULL, OPT_STACK},
+    {"slug-warn", required_argument, NULL, OPT_SLUG_WARN},
+    {"slug-max", required_argument, NULL, OPT_SLUG_MAX},
+    {"port", required_argument, NULL, 'p'},
+    {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
+    {"path", required_argument, NULL, OPT_PATH},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
+    {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
+    {"slug", no_argument, NULL, OPT_SLUG}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 enum verb { V_BUILD, V_RUN, V_START, V_SMOKE, V_PACK };
 
@@ -105,19 +113,28 @@ allowed(enum verb v, int opt)
 	switch (opt) {
 	case 'h':
 		return true;
-	case OPT_SLUG_WARN: case OPT_SLUG_MAX:
+	case OPT_SLUG_WARN:
+	case OPT_SLUG_MAX:
 		return v != V_RUN;
-	case 'b': case OPT_CACHE: case OPT_NO_CACHE: case OPT_WORKTREE:
+	case 'b':
+	case OPT_CACHE:
+	case OPT_NO_CACHE:
+	case OPT_WORKTREE:
 	case OPT_STACK:
 		return v != V_RUN && v != V_PACK;
 	case 'o':
 		return v == V_BUILD || v == V_PACK;
-	case OPT_ENV: case 'e':
+	case OPT_ENV:
+	case 'e':
 		return v != V_PACK;
-	case 'p': case OPT_BOOT_TIMEOUT:
+	case 'p':
+	case OPT_BOOT_TIMEOUT:
 		return v != V_BUILD && v != V_PACK;
-	case OPT_PATH: case OPT_HOST: case OPT_EXPECT_STATUS:
-	case OPT_EXPECT_BODY: case OPT_SLUG:
+	case OPT_PATH:
+	case OPT_HOST:
+	case OPT_EXPECT_STATUS:
+	case OPT_EXPECT_BODY:
+	case OPT_SLUG:
 		return v == V_SMOKE;
 	}
 	return false;
@@ -174,8 +191,8 @@ set_var(struct opts *o, const char *kv)
 	memcpy(name, kv, (size_t)(eq - kv));
 	name[eq - kv] = '\0';
 	if (!envdir_name_ok(name)) {
-		fprintf(stderr, PROGNAME ": -e: %s is not a variable name\n",
-		    name);
+		fprintf(
+		    stderr, PROGNAME ": -e: %s is not a variable name\n", name);
 		return -1;
 	}
 	if (envdir_set(o->vars, name, eq + 1, &e) == -1) {
@@ -199,11 +216,11 @@ cmd_build(const struct opts *o)
 static int
 cmd_run(const struct opts *o)
 {
-	struct dyno_plan pl = { 0 };
+	struct dyno_plan pl = {0};
 	struct dyno_result r;
 	struct manifest *m = NULL;
 	struct errbuf e;
-	const char *types[2] = { NULL, NULL };
+	const char *types[2] = {NULL, NULL};
 	char *dir = NULL, *home = NULL, *rel = NULL;
 	int code = SX_FAIL;
 
@@ -214,7 +231,8 @@ cmd_run(const struct opts *o)
 	if ((rel = release_path_for(o->slug)) == NULL ||
 	    dyno_unpack(o->slug, &dir, &home, &e) == -1 ||
 	    dyno_load_release(rel, home, &m, &e) == -1) {
-		fprintf(stderr, PROGNAME ": %s\n", rel ? e.msg : "out of memory");
+		fprintf(
+		    stderr, PROGNAME ": %s\n", rel ? e.msg : "out of memory");
 		goto out;
 	}
 	pl.home = home;
@@ -229,8 +247,10 @@ cmd_run(const struct opts *o)
 	} else {
 		types[0] = o->type != NULL ? o->type : "web";
 		if (procfile_get(m->types, types[0]) == NULL) {
-			fprintf(stderr, PROGNAME ": the slug has no process type "
-			    "%s\n", types[0]);
+			fprintf(stderr,
+			    PROGNAME ": the slug has no process type "
+				     "%s\n",
+			    types[0]);
 			code = SX_USAGE;
 			goto out;
 		}
@@ -255,7 +275,7 @@ out:
 static int
 cmd_start(const struct opts *o)
 {
-	struct dyno_plan pl = { 0 };
+	struct dyno_plan pl = {0};
 	struct dyno_result r;
 	struct manifest *m = NULL;
 	struct build b;
@@ -342,7 +362,7 @@ cmd_smoke(const struct opts *o)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = {0};
 	struct errbuf e;
 	const char **bps = NULL, **nbps;
 	enum verb verb;
@@ -351,8 +371,9 @@ main(int argc, char **argv)
 	long v;
 	int code = SX_USAGE, c, dashdash = -1, npos, i;
 
-	o.stack = getenv("STACK") != NULL && *getenv("STACK") != '\0' ?
-	    getenv("STACK") : DEFAULT_STACK;
+	o.stack = getenv("STACK") != NULL && *getenv("STACK") != '\0'
+	    ? getenv("STACK")
+	    : DEFAULT_STACK;
 	o.slug_warn = (uint64_t)SLUG_WARN_MB << 20;
 	o.slug_max = (uint64_t)SLUG_MAX_MB << 20;
 	o.boot_timeout = BOOT_TIMEOUT_S;
@@ -403,8 +424,8 @@ main(int argc, char **argv)
 	}
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "b:e:o:p:h", longopts, NULL)) !=
-	    -1) {
+	while (
+	    (c = getopt_long(argc, argv, "b:e:o:p:h", longopts, NULL)) != -1) {
 		if (c == '?') {
 			code = usage(NULL);
 			goto out;
@@ -421,8 +442,8 @@ main(int argc, char **argv)
 			code = SX_OK;
 			goto out;
 		case 'b':
-			if ((nbps = realloc(bps, (o.nbuildpacks + 2) *
-			    sizeof *bps)) == NULL) {
+			if ((nbps = realloc(bps,
+				 (o.nbuildpacks + 2) * sizeof *bps)) == NULL) {
 				code = SX_FAIL;
 				goto out;
 			}
@@ -458,8 +479,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_SLUG_WARN:
 		case OPT_SLUG_MAX:
-			if (!parse_mb(optarg, c == OPT_SLUG_WARN ? &o.slug_warn :
-			    &o.slug_max)) {
+			if (!parse_mb(optarg,
+				c == OPT_SLUG_WARN ? &o.slug_warn
+						   : &o.slug_max)) {
 				code = usage("sizes are in MB");
 				goto out;
 			}

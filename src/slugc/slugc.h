@@ -19,18 +19,18 @@
  * `start` with the process's; the last line printed says which. */
 enum slugc_exit {
 	SX_OK = 0,
-	SX_NO_BUILDPACK = 1,	/* no buildpack detected the app, or one given
-				   with -b did not */
-	SX_USAGE = 2,		/* bad arguments, unreadable --env file, no such
-				   process type, port already in use */
-	SX_FAIL = 4,		/* local failure: copying the app, git, the
-				   cache, packing, unpacking, writing files */
-	SX_TOO_BIG = 5,		/* the slug is over the size limit */
-	SX_SMOKE = 6,		/* smoke: the request failed, or its status or
-				   body was not the expected one */
-	SX_BOOT_TIMEOUT = 124,	/* R10: web did not bind $PORT in time (as
-				   timeout(1) does) */
-	SX_SIGNAL = 128		/* + N: stopped by signal N (Ctrl-C: 130) */
+	SX_NO_BUILDPACK = 1,   /* no buildpack detected the app, or one given
+				  with -b did not */
+	SX_USAGE = 2,	       /* bad arguments, unreadable --env file, no such
+				  process type, port already in use */
+	SX_FAIL = 4,	       /* local failure: copying the app, git, the
+				  cache, packing, unpacking, writing files */
+	SX_TOO_BIG = 5,	       /* the slug is over the size limit */
+	SX_SMOKE = 6,	       /* smoke: the request failed, or its status or
+				  body was not the expected one */
+	SX_BOOT_TIMEOUT = 124, /* R10: web did not bind $PORT in time (as
+				  timeout(1) does) */
+	SX_SIGNAL = 128	       /* + N: stopped by signal N (Ctrl-C: 130) */
 };
 
 #define SLUG_WARN_MB 300
@@ -42,45 +42,45 @@ enum slugc_exit {
 struct opts {
 	/* build, smoke, start */
 	const char *app_dir;
-	const char **buildpacks;	/* -b, in order; NULL-terminated */
+	const char **buildpacks; /* -b, in order; NULL-terminated */
 	size_t nbuildpacks;
-	const char *cache_dir;		/* --cache */
+	const char *cache_dir; /* --cache */
 	bool no_cache;
-	const char *output;		/* -o */
+	const char *output; /* -o */
 	bool worktree;
 	const char *stack;
-	uint64_t slug_warn, slug_max;	/* bytes */
+	uint64_t slug_warn, slug_max; /* bytes */
 	/* config vars from --env files and -e, later ones winning */
 	struct envdir *vars;
 	/* run, start, smoke */
 	const char *slug;
 	const char *type;
-	char **command;			/* after "--", NULL-terminated */
+	char **command; /* after "--", NULL-terminated */
 	size_t ncommand;
-	int port;			/* 0: default */
-	int boot_timeout;		/* seconds */
+	int port;	  /* 0: default */
+	int boot_timeout; /* seconds */
 	/* smoke */
 	const char *path;
 	const char *host;
 	const char *expect_body;
-	int expect_status;		/* 0: any 2xx or 3xx */
-	bool smoke_slug;		/* pack, unpack and run the slug */
+	int expect_status; /* 0: any 2xx or 3xx */
+	bool smoke_slug;   /* pack, unpack and run the slug */
 };
 
 /* What a build made.  build_free() releases it and removes the
  * directories it owns. */
 struct build {
-	char *state_dir;	/* per app, under the cache home */
+	char *state_dir; /* per app, under the cache home */
 	int lock_fd;
-	char *build_dir;	/* BUILD_DIR: becomes the slug */
-	char *tmp_dir;		/* ENV_DIR, HOME, buildpack copies */
-	char *slug_path;	/* NULL when not packed */
+	char *build_dir; /* BUILD_DIR: becomes the slug */
+	char *tmp_dir;	 /* ENV_DIR, HOME, buildpack copies */
+	char *slug_path; /* NULL when not packed */
 	char *release_path;
-	char app_name[64];	/* for Host headers: [a-z0-9-] */
-	char bp_name[128];	/* what the last detect printed */
+	char app_name[64]; /* for Host headers: [a-z0-9-] */
+	char bp_name[128]; /* what the last detect printed */
 	struct gitexport git;
-	struct manifest *release;	/* merged: types are the Procfile's
-					   over the defaults */
+	struct manifest *release; /* merged: types are the Procfile's
+				     over the defaults */
 	uint64_t slug_bytes;
 	double ms_take, ms_compile, ms_release, ms_pack;
 	/* Earlier build directories are removed by a thread while this build
@@ -105,13 +105,13 @@ char *release_path_for(const char *slug);
 
 /* dyno.c */
 struct dyno_result {
-	double ms_boot;		/* launch to $PORT bound (web), or -1 */
+	double ms_boot; /* launch to $PORT bound (web), or -1 */
 	double ms_request;
-	double ms_stop;		/* from stopping to every process gone */
-	bool r10;		/* boot timeout */
-	bool crashed;		/* exited before binding (web) */
-	int status;		/* exit status of the first process that ended */
-	char first[80];		/* its name ("web.1"), or "" */
+	double ms_stop; /* from stopping to every process gone */
+	bool r10;	/* boot timeout */
+	bool crashed;	/* exited before binding (web) */
+	int status;	/* exit status of the first process that ended */
+	char first[80]; /* its name ("web.1"), or "" */
 };
 
 /* Something to run once web has bound its port (smoke's request).  Returns
@@ -120,18 +120,18 @@ struct dyno_result {
 typedef int dyno_ready_fn(void *arg, int port);
 
 struct dyno_plan {
-	const char *home;		/* the app: unpacked slug or BUILD_DIR */
-	const struct manifest *release;	/* types and config_vars */
+	const char *home; /* the app: unpacked slug or BUILD_DIR */
+	const struct manifest *release; /* types and config_vars */
 	const struct envdir *vars;	/* user's config vars */
-	const char **types;		/* process types to run, NULL-terminated */
-	char **command;			/* one-off command (argv), or NULL */
-	const char *command_line;	/* one-off shell command line, or NULL */
-	int port;			/* base port */
-	int boot_timeout;		/* seconds; 0: no R10 check */
-	bool prefix;			/* "web.1 | " before each line */
-	dyno_ready_fn *ready;		/* called once web is bound */
+	const char **types;	  /* process types to run, NULL-terminated */
+	char **command;		  /* one-off command (argv), or NULL */
+	const char *command_line; /* one-off shell command line, or NULL */
+	int port;		  /* base port */
+	int boot_timeout;	  /* seconds; 0: no R10 check */
+	bool prefix;		  /* "web.1 | " before each line */
+	dyno_ready_fn *ready;	  /* called once web is bound */
 	void *ready_arg;
-	bool stop_when_ready;		/* stop all after ready returns */
+	bool stop_when_ready; /* stop all after ready returns */
 };
 
 /* Unpacks slug into a fresh directory (returned in *dir, the caller removes

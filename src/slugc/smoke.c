@@ -31,7 +31,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	char *p;
 
 	if (sm->len + keep > BODY_MAX)
-		keep = BODY_MAX - sm->len;	/* enough to look at */
+		keep = BODY_MAX - sm->len; /* enough to look at */
 	if (keep > 0) {
 		if ((p = realloc(sm->body, sm->len + keep + 1)) == NULL)
 			return 0;
@@ -78,8 +78,8 @@ smoke_request(void *arg, int port)
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &sm->status);
-	if (o->expect_status > 0 ? sm->status != o->expect_status :
-	    sm->status < 200 || sm->status > 399) {
+	if (o->expect_status > 0 ? sm->status != o->expect_status
+				 : sm->status < 200 || sm->status > 399) {
 		if (o->expect_status > 0)
 			snprintf(sm->failure, sizeof sm->failure,
 			    "GET %s answered %ld, expected %d", path,
@@ -90,11 +90,12 @@ smoke_request(void *arg, int port)
 			    sm->status);
 		goto out;
 	}
-	if (o->expect_body != NULL && (sm->body == NULL ||
-	    strstr(sm->body, o->expect_body) == NULL)) {
+	if (o->expect_body != NULL &&
+	    (sm->body == NULL || strstr(sm->body, o->expect_body) == NULL)) {
 		snprintf(sm->failure, sizeof sm->failure,
 		    "GET %s answered %ld without the expected text in its "
-		    "body (%zu bytes)", path, sm->status, sm->len);
+		    "body (%zu bytes)",
+		    path, sm->status, sm->len);
 		goto out;
 	}
 	code = SX_OK;
@@ -122,11 +123,11 @@ int
 smoke_app(const struct opts *o)
 {
 	struct build b;
-	struct dyno_plan pl = { 0 };
+	struct dyno_plan pl = {0};
 	struct dyno_result r;
-	struct smoke sm = { 0 };
+	struct smoke sm = {0};
 	struct errbuf e;
-	const char *types[] = { "web", NULL };
+	const char *types[] = {"web", NULL};
 	char *dir = NULL, *home = NULL, times[512];
 	const char *path = o->path != NULL ? o->path : "/";
 	double t0 = now_ms(), t_unpack = -1, t_stop = 0;
@@ -148,7 +149,8 @@ smoke_app(const struct opts *o)
 		t_unpack = now_ms() - t1;
 	}
 	if (procfile_get(b.release->types, "web") == NULL) {
-		log_error(stdout, "Smoke test failed: the app has no web "
+		log_error(stdout,
+		    "Smoke test failed: the app has no web "
 		    "process type");
 		code = SX_USAGE;
 		goto out;
@@ -158,8 +160,7 @@ smoke_app(const struct opts *o)
 		code = SX_FAIL;
 		goto out;
 	}
-	snprintf(sm.host, sizeof sm.host, "%s", o->host != NULL ? o->host :
-	    "");
+	snprintf(sm.host, sizeof sm.host, "%s", o->host != NULL ? o->host : "");
 	if (o->host == NULL)
 		snprintf(sm.host, sizeof sm.host, "%s.localhost", b.app_name);
 	log_topic(stdout, "Booting web on port %d", port);
@@ -179,26 +180,32 @@ smoke_app(const struct opts *o)
 	phase(times, sizeof times, &used, "take", b.ms_take);
 	phase(times, sizeof times, &used, "compile", b.ms_compile);
 	phase(times, sizeof times, &used, "release", b.ms_release);
-	phase(times, sizeof times, &used, "pack", o->smoke_slug ? b.ms_pack :
-	    -1);
+	phase(
+	    times, sizeof times, &used, "pack", o->smoke_slug ? b.ms_pack : -1);
 	phase(times, sizeof times, &used, "unpack", t_unpack);
 	phase(times, sizeof times, &used, "boot", r.ms_boot);
 	phase(times, sizeof times, &used, "request", r.ms_request);
 	phase(times, sizeof times, &used, "stop", r.ms_stop);
 	if (code == SX_OK && sm.status == 0)
-		code = SX_SMOKE;	/* web ended (status 0) before binding */
+		code = SX_SMOKE; /* web ended (status 0) before binding */
 	if (code == SX_OK) {
-		log_topic(stdout, "Smoke test passed: GET %s -> %ld (%zu "
-		    "bytes, Host %s)", path, sm.status, sm.len, sm.host);
+		log_topic(stdout,
+		    "Smoke test passed: GET %s -> %ld (%zu "
+		    "bytes, Host %s)",
+		    path, sm.status, sm.len, sm.host);
 	} else if (r.r10) {
-		log_error(stdout, "Smoke test failed: web did not bind $PORT "
-		    "within %d seconds (R10)", o->boot_timeout);
+		log_error(stdout,
+		    "Smoke test failed: web did not bind $PORT "
+		    "within %d seconds (R10)",
+		    o->boot_timeout);
 	} else if (sm.failure[0] != '\0') {
 		log_error(stdout, "Smoke test failed: %s", sm.failure);
 	} else if (r.first[0] != '\0') {
-		log_error(stdout, "Smoke test failed: %s ended with status %d"
-		    "%s", r.first, r.status, r.crashed ?
-		    " before binding $PORT" : "");
+		log_error(stdout,
+		    "Smoke test failed: %s ended with status %d"
+		    "%s",
+		    r.first, r.status,
+		    r.crashed ? " before binding $PORT" : "");
 	}
 out:
 	if (dir != NULL) {

@@ -110,8 +110,8 @@ run_in(const char *cwd, const char *const *argv, char *out, size_t size)
 		_exit(127);
 	}
 	close(pfd[1]);
-	while ((n = read(pfd[0], out ? out + len : (char[256]){ 0 },
-	    out ? size - 1 - len : 256)) > 0)
+	while ((n = read(pfd[0], out ? out + len : (char[256]){0},
+		    out ? size - 1 - len : 256)) > 0)
 		if (out != NULL)
 			len += (size_t)n;
 	close(pfd[0]);
@@ -127,8 +127,8 @@ run_in(const char *cwd, const char *const *argv, char *out, size_t size)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-#define GIT(cwd, ...) run_in(cwd, (const char *[]){ "git", __VA_ARGS__, NULL }, \
-    NULL, 0)
+#define GIT(cwd, ...)                                                          \
+	run_in(cwd, (const char *[]){"git", __VA_ARGS__, NULL}, NULL, 0)
 
 static void
 test_plain_dir(void)
@@ -150,9 +150,11 @@ test_plain_dir(void)
 		printf("# %s\n", e.msg);
 	TEST("plain: not git, taken from the directory",
 	    !g.is_git && g.from_worktree && g.commit[0] == '\0' &&
-	    g.changes == 0);
-	TEST("plain: files copied", has("plain-out/Procfile", "web: ./run.sh\n"));
-	TEST("plain: exec bit kept", (mode_of("plain-out/run.sh") & 0777) == 0755);
+		g.changes == 0);
+	TEST("plain: files copied",
+	    has("plain-out/Procfile", "web: ./run.sh\n"));
+	TEST("plain: exec bit kept",
+	    (mode_of("plain-out/run.sh") & 0777) == 0755);
 	TEST("plain: symlink kept", S_ISLNK(mode_of("plain-out/link")));
 	rc = gitexport_take(app, dst, 0, &g, &e);
 	TEST("plain: an existing destination is refused", rc == -1);
@@ -190,14 +192,14 @@ test_git_head(void)
 	struct errbuf e;
 	struct stat before, after;
 	char *app = tpath("repo"), *dst = tpath("repo-out"),
-	    *idx = tpath("repo/.git/index"), head[128], st1[1024], st2[1024];
+	     *idx = tpath("repo/.git/index"), head[128], st1[1024], st2[1024];
 	int rc;
 
 	make_repo();
-	run_in("repo", (const char *[]){ "git", "rev-parse", "HEAD", NULL },
-	    head, sizeof head);
-	run_in("repo", (const char *[]){ "git", "status", "--porcelain",
-	    NULL }, st1, sizeof st1);
+	run_in("repo", (const char *[]){"git", "rev-parse", "HEAD", NULL}, head,
+	    sizeof head);
+	run_in("repo", (const char *[]){"git", "status", "--porcelain", NULL},
+	    st1, sizeof st1);
 	stat(idx, &before);
 	rc = gitexport_take(app, dst, 0, &g, &e);
 	TEST("git: succeeds", rc == 0);
@@ -210,8 +212,9 @@ test_git_head(void)
 	TEST("git: two uncommitted changes counted", g.changes == 2);
 	TEST("git: the changes are named",
 	    strstr(g.sample, "app.cs") != NULL &&
-	    strstr(g.sample, "new.txt") != NULL);
-	TEST("git: committed content taken", has("repo-out/app.cs", "committed\n"));
+		strstr(g.sample, "new.txt") != NULL);
+	TEST("git: committed content taken",
+	    has("repo-out/app.cs", "committed\n"));
 	TEST("git: untracked file left out", !exists("repo-out/new.txt"));
 	TEST("git: no .git in the copy", !exists("repo-out/.git"));
 	TEST("git: exec bit kept", (mode_of("repo-out/run.sh") & 0777) == 0755);
@@ -220,19 +223,19 @@ test_git_head(void)
 	TEST("git: symlink kept", S_ISLNK(mode_of("repo-out/link")));
 	TEST("git: export-ignore not honoured (a push deploys it)",
 	    has("repo-out/secret.txt", "deployed anyway\n"));
-	TEST("git: subdirectories taken", has("repo-out/sub/app/Procfile",
-	    "web: sub\n"));
+	TEST("git: subdirectories taken",
+	    has("repo-out/sub/app/Procfile", "web: sub\n"));
 	TEST("git: temporary index removed", !exists("repo-out.index"));
 	/* The user's tree and index are untouched. */
 	stat(idx, &after);
-	run_in("repo", (const char *[]){ "git", "status", "--porcelain",
-	    NULL }, st2, sizeof st2);
-	TEST("git: user's work tree untouched", has("repo/app.cs", "modified\n") &&
-	    strcmp(st1, st2) == 0);
+	run_in("repo", (const char *[]){"git", "status", "--porcelain", NULL},
+	    st2, sizeof st2);
+	TEST("git: user's work tree untouched",
+	    has("repo/app.cs", "modified\n") && strcmp(st1, st2) == 0);
 	TEST("git: user's index not rewritten",
 	    before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
-	    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
-	    before.st_size == after.st_size);
+		before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
+		before.st_size == after.st_size);
 	free(app);
 	free(dst);
 	free(idx);
@@ -252,8 +255,8 @@ test_git_subdir(void)
 	if (rc != 0)
 		printf("# %s\n", e.msg);
 	TEST("subdir: the subdirectory's tree at the root",
-	    has("sub-out/Procfile", "web: sub\n") && !exists("sub-out/app.cs") &&
-	    !exists("sub-out/sub"));
+	    has("sub-out/Procfile", "web: sub\n") &&
+		!exists("sub-out/app.cs") && !exists("sub-out/sub"));
 	TEST("subdir: only the subdirectory's changes counted",
 	    g.is_git && g.changes == 1 && strstr(g.sample, "extra.txt"));
 	free(app);
@@ -270,8 +273,8 @@ test_git_worktree_flag(void)
 
 	rc = gitexport_take(app, dst, GITEXPORT_WORKTREE, &g, &e);
 	TEST("worktree: succeeds", rc == 0);
-	TEST("worktree: commit still known", g.is_git && g.commit[0] != '\0' &&
-	    g.from_worktree);
+	TEST("worktree: commit still known",
+	    g.is_git && g.commit[0] != '\0' && g.from_worktree);
 	TEST("worktree: takes uncommitted files",
 	    has("wt-out/app.cs", "modified\n") && exists("wt-out/new.txt"));
 	TEST("worktree: no .git", !exists("wt-out/.git"));
@@ -285,7 +288,7 @@ test_git_env_and_empty(void)
 	struct gitexport g;
 	struct errbuf e;
 	char *app = tpath("repo"), *dst = tpath("env-out"),
-	    *empty = tpath("empty"), *edst = tpath("empty-out");
+	     *empty = tpath("empty"), *edst = tpath("empty-out");
 	int rc;
 
 	setenv("GIT_DIR", "/nonexistent/.git", 1);
@@ -319,8 +322,8 @@ main(void)
 	struct errbuf e;
 	const char *base = getenv("TMPDIR");
 
-	if ((tmpdir = fs_mkdtemp(base ? base : "/tmp", "test_gitexport.",
-	    &e)) == NULL) {
+	if ((tmpdir = fs_mkdtemp(
+		 base ? base : "/tmp", "test_gitexport.", &e)) == NULL) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}

@@ -57,11 +57,11 @@ put_big(const char *rel, size_t n, unsigned seed)
 {
 	char *p = tpath(rel);
 	FILE *f;
-	static const char *words[] = { "mono ", "slug ", "class ", "void ",
-		"return ", "{ ", "} ", "\n", "int ", "x", "y", "0x1f" };
+	static const char *words[] = {"mono ", "slug ", "class ", "void ",
+	    "return ", "{ ", "} ", "\n", "int ", "x", "y", "0x1f"};
 	size_t i;
 
-	put(rel, "", 0644);	/* makes the parents */
+	put(rel, "", 0644); /* makes the parents */
 	if ((f = fopen(p, "w")) == NULL)
 		abort();
 	for (i = 0; i < n; i++) {
@@ -115,8 +115,8 @@ same_file(const char *a, const char *b)
 {
 	size_t la, lb;
 	char *pa = slurp(a, &la), *pb = slurp(b, &lb);
-	bool same = pa != NULL && pb != NULL && la == lb &&
-	    memcmp(pa, pb, la) == 0;
+	bool same =
+	    pa != NULL && pb != NULL && la == lb && memcmp(pa, pb, la) == 0;
 
 	free(pa);
 	free(pb);
@@ -143,22 +143,21 @@ count_dir(const char *dir)
 static void
 test_ignore_match(void)
 {
-	static const char text[] =
-	    "# art sources\n"
-	    "\n"
-	    "*.psd\n"
-	    "/test\n"
-	    "spec\n"
-	    "docs/\n"
-	    "log/*.log\n"
-	    "**/tmp\n"
-	    "a/**/b\n"
-	    "vendor/cache/**\n"
-	    "!keep.psd\n"
-	    "trailing   \n"
-	    "crlf.txt\r\n"
-	    "/\n"
-	    "last-line-without-newline";
+	static const char text[] = "# art sources\n"
+				   "\n"
+				   "*.psd\n"
+				   "/test\n"
+				   "spec\n"
+				   "docs/\n"
+				   "log/*.log\n"
+				   "**/tmp\n"
+				   "a/**/b\n"
+				   "vendor/cache/**\n"
+				   "!keep.psd\n"
+				   "trailing   \n"
+				   "crlf.txt\r\n"
+				   "/\n"
+				   "last-line-without-newline";
 	struct errbuf e;
 	struct pack_ignore *ig = pack_ignore_parse(text, sizeof text - 1, &e);
 
@@ -168,7 +167,8 @@ test_ignore_match(void)
 	TEST("ignore: counts patterns, skipping comments, blanks, '/'",
 	    pack_ignore_count(ig) == 11);
 	TEST("ignore: counts negated lines", pack_ignore_negated(ig) == 1);
-	TEST("ignore: *.psd at the root", pack_ignore_match(ig, "x.psd", false));
+	TEST(
+	    "ignore: *.psd at the root", pack_ignore_match(ig, "x.psd", false));
 	TEST("ignore: *.psd at any depth",
 	    pack_ignore_match(ig, "art/raw/x.psd", false));
 	TEST("ignore: *.psd does not match x.psdx",
@@ -180,28 +180,28 @@ test_ignore_match(void)
 	    !pack_ignore_match(ig, "lib/test", true));
 	TEST("ignore: spec unanchored",
 	    pack_ignore_match(ig, "lib/spec", true) &&
-	    pack_ignore_match(ig, "spec", false));
+		pack_ignore_match(ig, "spec", false));
 	TEST("ignore: docs/ matches a directory at any depth",
 	    pack_ignore_match(ig, "docs", true) &&
-	    pack_ignore_match(ig, "x/docs", true));
+		pack_ignore_match(ig, "x/docs", true));
 	TEST("ignore: docs/ does not match a file",
 	    !pack_ignore_match(ig, "docs", false));
 	TEST("ignore: log/*.log anchored",
 	    pack_ignore_match(ig, "log/a.log", false) &&
-	    !pack_ignore_match(ig, "x/log/a.log", false));
+		!pack_ignore_match(ig, "x/log/a.log", false));
 	TEST("ignore: '*' does not cross '/'",
 	    !pack_ignore_match(ig, "log/sub/a.log", false));
 	TEST("ignore: **/tmp at the root and deep",
 	    pack_ignore_match(ig, "tmp", true) &&
-	    pack_ignore_match(ig, "a/b/c/tmp", false));
+		pack_ignore_match(ig, "a/b/c/tmp", false));
 	TEST("ignore: a/**/b with zero and several dirs between",
 	    pack_ignore_match(ig, "a/b", true) &&
-	    pack_ignore_match(ig, "a/x/y/b", false) &&
-	    !pack_ignore_match(ig, "a/x/y/c", false));
+		pack_ignore_match(ig, "a/x/y/b", false) &&
+		!pack_ignore_match(ig, "a/x/y/c", false));
 	TEST("ignore: vendor/cache/** matches inside, not the dir itself",
 	    pack_ignore_match(ig, "vendor/cache/x.gem", false) &&
-	    pack_ignore_match(ig, "vendor/cache/d/e", false) &&
-	    !pack_ignore_match(ig, "vendor/cache", true));
+		pack_ignore_match(ig, "vendor/cache/d/e", false) &&
+		!pack_ignore_match(ig, "vendor/cache", true));
 	TEST("ignore: trailing blanks trimmed",
 	    pack_ignore_match(ig, "trailing", false));
 	TEST("ignore: CRLF line endings",
@@ -210,7 +210,7 @@ test_ignore_match(void)
 	    pack_ignore_match(ig, "last-line-without-newline", false));
 	TEST("ignore: other files kept",
 	    !pack_ignore_match(ig, "Procfile", false) &&
-	    !pack_ignore_match(ig, "src/app.cs", false));
+		!pack_ignore_match(ig, "src/app.cs", false));
 	TEST("ignore: comment is not a pattern",
 	    !pack_ignore_match(ig, "# art sources", false));
 	pack_ignore_free(ig);
@@ -249,7 +249,8 @@ test_ignore_load_prune(void)
 	p = tpath("prune/.slugignore");
 	ig = pack_ignore_load(p, &e);
 	free(p);
-	TEST("prune: loads .slugignore", ig != NULL && pack_ignore_count(ig) == 3);
+	TEST("prune: loads .slugignore",
+	    ig != NULL && pack_ignore_count(ig) == 3);
 	p = tpath("prune");
 	TEST("prune: succeeds", pack_ignore_prune(ig, p, &removed, &e) == 0);
 	free(p);
@@ -302,8 +303,8 @@ read_slug(const char *path, struct tarent *v, int max)
 			if ((s = archive_entry_symlink(ae)) != NULL)
 				snprintf(t->link, sizeof t->link, "%s", s);
 			if ((s = archive_entry_hardlink(ae)) != NULL)
-				snprintf(t->hardlink, sizeof t->hardlink, "%s",
-				    s);
+				snprintf(
+				    t->hardlink, sizeof t->hardlink, "%s", s);
 			t->type = (int)archive_entry_filetype(ae);
 			t->perm = (int)archive_entry_perm(ae);
 			t->size = archive_entry_size(ae);
@@ -313,7 +314,8 @@ read_slug(const char *path, struct tarent *v, int max)
 			s = archive_entry_uname(ae);
 			t->has_uname = s != NULL && *s != '\0';
 			s = archive_entry_gname(ae);
-			t->has_uname = t->has_uname || (s != NULL && *s != '\0');
+			t->has_uname =
+			    t->has_uname || (s != NULL && *s != '\0');
 		}
 		n++;
 	}
@@ -345,8 +347,8 @@ make_app(void)
 	put("app/tmp/cache.bin", "tmp", 0644);
 	put("app/a-b", "sorts before a/", 0644);
 	put("app/a/x", "in a", 0600);
-	put("app/.profile.d/mono.sh", "export PATH=$HOME/vendor/mono/bin:$PATH\n",
-	    0644);
+	put("app/.profile.d/mono.sh",
+	    "export PATH=$HOME/vendor/mono/bin:$PATH\n", 0644);
 	put_big("app/vendor/mono/lib/big.dll", 400000, 1);
 	put_big("app/vendor/mono/lib/big2.dll", 250000, 7);
 	/* A name too long for ustar's 100+155 split. */
@@ -396,8 +398,8 @@ test_pack_tree(void)
 	struct tarent ents[64], *t;
 	struct errbuf e;
 	char *app = tpath("app"), *s1 = tpath("s1.tgz"), *s2 = tpath("s2.tgz"),
-	    *s3 = tpath("out/s3.tgz"), *ign = tpath("app/.slugignore"),
-	    *x = tpath("x"), *xapp = tpath("x/app"), *outd = tpath("out");
+	     *s3 = tpath("out/s3.tgz"), *ign = tpath("app/.slugignore"),
+	     *x = tpath("x"), *xapp = tpath("x/app"), *outd = tpath("out");
 	int n, i, rc;
 	bool sorted = true, owners = true, times = true;
 
@@ -407,7 +409,7 @@ test_pack_tree(void)
 	o.prefix = "./app";
 	o.ignore = ig;
 	o.mtime = 1700000000;
-	o.block_size = 32768;	/* several blocks from this small tree */
+	o.block_size = 32768; /* several blocks from this small tree */
 	o.threads = 3;
 	rc = pack_dir(app, s1, &o, &r1, &e);
 	TEST("pack: succeeds", rc == 0);
@@ -415,7 +417,7 @@ test_pack_tree(void)
 		printf("# %s\n", e.msg);
 	TEST("pack: reports sizes",
 	    r1.compressed > 0 && r1.raw >= 650000 && r1.tar > r1.raw &&
-	    r1.compressed < r1.tar / 2);
+		r1.compressed < r1.tar / 2);
 	TEST("pack: reports ignored paths (art/logo.psd, tmp/)",
 	    r1.ignored == 2);
 	o.threads = 1;
@@ -432,15 +434,16 @@ test_pack_tree(void)
 		struct stat st;
 
 		TEST("pack: compressed size matches the file",
-		    stat(s1, &st) == 0 && (uint64_t)st.st_size == r1.compressed);
-		TEST("pack: slug is mode 0644", stat(s1, &st) == 0 &&
-		    (st.st_mode & 0777) == 0644);
+		    stat(s1, &st) == 0 &&
+			(uint64_t)st.st_size == r1.compressed);
+		TEST("pack: slug is mode 0644",
+		    stat(s1, &st) == 0 && (st.st_mode & 0777) == 0644);
 	}
 	TEST("pack: no temporary file left beside the slug",
 	    count_dir(outd) == 1);
 
 	{
-		const char *gz[] = { "gzip", "-t", s1, NULL };
+		const char *gz[] = {"gzip", "-t", s1, NULL};
 
 		TEST("pack: gzip -t accepts the slug", run(gz, NULL) == 0);
 	}
@@ -449,7 +452,8 @@ test_pack_tree(void)
 	TEST("pack: libarchive reads it back", n > 10);
 	if (n <= 0)
 		goto out;
-	TEST("pack: first entry is ./app/", strcmp(ents[0].name, "./app/") == 0);
+	TEST(
+	    "pack: first entry is ./app/", strcmp(ents[0].name, "./app/") == 0);
 	for (i = 1; i < n && i < 64; i++)
 		if (strcmp(ents[i - 1].name, ents[i].name) >= 0)
 			sorted = false;
@@ -462,41 +466,42 @@ test_pack_tree(void)
 	TEST("pack: entries sorted by path in byte order", sorted);
 	TEST("pack: a-b comes before a/ (byte order, not per directory)",
 	    find_ent(ents, n, "./app/a-b") < find_ent(ents, n, "./app/a/") &&
-	    find_ent(ents, n, "./app/a-b") != NULL);
+		find_ent(ents, n, "./app/a-b") != NULL);
 	TEST("pack: owner 0:0 and no user or group names", owners);
 	TEST("pack: every entry has the fixed mtime", times);
 	TEST("pack: ignored files left out",
 	    find_ent(ents, n, "./app/art/logo.psd") == NULL &&
-	    find_ent(ents, n, "./app/tmp/") == NULL &&
-	    find_ent(ents, n, "./app/tmp/cache.bin") == NULL &&
-	    find_ent(ents, n, "./app/art/") != NULL);
+		find_ent(ents, n, "./app/tmp/") == NULL &&
+		find_ent(ents, n, "./app/tmp/cache.bin") == NULL &&
+		find_ent(ents, n, "./app/art/") != NULL);
 	t = find_ent(ents, n, "./app/bin/run");
 	TEST("pack: exec bit kept", t != NULL && t->perm == 0755);
 	t = find_ent(ents, n, "./app/a/x");
 	TEST("pack: mode 0600 kept", t != NULL && t->perm == 0600);
 	t = find_ent(ents, n, "./app/vendor/mono/bin/mono-link");
-	TEST("pack: symlink kept with its target", t != NULL &&
-	    t->type == AE_IFLNK && strcmp(t->link, "../lib/big.dll") == 0);
+	TEST("pack: symlink kept with its target",
+	    t != NULL && t->type == AE_IFLNK &&
+		strcmp(t->link, "../lib/big.dll") == 0);
 	t = find_ent(ents, n, "./app/vendor/mono/lib/zz-hardlink.dll");
 	TEST("pack: a second hard link is stored as a link to the first",
-	    t != NULL && strcmp(t->hardlink,
-	    "./app/vendor/mono/lib/big.dll") == 0);
+	    t != NULL &&
+		strcmp(t->hardlink, "./app/vendor/mono/lib/big.dll") == 0);
 	t = find_ent(ents, n, "./app/empty/");
 	TEST("pack: empty directory kept", t != NULL && t->type == AE_IFDIR);
 	TEST("pack: names stored as their bytes (UTF-8 and not)",
 	    find_ent(ents, n, "./app/caf\xc3\xa9.txt") != NULL &&
-	    find_ent(ents, n, "./app/raw\xe9.txt") != NULL);
+		find_ent(ents, n, "./app/raw\xe9.txt") != NULL);
 	t = find_ent(ents, n, "./app/vendor/longlink");
 	TEST("pack: a symlink target over 100 bytes kept whole",
 	    t != NULL && strlen(t->link) > 100 &&
-	    strncmp(t->link, "../../target_dir_00/", 20) == 0);
+		strncmp(t->link, "../../target_dir_00/", 20) == 0);
 
 	/* Round trip through GNU tar, compared with diff. */
 	mkdir(x, 0755);
 	{
-		const char *tx[] = { "tar", "xzf", s1, "-C", x, NULL };
-		const char *df[] = { "diff", "-r", "--no-dereference",
-			"--exclude=logo.psd", "--exclude=tmp", app, xapp, NULL };
+		const char *tx[] = {"tar", "xzf", s1, "-C", x, NULL};
+		const char *df[] = {"diff", "-r", "--no-dereference",
+		    "--exclude=logo.psd", "--exclude=tmp", app, xapp, NULL};
 		char *ln = tpath("x/app/vendor/mono/bin/mono-link");
 		char buf[64];
 		ssize_t k;
@@ -506,7 +511,8 @@ test_pack_tree(void)
 		    run(df, NULL) == 0);
 		k = readlink(ln, buf, sizeof buf - 1);
 		TEST("pack: extracted symlink is a symlink",
-		    k > 0 && (buf[k] = '\0', strcmp(buf, "../lib/big.dll") == 0));
+		    k > 0 &&
+			(buf[k] = '\0', strcmp(buf, "../lib/big.dll") == 0));
 		free(ln);
 	}
 out:
@@ -521,7 +527,11 @@ out:
 	free(outd);
 }
 
-static int cancel_now(void) { return 1; }
+static int
+cancel_now(void)
+{
+	return 1;
+}
 
 static void
 test_pack_failures(void)
@@ -530,7 +540,7 @@ test_pack_failures(void)
 	struct pack_result r;
 	struct errbuf e;
 	char *dir = tpath("fail"), *out = tpath("fail/slug.tgz"),
-	    *app = tpath("app"), *missing = tpath("no-such-app");
+	     *app = tpath("app"), *missing = tpath("no-such-app");
 	int rc;
 
 	mkdir(dir, 0755);
