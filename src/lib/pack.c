@@ -1070,7 +1070,13 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	}
 	qsort(p.w.ents.v, p.w.ents.n, sizeof *p.w.ents.v, cmp_ent);
 
-	/* The slug goes to a temporary file beside out, renamed when whole. */
+	/* The slug goes to a temporary file beside out, renamed when whole.
+	 * The rename would replace whatever out is: only a regular file (or
+	 * nothing) may be there, never a device, a directory or a symlink. */
+	if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		errf(e, "%s: exists and is not a regular file", out);
+		goto out;
+	}
 	slash = strrchr(out, '/');
 	if (asprintf(&tmp, "%.*s.%s.XXXXXX", slash ? (int)(slash - out + 1) : 0,
 		out, slash ? slash + 1 : out) == -1) {

@@ -92,15 +92,17 @@ struct pack_result {
 	size_t ignored;	     /* paths left out by the ignore set */
 	size_t skipped;	     /* sockets and devices left out */
 	bool too_big;	     /* failed because of max_bytes */
-	bool cancelled;	     /* failed because *cancel was set */
+	bool cancelled;	     /* failed because cancel() returned non-zero */
 };
 
 /* Packs the tree at dir into the gzipped tarball out.  The slug is written
  * to a temporary file in out's directory and renamed to out only when
  * complete: on any failure (including max_bytes and cancel) out is left
- * untouched and the temporary file removed.  r (may be NULL) receives the
- * figures, also on failure.  Entries are named prefix + "/" + relpath; the
- * root directory itself is the first entry (prefix + "/"). */
+ * untouched and the temporary file removed.  An out that exists and is not
+ * a regular file (a device, a directory, a symlink) is refused.  r (may be
+ * NULL) receives the figures, also on failure.  Entries are named prefix +
+ * "/" + relpath; the root directory itself is the first entry (prefix +
+ * "/"). */
 int pack_dir(const char *dir, const char *out, const struct pack_opts *o,
     struct pack_result *r, struct errbuf *e);
 

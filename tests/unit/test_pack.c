@@ -574,6 +574,30 @@ test_pack_failures(void)
 	    rc == -1 && strstr(e.msg, "no-such-app") != NULL);
 	TEST("pack: missing directory leaves no file", count_dir(dir) == 1);
 
+	{
+		char *lnk = tpath("fail/link.tgz"), *tgt = tpath("fail/target"),
+		     buf[64];
+		ssize_t k;
+
+		put("fail/target", "not to be replaced", 0644);
+		if (symlink(tgt, lnk) == -1)
+			abort();
+		rc = pack_dir(app, lnk, &o, &r, &e);
+		k = readlink(lnk, buf, sizeof buf - 1);
+		TEST("pack: an output path that is a symlink is refused",
+		    rc == -1 && strstr(e.msg, "not a regular file") != NULL &&
+			k > 0);
+		rc = pack_dir(app, dir, &o, &r, &e);
+		TEST("pack: an output path that is a directory is refused",
+		    rc == -1 && fs_is_dir(dir));
+		rc = pack_dir(app, "/dev/null", &o, &r, &e);
+		TEST("pack: a device as output is refused", rc == -1);
+		unlink(lnk);
+		unlink(tgt);
+		free(lnk);
+		free(tgt);
+	}
+
 	free(out);
 	out = tpath("no-such-dir/slug.tgz");
 	rc = pack_dir(app, out, &o, &r, &e);
