@@ -101,7 +101,7 @@ $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(FUZZ_O)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/lib/*.h)
+$(FUZZ_O)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/lib/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
