@@ -105,15 +105,20 @@ test_expect_success 'the slug runs from anywhere: moved, .profile.d sourced, web
 	mv "$HELLO_BUILD" "$SLUG_HOME" &&
 	port=$(free_port) &&
 	web=$(/usr/bin/python3 -c "import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))[\"default_process_types\"][\"web\"])" rel) &&
-	(cd "$SLUG_HOME" && HOME=$SLUG_HOME PORT=$port PATH=/usr/bin:/bin \
+	cd "$SLUG_HOME" &&
+	{ HOME=$SLUG_HOME PORT=$port PATH=/usr/bin:/bin \
 	    bash -c "for f in .profile.d/*.sh; do . \"\$f\"; done; exec $web" \
-	    >"$TEST_TMP/web.out" 2>&1 & echo $! >"$TEST_TMP/web.pid") &&
+	    >"$TEST_TMP/web.out" 2>&1 & } &&
+	echo $! >"$TEST_TMP/web.pid" &&
+	cd "$TEST_TMP" &&
 	test_at_exit "kill \$(cat $TEST_TMP/web.pid)" &&
 	wait_for_http "http://127.0.0.1:$port/" 60 &&
 	curl -fsS "http://127.0.0.1:$port/some/path" >body &&
 	printf "Hello from Mono on slugc\n" >expect &&
 	test_cmp expect body &&
-	kill $(cat "$TEST_TMP/web.pid")
+	kill $(cat "$TEST_TMP/web.pid") &&
+	for i in $(seq 50); do kill -0 $(cat "$TEST_TMP/web.pid") 2>/dev/null || break; sleep 0.1; done &&
+	test_must_fail kill -0 $(cat "$TEST_TMP/web.pid") 2>/dev/null
 '
 
 test_expect_success 'the runtime in the slug is the vendored one, not /usr/lib/mono' '
