@@ -327,6 +327,34 @@ copy_data(struct archive *a, struct archive *w, struct progress *pr,
 	}
 }
 
+/* A hard link may only name a regular file already extracted.  write_disk
+ * calls linkat() without AT_SYMLINK_FOLLOW, so a link to a symlink copies
+ * the symlink itself to the new name, where its relative target is resolved
+ * from another directory: a/b/l -> ../../x stays inside, h linked to it
+ * would not.  lstat is enough: every symlink already in the tree was created
+ * in a real directory and checked to resolve inside the root, so the
+ * directories leading to hfull are inside too; the last component is not
+ * followed. */
+static int
+check_hardlink_target(const char *name, const char *hl, const char *hfull,
+    struct errbuf *e)
+{
+	char shown[NAME_MAX_SHOWN * 4 + 8];
+	struct stat st;
+
+	show_name(shown, sizeof shown, hl);
+	if (lstat(hfull, &st) == -1)
+		return entry_err(e, name, "hard link target '%s': %s", shown,
+		    strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return entry_err(e, name, "hard link to a symlink ('%s') "
+		    "refused", shown);
+	if (!S_ISREG(st.st_mode))
+		return entry_err(e, name, "hard link to '%s', not a regular "
+		    "file, refused", shown);
+	return 0;
+}
+
 /* One entry: policy, caps, rewrite onto the root, write. */
 static int
 extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
@@ -371,6 +399,8 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 		errf(e, "archive entry:");
 		goto out;
 	}
+	if (hfull != NULL && check_hardlink_target(name, hl, hfull, e) == -1)
+		goto out;
 	archive_entry_set_pathname(ent, full);
 	if (hfull != NULL)
 		archive_entry_set_hardlink(ent, hfull);

@@ -2,10 +2,12 @@
  *
  * Accepts tar only (ustar, pax, GNU: long names included), uncompressed or
  * compressed with gzip, xz or zstd; anything else is refused.  Every entry is
- * checked by unpack_check_entry before libarchive's write_disk sees it, and
- * write_disk itself runs with its secure flags, so a hostile archive cannot
- * write outside the destination.  Sizes, entry count and the expansion ratio
- * are capped.  On any failure the partial tree is removed. */
+ * checked by unpack_check_entry before libarchive's write_disk sees it (a
+ * hard link's target also on disk, see unpack_cb), and write_disk itself runs
+ * with its secure flags, so a hostile archive cannot write outside the
+ * destination nor leave a link that points outside it.  Sizes, entry count
+ * and the expansion ratio are capped.  On any failure the partial tree is
+ * removed. */
 #ifndef SLUGC_UNPACK_H
 #define SLUGC_UNPACK_H
 
@@ -48,6 +50,9 @@ void unpack_limits_init(struct unpack_limits *l);
  * could climb out of a directory reached through another symlink) and must
  * not climb above the root.
  *
+ * Hard links are checked here by name only; see unpack_cb for the check on
+ * their target.
+ *
  * Returns 0, or -1 with e holding "archive entry 'PATH': why". */
 int unpack_check_entry(const char *path, mode_t type, const char *symlink,
     const char *hardlink, struct errbuf *e);
@@ -60,9 +65,13 @@ typedef ssize_t (*unpack_read_fn)(void *arg, void *buf, size_t len);
  * (it is created, mode 0755; its parent must exist) or an empty directory.
  * lim NULL means the defaults.  Modes and mtimes are restored, owners are
  * not; setuid and setgid bits are dropped, and directories keep owner rwx so
- * the tree can always be removed.  Reading stops at the archive's end
- * marker, which may come before the end of the stream (padding, compression
- * trailers): a caller that must see every byte, to hash it, drains the rest.
+ * the tree can always be removed.  A hard link must name a regular file
+ * already extracted: never a symlink (linking copies the symlink itself into
+ * another directory, where its relative target may escape the root: a/b/l ->
+ * ../../x is inside, h linked to it at the top would not be), a directory or
+ * a missing name.  Reading stops at the archive's end marker, which may come
+ * before the end of the stream (padding, compression trailers): a caller that
+ * must see every byte, to hash it, drains the rest.
  *
  * Returns 0, or -1 with e holding one line naming the entry, and with dest
  * removed (whether or not it existed before, unless it was refused for not

@@ -575,6 +575,32 @@ test_hostile(void)
 		unlink(outside);
 	}
 	{
+		/* a/b/l -> ../../x resolves inside; linkat() would copy the
+		 * symlink itself to h at the top, where ../../x is outside. */
+		const struct ent x[] = { D("a"), D("a/b"),
+			L("a/b/l", "../../x"), H("h", "a/b/l") };
+		hostile("hardlink to an inside symlink", ARCHIVE_FILTER_NONE,
+		    x, 4, NULL, "archive entry 'h'",
+		    "hard link to a symlink ('a/b/l')");
+	}
+	{
+		const struct ent x[] = { D("a"), D("a/b"), F("a/b/f", "x"),
+			L("a/b/l", "f"), H("a/b/h", "a/b/l") };
+		hostile("hardlink to a symlink in the same directory",
+		    ARCHIVE_FILTER_GZIP, x, 5, NULL, "archive entry 'a/b/h'",
+		    "hard link to a symlink");
+	}
+	{
+		const struct ent x[] = { D("a"), D("a/b"), H("h", "a/b") };
+		hostile("hardlink to a directory", ARCHIVE_FILTER_GZIP, x, 3,
+		    NULL, "archive entry 'h'", "not a regular file");
+	}
+	{
+		const struct ent x[] = { F("a", "x"), H("h", "missing") };
+		hostile("hardlink to a missing name", ARCHIVE_FILTER_GZIP, x, 2,
+		    NULL, "archive entry 'h'", "hard link target 'missing'");
+	}
+	{
 		const struct ent x[] = { F("a", "x"),
 			{ "dev/null", AE_IFCHR, 0666, NULL, 0, NULL } };
 		hostile("device node", ARCHIVE_FILTER_GZIP, x, 2, NULL,
@@ -649,6 +675,49 @@ test_hostile(void)
 		free(dest);
 	}
 	free(outside);
+}
+
+/* A hard link to a regular file, at another depth, still works, also
+ * through a directory reached by an inside symlink's sibling. */
+static void
+test_hardlink_file(void)
+{
+	const struct ent ents[] = { D("a"), D("a/b"), F("a/b/f", "data"),
+		L("a/b/l", "../../top"), F("top", "top"), H("h", "a/b/f"),
+		H("a/b/g", "top") };
+	char *arc = tpath("hl.tar"), *dest = tpath("hl"), *p1, *p2, *p3, *got;
+	struct stat st1, st2, st3;
+	int rc;
+
+	TEST("hardlink to a file: archive built",
+	    mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+	    ARCHIVE_FILTER_GZIP, ents, 7) == 0);
+	e.msg[0] = '\0';
+	rc = unpack_file(arc, dest, NULL);
+	TEST("hardlink to a file: extracted", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", e.msg);
+	p1 = fs_join(dest, "a/b/f");
+	p2 = fs_join(dest, "h");
+	p3 = fs_join(dest, "a/b/g");
+	TEST("hardlink to a file: same inode, two links",
+	    lstat(p1, &st1) == 0 && lstat(p2, &st2) == 0 &&
+	    S_ISREG(st2.st_mode) && st1.st_ino == st2.st_ino &&
+	    st1.st_nlink == 2);
+	got = slurp(p2);
+	TEST("hardlink to a file: content", got != NULL &&
+	    strcmp(got, "data") == 0);
+	free(got);
+	TEST("hardlink to a file: deeper link to a top file",
+	    lstat(p3, &st3) == 0 && S_ISREG(st3.st_mode) &&
+	    st3.st_nlink == 2);
+	free(p1);
+	free(p2);
+	free(p3);
+	fs_rm_rf(dest, &e);
+	unlink(arc);
+	free(arc);
+	free(dest);
 }
 
 /* Archives of the wrong kind: another format, other filters, noise, cut. */
@@ -905,6 +974,7 @@ main(void)
 	test_callbacks();
 	test_setuid();
 	test_hostile();
+	test_hardlink_file();
 	test_formats();
 	test_mono_tree();
 	TEST("nothing left in the test directory", count_tmp() == 0);
