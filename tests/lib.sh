@@ -27,9 +27,20 @@ SLUGC=$SLUGC_BINDIR/slugc
 # so byte order and messages are what the assertions expect.
 export LC_ALL=C STACK=${STACK:-heroku-22}
 
+# buildpack_copy: a private copy of the Mono buildpack for this test file,
+# since compile writes its export file into the buildpack directory and
+# tests run side by side.  Sets BP, DETECT, COMPILE and RELEASE.
+buildpack_copy() {
+	BP=$TEST_TMP/buildpack &&
+	mkdir -p "$BP" &&
+	cp -a "$SLUGC_BPDIR/bin" "$SLUGC_BPDIR/buildpack.yml" "$BP/" &&
+	DETECT=$BP/bin/detect COMPILE=$BP/bin/compile RELEASE=$BP/bin/release
+}
+
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/slugc-$TEST_NAME.XXXXXX")
 test_passed=0
 test_failed=0
+test_declared=0
 test_cleanup_hooks=()
 
 test_at_exit() { test_cleanup_hooks+=("$1"); }
@@ -51,9 +62,16 @@ test_log=$TEST_TMP/.log
 cd "$TEST_TMP" || exit 1
 
 # test_expect_success DESCRIPTION BODY
+# The body runs inside a function of its own, so a `return 1` in it fails
+# the case instead of returning from test_expect_success uncounted.
+test_eval_inner_() {
+	eval "$1"
+}
+
 test_expect_success() {
 	local descr=$1 body=$2 rc
-	eval "$body" >"$test_log" 2>&1 </dev/null
+	test_declared=$((test_declared + 1))
+	test_eval_inner_ "$body" >"$test_log" 2>&1 </dev/null
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		test_passed=$((test_passed + 1))
@@ -139,6 +157,11 @@ free_port() {
 }
 
 test_done() {
+	# Every declared case must have been counted one way or the other.
+	if [ $((test_passed + test_failed)) -ne "$test_declared" ]; then
+		echo "not ok - $TEST_NAME: $test_declared cases declared, $((test_passed + test_failed)) counted"
+		test_failed=$((test_failed + 1))
+	fi
 	echo "$test_passed passed, $test_failed failed"
 	[ "$test_failed" -eq 0 ]
 }

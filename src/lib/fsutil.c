@@ -34,6 +34,8 @@ fs_mkdir_p(const char *dir, mode_t mode, struct errbuf *e)
 	struct stat st;
 	char *p;
 
+	if (dir[0] == '\0')
+		return errf(e, "mkdir: empty path");
 	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
 		return errf(e, "%s: path too long", dir);
 	for (p = path + 1;; p++) {
@@ -102,7 +104,9 @@ fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e)
 	ssize_t r;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer forever; regular files are checked for, then it is dropped. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		errf(e, "open %s:", path);
 		return NULL;
 	}
@@ -113,6 +117,10 @@ fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e)
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
 		errf(e, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
+		errf(e, "open %s:", path);
 		goto fail;
 	}
 	if ((size_t)st.st_size > max) {
@@ -380,6 +388,36 @@ fs_copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e)
 		return -1;
 	}
 	return 0;
+}
+
+int
+fs_check_beneath(const char *root, const char *rel, struct errbuf *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t rlen = strlen(root);
+
+	if (snprintf(path, sizeof path, "%s/%s", root, rel) >= (int)sizeof path)
+		return errf(e, "%s/%s: path too long", root, rel);
+	/* Check each component after root, from the outside in. */
+	for (char *p = path + rlen + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (lstat(path, &st) == -1) {
+			if (errno == ENOENT)
+				return 0; /* nothing further can be a link */
+			return errf(e, "%s:", path);
+		}
+		if (S_ISLNK(st.st_mode))
+			return errf(e, "%s is a symlink: the buildpack writes "
+			    "there and will not follow it out of the app",
+			    path + rlen + 1);
+		*p = saved;
+		if (saved == '\0')
+			return 0;
+	}
 }
 
 char *

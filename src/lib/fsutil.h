@@ -44,6 +44,12 @@ bool fs_exists(const char *path);
 int fs_copy_tree(const char *src, const char *dst, bool hardlink,
     struct errbuf *e);
 
+/* Refuses (-1, e naming it) when a component of rel below root exists and
+ * is a symlink, so that writing to root/rel cannot land outside root.  The
+ * app's tree is untrusted: an app shipping `vendor -> /` must not get
+ * /mono replaced.  Components that do not exist yet are fine. */
+int fs_check_beneath(const char *root, const char *rel, struct errbuf *e);
+
 /* Creates a fresh directory "<parent>/<prefix>XXXXXX" (mkdtemp) and returns
  * its malloc'd path, or NULL. */
 char *fs_mkdtemp(const char *parent, const char *prefix, struct errbuf *e);

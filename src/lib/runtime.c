@@ -119,6 +119,9 @@ download(const struct runtime_spec *rs, const struct runtime_install *ri,
 		fo.progress_arg = (void *)ri;
 	}
 	fo.stop = ri->stop;
+	/* A runtime is ~30 MB compressed: a body past 2 GiB is a broken or
+	 * hostile server, not a runtime. */
+	fo.max_bytes = (curl_off_t)2 << 30;
 	return install_from_url(&fo, rs->sha256, dir, NULL, e);
 }
 

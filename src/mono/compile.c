@@ -36,7 +36,7 @@ extern char **environ;
 /* What this build is about, gathered from the arguments, the environment,
  * the config vars and buildpack.yml before anything is changed. */
 struct build {
-	const char *build_dir;
+	char *build_dir;           /* absolute: the child runs elsewhere */
 	const char *cache_dir;
 	const char *env_dir;       /* may be NULL */
 	const char *stack;
@@ -96,16 +96,33 @@ static int
 check_build_path(const char *build_dir, struct errbuf *e)
 {
 	static const char *const bad[] = { ";", "%", "*", "$(", "@(", NULL };
-	char real[PATH_MAX];
 
-	if (realpath(build_dir, real) == NULL)
-		return errf(e, "BUILD_DIR %s:", build_dir);
 	for (int i = 0; bad[i] != NULL; i++)
-		if (strstr(real, bad[i]) != NULL)
+		if (strstr(build_dir, bad[i]) != NULL)
 			return errf(e, "BUILD_DIR %s holds '%s', which xbuild "
 			    "cannot handle in a path: build in another directory",
-			    real, bad[i]);
+			    build_dir, bad[i]);
 	return 0;
+}
+
+/* What compile writes inside BUILD_DIR. */
+static const char *const written[] = { RUNTIME_DIR, ".profile.d/mono.sh",
+	MONOAPP_EXECUTABLES, NULL };
+
+/* Config vars the buildpack itself consumes stay out of the build's
+ * environment: xbuild's diagnostic verbosity prints the environment, and
+ * the runtime's credentials are none of the app's business. */
+static bool
+buildpack_only(const char *name)
+{
+	static const char *const names[] = { "MONO_URL", "MONO_SHA256",
+		"S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN", NULL };
+
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
 }
 
 /* Picks the solution: SOLUTION, else the first *.sln in byte order. */
@@ -153,13 +170,14 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	const char *s;
 	int rc;
 
-	b->build_dir = argv[1];
 	b->cache_dir = argv[2];
 	b->env_dir = argc > 3 ? argv[3] : NULL;
 	s = getenv("STACK");
 	b->stack = s != NULL && *s != '\0' ? s : "unknown-stack";
-	if (!fs_is_dir(b->build_dir))
-		return errf(e, "BUILD_DIR %s: not a directory", b->build_dir);
+	if (!fs_is_dir(argv[1]))
+		return errf(e, "BUILD_DIR %s: not a directory", argv[1]);
+	if ((b->build_dir = realpath(argv[1], NULL)) == NULL)
+		return errf(e, "BUILD_DIR %s:", argv[1]);
 	if (find_buildpack_dir(b, e) == -1)
 		return -1;
 	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
@@ -179,9 +197,17 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 		if (!ok)
 			return errf(e, "XBUILD_VERBOSITY must be quiet, minimal, "
 			    "normal, detailed or diagnostic");
+		if (strcmp(b->verbosity, "diagnostic") == 0)
+			log_warn(stdout, "XBUILD_VERBOSITY=diagnostic prints the "
+			    "build's environment, config vars included");
 	}
 	if (check_build_path(b->build_dir, e) == -1)
 		return -1;
+	/* The app's tree is untrusted: nothing we write may go through one
+	 * of its symlinks to somewhere else. */
+	for (int i = 0; written[i] != NULL; i++)
+		if (fs_check_beneath(b->build_dir, written[i], e) == -1)
+			return -1;
 	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL)
 		return errf(e, "compile:");
 	if (choose_solution(b, e) == -1)
@@ -302,19 +328,21 @@ build(struct build *b, int *status, struct errbuf *e)
 	struct spawn s = SPAWN_INIT;
 	struct envv env = ENVV_INIT;
 	char *xbuild = NULL, *bin = NULL, *lib = NULL, *config = NULL;
-	char *verbosity = NULL;
+	char *verbosity = NULL, *sln = NULL;
 	const char *argv[6];
 	int n = 0, rc = -1;
 
 	log_topic(stdout, "Building %s with xbuild (%s)", b->solution,
 	    b->configuration);
+	if (asprintf(&config, "/p:Configuration=%s", b->configuration) < 0)
+		config = NULL;
+	if (b->verbosity != NULL &&
+	    asprintf(&verbosity, "/verbosity:%s", b->verbosity) < 0)
+		verbosity = NULL;
 	if ((bin = fs_join(b->runtime, "bin")) == NULL ||
 	    (lib = fs_join(b->runtime, "lib")) == NULL ||
-	    (xbuild = fs_join(bin, "xbuild")) == NULL ||
-	    asprintf(&config, "/p:Configuration=%s", b->configuration) < 0 ||
-	    (b->verbosity != NULL &&
-	    asprintf(&verbosity, "/verbosity:%s", b->verbosity) < 0)) {
-		config = NULL;
+	    (xbuild = fs_join(bin, "xbuild")) == NULL || config == NULL ||
+	    (b->verbosity != NULL && verbosity == NULL)) {
 		errf(e, "compile:");
 		goto out;
 	}
@@ -322,7 +350,14 @@ build(struct build *b, int *status, struct errbuf *e)
 	argv[n++] = config;
 	if (verbosity != NULL)
 		argv[n++] = verbosity;
-	argv[n++] = b->solution;
+	/* "./": a name like "-t:Clean.sln" or "@x.sln" must stay a file
+	 * name, not become a switch or a response file. */
+	if (asprintf(&sln, "./%s", b->solution) < 0) {
+		sln = NULL;
+		errf(e, "compile:");
+		goto out;
+	}
+	argv[n++] = sln;
 	argv[n] = NULL;
 
 	/* The build sees the config vars (but never the denied ones, which
@@ -330,7 +365,8 @@ build(struct build *b, int *status, struct errbuf *e)
 	if (envv_from(&env, environ, e) == -1)
 		goto out;
 	for (size_t i = 0; i < b->vars->nvars; i++)
-		if (envv_set(&env, b->vars->vars[i].name,
+		if (!buildpack_only(b->vars->vars[i].name) &&
+		    envv_set(&env, b->vars->vars[i].name,
 		    b->vars->vars[i].value, e) == -1)
 			goto out;
 	if (envv_prepend_path(&env, "PATH", bin, e) == -1 ||
@@ -358,6 +394,7 @@ out:
 	free(lib);
 	free(config);
 	free(verbosity);
+	free(sln);
 	return rc;
 }
 
@@ -399,6 +436,7 @@ out:
 static void
 build_free(struct build *b)
 {
+	free(b->build_dir);
 	free(b->buildpack_dir);
 	envdir_free(b->vars);
 	free(b->solution);

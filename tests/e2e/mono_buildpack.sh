@@ -5,6 +5,7 @@
 # the built app booted from a moved build directory and asked over HTTP.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/servers/servers.sh"
+buildpack_copy || exit 1
 
 . "$SLUGC_RUNTIME_DIR/mono.env" || exit 1
 RT_GZ=$(basename "$TARBALL_GZ")
@@ -80,8 +81,8 @@ test_expect_success 'compile: .profile.d/mono.sh puts the runtime on PATH from $
 '
 
 test_expect_success 'compile: the export file gives the next buildpack mono and xbuild' '
-	test -f "$SLUGC_BPDIR/export" &&
-	( . "$SLUGC_BPDIR/export" && command -v xbuild ) >where &&
+	test -f "$BP/export" &&
+	( . "$BP/export" && command -v xbuild ) >where &&
 	test_grep "^$HELLO_BUILD/vendor/mono/bin/xbuild\$" where
 '
 
@@ -333,6 +334,54 @@ test_expect_success 'a BUILD_DIR path xbuild cannot handle is refused up front' 
 	test_expect_code 2 "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
 	test_grep "^ !     BUILD_DIR .*build;dir holds .;., which xbuild cannot handle" log &&
 	test_must_fail test -e "$B/vendor"
+'
+
+test_expect_success 'a symlink in the app where compile writes is refused, nothing written through it' '
+	new_app hello && runtime_vars &&
+	victim=$TEST_TMP/victim && mkdir -p "$victim/mono" && echo keep >"$victim/mono/important" &&
+	ln -s "$victim" "$B/vendor" &&
+	test_expect_code 2 "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
+	test_grep "^ !     vendor is a symlink" log &&
+	test_grep "^keep\$" "$victim/mono/important" &&
+	test "$(ls "$victim")" = mono
+'
+
+test_expect_success 'a .profile.d symlink is refused too' '
+	new_app hello && runtime_vars &&
+	mkdir "$TEST_TMP/elsewhere" && ln -s "$TEST_TMP/elsewhere" "$B/.profile.d" &&
+	test_expect_code 2 "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
+	test_grep "^ !     .profile.d is a symlink" log &&
+	test -z "$(ls -A "$TEST_TMP/elsewhere")"
+'
+
+test_expect_success 'a relative BUILD_DIR works' '
+	new_app hello && runtime_vars &&
+	(cd "$(dirname "$B")" && "$COMPILE" "$(basename "$B")" "$CACHE" "$ENVD") >log 2>&1 &&
+	test -f "$B/Hello/bin/Release/Hello.exe"
+'
+
+test_expect_success 'a solution named like an xbuild switch stays a file name' '
+	new_app hello && runtime_vars &&
+	mv "$B/Hello.sln" "$B/-t:Clean.sln" &&
+	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
+	test -f "$B/Hello/bin/Release/Hello.exe"
+'
+
+test_expect_success 'diagnostic verbosity warns and never shows the runtime credentials' '
+	new_app hello && runtime_vars &&
+	setvar XBUILD_VERBOSITY diagnostic &&
+	setvar AWS_SECRET_ACCESS_KEY diagSecretValue42 &&
+	setvar APP_SETTING visible-to-the-build &&
+	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
+	test_grep "^ !     XBUILD_VERBOSITY=diagnostic prints the build.s environment" log &&
+	test_grep "APP_SETTING = visible-to-the-build" log &&
+	test_no_grep -e diagSecretValue42 -e "$SHA256_GZ" log
+'
+
+test_expect_success 'release does not hang on a Procfile that is a FIFO' '
+	new_app hello && mkfifo "$B/Procfile" &&
+	test_expect_code 2 timeout 10 "$RELEASE" "$B" >out 2>err &&
+	test_grep "Procfile.*not a regular file" err
 '
 
 test_expect_success 'compile: missing arguments is a usage error' '

@@ -6,6 +6,7 @@
 # CACHE_DIR hold nothing partial afterwards.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/servers/servers.sh"
+buildpack_copy || exit 1
 
 . "$SLUGC_RUNTIME_DIR/mono.env" || exit 1
 RT_GZ=$(basename "$TARBALL_GZ")
