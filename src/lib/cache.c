@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,10 +43,11 @@ append_escaped(char *buf, size_t size, size_t *len, const char *s)
 int
 cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
     const char *stack, const char *version, const char *sha256,
-    struct errbuf *e)
+    const struct cache_wait *w, struct errbuf *e)
 {
 	char key[512];
 	size_t len = 0;
+	bool told = false;
 
 	c->ns = c->path = c->seal = NULL;
 	c->lockfd = -1;
@@ -72,11 +74,23 @@ cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
 		errf(e, "cache %s:", cache_dir);
 		goto fail;
 	}
-	while (flock(c->lockfd, LOCK_EX) == -1) {
-		if (errno != EINTR) {
+	/* Poll rather than block: a build waiting for another one's download
+	 * must still stop at once on SIGINT/SIGTERM. */
+	while (flock(c->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
 			errf(e, "cache lock %s:", cache_dir);
 			goto fail;
 		}
+		if (w != NULL && w->waiting != NULL && !told) {
+			w->waiting(w->arg);
+			told = true;
+		}
+		if (w != NULL && w->stop != NULL && *w->stop) {
+			errf(e, "interrupted while waiting for the cache");
+			goto fail;
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
 	}
 	/* A cache we can lock but not write to is no cache: find out now
 	 * rather than after a download. */

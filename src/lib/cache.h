@@ -10,6 +10,7 @@
 #ifndef SLUGC_CACHE_H
 #define SLUGC_CACHE_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "err.h"
@@ -26,10 +27,18 @@ struct cache_entry {
 /* Takes the cache's lock, waiting for any other build holding it (CACHE_DIR
  * is created if missing; CACHE_DIR/<ns> only when an entry is installed).  Fails (-1, e filled) when the cache cannot be
  * used at all (not writable, not a directory): callers go on without one.
+ * While another build holds the lock it polls, calling w->waiting once and
+ * failing ("interrupted") as soon as *w->stop is set; w may be NULL.
  * Release with cache_close. */
+struct cache_wait {
+	const volatile sig_atomic_t *stop; /* set: give up waiting */
+	void (*waiting)(void *arg);        /* called once if we must wait */
+	void *arg;
+};
+
 int cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
     const char *stack, const char *version, const char *sha256,
-    struct errbuf *e);
+    const struct cache_wait *w, struct errbuf *e);
 
 /* true when the entry is present, sealed with sha256 and its tree still
  * matches the seal.  Otherwise false with why saying what is wrong ("not

@@ -125,6 +125,14 @@ download(const struct runtime_spec *rs, const struct runtime_install *ri,
 	return install_from_url(&fo, rs->sha256, dir, NULL, e);
 }
 
+static void
+on_cache_wait(void *arg)
+{
+	const struct runtime_install *ri = arg;
+
+	ri->event(ri->arg, RUNTIME_CACHE_WAIT, NULL);
+}
+
 int
 runtime_install(const struct runtime_spec *rs,
     const struct runtime_install *ri, struct errbuf *e)
@@ -147,8 +155,12 @@ runtime_install(const struct runtime_spec *rs,
 	if (rc == -1 || fs_rm_rf(ri->dest, e) == -1)
 		return -1;
 	rc = -1;
+	struct cache_wait w = { ri->stop, on_cache_wait, (void *)ri };
+
 	if (cache_open(&c, ri->cache_dir, "mono", ri->stack, rs->version,
-	    rs->sha256, &why) == -1) {
+	    rs->sha256, &w, &why) == -1) {
+		if (ri->stop != NULL && *ri->stop)
+			return errf(e, "%s", why.msg);
 		ri->event(ri->arg, RUNTIME_CACHE_UNUSABLE, why.msg);
 		return download(rs, ri, ri->dest, e);
 	}

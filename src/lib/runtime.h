@@ -30,6 +30,8 @@ void runtime_spec_free(struct runtime_spec *rs);
 
 /* What runtime_install tells its caller while it works, for the log. */
 enum runtime_event {
+	RUNTIME_CACHE_WAIT,     /* detail: NULL; another build holds the
+	                           cache's lock */
 	RUNTIME_CACHE_HIT,      /* detail: NULL */
 	RUNTIME_CACHE_UNUSABLE, /* detail: why; installing without a cache */
 	RUNTIME_CACHE_DAMAGED,  /* detail: what is wrong; fetching again */

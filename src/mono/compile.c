@@ -224,6 +224,9 @@ on_runtime_event(void *arg, enum runtime_event ev, const char *detail)
 {
 	(void)arg;
 	switch (ev) {
+	case RUNTIME_CACHE_WAIT:
+		log_info(stdout, "Waiting for another build using the cache");
+		break;
 	case RUNTIME_CACHE_HIT:
 		log_info(stdout, "Using the cached runtime");
 		break;

@@ -203,6 +203,18 @@ test_expect_success 'SIGTERM during the download: exit 143, nothing partial left
 	test -z "$(ls -A "$C")" && no_runtime_in_build
 '
 
+test_expect_success 'SIGTERM while waiting for another build'"'"'s cache lock: exit 143 at once' '
+	new_app && setvar MONO_SHA256 "$SHA256_GZ" && setvar MONO_URL "$FAULTD_URL/$RT_GZ" &&
+	{ flock "$C" sleep 60 & holder=$!; } &&
+	{ "$COMPILE" "$B" "$C" "$ENVD" >log 2>&1 & pid=$!; } &&
+	for i in $(seq 100); do grep -q "Waiting for another build" log && break; sleep 0.1; done &&
+	test_grep "^       Waiting for another build using the cache" log &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } ; kill $holder; test $rc -eq 143 &&
+	test_grep "^ !     Interrupted by SIGTERM" log &&
+	no_runtime_in_build
+'
+
 test_expect_success 'SIGINT during xbuild: the whole build tree stops, exit 130' '
 	new_app slowbuild && setvar MONO_URL "$FAULTD_URL/$RT_GZ" &&
 	setvar MONO_SHA256 "$SHA256_GZ" &&

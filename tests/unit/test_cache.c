@@ -2,6 +2,7 @@
  * between processes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,6 +31,15 @@ fill(const char *dir)
 	free(p);
 }
 
+static int waits;
+
+static void
+count_wait(void *arg)
+{
+	(void)arg;
+	waits++;
+}
+
 int
 main(void)
 {
@@ -38,7 +48,7 @@ main(void)
 	char *root = fs_mkdtemp("/tmp", "test_cache.", &e), *p;
 
 	TEST("open locks",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, &e) == 0);
+	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
 	TEST("key spells stack, version and sha",
 	    strstr(c.path, "/mono/6.8-heroku-22-" SHA) != NULL);
 	TEST("empty entry is not valid", !cache_valid(&c, SHA, &why) &&
@@ -50,7 +60,7 @@ main(void)
 		free(ns);
 	}
 	TEST("open again",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, &e) == 0);
+	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
 	fill(c.path);
 	TEST("unsealed entry is not valid (interrupted run)",
 	    !cache_valid(&c, SHA, &why) && strstr(why.msg, "did not finish"));
@@ -77,13 +87,13 @@ main(void)
 
 	/* A version holding '/' or '..' stays inside the namespace. */
 	TEST("hostile version", cache_open(&c, root, "mono", "st", "../../x",
-	    SHA, &e) == 0);
+	    SHA, NULL, &e) == 0);
 	TEST("hostile version is escaped", strstr(c.path, "/mono/%2e.%2f..%2fx-st-") != NULL &&
 	    strchr(strstr(c.path, "/mono/") + 6, '/') == NULL);
 	cache_close(&c);
 
 	/* The lock excludes another process until released. */
-	TEST("reopen", cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, &e) == 0);
+	TEST("reopen", cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
 	{
 		char *lock = root;
 		pid_t pid;
@@ -109,6 +119,22 @@ main(void)
 		    WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 
+	/* Waiting for another build's lock can be interrupted. */
+	TEST("hold the lock", cache_open(&c, root, "mono", "heroku-22", "6.8",
+	    SHA, NULL, &e) == 0);
+	{
+		volatile sig_atomic_t stop = 1;
+		struct cache_wait w = { &stop, count_wait, NULL };
+
+		TEST("a second open waits, then gives up when told to stop",
+		    cache_open(&c2, root, "mono", "heroku-22", "6.8", SHA, &w,
+		    &e) == -1 && strstr(e.msg, "interrupted") != NULL);
+		TEST("the waiting callback ran once", waits == 1);
+		TEST("a failed open holds nothing", c2.lockfd == -1 &&
+		    c2.path == NULL);
+	}
+	cache_close(&c);
+
 	/* An unwritable cache directory is reported, not used. */
 	p = fs_join(root, "ro");
 	fs_mkdir_p(p, 0755, NULL);
@@ -118,12 +144,12 @@ main(void)
 		char *f = fs_join(root, "file");
 		fs_write_file_atomic(f, "", 0, 0644, NULL);
 		TEST("a cache dir that cannot be created fails",
-		    cache_open(&c2, f, "mono", "s", "v", SHA, &e) == -1 &&
+		    cache_open(&c2, f, "mono", "s", "v", SHA, NULL, &e) == -1 &&
 		    strstr(e.msg, "file") != NULL);
 		free(f);
 	} else {
 		TEST("an unwritable cache dir fails",
-		    cache_open(&c2, p, "mono", "s", "v", SHA, &e) == -1);
+		    cache_open(&c2, p, "mono", "s", "v", SHA, NULL, &e) == -1);
 	}
 	cache_close(&c2);
 	chmod(p, 0755);

@@ -117,6 +117,29 @@ test_copy(const char *root)
 	    !fs_exists(path(root, "dst2")));
 }
 
+static void
+test_beneath_and_fifo(const char *root)
+{
+	struct errbuf e = { "" };
+	size_t len;
+
+	fs_mkdir_p(path(root, "app/real"), 0755, &e);
+	TEST("symlink out made", symlink("/", path(root, "app/vendor")) == 0);
+	TEST("a missing path is beneath",
+	    fs_check_beneath(path(root, "app"), ".profile.d/mono.sh", &e) == 0);
+	TEST("a real directory is beneath",
+	    fs_check_beneath(path(root, "app"), "real/x", &e) == 0);
+	TEST("a symlinked component is refused and named",
+	    fs_check_beneath(path(root, "app"), "vendor/mono", &e) == -1 &&
+	    strstr(e.msg, "vendor is a symlink") != NULL);
+	TEST("a symlink as the last component is refused",
+	    fs_check_beneath(path(root, "app"), "vendor", &e) == -1);
+	TEST("fifo made", mkfifo(path(root, "fifo"), 0644) == 0);
+	TEST("reading a FIFO fails at once instead of waiting for a writer",
+	    fs_read_file(path(root, "fifo"), 100, &len, &e) == NULL &&
+	    strstr(e.msg, "not a regular file") != NULL);
+}
+
 int
 main(void)
 {
@@ -131,6 +154,7 @@ main(void)
 	test_mkdir_rm(root);
 	test_read(root);
 	test_copy(root);
+	test_beneath_and_fifo(root);
 	TEST("cleanup", fs_rm_rf(root, &e) == 0 && !fs_exists(root));
 	free(root);
 	return test_report();
