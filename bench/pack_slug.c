@@ -1,6 +1,6 @@
 /* pack_slug DIR OUT - packs DIR into the slug OUT the way `slugc build` does
- * (pack_dir with the "./app" prefix, .slugignore honoured, default level and
- * threads, one fixed mtime), and prints "COMPRESSED RAW ENTRIES" on stdout.
+ * (pack_dir with the "./app" prefix, .slugignore honoured, gzip level 5 and
+ * the default threads, one fixed mtime), and prints "COMPRESSED RAW ENTRIES" on stdout.
  * SOURCE_DATE_EPOCH sets the mtime (default 0). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +34,7 @@ main(int argc, char **argv)
 	po.prefix = "./app";
 	po.ignore = ig;
 	po.mtime = sde != NULL ? (time_t)strtoll(sde, NULL, 10) : 0;
+	po.level = 5; /* what slugc build uses (see src/slugc/build.c) */
 	if (pack_dir(argv[1], argv[2], &po, &r, &e) == -1) {
 		fprintf(stderr, "pack_slug: %s\n", e.msg);
 		goto out;
