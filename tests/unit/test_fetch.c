@@ -986,6 +986,9 @@ test_https(struct ctx *c)
 	int rc;
 
 	if (tls_start(c, &cert) != 0) {
+		/* tests/run requires every part: a skip there is a failure. */
+		TEST("https test server available (openssl, python3)",
+		    getenv("SLUGC_REQUIRE_ALL") == NULL);
 		printf("# skip: https tests (openssl or python3 missing)\n");
 		free(cert);
 		return;
@@ -1152,6 +1155,8 @@ test_s3(struct ctx *c)
 	int rc;
 
 	if (s3rver_start(c) != 0) {
+		TEST("s3rver available (tests/run installs it)",
+		    getenv("SLUGC_REQUIRE_ALL") == NULL);
 		printf("# skip: s3rver tests (node or build/node/node_modules/"
 		    "s3rver missing; npm install --prefix build/node s3rver@3)"
 		    "\n");
