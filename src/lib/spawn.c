@@ -1,14 +1,18 @@
 /* spawn.c - run a child process: argv, own process group, output by line. */
 #include "spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +20,11 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* spawn_stop may run in a signal handler: its atomics must not hide a
+ * lock. */
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
+    "spawn_stop needs lock-free atomics");
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
@@ -364,6 +373,92 @@ waitpid_eintr(pid_t pid, int *ws, int flags)
 	return r;
 }
 
+/* Reads /proc/<pid>/stat: the state letter (field 3), process group (5)
+ * and thread count (20).  -1 when the process is gone or the file is
+ * unreadable. */
+static int
+proc_stat(long pid, char *state, pid_t *pgrp, long *nthreads)
+{
+	char path[64], buf[1024], *p;
+	int fd, field;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	do
+		n = read(fd, buf, sizeof buf - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The name in parentheses may hold spaces and ')'; after it, fields
+	 * are separated by one space. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return -1;
+	*state = p[2];
+	*pgrp = -1;
+	*nthreads = -1;
+	for (field = 3, p += 2; *p != '\0' && field < 20; p++) {
+		if (*p != ' ')
+			continue;
+		if (++field == 5)
+			*pgrp = (pid_t)strtol(p + 1, NULL, 10);
+		else if (field == 20)
+			*nthreads = strtol(p + 1, NULL, 10);
+	}
+	return *pgrp > 0 && *nthreads > 0 ? 0 : -1;
+}
+
+/* true when every process left in group pgid is a zombie: dead, only
+ * waiting for a parent to reap it.  Members orphaned by the leader's death
+ * go to init, which may take seconds to reap them (some never do), and
+ * killpg(pgid, 0) succeeds until then.  A zombie whose threads still run
+ * (its main thread exited first) shows state Z with more than one thread:
+ * that one is alive.  false when /proc shows no member at all though the
+ * group exists: we cannot tell, so the caller keeps waiting. */
+static bool
+group_only_zombies(pid_t pgid)
+{
+	struct dirent *d;
+	DIR *dp;
+	char state, *end;
+	pid_t pg;
+	long pid, nthreads;
+	bool found = false, live = false;
+
+	if ((dp = opendir("/proc")) == NULL)
+		return false;
+	while (!live && (d = readdir(dp)) != NULL) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		pid = strtol(d->d_name, &end, 10);
+		if (*end != '\0' ||
+		    proc_stat(pid, &state, &pg, &nthreads) < 0 || pg != pgid)
+			continue;
+		found = true;
+		live = !((state == 'Z' || state == 'X') && nthreads <= 1);
+	}
+	closedir(dp);
+	return found && !live;
+}
+
+/* true once no process of group pgid runs any more. */
+static bool
+group_gone(pid_t pgid)
+{
+	if (killpg(pgid, 0) < 0 && errno == ESRCH)
+		return true;
+	if (!group_only_zombies(pgid))
+		return false;
+	/* A member forked while we read /proc may have got a pid below the
+	 * one being read (pids wrap) and been missed: a KILL, which zombies
+	 * ignore, makes sure nothing is left. */
+	killpg(pgid, SIGKILL);
+	return true;
+}
+
 static int
 exit_status(struct spawn *s, int ws)
 {
@@ -404,15 +499,16 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 {
 	struct prep p = { NULL, NULL, -1, { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	struct stream st[2] = { { -1, 1, NULL, 0 }, { -1, 2, NULL, 0 } };
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
 	struct childerr ce;
 	sigset_t all, old;
 	const char *name;
 	size_t cap;
 	int64_t now, deadline = 0, kill_at = 0, tmo;
-	int state = RUNNING, pidfd = -1, ws = 0, grace, nfds, i, saved;
-	int sidx[2], pidx, gidx, ret = -1;
+	int state = RUNNING, pidfd = -1, wfd = -1, ws = 0, grace, nfds, i;
+	int sidx[2], pidx, gidx, widx, saved, ret = -1;
 	bool reaped = false;
+	uint64_t count;
 	ssize_t n;
 	pid_t pid = -1, r;
 
@@ -421,7 +517,7 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 	s->signo = 0;
 	s->timed_out = false;
 	s->interrupted = 0;
-	s->cancel_ = false;
+	s->stopped = false;
 	if (s->argv == NULL || s->argv[0] == NULL || s->argv[0][0] == '\0')
 		return errf(e, "spawn: empty argv");
 	name = s->argv[0];
@@ -429,6 +525,10 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 		s->interrupted = sigstate.signo;
 		return errf(e, "%s: not started: received %s", name,
 		    spawn_signal_name(s->interrupted));
+	}
+	if (atomic_load(&s->stop_)) {
+		s->stopped = true;
+		return errf(e, "%s: not started: stopped", name);
 	}
 	cap = s->line_max > 0 ? s->line_max : SPAWN_LINE_MAX;
 	grace = s->grace_ms > 0 ? s->grace_ms : SPAWN_GRACE_MS;
@@ -469,6 +569,13 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 		errf(e, "%s: pipe:", name);
 		goto out;
 	}
+	/* spawn_stop's wake-up, published before the loop first looks at
+	 * stop_: a stop that comes after that look finds the descriptor. */
+	if ((wfd = fd_high(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
+		errf(e, "%s: eventfd:", name);
+		goto out;
+	}
+	atomic_store(&s->wake_, wfd + 1);
 
 	/* Blocked across fork so no handler runs in the child before it has
 	 * reset them (see child_exec). */
@@ -521,7 +628,9 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 				s->interrupted = sigstate.signo;
 			if (deadline > 0 && now >= deadline)
 				s->timed_out = true;
-			if (s->cancel_ || s->interrupted || s->timed_out) {
+			if (atomic_load(&s->stop_))
+				s->stopped = true;
+			if (s->stopped || s->interrupted || s->timed_out) {
 				killpg(pid, SIGTERM);
 				kill_at = now + grace;
 				state = TERMINATING;
@@ -532,7 +641,7 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 				break;
 			/* The leader is gone; wait for the rest of the group
 			 * to go too, until the grace period ends. */
-			if (killpg(pid, 0) < 0 && errno == ESRCH)
+			if (group_gone(pid))
 				break;
 		}
 		if (state == TERMINATING && now >= kill_at) {
@@ -557,11 +666,16 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 			pfd[nfds].events = POLLIN;
 			pidx = nfds++;
 		}
-		gidx = -1;
+		gidx = widx = -1;
 		if (state == RUNNING && sigstate.rfd >= 0) {
 			pfd[nfds].fd = sigstate.rfd;
 			pfd[nfds].events = POLLIN;
 			gidx = nfds++;
+		}
+		if (state == RUNNING) {
+			pfd[nfds].fd = wfd;
+			pfd[nfds].events = POLLIN;
+			widx = nfds++;
 		}
 		tmo = -1;	/* no end */
 		if (state == RUNNING && deadline > 0)
@@ -586,6 +700,11 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 			if (sigstate.signo != 0)
 				sigpipe_wake();
 		}
+		/* The flag is what counts; the count only woke us. */
+		if (widx >= 0 && pfd[widx].revents != 0) {
+			n = read(wfd, &count, sizeof count);
+			(void)n;
+		}
 		if (reaped || (pidx >= 0 && pfd[pidx].revents == 0))
 			continue;
 		if ((r = waitpid_eintr(pid, &ws, WNOHANG)) == pid) {
@@ -609,6 +728,14 @@ out:
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	if (wfd >= 0) {
+		/* Withdrawn first, then closed once no spawn_stop is still
+		 * writing to it: the number may be reused at once. */
+		atomic_store(&s->wake_, 0);
+		while (atomic_load(&s->wakers_) > 0)
+			sched_yield();
+		close(wfd);
+	}
 	for (i = 0; i < 2; i++) {
 		close_fd(&st[i].fd);
 		free(st[i].buf);
@@ -620,8 +747,13 @@ out:
 int
 spawn_run(struct spawn *s, struct errbuf *e)
 {
-	return run(s, s->on_line, s->arg, s->on_line != NULL,
+	int ret;
+
+	ret = run(s, s->on_line, s->arg, s->on_line != NULL,
 	    s->on_line != NULL, e);
+	/* The request was for this run: the next one starts afresh. */
+	atomic_store(&s->stop_, false);
+	return ret;
 }
 
 struct capture {
@@ -679,6 +811,7 @@ spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
 	if (outlen != NULL)
 		*outlen = 0;
 	status = run(s, capture_line, &c, true, s->on_line != NULL, e);
+	atomic_store(&s->stop_, false);
 	if (status < 0)
 		goto fail;
 	if (c.nomem) {
@@ -705,9 +838,29 @@ fail:
 }
 
 void
+spawn_stop(struct spawn *s)
+{
+	uint64_t one = 1;
+	int saved = errno, fd;
+	ssize_t r;
+
+	/* Only atomics and write(2): callable from a signal handler.  The
+	 * flag first: a run that has not published its descriptor yet sees
+	 * the flag when it looks, one that has gets the write. */
+	atomic_store(&s->stop_, true);
+	atomic_fetch_add(&s->wakers_, 1);
+	if ((fd = atomic_load(&s->wake_) - 1) >= 0) {
+		r = write(fd, &one, sizeof one);
+		(void)r;	/* only EAGAIN: a wake-up is pending already */
+	}
+	atomic_fetch_sub(&s->wakers_, 1);
+	errno = saved;
+}
+
+void
 spawn_cancel(struct spawn *s)
 {
-	s->cancel_ = true;
+	spawn_stop(s);
 }
 
 const char *
@@ -761,6 +914,8 @@ spawn_errstatus(const struct spawn *s, int status, struct errbuf *e)
 		return errf(e, "%s timed out after %d ms", name,
 		    s->timeout_ms);
 	}
+	if (s->stopped)
+		return errf(e, "%s was stopped", name);
 	if (s->signo != 0)
 		return errf(e, "%s was killed by %s", name,
 		    spawn_signal_name(s->signo));

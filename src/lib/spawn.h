@@ -9,6 +9,7 @@
 #define SLUGC_SPAWN_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -49,9 +50,15 @@ struct spawn {
 	int signo;                /* signal that killed the child, or 0 */
 	bool timed_out;           /* timeout_ms expired */
 	int interrupted;          /* SIGINT/SIGTERM we received, or 0 */
+	bool stopped;             /* spawn_stop (or spawn_cancel) asked */
 
-	/* Private. */
-	bool cancel_;
+	/* Private: spawn_stop's request, and the eventfd (+1, so that 0 is
+	 * none) it writes to while a run is in progress.  Aligned apart from
+	 * the plain fields, so that no load the compiler widens over those
+	 * touches what another thread writes. */
+	_Alignas(8) atomic_bool stop_;
+	atomic_int wake_;
+	atomic_int wakers_;       /* spawn_stop calls using wake_ now */
 };
 
 #define SPAWN_INIT { .argv = NULL }
@@ -63,11 +70,24 @@ struct spawn {
  * not be run, else -1), or when spawn_install_signal_handlers' signal came
  * before the start (s->interrupted set).
  *
- * On timeout, on spawn_cancel, or when SIGINT/SIGTERM reaches us (after
+ * On timeout, on spawn_stop, or when SIGINT/SIGTERM reaches us (after
  * spawn_install_signal_handlers), the child's whole process group gets
  * SIGTERM, then SIGKILL once grace_ms have passed if any member is left;
- * spawn_run then returns the child's status with s->timed_out or
- * s->interrupted set, so the caller can clean up and exit 130/143.
+ * spawn_run then returns the child's status with s->timed_out,
+ * s->stopped or s->interrupted set, so the caller can clean up and exit
+ * 130/143.
+ *
+ * A member "is left" while it runs: once the leader has been reaped,
+ * spawn_run returns as soon as every remaining member of the group is a
+ * zombie (read from /proc), not when init gets round to reaping them,
+ * which may take seconds or never happen.  We do not make this process a
+ * child subreaper (PR_SET_CHILD_SUBREAPER) to reap them ourselves: that is
+ * process-wide, so every orphan of every descendant (daemons a build
+ * leaves, anything that escapes the group with setsid) would become our
+ * child, and reaping those safely would need a waitpid(-1)-style reaper
+ * that cannot tell them from children other code (another thread's
+ * spawn_run, a caller's fork) is waiting for.  Zombies are dead and hold
+ * nothing but their pid; whoever is init reaps them.
  *
  * When the child exits, the output it wrote is read and delivered, and
  * spawn_run returns even if a grandchild it left behind still holds the
@@ -81,8 +101,19 @@ int spawn_run(struct spawn *s, struct errbuf *e);
 int spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
     struct errbuf *e);
 
-/* Called from on_line: stops the child (its group gets SIGTERM, then SIGKILL
- * after the grace period) as soon as the callback returns. */
+/* Asks the run of s in progress to stop: its child's group gets SIGTERM at
+ * once (poll is woken), then SIGKILL after the grace period, and spawn_run
+ * returns with s->stopped set.  When no run is in progress the next
+ * spawn_run of s does not start the child (it returns -1 with s->stopped
+ * set).  Each spawn_run consumes the request when it returns, so a later
+ * run of s starts normally.
+ *
+ * Safe from any thread, from on_line, and from a signal handler (atomics
+ * and one write(2)).  s must stay valid until the call returns; it is not
+ * meant for a struct being reinitialised at the same time. */
+void spawn_stop(struct spawn *s);
+
+/* The same as spawn_stop (its first name, from on_line callbacks). */
 void spawn_cancel(struct spawn *s);
 
 /* "SIGKILL" for 9: a static string; "real-time signal" or "unknown signal"
@@ -92,7 +123,8 @@ const char *spawn_signal_name(int signo);
 /* Describes a finished run's failure for the log, naming the program by the
  * last component of argv[0] ("xbuild exited with status 1", "xbuild was
  * killed by SIGKILL", "xbuild timed out after 10 s", "xbuild stopped:
- * received SIGINT") into e and returns -1.  For
+ * received SIGINT", "xbuild was stopped" after spawn_stop) into e and
+ * returns -1.  For
  * `return spawn_errstatus(&s, st, e);` after a non-zero status. */
 int spawn_errstatus(const struct spawn *s, int status, struct errbuf *e);
 
@@ -112,7 +144,9 @@ int spawn_interrupted(void);
  * SIGINT/SIGTERM came.  Never NULL. */
 const volatile sig_atomic_t *spawn_interrupt_flag(void);
 
-/* Forgets a received signal, so spawn_run starts children again. */
+/* Forgets a received signal, so spawn_run starts children again.  (To stop
+ * one child from another thread, use spawn_stop, not a signal to
+ * ourselves.) */
 void spawn_interrupt_reset(void);
 
 #endif

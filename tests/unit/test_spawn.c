@@ -5,10 +5,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -150,6 +152,71 @@ maxrss_kb(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
+}
+
+/* The state letter of pid in /proc, or 0 when it is gone. */
+static char
+proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
+		return 0;
+	return p[2];
+}
+
+/* Our children that are zombies: ones nobody reaped. */
+static int
+our_zombies(void)
+{
+	char path[sizeof ((struct dirent *)0)->d_name + 16], buf[512], *p;
+	struct dirent *d;
+	int ppid, n = 0;
+	size_t len;
+	DIR *dp;
+	FILE *f;
+
+	if ((dp = opendir("/proc")) == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		if ((p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 1, " %*c %d", &ppid) == 1 &&
+		    ppid == (int)getpid() && p[2] == 'Z')
+			n++;
+	}
+	closedir(dp);
+	return n;
+}
+
+static int
+count_fds(void)
+{
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	if ((dp = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dp);
+	return n;
 }
 
 static void
@@ -577,8 +644,289 @@ test_leftover(void)
 	}
 	ms = (now_ns() - t0) / 1000000;
 	TEST("spawn_cancel stops the child", r == 143 && ms < 2000 &&
-	    s.signo == SIGTERM && !s.timed_out);
+	    s.signo == SIGTERM && !s.timed_out && s.stopped);
 	free(sn);
+}
+
+/* Stopping a group whose members die on TERM does not wait for init to
+ * reap them: spawn_run returns once only zombies are left. */
+static void
+test_zombies(const char *self)
+{
+	struct spawn s = SPAWN_INIT;
+	struct seen *sn = calloc(1, sizeof *sn);
+	struct errbuf e;
+	int64_t t0, ms;
+	pid_t gc = 0, h = 0, g = 0;
+	int r, tid = 0, pid = 0;
+
+	/* Two grandchildren that obey TERM, like the leader.  Those dying
+	 * after it are orphans that init reaps when it gets round to it. */
+	s.timeout_ms = 300;
+	s.grace_ms = 10000;
+	t0 = now_ns();
+	r = sh(&s, "sleep 30 & sleep 30 & echo $!; wait", NULL, sn, &e);
+	ms = (now_ns() - t0) / 1000000;
+	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	printf("# grandchildren obeying TERM, grace 10 s: returned after "
+	    "%lld ms\n", (long long)ms);
+	TEST("group TERM'd, all die: 143, well within the grace period",
+	    r == 143 && s.timed_out && ms < 5000);
+	TEST("group TERM'd: the grandchild is dead", gc > 0 &&
+	    gone_within(gc, 1000));
+	TEST("group TERM'd: no zombie child left with us",
+	    our_zombies() == 0);
+
+	/* A member whose parent lives outside the group and never reaps:
+	 * it stays a zombie whatever init does, and killpg(pgid, 0) keeps
+	 * succeeding. */
+	{
+		const char *argv[] = { self, "--orphan-zombie", NULL };
+
+		memset(sn, 0, sizeof *sn);
+		s.argv = argv;
+		s.on_line = on_line;
+		s.arg = sn;
+		t0 = now_ns();
+		r = spawn_run(&s, &e);
+		ms = (now_ns() - t0) / 1000000;
+	}
+	if (sn->n > 0)
+		sscanf(sn->l[0].text, "%d %d", &h, &g);
+	TEST("a zombie member nobody reaps: 143, well within the grace "
+	    "period", r == 143 && ms < 5000);
+	TEST("that member really is a zombie (the case was exercised)",
+	    g > 0 && proc_state(g) == 'Z');
+	if (h > 0) {
+		kill(h, SIGKILL);
+		gone_within(h, 1000);
+	}
+
+	/* A member whose main thread has exited (state Z in /proc) while
+	 * another thread runs and ignores TERM: alive, so KILL after grace. */
+	{
+		const char *argv[] = { "sh", "-c",
+		    "\"$1\" --zombie-threads & wait", "sh", self, NULL };
+
+		memset(sn, 0, sizeof *sn);
+		s.argv = argv;
+		s.grace_ms = 700;
+		t0 = now_ns();
+		r = spawn_run(&s, &e);
+		ms = (now_ns() - t0) / 1000000;
+	}
+	if (sn->n > 0)
+		sscanf(sn->l[0].text, "%d %d", &pid, &tid);
+	printf("# a member with a live thread, grace 700 ms: returned after "
+	    "%lld ms\n", (long long)ms);
+	TEST("a Z member with a live thread counts as alive: KILL after "
+	    "grace", r == 143 && ms >= 950 && ms < 5000 && pid > 0);
+	{
+		char task[64];
+		int64_t end = now_ns() + 1000000000LL;
+
+		snprintf(task, sizeof task, "/proc/%d/task/%d", pid, tid);
+		while (fs_exists(task) && now_ns() < end)
+			sleep_ms(10);
+		TEST("that member's live thread is killed", tid > 0 &&
+		    !fs_exists(task));
+	}
+	TEST("no zombie child left with us", our_zombies() == 0);
+	free(sn);
+}
+
+struct stopper {
+	struct spawn *s;
+	int delay_ms;
+};
+
+static void *
+stop_later(void *arg)
+{
+	struct stopper *st = arg;
+
+	sleep_ms(st->delay_ms);
+	spawn_stop(st->s);
+	return NULL;
+}
+
+/* For the signal handler test: the one run it stops. */
+static struct spawn *volatile usr1_target;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	if (usr1_target != NULL)
+		spawn_stop(usr1_target);
+}
+
+static void *
+send_usr1(void *arg)
+{
+	(void)arg;
+	sleep_ms(200);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+struct churn {
+	struct spawn s;
+	int runs, bad;
+	int ok0, stopped, refused;
+};
+
+struct churn_ctl {
+	struct churn *ch;
+	int n;
+	atomic_bool done;
+};
+
+/* Stops the churning runs at random moments until they are all done. */
+static void *
+stop_churn(void *arg)
+{
+	struct churn_ctl *cc = arg;
+	unsigned seed = 1;
+
+	while (!atomic_load(&cc->done)) {
+		spawn_stop(&cc->ch[rand_r(&seed) % cc->n].s);
+		sleep_ms(rand_r(&seed) % 3);
+	}
+	return NULL;
+}
+
+static void *
+churn_main(void *arg)
+{
+	static const char *argv[] = { "true", NULL };
+	struct churn *c = arg;
+	struct errbuf e;
+	int i, r;
+
+	for (i = 0; i < c->runs; i++) {
+		c->s.argv = argv;
+		r = spawn_run(&c->s, &e);
+		if (r == 0 && !c->s.stopped)
+			c->ok0++;
+		else if (r == -1 && c->s.stopped)
+			c->refused++;
+		else if (c->s.stopped && (r == 0 || r == 143))
+			c->stopped++;
+		else
+			c->bad++;
+	}
+	return NULL;
+}
+
+static void
+test_stop(void)
+{
+	static const char *sleep_argv[] = { "sleep", "30", NULL };
+	struct spawn s = SPAWN_INIT;
+	struct stopper st = { &s, 200 };
+	struct churn ch[4];
+	struct churn_ctl cc = { ch, 4, false };
+	struct sigaction sa, old;
+	struct errbuf e;
+	pthread_t t, ct[4];
+	int64_t t0, ms;
+	int r, i, fds0, bad = 0, ok0 = 0, stopped = 0, refused = 0;
+
+	/* From another thread, the child printing nothing and its output
+	 * inherited: only spawn_stop's wake-up can end the poll. */
+	s.argv = sleep_argv;
+	s.grace_ms = 10000;
+	pthread_create(&t, NULL, stop_later, &st);
+	t0 = now_ns();
+	r = spawn_run(&s, &e);
+	ms = (now_ns() - t0) / 1000000;
+	pthread_join(t, NULL);
+	printf("# spawn_stop from another thread after 200 ms: returned "
+	    "after %lld ms\n", (long long)ms);
+	TEST("spawn_stop from another thread: TERM at once: 143", r == 143 &&
+	    s.stopped && s.signo == SIGTERM && !s.timed_out &&
+	    s.interrupted == 0 && ms >= 150 && ms < 2000);
+	TEST("stopped message", spawn_errstatus(&s, r, &e) == -1 &&
+	    strcmp(e.msg, "sleep was stopped") == 0);
+	TEST("the request is consumed: the next run is not stopped",
+	    sh(&s, "exit 4", NULL, NULL, &e) == 4 && !s.stopped);
+
+	/* The same with output on pipes and a group that ignores TERM. */
+	{
+		struct seen *sn = calloc(1, sizeof *sn);
+		pid_t gc;
+
+		s.grace_ms = 300;
+		pthread_create(&t, NULL, stop_later, &st);
+		t0 = now_ns();
+		r = sh(&s, "trap '' TERM; sleep 30 & echo $!; "
+		    "while :; do sleep 1; done", NULL, sn, &e);
+		ms = (now_ns() - t0) / 1000000;
+		pthread_join(t, NULL);
+		gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+		TEST("spawn_stop, TERM ignored: KILL after grace: 137",
+		    r == 137 && s.stopped && s.signo == SIGKILL &&
+		    ms >= 450 && ms < 3000);
+		TEST("spawn_stop, TERM ignored: the grandchild is killed",
+		    gc > 0 && gone_within(gc, 1000));
+		free(sn);
+	}
+
+	/* Before the run: it does not start, and the run after starts. */
+	spawn_stop(&s);
+	r = sh(&s, "exit 0", NULL, NULL, &e);
+	TEST("spawn_stop before the run: not started", r == -1 &&
+	    s.stopped && s.pid == -1 &&
+	    strcmp(e.msg, "sh: not started: stopped") == 0);
+	TEST("then the next run starts", sh(&s, "exit 6", NULL, NULL, &e) ==
+	    6 && !s.stopped);
+
+	/* From a signal handler. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, &old);
+	usr1_target = &s;
+	s.argv = sleep_argv;
+	s.grace_ms = 10000;
+	pthread_create(&t, NULL, send_usr1, NULL);
+	t0 = now_ns();
+	r = spawn_run(&s, &e);
+	ms = (now_ns() - t0) / 1000000;
+	pthread_join(t, NULL);
+	usr1_target = NULL;
+	sigaction(SIGUSR1, &old, NULL);
+	TEST("spawn_stop from a signal handler: 143", r == 143 &&
+	    s.stopped && ms >= 150 && ms < 2000);
+
+	/* Threads running short children while another stops them at
+	 * random: every run ends one of the documented ways, and no
+	 * descriptor is left behind (the wake-up is closed only once no
+	 * spawn_stop writes to it). */
+	fds0 = count_fds();
+	for (i = 0; i < 4; i++) {
+		memset(&ch[i], 0, sizeof ch[i]);
+		ch[i].s = (struct spawn)SPAWN_INIT;
+		ch[i].runs = 40;
+		pthread_create(&ct[i], NULL, churn_main, &ch[i]);
+	}
+	pthread_create(&t, NULL, stop_churn, &cc);
+	for (i = 0; i < 4; i++) {
+		pthread_join(ct[i], NULL);
+		bad += ch[i].bad;
+		ok0 += ch[i].ok0;
+		stopped += ch[i].stopped;
+		refused += ch[i].refused;
+	}
+	atomic_store(&cc.done, true);
+	pthread_join(t, NULL);
+	printf("# churn: %d exited, %d stopped, %d refused, %d other\n",
+	    ok0, stopped, refused, bad);
+	TEST("stops racing with short runs: every run accounted for",
+	    bad == 0 && ok0 + stopped + refused == 160);
+	TEST("no descriptor left behind", count_fds() == fds0);
+	TEST("no zombie child left with us", our_zombies() == 0);
 }
 
 static void
@@ -748,14 +1096,87 @@ stamp(int n)
 	return 0;
 }
 
+/* Helper mode, run as a spawn_run child (a group leader): a process H
+ * leaves the group and forks G, which joins the group again; H never reaps
+ * G, so once TERM kills G it stays a zombie in our group for as long as H
+ * lives (H ends itself after a minute, the test kills it sooner).  Prints
+ * "H G", then waits for TERM. */
+static int
+orphan_zombie(void)
+{
+	pid_t leader = getpid(), h, g;
+	int p[2];
+
+	if (pipe(p) < 0)
+		return 1;
+	if ((h = fork()) < 0)
+		return 1;
+	if (h == 0) {
+		setpgid(0, 0);
+		alarm(60);
+		if ((g = fork()) == 0) {
+			if (setpgid(0, leader) < 0)
+				_exit(1);
+			g = getpid();
+			if (write(p[1], &g, sizeof g) != sizeof g)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		for (;;)
+			pause();
+	}
+	if (read(p[0], &g, sizeof g) != sizeof g)
+		return 1;
+	printf("%d %d\n", (int)h, (int)g);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static void *
+zt_thread(void *arg)
+{
+	int i;
+
+	/* Once the main thread is gone, /proc shows us as a zombie. */
+	(void)arg;
+	for (i = 0; i < 500 && proc_state(getpid()) != 'Z'; i++)
+		sleep_ms(10);
+	printf("%d %d\n", (int)getpid(), (int)gettid());
+	fflush(stdout);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Helper mode: ignores TERM, and lives on in a thread after the main
+ * thread has exited.  Prints "PID TID" of that thread. */
+static int
+zombie_threads(void)
+{
+	pthread_t t;
+
+	signal(SIGTERM, SIG_IGN);
+	if (pthread_create(&t, NULL, zt_thread, NULL) != 0)
+		return 1;
+	pthread_exit(NULL);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct errbuf e;
+	char self[PATH_MAX];
 	char *dir;
+	ssize_t n;
 
 	if (argc == 3 && strcmp(argv[1], "--stamp") == 0)
 		return stamp(atoi(argv[2]));
+	if (argc == 2 && strcmp(argv[1], "--orphan-zombie") == 0)
+		return orphan_zombie();
+	if (argc == 2 && strcmp(argv[1], "--zombie-threads") == 0)
+		return zombie_threads();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((dir = fs_mkdtemp("/tmp", "test_spawn.", &e)) == NULL) {
 		printf("# %s\n", e.msg);
@@ -770,6 +1191,12 @@ main(int argc, char **argv)
 	test_flood();
 	test_timeout();
 	test_leftover();
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		test_zombies(self);
+	} else
+		TEST("readlink /proc/self/exe", 0);
+	test_stop();
 	test_capture();
 	test_signals();
 	TEST("temp dir removed", fs_rm_rf(dir, &e) == 0 && !fs_exists(dir));
