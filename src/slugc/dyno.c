@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +213,6 @@ struct sv {
 	long first; /* index of the first process to end, or -1 */
 	size_t ndone;
 	bool stopping; /* we asked everything to stop */
-	bool sent;     /* with our own SIGTERM */
 	bool prefix, tty;
 	size_t width;
 };
@@ -269,23 +267,20 @@ proc_main(void *arg)
 	return NULL;
 }
 
-/* Stops every process: the same path as a Ctrl-C, so spawn ends each
- * process group with SIGTERM, then SIGKILL after its grace period. */
+/* Stops every process: spawn ends each process group with SIGTERM, then
+ * SIGKILL after its grace period, as on a Ctrl-C.  A process whose thread
+ * has not reached spawn_run yet is not started; one that has ended
+ * ignores it. */
 static void
 stop_all(struct sv *sv)
 {
-	bool send;
+	size_t i;
 
 	pthread_mutex_lock(&sv->mu);
-	send = !sv->stopping && sv->ndone < sv->n;
 	sv->stopping = true;
 	pthread_mutex_unlock(&sv->mu);
-	if (send && spawn_interrupted() == 0) {
-		pthread_mutex_lock(&sv->mu);
-		sv->sent = true;
-		pthread_mutex_unlock(&sv->mu);
-		kill(getpid(), SIGTERM);
-	}
+	for (i = 0; i < sv->n; i++)
+		spawn_stop(&sv->procs[i].s);
 }
 
 /* The environment of one process: a dyno's PATH, the release's config
@@ -350,7 +345,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	double t0, now;
 	size_t n = 0, i;
 	int code = SX_OK, sig;
-	bool bound = false, ready_done = false;
+	bool bound = false, ready_done = false, stopping;
 	long first;
 
 	memset(r, 0, sizeof *r);
@@ -453,9 +448,10 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			pthread_cond_timedwait(&sv.cv, &sv.mu, &ts);
 		}
 		first = sv.first;
+		stopping = sv.stopping;
 		pthread_mutex_unlock(&sv.mu);
 		if (first >= 0) {
-			if (n > 1 && spawn_interrupted() == 0) {
+			if (n > 1 && !stopping && spawn_interrupted() == 0) {
 				const struct proc *p = &sv.procs[first];
 
 				pthread_mutex_lock(&sv.out_mu);
@@ -470,7 +466,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		}
 		if (code != SX_OK)
 			break;
-		if (web == NULL || bound || pl->boot_timeout <= 0 ||
+		if (web == NULL || bound || pl->boot_timeout <= 0 || stopping ||
 		    spawn_interrupted() != 0)
 			continue;
 		now = now_ms();
@@ -508,10 +504,6 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			pthread_join(sv.procs[i].th, NULL);
 	r->ms_stop = now_ms() - now;
 	sig = spawn_interrupted();
-	if (sv.sent && sig == SIGTERM) {
-		spawn_interrupt_reset(); /* ours, not the user's */
-		sig = 0;
-	}
 
 	if (sv.first >= 0) {
 		struct proc *p = &sv.procs[sv.first];
@@ -521,7 +513,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		if (p == web && !bound && !r->r10 && !ready_done)
 			r->crashed = true;
 		if (p->err.msg[0] != '\0' && p->s.status != 0 &&
-		    !(sv.stopping && p->s.interrupted))
+		    !(sv.stopping && (p->s.interrupted || p->s.stopped)))
 			fprintf(
 			    stderr, PROGNAME ": %s: %s\n", p->name, p->err.msg);
 	}
