@@ -325,7 +325,7 @@ out:
 
 /* Runs xbuild on the solution with the log streaming its output. */
 static int
-build(struct build *b, int *status, struct errbuf *e)
+build(struct build *b, int *status, int *signo, struct errbuf *e)
 {
 	struct log_stream ls = LOG_STREAM_INIT(stdout);
 	struct spawn s = SPAWN_INIT;
@@ -382,6 +382,7 @@ build(struct build *b, int *status, struct errbuf *e)
 	s.on_line = log_stream_on_line;
 	s.arg = &ls;
 	*status = spawn_run(&s, e);
+	*signo = s.signo;
 	log_stream_finish(&ls);
 	if (*status == -1 || s.interrupted)
 		goto out;
@@ -452,7 +453,7 @@ main(int argc, char **argv)
 {
 	struct build b = { 0 };
 	struct errbuf e = { "" };
-	int rc, status = 0;
+	int rc, status = 0, signo = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
@@ -473,8 +474,10 @@ main(int argc, char **argv)
 		rc = EXIT_FETCH;
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
-	} else if (build(&b, &status, &e) == -1) {
-		rc = status > 0 ? EXIT_BUILD_FAILED : EXIT_IO;
+	} else if (build(&b, &status, &signo, &e) == -1) {
+		/* xbuild killed by signal N: we exit 128+N, as a shell would. */
+		rc = signo != 0 ? EXIT_SIGNAL_BASE + signo :
+		    status > 0 ? EXIT_BUILD_FAILED : EXIT_IO;
 		if (status > 0)
 			errprefix(&e, "Build failed");
 	} else if (record_executables(&b, &e) == -1) {

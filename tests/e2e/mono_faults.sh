@@ -229,6 +229,17 @@ test_expect_success 'SIGINT during xbuild: the whole build tree stops, exit 130'
 	test_must_fail pgrep -f "sleep 37.5"
 '
 
+test_expect_success 'xbuild killed by a signal: exit 128+N, the signal named' '
+	new_app slowbuild && setvar MONO_URL "$FAULTD_URL/$RT_GZ" &&
+	setvar MONO_SHA256 "$SHA256_GZ" &&
+	{ "$COMPILE" "$B" "$TEST_TMP/shared-cache" "$ENVD" >log 2>&1 & pid=$!; } &&
+	for i in $(seq 300); do grep -q "slugc-slow-build-marker" log && break; sleep 0.1; done &&
+	pkill -KILL -f "$B/vendor/mono/.*xbuild.exe" &&
+	{ wait $pid; rc=$?; } ; test $rc -eq 137 &&
+	test_grep "^ !     Build failed: xbuild was killed by SIGKILL" log &&
+	pkill -f "sleep 37.5"; :
+'
+
 test_expect_success 'odd ENV_DIR entries are skipped with a warning, never a crash' '
 	new_app && setvar MONO_URL "$FAULTD_URL/$RT_GZ" && setvar MONO_SHA256 "$SHA256_GZ" &&
 	mkdir "$ENVD/A_DIRECTORY" &&
