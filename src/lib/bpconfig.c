@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "fsutil.h"
+#include "yamldoc.h"
 
 struct ctx {
 	const char	*name;
@@ -34,23 +35,6 @@ lerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	return errf(c->e, "%s:%zu: %s", c->name, n->start_mark.line + 1, msg);
 }
 
-static int
-parser_error(const char *name, yaml_parser_t *p, struct errbuf *e)
-{
-	const char *problem = p->problem != NULL ? p->problem : "syntax error";
-
-	if (p->error == YAML_MEMORY_ERROR)
-		return errf(e, "%s: out of memory", name);
-	if (p->error == YAML_READER_ERROR)
-		return errf(e, "%s: %s at byte %zu", name, problem,
-		    p->problem_offset);
-	if (p->context != NULL)
-		return errf(e, "%s:%zu:%zu: %s (%s at line %zu)", name,
-		    p->problem_mark.line + 1, p->problem_mark.column + 1,
-		    problem, p->context, p->context_mark.line + 1);
-	return errf(e, "%s:%zu:%zu: %s", name, p->problem_mark.line + 1,
-	    p->problem_mark.column + 1, problem);
-}
 
 /* A scalar's text (owned by the document), or NULL if n is not a scalar,
  * is empty, or holds a NUL byte. */
@@ -217,10 +201,8 @@ bpconfig_parse(const char *buf, size_t len, const char *name,
 	if (!yaml_parser_initialize(&parser))
 		return errf(e, "%s: out of memory", name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		parser_error(name, &parser, e);
+	if (yamldoc_load(&parser, &doc, name, e) == -1)
 		goto out;
-	}
 	have_doc = true;
 	if ((cfg = calloc(1, sizeof *cfg)) == NULL ||
 	    (cfg->name = strdup(name)) == NULL) {

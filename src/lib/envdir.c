@@ -373,23 +373,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, buf, len);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 envdir_write(const char *dir, const struct envdir *env, struct errbuf *e)
 {
@@ -421,7 +404,7 @@ envdir_write(const char *dir, const struct envdir *env, struct errbuf *e)
 		}
 		/* An existing file keeps its mode through O_CREAT. */
 		if (fchmod(fd, 0600) == -1 ||
-		    write_all(fd, v->value, v->len) == -1) {
+		    fs_write_all(fd, v->value, v->len) == -1) {
 			errf(e, "write %s/%s:", dir, v->name);
 			goto out;
 		}

@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "monotime.h"
+
 #define FETCH_BUFSIZE	(512 * 1024L)	/* measured faster than the default */
 #define ERRBODY_MAX	4096		/* enough for an S3 <Error> document */
 #define FETCH_UA	"slugc-fetch/1"
@@ -62,7 +64,7 @@ struct fetch_xfer {
 	bool no_range;		/* the server's ranges are unusable */
 	int requests, resumes, restarts;
 	long status;
-	long long last_progress_ms;
+	int64_t last_progress_ms;
 
 	/* The current request. */
 	struct fetch_resp rs;
@@ -76,15 +78,6 @@ struct fetch_xfer {
 	char errbody[ERRBODY_MAX + 1];
 	size_t errbody_len;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Appends to the message already in e. */
 static void
@@ -699,7 +692,7 @@ on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct fetch_xfer *x = p;
-	long long now;
+	int64_t now;
 
 	(void)dltotal;
 	(void)dlnow;
@@ -711,7 +704,7 @@ on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
 	}
 	if (x->o->progress == NULL)
 		return 0;
-	now = now_ms();
+	now = monotime_ms();
 	if (now - x->last_progress_ms >= x->o->progress_interval_ms) {
 		x->last_progress_ms = now;
 		x->o->progress(x->o->progress_arg, x->delivered, x->total);
@@ -1139,10 +1132,10 @@ out:
 static int
 backoff_sleep(const struct fetch_opts *o, long long ms)
 {
-	long long end = now_ms() + ms, left;
+	int64_t end = monotime_ms() + ms, left;
 	struct timespec ts;
 
-	while ((left = end - now_ms()) > 0) {
+	while ((left = end - monotime_ms()) > 0) {
 		if (o->stop != NULL && *o->stop)
 			return -1;
 		if (left > 100)
@@ -1196,7 +1189,7 @@ fetch_stream(const struct fetch_opts *o,
 {
 	struct fetch_xfer x;
 	char *shown = NULL, *url = NULL;
-	long long start = now_ms(), delay;
+	int64_t start = monotime_ms(), delay;
 	long ra;
 	bool is_s3 = false;
 	int attempts = 0, rv = -1, st;
@@ -1251,10 +1244,10 @@ fetch_stream(const struct fetch_opts *o,
 			if (want > delay)
 				delay = want;
 		}
-		if (now_ms() + delay - start > o->retry_max_seconds * 1000LL) {
+		if (monotime_ms() + delay - start > o->retry_max_seconds * 1000LL) {
 			erradd(e, " (gave up after %d attempt%s in %lld s)",
 			    attempts, attempts == 1 ? "" : "s",
-			    (now_ms() - start + 999) / 1000);
+			    (monotime_ms() - start + 999) / 1000);
 			break;
 		}
 		if (backoff_sleep(o, delay) == -1) {

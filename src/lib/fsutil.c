@@ -173,8 +173,8 @@ fail:
 	return NULL;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+fs_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -201,7 +201,7 @@ fs_write_file_atomic(const char *path, const void *buf, size_t len,
 		return errf(e, "%s: path too long", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		return errf(e, "create %s:", tmp);
-	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || fs_write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
 		errf(e, "write %s:", tmp);
 		close(fd);
@@ -278,7 +278,7 @@ copy_file(const char *src, const char *dst, const struct stat *st,
 			errf(e, "read %s:", src);
 			goto out;
 		}
-		if (write_all(out, buf, (size_t)r) == -1) {
+		if (fs_write_all(out, buf, (size_t)r) == -1) {
 			errf(e, "write %s:", dst);
 			goto out;
 		}

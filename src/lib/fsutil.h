@@ -20,6 +20,10 @@ int fs_mkdir_p(const char *dir, mode_t mode, struct errbuf *e);
  * rm -rf).  A path that does not exist is success. */
 int fs_rm_rf(const char *path, struct errbuf *e);
 
+/* Writes all of buf to fd, retrying short writes and EINTR.  Returns 0, or
+ * -1 with errno set. */
+int fs_write_all(int fd, const void *buf, size_t len);
+
 /* Reads a whole regular file into a malloc'd, NUL-terminated buffer (the NUL
  * is not counted in *len).  Files larger than max bytes are refused.  Returns
  * NULL with errno set (ENOENT for a missing file) and e filled. */

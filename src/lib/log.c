@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
+
 /* Writes msg line by line, first prefixed with first, the others with rest;
  * one trailing newline is dropped so log_info(f, "done\n") is one line. */
 static void
@@ -223,15 +225,6 @@ log_format_progress(char *buf, size_t size, const char *verb, uint64_t done,
 	return buf;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 log_progress_start(struct log_progress *p, FILE *f, const char *verb)
 {
@@ -270,7 +263,7 @@ progress_draw(struct log_progress *p, bool final)
 void
 log_progress_update(struct log_progress *p, uint64_t done, uint64_t total)
 {
-	int64_t now = now_ms();
+	int64_t now = monotime_ms();
 	int step = p->tty ? LOG_PROGRESS_TTY_MS : p->interval_ms;
 
 	p->done = done;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "yamldoc.h"
+
 struct manifest *
 manifest_new(void)
 {
@@ -415,29 +417,6 @@ perr(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
 	    n->start_mark.column + 1, msg);
 }
 
-static int
-parser_error(const char *name, yaml_parser_t *p, struct errbuf *e)
-{
-	const char *problem = p->problem != NULL ? p->problem : "syntax error";
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return errf(e, "%s: out of memory", name);
-	case YAML_READER_ERROR:
-		/* The reader only knows the byte offset. */
-		return errf(e, "%s: %s at byte %zu", name, problem,
-		    p->problem_offset);
-	default:
-		break;
-	}
-	if (p->context != NULL)
-		return errf(e, "%s:%zu:%zu: %s (%s at line %zu, column %zu)",
-		    name, p->problem_mark.line + 1,
-		    p->problem_mark.column + 1, problem, p->context,
-		    p->context_mark.line + 1, p->context_mark.column + 1);
-	return errf(e, "%s:%zu:%zu: %s", name, p->problem_mark.line + 1,
-	    p->problem_mark.column + 1, problem);
-}
 
 static bool
 is_null(const yaml_node_t *n)
@@ -649,10 +628,8 @@ manifest_parse(const char *buf, size_t len, const char *name,
 	/* The loader keeps aliases as references to one node rather than
 	 * copies, and we walk a fixed depth, so "billion laughs" input
 	 * costs nothing. */
-	if (!yaml_parser_load(&parser, &doc)) {
-		parser_error(name, &parser, e);
+	if (yamldoc_load(&parser, &doc, name, e) == -1)
 		goto out;
-	}
 	have_doc = true;
 	if ((m = manifest_new()) == NULL) {
 		errf(e, "%s: out of memory", name);
@@ -665,10 +642,8 @@ manifest_parse(const char *buf, size_t len, const char *name,
 
 	/* Garbage after the first document is still garbage. */
 	if (root != NULL) {
-		if (!yaml_parser_load(&parser, &next)) {
-			parser_error(name, &parser, e);
+		if (yamldoc_load(&parser, &next, name, e) == -1)
 			goto out;
-		}
 		if ((root = yaml_document_get_root_node(&next)) != NULL)
 			pwarn(&c, root, "only the first YAML document is "
 			    "used");

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
+
 extern char **environ;
 
 /* spawn_stop may run in a signal handler: its atomics must not hide a
@@ -65,15 +67,6 @@ struct stream {
 	char *buf;              /* line_max bytes */
 	size_t len;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 close_fd(int *fd)
@@ -617,12 +610,12 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 	/* A pidfd turns "the child exited" into a poll event; without one
 	 * (kernels before 5.3) waitpid is retried every RECHECK_MS. */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	now = now_ms();
+	now = monotime_ms();
 	if (s->timeout_ms > 0)
 		deadline = now + s->timeout_ms;
 
 	for (;;) {
-		now = now_ms();
+		now = monotime_ms();
 		if (state == RUNNING && !reaped) {
 			if (sigstate.signo != 0)
 				s->interrupted = sigstate.signo;

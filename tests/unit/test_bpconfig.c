@@ -173,11 +173,11 @@ static const struct bad bads[] = {
 	{ "syntax error",
 	  "default_version: a\nversions:\n  a:\n    url: \"unclosed\n",
 	  "buildpack.yml:5:1: found unexpected end of stream (while scanning "
-	  "a quoted scalar at line 4)" },
+	  "a quoted scalar at line 4, column 10)" },
 	{ "tab indentation",
 	  "default_version: a\nversions:\n\ta: {}\n",
 	  "buildpack.yml:3:1: found character that cannot start any token "
-	  "(while scanning for the next token at line 3)" },
+	  "(while scanning for the next token at line 3, column 1)" },
 };
 
 static void
