@@ -65,6 +65,7 @@ struct fetch_xfer {
 	int requests, resumes, restarts;
 	long status;
 	int64_t last_progress_ms;
+	int64_t deadline_ms;	/* monotime_ms() when it must end; 0: none */
 
 	/* The current request. */
 	struct fetch_resp rs;
@@ -274,6 +275,7 @@ fetch_opts_init(struct fetch_opts *o)
 	o->low_speed_limit = 1024;
 	o->low_speed_time = 60;
 	o->progress_interval_ms = 1000;
+	o->max_seconds = 900;
 }
 
 int
@@ -960,6 +962,14 @@ setup_request(struct fetch_xfer *x, const char *url, bool first_hop,
 	    o->low_speed_limit) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
 	    o->low_speed_time) != 0;
+	/* A server trickling just above the low-speed limit is only stopped
+	 * by the deadline of the download as a whole. */
+	if (x->deadline_ms > 0) {
+		int64_t left = x->deadline_ms - monotime_ms();
+
+		bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+		    (long)(left > 1 ? left : 1)) != 0;
+	}
 	if (o->ca_file != NULL)
 		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, l) != 0;
@@ -1200,6 +1210,8 @@ fetch_stream(const struct fetch_opts *o,
 	x.arg = arg;
 	x.total = -1;
 	x.last_progress_ms = start;
+	if (o->max_seconds > 0)
+		x.deadline_ms = start + (int64_t)o->max_seconds * 1000;
 	if (o->url == NULL) {
 		errf(e, "fetch: no URL");
 		goto out;
@@ -1243,6 +1255,11 @@ fetch_stream(const struct fetch_opts *o,
 
 			if (want > delay)
 				delay = want;
+		}
+		if (x.deadline_ms > 0 && monotime_ms() + delay >= x.deadline_ms) {
+			erradd(e, " (gave up: the whole download may take at "
+			    "most %ld s)", o->max_seconds);
+			break;
 		}
 		if (monotime_ms() + delay - start > o->retry_max_seconds * 1000LL) {
 			erradd(e, " (gave up after %d attempt%s in %lld s)",

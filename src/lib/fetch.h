@@ -54,6 +54,11 @@ struct fetch_opts {
 	 * right after a fast start shows a few seconds later. */
 	long low_speed_limit;
 	long low_speed_time;
+	/* The whole download, every attempt and wait included, ends after
+	 * max_seconds (0: no limit; default 900, Heroku's own limit for a
+	 * whole compile): a server trickling just above the low-speed limit
+	 * must not hold a deploy forever. */
+	long max_seconds;
 
 	/* Called from inside the transfer at most once per
 	 * progress_interval_ms, and once more at the end of a successful
@@ -83,7 +88,8 @@ struct fetch_result {
 /* Fills o with the defaults: 5 retries within 300 s, 500 ms base delay
  * doubling up to 30 s, Retry-After honoured up to 120 s, 10 redirects, no size
  * cap, 30 s connect timeout, a stall is under 1 KiB/s for 60 s, progress at
- * most every second.  The URL and everything else are NULL. */
+ * most every second, 900 s for the whole download.  The URL and everything
+ * else are NULL. */
 void fetch_opts_init(struct fetch_opts *o);
 
 /* Downloads o->url and calls sink(arg, buf, len) with the body, in order and

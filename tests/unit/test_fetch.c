@@ -720,6 +720,21 @@ test_resume(struct ctx *c)
 	    strstr(e.msg, "Timeout was reached") != NULL &&
 	    strstr(e.msg, "gave up after 2 attempts") != NULL);
 	sink_free(&s);
+
+	/* A trickle above the low-speed limit: only the deadline of the
+	 * whole download ends it, and no retry starts after it. */
+	snprintf(url, sizeof url, "%s/_fault/rate=20000/big.bin", c->base);
+	fast_opts(&o, url);
+	o.max_seconds = 1;
+	t0 = ms_now();
+	rc = run(&o, &s, &r, &e);
+	dt = ms_now() - t0;
+	TEST("trickle: ends at the whole download's deadline, once",
+	    rc == -1 && r.attempts == 1 && s.len > 0 && s.len < BIG_SIZE &&
+	    strstr(e.msg, "may take at most 1 s") != NULL);
+	printf("# %s\n", e.msg);
+	TEST("trickle: not before the deadline", dt >= 1000);
+	sink_free(&s);
 }
 
 static void
