@@ -62,13 +62,23 @@ FUZZ_SECONDS ?= 60
 
 ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
 
+# The download half of a runtime install (fetch, install, unpack: libcurl,
+# libarchive and the ~40 libraries they load) as a shared object beside the
+# buildpack's programs, which load it only on a cache miss (installer.h), so
+# a warm compile starts without them.  The library is built -fPIC with hidden
+# symbols for it; installer_linked is the one symbol it exports.
+INSTALLER_SO := $(BPDIR)/bin/slugc-install.so
+WARM_LIBS    := $(shell pkg-config --libs yaml-0.1)
+
 .PHONY: all tests check check-san check-all runtime deps install clean bench \
         demo fuzz format print-test-env
-all: $(MONO_BINS) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml)
+all: $(MONO_BINS) $(INSTALLER_SO) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml)
 
 $(O)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_OBJ): CFLAGS += -fPIC -fvisibility=hidden
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -85,6 +95,18 @@ $(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
 $(BPDIR)/bin/detect: $(O)/mono/detect.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(if $(SANFLAGS),,-static) -o $@ $^
+
+$(INSTALLER_SO): $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--undefined=installer_linked \
+	    -o $@ $(LIB) -Wl,--as-needed $(LDLIBS)
+
+# Neither libcurl nor libarchive: see INSTALLER_SO.
+$(BPDIR)/bin/compile $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
+$(O)/bench/runtime_install: $(O)/bench/slugc-install.so
+$(O)/bench/slugc-install.so: $(INSTALLER_SO)
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(BPDIR)/buildpack.yml: buildpacks/mono/buildpack.yml
 	@mkdir -p $(@D)
@@ -151,12 +173,13 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin
 	$(if $(SLUGC_BIN),install -m 755 $(SLUGC_BIN) $(DESTDIR)$(PREFIX)/bin/slugc)
 	install -m 755 $(MONO_BINS) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
+	install -m 644 $(INSTALLER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
 	install -m 644 buildpacks/mono/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/servers/*.c
 
 clean:
-	rm -rf build bin $(MONO_BINS)
+	rm -rf build bin $(MONO_BINS) $(INSTALLER_SO)
 
 -include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d)

@@ -7,14 +7,15 @@
  * streamed download + sha256 + unpack into the cache and a seal, then the
  * tree placed at DEST.  An empty CACHE_DIR gives a cold install, a sealed one
  * a warm install.  The log goes to stdout like compile's; STACK as compile
- * reads it. */
+ * reads it.  Like compile, it links neither libcurl nor libarchive: on a miss
+ * runtime_install loads them with slugc-install.so from beside this program
+ * (installer.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "envdir.h"
 #include "err.h"
 #include "exitcode.h"
-#include "fetch.h"
 #include "log.h"
 #include "runtime.h"
 #include "spawn.h"
@@ -99,8 +100,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (spawn_install_signal_handlers(&e) == -1 ||
-	    fetch_global_init(&e) == -1) {
+	if (spawn_install_signal_handlers(&e) == -1) {
 		fprintf(stderr, "runtime_install: %s\n", e.msg);
 		return EXIT_IO;
 	}
@@ -108,7 +108,6 @@ main(int argc, char **argv)
 	    EXIT_FETCH : EXIT_OK;
 	if (rc != EXIT_OK)
 		fprintf(stderr, "runtime_install: %s\n", e.msg);
-	fetch_global_cleanup();
 	if (fclose(stdout) == EOF && rc == EXIT_OK)
 		rc = EXIT_IO;
 	return rc;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,42 +144,265 @@ tally_tree(const char *path, struct tally *t)
 	return rc;
 }
 
-bool
-cache_valid(const struct cache_entry *c, const char *sha256,
-    struct errbuf *why)
+/* The seal's verdict before looking at the tree: CACHE_OK when it exists
+ * and names sha256, with the counts it recorded. */
+static enum cache_state
+read_seal(const struct cache_entry *c, const char *sha256,
+    struct tally *want, struct errbuf *why)
 {
 	char want_sha[128];
-	unsigned long long want_entries, want_bytes;
-	struct tally t;
 	size_t len;
 	char *seal;
+	int n;
 
 	if (!fs_is_dir(c->path)) {
 		errf(why, "not cached");
-		return false;
+		return CACHE_MISSING;
 	}
 	if ((seal = fs_read_file(c->seal, 4096, &len, NULL)) == NULL) {
 		errf(why, "an earlier install did not finish");
-		return false;
+		return CACHE_UNSEALED;
 	}
-	int n = sscanf(seal, "%127s %llu %llu", want_sha, &want_entries,
-	    &want_bytes);
+	n = sscanf(seal, "%127s %llu %llu", want_sha, &want->entries,
+	    &want->bytes);
 	free(seal);
 	if (n != 3 || strcmp(want_sha, sha256) != 0) {
 		errf(why, "its seal does not match");
-		return false;
+		return CACHE_DAMAGED;
 	}
-	if (tally_tree(c->path, &t) == -1) {
+	return CACHE_OK;
+}
+
+static enum cache_state
+compare(const struct tally *got, const struct tally *want, struct errbuf *why)
+{
+	if (got->entries == want->entries && got->bytes == want->bytes)
+		return CACHE_OK;
+	errf(why, "its files changed (%llu entries, %llu bytes; sealed with "
+	    "%llu, %llu)", got->entries, got->bytes, want->entries,
+	    want->bytes);
+	return CACHE_DAMAGED;
+}
+
+enum cache_state
+cache_check(const struct cache_entry *c, const char *sha256,
+    struct errbuf *why)
+{
+	struct tally want, got;
+	enum cache_state st;
+
+	if ((st = read_seal(c, sha256, &want, why)) != CACHE_OK)
+		return st;
+	if (tally_tree(c->path, &got) == -1) {
 		errf(why, "it cannot be read");
-		return false;
+		return CACHE_DAMAGED;
 	}
-	if (t.entries != want_entries || t.bytes != want_bytes) {
-		errf(why, "its files changed (%llu entries, %llu bytes; sealed "
-		    "with %llu, %llu)", t.entries, t.bytes, want_entries,
-		    want_bytes);
-		return false;
+	return compare(&got, &want, why);
+}
+
+/* How placing one directory ended. */
+enum place_rc {
+	PLACE_OK,
+	PLACE_FAILED,     /* dest could not be written: e says why */
+	PLACE_UNREADABLE, /* the entry could not be read: damaged */
+	PLACE_NOLINK,     /* a hard link was refused: copy instead */
+};
+
+#define PLACE_MAX_DEPTH 128
+
+struct place {
+	struct tally t;         /* what was placed so far */
+	const char *dest;
+	char rel[PATH_MAX];     /* the current path below dest, for messages */
+	size_t rlen;
+	int depth;
+	bool created;           /* dest itself was made: ours to remove */
+	struct errbuf *e;
+};
+
+static enum place_rc
+place_failed(struct place *p, const char *what)
+{
+	errf(p->e, "%s %s%s%s:", what, p->dest, p->rlen > 0 ? "/" : "",
+	    p->rel);
+	return PLACE_FAILED;
+}
+
+/* Appends /name to p->rel (or pops it back to len when name is NULL). */
+static int
+rel_push(struct place *p, const char *name)
+{
+	size_t n = strlen(name), sep = p->rlen > 0;
+
+	if (p->rlen + sep + n >= sizeof p->rel)
+		return -1;
+	if (sep)
+		p->rel[p->rlen] = '/';
+	memcpy(p->rel + p->rlen + sep, name, n + 1);
+	p->rlen += sep + n;
+	return 0;
+}
+
+/* Places the directory open at sfd (which it closes) as name in the
+ * directory dparent: every call works relative to directory descriptors,
+ * so no path is resolved twice and nothing follows a symlink. */
+static enum place_rc
+place_dir(struct place *p, int sfd, int dparent, const char *name)
+{
+	enum place_rc rc = PLACE_OK;
+	struct dirent *de;
+	struct stat st, est;
+	int dfd = -1;
+	DIR *d;
+
+	if (fstat(sfd, &st) == -1 || (d = fdopendir(sfd)) == NULL) {
+		close(sfd);
+		return PLACE_UNREADABLE;
 	}
-	return true;
+	if (++p->depth > PLACE_MAX_DEPTH) {
+		errf(p->e, "place %s: more than %d directories deep", p->dest,
+		    PLACE_MAX_DEPTH);
+		rc = PLACE_FAILED;
+		goto out;
+	}
+	/* 0700 while it fills, as the tree it copies may be read-only. */
+	if (mkdirat(dparent, name, 0700) == -1) {
+		rc = place_failed(p, "mkdir");
+		goto out;
+	}
+	p->created = true;
+	dfd = openat(dparent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (dfd == -1) {
+		rc = place_failed(p, "open");
+		goto out;
+	}
+	p->t.entries++;
+	while (rc == PLACE_OK && (errno = 0, de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		size_t saved = p->rlen;
+		unsigned char type = de->d_type;
+
+		if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+			continue;
+		if (rel_push(p, n) == -1) {
+			errno = ENAMETOOLONG;
+			rc = place_failed(p, "place");
+			break;
+		}
+		/* Only a regular file's size is needed (and the type, where
+		 * the file system does not give it). */
+		if (type == DT_REG || type == DT_UNKNOWN) {
+			if (fstatat(dirfd(d), n, &est, AT_SYMLINK_NOFOLLOW) == -1) {
+				rc = PLACE_UNREADABLE;
+				break;
+			}
+			type = S_ISDIR(est.st_mode) ? DT_DIR :
+			    S_ISREG(est.st_mode) ? DT_REG : DT_LNK;
+		}
+		if (type == DT_DIR) {
+			int cfd = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			rc = cfd == -1 ? PLACE_UNREADABLE :
+			    place_dir(p, cfd, dfd, n);
+		} else if (linkat(dirfd(d), n, dfd, n, 0) == 0) {
+			/* Without AT_SYMLINK_FOLLOW a symlink is linked as
+			 * itself, like anything else that is not a
+			 * directory. */
+			p->t.entries++;
+			if (type == DT_REG)
+				p->t.bytes += (unsigned long long)est.st_size;
+		} else if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
+			rc = PLACE_NOLINK;
+		} else if (errno == ENOENT) {
+			rc = PLACE_UNREADABLE; /* gone from the entry */
+		} else {
+			rc = place_failed(p, "link");
+		}
+		p->rlen = saved;
+		p->rel[saved] = '\0';
+	}
+	if (rc == PLACE_OK && errno != 0)
+		rc = PLACE_UNREADABLE;
+	/* The modes and times last: filling the directory changed its
+	 * mtime, and its mode may forbid filling it. */
+	if (rc == PLACE_OK) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		if (fchmod(dfd, st.st_mode & 07777) == -1)
+			rc = place_failed(p, "chmod");
+		else if (futimens(dfd, ts) == -1)
+			rc = place_failed(p, "utimens");
+	}
+out:
+	p->depth--;
+	if (dfd != -1)
+		close(dfd);
+	closedir(d);
+	return rc;
+}
+
+int
+cache_place(const struct cache_entry *c, const char *sha256,
+    const char *dest, enum cache_state *state, struct errbuf *e)
+{
+	struct place p = { .dest = dest, .e = e };
+	struct tally want;
+	enum place_rc rc;
+	char *parent = NULL;
+	const char *base;
+	int sfd, pfd = -1;
+
+	if ((*state = read_seal(c, sha256, &want, e)) != CACHE_OK)
+		return 0;
+	if ((base = strrchr(dest, '/')) == NULL) {
+		parent = strdup(".");
+		base = dest;
+	} else {
+		parent = base == dest ? strdup("/") :
+		    strndup(dest, (size_t)(base - dest));
+		base++;
+	}
+	if (parent == NULL)
+		return errf(e, "place %s:", dest);
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		free(parent);
+		return errf(e, "place %s: not a directory name", dest);
+	}
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd == -1) {
+		errf(e, "place %s: %s:", dest, parent);
+		free(parent);
+		return -1;
+	}
+	free(parent);
+	sfd = open(c->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rc = sfd == -1 ? PLACE_UNREADABLE : place_dir(&p, sfd, pfd, base);
+	close(pfd);
+	if (rc == PLACE_OK) {
+		if ((*state = compare(&p.t, &want, e)) == CACHE_OK)
+			return 0;
+		return fs_rm_rf(dest, NULL) == -1 ? errf(e, "place %s: "
+		    "cannot remove what was placed", dest) : 0;
+	}
+	/* What was placed goes, whatever happens next (but never a dest
+	 * that existed before: mkdir failed then). */
+	if (p.created && fs_rm_rf(dest, NULL) == -1)
+		return errf(e, "place %s: cannot remove what was placed", dest);
+	switch (rc) {
+	case PLACE_UNREADABLE:
+		errf(e, "it cannot be read");
+		*state = CACHE_DAMAGED;
+		return 0;
+	case PLACE_NOLINK:
+		/* Another file system, someone else's files, or a link
+		 * count used up: check, then copy (fs_copy_tree links
+		 * whatever it still can). */
+		if ((*state = cache_check(c, sha256, e)) != CACHE_OK)
+			return 0;
+		return fs_copy_tree(c->path, dest, true, e);
+	default:
+		return -1;
+	}
 }
 
 int

@@ -25,8 +25,9 @@ struct cache_entry {
 #define CACHE_ENTRY_INIT { NULL, NULL, NULL, -1 }
 
 /* Takes the cache's lock, waiting for any other build holding it (CACHE_DIR
- * is created if missing; CACHE_DIR/<ns> only when an entry is installed).  Fails (-1, e filled) when the cache cannot be
- * used at all (not writable, not a directory): callers go on without one.
+ * is created if missing; CACHE_DIR/<ns> only when an entry is installed).
+ * Fails (-1, e filled) when the cache cannot be used at all (not writable,
+ * not a directory): callers go on without one.
  * While another build holds the lock it polls, calling w->waiting once and
  * failing ("interrupted") as soon as *w->stop is set; w may be NULL.
  * Release with cache_close. */
@@ -40,11 +41,33 @@ int cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
     const char *stack, const char *version, const char *sha256,
     const struct cache_wait *w, struct errbuf *e);
 
-/* true when the entry is present, sealed with sha256 and its tree still
- * matches the seal.  Otherwise false with why saying what is wrong ("not
- * cached", "seal missing", "3 files missing"...). */
-bool cache_valid(const struct cache_entry *c, const char *sha256,
+/* What a cache entry is worth. */
+enum cache_state {
+	CACHE_MISSING,  /* no entry: "not cached" */
+	CACHE_UNSEALED, /* no seal: an earlier install did not finish */
+	CACHE_DAMAGED,  /* the seal or the tree does not match */
+	CACHE_OK,       /* present, sealed with the sha256, tree intact */
+};
+
+/* Checks the entry against its seal and the sha256.  Anything but CACHE_OK
+ * comes with why saying what is wrong ("not cached", "an earlier install
+ * did not finish", "its files changed (...)"). */
+enum cache_state cache_check(const struct cache_entry *c, const char *sha256,
     struct errbuf *why);
+
+/* Places the entry at dest (which must not exist; its parent must) and
+ * checks it against its seal in the same pass: directories are created
+ * with the entry's modes and times, everything else is hard-linked (files
+ * and symlinks: nothing edits them in place; where the cache is on another
+ * file system, or a link count is exhausted, files are copied instead).
+ *
+ * Returns 0 with *state CACHE_OK when dest holds the entry.  Returns 0 with
+ * another *state (e saying what is wrong, as cache_check's why) when the
+ * entry is missing or damaged: dest then does not exist and the caller
+ * installs the entry again.  Returns -1 with e naming the path when dest
+ * cannot be written; dest does not exist then either. */
+int cache_place(const struct cache_entry *c, const char *sha256,
+    const char *dest, enum cache_state *state, struct errbuf *e);
 
 /* Removes the entry, its seal and any temporary directories left beside it
  * by interrupted installs (safe: we hold the lock). */

@@ -38,6 +38,8 @@ enum runtime_event {
 	RUNTIME_DOWNLOAD,       /* detail: the URL, credentials removed */
 };
 
+struct installer; /* installer.h */
+
 struct runtime_install {
 	const char *cache_dir;
 	const char *stack;
@@ -47,12 +49,19 @@ struct runtime_install {
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *arg;                      /* passed to event and progress */
 	const volatile sig_atomic_t *stop; /* interrupts a download */
+	/* What downloads, verifies and unpacks on a cache miss: NULL loads
+	 * slugc-install.so from beside the running executable then, and only
+	 * then (installer.h); &installer_linked uses the linked modules
+	 * (whose global_init the caller has called). */
+	const struct installer *installer;
 };
 
 /* Makes dest hold the runtime rs describes: replaces whatever dest held,
- * takes it from the cache when sealed there, otherwise downloads, verifies
- * and installs it into the cache first.  On failure dest does not exist and
- * the cache holds nothing partial; e names the URL without credentials. */
+ * takes it from the cache when sealed there and intact (hard links, checked
+ * against the seal as they are made), otherwise downloads, verifies and
+ * installs it into the cache first.  On failure dest does not exist and the
+ * cache holds nothing partial; e names the URL without credentials, or the
+ * installer's shared object when it cannot be loaded. */
 int runtime_install(const struct runtime_spec *rs,
     const struct runtime_install *ri, struct errbuf *e);
 

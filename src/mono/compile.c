@@ -19,7 +19,6 @@
 #include "envv.h"
 #include "err.h"
 #include "exitcode.h"
-#include "fetch.h"
 #include "fsutil.h"
 #include "log.h"
 #include "monoapp.h"
@@ -462,8 +461,9 @@ main(int argc, char **argv)
 	/* The log streams: a line must reach the platform as it is written. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	b.started = time(NULL);
-	if (spawn_install_signal_handlers(&e) == -1 ||
-	    fetch_global_init(&e) == -1) {
+	/* No fetch_global_init: libcurl is loaded with the installer, and
+	 * only when the runtime must be downloaded (installer.h). */
+	if (spawn_install_signal_handlers(&e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return EXIT_IO;
 	}
@@ -494,7 +494,6 @@ main(int argc, char **argv)
 		log_error(stdout, "%s", e.msg);
 	}
 	build_free(&b);
-	fetch_global_cleanup();
 	if (fclose(stdout) == EOF && rc == EXIT_OK)
 		rc = EXIT_IO;
 	return rc;

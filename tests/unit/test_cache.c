@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -31,6 +33,234 @@ fill(const char *dir)
 	free(p);
 }
 
+/* A runtime-like entry: nested directories (one read-only), files, a
+ * relative symlink, an empty directory, a hard link. */
+static void
+fill_tree(const char *dir)
+{
+	static const char *const dirs[] = { "bin", "lib", "lib/mono",
+		"lib/mono/4.5", "etc", "etc/empty", "ro", NULL };
+	char *p;
+
+	fs_mkdir_p(dir, 0755, NULL);
+	for (int i = 0; dirs[i] != NULL; i++) {
+		p = fs_join(dir, dirs[i]);
+		fs_mkdir_p(p, 0755, NULL);
+		free(p);
+	}
+	p = fs_join(dir, "bin/mono");
+	fs_write_file_atomic(p, "ELF...", 6, 0755, NULL);
+	free(p);
+	p = fs_join(dir, "lib/mono/4.5/mscorlib.dll");
+	fs_write_file_atomic(p, "MZ0123456789", 12, 0644, NULL);
+	free(p);
+	p = fs_join(dir, "ro/readme");
+	fs_write_file_atomic(p, "read only\n", 10, 0444, NULL);
+	free(p);
+	p = fs_join(dir, "lib/libmono.so");
+	if (symlink("mono/4.5/mscorlib.dll", p) == -1)
+		perror(p);
+	free(p);
+	{
+		char *a = fs_join(dir, "bin/mono"), *b = fs_join(dir, "bin/mono-sgen");
+		if (link(a, b) == -1)
+			perror(b);
+		free(a);
+		free(b);
+	}
+	/* A read-only directory with an old mtime, placed last. */
+	p = fs_join(dir, "ro");
+	{
+		struct timespec ts[2] = { { 1500000000, 0 }, { 1500000000, 0 } };
+		utimensat(AT_FDCWD, p, ts, 0);
+	}
+	chmod(p, 0555);
+	free(p);
+}
+
+static bool
+same_inode(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *ca = fs_read_file(a, 1 << 20, &la, NULL);
+	char *cb = fs_read_file(b, 1 << 20, &lb, NULL);
+	bool same = ca != NULL && cb != NULL && la == lb &&
+	    memcmp(ca, cb, la) == 0;
+
+	free(ca);
+	free(cb);
+	return same;
+}
+
+static char *
+at(const char *dir, const char *rel)
+{
+	static char buf[4][4096];
+	static int n;
+	char *b = buf[n++ % 4];
+
+	snprintf(b, sizeof buf[0], "%s/%s", dir, rel);
+	return b;
+}
+
+/* cache_place: one pass that links the entry into place and checks it
+ * against the seal. */
+static void
+test_place(const char *root)
+{
+	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct errbuf e = { "" };
+	enum cache_state st = CACHE_OK;
+	struct stat s1, s2;
+	char *cdir = fs_join(root, "place-cache");
+	char *dest = NULL;
+	char target[64];
+	ssize_t n;
+
+	TEST("place: open", cache_open(&c, cdir, "mono", "heroku-22", "6.8",
+	    SHA, NULL, &e) == 0);
+	dest = fs_join(root, "app/vendor/mono");
+	fs_mkdir_p(at(root, "app/vendor"), 0755, NULL);
+
+	TEST("place: a missing entry says so and places nothing",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_MISSING &&
+	    strcmp(e.msg, "not cached") == 0 && !fs_exists(dest));
+	fill_tree(c.path);
+	TEST("place: an unsealed entry is not placed",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_UNSEALED &&
+	    strstr(e.msg, "did not finish") != NULL && !fs_exists(dest));
+	TEST("place: seal", cache_seal(&c, SHA, &e) == 0);
+	TEST("place: another sha is damaged, nothing placed",
+	    cache_place(&c, SHA2, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    strstr(e.msg, "seal does not match") != NULL && !fs_exists(dest));
+
+	TEST("place: a sealed entry is placed",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
+	TEST("place: files are hard links into the cache",
+	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
+	    same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+	    at(dest, "lib/mono/4.5/mscorlib.dll")) &&
+	    same_inode(at(dest, "bin/mono"), at(dest, "bin/mono-sgen")));
+	TEST("place: symlinks are linked as themselves",
+	    same_inode(at(c.path, "lib/libmono.so"), at(dest, "lib/libmono.so")) &&
+	    (n = readlink(at(dest, "lib/libmono.so"), target,
+	    sizeof target - 1)) > 0 && (target[n] = '\0', 1) &&
+	    strcmp(target, "mono/4.5/mscorlib.dll") == 0 &&
+	    same_file(at(dest, "lib/libmono.so"),
+	    at(c.path, "lib/mono/4.5/mscorlib.dll")));
+	TEST("place: directories are new, with the entry's mode and mtime",
+	    stat(at(c.path, "ro"), &s1) == 0 && stat(at(dest, "ro"), &s2) == 0 &&
+	    s1.st_ino != s2.st_ino && (s2.st_mode & 07777) == 0555 &&
+	    s2.st_mtim.tv_sec == 1500000000 && fs_is_dir(at(dest, "etc/empty")));
+	TEST("place: the top directory keeps the entry's mode",
+	    stat(dest, &s2) == 0 && (s2.st_mode & 07777) == 0755);
+	TEST("place: an existing dest is refused and left alone",
+	    cache_place(&c, SHA, dest, &st, &e) == -1 &&
+	    strstr(e.msg, dest) != NULL && fs_exists(at(dest, "bin/mono")));
+	chmod(at(dest, "ro"), 0755);
+	TEST("place: remove the placed tree", fs_rm_rf(dest, &e) == 0);
+
+	/* A relative dest, resolved from the working directory. */
+	{
+		char cwd[4096];
+		if (getcwd(cwd, sizeof cwd) != NULL && chdir(at(root, "app")) == 0) {
+			TEST("place: a relative dest",
+			    cache_place(&c, SHA, "mono", &st, &e) == 0 &&
+			    st == CACHE_OK && fs_exists(at(root, "app/mono/bin/mono")));
+			chmod("mono/ro", 0755);
+			fs_rm_rf("mono", NULL);
+			TEST("place: back to the old working directory",
+			    chdir(cwd) == 0);
+		}
+	}
+
+	/* dest in a parent that is no directory: nothing placed, an error
+	 * naming it. */
+	{
+		char *f = fs_join(root, "plainfile"), *d = fs_join(f, "mono");
+		fs_write_file_atomic(f, "", 0, 0644, NULL);
+		TEST("place: an unwritable dest is an error, not damage",
+		    cache_place(&c, SHA, d, &st, &e) == -1 &&
+		    strstr(e.msg, f) != NULL && fs_exists(f));
+		free(f);
+		free(d);
+	}
+
+	/* Damage found halfway: whatever was placed is removed. */
+	unlink(at(c.path, "lib/mono/4.5/mscorlib.dll"));
+	TEST("place: a deleted file is damage, nothing left placed",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    strstr(e.msg, "files changed") != NULL && !fs_exists(dest) &&
+	    fs_is_dir(at(root, "app/vendor")));
+	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+	    "MZ0123456789", 12, 0644, NULL);
+	TEST("place: restored, it places again",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
+	chmod(at(dest, "ro"), 0755);
+	fs_rm_rf(dest, NULL);
+	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+	    "MZ01234567890", 13, 0644, NULL);
+	TEST("place: a file of another size is damage",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    strstr(e.msg, "files changed") != NULL && !fs_exists(dest));
+	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+	    "MZ0123456789", 12, 0644, NULL);
+	fs_write_file_atomic(at(c.path, "etc/extra"), "", 0, 0644, NULL);
+	TEST("place: an extra entry is damage",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    !fs_exists(dest));
+	unlink(at(c.path, "etc/extra"));
+	if (geteuid() != 0) {
+		chmod(at(c.path, "lib/mono"), 0);
+		TEST("place: an unreadable directory is damage",
+		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		    st == CACHE_DAMAGED && strstr(e.msg, "cannot be read") &&
+		    !fs_exists(dest));
+		chmod(at(c.path, "lib/mono"), 0755);
+	}
+
+	/* Another file system (tmpfs): copied, not linked, still checked. */
+	{
+		char *shm = fs_mkdtemp("/dev/shm", "test_cache.", NULL);
+		struct stat a, b;
+
+		if (shm != NULL && stat(shm, &a) == 0 && stat(c.path, &b) == 0 &&
+		    a.st_dev != b.st_dev) {
+			char *d = fs_join(shm, "mono");
+			TEST("place: across file systems it copies",
+			    cache_place(&c, SHA, d, &st, &e) == 0 &&
+			    st == CACHE_OK &&
+			    same_file(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
+			    !same_inode(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
+			    (n = readlink(at(d, "lib/libmono.so"), target,
+			    sizeof target - 1)) > 0);
+			chmod(at(d, "ro"), 0755);
+			fs_rm_rf(d, NULL);
+			unlink(at(c.path, "bin/mono"));
+			TEST("place: across file systems damage is still found",
+			    cache_place(&c, SHA, d, &st, &e) == 0 &&
+			    st == CACHE_DAMAGED && !fs_exists(d));
+			free(d);
+		}
+		if (shm != NULL)
+			fs_rm_rf(shm, NULL);
+		free(shm);
+	}
+	chmod(at(c.path, "ro"), 0755);
+	cache_close(&c);
+	free(dest);
+	free(cdir);
+}
+
 static int waits;
 
 static void
@@ -51,8 +281,8 @@ main(void)
 	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
 	TEST("key spells stack, version and sha",
 	    strstr(c.path, "/mono/6.8-heroku-22-" SHA) != NULL);
-	TEST("empty entry is not valid", !cache_valid(&c, SHA, &why) &&
-	    strcmp(why.msg, "not cached") == 0);
+	TEST("empty entry is missing", cache_check(&c, SHA, &why) ==
+	    CACHE_MISSING && strcmp(why.msg, "not cached") == 0);
 	cache_close(&c);
 	{
 		char *ns = fs_join(root, "mono");
@@ -63,15 +293,18 @@ main(void)
 	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
 	fill(c.path);
 	TEST("unsealed entry is not valid (interrupted run)",
-	    !cache_valid(&c, SHA, &why) && strstr(why.msg, "did not finish"));
+	    cache_check(&c, SHA, &why) == CACHE_UNSEALED &&
+	    strstr(why.msg, "did not finish"));
 	TEST("seal", cache_seal(&c, SHA, &e) == 0);
-	TEST("sealed entry is valid", cache_valid(&c, SHA, &why));
-	TEST("another sha does not match the seal", !cache_valid(&c, SHA2, &why));
+	TEST("sealed entry is valid", cache_check(&c, SHA, &why) == CACHE_OK);
+	TEST("another sha does not match the seal",
+	    cache_check(&c, SHA2, &why) == CACHE_DAMAGED &&
+	    strstr(why.msg, "seal does not match") != NULL);
 	p = fs_join(c.path, "bin/mono");
 	unlink(p);
 	free(p);
-	TEST("a missing file is detected", !cache_valid(&c, SHA, &why) &&
-	    strstr(why.msg, "files changed") != NULL);
+	TEST("a missing file is detected", cache_check(&c, SHA, &why) ==
+	    CACHE_DAMAGED && strstr(why.msg, "files changed") != NULL);
 	{
 		char *tmp = NULL;
 		char *slash = strrchr(c.path, '/');
@@ -156,6 +389,7 @@ main(void)
 	free(p);
 	cache_close(NULL);
 
+	test_place(root);
 	fs_rm_rf(root, NULL);
 	free(root);
 	return test_report();

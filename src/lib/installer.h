@@ -1,0 +1,66 @@
+/* installer.h - the download half of a runtime install, loaded on demand.
+ *
+ * Downloading a runtime takes fetch, install and unpack, hence libcurl and
+ * libarchive and the ~40 libraries they load in turn (TLS, LDAP, Kerberos,
+ * libxml2, ICU...): some 30 ms before main in every process linking them,
+ * most of a warm build's runtime step.  A cache hit needs none of it.  So
+ * compile does not link those modules: they are built into slugc-install.so,
+ * installed beside the buildpack's programs, and loaded with installer_open
+ * only when a runtime must be downloaded.  Programs that link the modules
+ * anyway (slugc, the unit tests) use installer_linked directly. */
+#ifndef SLUGC_INSTALLER_H
+#define SLUGC_INSTALLER_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "fetch.h"
+#include "unpack.h"
+
+#define INSTALLER_SO_NAME "slugc-install.so"
+
+/* fetch's and install's entry points, as one table. */
+struct installer {
+	/* The layouts it was built with: a shared object from other sources
+	 * than the program loading it is refused, not called. */
+	size_t size;        /* sizeof (struct installer) */
+	size_t opts_size;   /* sizeof (struct fetch_opts) */
+	size_t limits_size; /* sizeof (struct unpack_limits) */
+	size_t errbuf_size; /* sizeof (struct errbuf) */
+
+	int (*global_init)(struct errbuf *e);     /* fetch_global_init */
+	void (*global_cleanup)(void);             /* fetch_global_cleanup */
+	void (*opts_init)(struct fetch_opts *o);  /* fetch_opts_init */
+	char *(*redact_url)(const char *url);     /* fetch_redact_url */
+	int (*install)(const struct fetch_opts *fo, const char *sha256_hex,
+	    const char *dest, const struct unpack_limits *lim,
+	    struct errbuf *e);                    /* install_from_url */
+};
+
+/* The table over the modules linked into this program (and the symbol
+ * slugc-install.so exports).  Defined in installer_linked.c, so that only
+ * programs naming it link libcurl and libarchive; they call its global_init
+ * themselves. */
+extern const struct installer installer_linked;
+
+struct installer_so;
+
+/* Loads the shared object at path, or, when path is NULL, INSTALLER_SO_NAME
+ * in the directory of the running executable (found from /proc/self/exe,
+ * never from $PATH or the working directory), with RTLD_NOW | RTLD_LOCAL;
+ * checks its table's layouts against this program's and calls its
+ * global_init.  Call it before starting threads of your own.  Returns NULL
+ * with e naming the shared object's path on failure.  Release with
+ * installer_close. */
+struct installer_so *installer_open(const char *path, struct errbuf *e);
+
+/* The loaded table; valid until installer_close. */
+const struct installer *installer_table(const struct installer_so *so);
+
+/* The path it was loaded from; valid until installer_close. */
+const char *installer_path(const struct installer_so *so);
+
+/* Calls the table's global_cleanup, unloads and frees.  Accepts NULL. */
+void installer_close(struct installer_so *so);
+
+#endif
