@@ -3,11 +3,11 @@
  * Accepts tar only (ustar, pax, GNU: long names included), uncompressed or
  * compressed with gzip, xz or zstd; anything else is refused.  Every entry is
  * checked by unpack_check_entry before libarchive's write_disk sees it (a
- * hard link's target also on disk, see unpack_cb), and write_disk itself runs
- * with its secure flags, so a hostile archive cannot write outside the
- * destination nor leave a link that points outside it.  Sizes, entry count
- * and the expansion ratio are capped.  On any failure the partial tree is
- * removed. */
+ * hard link's target also on disk, see unpack_from), nothing is written
+ * through a symlink extracted earlier, and write_disk refuses '..' itself,
+ * so a hostile archive cannot write outside the destination nor leave a
+ * link that points outside it.  Sizes, entry count and the expansion ratio
+ * are capped.  On any failure the partial tree is removed. */
 #ifndef SLUGC_UNPACK_H
 #define SLUGC_UNPACK_H
 
@@ -50,32 +50,54 @@ void unpack_limits_init(struct unpack_limits *l);
  * could climb out of a directory reached through another symlink) and must
  * not climb above the root.
  *
- * Hard links are checked here by name only; see unpack_cb for the check on
- * their target.
+ * Hard links are checked here by name only; see unpack_from for the check
+ * on their target.
  *
  * Returns 0, or -1 with e holding "archive entry 'PATH': why". */
 int unpack_check_entry(const char *path, mode_t type, const char *symlink,
     const char *hardlink, struct errbuf *e);
 
-/* Reads up to len bytes into buf: returns the count, 0 at the end of the
- * stream, or -1 with errno set. */
-typedef ssize_t (*unpack_read_fn)(void *arg, void *buf, size_t len);
+/* Where unpack_from reads the archive. */
+struct unpack_source {
+	/* Points *buf at the next bytes of the stream and returns how many;
+	 * they must stay valid until the next call (or unpack_from's return).
+	 * Returns 0 at the end of the stream, or -1 with e holding why, one
+	 * line that unpack_from puts after the entry's name. */
+	ssize_t (*read)(void *arg, const void **buf, struct errbuf *e);
+	/* For a source that decompresses before handing the bytes over: the
+	 * compressed bytes behind what read returned so far (a little more is
+	 * fine), which the expansion ratio is measured against.  NULL when the
+	 * bytes read are the stream as stored. */
+	uint64_t (*stored)(void *arg);
+	void *arg;
+};
 
-/* Extracts the archive read through fn into dest, which must be missing
- * (it is created, mode 0755; its parent must exist) or an empty directory.
- * lim NULL means the defaults.  Modes and mtimes are restored, owners are
- * not; setuid and setgid bits are dropped, and directories keep owner rwx so
- * the tree can always be removed.  A hard link must name a regular file
- * already extracted: never a symlink (linking copies the symlink itself into
- * another directory, where its relative target may escape the root: a/b/l ->
- * ../../x is inside, h linked to it at the top would not be), a directory or
- * a missing name.  Reading stops at the archive's end marker, which may come
- * before the end of the stream (padding, compression trailers): a caller that
- * must see every byte, to hash it, drains the rest.
+/* Extracts the archive read from src into dest, which must be missing (it
+ * is created, mode 0755; its parent must exist) or an empty directory.  lim
+ * NULL means the defaults.  Modes and mtimes are restored, owners are not;
+ * setuid and setgid bits are dropped, and directories keep owner rwx so the
+ * tree can always be removed.  A hard link must name a regular file already
+ * extracted: never a symlink (linking copies the symlink itself into another
+ * directory, where its relative target may escape the root: a/b/l -> ../../x
+ * is inside, h linked to it at the top would not be), a directory or a
+ * missing name.  No entry, and no hard link's target, is reached through a
+ * symlink extracted earlier; an entry named like one replaces it.  Reading
+ * stops at the archive's end marker, which may come before the end of the
+ * stream (padding, compression trailers): a caller that must see every
+ * byte, to hash it, drains the rest.
  *
  * Returns 0, or -1 with e holding one line naming the entry, and with dest
  * removed (whether or not it existed before, unless it was refused for not
  * being empty). */
+int unpack_from(const struct unpack_source *src, const char *dest,
+    const struct unpack_limits *lim, struct errbuf *e);
+
+/* Reads up to len bytes into buf: returns the count, 0 at the end of the
+ * stream, or -1 with errno set. */
+typedef ssize_t (*unpack_read_fn)(void *arg, void *buf, size_t len);
+
+/* unpack_from reading through fn (into a buffer of its own); a failed read
+ * is reported as "read: " and strerror(errno). */
 int unpack_cb(unpack_read_fn fn, void *arg, const char *dest,
     const struct unpack_limits *lim, struct errbuf *e);
 

@@ -677,6 +677,119 @@ test_hostile(void)
 	free(outside);
 }
 
+/* unpack tracks the symlinks it extracted (instead of libarchive's
+ * SECURE_SYMLINKS): nothing goes through one, whatever the path, and a later
+ * entry of the same name replaces it. */
+static void
+test_symlink_tracking(void)
+{
+	char *outside = tpath("outside");
+
+	{
+		const struct ent x[] = { D("sub"), L("l", "sub"),
+			D("l/d") };
+		hostile("directory below a symlink", ARCHIVE_FILTER_NONE, x, 3,
+		    NULL, "archive entry 'l/d", "'l' is a symlink");
+	}
+	{
+		const struct ent x[] = { L("a", "."), F("a/a/a/f", "x") };
+		hostile("file through a chain of symlinks to '.'",
+		    ARCHIVE_FILTER_GZIP, x, 2, NULL, "archive entry 'a/a/a/f'",
+		    "'a' is a symlink");
+	}
+	{
+		const struct ent x[] = { L("a", "."), L("b", "a"),
+			F("./b//x", "x") };
+		hostile("file through a symlink to a symlink to '.'",
+		    ARCHIVE_FILTER_ZSTD, x, 3, NULL, "archive entry './b//x'",
+		    "'b' is a symlink");
+	}
+	{
+		/* a is seen as a real directory first, then a symlink
+		 * appears below it: the deeper path is checked again. */
+		const struct ent x[] = { D("a"), F("a/f1", "1"),
+			L("a/l", ".."), F("a/f2", "2"), F("a/l/f3", "3") };
+		hostile("file through a symlink made after its parent was seen",
+		    ARCHIVE_FILTER_NONE, x, 5, NULL, "archive entry 'a/l/f3'",
+		    "'a/l' is a symlink");
+	}
+	{
+		const struct ent x[] = { D("sub"), F("sub/f", "x"),
+			L("l", "sub"), H("h", "l/f") };
+		hostile("hard link whose target is reached through a symlink",
+		    ARCHIVE_FILTER_GZIP, x, 4, NULL, "archive entry 'h'",
+		    "'l' is a symlink");
+	}
+	{
+		const struct ent x[] = { D("d"), L("d/l", "."),
+			F("d/l/../../outside", "x") };
+		hostile("'..' through a symlink", ARCHIVE_FILTER_NONE, x, 3,
+		    NULL, "archive entry 'd/l/../../outside'", "escapes");
+	}
+	TEST("symlink tracking: nothing written outside", !fs_exists(outside));
+
+	/* A symlink replaced by a later entry of the same name: the entry
+	 * takes its place, nothing is written through it. */
+	{
+		const struct ent ents[] = {
+			{ "sub", AE_IFDIR, 0755, NULL, 0, NULL },
+			L("file", "sub/t"), F("sub/t", "target"),
+			F("file", "replaced"),
+			L("dir", "sub"),
+			{ "dir", AE_IFDIR, 0700, NULL, 0, NULL },
+			F("dir/f", "in the new dir"),
+			L("link", "sub"), L("link", "sub/t"),
+			L("hl", "sub/t"), H("hl", "sub/t"),
+		};
+		char *arc = tpath("replace.tar"), *dest = tpath("replace");
+		char *p, *got;
+		struct stat st;
+		int rc;
+
+		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		    ARCHIVE_FILTER_GZIP, ents, sizeof ents / sizeof ents[0]);
+		e.msg[0] = '\0';
+		rc = unpack_file(arc, dest, NULL);
+		TEST("symlinks replaced by later entries: extracted", rc == 0);
+		if (rc != 0)
+			printf("# %s\n", e.msg);
+		TEST("symlink replaced by a file: the file, the target intact",
+		    check_file(dest, "file", "replaced", 0644) &&
+		    check_file(dest, "sub/t", "target", 0644));
+		p = fs_join(dest, "dir");
+		TEST("symlink replaced by a directory: a real one, its mode",
+		    lstat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (st.st_mode & 07777) == 0700);
+		free(p);
+		TEST("symlink replaced by a directory: its file inside it",
+		    check_file(dest, "dir/f", "in the new dir", 0644));
+		p = fs_join(dest, "sub/f");
+		got = fs_join(dest, "sub");
+		TEST("symlink replaced by a directory: nothing went through it",
+		    !fs_exists(p) && stat(got, &st) == 0 &&
+		    (st.st_mode & 07777) == 0755);
+		free(p);
+		free(got);
+		TEST("symlink replaced by a symlink", check_link(dest, "link",
+		    "sub/t"));
+		p = fs_join(dest, "hl");
+		got = fs_join(dest, "sub/t");
+		{
+			struct stat st2;
+			TEST("symlink replaced by a hard link",
+			    lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+			    stat(got, &st2) == 0 && st.st_ino == st2.st_ino);
+		}
+		free(p);
+		free(got);
+		fs_rm_rf(dest, &e);
+		unlink(arc);
+		free(arc);
+		free(dest);
+	}
+	free(outside);
+}
+
 /* A hard link to a regular file, at another depth, still works, also
  * through a directory reached by an inside symlink's sibling. */
 static void
@@ -974,6 +1087,7 @@ main(void)
 	test_callbacks();
 	test_setuid();
 	test_hostile();
+	test_symlink_tracking();
 	test_hardlink_file();
 	test_formats();
 	test_mono_tree();
