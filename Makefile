@@ -120,6 +120,12 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# test_installer loads the real shared object and checks what compile links.
+$(O)/tests/test_installer: $(INSTALLER_SO) $(BPDIR)/bin/compile
+$(O)/tests/test_installer: private CFLAGS += \
+    -DINSTALLER_SO_PATH='"$(abspath $(INSTALLER_SO))"' \
+    -DCOMPILE_PATH='"$(abspath $(BPDIR)/bin/compile)"'
+
 $(O)/servers/%: tests/servers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
