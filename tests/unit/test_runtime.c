@@ -1,0 +1,384 @@
+/* Unit tests for runtime: which runtime the config vars and buildpack.yml
+ * pick, and runtime_install's paths through the cache (cold, warm, damaged,
+ * unsealed, unusable, a bad download) on file:// tarballs, with the linked
+ * installer; and that a cache hit never needs the installer's shared
+ * object, while a miss without one fails naming it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "digest.h"
+#include "envdir.h"
+#include "fsutil.h"
+#include "installer.h"
+#include "runtime.h"
+#include "testhelp.h"
+
+static char *tmp;
+
+/* A .tar.gz of a small runtime: directories, two files, a symlink. */
+static int
+mk_tarball(const char *file, char sha[DIGEST_HEX_SIZE])
+{
+	static const struct {
+		const char *path, *data, *link;
+		mode_t type, perm;
+	} ents[] = {
+		{ "bin", NULL, NULL, AE_IFDIR, 0755 },
+		{ "bin/mono", "#!mono\n", NULL, AE_IFREG, 0755 },
+		{ "bin/mono-sgen", NULL, "mono", AE_IFLNK, 0777 },
+		{ "lib", NULL, NULL, AE_IFDIR, 0755 },
+		{ "lib/mono", NULL, NULL, AE_IFDIR, 0755 },
+		{ "lib/mono/mscorlib.dll", "MZ mscorlib", NULL, AE_IFREG, 0644 },
+	};
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	struct errbuf e;
+	int rc = -1;
+
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_open_filename(a, file) != ARCHIVE_OK)
+		goto out;
+	for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++) {
+		size_t n = ents[i].data ? strlen(ents[i].data) : 0;
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, ents[i].path);
+		archive_entry_set_filetype(ae, ents[i].type);
+		archive_entry_set_perm(ae, ents[i].perm);
+		archive_entry_set_size(ae, (la_int64_t)n);
+		if (ents[i].link != NULL)
+			archive_entry_set_symlink(ae, ents[i].link);
+		if (archive_write_header(a, ae) != ARCHIVE_OK ||
+		    (n > 0 && archive_write_data(a, ents[i].data, n) != (la_ssize_t)n))
+			goto out;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK)
+		goto out;
+	rc = digest_file_hex(file, sha, &e);
+out:
+	archive_entry_free(ae);
+	archive_write_free(a);
+	return rc;
+}
+
+/* What runtime_install told us, in order. */
+struct seen {
+	char log[4096];
+	int progress;
+};
+
+static void
+on_event(void *arg, enum runtime_event ev, const char *detail)
+{
+	static const char *const names[] = { "wait", "hit", "unusable",
+		"damaged", "download" };
+	struct seen *s = arg;
+	size_t len = strlen(s->log);
+
+	snprintf(s->log + len, sizeof s->log - len, "%s%s%s;", names[ev],
+	    detail ? ":" : "", detail ? detail : "");
+}
+
+static void
+on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct seen *s = arg;
+
+	(void)done;
+	(void)total;
+	s->progress++;
+}
+
+static char *
+at(const char *dir, const char *rel)
+{
+	static char buf[4][4096];
+	static int n;
+	char *b = buf[n++ % 4];
+
+	snprintf(b, sizeof buf[0], "%s/%s", dir, rel);
+	return b;
+}
+
+static bool
+same_inode(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool
+has_runtime(const char *dir)
+{
+	char target[16];
+	ssize_t n = readlink(at(dir, "bin/mono-sgen"), target, sizeof target);
+	size_t len;
+	char *p = fs_read_file(at(dir, "lib/mono/mscorlib.dll"), 64, &len, NULL);
+	bool ok = p != NULL && len == 11 && memcmp(p, "MZ mscorlib", 11) == 0 &&
+	    n == 4 && memcmp(target, "mono", 4) == 0 &&
+	    access(at(dir, "bin/mono"), X_OK) == 0;
+
+	free(p);
+	return ok;
+}
+
+static void
+test_resolve(void)
+{
+	struct envdir *v = envdir_new();
+	struct runtime_spec rs = { NULL, NULL, NULL };
+	struct errbuf e = { "" };
+	char *yml = fs_join(tmp, "buildpack.yml");
+	static const char text[] =
+	    "default_version: \"6.8\"\n"
+	    "versions:\n"
+	    "  \"6.8\":\n"
+	    "    url: \"https://example.com/mono-6.8.tar.zst\"\n"
+	    "    sha256: \"" "ABCDEF0123456789abcdef0123456789"
+	    "abcdef0123456789abcdef0123456789" "\"\n"
+	    "  \"6.12\":\n"
+	    "    url: \"https://example.com/mono-6.12.tar.zst\"\n"
+	    "    sha256: \"" "0000000000000000000000000000000000000000000000000000000000000000" "\"\n";
+
+	fs_write_file_atomic(yml, text, sizeof text - 1, 0644, NULL);
+	TEST("resolve: the default version from buildpack.yml",
+	    runtime_resolve(v, yml, &rs, &e) == 0 &&
+	    strcmp(rs.version, "6.8") == 0 &&
+	    strcmp(rs.url, "https://example.com/mono-6.8.tar.zst") == 0 &&
+	    strcmp(rs.sha256, "abcdef0123456789abcdef0123456789"
+	    "abcdef0123456789abcdef0123456789") == 0);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_VERSION", "6.12", &e);
+	TEST("resolve: MONO_VERSION picks another",
+	    runtime_resolve(v, yml, &rs, &e) == 0 &&
+	    strcmp(rs.url, "https://example.com/mono-6.12.tar.zst") == 0);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_VERSION", "../6.8", &e);
+	TEST("resolve: a MONO_VERSION outside the label set is refused",
+	    runtime_resolve(v, yml, &rs, &e) == -1 &&
+	    strstr(e.msg, "MONO_VERSION") != NULL);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_VERSION", "7.0", &e);
+	TEST("resolve: an unknown MONO_VERSION fails",
+	    runtime_resolve(v, yml, &rs, &e) == -1 && strstr(e.msg, "7.0"));
+	runtime_spec_free(&rs);
+
+	envdir_free(v);
+	v = envdir_new();
+	envdir_set(v, "MONO_URL", "file:///x.tar.gz", &e);
+	TEST("resolve: MONO_URL without MONO_SHA256 is refused",
+	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1 &&
+	    strstr(e.msg, "MONO_SHA256") != NULL);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_SHA256", "abc", &e);
+	TEST("resolve: a short MONO_SHA256 is refused",
+	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1 &&
+	    strstr(e.msg, "64 hexadecimal") != NULL);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_SHA256", "g123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", &e);
+	TEST("resolve: a MONO_SHA256 with a non-hex digit is refused",
+	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_SHA256", "F123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0", &e);
+	TEST("resolve: a MONO_SHA256 of 65 digits is refused",
+	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1);
+	runtime_spec_free(&rs);
+	envdir_set(v, "MONO_SHA256", "F123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", &e);
+	TEST("resolve: MONO_URL + MONO_SHA256 need no buildpack.yml, "
+	    "the sha256 lower-cased, the version custom",
+	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == 0 &&
+	    strcmp(rs.url, "file:///x.tar.gz") == 0 &&
+	    strcmp(rs.sha256, "f123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef") == 0 &&
+	    strcmp(rs.version, "custom") == 0);
+	runtime_spec_free(&rs);
+	runtime_spec_free(NULL);
+	envdir_free(v);
+	v = envdir_new();
+	envdir_set(v, "MONO_SHA256", "f123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", &e);
+	TEST("resolve: MONO_SHA256 without MONO_URL is refused",
+	    runtime_resolve(v, yml, &rs, &e) == -1 &&
+	    strstr(e.msg, "MONO_URL") != NULL);
+	runtime_spec_free(&rs);
+	envdir_free(v);
+	free(yml);
+}
+
+static void
+test_install(void)
+{
+	struct envdir *vars = envdir_new();
+	struct errbuf e = { "" };
+	struct seen seen;
+	char sha[DIGEST_HEX_SIZE], *url = NULL;
+	char *tarball = fs_join(tmp, "mono.tar.gz");
+	char *cache = fs_join(tmp, "cache"), *app = fs_join(tmp, "app");
+	char *dest = fs_join(app, "vendor/mono");
+	char *entry = NULL, *seal = NULL;
+	struct runtime_spec rs = { NULL, NULL, NULL };
+	struct runtime_install ri = {
+		.cache_dir = cache,
+		.stack = "heroku-22",
+		.dest = dest,
+		.vars = vars,
+		.event = on_event,
+		.progress = on_progress,
+		.arg = &seen,
+		.installer = &installer_linked,
+	};
+
+	TEST("install: make a tarball", mk_tarball(tarball, sha) == 0);
+	if (asprintf(&url, "file://%s", tarball) < 0)
+		url = NULL;
+	envdir_set(vars, "MONO_URL", url, &e);
+	envdir_set(vars, "MONO_SHA256", sha, &e);
+	TEST("install: resolve", runtime_resolve(vars, "/nonexistent.yml",
+	    &rs, &e) == 0);
+	if (asprintf(&entry, "%s/mono/custom-heroku-22-%s", cache, sha) < 0)
+		entry = NULL;
+	if (asprintf(&seal, "%s.ok", entry) < 0)
+		seal = NULL;
+
+	memset(&seen, 0, sizeof seen);
+	TEST("cold: installs", runtime_install(&rs, &ri, &e) == 0);
+	{
+		char want[4200];
+		snprintf(want, sizeof want, "download:%s;", url);
+		TEST("cold: downloads once, naming the URL",
+		    strcmp(seen.log, want) == 0);
+	}
+	TEST("cold: reports progress", seen.progress > 0);
+	TEST("cold: the cache holds the entry, sealed",
+	    has_runtime(entry) && fs_exists(seal));
+	TEST("cold: dest holds the runtime, linked to the cache",
+	    has_runtime(dest) && same_inode(at(dest, "bin/mono"),
+	    at(entry, "bin/mono")));
+
+	/* Warm: whatever dest held is replaced by the cached runtime. */
+	fs_write_file_atomic(at(dest, "stale"), "x", 1, 0644, NULL);
+	memset(&seen, 0, sizeof seen);
+	TEST("warm: installs", runtime_install(&rs, &ri, &e) == 0);
+	TEST("warm: a cache hit, nothing downloaded",
+	    strcmp(seen.log, "hit;") == 0 && seen.progress == 0);
+	TEST("warm: dest is the runtime alone",
+	    has_runtime(dest) && !fs_exists(at(dest, "stale")));
+
+	/* A cache hit never loads the installer: the test binaries have no
+	 * slugc-install.so beside them. */
+	ri.installer = NULL;
+	memset(&seen, 0, sizeof seen);
+	TEST("warm without an installer: still a hit",
+	    runtime_install(&rs, &ri, &e) == 0 && strcmp(seen.log, "hit;") == 0 &&
+	    has_runtime(dest));
+	unlink(seal);
+	memset(&seen, 0, sizeof seen);
+	TEST("a miss without the installer's shared object fails, naming it",
+	    runtime_install(&rs, &ri, &e) == -1 &&
+	    strstr(e.msg, INSTALLER_SO_NAME) != NULL);
+	TEST("... leaving no dest and nothing in the cache",
+	    !fs_exists(dest) && !fs_exists(entry) && !fs_exists(seal));
+	ri.installer = &installer_linked;
+
+	/* An interrupted install (no seal) is replaced. */
+	TEST("reinstall", runtime_install(&rs, &ri, &e) == 0);
+	unlink(seal);
+	memset(&seen, 0, sizeof seen);
+	TEST("unsealed: installed again", runtime_install(&rs, &ri, &e) == 0 &&
+	    has_runtime(dest) && fs_exists(seal));
+	TEST("unsealed: said so, then downloaded",
+	    strncmp(seen.log, "damaged:an earlier install did not finish;"
+	    "download:", 51) == 0);
+
+	/* A damaged entry is found while placing, and replaced. */
+	unlink(at(entry, "lib/mono/mscorlib.dll"));
+	memset(&seen, 0, sizeof seen);
+	TEST("damaged: installed again", runtime_install(&rs, &ri, &e) == 0 &&
+	    has_runtime(dest) && has_runtime(entry));
+	TEST("damaged: said what changed, then downloaded",
+	    strncmp(seen.log, "damaged:its files changed (", 27) == 0 &&
+	    strstr(seen.log, ";download:") != NULL);
+	memset(&seen, 0, sizeof seen);
+	TEST("damaged: and the next one is a hit",
+	    runtime_install(&rs, &ri, &e) == 0 && strcmp(seen.log, "hit;") == 0);
+
+	/* A download that does not verify leaves nothing. */
+	{
+		struct runtime_spec bad = rs;
+		char badsha[DIGEST_HEX_SIZE], *badentry = NULL;
+
+		memcpy(badsha, sha, sizeof badsha);
+		badsha[0] = badsha[0] == '0' ? '1' : '0';
+		bad.sha256 = badsha;
+		if (asprintf(&badentry, "%s/mono/custom-heroku-22-%s", cache,
+		    badsha) < 0)
+			badentry = NULL;
+		memset(&seen, 0, sizeof seen);
+		TEST("bad sha256: fails naming the URL",
+		    runtime_install(&bad, &ri, &e) == -1 &&
+		    strstr(e.msg, url) != NULL);
+		TEST("bad sha256: no dest, no entry, the good one kept",
+		    !fs_exists(dest) && !fs_exists(badentry) &&
+		    has_runtime(entry));
+		free(badentry);
+	}
+
+	/* A cache that cannot be used: straight into dest. */
+	{
+		struct runtime_install nocache = ri;
+		char *f = fs_join(tmp, "not-a-dir");
+
+		fs_write_file_atomic(f, "", 0, 0644, NULL);
+		nocache.cache_dir = f;
+		memset(&seen, 0, sizeof seen);
+		TEST("no cache: installs", runtime_install(&rs, &nocache, &e) == 0 &&
+		    has_runtime(dest));
+		TEST("no cache: says why, then downloads",
+		    strncmp(seen.log, "unusable:", 9) == 0 &&
+		    strstr(seen.log, f) != NULL &&
+		    strstr(seen.log, ";download:") != NULL);
+		free(f);
+	}
+
+	runtime_spec_free(&rs);
+	envdir_free(vars);
+	free(url);
+	free(tarball);
+	free(cache);
+	free(app);
+	free(dest);
+	free(entry);
+	free(seal);
+}
+
+int
+main(void)
+{
+	struct errbuf e = { "" };
+
+	if ((tmp = fs_mkdtemp("/tmp", "test_runtime.", &e)) == NULL ||
+	    installer_linked.global_init(&e) == -1) {
+		printf("%s\n", e.msg);
+		return 1;
+	}
+	test_resolve();
+	test_install();
+	installer_linked.global_cleanup();
+	fs_rm_rf(tmp, NULL);
+	free(tmp);
+	return test_report();
+}
