@@ -228,7 +228,7 @@ place_failed(struct place *p, const char *what)
 	return PLACE_FAILED;
 }
 
-/* Appends /name to p->rel (or pops it back to len when name is NULL). */
+/* Appends /name to p->rel; the caller truncates it back. */
 static int
 rel_push(struct place *p, const char *name)
 {
