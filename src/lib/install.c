@@ -1,16 +1,22 @@
 /* install.c - the streaming install pipeline.
  *
- *   download thread:  fetch_stream -> sink: sha256 + write(pipe)
- *   calling thread:   read(pipe) -> libarchive -> write_disk
+ *   download thread:  fetch_stream -> sink: sha256, decompress -> ring
+ *   calling thread:   ring -> libarchive (tar) -> write_disk
  *
- * Two threads so that the network, decompression and file writing overlap,
- * and a pipe between them so that a slow disk slows the download through
- * TCP flow control instead of growing a buffer. */
+ * Two threads so that the network, decompression and file writing overlap.
+ * gzip and zstd are decompressed in the download thread (decomp), which
+ * splits the work about evenly: inflating is the biggest part of it, and
+ * libarchive would do it in the calling thread along with the tar parsing
+ * and the file writing.  Other streams (xz, plain tar) cross the ring as
+ * they are and libarchive reads them as before.
+ *
+ * The ring holds RING_BLOCKS blocks: zlib and zstd write straight into a free
+ * one and libarchive reads the full ones where they are, so the tarball is
+ * copied only into the files.  A full ring stalls the download, and so,
+ * through TCP flow control, the server: a slow disk never grows a buffer. */
 #include "install.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,32 +25,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "decomp.h"
 #include "digest.h"
 #include "fsutil.h"
 
-#define PIPE_SIZE   (1 << 20)
-#define POLL_MS     200
+#define RING_BLOCKS 8
+#define RING_BLOCK  (256 << 10)
+#define WAIT_MS     200
 /* What may legitimately follow tar's end marker: the rest of its 10 KiB
  * record, a compression trailer, a huge blocking factor at most.  More means
  * a body that does not end (or not this archive), which will not match the
  * hash anyway: stop instead of reading it forever. */
 #define TRAILER_MAX (16 << 20)
 
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;     /* head, tail, closed or gone changed */
+	unsigned char *mem;    /* RING_BLOCKS * RING_BLOCK */
+	size_t len[RING_BLOCKS];
+	uint64_t head;         /* blocks committed (download thread) */
+	uint64_t tail;         /* blocks released (calling thread) */
+	bool held;             /* libarchive is reading block tail */
+	bool closed;           /* the download thread is done */
+	bool gone;             /* the calling thread gave up */
+};
+
 struct pipeline {
 	struct fetch_opts o;   /* the caller's, with our stop flag */
 	const volatile sig_atomic_t *user_stop;
 	volatile sig_atomic_t stop;
-	int rfd, wfd;
+	struct ring r;
 	struct digest *d;
+	struct decomp *dc;
+	/* Compressed bytes behind the blocks committed, for unpack's
+	 * expansion check. */
+	_Atomic uint64_t stored;
 
-	/* Written by the download thread, read after join. */
+	/* Written by the download thread, read after join (or, for dfailed
+	 * and de, once the ring is closed). */
 	int frc;
 	struct fetch_result res;
 	struct errbuf fe, se;   /* fetch's message, the sink's */
 	atomic_bool finished;  /* fetch_stream has returned */
-	bool epipe;            /* the sink found the reader gone */
+	bool out_failed;       /* the ring refused output (se says why) */
+	bool dfailed;          /* the stream is corrupt or truncated ... */
+	struct errbuf de;      /* ... and how */
 };
 
 /* The caller's stop flag (its SIGTERM handler) becomes ours, which fetch
@@ -57,28 +85,188 @@ mirror_stop(struct pipeline *pl)
 }
 
 static int
+ring_init(struct ring *r, struct errbuf *e)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	if ((r->mem = malloc((size_t)RING_BLOCKS * RING_BLOCK)) == NULL)
+		return errf(e, "ring:");
+	if ((err = pthread_condattr_init(&ca)) != 0)
+		goto fail;
+	if ((err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
+	    (err = pthread_cond_init(&r->cv, &ca)) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto fail;
+	}
+	pthread_condattr_destroy(&ca);
+	if ((err = pthread_mutex_init(&r->mu, NULL)) != 0) {
+		pthread_cond_destroy(&r->cv);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(r->mem);
+	r->mem = NULL;
+	errno = err;
+	return errf(e, "ring:");
+}
+
+static void
+ring_destroy(struct ring *r)
+{
+	if (r->mem == NULL)
+		return;
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r->mem);
+}
+
+/* Waits (the mutex held) for a change or WAIT_MS, whichever comes first, so
+ * that a stop flag set meanwhile is seen. */
+static void
+ring_wait(struct ring *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += WAIT_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+}
+
+/* decomp's output, in the download thread: room in the next free block.
+ * Stops when the reader gave up or the caller asked: one chunk of a
+ * decompression bomb can expand for a long time, fetch would not see the
+ * stop flag meanwhile. */
+static int
+ring_space(void *arg, void **buf, size_t *len)
+{
+	struct pipeline *pl = arg;
+	struct ring *r = &pl->r;
+	int rc = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		mirror_stop(pl);
+		if (r->gone) {
+			rc = errf(&pl->se, "extraction stopped");
+			break;
+		}
+		if (pl->stop) {
+			rc = errf(&pl->se, "interrupted");
+			break;
+		}
+		if (r->head - r->tail < RING_BLOCKS)
+			break;
+		ring_wait(r);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (rc == -1) {
+		pl->out_failed = true;
+		return -1;
+	}
+	/* head moves only in this thread. */
+	*buf = r->mem + (size_t)(r->head % RING_BLOCKS) * RING_BLOCK;
+	*len = RING_BLOCK;
+	return 0;
+}
+
+static int
+ring_commit(void *arg, size_t len)
+{
+	struct pipeline *pl = arg;
+	struct ring *r = &pl->r;
+
+	pthread_mutex_lock(&r->mu);
+	r->len[r->head % RING_BLOCKS] = len;
+	r->head++;
+	atomic_store(&pl->stored, decomp_bytes_in(pl->dc));
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+/* unpack's source, in the calling thread: the next full block, after
+ * releasing the one libarchive is done with.  At the end, the download
+ * thread's verdict on the compressed stream. */
+static ssize_t
+ring_read(void *arg, const void **buf, struct errbuf *e)
+{
+	struct pipeline *pl = arg;
+	struct ring *r = &pl->r;
+	ssize_t n;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->held) {
+		r->tail++;
+		r->held = false;
+		pthread_cond_broadcast(&r->cv);
+	}
+	while (r->head == r->tail && !r->closed) {
+		ring_wait(r);
+		mirror_stop(pl);
+	}
+	if (r->head != r->tail) {
+		*buf = r->mem + (size_t)(r->tail % RING_BLOCKS) * RING_BLOCK;
+		n = (ssize_t)r->len[r->tail % RING_BLOCKS];
+		r->held = true;
+	} else if (pl->dfailed) {
+		memcpy(e, &pl->de, sizeof *e);
+		n = -1;
+	} else
+		n = 0;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+static uint64_t
+ring_stored(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	return atomic_load(&pl->stored);
+}
+
+/* closed by the download thread, gone by the calling thread. */
+static void
+ring_end(struct ring *r, bool *flag)
+{
+	pthread_mutex_lock(&r->mu);
+	*flag = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* decomp failed: on bad data, the reader reports it (naming the entry it
+ * was in) once it has read everything before it. */
+static int
+decomp_failed(struct pipeline *pl)
+{
+	if (!pl->out_failed) {
+		memcpy(&pl->se, &pl->de, sizeof pl->se);
+		pl->dfailed = true;
+	}
+	return -1;
+}
+
+static int
 sink(void *arg, const void *buf, size_t len)
 {
 	struct pipeline *pl = arg;
-	const char *p = buf;
-	ssize_t n;
 
 	mirror_stop(pl);
 	if (digest_update(pl->d, buf, len, &pl->se) == -1)
 		return -1;
-	while (len > 0) {
-		if ((n = write(pl->wfd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				pl->epipe = true;
-				return errf(&pl->se, "extraction stopped");
-			}
-			return errf(&pl->se, "write to pipe:");
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (decomp_update(pl->dc, buf, len, &pl->de) == -1)
+		return decomp_failed(pl);
+	/* Data after the last gzip member or zstd frame: see drain. */
+	if (decomp_bytes_trailing(pl->dc) > TRAILER_MAX)
+		return errf(&pl->se, "more than %d MiB of data after the end "
+		    "of the archive", TRAILER_MAX >> 20);
 	return 0;
 }
 
@@ -86,28 +274,21 @@ static void *
 download_main(void *arg)
 {
 	struct pipeline *pl = arg;
-	struct timespec zero = { 0, 0 };
-	sigset_t pipeset;
 
 	pl->frc = fetch_stream(&pl->o, sink, pl, &pl->res, &pl->fe);
+	/* The whole body came: the rest of the output, and whether the
+	 * compressed stream was complete. */
+	if (pl->frc == 0 && decomp_finish(pl->dc, &pl->de) == -1)
+		(void)decomp_failed(pl);
 	atomic_store(&pl->finished, true);
-	/* The reader sees EOF (or a truncated archive) from here on. */
-	close(pl->wfd);
-	pl->wfd = -1;
-	/* SIGPIPE is blocked in this thread (see start_download); a write
-	 * that hit EPIPE left one pending: take it, it means nothing more. */
-	if (pl->epipe) {
-		sigemptyset(&pipeset);
-		sigaddset(&pipeset, SIGPIPE);
-		sigtimedwait(&pipeset, NULL, &zero);
-	}
+	/* The reader sees the end (or a truncated archive) from here on. */
+	ring_end(&pl->r, &pl->r.closed);
 	return NULL;
 }
 
-/* The download thread starts with every asynchronous signal blocked:
- * SIGPIPE so that writing to a pipe whose reader gave up fails with EPIPE
- * instead of killing the process, SIGINT/SIGTERM and the like so that they
- * reach the calling thread, whose handlers the caller installed. */
+/* The download thread starts with every asynchronous signal blocked, so
+ * that SIGINT, SIGTERM and the like reach the calling thread, whose
+ * handlers the caller installed. */
 static int
 start_download(pthread_t *t, struct pipeline *pl, struct errbuf *e)
 {
@@ -131,56 +312,22 @@ start_download(pthread_t *t, struct pipeline *pl, struct errbuf *e)
 	return 0;
 }
 
-/* unpack's read function: the pipe, polled so that the caller's stop flag is
- * noticed even while the download is stalled. */
-static ssize_t
-pipe_read(void *arg, void *buf, size_t len)
-{
-	struct pipeline *pl = arg;
-	struct pollfd pfd;
-	ssize_t n;
-	int r;
-
-	for (;;) {
-		pfd.fd = pl->rfd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, POLL_MS);
-		mirror_stop(pl);
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (r <= 0)
-			continue;
-		n = read(pl->rfd, buf, len);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		return n;
-	}
-}
-
 /* After the archive's end marker: reads (and so lets the sink hash) the
  * rest of the stream. */
 static int
 drain(struct pipeline *pl, struct errbuf *e)
 {
-	char *buf;
+	const void *buf;
 	size_t total = 0;
 	ssize_t n;
 
-	if ((buf = malloc(64 << 10)) == NULL)
-		return errf(e, "drain:");
-	while ((n = pipe_read(pl, buf, 64 << 10)) > 0) {
+	while ((n = ring_read(pl, &buf, e)) > 0) {
 		total += (size_t)n;
-		if (total > TRAILER_MAX) {
-			free(buf);
+		if (total > TRAILER_MAX)
 			return errf(e, "more than %d MiB of data after the end "
 			    "of the archive", TRAILER_MAX >> 20);
-		}
 	}
-	free(buf);
-	if (n == -1)
-		return errf(e, "read from pipe:");
-	return 0;
+	return n == -1 ? -1 : 0;
 }
 
 /* dest without trailing slashes, split into a malloc'd parent and the
@@ -212,17 +359,19 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
     const char *dest, const struct unpack_limits *lim, struct errbuf *e)
 {
 	struct pipeline pl;
+	struct decomp_out out = { ring_space, ring_commit, &pl };
+	struct unpack_source src = { ring_read, ring_stored, &pl };
 	struct errbuf ue = { "" };
 	pthread_t thread;
 	bool archive_failed = false, finished_first = false;
 	char got[DIGEST_HEX_SIZE], *shown, *parent = NULL, *copy = NULL;
 	char *prefix = NULL, *tmp = NULL;
 	const char *base;
-	int fds[2], rc = -1;
+	int rc = -1;
 
 	memset(&pl, 0, sizeof pl);
-	pl.rfd = pl.wfd = -1;
 	atomic_init(&pl.finished, false);
+	atomic_init(&pl.stored, 0);
 	if ((shown = fetch_redact_url(fo->url != NULL ? fo->url : "")) == NULL)
 		return errf(e, "install:");
 	if (!digest_hex_valid(sha256_hex)) {
@@ -249,19 +398,13 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		errf(e, "install %s: chmod %s:", shown, tmp);
 		goto out;
 	}
-	if ((pl.d = digest_new(e)) == NULL) {
+	/* No gzip CRC: the SHA-256 covers every byte. */
+	if ((pl.d = digest_new(e)) == NULL ||
+	    (pl.dc = decomp_new(&out, 0, e)) == NULL ||
+	    ring_init(&pl.r, e) == -1) {
 		errprefix(e, "install %s", shown);
 		goto out;
 	}
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		errf(e, "install %s: pipe:", shown);
-		goto out;
-	}
-	pl.rfd = fds[0];
-	pl.wfd = fds[1];
-	/* A bigger pipe means fewer context switches; a failure (an
-	 * unprivileged user over pipe-max-size) only costs speed. */
-	(void)fcntl(pl.wfd, F_SETPIPE_SZ, PIPE_SIZE);
 	pl.o = *fo;
 	pl.user_stop = fo->stop;
 	pl.o.stop = &pl.stop;
@@ -270,21 +413,22 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		goto out;
 	}
 
-	if (unpack_cb(pipe_read, &pl, tmp, lim, &ue) == -1 ||
-	    drain(&pl, &ue) == -1) {
+	if (unpack_from(&src, tmp, lim, &ue) == -1 || drain(&pl, &ue) == -1) {
 		archive_failed = true;
 		/* Had the download already ended?  Then its failure (a cut
 		 * connection truncates the archive) is the root cause. */
 		finished_first = atomic_load(&pl.finished);
-		/* Make the download stop now: its next write fails with
-		 * EPIPE, and fetch notices the flag while stalled. */
+		/* Make the download stop now: its next block is refused, and
+		 * fetch notices the flag while stalled. */
 		pl.stop = 1;
-		close(pl.rfd);
-		pl.rfd = -1;
+		ring_end(&pl.r, &pl.r.gone);
 	}
 	pthread_join(thread, NULL);
 
-	if (pl.frc == -1 && (!archive_failed || finished_first)) {
+	/* A corrupt or truncated compressed stream is the archive's failure:
+	 * its message names the entry where the data broke off. */
+	if (pl.frc == -1 && !pl.dfailed &&
+	    (!archive_failed || finished_first)) {
 		if (pl.res.sink_failed)
 			errf(e, "install %s: %s", shown, pl.se.msg);
 		else
@@ -293,6 +437,13 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	}
 	if (archive_failed) {
 		errf(e, "install %s: %s", shown, ue.msg);
+		goto out;
+	}
+	if (pl.frc == -1 || pl.dfailed) {
+		/* Not seen: the reader gets dfailed's message at the end of
+		 * the ring.  A failure all the same. */
+		errf(e, "install %s: %s", shown, pl.frc == -1 &&
+		    !pl.res.sink_failed ? pl.fe.msg : pl.se.msg);
 		goto out;
 	}
 	if (digest_final_hex(pl.d, got, e) == -1) {
@@ -310,12 +461,10 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	}
 	rc = 0;
 out:
-	if (pl.rfd != -1)
-		close(pl.rfd);
-	if (pl.wfd != -1)
-		close(pl.wfd);
 	if (rc == -1 && tmp != NULL)
 		fs_rm_rf(tmp, NULL);
+	ring_destroy(&pl.r);
+	decomp_free(pl.dc);
 	digest_free(pl.d);
 	free(tmp);
 	free(prefix);

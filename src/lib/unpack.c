@@ -397,14 +397,20 @@ static int
 check_ratio(struct archive *a, const struct progress *pr, const char *name,
     struct errbuf *e)
 {
-	int64_t in = pr->src->stored != NULL ?
-	    (int64_t)pr->src->stored(pr->src->arg) : archive_filter_bytes(a, -1);
-	int64_t out = archive_filter_bytes(a, 0);
+	int64_t in = archive_filter_bytes(a, -1), out = archive_filter_bytes(a, 0);
+	uint64_t stored;
 	uint64_t expanded = out > 0 && (uint64_t)out > pr->written ?
 	    (uint64_t)out : pr->written;
 
-	if (pr->lim->max_ratio == 0 || expanded <= pr->lim->ratio_floor ||
-	    in <= 0)
+	if (pr->lim->max_ratio == 0 || expanded <= pr->lim->ratio_floor)
+		return 0;
+	/* The smaller count is right: a decompressing source's when it
+	 * decompressed, libarchive's when the source passed the stream
+	 * through (the source may have run ahead of what was read). */
+	if (pr->src->stored != NULL &&
+	    (stored = pr->src->stored(pr->src->arg)) < (uint64_t)in)
+		in = (int64_t)stored;
+	if (in <= 0)
 		return 0;
 	if (expanded / (uint64_t)in >= pr->lim->max_ratio)
 		return entry_err(e, name, "archive expands more than %llu "

@@ -64,10 +64,11 @@ struct unpack_source {
 	 * Returns 0 at the end of the stream, or -1 with e holding why, one
 	 * line that unpack_from puts after the entry's name. */
 	ssize_t (*read)(void *arg, const void **buf, struct errbuf *e);
-	/* For a source that decompresses before handing the bytes over: the
-	 * compressed bytes behind what read returned so far (a little more is
-	 * fine), which the expansion ratio is measured against.  NULL when the
-	 * bytes read are the stream as stored. */
+	/* For a source that may decompress before handing the bytes over:
+	 * the compressed bytes behind what read returned so far (a little
+	 * more is fine).  The expansion ratio is measured against the smaller
+	 * of this and the bytes read.  NULL when the bytes read are the
+	 * stream as stored. */
 	uint64_t (*stored)(void *arg);
 	void *arg;
 };

@@ -1,0 +1,372 @@
+/* decomp.c - gzip and zstd stream decompression, fed piece by piece.
+ *
+ * The stream goes through these states:
+ *   DETECT    the first 4 bytes are collected, then the magic number says
+ *             gzip (1f 8b), zstd (28 b5 2f fd) or neither (passed through);
+ *   RUN       inside a gzip member or a zstd frame;
+ *   BOUNDARY  one ended: the next bytes are collected, then they either
+ *             start another member or frame (RUN again) or are trailing
+ *             data (TRAILING, counted and dropped);
+ *   NONE      passing through. */
+#include "decomp.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+enum state { S_DETECT, S_RUN, S_BOUNDARY, S_NONE, S_TRAILING, S_DONE };
+
+struct decomp {
+	struct decomp_out out;
+	enum decomp_kind kind;
+	enum state state;
+	bool verify;
+	bool zinit;          /* z holds zlib state */
+	z_stream z;
+	ZSTD_DCtx *zd;
+	unsigned char stash[4]; /* DETECT and BOUNDARY collect bytes here */
+	size_t nstash;
+	unsigned char *obuf; /* the room out gave, NULL if none */
+	size_t olen, ocap;
+	uint64_t in, trailing;
+};
+
+static const unsigned char gzip_magic[2] = { 0x1f, 0x8b };
+static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+struct decomp *
+decomp_new(const struct decomp_out *out, int verify, struct errbuf *e)
+{
+	struct decomp *d;
+
+	if ((d = calloc(1, sizeof *d)) == NULL) {
+		errf(e, "decompress:");
+		return NULL;
+	}
+	d->out = *out;
+	d->verify = verify != 0;
+	d->kind = DECOMP_UNKNOWN;
+	d->state = S_DETECT;
+	return d;
+}
+
+/* Hands over what was written.  -1 when out stopped. */
+static int
+flush(struct decomp *d)
+{
+	size_t n = d->olen;
+
+	d->obuf = NULL;
+	d->olen = 0;
+	return n == 0 ? 0 : d->out.commit(d->out.arg, n);
+}
+
+/* Makes sure there is room to write.  -1 when out stopped. */
+static int
+room(struct decomp *d)
+{
+	void *p;
+	size_t len;
+
+	if (d->obuf != NULL && d->olen < d->ocap)
+		return 0;
+	if (d->obuf != NULL && flush(d) == -1)
+		return -1;
+	if (d->out.space(d->out.arg, &p, &len) == -1)
+		return -1;
+	d->obuf = p;
+	d->ocap = len;
+	d->olen = 0;
+	return 0;
+}
+
+static int
+start_gzip(struct decomp *d, struct errbuf *e)
+{
+	int r;
+
+	if (d->zinit)
+		r = inflateReset(&d->z);
+	else if ((r = inflateInit2(&d->z, 15 + 16)) == Z_OK)
+		d->zinit = true;
+	if (r != Z_OK)
+		return errf(e, "gzip: %s", r == Z_MEM_ERROR ? "out of memory" :
+		    "cannot start zlib");
+#if ZLIB_VERNUM >= 0x1290
+	/* The CRC-32 costs a tenth of inflate's time; a caller checking a
+	 * SHA-256 of the compressed bytes does not need it. */
+	if (!d->verify && inflateValidate(&d->z, 0) != Z_OK)
+		return errf(e, "gzip: cannot start zlib");
+#endif
+	return 0;
+}
+
+static int
+start_zstd(struct decomp *d, struct errbuf *e)
+{
+	if (d->zd == NULL && (d->zd = ZSTD_createDCtx()) == NULL)
+		return errf(e, "zstd: out of memory");
+	return 0;
+}
+
+/* Inflates from p until n bytes are used or the member ends (BOUNDARY).
+ * Returns the bytes used, or -1. */
+static ssize_t
+run_gzip(struct decomp *d, const unsigned char *p, size_t n,
+    struct errbuf *e)
+{
+	bool full;
+	int r;
+
+	/* zlib counts in uInt. */
+	n = n > UINT_MAX ? UINT_MAX : n;
+	d->z.next_in = (unsigned char *)p;
+	d->z.avail_in = (uInt)n;
+	for (;;) {
+		uInt before = d->z.avail_in;
+		unsigned char *o;
+
+		if (room(d) == -1)
+			return -1;
+		o = d->obuf + d->olen;
+		d->z.next_out = o;
+		d->z.avail_out = d->ocap - d->olen > UINT_MAX ? UINT_MAX :
+		    (uInt)(d->ocap - d->olen);
+		r = inflate(&d->z, Z_NO_FLUSH);
+		d->in += before - d->z.avail_in;
+		d->olen += (size_t)(d->z.next_out - o);
+		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+			(void)flush(d);
+			return errf(e, "gzip data corrupt: %s", d->z.msg != NULL ?
+			    d->z.msg : zError(r));
+		}
+		full = d->olen == d->ocap;
+		if (full && flush(d) == -1)
+			return -1;
+		if (r == Z_STREAM_END) {
+			d->state = S_BOUNDARY;
+			d->nstash = 0;
+			return (ssize_t)(n - d->z.avail_in);
+		}
+		if (d->z.avail_in == 0 && !full)
+			return (ssize_t)n;
+		/* No progress with room on both sides (never seen; a loop
+		 * guard): call it corrupt. */
+		if (r == Z_BUF_ERROR && !full) {
+			(void)flush(d);
+			return errf(e, "gzip data corrupt");
+		}
+	}
+}
+
+/* The same for zstd, to the end of a frame. */
+static ssize_t
+run_zstd(struct decomp *d, const unsigned char *p, size_t n,
+    struct errbuf *e)
+{
+	ZSTD_inBuffer ib = { p, n, 0 };
+	size_t r, before;
+	bool full;
+
+	for (;;) {
+		if (room(d) == -1)
+			return -1;
+
+		ZSTD_outBuffer ob = { d->obuf, d->ocap, d->olen };
+
+		before = ib.pos;
+		r = ZSTD_decompressStream(d->zd, &ob, &ib);
+		d->in += ib.pos - before;
+		d->olen = ob.pos;
+		if (ZSTD_isError(r)) {
+			(void)flush(d);
+			return errf(e, "zstd data corrupt: %s",
+			    ZSTD_getErrorName(r));
+		}
+		full = d->olen == d->ocap;
+		if (full && flush(d) == -1)
+			return -1;
+		if (r == 0) {
+			/* The frame is complete and all of it handed out. */
+			d->state = S_BOUNDARY;
+			d->nstash = 0;
+			return (ssize_t)ib.pos;
+		}
+		/* Out of input with room left: zstd has handed out all it
+		 * could. */
+		if (ib.pos == ib.size && !full)
+			return (ssize_t)n;
+	}
+}
+
+/* A zstd frame or a skippable frame starts at p (4 bytes). */
+static bool
+zstd_frame(const unsigned char *p)
+{
+	uint32_t m = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+
+	return m == ZSTD_MAGICNUMBER ||
+	    (m & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
+}
+
+static int feed(struct decomp *, const unsigned char *, size_t,
+    struct errbuf *);
+
+/* The stash is complete (or the input ended): picks the next state and
+ * feeds the stashed bytes to it. */
+static int
+decide(struct decomp *d, struct errbuf *e)
+{
+	unsigned char bytes[sizeof d->stash];
+	size_t n = d->nstash;
+
+	memcpy(bytes, d->stash, n);
+	d->nstash = 0;
+	if (d->state == S_DETECT) {
+		if (n >= 2 && memcmp(bytes, gzip_magic, 2) == 0) {
+			d->kind = DECOMP_GZIP;
+			if (start_gzip(d, e) == -1)
+				return -1;
+			d->state = S_RUN;
+		} else if (n >= 4 && memcmp(bytes, zstd_magic, 4) == 0) {
+			d->kind = DECOMP_ZSTD;
+			if (start_zstd(d, e) == -1)
+				return -1;
+			d->state = S_RUN;
+		} else {
+			d->kind = DECOMP_NONE;
+			d->state = S_NONE;
+		}
+	} else if (d->kind == DECOMP_GZIP && n >= 2 &&
+	    memcmp(bytes, gzip_magic, 2) == 0) {
+		if (start_gzip(d, e) == -1)
+			return -1;
+		d->state = S_RUN;
+	} else if (d->kind == DECOMP_ZSTD && n >= 4 && zstd_frame(bytes)) {
+		d->state = S_RUN;
+	} else {
+		d->state = S_TRAILING;
+	}
+	return feed(d, bytes, n, e);
+}
+
+static size_t
+stash_need(const struct decomp *d)
+{
+	return d->state == S_BOUNDARY && d->kind == DECOMP_GZIP ? 2 : 4;
+}
+
+/* The input loop: n bytes at p, through whatever states they lead to. */
+static int
+feed(struct decomp *d, const unsigned char *p, size_t n, struct errbuf *e)
+{
+	ssize_t used;
+	size_t k;
+
+	while (n > 0) {
+		switch (d->state) {
+		case S_DETECT:
+		case S_BOUNDARY:
+			k = stash_need(d) - d->nstash;
+			k = k < n ? k : n;
+			memcpy(d->stash + d->nstash, p, k);
+			d->nstash += k;
+			p += k;
+			n -= k;
+			if (d->nstash == stash_need(d) &&
+			    decide(d, e) == -1)
+				return -1;
+			break;
+		case S_RUN:
+			used = d->kind == DECOMP_GZIP ? run_gzip(d, p, n, e) :
+			    run_zstd(d, p, n, e);
+			if (used < 0)
+				return -1;
+			p += used;
+			n -= (size_t)used;
+			break;
+		case S_NONE:
+			if (room(d) == -1)
+				return -1;
+			k = d->ocap - d->olen < n ? d->ocap - d->olen : n;
+			memcpy(d->obuf + d->olen, p, k);
+			d->olen += k;
+			d->in += k;
+			p += k;
+			n -= k;
+			if (d->olen == d->ocap && flush(d) == -1)
+				return -1;
+			break;
+		case S_TRAILING:
+			d->in += n;
+			d->trailing += n;
+			return 0;
+		case S_DONE:
+			return errf(e, "decompress: input after the end");
+		}
+	}
+	return 0;
+}
+
+int
+decomp_update(struct decomp *d, const void *buf, size_t len,
+    struct errbuf *e)
+{
+	return feed(d, buf, len, e);
+}
+
+int
+decomp_finish(struct decomp *d, struct errbuf *e)
+{
+	enum state s = d->state;
+
+	/* Fewer bytes than a magic number: whatever they are, pass them on
+	 * (the reader will say what is wrong with them); a partial magic
+	 * after a member or frame is trailing data. */
+	if ((s == S_DETECT || s == S_BOUNDARY) && d->nstash > 0 &&
+	    decide(d, e) == -1)
+		return -1;
+	s = d->state;
+	d->state = S_DONE;
+	if (flush(d) == -1)
+		return -1;
+	if (s == S_RUN)
+		return errf(e, "truncated %s input",
+		    d->kind == DECOMP_GZIP ? "gzip" : "zstd");
+	return 0;
+}
+
+enum decomp_kind
+decomp_kind(const struct decomp *d)
+{
+	return d->kind;
+}
+
+uint64_t
+decomp_bytes_in(const struct decomp *d)
+{
+	return d->in;
+}
+
+uint64_t
+decomp_bytes_trailing(const struct decomp *d)
+{
+	return d->trailing;
+}
+
+void
+decomp_free(struct decomp *d)
+{
+	if (d == NULL)
+		return;
+	if (d->zinit)
+		inflateEnd(&d->z);
+	ZSTD_freeDCtx(d->zd);
+	free(d);
+}
