@@ -25,7 +25,6 @@ struct decomp {
 	struct decomp_out out;
 	enum decomp_kind kind;
 	enum state state;
-	bool verify;
 	bool zinit;          /* z holds zlib state */
 	z_stream z;
 	ZSTD_DCtx *zd;
@@ -40,7 +39,7 @@ static const unsigned char gzip_magic[2] = { 0x1f, 0x8b };
 static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 
 struct decomp *
-decomp_new(const struct decomp_out *out, int verify, struct errbuf *e)
+decomp_new(const struct decomp_out *out, struct errbuf *e)
 {
 	struct decomp *d;
 
@@ -49,7 +48,6 @@ decomp_new(const struct decomp_out *out, int verify, struct errbuf *e)
 		return NULL;
 	}
 	d->out = *out;
-	d->verify = verify != 0;
 	d->kind = DECOMP_UNKNOWN;
 	d->state = S_DETECT;
 	return d;
@@ -97,12 +95,6 @@ start_gzip(struct decomp *d, struct errbuf *e)
 	if (r != Z_OK)
 		return errf(e, "gzip: %s", r == Z_MEM_ERROR ? "out of memory" :
 		    "cannot start zlib");
-#if ZLIB_VERNUM >= 0x1290
-	/* The CRC-32 costs a tenth of inflate's time; a caller checking a
-	 * SHA-256 of the compressed bytes does not need it. */
-	if (!d->verify && inflateValidate(&d->z, 0) != Z_OK)
-		return errf(e, "gzip: cannot start zlib");
-#endif
 	return 0;
 }
 

@@ -37,13 +37,10 @@ struct decomp_out {
 struct decomp;
 
 /* A decompressor writing into out (copied), which lets zlib and zstd
- * write straight into the consumer's buffers.  With verify false the gzip
- * CRC-32 is neither computed nor checked (for a caller that checks a
- * stronger hash of the compressed bytes anyway); zstd's optional checksum is
- * always checked.  Returns NULL with e filled when out of memory.  Free it
- * with decomp_free. */
-struct decomp *decomp_new(const struct decomp_out *out, int verify,
-    struct errbuf *e);
+ * write straight into the consumer's buffers.  Checksums (gzip's CRC-32,
+ * zstd's optional XXH64) are checked.  Returns NULL with e filled when out
+ * of memory.  Free it with decomp_free. */
+struct decomp *decomp_new(const struct decomp_out *out, struct errbuf *e);
 
 /* Decompresses len more bytes of input.  Returns 0, or -1: with e holding
  * one line ("gzip data corrupt: invalid distance too far back") when the

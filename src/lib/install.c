@@ -398,9 +398,8 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		errf(e, "install %s: chmod %s:", shown, tmp);
 		goto out;
 	}
-	/* No gzip CRC: the SHA-256 covers every byte. */
 	if ((pl.d = digest_new(e)) == NULL ||
-	    (pl.dc = decomp_new(&out, 0, e)) == NULL ||
+	    (pl.dc = decomp_new(&out, e)) == NULL ||
 	    ring_init(&pl.r, e) == -1) {
 		errprefix(e, "install %s", shown);
 		goto out;

@@ -21,6 +21,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "digest.h"
 #include "fetch.h"
@@ -365,6 +367,247 @@ test_file_urls(void)
 	free(dest);
 }
 
+/* Compresses the file src into dst as n gzip members or zstd frames (what
+ * pigz, zstd -T or cat a.gz b.gz give), with libz or libzstd. */
+static int
+compress_parts(const char *src, const char *dst, bool zstd, int n)
+{
+	size_t len, part, off, cap, k;
+	char *data = fs_read_file(src, 64 << 20, &len, &e);
+	unsigned char *out = NULL;
+	FILE *f = fopen(dst, "wb");
+	int rc = -1;
+
+	if (data == NULL || f == NULL)
+		goto out;
+	part = len / (size_t)n + 1;
+	for (off = 0; off < len; off += part) {
+		size_t m = len - off < part ? len - off : part;
+		if (zstd) {
+			cap = ZSTD_compressBound(m);
+			out = realloc(out, cap);
+			k = ZSTD_compress(out, cap, data + off, m, 3);
+			if (ZSTD_isError(k))
+				goto out;
+		} else {
+			z_stream z;
+			memset(&z, 0, sizeof z);
+			cap = deflateBound(&z, (uLong)m) + 64;
+			out = realloc(out, cap);
+			if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
+			    Z_DEFAULT_STRATEGY) != Z_OK)
+				goto out;
+			z.next_in = (unsigned char *)data + off;
+			z.avail_in = (uInt)m;
+			z.next_out = out;
+			z.avail_out = (uInt)cap;
+			if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+				deflateEnd(&z);
+				goto out;
+			}
+			k = cap - z.avail_out;
+			deflateEnd(&z);
+		}
+		if (fwrite(out, 1, k, f) != k)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (f != NULL && fclose(f) != 0)
+		rc = -1;
+	free(out);
+	free(data);
+	return rc;
+}
+
+/* Writes the first len bytes of src, with the bytes at off replaced by
+ * patch (plen bytes, none if NULL), to www/name; its sha256 into sha. */
+static void
+variant(const char *src, const char *name, size_t len, size_t off,
+    const void *patch, size_t plen, char sha[DIGEST_HEX_SIZE])
+{
+	char *from = fs_join(www, src), *to = fs_join(www, name);
+	size_t have;
+	char *data = fs_read_file(from, 64 << 20, &have, &e);
+
+	if (data != NULL) {
+		if (patch != NULL && off + plen <= have)
+			memcpy(data + off, patch, plen);
+		fs_write_file_atomic(to, data, len < have ? len : have, 0644,
+		    &e);
+	}
+	digest_file_hex(to, sha, &e);
+	free(data);
+	free(from);
+	free(to);
+}
+
+/* gzip and zstd are decompressed in the download thread: several members
+ * and frames, damage of every kind (the hash right, as when the publisher
+ * uploaded a broken file), bombs. */
+static void
+test_streams(void)
+{
+	char url[PATH_MAX + 64], sha[DIGEST_HEX_SIZE], buf[256];
+	char *dest = fs_join(cache, "mono"), *plain = fs_join(www, "plain.tar");
+	char *p;
+	size_t size;
+	struct stat st;
+	int rc;
+
+	mk_runtime(plain, ARCHIVE_FILTER_NONE, false, RANDOM_SIZE);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i == 0 ? "parts.tar.gz" : "parts.tar.zst";
+		p = fs_join(www, name);
+		TEST("fixture: several members or frames",
+		    compress_parts(plain, p, i == 1, 3) == 0);
+		digest_file_hex(p, sha, &e);
+		free(p);
+		file_url(url, sizeof url, name);
+		rc = install(url, sha, dest, NULL);
+		snprintf(buf, sizeof buf, "%s (3 %s) installs", name,
+		    i == 0 ? "gzip members" : "zstd frames");
+		TEST(buf, rc == 0 && tree_ok(dest));
+		if (rc != 0)
+			printf("# %s\n", e.msg);
+		fs_rm_rf(dest, &e);
+	}
+
+	/* Truncated: the error names the entry where the data stops. */
+	p = fs_join(www, "good.tar.zst");
+	mk_runtime(p, ARCHIVE_FILTER_ZSTD, false, RANDOM_SIZE);
+	stat(p, &st);
+	free(p);
+	variant("good.tar.zst", "cut.tar.zst", (size_t)st.st_size / 2, 0, NULL,
+	    0, sha);
+	file_url(url, sizeof url, "cut.tar.zst");
+	expect_fail("truncated zstd (right hash)", install(url, sha, dest,
+	    NULL), dest, url, "archive entry 'lib/noise.bin': truncated zstd "
+	    "input");
+	p = fs_join(www, "good.tar.gz");
+	stat(p, &st);
+	size = (size_t)st.st_size;
+	free(p);
+	variant("good.tar.gz", "cut8.tar.gz", size - 8, 0, NULL, 0, sha);
+	file_url(url, sizeof url, "cut8.tar.gz");
+	expect_fail("gzip cut in its trailer, after the tar's end (right "
+	    "hash)", install(url, sha, dest, NULL), dest, url,
+	    "truncated gzip input");
+
+	/* Corrupt. */
+	variant("good.tar.gz", "bad.tar.gz", size, 10, "\xff", 1, sha);
+	file_url(url, sizeof url, "bad.tar.gz");
+	expect_fail("corrupt gzip (right hash)", install(url, sha, dest, NULL),
+	    dest, url, "archive: gzip data corrupt: invalid block type");
+	variant("good.tar.gz", "crc.tar.gz", size, size - 8, "\0\0\0\0", 4,
+	    sha);
+	file_url(url, sizeof url, "crc.tar.gz");
+	expect_fail("gzip with a wrong CRC (right hash)", install(url, sha,
+	    dest, NULL), dest, url, "gzip data corrupt: incorrect data check");
+	/* Reserved bit of the frame header set (without a checksum, zstd
+	 * cannot tell damaged data apart: the hash does). */
+	variant("good.tar.zst", "bad.tar.zst", (size_t)-1, 4, "\xff", 1, sha);
+	file_url(url, sizeof url, "bad.tar.zst");
+	expect_fail("corrupt zstd (right hash)", install(url, sha, dest, NULL),
+	    dest, url, "zstd data corrupt");
+
+	/* Trailing data after the last member: hashed, ignored, capped. */
+	{
+		char *src = fs_join(www, "good.tar.gz");
+		char *dst = fs_join(www, "junk.tar.gz");
+		size_t len;
+		char *data = fs_read_file(src, 64 << 20, &len, &e);
+		char *more = malloc(len + (17 << 20));
+		memcpy(more, data, len);
+		memset(more + len, 'j', 17 << 20);
+		fs_write_file_atomic(dst, more, len + 4096, 0644, &e);
+		digest_file_hex(dst, sha, &e);
+		file_url(url, sizeof url, "junk.tar.gz");
+		rc = install(url, sha, dest, NULL);
+		TEST("junk after the last gzip member: installs",
+		    rc == 0 && tree_ok(dest));
+		if (rc != 0)
+			printf("# %s\n", e.msg);
+		fs_rm_rf(dest, &e);
+		fs_write_file_atomic(dst, more, len + (17 << 20), 0644, &e);
+		digest_file_hex(dst, sha, &e);
+		expect_fail("17 MiB of junk after the last gzip member",
+		    install(url, sha, dest, NULL), dest, url,
+		    "after the end of the archive");
+		free(src);
+		free(dst);
+		free(data);
+		free(more);
+	}
+
+	/* Bombs: the expansion is measured against the compressed bytes,
+	 * though libarchive sees only the tar. */
+	{
+		struct archive *a = archive_write_new();
+		struct archive_entry *ae = entry("zeros", AE_IFREG, 0644,
+		    256LL << 20);
+		static char zeros[1 << 20];
+		p = fs_join(www, "bomb.tar.zst");
+		archive_write_set_format_pax_restricted(a);
+		archive_write_add_filter(a, ARCHIVE_FILTER_ZSTD);
+		archive_write_open_filename(a, p);
+		archive_write_header(a, ae);
+		for (int i = 0; i < 256; i++)
+			archive_write_data(a, zeros, sizeof zeros);
+		archive_write_close(a);
+		archive_write_free(a);
+		archive_entry_free(ae);
+		digest_file_hex(p, sha, &e);
+		free(p);
+		file_url(url, sizeof url, "bomb.tar.zst");
+		expect_fail("zstd bomb, default limits", install(url, sha, dest,
+		    NULL), dest, url, "archive entry 'zeros': archive expands "
+		    "more than 200 times");
+	}
+	{
+		struct unpack_limits small;
+		struct fetch_opts fo;
+		unpack_limits_init(&small);
+		small.ratio_floor = 1 << 20;
+		small.max_ratio = 20;
+		fetch_opts_init(&fo);
+		file_url(url, sizeof url, "plain.tar");
+		/* 3 MiB of noise: barely compressible, refused only if the
+		 * ratio were measured against the wrong count. */
+		fo.url = url;
+		digest_file_hex(plain, sha, &e);
+		TEST("plain tar, ratio limit 20: installs",
+		    install_from_url(&fo, sha, dest, &small, &e) == 0 &&
+		    tree_ok(dest));
+		fs_rm_rf(dest, &e);
+	}
+	{
+		/* 32 MiB of zeros after the tar's end marker, inside the
+		 * gzip stream: read and counted as decompressed bytes. */
+		char *src = fs_join(www, "plain.tar"), *dst = fs_join(www,
+		    "padded.tar");
+		size_t len;
+		char *data = fs_read_file(src, 64 << 20, &len, &e);
+		char *more = calloc(1, len + (32 << 20));
+		memcpy(more, data, len);
+		fs_write_file_atomic(dst, more, len + (32 << 20), 0644, &e);
+		p = fs_join(www, "padded.tar.gz");
+		compress_parts(dst, p, false, 1);
+		digest_file_hex(p, sha, &e);
+		file_url(url, sizeof url, "padded.tar.gz");
+		expect_fail("32 MiB of zeros after the tar's end, compressed",
+		    install(url, sha, dest, NULL), dest, url,
+		    "after the end of the archive");
+		free(p);
+		free(src);
+		free(dst);
+		free(data);
+		free(more);
+	}
+	free(plain);
+	free(dest);
+}
+
 /* The child half of test_memory: a fresh process that installs and prints
  * its peak RSS in KiB. */
 static int
@@ -678,6 +921,7 @@ main(int argc, char **argv)
 	}
 
 	test_file_urls();
+	test_streams();
 	test_memory(false);
 	if ((faultd = start_faultd()) > 0) {
 		test_memory(true);
