@@ -206,6 +206,8 @@ test_expect_success 'SIGTERM during the download: exit 143, nothing partial left
 test_expect_success 'SIGTERM while waiting for another build'"'"'s cache lock: exit 143 at once' '
 	new_app && setvar MONO_SHA256 "$SHA256_GZ" && setvar MONO_URL "$FAULTD_URL/$RT_GZ" &&
 	{ flock "$C" sleep 60 & holder=$!; } &&
+	for i in $(seq 50); do flock -n "$C" true || break; sleep 0.1; done &&
+	test_must_fail flock -n "$C" true &&
 	{ "$COMPILE" "$B" "$C" "$ENVD" >log 2>&1 & pid=$!; } &&
 	for i in $(seq 100); do grep -q "Waiting for another build" log && break; sleep 0.1; done &&
 	test_grep "^       Waiting for another build using the cache" log &&
@@ -221,6 +223,7 @@ test_expect_success 'SIGINT during xbuild: the whole build tree stops, exit 130'
 	{ "$COMPILE" "$B" "$TEST_TMP/shared-cache" "$ENVD" >log 2>&1 & pid=$!; } &&
 	for i in $(seq 300); do grep -q "slugc-slow-build-marker" log && break; sleep 0.1; done &&
 	test_grep "slugc-slow-build-marker" log &&
+	for i in $(seq 50); do pgrep -f "sleep 37.5" >/dev/null && break; sleep 0.1; done &&
 	pgrep -f "sleep 37.5" >/dev/null &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } ; test $rc -eq 130 &&
