@@ -101,8 +101,9 @@ $(INSTALLER_SO): $(LIB)
 	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--undefined=installer_linked \
 	    -o $@ $(LIB) -Wl,--as-needed $(LDLIBS)
 
-# Neither libcurl nor libarchive: see INSTALLER_SO.
-$(BPDIR)/bin/compile $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
+# Neither libcurl nor libarchive (see INSTALLER_SO); release needs libyaml
+# alone, and runs on every push too.
+$(BPDIR)/bin/compile $(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
 $(O)/bench/runtime_install: $(O)/bench/slugc-install.so
 $(O)/bench/slugc-install.so: $(INSTALLER_SO)
 	@mkdir -p $(@D)
