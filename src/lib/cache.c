@@ -106,12 +106,26 @@ fail:
 	return -1;
 }
 
+/* What the seal records of a tree.  The entry is hard-linked into every
+ * app, so a build that rewrites a runtime file in place rewrites the cache's
+ * too: the sum of the regular files' modification times catches that even
+ * when the size stays the same (for free: the placing pass stats them
+ * already). */
 struct tally {
 	unsigned long long entries, bytes;
+	unsigned long long mtimes; /* sum of st_mtim in ns, modulo 2^64 */
 };
 
-/* Counts the entries and regular-file bytes under path, never following
- * symlinks. */
+static void
+tally_file(struct tally *t, const struct stat *st)
+{
+	t->bytes += (unsigned long long)st->st_size;
+	t->mtimes += (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
+	    (unsigned long long)st->st_mtim.tv_nsec;
+}
+
+/* Counts the entries, regular-file bytes and modification times under
+ * path, never following symlinks. */
 static int
 tally_tree(const char *path, struct tally *t)
 {
@@ -120,7 +134,7 @@ tally_tree(const char *path, struct tally *t)
 	FTS *fts;
 	int rc = 0;
 
-	t->entries = t->bytes = 0;
+	t->entries = t->bytes = t->mtimes = 0;
 	if ((fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL)) == NULL)
 		return -1;
 	while ((ent = fts_read(fts)) != NULL) {
@@ -135,7 +149,7 @@ tally_tree(const char *path, struct tally *t)
 		default:
 			t->entries++;
 			if (ent->fts_info == FTS_F)
-				t->bytes += (unsigned long long)ent->fts_statp->st_size;
+				tally_file(t, ent->fts_statp);
 		}
 	}
 	if (errno != 0 && ent == NULL && rc == 0)
@@ -163,10 +177,10 @@ read_seal(const struct cache_entry *c, const char *sha256,
 		errf(why, "an earlier install did not finish");
 		return CACHE_UNSEALED;
 	}
-	n = sscanf(seal, "%127s %llu %llu", want_sha, &want->entries,
-	    &want->bytes);
+	n = sscanf(seal, "%127s %llu %llu %llu", want_sha, &want->entries,
+	    &want->bytes, &want->mtimes);
 	free(seal);
-	if (n != 3 || strcmp(want_sha, sha256) != 0) {
+	if (n != 4 || strcmp(want_sha, sha256) != 0) {
 		errf(why, "its seal does not match");
 		return CACHE_DAMAGED;
 	}
@@ -176,11 +190,16 @@ read_seal(const struct cache_entry *c, const char *sha256,
 static enum cache_state
 compare(const struct tally *got, const struct tally *want, struct errbuf *why)
 {
-	if (got->entries == want->entries && got->bytes == want->bytes)
+	if (got->entries == want->entries && got->bytes == want->bytes &&
+	    got->mtimes == want->mtimes)
 		return CACHE_OK;
-	errf(why, "its files changed (%llu entries, %llu bytes; sealed with "
-	    "%llu, %llu)", got->entries, got->bytes, want->entries,
-	    want->bytes);
+	if (got->entries == want->entries && got->bytes == want->bytes)
+		errf(why, "its files were modified in place (same entries and "
+		    "bytes, other modification times)");
+	else
+		errf(why, "its files changed (%llu entries, %llu bytes; sealed "
+		    "with %llu, %llu)", got->entries, got->bytes,
+		    want->entries, want->bytes);
 	return CACHE_DAMAGED;
 }
 
@@ -311,7 +330,7 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 			 * directory. */
 			p->t.entries++;
 			if (type == DT_REG)
-				p->t.bytes += (unsigned long long)est.st_size;
+				tally_file(&p->t, &est);
 		} else if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
 			rc = PLACE_NOLINK;
 		} else if (errno == ENOENT) {
@@ -452,8 +471,8 @@ cache_seal(const struct cache_entry *c, const char *sha256, struct errbuf *e)
 
 	if (tally_tree(c->path, &t) == -1)
 		return errf(e, "cache %s:", c->path);
-	n = snprintf(buf, sizeof buf, "%s %llu %llu\n", sha256, t.entries,
-	    t.bytes);
+	n = snprintf(buf, sizeof buf, "%s %llu %llu %llu\n", sha256,
+	    t.entries, t.bytes, t.mtimes);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return errf(e, "cache seal: sha256 too long");
 	return fs_write_file_atomic(c->seal, buf, (size_t)n, 0644, e);

@@ -3,9 +3,10 @@
  * An entry is a directory CACHE_DIR/<ns>/<key>, where the key spells out
  * the stack, the version and the sha256 of the tarball it was unpacked from,
  * so changing any of them misses.  Beside it, <key>.ok (the seal) records the
- * sha256, entry count and byte total of the tree; an entry without a seal,
- * or whose tree no longer matches it, is damaged (an interrupted run, a
- * deleted file) and gets replaced.  An flock on CACHE_DIR itself serialises
+ * sha256, entry count, byte total and modification times of the tree; an
+ * entry without a seal, or whose tree no longer matches it, is damaged (an
+ * interrupted run, a deleted file, a file rewritten in place through an
+ * app's hard link) and gets replaced.  An flock on CACHE_DIR itself serialises
  * builds sharing the cache, so concurrent cold builds download once. */
 #ifndef SLUGC_CACHE_H
 #define SLUGC_CACHE_H

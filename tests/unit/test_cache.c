@@ -118,7 +118,7 @@ static void
 test_place(const char *root)
 {
 	struct cache_entry c = CACHE_ENTRY_INIT;
-	struct errbuf e = { "" };
+	struct errbuf e = { "" }, why = { "" };
 	enum cache_state st = CACHE_OK;
 	struct stat s1, s2;
 	char *cdir = fs_join(root, "place-cache");
@@ -195,6 +195,34 @@ test_place(const char *root)
 		free(d);
 	}
 
+	/* A file rewritten in place through the app's link, same size: the
+	 * cache's copy changed with it (one inode), and the seal sees it. */
+	{
+		struct stat orig;
+		struct timespec back[2];
+		int fd;
+
+		TEST("place: for an in-place edit",
+		    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK &&
+		    stat(at(c.path, "lib/mono/4.5/mscorlib.dll"), &orig) == 0);
+		fd = open(at(dest, "lib/mono/4.5/mscorlib.dll"), O_WRONLY);
+		TEST("place: edited through the app's link",
+		    fd >= 0 && pwrite(fd, "XY", 2, 0) == 2 && close(fd) == 0);
+		TEST("place: a same-size edit in place is damage",
+		    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
+		    strstr(why.msg, "modified in place") != NULL);
+		printf("# %s\n", why.msg);
+		chmod(at(dest, "ro"), 0755);
+		fs_rm_rf(dest, NULL);
+		fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+		    "MZ0123456789", 12, 0644, NULL);
+		back[0] = orig.st_atim;
+		back[1] = orig.st_mtim;
+		TEST("place: the same bytes and times again are intact",
+		    utimensat(AT_FDCWD, at(c.path, "lib/mono/4.5/mscorlib.dll"),
+		    back, 0) == 0 && cache_check(&c, SHA, &why) == CACHE_OK);
+	}
+
 	/* Damage found halfway: whatever was placed is removed. */
 	unlink(at(c.path, "lib/mono/4.5/mscorlib.dll"));
 	TEST("place: a deleted file is damage, nothing left placed",
@@ -203,6 +231,11 @@ test_place(const char *root)
 	    fs_is_dir(at(root, "app/vendor")));
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ0123456789", 12, 0644, NULL);
+	TEST("place: restored with a new time, it is still damage",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    strstr(e.msg, "modified in place") != NULL && !fs_exists(dest));
+	TEST("place: resealed, it places again",
+	    cache_seal(&c, SHA, &e) == 0);
 	TEST("place: restored, it places again",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
 	chmod(at(dest, "ro"), 0755);
@@ -214,6 +247,7 @@ test_place(const char *root)
 	    strstr(e.msg, "files changed") != NULL && !fs_exists(dest));
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ0123456789", 12, 0644, NULL);
+	TEST("place: resealed after the restore", cache_seal(&c, SHA, &e) == 0);
 	fs_write_file_atomic(at(c.path, "etc/extra"), "", 0, 0644, NULL);
 	TEST("place: an extra entry is damage",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
