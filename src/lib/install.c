@@ -4,11 +4,11 @@
  *   calling thread:   ring -> libarchive (tar) -> write_disk
  *
  * Two threads so that the network, decompression and file writing overlap.
- * gzip and zstd are decompressed in the download thread (decomp), which
- * splits the work about evenly: inflating is the biggest part of it, and
- * libarchive would do it in the calling thread along with the tar parsing
- * and the file writing.  Other streams (xz, plain tar) cross the ring as
- * they are and libarchive reads them as before.
+ * gzip and zstd are decompressed in the download thread (decomp), not by
+ * libarchive in the calling thread: decompressing is the biggest part of
+ * the work, and the calling thread has the tar parsing and the file writing
+ * to do.  Other streams (xz, plain tar) cross the ring as they are and
+ * libarchive reads them as before.
  *
  * The ring holds RING_BLOCKS blocks: zlib and zstd write straight into a free
  * one and libarchive reads the full ones where they are, so the tarball is

@@ -447,10 +447,8 @@ copy_data(struct archive *a, struct archive *w, struct progress *pr,
  * calls linkat() without AT_SYMLINK_FOLLOW, so a link to a symlink copies
  * the symlink itself to the new name, where its relative target is resolved
  * from another directory: a/b/l -> ../../x stays inside, h linked to it
- * would not.  lstat is enough: every symlink already in the tree was created
- * in a real directory and checked to resolve inside the root, so the
- * directories leading to hfull are inside too; the last component is not
- * followed. */
+ * would not.  lstat is enough: check_dirs has seen that the directories
+ * leading to hfull are real ones, and the last component is not followed. */
 static int
 check_hardlink_target(const char *name, const char *hl, const char *hfull,
     struct errbuf *e)
