@@ -211,7 +211,7 @@ join_clean(const char *root, const char *rel)
 }
 
 /* A set of paths below the root (as join_clean writes them, without the
- * root) known to be real directories: see check_no_symlink. */
+ * root) known to be real directories: see check_dirs. */
 struct dirset {
 	char **slot; /* open addressing, NULL = free */
 	size_t cap;  /* a power of two, or 0 */
