@@ -463,8 +463,8 @@ test_callbacks(void)
 	}
 	fs_rm_rf(dest, &e);
 
-	/* A destination reached through a symlinked directory works:
-	 * SECURE_SYMLINKS only guards the part below the root. */
+	/* A destination reached through a symlinked directory works: the
+	 * symlink checks only guard the part below the root. */
 	{
 		char *real = tpath("real"), *link = tpath("link");
 		char *via = fs_join(link, "out"), *p;
@@ -537,8 +537,7 @@ test_hostile(void)
 		    "'..' after a name");
 	}
 	{
-		/* An inside symlink is fine, writing through it is not
-		 * (libarchive's SECURE_SYMLINKS). */
+		/* An inside symlink is fine, writing through it is not. */
 		const struct ent x[] = { D("sub"), L("in", "sub"),
 			F("in/file", "x") };
 		hostile("file written through an inside symlink",
@@ -546,8 +545,8 @@ test_hostile(void)
 		    "symlink");
 	}
 	{
-		/* libarchive's own refusal quotes the name raw: the message
-		 * must still be one line. */
+		/* A name holding a newline: the message must still be one
+		 * line. */
 		const struct ent x[] = { D("sub"), L("in\nx", "sub"),
 			F("in\nx/file", "x") };
 		hostile("newline in a name libarchive refuses",
