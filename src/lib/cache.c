@@ -86,7 +86,7 @@ cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
 			w->waiting(w->arg);
 			told = true;
 		}
-		if (w != NULL && w->stop != NULL && *w->stop) {
+		if (w != NULL && stopflag_is_set(w->stop)) {
 			errf(e, "interrupted while waiting for the cache");
 			goto fail;
 		}

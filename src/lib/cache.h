@@ -11,10 +11,10 @@
 #ifndef SLUGC_CACHE_H
 #define SLUGC_CACHE_H
 
-#include <signal.h>
 #include <stdbool.h>
 
 #include "err.h"
+#include "stopflag.h"
 
 struct cache_entry {
 	char *ns;       /* CACHE_DIR/<ns> */
@@ -33,7 +33,7 @@ struct cache_entry {
  * failing ("interrupted") as soon as *w->stop is set; w may be NULL.
  * Release with cache_close. */
 struct cache_wait {
-	const volatile sig_atomic_t *stop; /* set: give up waiting */
+	const stopflag *stop;            /* set: give up waiting */
 	void (*waiting)(void *arg);        /* called once if we must wait */
 	void *arg;
 };

@@ -700,7 +700,7 @@ on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (x->o->stop != NULL && *x->o->stop) {
+	if (stopflag_is_set(x->o->stop)) {
 		x->why = AB_STOP;
 		return 1;
 	}
@@ -1146,7 +1146,7 @@ backoff_sleep(const struct fetch_opts *o, long long ms)
 	struct timespec ts;
 
 	while ((left = end - monotime_ms()) > 0) {
-		if (o->stop != NULL && *o->stop)
+		if (stopflag_is_set(o->stop))
 			return -1;
 		if (left > 100)
 			left = 100;
@@ -1154,7 +1154,7 @@ backoff_sleep(const struct fetch_opts *o, long long ms)
 		ts.tv_nsec = (long)(left % 1000) * 1000000;
 		nanosleep(&ts, NULL);
 	}
-	return o->stop != NULL && *o->stop ? -1 : 0;
+	return stopflag_is_set(o->stop) ? -1 : 0;
 }
 
 static long long

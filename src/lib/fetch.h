@@ -11,13 +11,13 @@
 #ifndef SLUGC_FETCH_H
 #define SLUGC_FETCH_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include <curl/curl.h>
 
 #include "err.h"
+#include "stopflag.h"
 
 struct fetch_opts {
 	const char *url; /* http://, https://, file://, s3://bucket/key */
@@ -71,7 +71,7 @@ struct fetch_opts {
 	/* When set and non-zero (e.g. by the caller's SIGTERM handler), the
 	 * transfer and any backoff sleep stop and fetch_stream fails with
 	 * "interrupted". */
-	const volatile sig_atomic_t *stop;
+	const stopflag *stop;
 };
 
 struct fetch_result {

@@ -55,8 +55,8 @@ struct ring {
 
 struct pipeline {
 	struct fetch_opts o;   /* the caller's, with our stop flag */
-	const volatile sig_atomic_t *user_stop;
-	volatile sig_atomic_t stop;
+	const stopflag *user_stop;
+	stopflag stop;       /* set by either thread, read by both */
 	struct ring r;
 	struct digest *d;
 	struct decomp *dc;
@@ -80,8 +80,8 @@ struct pipeline {
 static void
 mirror_stop(struct pipeline *pl)
 {
-	if (pl->user_stop != NULL && *pl->user_stop)
-		pl->stop = 1;
+	if (stopflag_is_set(pl->user_stop))
+		stopflag_set(&pl->stop, 1);
 }
 
 static int
@@ -156,7 +156,7 @@ ring_space(void *arg, void **buf, size_t *len)
 			rc = errf(&pl->se, "extraction stopped");
 			break;
 		}
-		if (pl->stop) {
+		if (stopflag_is_set(&pl->stop)) {
 			rc = errf(&pl->se, "interrupted");
 			break;
 		}
@@ -185,8 +185,9 @@ ring_commit(void *arg, size_t len)
 	r->len[r->head % RING_BLOCKS] = len;
 	r->head++;
 	atomic_store(&pl->stored, decomp_bytes_in(pl->dc));
-	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	/* After unlocking: the woken thread does not block on the mutex. */
+	pthread_cond_broadcast(&r->cv);
 	return 0;
 }
 
@@ -198,15 +199,20 @@ ring_read(void *arg, const void **buf, struct errbuf *e)
 {
 	struct pipeline *pl = arg;
 	struct ring *r = &pl->r;
+	bool freed = false;
 	ssize_t n;
 
 	pthread_mutex_lock(&r->mu);
 	if (r->held) {
 		r->tail++;
 		r->held = false;
-		pthread_cond_broadcast(&r->cv);
+		freed = true;
 	}
 	while (r->head == r->tail && !r->closed) {
+		if (freed) {
+			pthread_cond_broadcast(&r->cv);
+			freed = false;
+		}
 		ring_wait(r);
 		mirror_stop(pl);
 	}
@@ -220,6 +226,8 @@ ring_read(void *arg, const void **buf, struct errbuf *e)
 	} else
 		n = 0;
 	pthread_mutex_unlock(&r->mu);
+	if (freed)
+		pthread_cond_broadcast(&r->cv);
 	return n;
 }
 
@@ -419,7 +427,7 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		finished_first = atomic_load(&pl.finished);
 		/* Make the download stop now: its next block is refused, and
 		 * fetch notices the flag while stalled. */
-		pl.stop = 1;
+		stopflag_set(&pl.stop, 1);
 		ring_end(&pl.r, &pl.r.gone);
 	}
 	pthread_join(thread, NULL);

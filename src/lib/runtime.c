@@ -183,7 +183,7 @@ runtime_install(const struct runtime_spec *rs,
 
 	if (cache_open(&c, ri->cache_dir, "mono", ri->stack, rs->version,
 	    rs->sha256, &w, &why) == -1) {
-		if (ri->stop != NULL && *ri->stop)
+		if (stopflag_is_set(ri->stop))
 			return errf(e, "%s", why.msg);
 		ri->event(ri->arg, RUNTIME_CACHE_UNUSABLE, why.msg);
 		return download(rs, ri, ri->dest, e);

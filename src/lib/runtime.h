@@ -8,11 +8,11 @@
 #ifndef SLUGC_RUNTIME_H
 #define SLUGC_RUNTIME_H
 
-#include <signal.h>
 #include <stdint.h>
 
 #include "envdir.h"
 #include "err.h"
+#include "stopflag.h"
 
 struct runtime_spec {
 	char *version; /* from buildpack.yml, MONO_VERSION, or "custom" */
@@ -48,7 +48,7 @@ struct runtime_install {
 	void (*event)(void *arg, enum runtime_event ev, const char *detail);
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *arg;                      /* passed to event and progress */
-	const volatile sig_atomic_t *stop; /* interrupts a download */
+	const stopflag *stop; /* interrupts a download */
 	/* What downloads, verifies and unpacks on a cache miss: NULL loads
 	 * slugc-install.so from beside the running executable then, and only
 	 * then (installer.h); &installer_linked uses the linked modules

@@ -38,7 +38,7 @@ _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
  * to.  The pipe is never drained while signo is set, so every spawn_run
  * polling it (several threads may run children) wakes up. */
 static struct {
-	volatile sig_atomic_t signo;
+	stopflag signo;
 	int rfd, wfd;
 } sigstate = { 0, -1, -1 };
 
@@ -957,7 +957,7 @@ spawn_interrupted(void)
 	return sigstate.signo;
 }
 
-const volatile sig_atomic_t *
+const stopflag *
 spawn_interrupt_flag(void)
 {
 	return &sigstate.signo;

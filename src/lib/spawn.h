@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "stopflag.h"
 
 /* Longest piece of a line handed to on_line at once; longer lines come in
  * several pieces, so memory stays bounded whatever the child writes. */
@@ -142,7 +143,7 @@ int spawn_interrupted(void);
 /* The flag spawn_interrupted() reads, for code that polls a flag and does
  * not know this module (fetch_opts.stop): nonzero (the signal number) once
  * SIGINT/SIGTERM came.  Never NULL. */
-const volatile sig_atomic_t *spawn_interrupt_flag(void);
+const stopflag *spawn_interrupt_flag(void);
 
 /* Forgets a received signal, so spawn_run starts children again.  (To stop
  * one child from another thread, use spawn_stop, not a signal to

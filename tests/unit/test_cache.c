@@ -390,7 +390,7 @@ main(void)
 	TEST("hold the lock", cache_open(&c, root, "mono", "heroku-22", "6.8",
 	    SHA, NULL, &e) == 0);
 	{
-		volatile sig_atomic_t stop = 1;
+		stopflag stop = 1;
 		struct cache_wait w = { &stop, count_wait, NULL };
 
 		TEST("a second open waits, then gives up when told to stop",

@@ -868,7 +868,7 @@ test_sink_and_stop(struct ctx *c)
 	struct fetch_result r;
 	struct sink s;
 	struct errbuf e;
-	volatile sig_atomic_t stop = 1;
+	stopflag stop = 1;
 	char url[256];
 	int rc;
 

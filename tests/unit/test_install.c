@@ -748,7 +748,7 @@ fail:
 	return -1;
 }
 
-static volatile sig_atomic_t stop_flag;
+static stopflag stop_flag;
 
 static void
 on_alarm(int sig)
