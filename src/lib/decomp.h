@@ -56,7 +56,8 @@ int decomp_finish(struct decomp *d, struct errbuf *e);
 /* What the stream is, once its first bytes were seen. */
 enum decomp_kind decomp_kind(const struct decomp *d);
 
-/* Input bytes consumed so far, trailing data included. */
+/* Input bytes consumed so far, trailing data included.  Called from out's
+ * commit, it counts every input byte behind the output being committed. */
 uint64_t decomp_bytes_in(const struct decomp *d);
 
 /* Trailing data bytes seen so far (see the top of this file). */
