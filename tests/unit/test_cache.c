@@ -14,6 +14,7 @@
 
 #include "cache.h"
 #include "fsutil.h"
+#include "testfs.h"
 #include "testhelp.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -76,40 +77,6 @@ fill_tree(const char *dir)
 	}
 	chmod(p, 0555);
 	free(p);
-}
-
-static bool
-same_inode(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 &&
-	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static bool
-same_file(const char *a, const char *b)
-{
-	size_t la, lb;
-	char *ca = fs_read_file(a, 1 << 20, &la, NULL);
-	char *cb = fs_read_file(b, 1 << 20, &lb, NULL);
-	bool same = ca != NULL && cb != NULL && la == lb &&
-	    memcmp(ca, cb, la) == 0;
-
-	free(ca);
-	free(cb);
-	return same;
-}
-
-static char *
-at(const char *dir, const char *rel)
-{
-	static char buf[4][4096];
-	static int n;
-	char *b = buf[n++ % 4];
-
-	snprintf(b, sizeof buf[0], "%s/%s", dir, rel);
-	return b;
 }
 
 /* cache_place: one pass that links the entry into place and checks it

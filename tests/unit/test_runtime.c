@@ -20,6 +20,7 @@
 #include "fsutil.h"
 #include "installer.h"
 #include "runtime.h"
+#include "testfs.h"
 #include "testhelp.h"
 
 static char *tmp;
@@ -96,26 +97,6 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 	(void)done;
 	(void)total;
 	s->progress++;
-}
-
-static char *
-at(const char *dir, const char *rel)
-{
-	static char buf[4][4096];
-	static int n;
-	char *b = buf[n++ % 4];
-
-	snprintf(b, sizeof buf[0], "%s/%s", dir, rel);
-	return b;
-}
-
-static bool
-same_inode(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 &&
-	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 static bool
