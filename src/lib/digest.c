@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -117,27 +116,4 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
-}
-
-bool
-digest_hex_valid(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < 64; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F')))
-			return false;
-	}
-	return s[64] == '\0';
-}
-
-bool
-digest_hex_equal(const char *a, const char *b)
-{
-	return digest_hex_valid(a) && digest_hex_valid(b) &&
-	    strncasecmp(a, b, 64) == 0;
 }

@@ -6,6 +6,7 @@
 
 #include "bpconfig.h"
 #include "cache.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "installer.h"
 
@@ -20,19 +21,6 @@ valid_label(const char *s)
 		    "0123456789_.+-", *s))
 			return false;
 	return true;
-}
-
-/* 64 hex digits.  Not digest_hex_valid: digest.o would link libcrypto
- * into compile, 4 ms of start-up on every build for one loop. */
-static bool
-sha256_hex_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (s[i] == '\0' || !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return s[64] == '\0';
 }
 
 static char *
@@ -63,7 +51,7 @@ runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
 		if (sha == NULL)
 			return errf(e, "MONO_URL is set but MONO_SHA256 is not: "
 			    "set it to the tarball's sha256");
-		if (!sha256_hex_valid(sha))
+		if (!digest_hex_valid(sha))
 			return errf(e, "MONO_SHA256 is not 64 hexadecimal digits");
 		if ((rs->url = strdup(url)) == NULL ||
 		    (rs->sha256 = lowercase(strdup(sha))) == NULL ||
