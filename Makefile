@@ -26,7 +26,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-           -Isrc/lib $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+           -iquote src/lib $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS  += $(PKG_LIBS)
 
@@ -57,7 +57,7 @@ FUZZ_CC    ?= clang
 FUZZ_O     := build/fuzz
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
 FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-              -Isrc/lib $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+              -iquote src/lib $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 60
 
 ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
