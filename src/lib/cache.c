@@ -360,19 +360,17 @@ out:
 	return rc;
 }
 
-int
-cache_place(const struct cache_entry *c, const char *sha256,
-    const char *dest, enum cache_state *state, struct errbuf *e)
+/* Places c's tree at dest in one pass, counting it in p->t.  Anything but
+ * PLACE_OK leaves no dest behind (unless dest existed before: mkdir failed
+ * then), or is PLACE_FAILED with e saying why it could not be removed. */
+static enum place_rc
+place_tree(const struct cache_entry *c, const char *dest, struct place *p)
 {
-	struct place p = { .dest = dest, .e = e };
-	struct tally want;
 	enum place_rc rc;
 	char *parent = NULL;
 	const char *base;
 	int sfd, pfd = -1;
 
-	if ((*state = read_seal(c, sha256, &want, e)) != CACHE_OK)
-		return 0;
 	if ((base = strrchr(dest, '/')) == NULL) {
 		parent = strdup(".");
 		base = dest;
@@ -381,33 +379,47 @@ cache_place(const struct cache_entry *c, const char *sha256,
 		    strndup(dest, (size_t)(base - dest));
 		base++;
 	}
-	if (parent == NULL)
-		return errf(e, "place %s:", dest);
+	if (parent == NULL) {
+		errf(p->e, "place %s:", dest);
+		return PLACE_FAILED;
+	}
 	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		free(parent);
-		return errf(e, "place %s: not a directory name", dest);
+		errf(p->e, "place %s: not a directory name", dest);
+		return PLACE_FAILED;
 	}
 	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd == -1) {
-		errf(e, "place %s: %s:", dest, parent);
+		errf(p->e, "place %s: %s:", dest, parent);
 		free(parent);
-		return -1;
+		return PLACE_FAILED;
 	}
 	free(parent);
 	sfd = open(c->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	rc = sfd == -1 ? PLACE_UNREADABLE : place_dir(&p, sfd, pfd, base);
+	rc = sfd == -1 ? PLACE_UNREADABLE : place_dir(p, sfd, pfd, base);
 	close(pfd);
-	if (rc == PLACE_OK) {
+	if (rc != PLACE_OK && p->created && fs_rm_rf(dest, NULL) == -1) {
+		errf(p->e, "place %s: cannot remove what was placed", dest);
+		return PLACE_FAILED;
+	}
+	return rc;
+}
+
+int
+cache_place(const struct cache_entry *c, const char *sha256,
+    const char *dest, enum cache_state *state, struct errbuf *e)
+{
+	struct place p = { .dest = dest, .e = e };
+	struct tally want;
+
+	if ((*state = read_seal(c, sha256, &want, e)) != CACHE_OK)
+		return 0;
+	switch (place_tree(c, dest, &p)) {
+	case PLACE_OK:
 		if ((*state = compare(&p.t, &want, e)) == CACHE_OK)
 			return 0;
 		return fs_rm_rf(dest, NULL) == -1 ? errf(e, "place %s: "
 		    "cannot remove what was placed", dest) : 0;
-	}
-	/* What was placed goes, whatever happens next (but never a dest
-	 * that existed before: mkdir failed then). */
-	if (p.created && fs_rm_rf(dest, NULL) == -1)
-		return errf(e, "place %s: cannot remove what was placed", dest);
-	switch (rc) {
 	case PLACE_UNREADABLE:
 		errf(e, "it cannot be read");
 		*state = CACHE_DAMAGED;
@@ -462,20 +474,57 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 	return rc;
 }
 
+/* Writes the seal: after the tree, atomically, so a seal always describes
+ * a finished tree. */
+static int
+write_seal(const struct cache_entry *c, const char *sha256,
+    const struct tally *t, struct errbuf *e)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof buf, "%s %llu %llu %llu\n", sha256,
+	    t->entries, t->bytes, t->mtimes);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return errf(e, "cache seal: sha256 too long");
+	return fs_write_file_atomic(c->seal, buf, (size_t)n, 0644, e);
+}
+
 int
 cache_seal(const struct cache_entry *c, const char *sha256, struct errbuf *e)
 {
 	struct tally t;
-	char buf[256];
-	int n;
 
 	if (tally_tree(c->path, &t) == -1)
 		return errf(e, "cache %s:", c->path);
-	n = snprintf(buf, sizeof buf, "%s %llu %llu %llu\n", sha256,
-	    t.entries, t.bytes, t.mtimes);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		return errf(e, "cache seal: sha256 too long");
-	return fs_write_file_atomic(c->seal, buf, (size_t)n, 0644, e);
+	return write_seal(c, sha256, &t, e);
+}
+
+int
+cache_seal_place(const struct cache_entry *c, const char *sha256,
+    const char *dest, struct errbuf *e)
+{
+	struct place p = { .dest = dest, .e = e };
+
+	switch (place_tree(c, dest, &p)) {
+	case PLACE_OK:
+		if (write_seal(c, sha256, &p.t, e) == 0)
+			return 0;
+		if (fs_rm_rf(dest, NULL) == -1)
+			errprefix(e, "place %s: cannot remove what was placed",
+			    dest);
+		return -1;
+	case PLACE_NOLINK:
+		/* The copy fallback reads the tree anyway: seal first. */
+		if (cache_seal(c, sha256, e) == -1)
+			return -1;
+		return fs_copy_tree(c->path, dest, true, e);
+	case PLACE_UNREADABLE:
+		return errf(e, "cache %s: the entry just installed cannot be read",
+		    c->path);
+	default:
+		return -1;
+	}
 }
 
 void

@@ -78,6 +78,15 @@ int cache_discard(const struct cache_entry *c, struct errbuf *e);
 int cache_seal(const struct cache_entry *c, const char *sha256,
     struct errbuf *e);
 
+/* Places a freshly installed entry at dest as cache_place does and seals it
+ * with what that one pass counted, sparing cache_seal's walk of the tree
+ * (where files must be copied, it seals first, then copies).  Returns -1
+ * with e naming the path when dest cannot be written or the entry cannot be
+ * read: dest does not exist then, and the entry may be sealed or not (the
+ * caller discards it). */
+int cache_seal_place(const struct cache_entry *c, const char *sha256,
+    const char *dest, struct errbuf *e);
+
 /* Removes CACHE_DIR/<ns> if it is empty, unlocks and frees.  Accepts an
  * entry that was never opened. */
 void cache_close(struct cache_entry *c);

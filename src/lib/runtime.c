@@ -189,14 +189,9 @@ runtime_install(const struct runtime_spec *rs,
 		ri->event(ri->arg, RUNTIME_CACHE_DAMAGED, e->msg);
 	if (cache_discard(&c, e) == -1 || download(rs, ri, c.path, e) == -1)
 		goto out;
-	if (cache_seal(&c, rs->sha256, e) == -1) {
+	/* One walk of the new entry both places and seals it. */
+	if (cache_seal_place(&c, rs->sha256, ri->dest, e) == -1) {
 		cache_discard(&c, NULL);
-		goto out;
-	}
-	if (cache_place(&c, rs->sha256, ri->dest, &state, e) == -1)
-		goto out;
-	if (state != CACHE_OK) {
-		errprefix(e, "the runtime just installed in %s changed", c.path);
 		goto out;
 	}
 	rc = 0;

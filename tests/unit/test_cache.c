@@ -262,6 +262,99 @@ test_place(const char *root)
 	free(cdir);
 }
 
+/* The seal a fresh entry gets, as text ("" when there is none). */
+static char *
+seal_text(const struct cache_entry *c)
+{
+	char *t = fs_read_file(c->seal, 4096, NULL, NULL);
+
+	return t != NULL ? t : strdup("");
+}
+
+/* cache_seal_place: a fresh entry placed and sealed in one pass. */
+static void
+test_seal_place(const char *root)
+{
+	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct errbuf e = { "" }, why = { "" };
+	enum cache_state st = CACHE_MISSING;
+	char *cdir = fs_join(root, "sp-cache");
+	char *dest = fs_join(root, "sp-app/vendor/mono");
+	char *dest2 = fs_join(root, "sp-app2/mono");
+	char *lost = fs_join(root, "sp-nowhere/vendor/mono");
+	char *one = NULL, *walked = NULL;
+
+	TEST("seal_place: open", cache_open(&c, cdir, "mono", "heroku-22",
+	    "6.8", SHA, NULL, &e) == 0);
+	fill_tree(c.path);
+	fs_mkdir_p(at(root, "sp-app/vendor"), 0755, NULL);
+	fs_mkdir_p(at(root, "sp-app2"), 0755, NULL);
+
+	TEST("seal_place: a dest whose parent is missing is an error naming it",
+	    cache_seal_place(&c, SHA, lost, &e) == -1 &&
+	    strstr(e.msg, lost) != NULL && !fs_exists(lost));
+	TEST("seal_place: ...and nothing is sealed", !fs_exists(c.seal) &&
+	    cache_check(&c, SHA, &why) == CACHE_UNSEALED);
+
+	TEST("seal_place: places and seals",
+	    cache_seal_place(&c, SHA, dest, &e) == 0 && fs_exists(c.seal));
+	TEST("seal_place: files are hard links into the cache",
+	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
+	    same_inode(at(c.path, "lib/libmono.so"), at(dest, "lib/libmono.so")));
+	TEST("seal_place: the sealed entry checks out",
+	    cache_check(&c, SHA, &why) == CACHE_OK);
+	one = seal_text(&c);
+	TEST("seal_place: the seal is the one a separate walk writes",
+	    cache_seal(&c, SHA, &e) == 0 && (walked = seal_text(&c)) != NULL &&
+	    one[0] != '\0' && strcmp(one, walked) == 0);
+	TEST("seal_place: a later build places it",
+	    cache_place(&c, SHA, dest2, &st, &e) == 0 && st == CACHE_OK &&
+	    same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+	    at(dest2, "lib/mono/4.5/mscorlib.dll")));
+	chmod(at(dest2, "ro"), 0755);
+	fs_rm_rf(dest2, NULL);
+	chmod(at(dest, "ro"), 0755);
+	fs_rm_rf(dest, NULL);
+
+	/* A seal that cannot be written (a directory in its way): the placed
+	 * tree goes again. */
+	unlink(c.seal);
+	fs_mkdir_p(c.seal, 0755, NULL);
+	TEST("seal_place: a seal that cannot be written fails, dest removed",
+	    cache_seal_place(&c, SHA, dest, &e) == -1 && !fs_exists(dest) &&
+	    strstr(e.msg, ".ok") != NULL);
+	rmdir(c.seal);
+
+	/* Another file system (tmpfs): sealed by a walk, then copied. */
+	{
+		char *shm = fs_mkdtemp("/dev/shm", "test_cache.", NULL);
+		struct stat a, b;
+
+		if (shm != NULL && stat(shm, &a) == 0 && stat(c.path, &b) == 0 &&
+		    a.st_dev != b.st_dev) {
+			char *d = fs_join(shm, "mono");
+			TEST("seal_place: across file systems it seals and copies",
+			    cache_seal_place(&c, SHA, d, &e) == 0 &&
+			    cache_check(&c, SHA, &why) == CACHE_OK &&
+			    same_file(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
+			    !same_inode(at(c.path, "bin/mono"), at(d, "bin/mono")));
+			chmod(at(d, "ro"), 0755);
+			free(d);
+		}
+		if (shm != NULL)
+			fs_rm_rf(shm, NULL);
+		free(shm);
+	}
+	chmod(at(c.path, "ro"), 0755);
+	cache_close(&c);
+	free(one);
+	free(walked);
+	free(lost);
+	free(dest2);
+	free(dest);
+	free(cdir);
+}
+
 static int waits;
 
 static void
@@ -391,6 +484,7 @@ main(void)
 	cache_close(NULL);
 
 	test_place(root);
+	test_seal_place(root);
 	fs_rm_rf(root, NULL);
 	free(root);
 	return test_report();
