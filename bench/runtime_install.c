@@ -2,8 +2,8 @@
  * buildpack's compile, alone: what compile does before xbuild.
  *
  * The runtime is resolved from MONO_URL and MONO_SHA256 config vars (as
- * compile does when they are set) and installed with runtime_install exactly
- * as src/mono/compile.c calls it: cache lookup in CACHE_DIR, on a miss a
+ * compile does when they are set) and installed with runtime_install_logged
+ * exactly as src/mono/compile.c calls it: cache lookup in CACHE_DIR, on a miss a
  * streamed download + sha256 + unpack into the cache and a seal, then the
  * tree placed at DEST.  An empty CACHE_DIR gives a cold install, a sealed one
  * a warm install.  The log goes to stdout like compile's; STACK as compile
@@ -16,45 +16,15 @@
 #include "envdir.h"
 #include "err.h"
 #include "exitcode.h"
-#include "log.h"
 #include "runtime.h"
+#include "runtime_log.h"
 #include "spawn.h"
-
-static void
-on_event(void *arg, enum runtime_event ev, const char *detail)
-{
-	(void)arg;
-	switch (ev) {
-	case RUNTIME_CACHE_WAIT:
-		log_info(stdout, "Waiting for another build using the cache");
-		break;
-	case RUNTIME_CACHE_HIT:
-		log_info(stdout, "Using the cached runtime");
-		break;
-	case RUNTIME_CACHE_UNUSABLE:
-		log_warn(stdout, "Cannot use the build cache (%s)", detail);
-		break;
-	case RUNTIME_CACHE_DAMAGED:
-		log_info(stdout, "The cached runtime is damaged (%s)", detail);
-		break;
-	case RUNTIME_DOWNLOAD:
-		log_info(stdout, "Downloading %s", detail);
-		break;
-	}
-}
-
-static void
-on_progress(void *arg, uint64_t done, uint64_t total)
-{
-	log_progress_update(arg, done, total);
-}
 
 static int
 install(const char *cache, const char *dest, const char *url,
     const char *sha, struct errbuf *e)
 {
 	struct runtime_spec rs = { NULL, NULL, NULL };
-	struct log_progress progress;
 	struct envdir *vars;
 	const char *stack = getenv("STACK");
 	int rc = -1;
@@ -73,15 +43,9 @@ install(const char *cache, const char *dest, const char *url,
 		.stack = stack != NULL && *stack != '\0' ? stack : "unknown-stack",
 		.dest = dest,
 		.vars = vars,
-		.event = on_event,
-		.progress = on_progress,
-		.arg = &progress,
 		.stop = spawn_interrupt_flag(),
 	};
-	log_topic(stdout, "Installing Mono %s", rs.version);
-	log_progress_start(&progress, stdout, "Downloaded");
-	rc = runtime_install(&rs, &ri, e);
-	log_progress_end(&progress);
+	rc = runtime_install_logged(&rs, &ri, stdout, e);
 out:
 	runtime_spec_free(&rs);
 	envdir_free(vars);

@@ -24,6 +24,7 @@
 #include "monoapp.h"
 #include "procfile.h"
 #include "runtime.h"
+#include "runtime_log.h"
 #include "shquote.h"
 #include "solution.h"
 #include "spawn.h"
@@ -218,58 +219,18 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	return rc;
 }
 
-static void
-on_runtime_event(void *arg, enum runtime_event ev, const char *detail)
-{
-	(void)arg;
-	switch (ev) {
-	case RUNTIME_CACHE_WAIT:
-		log_info(stdout, "Waiting for another build using the cache");
-		break;
-	case RUNTIME_CACHE_HIT:
-		log_info(stdout, "Using the cached runtime");
-		break;
-	case RUNTIME_CACHE_UNUSABLE:
-		log_warn(stdout, "Cannot use the build cache (%s); building "
-		    "without it.", detail);
-		break;
-	case RUNTIME_CACHE_DAMAGED:
-		log_info(stdout, "The cached runtime is damaged (%s); fetching "
-		    "it again", detail);
-		break;
-	case RUNTIME_DOWNLOAD:
-		log_info(stdout, "Downloading %s", detail);
-		break;
-	}
-}
-
-static void
-on_progress(void *arg, uint64_t done, uint64_t total)
-{
-	log_progress_update(arg, done, total);
-}
-
 static int
 install_runtime(struct build *b, struct errbuf *e)
 {
-	struct log_progress progress;
 	struct runtime_install ri = {
 		.cache_dir = b->cache_dir,
 		.stack = b->stack,
 		.dest = b->runtime,
 		.vars = b->vars,
-		.event = on_runtime_event,
-		.progress = on_progress,
-		.arg = &progress,
 		.stop = spawn_interrupt_flag(),
 	};
-	int rc;
 
-	log_topic(stdout, "Installing Mono %s", b->rt.version);
-	log_progress_start(&progress, stdout, "Downloaded");
-	rc = runtime_install(&b->rt, &ri, e);
-	log_progress_end(&progress);
-	return rc;
+	return runtime_install_logged(&b->rt, &ri, stdout, e);
 }
 
 /* .profile.d/mono.sh puts the runtime on the dyno's PATH (relative to

@@ -1,0 +1,61 @@
+/* runtime_log.c - see runtime_log.h. */
+#include "runtime_log.h"
+
+#include "log.h"
+
+struct runtime_log {
+	FILE *out;
+	struct log_progress progress;
+};
+
+static void
+on_event(void *arg, enum runtime_event ev, const char *detail)
+{
+	struct runtime_log *l = arg;
+
+	switch (ev) {
+	case RUNTIME_CACHE_WAIT:
+		log_info(l->out, "Waiting for another build using the cache");
+		break;
+	case RUNTIME_CACHE_HIT:
+		log_info(l->out, "Using the cached runtime");
+		break;
+	case RUNTIME_CACHE_UNUSABLE:
+		log_warn(l->out, "Cannot use the build cache (%s); building "
+		    "without it.", detail);
+		break;
+	case RUNTIME_CACHE_DAMAGED:
+		log_info(l->out, "The cached runtime is damaged (%s); fetching "
+		    "it again", detail);
+		break;
+	case RUNTIME_DOWNLOAD:
+		log_info(l->out, "Downloading %s", detail);
+		break;
+	}
+}
+
+static void
+on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct runtime_log *l = arg;
+
+	log_progress_update(&l->progress, done, total);
+}
+
+int
+runtime_install_logged(const struct runtime_spec *rs,
+    const struct runtime_install *ri, FILE *out, struct errbuf *e)
+{
+	struct runtime_log l = { .out = out };
+	struct runtime_install logged = *ri;
+	int rc;
+
+	logged.event = on_event;
+	logged.progress = on_progress;
+	logged.arg = &l;
+	log_topic(out, "Installing Mono %s", rs->version);
+	log_progress_start(&l.progress, out, "Downloaded");
+	rc = runtime_install(rs, &logged, e);
+	log_progress_end(&l.progress);
+	return rc;
+}
