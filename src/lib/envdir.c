@@ -163,29 +163,6 @@ envdir_set(struct envdir *env, const char *name, const char *value,
 	return set_owned(env, name, v, strlen(v), e);
 }
 
-/* An entry name as it may appear in a message: printable ASCII kept, other
- * bytes as \xNN, cut at about 100 bytes, so that a hostile file name cannot
- * drive the terminal. */
-static void
-printable(const char *s, char *buf, size_t size)
-{
-	size_t k = 0;
-	unsigned char c;
-
-	for (; *s != '\0' && k + 8 < size; s++) {
-		c = (unsigned char)*s;
-		if (k > 100) {
-			k += (size_t)snprintf(buf + k, size - k, "...");
-			break;
-		}
-		if (c > 0x20 && c < 0x7f && c != '\\')
-			buf[k++] = (char)c;
-		else
-			k += (size_t)snprintf(buf + k, size - k, "\\x%02x", c);
-	}
-	buf[k] = '\0';
-}
-
 /* Reads at most ENVDIR_MAX_VALUE + 1 bytes of fd into *out (malloc'd,
  * NUL-terminated).  Returns 0, or -1 with errno set. */
 static int
@@ -234,13 +211,15 @@ static int
 read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
     envdir_warn_fn *warn, void *arg, struct errbuf *e)
 {
-	char pname[256];
+	/* The name as messages show it: escaped so that a hostile file
+	 * name cannot drive the terminal, cut at about 100 bytes. */
+	char pname[104];
 	struct stat st;
 	char *value = NULL;
 	size_t len = 0;
 	int fd = -1, rc = -1;
 
-	printable(name, pname, sizeof pname);
+	err_printable_name(pname, sizeof pname, name);
 	if (!envdir_name_ok(name)) {
 		err_warnf(warn, arg, "%s/%s: not a config var name, skipped", dir,
 		    pname);

@@ -40,8 +40,23 @@ void err_warnf(err_warn_fn *warn, void *arg, const char *fmt, ...)
  * line: control characters become \n, \r, \t or \xNN escapes, cutting
  * the message if it no longer fits.  Messages quote names that come from
  * users (a config var, a process type, an archive entry); a newline in one
- * must never forge a line of the build log.  errf, errprefix and err_warnf
- * do this already. */
+ * must never forge a line of the build log.  Backslashes and UTF-8 are
+ * kept, so a name already quoted with err_printable is not escaped twice.
+ * errf, errprefix and err_warnf do this already. */
 void err_oneline(char *buf, size_t size);
+
+/* Copies at most n bytes of the untrusted text src (fewer if a NUL comes
+ * first) into dst, which holds dsz bytes, NUL-terminated, for quoting in a
+ * message: printable ASCII and space are kept, every other byte and the
+ * backslash become \xNN.  The result is one line, cannot drive a terminal,
+ * and reads back unambiguously (unlike '?', which hides which byte it was).
+ * Text that does not fit is cut between escapes and ends with "..." (when
+ * dsz is at least 4), so dsz is also the caller's length cap.  Writes
+ * nothing when dsz is 0.  dst and src must not overlap. */
+void err_printable(char *dst, size_t dsz, const char *src, size_t n);
+
+/* err_printable for a name (file, config var, archive entry) where a space
+ * is itself worth seeing: it becomes \x20 too, so "A B" and "A " show. */
+void err_printable_name(char *dst, size_t dsz, const char *name);
 
 #endif

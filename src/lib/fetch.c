@@ -95,52 +95,66 @@ erradd(struct errbuf *e, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Copies at most n bytes of src into dst (size dsz) as one printable line:
- * control and non-ASCII bytes become '?' so a hostile server cannot inject
- * lines into our log. */
-static void
-copy_printable(char *dst, size_t dsz, const char *src, size_t n)
+/* A malloc'd copy of s fit for messages (see err_printable), never cut:
+ * an escape takes at most 4 bytes per byte.  NULL when out of memory. */
+static char *
+printable_dup(const char *s)
 {
-	size_t i, j = 0;
+	size_t len = strlen(s);
+	char *out;
 
-	if (dsz == 0)
-		return;
-	for (i = 0; i < n && src[i] != '\0' && j + 1 < dsz; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[j++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	dst[j] = '\0';
+	if (len > (SIZE_MAX - 1) / 4 || (out = malloc(len * 4 + 1)) == NULL)
+		return NULL;
+	err_printable(out, len * 4 + 1, s, len);
+	return out;
 }
 
-/* Replaces every occurrence of secret in msg with "***".  A second line of
- * defence behind fetch_redact_url: libcurl's own error texts are not ours. */
 static void
-scrub(char *msg, const char *secret)
+replace_all(char *msg, const char *secret, size_t slen)
 {
-	size_t slen;
 	char *p;
 
-	if (secret == NULL || (slen = strlen(secret)) < 4)
-		return;
 	while ((p = strstr(msg, secret)) != NULL) {
 		memcpy(p, "***", 3);
 		memmove(p + 3, p + slen, strlen(p + slen) + 1);
 	}
 }
 
+/* Replaces every occurrence of secret in msg with "***", as it is and as
+ * err_printable shows it (the form a server's echo of it takes in our
+ * messages).  A second line of defence behind fetch_redact_url: libcurl's
+ * own error texts are not ours. */
+static void
+scrub(char *msg, const char *secret)
+{
+	char *shown;
+
+	if (secret == NULL || strlen(secret) < 4)
+		return;
+	replace_all(msg, secret, strlen(secret));
+	if ((shown = printable_dup(secret)) == NULL)
+		return;
+	replace_all(msg, shown, strlen(shown));
+	explicit_bzero(shown, strlen(shown));
+	free(shown);
+}
+
+/* Whether the query parameter name (n bytes) holds a word that marks a
+ * credential, in any case and at any length. */
 static bool
 sensitive_param(const char *name, size_t n)
 {
 	static const char *const words[] = {
 		"sig", "cred", "token", "secret", "pass", "key", "auth",
 	};
-	char buf[64];
-	size_t i;
+	size_t i, w, wlen;
 
-	copy_printable(buf, sizeof buf, name, n);
-	for (i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strcasestr(buf, words[i]) != NULL)
-			return true;
+	for (w = 0; w < sizeof words / sizeof words[0]; w++) {
+		wlen = strlen(words[w]);
+		for (i = 0; i + wlen <= n; i++)
+			if (strncasecmp(name + i, words[w], wlen) == 0)
+				return true;
+	}
 	return false;
 }
 
@@ -211,8 +225,8 @@ redact_fallback(const char *url)
 	if (asprintf(&cat, "%.*s%.*s%s%s", (int)(auth - url), url, (int)len,
 	    rest, rq ? "?" : "", rq ? rq : "") == -1)
 		cat = NULL;
-	if (cat != NULL && (out = malloc(strlen(cat) + 1)) != NULL)
-		copy_printable(out, strlen(cat) + 1, cat, strlen(cat));
+	if (cat != NULL)
+		out = printable_dup(cat);
 	free(cat);
 	free(rq);
 	return out;
@@ -223,7 +237,6 @@ fetch_redact_url(const char *url)
 {
 	CURLU *u = NULL;
 	char *q = NULL, *rq = NULL, *s = NULL, *out = NULL;
-	size_t len;
 
 	if (url == NULL)
 		return strdup("(no URL)");
@@ -246,9 +259,7 @@ fetch_redact_url(const char *url)
 	}
 	if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
 		goto fallback;
-	len = strlen(s) + 1;
-	if ((out = malloc(len)) != NULL)
-		copy_printable(out, len, s, len);
+	out = printable_dup(s);
 	goto out;
 fallback:
 	out = redact_fallback(url);
@@ -470,7 +481,10 @@ out:
 }
 
 /* Copies the value of header line "Name: value" into dst when name
- * matches.  Returns true if it did. */
+ * matches, escaped (err_printable): values end up in messages, and the
+ * validators go back to the server in If-Range, where a raw CR must never
+ * go.  Escapes are one-to-one, so two validators that differ stay
+ * different.  Returns true if it did. */
 static bool
 header_value(const char *line, size_t len, const char *name, char *dst,
     size_t dsz)
@@ -487,7 +501,7 @@ header_value(const char *line, size_t len, const char *name, char *dst,
 	}
 	while (len > 0 && isspace((unsigned char)line[len - 1]))
 		len--;
-	copy_printable(dst, dsz, line, len);
+	err_printable(dst, dsz, line, len);
 	return true;
 }
 
@@ -509,7 +523,7 @@ on_header(char *buf, size_t size, size_t n, void *p)
 			rest = len - (size_t)(s - buf);
 			while (rest > 0 && isspace((unsigned char)s[rest - 1]))
 				rest--;
-			copy_printable(x->rs.reason, sizeof x->rs.reason, s,
+			err_printable(x->rs.reason, sizeof x->rs.reason, s,
 			    rest);
 		}
 		return len;
@@ -795,7 +809,7 @@ xml_text(const char *doc, const char *tag, char *dst, size_t dsz)
 		tmp[j++] = c;
 	}
 	tmp[j] = '\0';
-	copy_printable(dst, dsz, tmp, j);
+	err_printable(dst, dsz, tmp, j);
 	return dst[0] != '\0';
 }
 

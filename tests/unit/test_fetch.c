@@ -396,7 +396,13 @@ test_redact(void)
 		  "https://b.s3.amazonaws.com/k?X-Amz-Credential=REDACTED&"
 		  "X-Amz-Signature=REDACTED&versionId=7" },
 		{ "http://user:pa@ss@host/x", "http://host/x" },
-		{ "ftp://u:p w@h/x\ny", "ftp://h/x?y" },
+		{ "ftp://u:p w@h/x\ny", "ftp://h/x\\x0ay" },
+		{ "http://h/caf\xc3\xa9/a\\b", "http://h/caf\\xc3\\xa9/a\\x5cb" },
+		/* A credential word past the 63rd byte of a long name. */
+		{ "https://h/x?an_unusually_long_parameter_name_from_some_"
+		  "signing_scheme_Session_Token=abc&v=1",
+		  "https://h/x?an_unusually_long_parameter_name_from_some_"
+		  "signing_scheme_Session_Token=REDACTED&v=1" },
 		{ "user:secret@host/path", "host/path" },
 	};
 	size_t i;
@@ -861,6 +867,113 @@ test_secrets_and_refused(struct ctx *c)
 	sink_free(&s);
 }
 
+/* Answers one connection on 127.0.0.1 with the raw bytes of reply, then
+ * exits.  Returns the child's pid and sets *port, or -1. */
+static pid_t
+one_reply_server(const char *reply, int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	char req[4096];
+	size_t got = 0, len = strlen(reply);
+	ssize_t r;
+	pid_t pid;
+	int fd, cfd;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    listen(fd, 1) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) == -1 ||
+	    (pid = fork()) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (pid > 0) {
+		close(fd);
+		*port = ntohs(sa.sin_port);
+		return pid;
+	}
+	alarm(20);
+	if ((cfd = accept(fd, NULL, NULL)) == -1)
+		_exit(1);
+	/* Read the request's headers before answering, so that closing
+	 * does not reset the connection under an unread request. */
+	while (got < sizeof req - 1 &&
+	    (r = read(cfd, req + got, sizeof req - 1 - got)) > 0) {
+		got += (size_t)r;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	if (write(cfd, reply, len) != (ssize_t)len)
+		_exit(1);
+	shutdown(cfd, SHUT_WR);
+	while (read(cfd, req, sizeof req) > 0)
+		;
+	_exit(0);
+}
+
+static void
+test_hostile_reply(void)
+{
+	struct fetch_opts o;
+	struct fetch_result r;
+	struct sink s;
+	struct errbuf e;
+	char url[128], want[512];
+	int rc, port, st;
+	pid_t pid;
+
+	pid = one_reply_server("HTTP/1.1 404 Gone\x1b[2J\xc3\xa4\\x0a\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", &port);
+	if (pid == -1) {
+		TEST("start a one-reply server", false);
+		return;
+	}
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/x.tgz", port);
+	fast_opts(&o, url);
+	o.max_retries = 0;
+	rc = run(&o, &s, &r, &e);
+	snprintf(want, sizeof want, "fetch %s: HTTP 404 Gone\\x1b[2J"
+	    "\\xc3\\xa4\\x5cx0a", url);
+	TEST("hostile reason: every odd byte shown as \\xNN, one line",
+	    rc == -1 && r.http_status == 404 && strcmp(e.msg, want) == 0);
+	if (strcmp(e.msg, want) != 0)
+		printf("# %s\n", e.msg);
+	sink_free(&s);
+	TEST("hostile reason: the server answered once and exited",
+	    waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0);
+
+	/* The password holds bytes err_printable escapes; a server that
+	 * echoes it must not get it into the message in that form either. */
+	pid = one_reply_server("HTTP/1.1 401 Bad password p\xc3\xa4ss\\word\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", &port);
+	if (pid == -1) {
+		TEST("start a one-reply server", false);
+		return;
+	}
+	snprintf(url, sizeof url, "http://deploy:p%%C3%%A4ss%%5Cword@"
+	    "127.0.0.1:%d/x.tgz", port);
+	fast_opts(&o, url);
+	o.max_retries = 0;
+	rc = run(&o, &s, &r, &e);
+	snprintf(want, sizeof want, "fetch http://127.0.0.1:%d/x.tgz: HTTP 401 "
+	    "Bad password ***", port);
+	TEST("an echoed password is scrubbed in its escaped form too",
+	    rc == -1 && strcmp(e.msg, want) == 0);
+	if (strcmp(e.msg, want) != 0)
+		printf("# %s\n", e.msg);
+	sink_free(&s);
+	TEST("echoed password: the server answered once and exited",
+	    waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0);
+}
+
 static void
 test_sink_and_stop(struct ctx *c)
 {
@@ -1298,6 +1411,7 @@ main(void)
 		test_size_cap(&c);
 		test_redirects(&c);
 		test_secrets_and_refused(&c);
+		test_hostile_reply();
 		test_sink_and_stop(&c);
 		test_https(&c);
 		test_s3(&c);
