@@ -2,7 +2,6 @@
  * good values, denied names, directories, symlinks, a FIFO, huge files and
  * odd names; and envdir_write() round trips. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,38 +10,16 @@
 
 #include "envdir.h"
 #include "fsutil.h"
+#include "testfs.h"
 #include "testhelp.h"
+#include "testwarn.h"
 
 #define SECRET "s3cr3t-do-not-print"
-
-struct warns {
-	char	buf[16384];
-	int	n;
-};
-
-static void
-collect(void *arg, const char *msg)
-{
-	struct warns *w = arg;
-	size_t k = strlen(w->buf);
-
-	snprintf(w->buf + k, sizeof w->buf - k, "%s\n", msg);
-	w->n++;
-}
 
 static int
 put(const char *dir, const char *name, const void *buf, size_t len)
 {
-	char path[PATH_MAX];
-	int fd;
-	ssize_t w;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
-		return -1;
-	w = write(fd, buf, len);
-	close(fd);
-	return w == (ssize_t)len ? 0 : -1;
+	return put_file(at(dir, name), buf, len, 0644);
 }
 
 static int
@@ -82,10 +59,27 @@ test_read(const char *root)
 	struct errbuf e = { "" };
 	struct envdir *env = NULL;
 	struct warns w;
-	char dir[1024], path[PATH_MAX], *big;
+	char dir[1024], *big;
 	static const char *const denied[] = {
 		"PATH", "GIT_DIR", "CPATH", "CPPATH", "LD_PRELOAD",
 		"LIBRARY_PATH",
+	};
+	/* Names that are no config var's: skipped, and shown escaped. */
+	static const struct {
+		const char *name, *shown, *descr;
+	} badnames[] = {
+		{ "1START", "1START", "name starting with a digit" },
+		{ "has-dash", "has-dash", "name with a dash" },
+		{ "has space", "has\\x20space",
+		    "name with a space, shown escaped" },
+		{ "dot.name", "dot.name", "name with a dot" },
+		{ ".hidden", ".hidden", "hidden file" },
+		{ "new\nline", "new\\x0aline",
+		    "name with a newline, shown escaped" },
+		{ "esc\x1b[31mred", "esc\\x1b[31mred",
+		    "name with an escape sequence, shown escaped" },
+		{ "caf\xc3\xa9", "caf\\xc3\\xa9",
+		    "non-ASCII name, shown escaped" },
 	};
 	size_t i;
 	bool sorted;
@@ -109,26 +103,16 @@ test_read(const char *root)
 	ok += put(dir, "NULVAL", "a\0b", 3);
 	for (i = 0; i < sizeof denied / sizeof denied[0]; i++)
 		ok += puts_(dir, denied[i], SECRET);
-	snprintf(path, sizeof path, "%s/ADIR", dir);
-	ok += mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/LINK", dir);
-	ok += symlink("SIMPLE", path);
-	snprintf(path, sizeof path, "%s/DANGLING", dir);
-	ok += symlink("/nonexistent/x", path);
-	snprintf(path, sizeof path, "%s/FIFO", dir);
-	ok += mkfifo(path, 0600);
+	ok += mkdir(at(dir, "ADIR"), 0700);
+	ok += symlink("SIMPLE", at(dir, "LINK"));
+	ok += symlink("/nonexistent/x", at(dir, "DANGLING"));
+	ok += mkfifo(at(dir, "FIFO"), 0600);
 	big = malloc(ENVDIR_MAX_VALUE + 1);
 	memset(big, 'x', ENVDIR_MAX_VALUE + 1);
 	ok += put(dir, "HUGE", big, ENVDIR_MAX_VALUE + 1);
 	ok += put(dir, "MAXED", big, ENVDIR_MAX_VALUE);
-	ok += puts_(dir, "1START", SECRET);
-	ok += puts_(dir, "has-dash", SECRET);
-	ok += puts_(dir, "has space", SECRET);
-	ok += puts_(dir, "dot.name", SECRET);
-	ok += puts_(dir, ".hidden", SECRET);
-	ok += puts_(dir, "new\nline", SECRET);
-	ok += puts_(dir, "esc\x1b[31mred", SECRET);
-	ok += puts_(dir, "caf\xc3\xa9", SECRET);
+	for (i = 0; i < sizeof badnames / sizeof badnames[0]; i++)
+		ok += puts_(dir, badnames[i].name, SECRET);
 	TEST("fixture ENV_DIR made", ok == 0);
 
 	memset(&w, 0, sizeof w);
@@ -182,23 +166,14 @@ test_read(const char *root)
 	TEST("skipped: NUL in the value", envdir_get(env, "NULVAL") == NULL &&
 	    has_line(&w, dir, "NULVAL: holds a NUL byte, which no "
 	    "environment variable can, skipped"));
-	TEST("skipped: name starting with a digit",
-	    has_line(&w, dir, "1START: not a config var name, skipped"));
-	TEST("skipped: name with a dash",
-	    has_line(&w, dir, "has-dash: not a config var name, skipped"));
-	TEST("skipped: name with a space, shown escaped",
-	    has_line(&w, dir, "has\\x20space: not a config var name, skipped"));
-	TEST("skipped: name with a dot",
-	    has_line(&w, dir, "dot.name: not a config var name, skipped"));
-	TEST("skipped: hidden file",
-	    has_line(&w, dir, ".hidden: not a config var name, skipped"));
-	TEST("skipped: name with a newline, shown escaped",
-	    has_line(&w, dir, "new\\x0aline: not a config var name, skipped"));
-	TEST("skipped: name with an escape sequence, shown escaped",
-	    has_line(&w, dir, "esc\\x1b[31mred: not a config var name, "
-	    "skipped"));
-	TEST("skipped: non-ASCII name, shown escaped",
-	    has_line(&w, dir, "caf\\xc3\\xa9: not a config var name, skipped"));
+	for (i = 0; i < sizeof badnames / sizeof badnames[0]; i++) {
+		char descr[80], rest[120];
+
+		snprintf(descr, sizeof descr, "skipped: %s", badnames[i].descr);
+		snprintf(rest, sizeof rest, "%s: not a config var name, skipped",
+		    badnames[i].shown);
+		TEST(descr, has_line(&w, dir, rest));
+	}
 	TEST("one warning per skipped entry", w.n == 20);
 	TEST("no warning holds a value", strstr(w.buf, SECRET) == NULL &&
 	    strstr(w.buf, "xxxxxxxx") == NULL);

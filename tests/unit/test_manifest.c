@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "manifest.h"
 #include "testhelp.h"
+#include "testwarn.h"
 
 #define PYTHON "/usr/bin/python3"
 #define RUBY "/usr/bin/ruby"
@@ -353,21 +354,6 @@ test_emit_exact(void)
 	    manifest_emit(m, &y, NULL, &e) == -1);
 	manifest_free(m);
 	manifest_free(NULL);
-}
-
-struct warns {
-	char	buf[4096];
-	int	n;
-};
-
-static void
-collect(void *arg, const char *msg)
-{
-	struct warns *w = arg;
-	size_t k = strlen(w->buf);
-
-	snprintf(w->buf + k, sizeof w->buf - k, "%s\n", msg);
-	w->n++;
 }
 
 static struct manifest *

@@ -11,22 +11,7 @@
 #include "fsutil.h"
 #include "procfile.h"
 #include "testhelp.h"
-
-/* Collects warnings, one per line. */
-struct warns {
-	char	buf[8192];
-	int	n;
-};
-
-static void
-collect(void *arg, const char *msg)
-{
-	struct warns *w = arg;
-	size_t k = strlen(w->buf);
-
-	snprintf(w->buf + k, sizeof w->buf - k, "%s\n", msg);
-	w->n++;
-}
+#include "testwarn.h"
 
 static struct procfile *
 parse(const char *text, struct warns *w)
