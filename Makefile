@@ -89,12 +89,33 @@ $(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# detect runs once per buildpack on every push and needs only libc: linked
-# statically it skips the dynamic loader, a quarter of its run time (the
-# sanitizers need the dynamic runtime, so not under SAN=1).
+# detect runs once per buildpack on every push and needs only libc: it is
+# linked statically against musl.  On these VMs starting a glibc program
+# costs ~1.4 ms before main (CPU feature and cache probing with cpuid, each
+# a trap to the hypervisor), a third of a detect on a 10 000-file app; a
+# static musl program starts in a fraction of that.  Its few modules are
+# compiled again with musl's headers, without the libraries' include paths.
+# Under SAN=1 it is the sanitized glibc program like the others.
+MUSL_CC     ?= musl-gcc
+DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/fsutil.c \
+               src/lib/err.c
+DETECT_OBJ  := $(DETECT_SRC:src/%.c=$(O)/musl/%.o)
+MUSL_CFLAGS  = $(OPT) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+               -iquote src/lib -MMD -MP
+
+$(O)/musl/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) -c -o $@ $<
+
+ifeq ($(SAN),1)
 $(BPDIR)/bin/detect: $(O)/mono/detect.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(if $(SANFLAGS),,-static) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^
+else
+$(BPDIR)/bin/detect: $(DETECT_OBJ)
+	@mkdir -p $(@D)
+	$(MUSL_CC) -static -o $@ $^
+endif
 
 $(INSTALLER_SO): $(LIB)
 	@mkdir -p $(@D)
@@ -189,4 +210,4 @@ format:
 clean:
 	rm -rf build bin $(MONO_BINS) $(INSTALLER_SO)
 
--include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d)
+-include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d) $(DETECT_OBJ:.o=.d)

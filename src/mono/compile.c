@@ -455,7 +455,9 @@ main(int argc, char **argv)
 		log_error(stdout, "%s", e.msg);
 	}
 	build_free(&b);
-	if (fclose(stdout) == EOF && rc == EXIT_OK)
+	/* The log is flushed line by line: a write that failed on the way
+	 * is remembered in ferror, not reported again by fclose. */
+	if ((ferror(stdout) || fclose(stdout) == EOF) && rc == EXIT_OK)
 		rc = EXIT_IO;
 	return rc;
 }

@@ -30,8 +30,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = found ? EXIT_OK : EXIT_NOT_DETECTED;
-	puts(found ? "Mono" : "no");
-	if (fclose(stdout) == EOF) {
+	/* A failed write may show at puts (musl writes through at once) or
+	 * only at fclose (glibc buffers). */
+	if (puts(found ? "Mono" : "no") == EOF || fclose(stdout) == EOF) {
 		perror("detect: stdout");
 		return EXIT_IO;
 	}

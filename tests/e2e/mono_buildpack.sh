@@ -57,6 +57,11 @@ test_expect_success 'detect: a file as BUILD_DIR is an error, exit 2' '
 	test_grep "not a directory" err
 '
 
+test_expect_success 'detect: an answer that cannot be written is an error, exit 4' '
+	test_expect_code 4 "$DETECT" "$APPS/hello" >/dev/full 2>err &&
+	test_grep "detect: stdout: No space left on device" err
+'
+
 test_expect_success 'compile hello: cold cache, runtime over HTTP, xbuild' '
 	new_app hello && runtime_vars &&
 	before=$(faultd_requests) &&
@@ -134,6 +139,12 @@ test_expect_success 'warm compile: cache hit with the server stopped, no request
 	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
 	test_grep "Using the cached runtime" log &&
 	test -f "$B/Hello/bin/Release/Hello.exe"
+'
+
+test_expect_success 'warm compile: a build log that cannot be written fails it, exit 4' '
+	new_app hello && runtime_vars "http://127.0.0.1:9/never-fetched.tar.gz" &&
+	setvar MONO_SHA256 "$SHA256_GZ" &&
+	test_expect_code 4 "$COMPILE" "$B" "$CACHE" "$ENVD" >/dev/full
 '
 
 test_expect_success 'restart the tarball server' '
