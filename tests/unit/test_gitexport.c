@@ -1,149 +1,37 @@
 /* test_gitexport.c - taking an app from real git repositories and plain
  * directories in a temporary directory. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "fsutil.h"
 #include "gitexport.h"
 #include "testhelp.h"
-
-static char *tmpdir;
-
-static char *
-tpath(const char *rel)
-{
-	char *p = fs_join(tmpdir, rel);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static void
-put(const char *rel, const char *text, mode_t mode)
-{
-	char *p = tpath(rel), *slash = strrchr(p, '/');
-	struct errbuf e;
-	int fd;
-
-	*slash = '\0';
-	fs_mkdir_p(p, 0755, &e);
-	*slash = '/';
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		abort();
-	fchmod(fd, mode);
-	close(fd);
-	free(p);
-}
-
-static char *
-get(const char *rel)
-{
-	struct errbuf e;
-	char *p = tpath(rel), *s = fs_read_file(p, 1 << 20, NULL, &e);
-
-	free(p);
-	return s;
-}
-
-static bool
-has(const char *rel, const char *text)
-{
-	char *s = get(rel);
-	bool ok = s != NULL && strcmp(s, text) == 0;
-
-	free(s);
-	return ok;
-}
-
-static bool
-exists(const char *rel)
-{
-	char *p = tpath(rel);
-	bool ok = fs_exists(p);
-
-	free(p);
-	return ok;
-}
+#include "testtmp.h"
 
 static mode_t
 mode_of(const char *rel)
 {
 	struct stat st;
-	char *p = tpath(rel);
-	int r = lstat(p, &st);
 
-	free(p);
-	return r == 0 ? st.st_mode : 0;
-}
-
-/* Runs argv in tmpdir/cwd; stdout into out (if not NULL, up to size). */
-static int
-run_in(const char *cwd, const char *const *argv, char *out, size_t size)
-{
-	char *dir = tpath(cwd);
-	int pfd[2], st;
-	pid_t pid;
-	size_t len = 0;
-	ssize_t n;
-
-	if (pipe(pfd) == -1)
-		abort();
-	if ((pid = fork()) == -1)
-		abort();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_WRONLY);
-
-		dup2(pfd[1], 1);
-		dup2(nul, 2);
-		close(pfd[0]);
-		if (chdir(dir) == -1)
-			_exit(126);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while ((n = read(pfd[0], out ? out + len : (char[256]){0},
-		    out ? size - 1 - len : 256)) > 0)
-		if (out != NULL)
-			len += (size_t)n;
-	close(pfd[0]);
-	if (out != NULL) {
-		out[len] = '\0';
-		while (len > 0 && out[len - 1] == '\n')
-			out[--len] = '\0';
-	}
-	free(dir);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return lstat(at(tmpdir, rel), &st) == 0 ? st.st_mode : 0;
 }
 
 #define GIT(cwd, ...)                                                          \
-	run_in(cwd, (const char *[]){"git", __VA_ARGS__, NULL}, NULL, 0)
+	run(cwd, (const char *[]){"git", __VA_ARGS__, NULL}, NULL, 0)
 
 static void
 test_plain_dir(void)
 {
 	struct gitexport g;
 	struct errbuf e;
-	char *app = tpath("plain"), *dst = tpath("plain-out"), *l;
+	char *app = tpath("plain"), *dst = tpath("plain-out");
 	int rc;
 
 	put("plain/Procfile", "web: ./run.sh\n", 0644);
 	put("plain/run.sh", "#!/bin/sh\n", 0755);
-	l = tpath("plain/link");
-	if (symlink("run.sh", l) == -1)
-		abort();
-	free(l);
+	put_link("plain/link", "run.sh");
 	rc = gitexport_take(app, dst, 0, &g, &e);
 	TEST("plain: succeeds", rc == 0);
 	if (rc != 0)
@@ -165,18 +53,13 @@ test_plain_dir(void)
 static void
 make_repo(void)
 {
-	char *l;
-
 	put("repo/Procfile", "web: mono app.exe\n", 0644);
 	put("repo/app.cs", "committed\n", 0644);
 	put("repo/run.sh", "#!/bin/sh\n", 0755);
 	put("repo/secret.txt", "deployed anyway\n", 0644);
 	put("repo/.gitattributes", "secret.txt export-ignore\n", 0644);
 	put("repo/sub/app/Procfile", "web: sub\n", 0644);
-	l = tpath("repo/link");
-	if (symlink("run.sh", l) == -1)
-		abort();
-	free(l);
+	put_link("repo/link", "run.sh");
 	GIT("repo", "init", "-q");
 	GIT("repo", "add", "-A");
 	GIT("repo", "commit", "-q", "-m", "first");
@@ -196,9 +79,9 @@ test_git_head(void)
 	int rc;
 
 	make_repo();
-	run_in("repo", (const char *[]){"git", "rev-parse", "HEAD", NULL}, head,
+	run("repo", (const char *[]){"git", "rev-parse", "HEAD", NULL}, head,
 	    sizeof head);
-	run_in("repo", (const char *[]){"git", "status", "--porcelain", NULL},
+	run("repo", (const char *[]){"git", "status", "--porcelain", NULL},
 	    st1, sizeof st1);
 	stat(idx, &before);
 	rc = gitexport_take(app, dst, 0, &g, &e);
@@ -228,7 +111,7 @@ test_git_head(void)
 	TEST("git: temporary index removed", !exists("repo-out.index"));
 	/* The user's tree and index are untouched. */
 	stat(idx, &after);
-	run_in("repo", (const char *[]){"git", "status", "--porcelain", NULL},
+	run("repo", (const char *[]){"git", "status", "--porcelain", NULL},
 	    st2, sizeof st2);
 	TEST("git: user's work tree untouched",
 	    has("repo/app.cs", "modified\n") && strcmp(st1, st2) == 0);
@@ -319,14 +202,8 @@ test_git_env_and_empty(void)
 int
 main(void)
 {
-	struct errbuf e;
-	const char *base = getenv("TMPDIR");
-
-	if ((tmpdir = fs_mkdtemp(
-		 base ? base : "/tmp", "test_gitexport.", &e)) == NULL) {
-		fprintf(stderr, "%s\n", e.msg);
+	if (tmp_init("test_gitexport") == -1)
 		return 1;
-	}
 	/* A git of our own: no user or system config, fixed identity and
 	 * dates. */
 	setenv("HOME", tmpdir, 1);
@@ -342,8 +219,6 @@ main(void)
 	test_git_subdir();
 	test_git_worktree_flag();
 	test_git_env_and_empty();
-	if (fs_rm_rf(tmpdir, &e) == -1)
-		fprintf(stderr, "%s\n", e.msg);
-	free(tmpdir);
+	tmp_done();
 	return test_report();
 }

@@ -1,16 +1,12 @@
 /* test_pack.c - .slugignore matching and pruning, and packing real trees:
  * reproducibility, round trips through tar(1) and libarchive, gzip -t,
  * and no file left behind on failure. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -19,37 +15,7 @@
 #include "fsutil.h"
 #include "pack.h"
 #include "testhelp.h"
-
-static char *tmpdir;
-
-static char *
-tpath(const char *rel)
-{
-	char *p = fs_join(tmpdir, rel);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static void
-put(const char *rel, const char *text, mode_t mode)
-{
-	char *p = tpath(rel);
-	char *slash = strrchr(p, '/');
-	struct errbuf e;
-	int fd;
-
-	*slash = '\0';
-	fs_mkdir_p(p, 0755, &e);
-	*slash = '/';
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		abort();
-	fchmod(fd, mode);
-	close(fd);
-	free(p);
-}
+#include "testtmp.h"
 
 /* Writes n bytes of text that compresses a bit (like code and binaries). */
 static void
@@ -75,71 +41,6 @@ put_big(const char *rel, size_t n, unsigned seed)
 	free(p);
 }
 
-/* Runs argv; returns its exit status (or -1). */
-static int
-run(const char *const *argv, const char *cwd)
-{
-	pid_t pid;
-	int st;
-
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd != -1) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		if (cwd != NULL && chdir(cwd) == -1)
-			_exit(126);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	struct errbuf e;
-
-	return fs_read_file(path, 1 << 30, len, &e);
-}
-
-static bool
-same_file(const char *a, const char *b)
-{
-	size_t la, lb;
-	char *pa = slurp(a, &la), *pb = slurp(b, &lb);
-	bool same =
-	    pa != NULL && pb != NULL && la == lb && memcmp(pa, pb, la) == 0;
-
-	free(pa);
-	free(pb);
-	return same;
-}
-
-/* Number of entries in a directory, "." and ".." aside. */
-static int
-count_dir(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			n++;
-	closedir(dp);
-	return n;
-}
-
 static void
 test_ignore_match(void)
 {
@@ -158,8 +59,48 @@ test_ignore_match(void)
 				   "crlf.txt\r\n"
 				   "/\n"
 				   "last-line-without-newline";
+	/* A path (a directory or not), and whether the patterns ignore it. */
+	static const struct {
+		const char *why, *path;
+		bool dir, ignored;
+	} cases[] = {
+		{ "*.psd at the root", "x.psd", false, true },
+		{ "*.psd at any depth", "art/raw/x.psd", false, true },
+		{ "*.psd does not match x.psdx", "x.psdx", false, false },
+		{ "negation is not supported", "keep.psd", false, true },
+		{ "/test at the root", "test", true, true },
+		{ "/test is anchored", "lib/test", true, false },
+		{ "spec unanchored", "lib/spec", true, true },
+		{ "spec unanchored", "spec", false, true },
+		{ "docs/ matches a directory at any depth", "docs", true, true },
+		{ "docs/ matches a directory at any depth", "x/docs", true,
+		    true },
+		{ "docs/ does not match a file", "docs", false, false },
+		{ "log/*.log anchored", "log/a.log", false, true },
+		{ "log/*.log anchored", "x/log/a.log", false, false },
+		{ "'*' does not cross '/'", "log/sub/a.log", false, false },
+		{ "**/tmp at the root", "tmp", true, true },
+		{ "**/tmp deep", "a/b/c/tmp", false, true },
+		{ "a/**/b with zero dirs between", "a/b", true, true },
+		{ "a/**/b with several dirs between", "a/x/y/b", false, true },
+		{ "a/**/b wants b at the end", "a/x/y/c", false, false },
+		{ "vendor/cache/** matches inside", "vendor/cache/x.gem", false,
+		    true },
+		{ "vendor/cache/** matches deep inside", "vendor/cache/d/e",
+		    false, true },
+		{ "vendor/cache/** does not match the dir itself",
+		    "vendor/cache", true, false },
+		{ "trailing blanks trimmed", "trailing", false, true },
+		{ "CRLF line endings", "crlf.txt", false, true },
+		{ "last line without a newline", "last-line-without-newline",
+		    false, true },
+		{ "other files kept", "Procfile", false, false },
+		{ "other files kept", "src/app.cs", false, false },
+		{ "a comment is not a pattern", "# art sources", false, false },
+	};
 	struct errbuf e;
 	struct pack_ignore *ig = pack_ignore_parse(text, sizeof text - 1, &e);
+	size_t i;
 
 	TEST("ignore: parses", ig != NULL);
 	if (ig == NULL)
@@ -167,52 +108,15 @@ test_ignore_match(void)
 	TEST("ignore: counts patterns, skipping comments, blanks, '/'",
 	    pack_ignore_count(ig) == 11);
 	TEST("ignore: counts negated lines", pack_ignore_negated(ig) == 1);
-	TEST(
-	    "ignore: *.psd at the root", pack_ignore_match(ig, "x.psd", false));
-	TEST("ignore: *.psd at any depth",
-	    pack_ignore_match(ig, "art/raw/x.psd", false));
-	TEST("ignore: *.psd does not match x.psdx",
-	    !pack_ignore_match(ig, "x.psdx", false));
-	TEST("ignore: negation is not supported (keep.psd still ignored)",
-	    pack_ignore_match(ig, "keep.psd", false));
-	TEST("ignore: /test at the root", pack_ignore_match(ig, "test", true));
-	TEST("ignore: /test is anchored",
-	    !pack_ignore_match(ig, "lib/test", true));
-	TEST("ignore: spec unanchored",
-	    pack_ignore_match(ig, "lib/spec", true) &&
-		pack_ignore_match(ig, "spec", false));
-	TEST("ignore: docs/ matches a directory at any depth",
-	    pack_ignore_match(ig, "docs", true) &&
-		pack_ignore_match(ig, "x/docs", true));
-	TEST("ignore: docs/ does not match a file",
-	    !pack_ignore_match(ig, "docs", false));
-	TEST("ignore: log/*.log anchored",
-	    pack_ignore_match(ig, "log/a.log", false) &&
-		!pack_ignore_match(ig, "x/log/a.log", false));
-	TEST("ignore: '*' does not cross '/'",
-	    !pack_ignore_match(ig, "log/sub/a.log", false));
-	TEST("ignore: **/tmp at the root and deep",
-	    pack_ignore_match(ig, "tmp", true) &&
-		pack_ignore_match(ig, "a/b/c/tmp", false));
-	TEST("ignore: a/**/b with zero and several dirs between",
-	    pack_ignore_match(ig, "a/b", true) &&
-		pack_ignore_match(ig, "a/x/y/b", false) &&
-		!pack_ignore_match(ig, "a/x/y/c", false));
-	TEST("ignore: vendor/cache/** matches inside, not the dir itself",
-	    pack_ignore_match(ig, "vendor/cache/x.gem", false) &&
-		pack_ignore_match(ig, "vendor/cache/d/e", false) &&
-		!pack_ignore_match(ig, "vendor/cache", true));
-	TEST("ignore: trailing blanks trimmed",
-	    pack_ignore_match(ig, "trailing", false));
-	TEST("ignore: CRLF line endings",
-	    pack_ignore_match(ig, "crlf.txt", false));
-	TEST("ignore: last line without a newline",
-	    pack_ignore_match(ig, "last-line-without-newline", false));
-	TEST("ignore: other files kept",
-	    !pack_ignore_match(ig, "Procfile", false) &&
-		!pack_ignore_match(ig, "src/app.cs", false));
-	TEST("ignore: comment is not a pattern",
-	    !pack_ignore_match(ig, "# art sources", false));
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char descr[256];
+
+		snprintf(descr, sizeof descr, "ignore: %s: %s%s %s",
+		    cases[i].why, cases[i].path, cases[i].dir ? "/" : "",
+		    cases[i].ignored ? "ignored" : "kept");
+		TEST(descr, pack_ignore_match(ig, cases[i].path, cases[i].dir) ==
+		    cases[i].ignored);
+	}
 	pack_ignore_free(ig);
 	pack_ignore_free(NULL);
 }
@@ -239,11 +143,8 @@ test_ignore_load_prune(void)
 	put("prune/lib/test/kept.cs", "k", 0644);
 	put("prune/docs/index.md", "d", 0644);
 	put("prune/lib/docs", "a file named docs", 0644);
-	p = tpath("prune/lib/link.psd");
 	q = tpath("prune/keep.cs");
-	if (symlink(q, p) == -1)
-		abort();
-	free(p);
+	put_link("prune/lib/link.psd", q);
 	free(q);
 
 	p = tpath("prune/.slugignore");
@@ -255,16 +156,14 @@ test_ignore_load_prune(void)
 	TEST("prune: succeeds", pack_ignore_prune(ig, p, &removed, &e) == 0);
 	free(p);
 	TEST("prune: counts removed paths", removed == 4);
-#define GONE(rel) (p = tpath(rel), removed = !fs_exists(p), free(p), removed)
-	TEST("prune: removed *.psd deep", GONE("prune/art/logo.psd"));
+	TEST("prune: removed *.psd deep", !exists("prune/art/logo.psd"));
 	TEST("prune: removed a symlink matching, not its target",
-	    GONE("prune/lib/link.psd") && !GONE("prune/keep.cs"));
-	TEST("prune: removed /test", GONE("prune/test"));
-	TEST("prune: kept lib/test", !GONE("prune/lib/test/kept.cs"));
+	    !exists("prune/lib/link.psd") && exists("prune/keep.cs"));
+	TEST("prune: removed /test", !exists("prune/test"));
+	TEST("prune: kept lib/test", exists("prune/lib/test/kept.cs"));
 	TEST("prune: removed docs/ dir, kept a file named docs",
-	    GONE("prune/docs") && !GONE("prune/lib/docs"));
-	TEST("prune: kept the dir the match was in", !GONE("prune/art"));
-#undef GONE
+	    !exists("prune/docs") && exists("prune/lib/docs"));
+	TEST("prune: kept the dir the match was in", exists("prune/art"));
 	pack_ignore_free(ig);
 }
 
@@ -364,10 +263,7 @@ make_app(void)
 	p = tpath("app/vendor/mono/bin");
 	mkdir(p, 0755);
 	free(p);
-	p = tpath("app/vendor/mono/bin/mono-link");
-	if (symlink("../lib/big.dll", p) == -1)
-		abort();
-	free(p);
+	put_link("app/vendor/mono/bin/mono-link", "../lib/big.dll");
 	/* Names as bytes: UTF-8, and a byte that is no character at all. */
 	put("app/caf\xc3\xa9.txt", "utf-8 name", 0644);
 	put("app/raw\xe9.txt", "latin-1 name", 0644);
@@ -377,10 +273,7 @@ make_app(void)
 		n += snprintf(longname + n, sizeof longname - (size_t)n,
 		    "target_dir_%02d/", i);
 	snprintf(longname + n, sizeof longname - (size_t)n, "file");
-	p = tpath("app/vendor/longlink");
-	if (symlink(longname, p) == -1)
-		abort();
-	free(p);
+	put_link("app/vendor/longlink", longname);
 	p = tpath("app/vendor/mono/lib/big.dll");
 	q = tpath("app/vendor/mono/lib/zz-hardlink.dll");
 	if (link(p, q) == -1)
@@ -445,7 +338,8 @@ test_pack_tree(void)
 	{
 		const char *gz[] = {"gzip", "-t", s1, NULL};
 
-		TEST("pack: gzip -t accepts the slug", run(gz, NULL) == 0);
+		TEST("pack: gzip -t accepts the slug",
+		    run(NULL, gz, NULL, 0) == 0);
 	}
 
 	n = read_slug(s1, ents, 64);
@@ -506,9 +400,10 @@ test_pack_tree(void)
 		char buf[64];
 		ssize_t k;
 
-		TEST("pack: tar xzf extracts the slug", run(tx, NULL) == 0);
+		TEST("pack: tar xzf extracts the slug",
+		    run(NULL, tx, NULL, 0) == 0);
 		TEST("pack: extracted tree equals the source (diff -r)",
-		    run(df, NULL) == 0);
+		    run(NULL, df, NULL, 0) == 0);
 		k = readlink(ln, buf, sizeof buf - 1);
 		TEST("pack: extracted symlink is a symlink",
 		    k > 0 &&
@@ -552,14 +447,8 @@ test_pack_failures(void)
 	TEST("pack: too-big message names the limit",
 	    strstr(e.msg, "1000") != NULL);
 	TEST("pack: failed pack leaves no temporary file", count_dir(dir) == 1);
-	{
-		size_t len;
-		char *s = fs_read_file(out, 100, &len, &e);
-
-		TEST("pack: previous slug content unchanged",
-		    s != NULL && strcmp(s, "previous slug") == 0);
-		free(s);
-	}
+	TEST("pack: previous slug content unchanged",
+	    file_is(out, "previous slug"));
 
 	o.max_bytes = 0;
 	o.cancel = cancel_now;
@@ -636,21 +525,13 @@ out:
 int
 main(void)
 {
-	struct errbuf e;
-	const char *base = getenv("TMPDIR");
-
-	if ((tmpdir = fs_mkdtemp(base ? base : "/tmp", "test_pack.", &e)) ==
-	    NULL) {
-		fprintf(stderr, "%s\n", e.msg);
+	if (tmp_init("test_pack") == -1)
 		return 1;
-	}
 	test_ignore_match();
 	test_ignore_load_prune();
 	test_pack_tree();
 	test_pack_failures();
 	test_pack_unreadable();
-	if (fs_rm_rf(tmpdir, &e) == -1)
-		fprintf(stderr, "%s\n", e.msg);
-	free(tmpdir);
+	tmp_done();
 	return test_report();
 }
