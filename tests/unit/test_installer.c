@@ -15,14 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "digest.h"
 #include "fsutil.h"
 #include "installer.h"
 #include "spawn.h"
 #include "testhelp.h"
+#include "testtar.h"
 
 #ifndef INSTALLER_SO_PATH
 #error "INSTALLER_SO_PATH: the Makefile defines it"
@@ -35,39 +33,16 @@
 static int
 mk_tarball(const char *file, char sha[DIGEST_HEX_SIZE])
 {
-	struct archive *a = archive_write_new();
-	struct archive_entry *ae = archive_entry_new();
-	struct errbuf e;
-	int rc = -1;
+	static const struct tar_ent ents[] = {
+		{ "bin", AE_IFDIR, 0755, NULL, 0, NULL },
+		{ "bin/mono", AE_IFREG, 0755, "mono!\n", 0, NULL },
+		{ "bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono" },
+	};
 
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, file) != ARCHIVE_OK)
-		goto out;
-	archive_entry_set_pathname(ae, "bin");
-	archive_entry_set_filetype(ae, AE_IFDIR);
-	archive_entry_set_perm(ae, 0755);
-	archive_write_header(a, ae);
-	archive_entry_clear(ae);
-	archive_entry_set_pathname(ae, "bin/mono");
-	archive_entry_set_filetype(ae, AE_IFREG);
-	archive_entry_set_perm(ae, 0755);
-	archive_entry_set_size(ae, 6);
-	archive_write_header(a, ae);
-	archive_write_data(a, "mono!\n", 6);
-	archive_entry_clear(ae);
-	archive_entry_set_pathname(ae, "bin/mono-sgen");
-	archive_entry_set_filetype(ae, AE_IFLNK);
-	archive_entry_set_perm(ae, 0777);
-	archive_entry_set_symlink(ae, "mono");
-	archive_write_header(a, ae);
-	if (archive_write_close(a) != ARCHIVE_OK)
-		goto out;
-	rc = digest_file_hex(file, sha, &e);
-out:
-	archive_entry_free(ae);
-	archive_write_free(a);
-	return rc;
+	if (tar_write(file, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+	    ARCHIVE_FILTER_GZIP, ents, sizeof ents / sizeof ents[0]) == -1)
+		return -1;
+	return digest_file_hex(file, sha, NULL);
 }
 
 struct lines {

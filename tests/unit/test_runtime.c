@@ -12,9 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "digest.h"
 #include "envdir.h"
 #include "fsutil.h"
@@ -22,6 +19,7 @@
 #include "runtime.h"
 #include "testfs.h"
 #include "testhelp.h"
+#include "testtar.h"
 
 static char *tmp;
 
@@ -29,46 +27,20 @@ static char *tmp;
 static int
 mk_tarball(const char *file, char sha[DIGEST_HEX_SIZE])
 {
-	static const struct {
-		const char *path, *data, *link;
-		mode_t type, perm;
-	} ents[] = {
-		{ "bin", NULL, NULL, AE_IFDIR, 0755 },
-		{ "bin/mono", "#!mono\n", NULL, AE_IFREG, 0755 },
-		{ "bin/mono-sgen", NULL, "mono", AE_IFLNK, 0777 },
-		{ "lib", NULL, NULL, AE_IFDIR, 0755 },
-		{ "lib/mono", NULL, NULL, AE_IFDIR, 0755 },
-		{ "lib/mono/mscorlib.dll", "MZ mscorlib", NULL, AE_IFREG, 0644 },
+	static const struct tar_ent ents[] = {
+		{ "bin", AE_IFDIR, 0755, NULL, 0, NULL },
+		{ "bin/mono", AE_IFREG, 0755, "#!mono\n", 0, NULL },
+		{ "bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono" },
+		{ "lib", AE_IFDIR, 0755, NULL, 0, NULL },
+		{ "lib/mono", AE_IFDIR, 0755, NULL, 0, NULL },
+		{ "lib/mono/mscorlib.dll", AE_IFREG, 0644, "MZ mscorlib", 0,
+		    NULL },
 	};
-	struct archive *a = archive_write_new();
-	struct archive_entry *ae = archive_entry_new();
-	struct errbuf e;
-	int rc = -1;
 
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, file) != ARCHIVE_OK)
-		goto out;
-	for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++) {
-		size_t n = ents[i].data ? strlen(ents[i].data) : 0;
-		archive_entry_clear(ae);
-		archive_entry_set_pathname(ae, ents[i].path);
-		archive_entry_set_filetype(ae, ents[i].type);
-		archive_entry_set_perm(ae, ents[i].perm);
-		archive_entry_set_size(ae, (la_int64_t)n);
-		if (ents[i].link != NULL)
-			archive_entry_set_symlink(ae, ents[i].link);
-		if (archive_write_header(a, ae) != ARCHIVE_OK ||
-		    (n > 0 && archive_write_data(a, ents[i].data, n) != (la_ssize_t)n))
-			goto out;
-	}
-	if (archive_write_close(a) != ARCHIVE_OK)
-		goto out;
-	rc = digest_file_hex(file, sha, &e);
-out:
-	archive_entry_free(ae);
-	archive_write_free(a);
-	return rc;
+	if (tar_write(file, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+	    ARCHIVE_FILTER_GZIP, ents, sizeof ents / sizeof ents[0]) == -1)
+		return -1;
+	return digest_file_hex(file, sha, NULL);
 }
 
 /* What runtime_install told us, in order. */

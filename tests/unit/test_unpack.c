@@ -2,7 +2,6 @@
  * every accepted compression, and hostile archives (built here with
  * libarchive's writer), each of which must fail with a message naming the
  * entry and leave no destination behind. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -11,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,93 +19,17 @@
 
 #include "fsutil.h"
 #include "testhelp.h"
+#include "testtar.h"
+#include "testtmp.h"
 #include "unpack.h"
 
-/* One entry to write.  type 0 with link set is a hard link.  A regular file
- * with data NULL and size > 0 is that many zero bytes. */
-struct ent {
-	const char *path;
-	mode_t type;
-	mode_t perm;
-	const char *data;
-	int64_t size;
-	const char *link;
-};
-
+/* Shorthands for the entries most archives here hold. */
 #define F(p, d) { p, AE_IFREG, 0644, d, -1, NULL }
 #define D(p) { p, AE_IFDIR, 0755, NULL, 0, NULL }
 #define L(p, t) { p, AE_IFLNK, 0777, NULL, 0, t }
 #define H(p, t) { p, 0, 0644, NULL, 0, t }
 
-static char *tmp;     /* the test's mkdtemp directory */
 static struct errbuf e;
-
-static char *
-tpath(const char *name)
-{
-	return fs_join(tmp, name);
-}
-
-/* Writes the entries as an archive of the given format and filter. */
-static int
-mkarchive(const char *file, int format, int filter, const struct ent *ents,
-    size_t n)
-{
-	struct archive *a = archive_write_new();
-	struct archive_entry *ae;
-	static char zeros[1 << 20];
-	int rc = -1;
-	size_t i;
-
-	if (archive_write_set_format(a, format) != ARCHIVE_OK ||
-	    archive_write_add_filter(a, filter) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, file) != ARCHIVE_OK) {
-		fprintf(stderr, "mkarchive: %s\n", archive_error_string(a));
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct ent *x = &ents[i];
-		int64_t size = x->size >= 0 ? x->size :
-		    x->data != NULL ? (int64_t)strlen(x->data) : 0;
-
-		ae = archive_entry_new();
-		archive_entry_set_pathname(ae, x->path);
-		archive_entry_set_mtime(ae, 1500000000 + (time_t)i, 0);
-		if (x->type == 0) {
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_hardlink(ae, x->link);
-			size = 0;
-		} else {
-			archive_entry_set_filetype(ae, x->type);
-			if (x->type == AE_IFLNK)
-				archive_entry_set_symlink(ae, x->link);
-			if (x->type == AE_IFCHR)
-				archive_entry_set_rdev(ae, makedev(1, 3));
-		}
-		archive_entry_set_perm(ae, x->perm);
-		archive_entry_set_size(ae, x->type == AE_IFREG ? size : 0);
-		if (archive_write_header(a, ae) != ARCHIVE_OK) {
-			fprintf(stderr, "mkarchive %s: %s\n", x->path,
-			    archive_error_string(a));
-			archive_entry_free(ae);
-			goto out;
-		}
-		if (x->type == AE_IFREG && x->data != NULL)
-			archive_write_data(a, x->data, (size_t)size);
-		else if (x->type == AE_IFREG)
-			for (int64_t left = size; left > 0;) {
-				size_t k = left > (int64_t)sizeof zeros ?
-				    sizeof zeros : (size_t)left;
-				archive_write_data(a, zeros, k);
-				left -= (int64_t)k;
-			}
-		archive_entry_free(ae);
-	}
-	rc = archive_write_close(a) == ARCHIVE_OK ? 0 : -1;
-out:
-	archive_write_free(a);
-	return rc;
-}
 
 static int
 unpack_file(const char *file, const char *dest, const struct unpack_limits *l)
@@ -121,46 +43,21 @@ unpack_file(const char *file, const char *dest, const struct unpack_limits *l)
 	return rc;
 }
 
-/* The number of entries in tmp (nothing partial or temporary left). */
-static int
-count_tmp(void)
-{
-	struct dirent *de;
-	DIR *d = opendir(tmp);
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
-static char *
-slurp(const char *path)
-{
-	struct errbuf ee;
-
-	return fs_read_file(path, 1 << 20, NULL, &ee);
-}
-
 /* Builds a hostile archive, expects unpack to fail with a message holding
  * both want1 and want2, and checks the destination is gone and nothing
  * else appeared next to it. */
 static void
-hostile(const char *descr, int filter, const struct ent *ents, size_t n,
+hostile(const char *descr, int filter, const struct tar_ent *ents, size_t n,
     const struct unpack_limits *l, const char *want1, const char *want2)
 {
 	char *arc = tpath("hostile.tar"), *dest = tpath("dest");
 	char buf[2048];
 	int before, rc;
 
-	before = count_tmp();
-	rc = mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, filter, ents, n);
+	before = count_dir(tmpdir);
+	rc = tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, filter, ents, n);
 	if (rc != 0)
-		rc = mkarchive(arc, ARCHIVE_FORMAT_TAR_GNUTAR, filter, ents, n);
+		rc = tar_write(arc, ARCHIVE_FORMAT_TAR_GNUTAR, filter, ents, n);
 	snprintf(buf, sizeof buf, "%s: archive built", descr);
 	TEST(buf, rc == 0);
 	e.msg[0] = '\0';
@@ -172,7 +69,7 @@ hostile(const char *descr, int filter, const struct ent *ents, size_t n,
 	    (want2 == NULL || strstr(e.msg, want2) != NULL) &&
 	    strchr(e.msg, '\n') == NULL);
 	snprintf(buf, sizeof buf, "%s: destination removed", descr);
-	TEST(buf, !fs_exists(dest) && count_tmp() == before + 1);
+	TEST(buf, !fs_exists(dest) && count_dir(tmpdir) == before + 1);
 	unlink(arc);
 	free(arc);
 	free(dest);
@@ -310,7 +207,7 @@ test_roundtrip(int format, int filter, const char *what)
 	    "a-directory-name-that-is-long/another-long-directory-name-here/"
 	    "and-yet-another-one-to-pass-the-ustar-limit/"
 	    "file-with-a-long-name-too-so-that-the-name-field-overflows.dll";
-	const struct ent ents[] = {
+	const struct tar_ent ents[] = {
 		D("./"),
 		{ "bin", AE_IFDIR, 0750, NULL, 0, NULL },
 		{ "bin/mono", AE_IFREG, 0755, "#!mono\n", -1, NULL },
@@ -339,7 +236,7 @@ test_roundtrip(int format, int filter, const char *what)
 
 	snprintf(buf, sizeof buf, "%s: archive built", what);
 	TEST(buf,
-	    mkarchive(arc, format, filter, ents,
+	    tar_write(arc, format, filter, ents,
 	    sizeof ents / sizeof ents[0]) == 0);
 	e.msg[0] = '\0';
 	rc = unpack_file(arc, dest, NULL);
@@ -414,12 +311,12 @@ failing_read(void *arg, void *buf, size_t len)
 static void
 test_callbacks(void)
 {
-	const struct ent ents[] = { F("a/b", "hello"), F("a/c", "world") };
+	const struct tar_ent ents[] = { F("a/b", "hello"), F("a/c", "world") };
 	char *arc = tpath("cb.tar.gz"), *dest = tpath("cb");
 	struct tiny t = { -1, 0 };
 	int rc;
 
-	mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+	tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
 	    ents, 2);
 	t.fd = open(arc, O_RDONLY);
 	rc = unpack_cb(tiny_read, &t, dest, NULL, &e);
@@ -431,10 +328,10 @@ test_callbacks(void)
 	/* A read error is an error, the tree goes. */
 	{
 		/* Enough data that the first 3 reads do not reach the end. */
-		const struct ent big[] = {
+		const struct tar_ent big[] = {
 			{ "big", AE_IFREG, 0644, NULL, 4 << 20, NULL },
 		};
-		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
 		    ARCHIVE_FILTER_NONE, big, 1);
 	}
 	t.fd = open(arc, O_RDONLY);
@@ -496,21 +393,21 @@ test_hostile(void)
 	char longtrav[400];
 
 	{
-		const struct ent x[] = { D("a"), F("a/../../outside", "x") };
+		const struct tar_ent x[] = { D("a"), F("a/../../outside", "x") };
 		hostile("../ traversal", ARCHIVE_FILTER_GZIP, x, 2, NULL,
 		    "archive entry 'a/../../outside'", "path escapes the root");
 	}
 	TEST("../ traversal: nothing written outside", !fs_exists(outside));
 	{
 		char abs[512];
-		snprintf(abs, sizeof abs, "%s/outside", tmp);
-		const struct ent x[] = { F(abs, "x") };
+		snprintf(abs, sizeof abs, "%s/outside", tmpdir);
+		const struct tar_ent x[] = { F(abs, "x") };
 		hostile("absolute path", ARCHIVE_FILTER_NONE, x, 1, NULL,
 		    abs, "absolute path refused");
 	}
 	TEST("absolute path: nothing written outside", !fs_exists(outside));
 	{
-		const struct ent x[] = { F("ok", "fine"),
+		const struct tar_ent x[] = { F("ok", "fine"),
 			L("evil", "../outside"), F("evil/pwned", "x") };
 		hostile("symlink out, then a file through it",
 		    ARCHIVE_FILTER_ZSTD, x, 3, NULL, "archive entry 'evil'",
@@ -519,8 +416,8 @@ test_hostile(void)
 	TEST("symlink out: nothing written outside", !fs_exists(outside));
 	{
 		char abs[512];
-		snprintf(abs, sizeof abs, "%s", tmp);
-		const struct ent x[] = { L("evil", abs),
+		snprintf(abs, sizeof abs, "%s", tmpdir);
+		const struct tar_ent x[] = { L("evil", abs),
 			F("evil/outside", "x") };
 		hostile("absolute symlink, then a file through it",
 		    ARCHIVE_FILTER_XZ, x, 2, NULL, "archive entry 'evil'",
@@ -530,7 +427,7 @@ test_hostile(void)
 	{
 		/* '..' after a name, through another symlink: l -> . makes
 		 * l/.. the root's parent though lexically it is the root. */
-		const struct ent x[] = { L("l", "."), L("m", "l/../outside"),
+		const struct tar_ent x[] = { L("l", "."), L("m", "l/../outside"),
 			F("m", "x") };
 		hostile("symlink climbing through another symlink",
 		    ARCHIVE_FILTER_GZIP, x, 3, NULL, "archive entry 'm'",
@@ -538,7 +435,7 @@ test_hostile(void)
 	}
 	{
 		/* An inside symlink is fine, writing through it is not. */
-		const struct ent x[] = { D("sub"), L("in", "sub"),
+		const struct tar_ent x[] = { D("sub"), L("in", "sub"),
 			F("in/file", "x") };
 		hostile("file written through an inside symlink",
 		    ARCHIVE_FILTER_GZIP, x, 3, NULL, "archive entry 'in/file'",
@@ -547,14 +444,14 @@ test_hostile(void)
 	{
 		/* A name holding a newline: the message must still be one
 		 * line. */
-		const struct ent x[] = { D("sub"), L("in\nx", "sub"),
+		const struct tar_ent x[] = { D("sub"), L("in\nx", "sub"),
 			F("in\nx/file", "x") };
 		hostile("newline in a name libarchive refuses",
 		    ARCHIVE_FILTER_GZIP, x, 3, NULL,
 		    "archive entry 'in\\x0ax/file'", "symlink");
 	}
 	{
-		const struct ent x[] = { F("a", "x"), H("h", "../outside") };
+		const struct tar_ent x[] = { F("a", "x"), H("h", "../outside") };
 		FILE *f = fopen(outside, "w");
 		fputs("precious", f);
 		fclose(f);
@@ -568,7 +465,7 @@ test_hostile(void)
 	{
 		char abs[512];
 		snprintf(abs, sizeof abs, "%s", outside);
-		const struct ent x[] = { H("h", abs) };
+		const struct tar_ent x[] = { H("h", abs) };
 		hostile("hardlink to an absolute path", ARCHIVE_FILTER_NONE, x,
 		    1, NULL, "archive entry 'h'", "hardlink to absolute path");
 		unlink(outside);
@@ -576,37 +473,37 @@ test_hostile(void)
 	{
 		/* a/b/l -> ../../x resolves inside; linkat() would copy the
 		 * symlink itself to h at the top, where ../../x is outside. */
-		const struct ent x[] = { D("a"), D("a/b"),
+		const struct tar_ent x[] = { D("a"), D("a/b"),
 			L("a/b/l", "../../x"), H("h", "a/b/l") };
 		hostile("hardlink to an inside symlink", ARCHIVE_FILTER_NONE,
 		    x, 4, NULL, "archive entry 'h'",
 		    "hard link to a symlink ('a/b/l')");
 	}
 	{
-		const struct ent x[] = { D("a"), D("a/b"), F("a/b/f", "x"),
+		const struct tar_ent x[] = { D("a"), D("a/b"), F("a/b/f", "x"),
 			L("a/b/l", "f"), H("a/b/h", "a/b/l") };
 		hostile("hardlink to a symlink in the same directory",
 		    ARCHIVE_FILTER_GZIP, x, 5, NULL, "archive entry 'a/b/h'",
 		    "hard link to a symlink");
 	}
 	{
-		const struct ent x[] = { D("a"), D("a/b"), H("h", "a/b") };
+		const struct tar_ent x[] = { D("a"), D("a/b"), H("h", "a/b") };
 		hostile("hardlink to a directory", ARCHIVE_FILTER_GZIP, x, 3,
 		    NULL, "archive entry 'h'", "not a regular file");
 	}
 	{
-		const struct ent x[] = { F("a", "x"), H("h", "missing") };
+		const struct tar_ent x[] = { F("a", "x"), H("h", "missing") };
 		hostile("hardlink to a missing name", ARCHIVE_FILTER_GZIP, x, 2,
 		    NULL, "archive entry 'h'", "hard link target 'missing'");
 	}
 	{
-		const struct ent x[] = { F("a", "x"),
+		const struct tar_ent x[] = { F("a", "x"),
 			{ "dev/null", AE_IFCHR, 0666, NULL, 0, NULL } };
 		hostile("device node", ARCHIVE_FILTER_GZIP, x, 2, NULL,
 		    "archive entry 'dev/null'", "device node refused");
 	}
 	{
-		const struct ent x[] = {
+		const struct tar_ent x[] = {
 			{ "fifo", AE_IFIFO, 0644, NULL, 0, NULL } };
 		hostile("FIFO", ARCHIVE_FILTER_GZIP, x, 1, NULL,
 		    "archive entry 'fifo'", "FIFO refused");
@@ -616,7 +513,7 @@ test_hostile(void)
 		    "a-long-directory-name-a-long-directory-name-a-long-"
 		    "directory-name-a-long-directory-name-a-long-directory-"
 		    "name-a-long-directory-name");
-		const struct ent x[] = { F(longtrav, "x") };
+		const struct tar_ent x[] = { F(longtrav, "x") };
 		hostile("traversal in a GNU/pax long name", ARCHIVE_FILTER_GZIP,
 		    x, 1, NULL, "outside'", "path escapes the root");
 	}
@@ -625,7 +522,7 @@ test_hostile(void)
 	unpack_limits_init(&small);
 	small.ratio_floor = 1 << 20;
 	{
-		const struct ent x[] = { F("readme", "hi"),
+		const struct tar_ent x[] = { F("readme", "hi"),
 			{ "zeros", AE_IFREG, 0644, NULL, 16 << 20, NULL } };
 		hostile("expansion bomb (gzip)", ARCHIVE_FILTER_GZIP, x, 2,
 		    &small, "archive entry 'zeros'",
@@ -634,7 +531,7 @@ test_hostile(void)
 	{
 		/* With the default limits: 256 MiB of zeros in zstd is ~8 KiB,
 		 * refused after the 64 MiB floor without writing it all. */
-		const struct ent x[] = {
+		const struct tar_ent x[] = {
 			{ "zeros", AE_IFREG, 0644, NULL, 256LL << 20, NULL } };
 		hostile("expansion bomb (zstd, default limits)",
 		    ARCHIVE_FILTER_ZSTD, x, 1, NULL, "archive entry 'zeros'",
@@ -643,7 +540,7 @@ test_hostile(void)
 	unpack_limits_init(&small);
 	small.max_bytes = 1 << 20;
 	{
-		const struct ent x[] = {
+		const struct tar_ent x[] = {
 			{ "a", AE_IFREG, 0644, NULL, 600 << 10, NULL },
 			{ "b", AE_IFREG, 0644, NULL, 600 << 10, NULL } };
 		hostile("total size cap", ARCHIVE_FILTER_NONE, x, 2, &small,
@@ -652,11 +549,11 @@ test_hostile(void)
 	unpack_limits_init(&small);
 	small.max_entries = 100;
 	{
-		struct ent x[150];
+		struct tar_ent x[150];
 		static char names[150][16];
 		for (int i = 0; i < 150; i++) {
 			snprintf(names[i], sizeof names[i], "f%03d", i);
-			x[i] = (struct ent)F(names[i], "x");
+			x[i] = (struct tar_ent)F(names[i], "x");
 		}
 		hostile("too many entries", ARCHIVE_FILTER_GZIP, x, 150, &small,
 		    "archive entry 'f100'", "more than 100 entries");
@@ -664,7 +561,7 @@ test_hostile(void)
 		/* Zero is no limit. */
 		char *arc = tpath("many.tar"), *dest = tpath("many");
 		memset(&small, 0, sizeof small);
-		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
 		    ARCHIVE_FILTER_GZIP, x, 150);
 		TEST("limits of 0 mean no limit",
 		    unpack_file(arc, dest, &small) == 0);
@@ -685,19 +582,19 @@ test_symlink_tracking(void)
 	char *outside = tpath("outside");
 
 	{
-		const struct ent x[] = { D("sub"), L("l", "sub"),
+		const struct tar_ent x[] = { D("sub"), L("l", "sub"),
 			D("l/d") };
 		hostile("directory below a symlink", ARCHIVE_FILTER_NONE, x, 3,
 		    NULL, "archive entry 'l/d", "'l' is a symlink");
 	}
 	{
-		const struct ent x[] = { L("a", "."), F("a/a/a/f", "x") };
+		const struct tar_ent x[] = { L("a", "."), F("a/a/a/f", "x") };
 		hostile("file through a chain of symlinks to '.'",
 		    ARCHIVE_FILTER_GZIP, x, 2, NULL, "archive entry 'a/a/a/f'",
 		    "'a' is a symlink");
 	}
 	{
-		const struct ent x[] = { L("a", "."), L("b", "a"),
+		const struct tar_ent x[] = { L("a", "."), L("b", "a"),
 			F("./b//x", "x") };
 		hostile("file through a symlink to a symlink to '.'",
 		    ARCHIVE_FILTER_ZSTD, x, 3, NULL, "archive entry './b//x'",
@@ -706,21 +603,21 @@ test_symlink_tracking(void)
 	{
 		/* a is seen as a real directory first, then a symlink
 		 * appears below it: the deeper path is checked again. */
-		const struct ent x[] = { D("a"), F("a/f1", "1"),
+		const struct tar_ent x[] = { D("a"), F("a/f1", "1"),
 			L("a/l", ".."), F("a/f2", "2"), F("a/l/f3", "3") };
 		hostile("file through a symlink made after its parent was seen",
 		    ARCHIVE_FILTER_NONE, x, 5, NULL, "archive entry 'a/l/f3'",
 		    "'a/l' is a symlink");
 	}
 	{
-		const struct ent x[] = { D("sub"), F("sub/f", "x"),
+		const struct tar_ent x[] = { D("sub"), F("sub/f", "x"),
 			L("l", "sub"), H("h", "l/f") };
 		hostile("hard link whose target is reached through a symlink",
 		    ARCHIVE_FILTER_GZIP, x, 4, NULL, "archive entry 'h'",
 		    "'l' is a symlink");
 	}
 	{
-		const struct ent x[] = { D("d"), L("d/l", "."),
+		const struct tar_ent x[] = { D("d"), L("d/l", "."),
 			F("d/l/../../outside", "x") };
 		hostile("'..' through a symlink", ARCHIVE_FILTER_NONE, x, 3,
 		    NULL, "archive entry 'd/l/../../outside'", "escapes");
@@ -730,7 +627,7 @@ test_symlink_tracking(void)
 	/* A symlink replaced by a later entry of the same name: the entry
 	 * takes its place, nothing is written through it. */
 	{
-		const struct ent ents[] = {
+		const struct tar_ent ents[] = {
 			{ "sub", AE_IFDIR, 0755, NULL, 0, NULL },
 			L("file", "sub/t"), F("sub/t", "target"),
 			F("file", "replaced"),
@@ -745,7 +642,7 @@ test_symlink_tracking(void)
 		struct stat st;
 		int rc;
 
-		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
 		    ARCHIVE_FILTER_GZIP, ents, sizeof ents / sizeof ents[0]);
 		e.msg[0] = '\0';
 		rc = unpack_file(arc, dest, NULL);
@@ -794,7 +691,7 @@ test_symlink_tracking(void)
 static void
 test_hardlink_file(void)
 {
-	const struct ent ents[] = { D("a"), D("a/b"), F("a/b/f", "data"),
+	const struct tar_ent ents[] = { D("a"), D("a/b"), F("a/b/f", "data"),
 		L("a/b/l", "../../top"), F("top", "top"), H("h", "a/b/f"),
 		H("a/b/g", "top") };
 	char *arc = tpath("hl.tar"), *dest = tpath("hl"), *p1, *p2, *p3, *got;
@@ -802,7 +699,7 @@ test_hardlink_file(void)
 	int rc;
 
 	TEST("hardlink to a file: archive built",
-	    mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+	    tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
 	    ARCHIVE_FILTER_GZIP, ents, 7) == 0);
 	e.msg[0] = '\0';
 	rc = unpack_file(arc, dest, NULL);
@@ -836,7 +733,7 @@ test_hardlink_file(void)
 static void
 test_formats(void)
 {
-	const struct ent ents[] = { F("a", "hello"), F("b", "world") };
+	const struct tar_ent ents[] = { F("a", "hello"), F("b", "world") };
 	char *arc = tpath("other"), *dest = tpath("dest"), buf[2048];
 	struct {
 		const char *what;
@@ -854,7 +751,7 @@ test_formats(void)
 	int fd;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		mkarchive(arc, bad[i].format, bad[i].filter, ents, 2);
+		tar_write(arc, bad[i].format, bad[i].filter, ents, 2);
 		e.msg[0] = '\0';
 		int rc = unpack_file(arc, dest, NULL);
 		snprintf(buf, sizeof buf, "%s refused as not a tar archive (%s)",
@@ -884,7 +781,7 @@ test_formats(void)
 
 	/* Truncated in the middle of a file's data, in each compression. */
 	{
-		const struct ent big[] = { F("first", "ok"),
+		const struct tar_ent big[] = { F("first", "ok"),
 			{ "data/blob", AE_IFREG, 0644, NULL, 300000, NULL } };
 		int filters[] = { ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP,
 			ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_ZSTD };
@@ -897,9 +794,9 @@ test_formats(void)
 				blob[k] = (char)('a' + (k * 7919 + k / 13) % 26
 				    + (rand() % 3));
 			blob[300000] = '\0';
-			struct ent b2[2] = { big[0], big[1] };
+			struct tar_ent b2[2] = { big[0], big[1] };
 			b2[1].data = blob;
-			mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+			tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
 			    filters[i], b2, 2);
 			free(blob);
 			stat(arc, &st);
@@ -917,9 +814,9 @@ test_formats(void)
 	}
 	/* Garbage where the next header should be. */
 	{
-		const struct ent two[] = { F("one", "1") };
+		const struct tar_ent two[] = { F("one", "1") };
 		struct stat st;
-		mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+		tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
 		    ARCHIVE_FILTER_NONE, two, 1);
 		stat(arc, &st);
 		fd = open(arc, O_WRONLY);
@@ -942,7 +839,7 @@ test_formats(void)
 static void
 test_setuid(void)
 {
-	const struct ent ents[] = {
+	const struct tar_ent ents[] = {
 		{ "bin/suid", AE_IFREG, 04755, "x", -1, NULL },
 		{ "bin/sgid", AE_IFREG, 02711, "x", -1, NULL },
 		{ "dir", AE_IFDIR, 02555, NULL, 0, NULL },
@@ -951,7 +848,7 @@ test_setuid(void)
 	char *arc = tpath("suid.tar.gz"), *dest = tpath("suid"), *p;
 	struct stat st;
 
-	mkarchive(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
+	tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
 	    ents, 4);
 	TEST("setuid archive extracts", unpack_file(arc, dest, NULL) == 0);
 	p = fs_join(dest, "bin/suid");
@@ -1065,10 +962,8 @@ main(void)
 {
 	struct unpack_limits l;
 
-	if ((tmp = fs_mkdtemp("/tmp", "test_unpack.", &e)) == NULL) {
-		fprintf(stderr, "%s\n", e.msg);
+	if (tmp_init("test_unpack") == -1)
 		return 1;
-	}
 	unpack_limits_init(&l);
 	TEST("default limits", l.max_bytes == 4ULL << 30 &&
 	    l.max_entries == 200000 && l.max_ratio == 200);
@@ -1090,16 +985,14 @@ main(void)
 	test_hardlink_file();
 	test_formats();
 	test_mono_tree();
-	TEST("nothing left in the test directory", count_tmp() == 0);
-	if (count_tmp() != 0) {
-		char *ls[] = { "ls", "-la", tmp, NULL };
-		if (fork() == 0) {
-			execvp(ls[0], ls);
-			_exit(127);
-		}
-		wait(NULL);
+	TEST("nothing left in the test directory", count_dir(tmpdir) == 0);
+	if (count_dir(tmpdir) != 0) {
+		const char *ls[] = { "ls", "-la", NULL };
+		char out[16384];
+
+		if (run(NULL, ls, out, sizeof out) == 0)
+			printf("# %s\n", out);
 	}
-	fs_rm_rf(tmp, &e);
-	free(tmp);
+	tmp_done();
 	return test_report();
 }
