@@ -18,6 +18,14 @@ mode_of(const char *rel)
 	return lstat(at(tmpdir, rel), &st) == 0 ? st.st_mode : 0;
 }
 
+/* gitexport_take from the scratch directory's app to its dst. */
+static int
+take(const char *app, const char *dst, int flags, struct gitexport *g,
+    struct errbuf *e)
+{
+	return gitexport_take(at(tmpdir, app), at(tmpdir, dst), flags, g, e);
+}
+
 #define GIT(cwd, ...)                                                          \
 	run(cwd, (const char *[]){"git", __VA_ARGS__, NULL}, NULL, 0)
 
@@ -26,13 +34,12 @@ test_plain_dir(void)
 {
 	struct gitexport g;
 	struct errbuf e;
-	char *app = tpath("plain"), *dst = tpath("plain-out");
 	int rc;
 
 	put("plain/Procfile", "web: ./run.sh\n", 0644);
 	put("plain/run.sh", "#!/bin/sh\n", 0755);
 	put_link("plain/link", "run.sh");
-	rc = gitexport_take(app, dst, 0, &g, &e);
+	rc = take("plain", "plain-out", 0, &g, &e);
 	TEST("plain: succeeds", rc == 0);
 	if (rc != 0)
 		printf("# %s\n", e.msg);
@@ -44,10 +51,8 @@ test_plain_dir(void)
 	TEST("plain: exec bit kept",
 	    (mode_of("plain-out/run.sh") & 0777) == 0755);
 	TEST("plain: symlink kept", S_ISLNK(mode_of("plain-out/link")));
-	rc = gitexport_take(app, dst, 0, &g, &e);
+	rc = take("plain", "plain-out", 0, &g, &e);
 	TEST("plain: an existing destination is refused", rc == -1);
-	free(app);
-	free(dst);
 }
 
 static void
@@ -74,8 +79,7 @@ test_git_head(void)
 	struct gitexport g;
 	struct errbuf e;
 	struct stat before, after;
-	char *app = tpath("repo"), *dst = tpath("repo-out"),
-	     *idx = tpath("repo/.git/index"), head[128], st1[1024], st2[1024];
+	char head[128], st1[1024], st2[1024];
 	int rc;
 
 	make_repo();
@@ -83,8 +87,8 @@ test_git_head(void)
 	    sizeof head);
 	run("repo", (const char *[]){"git", "status", "--porcelain", NULL},
 	    st1, sizeof st1);
-	stat(idx, &before);
-	rc = gitexport_take(app, dst, 0, &g, &e);
+	stat(at(tmpdir, "repo/.git/index"), &before);
+	rc = take("repo", "repo-out", 0, &g, &e);
 	TEST("git: succeeds", rc == 0);
 	if (rc != 0)
 		printf("# %s\n", e.msg);
@@ -110,7 +114,7 @@ test_git_head(void)
 	    has("repo-out/sub/app/Procfile", "web: sub\n"));
 	TEST("git: temporary index removed", !exists("repo-out.index"));
 	/* The user's tree and index are untouched. */
-	stat(idx, &after);
+	stat(at(tmpdir, "repo/.git/index"), &after);
 	run("repo", (const char *[]){"git", "status", "--porcelain", NULL},
 	    st2, sizeof st2);
 	TEST("git: user's work tree untouched",
@@ -119,9 +123,6 @@ test_git_head(void)
 	    before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
 		before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
 		before.st_size == after.st_size);
-	free(app);
-	free(dst);
-	free(idx);
 }
 
 static void
@@ -129,11 +130,10 @@ test_git_subdir(void)
 {
 	struct gitexport g;
 	struct errbuf e;
-	char *app = tpath("repo/sub/app"), *dst = tpath("sub-out");
 	int rc;
 
 	put("repo/sub/app/extra.txt", "untracked in sub\n", 0644);
-	rc = gitexport_take(app, dst, 0, &g, &e);
+	rc = take("repo/sub/app", "sub-out", 0, &g, &e);
 	TEST("subdir: succeeds", rc == 0);
 	if (rc != 0)
 		printf("# %s\n", e.msg);
@@ -142,8 +142,6 @@ test_git_subdir(void)
 		!exists("sub-out/app.cs") && !exists("sub-out/sub"));
 	TEST("subdir: only the subdirectory's changes counted",
 	    g.is_git && g.changes == 1 && strstr(g.sample, "extra.txt"));
-	free(app);
-	free(dst);
 }
 
 static void
@@ -151,18 +149,15 @@ test_git_worktree_flag(void)
 {
 	struct gitexport g;
 	struct errbuf e;
-	char *app = tpath("repo"), *dst = tpath("wt-out");
 	int rc;
 
-	rc = gitexport_take(app, dst, GITEXPORT_WORKTREE, &g, &e);
+	rc = take("repo", "wt-out", GITEXPORT_WORKTREE, &g, &e);
 	TEST("worktree: succeeds", rc == 0);
 	TEST("worktree: commit still known",
 	    g.is_git && g.commit[0] != '\0' && g.from_worktree);
 	TEST("worktree: takes uncommitted files",
 	    has("wt-out/app.cs", "modified\n") && exists("wt-out/new.txt"));
 	TEST("worktree: no .git", !exists("wt-out/.git"));
-	free(app);
-	free(dst);
 }
 
 static void
@@ -170,13 +165,11 @@ test_git_env_and_empty(void)
 {
 	struct gitexport g;
 	struct errbuf e;
-	char *app = tpath("repo"), *dst = tpath("env-out"),
-	     *empty = tpath("empty"), *edst = tpath("empty-out");
 	int rc;
 
 	setenv("GIT_DIR", "/nonexistent/.git", 1);
 	setenv("GIT_WORK_TREE", "/nonexistent", 1);
-	rc = gitexport_take(app, dst, 0, &g, &e);
+	rc = take("repo", "env-out", 0, &g, &e);
 	TEST("env: GIT_DIR and GIT_WORK_TREE from a hook do not interfere",
 	    rc == 0 && has("env-out/app.cs", "committed\n"));
 	unsetenv("GIT_DIR");
@@ -184,19 +177,16 @@ test_git_env_and_empty(void)
 
 	put("empty/Procfile", "web: x\n", 0644);
 	GIT("empty", "init", "-q");
-	rc = gitexport_take(empty, edst, 0, &g, &e);
+	rc = take("empty", "empty-out", 0, &g, &e);
 	TEST("empty repo: refused", rc == -1 && strstr(e.msg, "no commit"));
 	TEST("empty repo: no destination left", !exists("empty-out"));
-	rc = gitexport_take(empty, edst, GITEXPORT_WORKTREE, &g, &e);
+	rc = take("empty", "empty-out", GITEXPORT_WORKTREE, &g, &e);
 	TEST("empty repo: --worktree takes the files",
 	    rc == 0 && has("empty-out/Procfile", "web: x\n") && !g.is_git);
-	rc = gitexport_take("/nonexistent-app", edst, 0, &g, &e);
+	rc = gitexport_take("/nonexistent-app", at(tmpdir, "empty-out"), 0, &g,
+	    &e);
 	TEST("missing app dir: fails naming it",
 	    rc == -1 && strstr(e.msg, "/nonexistent-app"));
-	free(app);
-	free(dst);
-	free(empty);
-	free(edst);
 }
 
 int
