@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +29,16 @@
 #define H(p, t) { p, 0, 0644, NULL, 0, t }
 
 static struct errbuf e;
+
+/* Removes an archive and the tree extracted from it; frees both names. */
+static void
+discard(char *arc, char *dest)
+{
+	fs_rm_rf(dest, &e);
+	unlink(arc);
+	free(arc);
+	free(dest);
+}
 
 static int
 unpack_file(const char *file, const char *dest, const struct unpack_limits *l)
@@ -275,10 +284,7 @@ test_roundtrip(int format, int filter, const char *what)
 	    st1.st_ino == st2.st_ino && st1.st_nlink == 2);
 	free(p1);
 	free(p2);
-	fs_rm_rf(dest, &e);
-	unlink(arc);
-	free(arc);
-	free(dest);
+	discard(arc, dest);
 }
 
 /* Reads in 7-byte pieces: the stream must not depend on read sizes. */
@@ -565,10 +571,7 @@ test_hostile(void)
 		    ARCHIVE_FILTER_GZIP, x, 150);
 		TEST("limits of 0 mean no limit",
 		    unpack_file(arc, dest, &small) == 0);
-		fs_rm_rf(dest, &e);
-		unlink(arc);
-		free(arc);
-		free(dest);
+		discard(arc, dest);
 	}
 	free(outside);
 }
@@ -678,10 +681,7 @@ test_symlink_tracking(void)
 		}
 		free(p);
 		free(got);
-		fs_rm_rf(dest, &e);
-		unlink(arc);
-		free(arc);
-		free(dest);
+		discard(arc, dest);
 	}
 	free(outside);
 }
@@ -723,10 +723,7 @@ test_hardlink_file(void)
 	free(p1);
 	free(p2);
 	free(p3);
-	fs_rm_rf(dest, &e);
-	unlink(arc);
-	free(arc);
-	free(dest);
+	discard(arc, dest);
 }
 
 /* Archives of the wrong kind: another format, other filters, noise, cut. */
@@ -845,32 +842,26 @@ test_setuid(void)
 		{ "dir", AE_IFDIR, 02555, NULL, 0, NULL },
 		{ "tmp", AE_IFDIR, 01777, NULL, 0, NULL },
 	};
-	char *arc = tpath("suid.tar.gz"), *dest = tpath("suid"), *p;
+	/* The mode each entry gets. */
+	static const struct {
+		const char *descr, *path;
+		mode_t mode;
+	} want[] = {
+		{ "setuid bit dropped", "bin/suid", 0755 },
+		{ "setgid bit dropped", "bin/sgid", 0711 },
+		{ "setgid directory: bit dropped, owner rwx kept", "dir", 0755 },
+		{ "sticky bit kept", "tmp", 01777 },
+	};
+	char *arc = tpath("suid.tar.gz"), *dest = tpath("suid");
 	struct stat st;
 
 	tar_write(arc, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP,
 	    ents, 4);
 	TEST("setuid archive extracts", unpack_file(arc, dest, NULL) == 0);
-	p = fs_join(dest, "bin/suid");
-	TEST("setuid bit dropped",
-	    stat(p, &st) == 0 && (st.st_mode & 07777) == 0755);
-	free(p);
-	p = fs_join(dest, "bin/sgid");
-	TEST("setgid bit dropped",
-	    stat(p, &st) == 0 && (st.st_mode & 07777) == 0711);
-	free(p);
-	p = fs_join(dest, "dir");
-	TEST("setgid directory: bit dropped, owner rwx kept",
-	    stat(p, &st) == 0 && (st.st_mode & 07777) == 0755);
-	free(p);
-	p = fs_join(dest, "tmp");
-	TEST("sticky bit kept",
-	    stat(p, &st) == 0 && (st.st_mode & 07777) == 01777);
-	free(p);
-	fs_rm_rf(dest, &e);
-	unlink(arc);
-	free(arc);
-	free(dest);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		TEST(want[i].descr, stat(at(dest, want[i].path), &st) == 0 &&
+		    (st.st_mode & 07777) == want[i].mode);
+	discard(arc, dest);
 }
 
 /* A real Mono tree packed by GNU tar (GNU long names, ~150 relative
@@ -879,82 +870,59 @@ static void
 test_mono_tree(void)
 {
 	char *arc = tpath("mono.tar.gz"), *dest = tpath("mono");
-	char *cmd[] = { "tar", "--format=gnu", "-czf", arc, "-C", "/usr/lib",
-		"mono/4.5", "mono/xbuild", NULL };
-	char *p;
-	int status, links = 0;
-	pid_t pid;
+	const char *tar[] = { "tar", "--format=gnu", "-czf", arc, "-C",
+		"/usr/lib", "mono/4.5", "mono/xbuild", NULL };
+	const char *find[] = { "find", "/usr/lib/mono/4.5",
+		"/usr/lib/mono/xbuild", "-type", "l", NULL };
+	size_t listsize = 1 << 20;
+	char *list = malloc(listsize), *line, *next, buf[2048];
+	struct timespec t0, t1;
+	bool all = true;
+	int rc, links = 0;
 
 	if (!fs_is_dir("/usr/lib/mono/4.5") || !fs_is_dir("/usr/lib/mono/xbuild")) {
 		printf("# skipped: no /usr/lib/mono\n");
+		free(list);
 		free(arc);
 		free(dest);
 		return;
 	}
-	if ((pid = fork()) == 0) {
-		execvp(cmd[0], cmd);
-		_exit(127);
-	}
-	TEST("GNU tar packs the Mono tree", pid > 0 &&
-	    waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0);
+	TEST("GNU tar packs the Mono tree", run(NULL, tar, NULL, 0) == 0);
 	e.msg[0] = '\0';
-	{
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		int rc = unpack_file(arc, dest, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		char buf[2048];
-		snprintf(buf, sizeof buf, "Mono tree extracts (%s) in %.2f s",
-		    e.msg, (double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		TEST(buf, rc == 0);
-	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = unpack_file(arc, dest, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(buf, sizeof buf, "Mono tree extracts (%s) in %.2f s", e.msg,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	TEST(buf, rc == 0);
 	/* Every symlink is there and resolves to the same file as in the
 	 * original (the targets all point into the extracted tree, except
 	 * those into gac, which we did not pack). */
-	{
-		int pfd[2];
-		char line[4096];
-		FILE *f;
-		pipe(pfd);
-		if ((pid = fork()) == 0) {
-			dup2(pfd[1], 1);
-			close(pfd[0]);
-			close(pfd[1]);
-			execlp("find", "find", "/usr/lib/mono/4.5",
-			    "/usr/lib/mono/xbuild", "-type", "l", (char *)NULL);
-			_exit(127);
-		}
-		close(pfd[1]);
-		f = fdopen(pfd[0], "r");
-		bool all = true;
-		while (fgets(line, sizeof line, f) != NULL) {
-			char t1[4096], t2[4096];
-			ssize_t n1, n2;
-			line[strcspn(line, "\n")] = '\0';
-			p = fs_join(dest, line + strlen("/usr/lib/"));
-			n1 = readlink(line, t1, sizeof t1);
-			n2 = readlink(p, t2, sizeof t2);
-			if (n1 < 0 || n1 != n2 || memcmp(t1, t2, (size_t)n1))
-				all = false;
-			links++;
-			free(p);
-		}
-		fclose(f);
-		waitpid(pid, &status, 0);
-		char buf[2048];
-		snprintf(buf, sizeof buf, "all %d Mono symlinks extracted "
-		    "identically", links);
-		TEST(buf, links > 100 && all);
+	if (run(NULL, find, list, listsize) != 0)
+		list[0] = '\0';
+	for (line = list; *line != '\0'; line = next) {
+		char orig[4096], got[4096];
+		ssize_t n1, n2;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		n1 = readlink(line, orig, sizeof orig);
+		n2 = readlink(at(dest, line + strlen("/usr/lib/")), got,
+		    sizeof got);
+		if (n1 < 0 || n1 != n2 || memcmp(orig, got, (size_t)n1))
+			all = false;
+		links++;
 	}
-	p = fs_join(dest, "mono/xbuild/14.0/bin/xbuild.exe");
-	TEST("xbuild.exe extracted", fs_exists(p));
-	free(p);
-	fs_rm_rf(dest, &e);
-	unlink(arc);
-	free(arc);
-	free(dest);
+	snprintf(buf, sizeof buf, "all %d Mono symlinks extracted identically",
+	    links);
+	TEST(buf, links > 100 && all);
+	TEST("xbuild.exe extracted",
+	    fs_exists(at(dest, "mono/xbuild/14.0/bin/xbuild.exe")));
+	free(list);
+	discard(arc, dest);
 }
 
 int
