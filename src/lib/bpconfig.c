@@ -188,22 +188,24 @@ int
 bpconfig_parse(const char *buf, size_t len, const char *name,
     struct bpconfig **out, struct errbuf *e)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
+	yaml_mark_t second;
 	struct bpconfig *cfg = NULL;
 	struct ctx c;
-	bool have_doc = false;
-	int rc = -1;
+	int rc;
 
 	*out = NULL;
 	if (name == NULL)
 		name = "buildpack.yml";
-	if (!yaml_parser_initialize(&parser))
-		return errf(e, "%s: out of memory", name);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (yamldoc_load(&parser, &doc, name, e) == -1)
+	if ((rc = yamldoc_parse(buf, len, name, &doc, &second, e)) == -1)
+		return -1;
+	if (rc == 1) {
+		/* Ours to write: a second document is a mistake. */
+		rc = errf(e, "%s:%zu:%zu: a second YAML document (the file "
+		    "holds one)", name, second.line + 1, second.column + 1);
 		goto out;
-	have_doc = true;
+	}
+	rc = -1;
 	if ((cfg = calloc(1, sizeof *cfg)) == NULL ||
 	    (cfg->name = strdup(name)) == NULL) {
 		errf(e, "%s: out of memory", name);
@@ -217,9 +219,7 @@ bpconfig_parse(const char *buf, size_t len, const char *name,
 	rc = 0;
 out:
 	bpconfig_free(cfg);
-	if (have_doc)
-		yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	yaml_document_delete(&doc);
 	return rc;
 }
 

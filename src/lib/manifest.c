@@ -377,11 +377,12 @@ struct pctx {
 };
 
 static void
-pwarn(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
+pwarn_at(struct pctx *c, const yaml_mark_t *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Warns about what starts at `at` ("NAME:LINE:COL: ..."). */
 static void
-pwarn(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
+pwarn_at(struct pctx *c, const yaml_mark_t *at, const char *fmt, ...)
 {
 	char line[ERRBUF_MAX];
 	va_list ap;
@@ -390,7 +391,7 @@ pwarn(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
 	if (c->warn == NULL)
 		return;
 	k = snprintf(line, sizeof line, "%s:%zu:%zu: ", c->name,
-	    n->start_mark.line + 1, n->start_mark.column + 1);
+	    at->line + 1, at->column + 1);
 	if (k < 0 || (size_t)k >= sizeof line)
 		k = 0;
 	va_start(ap, fmt);
@@ -478,21 +479,22 @@ parse_types(struct pctx *c, yaml_node_t *map)
 			return perr(c, k, "default_process_types: a process "
 			    "type name must be a string, not %s", kind(k));
 		if (!procfile_name_ok(name)) {
-			pwarn(c, k, "process type '%.100s' skipped: names "
-			    "are letters, digits, '_' and '-'", name);
+			pwarn_at(c, &k->start_mark, "process type '%.100s' "
+			    "skipped: names are letters, digits, '_' and '-'",
+			    name);
 			continue;
 		}
 		if (v->type != YAML_SCALAR_NODE)
 			return perr(c, v, "process type %s: the command must "
 			    "be a string, not %s", name, kind(v));
 		if (is_null(v) || v->data.scalar.length == 0) {
-			pwarn(c, v, "process type %s has no command, skipped",
-			    name);
+			pwarn_at(c, &v->start_mark, "process type %s has no "
+			    "command, skipped", name);
 			continue;
 		}
 		if ((cmd = scalar_text(v)) == NULL) {
-			pwarn(c, v, "process type %s: command holds a NUL "
-			    "byte, skipped", name);
+			pwarn_at(c, &v->start_mark, "process type %s: command "
+			    "holds a NUL byte, skipped", name);
 			continue;
 		}
 		if (procfile_set(c->m->types, name, cmd, c->e) == -1)
@@ -519,13 +521,13 @@ parse_vars(struct pctx *c, yaml_node_t *map)
 			return perr(c, v, "config var %.100s: the value must "
 			    "be a string, not %s", name, kind(v));
 		if (is_null(v)) {
-			pwarn(c, v, "config var %.100s is null, skipped",
-			    name);
+			pwarn_at(c, &v->start_mark, "config var %.100s is "
+			    "null, skipped", name);
 			continue;
 		}
 		if ((val = scalar_text(v)) == NULL) {
-			pwarn(c, v, "config var %.100s: value holds a NUL "
-			    "byte, skipped", name);
+			pwarn_at(c, &v->start_mark, "config var %.100s: value "
+			    "holds a NUL byte, skipped", name);
 			continue;
 		}
 		if (manifest_set_var(c->m, name, val, c->e) == -1)
@@ -548,7 +550,8 @@ parse_addons(struct pctx *c, yaml_node_t *seq)
 			return perr(c, v, "addons: an addon must be a string, "
 			    "not %s", kind(v));
 		if (is_null(v) || (s = scalar_text(v)) == NULL || *s == '\0') {
-			pwarn(c, v, "addons: empty entry skipped");
+			pwarn_at(c, &v->start_mark, "addons: empty entry "
+			    "skipped");
 			continue;
 		}
 		if (manifest_add_addon(c->m, s, c->e) == -1)
@@ -611,26 +614,21 @@ manifest_parse(const char *buf, size_t len, const char *name,
     struct manifest **out, procfile_warn_fn *warn, void *arg,
     struct errbuf *e)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc, next;
+	yaml_document_t doc;
+	yaml_mark_t second;
 	yaml_node_t *root;
 	struct manifest *m = NULL;
 	struct pctx c;
-	bool have_doc = false;
-	int rc = -1;
+	int more, rc = -1;
 
 	*out = NULL;
 	if (name == NULL)
 		name = "release output";
-	if (!yaml_parser_initialize(&parser))
-		return errf(e, "%s: out of memory", name);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	/* The loader keeps aliases as references to one node rather than
 	 * copies, and we walk a fixed depth, so "billion laughs" input
 	 * costs nothing. */
-	if (yamldoc_load(&parser, &doc, name, e) == -1)
-		goto out;
-	have_doc = true;
+	if ((more = yamldoc_parse(buf, len, name, &doc, &second, e)) == -1)
+		return -1;
 	if ((m = manifest_new()) == NULL) {
 		errf(e, "%s: out of memory", name);
 		goto out;
@@ -639,23 +637,13 @@ manifest_parse(const char *buf, size_t len, const char *name,
 	if ((root = yaml_document_get_root_node(&doc)) != NULL &&
 	    parse_root(&c, root) == -1)
 		goto out;
-
-	/* Garbage after the first document is still garbage. */
-	if (root != NULL) {
-		if (yamldoc_load(&parser, &next, name, e) == -1)
-			goto out;
-		if ((root = yaml_document_get_root_node(&next)) != NULL)
-			pwarn(&c, root, "only the first YAML document is "
-			    "used");
-		yaml_document_delete(&next);
-	}
+	if (more == 1)
+		pwarn_at(&c, &second, "only the first YAML document is used");
 	*out = m;
 	m = NULL;
 	rc = 0;
 out:
 	manifest_free(m);
-	if (have_doc)
-		yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	yaml_document_delete(&doc);
 	return rc;
 }

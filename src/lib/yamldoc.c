@@ -28,3 +28,36 @@ yamldoc_load(yaml_parser_t *p, yaml_document_t *doc, const char *name,
 	return errf(e, "%s:%zu:%zu: %s", name, p->problem_mark.line + 1,
 	    p->problem_mark.column + 1, problem);
 }
+
+int
+yamldoc_parse(const char *buf, size_t len, const char *name,
+    yaml_document_t *doc, yaml_mark_t *second, struct errbuf *e)
+{
+	yaml_parser_t parser;
+	yaml_document_t next;
+	yaml_node_t *root;
+	int rc = -1;
+
+	if (!yaml_parser_initialize(&parser))
+		return errf(e, "%s: out of memory", name);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (yamldoc_load(&parser, doc, name, e) == -1)
+		goto out;
+	rc = 0;
+	if (yaml_document_get_root_node(doc) == NULL)
+		goto out; /* empty input: nothing can follow */
+	if (yamldoc_load(&parser, &next, name, e) == -1) {
+		yaml_document_delete(doc);
+		rc = -1;
+		goto out;
+	}
+	if ((root = yaml_document_get_root_node(&next)) != NULL) {
+		if (second != NULL)
+			*second = root->start_mark;
+		rc = 1;
+	}
+	yaml_document_delete(&next);
+out:
+	yaml_parser_delete(&parser);
+	return rc;
+}

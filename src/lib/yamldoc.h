@@ -17,4 +17,14 @@
 int yamldoc_load(yaml_parser_t *p, yaml_document_t *doc, const char *name,
     struct errbuf *e);
 
+/* Parses the len bytes at buf as YAML into doc: the first document, with
+ * everything after it parsed too, so that garbage after the first document
+ * is an error, not ignored.  Returns 0 when the input ends after the first
+ * document (doc has no root node for empty input), 1 when a second document
+ * follows (*second, when not NULL, says where its content starts; callers
+ * warn or refuse), -1 with e as for yamldoc_load.  Unless it returns -1,
+ * the caller deletes doc with yaml_document_delete. */
+int yamldoc_parse(const char *buf, size_t len, const char *name,
+    yaml_document_t *doc, yaml_mark_t *second, struct errbuf *e);
+
 #endif
