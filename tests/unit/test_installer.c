@@ -39,10 +39,7 @@ mk_tarball(const char *file, char sha[DIGEST_HEX_SIZE])
 		{ "bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono" },
 	};
 
-	if (tar_write(file, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
-	    ARCHIVE_FILTER_GZIP, ents, sizeof ents / sizeof ents[0]) == -1)
-		return -1;
-	return digest_file_hex(file, sha, NULL);
+	return tgz_write(file, ents, sizeof ents / sizeof ents[0], sha);
 }
 
 struct lines {

@@ -17,6 +17,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "digest.h"
+
 /* One entry to write.  type is AE_IFREG, AE_IFDIR, AE_IFLNK, a device
  * (written as /dev/null's numbers), ...; type 0 with link set is a hard
  * link to link.  A regular file holds data (strlen(data) bytes), or size
@@ -123,6 +125,18 @@ out:
 	archive_entry_free(ae);
 	archive_write_free(a);
 	return rc;
+}
+
+/* The usual runtime tarball: ents as a pax .tar.gz in file, and its sha256
+ * into sha.  Returns 0 or -1. */
+static inline int
+tgz_write(const char *file, const struct tar_ent *ents, size_t n,
+    char sha[DIGEST_HEX_SIZE])
+{
+	if (tar_write(file, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+	    ARCHIVE_FILTER_GZIP, ents, n) == -1)
+		return -1;
+	return digest_file_hex(file, sha, NULL);
 }
 
 #endif
