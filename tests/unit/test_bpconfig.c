@@ -178,6 +178,15 @@ static const struct bad bads[] = {
 	  "default_version: a\nversions:\n\ta: {}\n",
 	  "buildpack.yml:3:1: found character that cannot start any token "
 	  "(while scanning for the next token at line 3, column 1)" },
+	{ "a second document",
+	  "default_version: a\nversions:\n  a:\n    url: u\n"
+	  "    sha256: " SHA_A "\n---\ndefault_version: b\n",
+	  "buildpack.yml:7:1: a second YAML document (the file holds one)" },
+	{ "garbage after the document",
+	  "default_version: a\nversions:\n  a:\n    url: u\n"
+	  "    sha256: " SHA_A "\n---\n[open\n",
+	  "buildpack.yml:8:1: did not find expected ',' or ']' (while parsing "
+	  "a flow sequence at line 7, column 1)" },
 };
 
 static void

@@ -1,5 +1,6 @@
 /* test_yamldoc.c - yamldoc_load: documents in, one-line errors with the
- * position out, for each kind of libyaml failure. */
+ * position out, for each kind of libyaml failure; yamldoc_parse: the first
+ * document of a buffer, and what follows it. */
 #include <string.h>
 
 #include "testhelp.h"
@@ -75,10 +76,70 @@ test_errors(void)
 	TEST("every message is one line", strchr(e.msg, '\n') == NULL);
 }
 
+/* yamldoc_parse on text: its result, the root's type and, with a second
+ * document, where it starts (1-based line, or 0). */
+static int
+parse(const char *text, int *root_type, size_t *second_line,
+    struct errbuf *e)
+{
+	yaml_document_t doc;
+	yaml_mark_t second = { 0, 0, 0 };
+	yaml_node_t *root;
+	int rc;
+
+	*root_type = 0;
+	*second_line = 0;
+	rc = yamldoc_parse(text, strlen(text), "f.yml", &doc, &second, e);
+	if (rc == -1)
+		return rc;
+	if ((root = yaml_document_get_root_node(&doc)) != NULL)
+		*root_type = root->type;
+	if (rc == 1)
+		*second_line = second.line + 1;
+	yaml_document_delete(&doc);
+	return rc;
+}
+
+static void
+test_parse(void)
+{
+	struct errbuf e = { "" };
+	size_t line;
+	int type;
+
+	TEST("parse: one document",
+	    parse("a: 1\n", &type, &line, &e) == 0 &&
+	    type == YAML_MAPPING_NODE && line == 0);
+	TEST("parse: one document with an explicit end",
+	    parse("--- [1]\n...\n", &type, &line, &e) == 0 &&
+	    type == YAML_SEQUENCE_NODE && line == 0);
+	TEST("parse: empty input",
+	    parse("", &type, &line, &e) == 0 && type == 0 && line == 0);
+	TEST("parse: a second document is reported with its line",
+	    parse("a: 1\n---\n\nb: 2\n", &type, &line, &e) == 1 &&
+	    type == YAML_MAPPING_NODE && line == 4);
+	{
+		yaml_document_t doc;
+		int rc = yamldoc_parse("a\n--- b\n", 8, "f.yml", &doc, NULL,
+		    &e);
+		TEST("parse: a second document, second not wanted", rc == 1);
+		if (rc != -1)
+			yaml_document_delete(&doc);
+	}
+	TEST("parse: garbage after the first document is an error",
+	    parse("a: 1\n---\n[open\n", &type, &line, &e) == -1 &&
+	    strncmp(e.msg, "f.yml:4:1: ", 11) == 0);
+	printf("# %s\n", e.msg);
+	TEST("parse: an error in the first document",
+	    parse("a: \"open\n", &type, &line, &e) == -1 &&
+	    strncmp(e.msg, "f.yml:2:1: ", 11) == 0);
+}
+
 int
 main(void)
 {
 	test_documents();
 	test_errors();
+	test_parse();
 	return test_report();
 }
