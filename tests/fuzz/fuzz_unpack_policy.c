@@ -28,8 +28,9 @@
 
 #define POL "fuzz_unpack_policy"
 
-/* The contract's promise for symlinks: relative, every '..' before the
- * first name, at most as many as the link's directory is deep. */
+/* The contract's promise for symlinks: below the root, relative, every
+ * '..' before the first name, at most as many as the link's directory is
+ * deep. */
 static bool
 pol_symlink_promised(const char *path, const char *target)
 {
@@ -38,7 +39,8 @@ pol_symlink_promised(const char *path, const char *target)
 	long ups = 0;
 	bool named = false;
 
-	if (target == NULL || target[0] == '\0' || target[0] == '/')
+	if (pc_depth(path) <= 0 || target == NULL || target[0] == '\0' ||
+	    target[0] == '/')
 		return false;
 	for (p = target; (p = pc_next(p, &c, &n)) != NULL;) {
 		if (!pc_dotdot(c, n))
@@ -51,27 +53,14 @@ pol_symlink_promised(const char *path, const char *target)
 	return ups <= pc_depth(path) - 1;
 }
 
-/* Entries unpack.h says are accepted. */
+/* Entries unpack.h says are accepted: pathcheck.h's shape, with the
+ * promise for symlinks. */
 static bool
 pol_promised(const char *path, mode_t type, const char *symlink,
     const char *hardlink)
 {
-	if (path == NULL || path[0] == '\0' || path[0] == '/' ||
-	    pc_depth(path) < 0)
-		return false;
-	if (hardlink != NULL)
-		return pc_inside_name(hardlink) && pc_depth(path) > 0;
-	switch (type & S_IFMT) {
-	case S_IFDIR:
-		return true;
-	case S_IFREG:
-		return pc_depth(path) > 0;
-	case S_IFLNK:
-		return pc_depth(path) > 0 &&
-		    pol_symlink_promised(path, symlink);
-	default:
-		return false;
-	}
+	return pc_entry_by(path, type, symlink, hardlink,
+	    pol_symlink_promised);
 }
 
 static const char *

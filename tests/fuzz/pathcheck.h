@@ -85,13 +85,17 @@ pc_symlink_inside(const char *linkpath, const char *target)
 	return true;
 }
 
-/* What must never be extracted, whatever unpack_check_entry says: an entry
- * whose own path is empty, absolute or climbs with '..'; a hard link whose
- * target is not a name inside the root; a symlink that escapes the root
- * lexically; anything but a directory, a regular file or a symlink. */
+/* How a model judges a symlink at path pointing at target. */
+typedef bool pc_symlink_rule(const char *path, const char *target);
+
+/* The shape of a model of entries: an entry whose own path is empty,
+ * absolute or climbs with '..' is out; a hard link must point at a name
+ * inside the root and not replace the root; a directory is in, a regular
+ * file if it is below the root, a symlink as symlink_ok says; anything else
+ * is out. */
 static inline bool
-pc_entry_safe(const char *path, mode_t type, const char *symlink,
-    const char *hardlink)
+pc_entry_by(const char *path, mode_t type, const char *symlink,
+    const char *hardlink, pc_symlink_rule *symlink_ok)
 {
 	if (path == NULL || path[0] == '\0' || path[0] == '/' ||
 	    pc_depth(path) < 0)
@@ -104,11 +108,30 @@ pc_entry_safe(const char *path, mode_t type, const char *symlink,
 	case S_IFREG:
 		return pc_depth(path) > 0;
 	case S_IFLNK:
-		return symlink != NULL && symlink[0] != '\0' &&
-		    pc_symlink_inside(path, symlink);
+		return symlink_ok(path, symlink);
 	default:
 		return false;
 	}
+}
+
+/* A symlink is safe when its target is not empty and stays inside the
+ * root lexically. */
+static inline bool
+pc_symlink_safe(const char *path, const char *target)
+{
+	return target != NULL && target[0] != '\0' &&
+	    pc_symlink_inside(path, target);
+}
+
+/* What must never be extracted, whatever unpack_check_entry says: an entry
+ * whose own path is empty, absolute or climbs with '..'; a hard link whose
+ * target is not a name inside the root; a symlink that escapes the root
+ * lexically; anything but a directory, a regular file or a symlink. */
+static inline bool
+pc_entry_safe(const char *path, mode_t type, const char *symlink,
+    const char *hardlink)
+{
+	return pc_entry_by(path, type, symlink, hardlink, pc_symlink_safe);
 }
 
 #endif
