@@ -170,8 +170,8 @@ test_read(const char *root)
 		char descr[80], rest[120];
 
 		snprintf(descr, sizeof descr, "skipped: %s", badnames[i].descr);
-		snprintf(rest, sizeof rest, "%s: not a config var name, skipped",
-		    badnames[i].shown);
+		snprintf(rest, sizeof rest,
+		    "%s: not a config var name, skipped", badnames[i].shown);
 		TEST(descr, has_line(&w, dir, rest));
 	}
 	TEST("one warning per skipped entry", w.n == 20);

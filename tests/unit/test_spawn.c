@@ -109,6 +109,25 @@ sh(struct spawn *s, const char *script, const char *arg, struct seen *sn,
 	return spawn_run(s, e);
 }
 
+/* sh(), timed: how many milliseconds it took into *ms. */
+static int
+sh_timed(struct spawn *s, const char *script, struct seen *sn,
+    struct errbuf *e, int64_t *ms)
+{
+	int64_t t0 = now_ns();
+	int r = sh(s, script, NULL, sn, e);
+
+	*ms = (now_ns() - t0) / 1000000;
+	return r;
+}
+
+/* The pid a script echoed on its first line (a grandchild's), or 0. */
+static pid_t
+first_pid(const struct seen *sn)
+{
+	return sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+}
+
 /* The i-th recorded line is exactly (fd, text, complete). */
 static int
 line_is(const struct seen *sn, int i, int fd, const char *text,
@@ -561,18 +580,16 @@ test_timeout(void)
 	struct spawn s = SPAWN_INIT;
 	struct seen *sn = calloc(1, sizeof *sn);
 	struct errbuf e;
-	int64_t t0, ms;
+	int64_t ms;
 	pid_t gc;
 	int r;
 
 	/* Ignores TERM, and so does its grandchild: KILL after grace. */
 	s.timeout_ms = 300;
 	s.grace_ms = 300;
-	t0 = now_ns();
-	r = sh(&s, "trap '' TERM; sleep 30 & echo $!; "
-	    "while :; do sleep 1; done", NULL, sn, &e);
-	ms = (now_ns() - t0) / 1000000;
-	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	r = sh_timed(&s, "trap '' TERM; sleep 30 & echo $!; "
+	    "while :; do sleep 1; done", sn, &e, &ms);
+	gc = first_pid(sn);
 	printf("# timeout 300 + grace 300: returned after %lld ms\n",
 	    (long long)ms);
 	TEST("timeout: TERM ignored, so KILL: 137", r == 137 &&
@@ -585,20 +602,16 @@ test_timeout(void)
 
 	/* A child that stops on TERM does not wait for the grace period. */
 	s.grace_ms = 10000;
-	t0 = now_ns();
-	r = sh(&s, "exec sleep 30", NULL, NULL, &e);
-	ms = (now_ns() - t0) / 1000000;
+	r = sh_timed(&s, "exec sleep 30", NULL, &e, &ms);
 	TEST("timeout: TERM obeyed: 143, at once", r == 143 &&
 	    s.timed_out && s.signo == SIGTERM && ms < 2000);
 
 	/* The leader dies on TERM, its grandchild ignores it: the group is
 	 * killed when the grace period ends. */
 	s.grace_ms = 400;
-	t0 = now_ns();
-	r = sh(&s, "(trap '' TERM; exec sleep 30) & echo $!; wait", NULL, sn,
-	    &e);
-	ms = (now_ns() - t0) / 1000000;
-	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	r = sh_timed(&s, "(trap '' TERM; exec sleep 30) & echo $!; wait", sn,
+	    &e, &ms);
+	gc = first_pid(sn);
 	TEST("timeout: leader obeys, grandchild KILLed after grace",
 	    r == 143 && ms >= 650 && ms < 3000 && gc > 0 &&
 	    gone_within(gc, 1000));
@@ -621,10 +634,8 @@ test_leftover(void)
 	int r;
 
 	/* A daemon left behind holds the pipes open: no hang. */
-	t0 = now_ns();
-	r = sh(&s, "sleep 30 & echo $!; echo done", NULL, sn, &e);
-	ms = (now_ns() - t0) / 1000000;
-	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	r = sh_timed(&s, "sleep 30 & echo $!; echo done", sn, &e, &ms);
+	gc = first_pid(sn);
 	TEST("a leftover grandchild holding stdout does not hang us",
 	    r == 0 && ms < 2000 && line_is(sn, 1, 1, "done", true));
 	TEST("a normal exit leaves the group alone", gc > 0 &&
@@ -667,10 +678,8 @@ test_zombies(const char *self)
 	 * after it are orphans that init reaps when it gets round to it. */
 	s.timeout_ms = 300;
 	s.grace_ms = 10000;
-	t0 = now_ns();
-	r = sh(&s, "sleep 30 & sleep 30 & echo $!; wait", NULL, sn, &e);
-	ms = (now_ns() - t0) / 1000000;
-	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	r = sh_timed(&s, "sleep 30 & sleep 30 & echo $!; wait", sn, &e, &ms);
+	gc = first_pid(sn);
 	printf("# grandchildren obeying TERM, grace 10 s: returned after "
 	    "%lld ms\n", (long long)ms);
 	TEST("group TERM'd, all die: 143, well within the grace period",
@@ -862,12 +871,10 @@ test_stop(void)
 
 		s.grace_ms = 300;
 		pthread_create(&t, NULL, stop_later, &st);
-		t0 = now_ns();
-		r = sh(&s, "trap '' TERM; sleep 30 & echo $!; "
-		    "while :; do sleep 1; done", NULL, sn, &e);
-		ms = (now_ns() - t0) / 1000000;
+		r = sh_timed(&s, "trap '' TERM; sleep 30 & echo $!; "
+		    "while :; do sleep 1; done", sn, &e, &ms);
 		pthread_join(t, NULL);
-		gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+		gc = first_pid(sn);
 		TEST("spawn_stop, TERM ignored: KILL after grace: 137",
 		    r == 137 && s.stopped && s.signo == SIGKILL &&
 		    ms >= 450 && ms < 3000);
@@ -1010,7 +1017,7 @@ test_signals(void)
 	struct seen *sn = calloc(1, sizeof *sn);
 	struct errbuf e;
 	pthread_t t;
-	int64_t t0, ms;
+	int64_t ms;
 	pid_t gc;
 	int r;
 
@@ -1021,11 +1028,9 @@ test_signals(void)
 	/* The child sends us SIGTERM, and ignores it itself, as does its
 	 * grandchild: forwarded TERM, then KILL after grace. */
 	s.grace_ms = 300;
-	t0 = now_ns();
-	r = sh(&s, "trap '' TERM; sleep 30 & echo $!; kill -TERM $PPID; "
-	    "while :; do sleep 1; done", NULL, sn, &e);
-	ms = (now_ns() - t0) / 1000000;
-	gc = sn->n > 0 ? (pid_t)atoi(sn->l[0].text) : 0;
+	r = sh_timed(&s, "trap '' TERM; sleep 30 & echo $!; kill -TERM $PPID; "
+	    "while :; do sleep 1; done", sn, &e, &ms);
+	gc = first_pid(sn);
 	printf("# SIGTERM forwarded, grace 300: returned after %lld ms\n",
 	    (long long)ms);
 	TEST("SIGTERM to us: spawn_run returns the interruption",
@@ -1052,9 +1057,7 @@ test_signals(void)
 	/* SIGINT from another thread while a child that obeys TERM runs. */
 	s.grace_ms = 5000;
 	pthread_create(&t, NULL, send_sigint, NULL);
-	t0 = now_ns();
-	r = sh(&s, "exec sleep 30", NULL, NULL, &e);
-	ms = (now_ns() - t0) / 1000000;
+	r = sh_timed(&s, "exec sleep 30", NULL, &e, &ms);
 	pthread_join(t, NULL);
 	TEST("SIGINT to us: child gets TERM: 143", r == 143 &&
 	    s.interrupted == SIGINT && s.signo == SIGTERM);

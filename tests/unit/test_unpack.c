@@ -399,7 +399,8 @@ test_hostile(void)
 	char longtrav[400];
 
 	{
-		const struct tar_ent x[] = { D("a"), F("a/../../outside", "x") };
+		const struct tar_ent x[] = { D("a"),
+			F("a/../../outside", "x") };
 		hostile("../ traversal", ARCHIVE_FILTER_GZIP, x, 2, NULL,
 		    "archive entry 'a/../../outside'", "path escapes the root");
 	}
@@ -433,8 +434,8 @@ test_hostile(void)
 	{
 		/* '..' after a name, through another symlink: l -> . makes
 		 * l/.. the root's parent though lexically it is the root. */
-		const struct tar_ent x[] = { L("l", "."), L("m", "l/../outside"),
-			F("m", "x") };
+		const struct tar_ent x[] = { L("l", "."),
+			L("m", "l/../outside"), F("m", "x") };
 		hostile("symlink climbing through another symlink",
 		    ARCHIVE_FILTER_GZIP, x, 3, NULL, "archive entry 'm'",
 		    "'..' after a name");
@@ -457,7 +458,8 @@ test_hostile(void)
 		    "archive entry 'in\\x0ax/file'", "symlink");
 	}
 	{
-		const struct tar_ent x[] = { F("a", "x"), H("h", "../outside") };
+		const struct tar_ent x[] = { F("a", "x"),
+			H("h", "../outside") };
 		FILE *f = fopen(outside, "w");
 		fputs("precious", f);
 		fclose(f);
@@ -849,7 +851,8 @@ test_setuid(void)
 	} want[] = {
 		{ "setuid bit dropped", "bin/suid", 0755 },
 		{ "setgid bit dropped", "bin/sgid", 0711 },
-		{ "setgid directory: bit dropped, owner rwx kept", "dir", 0755 },
+		{ "setgid directory: bit dropped, owner rwx kept", "dir",
+		    0755 },
 		{ "sticky bit kept", "tmp", 01777 },
 	};
 	char *arc = tpath("suid.tar.gz"), *dest = tpath("suid");
