@@ -265,22 +265,24 @@ test_loaders(const char *dir)
 	free(expected);
 }
 
-static char *
-emit(struct manifest *m)
+/* m emits exactly want (and its length is right); says where not. */
+static bool
+emits(struct manifest *m, const char *want)
 {
 	struct errbuf e = { "" };
 	char *out = NULL;
 	size_t len = 0;
+	bool ok;
 
 	if (manifest_emit(m, &out, &len, &e) == -1) {
 		printf("# emit: %s\n", e.msg);
-		return NULL;
+		return false;
 	}
-	if (len != strlen(out)) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	ok = len == strlen(out) && strcmp(out, want) == 0;
+	if (!ok)
+		show_diff(want, out);
+	free(out);
+	return ok;
 }
 
 static void
@@ -291,21 +293,16 @@ test_emit_exact(void)
 	char *y;
 
 	m = manifest_new();
-	y = emit(m);
-	TEST("empty manifest: [] and {}", y != NULL && strcmp(y,
-	    "---\naddons: []\nconfig_vars: {}\ndefault_process_types: {}\n") ==
-	    0);
-	free(y);
+	TEST("empty manifest: [] and {}", emits(m,
+	    "---\naddons: []\nconfig_vars: {}\ndefault_process_types: {}\n"));
 
 	procfile_set(m->types, "web", "mono Hello/bin/Release/Hello.exe", &e);
-	y = emit(m);
-	TEST("hello's release", y != NULL && strcmp(y,
+	TEST("hello's release", emits(m,
 	    "---\n"
 	    "addons: []\n"
 	    "config_vars: {}\n"
 	    "default_process_types:\n"
-	    "  \"web\": \"mono Hello/bin/Release/Hello.exe\"\n") == 0);
-	free(y);
+	    "  \"web\": \"mono Hello/bin/Release/Hello.exe\"\n"));
 
 	manifest_add_addon(m, "heroku-postgresql:hobby-dev", &e);
 	manifest_add_addon(m, "heroku-postgresql:hobby-dev", &e);
@@ -314,8 +311,7 @@ test_emit_exact(void)
 	manifest_set_var(m, "MONO_ENV", "production", &e);
 	procfile_set(m->types, "worker", "mono W.exe\t--x 'q' \"d\" \\ 日本語",
 	    &e);
-	y = emit(m);
-	TEST("addons, config vars, escapes", y != NULL && strcmp(y,
+	TEST("addons, config vars, escapes", emits(m,
 	    "---\n"
 	    "addons:\n"
 	    "- \"heroku-postgresql:hobby-dev\"\n"
@@ -324,9 +320,7 @@ test_emit_exact(void)
 	    "  \"MONO_ENV\": \"production\"\n"
 	    "default_process_types:\n"
 	    "  \"web\": \"mono Hello/bin/Release/Hello.exe\"\n"
-	    "  \"worker\": \"mono W.exe\\t--x 'q' \\\"d\\\" \\\\ 日本語\"\n") ==
-	    0);
-	free(y);
+	    "  \"worker\": \"mono W.exe\\t--x 'q' \\\"d\\\" \\\\ 日本語\"\n"));
 	TEST("get_var", strcmp(manifest_get_var(m, "MONO_ENV"),
 	    "production") == 0 && manifest_get_var(m, "NOPE") == NULL);
 	TEST("set_var refuses an empty name",
