@@ -27,6 +27,7 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "install.h"
+#include "monotime.h"
 #include "testfs.h"
 #include "testhelp.h"
 #include "testtar.h"
@@ -39,15 +40,6 @@ static char good_sha[DIGEST_HEX_SIZE];
 static struct errbuf e;
 static pid_t faultd = -1;
 static int port;
-
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A runtime-like tree: dirs, files, a relative symlink, a hard link and
  * noise bytes of xorshift noise; hostile puts a traversal entry first. */
@@ -579,7 +571,7 @@ test_memory(bool http)
 		file_url(url, sizeof url, "big.tar");
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	t0 = ms_now();
+	t0 = monotime_ms();
 	if (pipe(fds) == 0 && (pid = fork()) != -1) {
 		if (pid == 0) {
 			char *argv[] = { exe, "--memory-child", url, sha, dest,
@@ -598,7 +590,7 @@ test_memory(bool http)
 		peak = strtol(out, NULL, 10);
 	}
 	snprintf(buf, sizeof buf, "%s: 48 MB install in a child works "
-	    "(%lld ms)", how, ms_now() - t0);
+	    "(%lld ms)", how, monotime_ms() - t0);
 	TEST(buf, WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    fs_exists(dest));
 #if defined(__SANITIZE_ADDRESS__)
@@ -645,7 +637,8 @@ start_faultd(void)
 		execv(bin, argv);
 		_exit(127);
 	}
-	for (deadline = ms_now() + 5000; ms_now() < deadline; usleep(20000)) {
+	for (deadline = monotime_ms() + 5000; monotime_ms() < deadline;
+	    usleep(20000)) {
 		FILE *f = fopen(portfile, "r");
 		if (f != NULL) {
 			bool ok = fscanf(f, "%d", &port) == 1 && port > 0;
@@ -765,11 +758,11 @@ test_http(void)
 		free(arc);
 	}
 	http_url(url, sizeof url, "rate=2000000", "hostile-big.tar");
-	t0 = ms_now();
+	t0 = monotime_ms();
 	rc = install(url, sha, dest, NULL);
 	snprintf(buf, sizeof buf, "http: refusal stops the download early "
-	    "(%lld ms)", ms_now() - t0);
-	TEST(buf, ms_now() - t0 < 5000);
+	    "(%lld ms)", monotime_ms() - t0);
+	TEST(buf, monotime_ms() - t0 < 5000);
 	expect_fail("http: refused entry in a slow download", rc, dest, url,
 	    "archive entry 'bin/../../escaped'");
 
@@ -787,11 +780,11 @@ test_http(void)
 		fo.stop = &stop_flag;
 		http_url(url, sizeof url, "stall-after=300000", "good.tar.gz");
 		setitimer(ITIMER_REAL, &it, NULL);
-		t0 = ms_now();
+		t0 = monotime_ms();
 		rc = install(url, good_sha, dest, &fo);
 		snprintf(buf, sizeof buf, "http: stop flag ends a stalled "
-		    "install (%lld ms)", ms_now() - t0);
-		TEST(buf, stop_flag == 1 && ms_now() - t0 < 3000);
+		    "install (%lld ms)", monotime_ms() - t0);
+		TEST(buf, stop_flag == 1 && monotime_ms() - t0 < 3000);
 		expect_fail("http: interrupted", rc, dest, url, "interrupted");
 	}
 	free(dest);
