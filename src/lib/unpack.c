@@ -20,8 +20,8 @@
  * libarchive's 10 KiB default on runtime tarballs. */
 #define UNPACK_BLOCK (1 << 20)
 
-/* Names in messages: control characters escaped so the message stays on one
- * line, long names cut. */
+/* Names in messages (err_printable): control and non-ASCII bytes escaped, so
+ * the message stays one line and cannot drive a terminal; long names cut. */
 #define NAME_MAX_SHOWN 300
 
 void
@@ -33,36 +33,18 @@ unpack_limits_init(struct unpack_limits *l)
 	l->ratio_floor = UNPACK_DEFAULT_RATIO_FLOOR;
 }
 
+/* An entry name as a message quotes it, cut at NAME_MAX_SHOWN bytes. */
 static void
 show_name(char *out, size_t size, const char *name)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (o + 8 >= size || p - (const unsigned char *)name >=
-		    NAME_MAX_SHOWN) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 0xf];
-		} else
-			out[o++] = (char)*p;
-	}
-	out[o] = '\0';
+	err_printable(out, size, name, strlen(name));
 }
 
 /* "archive entry 'NAME': " + the formatted reason, into e. */
 static int __attribute__((format(printf, 3, 4)))
 entry_err(struct errbuf *e, const char *name, const char *fmt, ...)
 {
-	char shown[NAME_MAX_SHOWN * 4 + 8], why[ERRBUF_MAX];
+	char shown[NAME_MAX_SHOWN + 4], why[ERRBUF_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -98,7 +80,7 @@ static int
 check_symlink(const char *name, int dirdepth, const char *target,
     struct errbuf *e)
 {
-	char shown[NAME_MAX_SHOWN * 4 + 8];
+	char shown[NAME_MAX_SHOWN + 4];
 	bool named = false;
 	int ups = 0;
 	const char *p;
@@ -132,7 +114,7 @@ int
 unpack_check_entry(const char *path, mode_t type, const char *symlink,
     const char *hardlink, struct errbuf *e)
 {
-	char shown[NAME_MAX_SHOWN * 4 + 8];
+	char shown[NAME_MAX_SHOWN + 4];
 	int depth, hdepth;
 
 	if (path == NULL || *path == '\0')
@@ -453,7 +435,7 @@ static int
 check_hardlink_target(const char *name, const char *hl, const char *hfull,
     struct errbuf *e)
 {
-	char shown[NAME_MAX_SHOWN * 4 + 8];
+	char shown[NAME_MAX_SHOWN + 4];
 	struct stat st;
 
 	show_name(shown, sizeof shown, hl);
@@ -486,7 +468,7 @@ static int
 check_dirs(struct progress *pr, char *full, const char *name,
     struct errbuf *e)
 {
-	char shown[NAME_MAX_SHOWN * 4 + 8];
+	char shown[NAME_MAX_SHOWN + 4];
 	char *rel = full + pr->rootlen + 1, *slash;
 	struct stat st;
 	int r;
@@ -622,20 +604,6 @@ out:
 	return rc;
 }
 
-/* libarchive's own messages may quote names (with the root prefixed) raw;
- * a name holding a newline must not split the message. */
-static void
-one_line(struct errbuf *e)
-{
-	char *p;
-
-	if (e == NULL)
-		return;
-	for (p = e->msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
-
 /* The reader failed: the input (rd), the format (nothing read yet) or a
  * later header (after entry last). */
 static void
@@ -751,10 +719,8 @@ out:
 	free(root);
 	free(last);
 	free(name);
-	if (rc == -1) {
-		one_line(e);
-		fs_rm_rf(dest, NULL);
-	}
+	if (rc == -1)
+		fs_rm_rf(dest, NULL); /* errf made e one line */
 	return rc;
 }
 
