@@ -167,6 +167,10 @@ test_policy(void)
 	TEST("policy: control characters escaped",
 	    NO("a\n/../b", S_IFREG, NULL, NULL, "'a\\x0a/../b'") &&
 	    strchr(pe.msg, '\n') == NULL);
+	TEST("policy: non-ASCII bytes escaped (a right-to-left override "
+	    "cannot reorder the message)",
+	    NO("\xe2\x80\xae/../b", S_IFREG, NULL, NULL,
+	    "'\\xe2\\x80\\xae/../b'"));
 	{
 		char longname[5000];
 		memset(longname, 'x', sizeof longname - 1);
