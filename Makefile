@@ -107,6 +107,12 @@ $(O)/musl/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -c -o $@ $<
 
+# The benchmark times detect's scan in process as detect runs it: on musl.
+$(O)/bench/detect_scan: bench/detect_scan.c \
+    $(filter-out $(O)/musl/mono/%,$(DETECT_OBJ))
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) -static -o $@ $(filter %.c %.o,$^)
+
 ifeq ($(SAN),1)
 $(BPDIR)/bin/detect: $(O)/mono/detect.o $(LIB)
 	@mkdir -p $(@D)

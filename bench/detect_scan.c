@@ -1,9 +1,10 @@
 /* detect_scan DIR N - detect's own work, without starting a process: N
  * rounds, each timing solution_any(DIR) (what bin/detect calls) and then
- * glob(3) for DIR's *.sln files (what bash expands for the bash buildpack's ls), and prints
- * "MED MIN MAX GMED GMIN GMAX" in seconds: solution_any's figures, then
- * glob's.  The directory is read through the dentry cache after the first
- * round, as it is when a platform runs detect right after the checkout. */
+ * glob(3) for DIR's *.sln files (what bash expands for the bash buildpack's
+ * ls), and prints "MED MIN MAX GMED GMIN GMAX" in seconds: solution_any's
+ * figures, then glob's.  The directory is read through the dentry cache
+ * after the first round, as it is when a platform runs detect right after
+ * the checkout.  Built with musl, as bin/detect is (see the Makefile). */
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
