@@ -48,12 +48,15 @@ usage(void)
 }
 
 /* Faults in n MiB of fresh anonymous memory, then gives it back to the
- * kernel, which keeps the (now host-backed) pages on its free lists. */
+ * kernel, which keeps the (now host-backed) pages on its free lists.  Our
+ * peak RSS is reset afterwards: the spawned child runs in our memory until
+ * its exec, which records our peak as the child's. */
 static int
 touch_memory(long mib)
 {
 	size_t len = (size_t)mib << 20;
 	char *p;
+	int fd;
 
 	if (mib <= 0)
 		return 0;
@@ -64,8 +67,16 @@ touch_memory(long mib)
 	/* MAP_POPULATE may map the shared zero page on some kernels: write. */
 	for (size_t o = 0; o < len; o += 4096)
 		p[o] = 1;
-	munmap(p, len);
-	return 0;
+	if (munmap(p, len) == -1)
+		return -1;
+	/* "5": reset the peak RSS to the current one (proc(5)). */
+	if ((fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (write(fd, "5", 1) != 1) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
 }
 
 static double
