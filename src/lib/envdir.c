@@ -152,10 +152,13 @@ envdir_set(struct envdir *env, const char *name, const char *value,
 {
 	char *v;
 
-	if (!envdir_name_ok(name))
-		return errf(e, "'%.100s' is not a config var name (letters, "
-		    "digits and '_', not starting with a digit)",
-		    name ? name : "");
+	if (!envdir_name_ok(name)) {
+		char shown[104];
+
+		err_printable_name(shown, sizeof shown, name ? name : "");
+		return errf(e, "'%s' is not a config var name (letters, "
+		    "digits and '_', not starting with a digit)", shown);
+	}
 	if (value == NULL)
 		return errf(e, "config var %s: no value", name);
 	if ((v = strdup(value)) == NULL)
@@ -367,8 +370,11 @@ envdir_write(const char *dir, const struct envdir *env, struct errbuf *e)
 	for (i = 0; env != NULL && i < env->nvars; i++) {
 		v = &env->vars[i];
 		if (!envdir_name_ok(v->name)) {
-			errf(e, "ENV_DIR %s: '%.100s' is not a config var "
-			    "name", dir, v->name);
+			char shown[104];
+
+			err_printable_name(shown, sizeof shown, v->name);
+			errf(e, "ENV_DIR %s: '%s' is not a config var name",
+			    dir, shown);
 			goto out;
 		}
 		fd = openat(dfd, v->name, O_WRONLY | O_CREAT | O_TRUNC |

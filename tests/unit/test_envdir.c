@@ -244,6 +244,10 @@ test_set(void)
 	    envdir_set(env, "../x", "v", &e) == -1 &&
 	    envdir_set(env, "", "v", &e) == -1 &&
 	    strstr(e.msg, "v\"") == NULL);
+	TEST("set: a refused name is quoted escaped, on one line",
+	    envdir_set(env, "A B\n\x1b[2J", "v", &e) == -1 &&
+	    strncmp(e.msg, "'A\\x20B\\x0a\\x1b[2J' is not a config var "
+	    "name", 40) == 0);
 	TEST("set accepts denied names (a runtime config var)",
 	    envdir_set(env, "PATH", "/app/bin", &e) == 0);
 	TEST("name checks", envdir_name_ok("_a9") && !envdir_name_ok("9a") &&
