@@ -1,6 +1,8 @@
 /* yamldoc.c - see yamldoc.h. */
 #include "yamldoc.h"
 
+#include <string.h>
+
 int
 yamldoc_load(yaml_parser_t *p, yaml_document_t *doc, const char *name,
     struct errbuf *e)
@@ -29,6 +31,20 @@ yamldoc_load(yaml_parser_t *p, yaml_document_t *doc, const char *name,
 	    p->problem_mark.column + 1, problem);
 }
 
+/* A stray "---" with nothing after it loads as a document whose root is an
+ * empty, untagged plain scalar.  It carries no content, so it does not count
+ * as a second document; "--- ~" or "--- ''" are content and do. */
+static int
+is_empty_document(yaml_document_t *doc)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+
+	return root->type == YAML_SCALAR_NODE &&
+	    root->data.scalar.length == 0 &&
+	    root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    strcmp((const char *)root->tag, YAML_DEFAULT_SCALAR_TAG) == 0;
+}
+
 int
 yamldoc_parse(const char *buf, size_t len, const char *name,
     yaml_document_t *doc, yaml_mark_t *second, struct errbuf *e)
@@ -46,17 +62,27 @@ yamldoc_parse(const char *buf, size_t len, const char *name,
 	rc = 0;
 	if (yaml_document_get_root_node(doc) == NULL)
 		goto out; /* empty input: nothing can follow */
-	if (yamldoc_load(&parser, &next, name, e) == -1) {
-		yaml_document_delete(doc);
-		rc = -1;
-		goto out;
+	/* Read on to the end, past empty documents, so that garbage anywhere
+	 * after the first document is still an error. */
+	for (;;) {
+		if (yamldoc_load(&parser, &next, name, e) == -1) {
+			yaml_document_delete(doc);
+			rc = -1;
+			goto out;
+		}
+		if ((root = yaml_document_get_root_node(&next)) == NULL) {
+			yaml_document_delete(&next);
+			break;
+		}
+		if (!is_empty_document(&next)) {
+			if (second != NULL)
+				*second = root->start_mark;
+			yaml_document_delete(&next);
+			rc = 1;
+			break;
+		}
+		yaml_document_delete(&next);
 	}
-	if ((root = yaml_document_get_root_node(&next)) != NULL) {
-		if (second != NULL)
-			*second = root->start_mark;
-		rc = 1;
-	}
-	yaml_document_delete(&next);
 out:
 	yaml_parser_delete(&parser);
 	return rc;

@@ -84,6 +84,13 @@ test_good(void)
 	    cfg != NULL && strcmp(cfg->default_version, "6.8") == 0 &&
 	    bpconfig_lookup(cfg, "6.8", &e) != NULL);
 	bpconfig_free(cfg);
+
+	/* An editor or a template may leave a "---" at the end. */
+	cfg = parse("default_version: a\nversions:\n  a: {url: u, sha256: "
+	    SHA_A "}\n---\n", &e);
+	TEST("a stray trailing --- is accepted",
+	    cfg != NULL && strcmp(cfg->default_version, "a") == 0);
+	bpconfig_free(cfg);
 }
 
 struct bad {

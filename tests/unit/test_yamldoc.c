@@ -126,6 +126,22 @@ test_parse(void)
 		if (rc != -1)
 			yaml_document_delete(&doc);
 	}
+	TEST("parse: a stray trailing --- is not a second document",
+	    parse("a: 1\n---\n", &type, &line, &e) == 0 &&
+	    type == YAML_MAPPING_NODE && line == 0);
+	TEST("parse: several empty documents are not a second document",
+	    parse("a: 1\n---\n---\n...\n", &type, &line, &e) == 0 &&
+	    type == YAML_MAPPING_NODE && line == 0);
+	TEST("parse: a second document after an empty one is reported",
+	    parse("a: 1\n---\n---\nb: 2\n", &type, &line, &e) == 1 &&
+	    line == 4);
+	TEST("parse: an explicit null is a second document",
+	    parse("a: 1\n--- ~\n", &type, &line, &e) == 1 && line == 2);
+	TEST("parse: a tagged empty scalar is a second document",
+	    parse("a: 1\n--- !!null\n", &type, &line, &e) == 1);
+	TEST("parse: garbage after an empty document is an error",
+	    parse("a: 1\n---\n---\n[open\n", &type, &line, &e) == -1 &&
+	    strncmp(e.msg, "f.yml:5:1: ", 11) == 0);
 	TEST("parse: garbage after the first document is an error",
 	    parse("a: 1\n---\n[open\n", &type, &line, &e) == -1 &&
 	    strncmp(e.msg, "f.yml:4:1: ", 11) == 0);
