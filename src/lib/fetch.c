@@ -480,14 +480,11 @@ out:
 	return out;
 }
 
-/* Copies the value of header line "Name: value" into dst when name
- * matches, escaped (err_printable): values end up in messages, and the
- * validators go back to the server in If-Range, where a raw CR must never
- * go.  Escapes are one-to-one, so two validators that differ stay
- * different.  Returns true if it did. */
+/* When the header line is "Name: value" for name, points *val at the
+ * value, without the blanks around it, and returns true. */
 static bool
-header_value(const char *line, size_t len, const char *name, char *dst,
-    size_t dsz)
+header_field(const char *line, size_t len, const char *name,
+    const char **val, size_t *vlen)
 {
 	size_t n = strlen(name);
 
@@ -501,7 +498,50 @@ header_value(const char *line, size_t len, const char *name, char *dst,
 	}
 	while (len > 0 && isspace((unsigned char)line[len - 1]))
 		len--;
-	err_printable(dst, dsz, line, len);
+	*val = line;
+	*vlen = len;
+	return true;
+}
+
+/* Copies the value of the header named name into dst, escaped
+ * (err_printable), for messages.  Returns true if the line was that
+ * header. */
+static bool
+header_value(const char *line, size_t len, const char *name, char *dst,
+    size_t dsz)
+{
+	const char *val;
+	size_t vlen;
+
+	if (!header_field(line, len, name, &val, &vlen))
+		return false;
+	err_printable(dst, dsz, val, vlen);
+	return true;
+}
+
+/* Like header_value for a validator (ETag, Last-Modified), which goes back
+ * to the server byte for byte in If-Range and is compared with the next
+ * response's: it is kept verbatim, or not at all (dst empty: no validator,
+ * so no resume) when it does not fit or holds a byte that is not printable
+ * ASCII.  An escaped or shortened copy would never match, or worse, match
+ * a different one. */
+static bool
+header_validator(const char *line, size_t len, const char *name, char *dst,
+    size_t dsz)
+{
+	const char *val;
+	size_t vlen, i;
+
+	if (!header_field(line, len, name, &val, &vlen))
+		return false;
+	dst[0] = '\0';
+	if (vlen >= dsz)
+		return true;
+	for (i = 0; i < vlen; i++)
+		if (val[i] < 0x20 || val[i] > 0x7e)
+			return true;
+	memcpy(dst, val, vlen);
+	dst[vlen] = '\0';
 	return true;
 }
 
@@ -528,8 +568,9 @@ on_header(char *buf, size_t size, size_t n, void *p)
 		}
 		return len;
 	}
-	if (header_value(buf, len, "ETag", x->rs.etag, sizeof x->rs.etag) ||
-	    header_value(buf, len, "Last-Modified", x->rs.last_modified,
+	if (header_validator(buf, len, "ETag", x->rs.etag,
+	    sizeof x->rs.etag) ||
+	    header_validator(buf, len, "Last-Modified", x->rs.last_modified,
 	    sizeof x->rs.last_modified) ||
 	    header_value(buf, len, "Content-Range", x->rs.content_range,
 	    sizeof x->rs.content_range) ||
