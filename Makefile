@@ -95,8 +95,16 @@ $(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
 # a trap to the hypervisor), a third of a detect on a 10 000-file app; a
 # static musl program starts in a fraction of that.  Its few modules are
 # compiled again with musl's headers, without the libraries' include paths.
-# Under SAN=1 it is the sanitized glibc program like the others.
-MUSL_CC     ?= musl-gcc
+# Under SAN=1 it is the sanitized glibc program like the others.  Without
+# musl-gcc (Debian's musl-tools) detect is linked statically against glibc:
+# the same program, only slower to start.
+ifeq ($(origin MUSL_CC),undefined)
+MUSL_CC     := $(shell command -v musl-gcc 2>/dev/null)
+endif
+ifeq ($(MUSL_CC),)
+override MUSL_CC := $(CC)
+$(warning musl-gcc not found (apt-get install musl-tools): detect is linked statically against glibc and starts ~1.4 ms slower)
+endif
 DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/fsutil.c \
                src/lib/err.c
 DETECT_OBJ  := $(DETECT_SRC:src/%.c=$(O)/musl/%.o)
