@@ -67,7 +67,7 @@ manifest_set_var(struct manifest *m, const char *name, const char *value,
 	if (name == NULL || *name == '\0' || value == NULL)
 		return errf(e, "config var: empty name or no value");
 	if ((v = strdup(value)) == NULL)
-		return errf(e, "config var %s: out of memory", name);
+		return errf(e, "config var: out of memory");
 	for (i = 0; i < m->nvars; i++) {
 		if (strcmp(m->vars[i].name, name) == 0) {
 			free(m->vars[i].value);
@@ -479,9 +479,12 @@ parse_types(struct pctx *c, yaml_node_t *map)
 			return perr(c, k, "default_process_types: a process "
 			    "type name must be a string, not %s", kind(k));
 		if (!procfile_name_ok(name)) {
-			pwarn_at(c, &k->start_mark, "process type '%.100s' "
+			char shown[104];
+
+			err_printable_name(shown, sizeof shown, name);
+			pwarn_at(c, &k->start_mark, "process type '%s' "
 			    "skipped: names are letters, digits, '_' and '-'",
-			    name);
+			    shown);
 			continue;
 		}
 		if (v->type != YAML_SCALAR_NODE)
@@ -509,6 +512,7 @@ parse_vars(struct pctx *c, yaml_node_t *map)
 	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *name, *val;
+	char shown[104];	/* the name, quoted for messages */
 
 	for (pair = map->data.mapping.pairs.start;
 	    pair < map->data.mapping.pairs.top; pair++) {
@@ -517,17 +521,18 @@ parse_vars(struct pctx *c, yaml_node_t *map)
 		if ((name = scalar_text(k)) == NULL || *name == '\0')
 			return perr(c, k, "config_vars: a config var name "
 			    "must be a non-empty string");
+		err_printable_name(shown, sizeof shown, name);
 		if (v->type != YAML_SCALAR_NODE)
-			return perr(c, v, "config var %.100s: the value must "
-			    "be a string, not %s", name, kind(v));
+			return perr(c, v, "config var %s: the value must "
+			    "be a string, not %s", shown, kind(v));
 		if (is_null(v)) {
-			pwarn_at(c, &v->start_mark, "config var %.100s is "
-			    "null, skipped", name);
+			pwarn_at(c, &v->start_mark, "config var %s is "
+			    "null, skipped", shown);
 			continue;
 		}
 		if ((val = scalar_text(v)) == NULL) {
-			pwarn_at(c, &v->start_mark, "config var %.100s: value "
-			    "holds a NUL byte, skipped", name);
+			pwarn_at(c, &v->start_mark, "config var %s: value "
+			    "holds a NUL byte, skipped", shown);
 			continue;
 		}
 		if (manifest_set_var(c->m, name, val, c->e) == -1)

@@ -474,18 +474,21 @@ test_parse_real(void)
 	    "  nul: \"a\\0b\"\n"
 	    "  web: c\n"
 	    "config_vars:\n"
-	    "  UNSET:\n", &w, &e);
+	    "  UNSET:\n"
+	    "  \"RED\\e[31m\\u202e\": ~\n", &w, &e);
 	TEST("unusable entries skipped", m != NULL && m->types->ntypes == 1 &&
 	    type_is(m, 0, "web", "c") && m->nvars == 0);
 	TEST("...each with a warning and its position", strcmp(w.buf,
-	    "release output:3:3: process type 'bad name' skipped: names are "
-	    "letters, digits, '_' and '-'\n"
+	    "release output:3:3: process type 'bad\\x20name' skipped: names "
+	    "are letters, digits, '_' and '-'\n"
 	    "release output:4:10: process type nocmd has no command, skipped\n"
 	    "release output:5:10: process type empty has no command, skipped\n"
 	    "release output:6:8: process type nul: command holds a NUL byte, "
 	    "skipped\n"
-	    "release output:9:9: config var UNSET is null, skipped\n") == 0);
-	if (m == NULL || w.n != 5)
+	    "release output:9:9: config var UNSET is null, skipped\n"
+	    "release output:10:22: config var RED\\x1b[31m\\xe2\\x80\\xae is "
+	    "null, skipped\n") == 0);
+	if (m == NULL || w.n != 6)
 		printf("# %s# %s\n", w.buf, e.msg);
 	manifest_free(m);
 
