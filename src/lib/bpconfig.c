@@ -99,9 +99,13 @@ add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k,
 
 	if ((ver = text(k)) == NULL)
 		return lerr(c, k, "a version must be a non-empty string");
-	if (!version_ok(ver))
-		return lerr(c, k, "version '%.100s' may only hold letters, "
-		    "digits, '.', '_', '+' and '-'", ver);
+	if (!version_ok(ver)) {
+		char shown[104];
+
+		err_printable_name(shown, sizeof shown, ver);
+		return lerr(c, k, "version '%s' may only hold letters, "
+		    "digits, '.', '_', '+' and '-'", shown);
+	}
 	for (i = 0; i < cfg->nversions; i++)
 		if (strcmp(cfg->versions[i].version, ver) == 0)
 			return lerr(c, k, "version %s is declared twice "
@@ -177,9 +181,12 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 	if ((cfg->default_version = strdup(text(dv))) == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
 	if (bpconfig_lookup(cfg, cfg->default_version, NULL) == NULL) {
+		char shown[104];
+
+		err_printable_name(shown, sizeof shown, cfg->default_version);
 		known_list(cfg, known, sizeof known);
-		return lerr(c, dv, "default_version %.100s is not among the "
-		    "versions (known: %s)", cfg->default_version, known);
+		return lerr(c, dv, "default_version %s is not among the "
+		    "versions (known: %s)", shown, known);
 	}
 	return 0;
 }
@@ -261,7 +268,7 @@ const struct bpconfig_version *
 bpconfig_lookup(const struct bpconfig *cfg, const char *version,
     struct errbuf *e)
 {
-	char known[ERRBUF_MAX / 2];
+	char known[ERRBUF_MAX / 2], shown[104];
 	size_t i;
 
 	if (version == NULL)
@@ -270,7 +277,8 @@ bpconfig_lookup(const struct bpconfig *cfg, const char *version,
 		if (strcmp(cfg->versions[i].version, version) == 0)
 			return &cfg->versions[i];
 	known_list(cfg, known, sizeof known);
-	errf(e, "%s: no Mono version %.100s (known: %s)", cfg->name, version,
+	err_printable_name(shown, sizeof shown, version);
+	errf(e, "%s: no Mono version %s (known: %s)", cfg->name, shown,
 	    known);
 	return NULL;
 }

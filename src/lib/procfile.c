@@ -109,9 +109,13 @@ procfile_set(struct procfile *p, const char *name, const char *command,
 {
 	char *n, *c;
 
-	if (!procfile_name_ok(name))
-		return errf(e, "invalid process type name '%.100s' "
-		    "(allowed: letters, digits, '_' and '-')", name ? name : "");
+	if (!procfile_name_ok(name)) {
+		char shown[104];
+
+		err_printable_name(shown, sizeof shown, name ? name : "");
+		return errf(e, "invalid process type name '%s' "
+		    "(allowed: letters, digits, '_' and '-')", shown);
+	}
 	if (command == NULL)
 		return errf(e, "process type %s: no command", name);
 	n = strdup(name);

@@ -260,7 +260,8 @@ test_list_ops(void)
 	    &e) == 0 && procfile_set(defaults, "console", "csharp", &e) == 0);
 	TEST("set refuses a bad name",
 	    procfile_set(defaults, "we b", "x", &e) == -1 &&
-	    strstr(e.msg, "we b") != NULL);
+	    strcmp(e.msg, "invalid process type name 'we\\x20b' (allowed: "
+	    "letters, digits, '_' and '-')") == 0);
 	TEST("set refuses an empty name",
 	    procfile_set(defaults, "", "x", &e) == -1);
 	pf = parse("worker: w\nweb: custom\n", &w);
