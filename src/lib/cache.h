@@ -66,7 +66,8 @@ enum cache_state cache_check(const struct cache_entry *c, const char *sha256,
  * another *state (e saying what is wrong, as cache_check's why) when the
  * entry is missing or damaged: dest then does not exist and the caller
  * installs the entry again.  Returns -1 with e naming the path when dest
- * cannot be written; dest does not exist then either. */
+ * cannot be written; dest does not exist then either, unless removing what
+ * was placed failed too (e then says "cannot remove what was placed"). */
 int cache_place(const struct cache_entry *c, const char *sha256,
     const char *dest, enum cache_state *state, struct errbuf *e);
 
@@ -82,8 +83,8 @@ int cache_seal(const struct cache_entry *c, const char *sha256,
  * with what that one pass counted, sparing cache_seal's walk of the tree
  * (where files must be copied, it seals first, then copies).  Returns -1
  * with e naming the path when dest cannot be written or the entry cannot be
- * read: dest does not exist then, and the entry may be sealed or not (the
- * caller discards it). */
+ * read: dest does not exist then (as for cache_place), and the entry may be
+ * sealed or not (the caller discards it). */
 int cache_seal_place(const struct cache_entry *c, const char *sha256,
     const char *dest, struct errbuf *e);
 
