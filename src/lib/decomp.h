@@ -1,6 +1,7 @@
 /* decomp.h - streaming decompression of a byte stream that arrives in
- * pieces (a download), gzip with zlib or zstd with libzstd, chosen by the
- * stream's first bytes; any other stream passes through unchanged.
+ * pieces (a download): gzip (zlib reads each member's header, ISA-L's igzip
+ * inflates) or zstd (libzstd), chosen by the stream's first bytes; any
+ * other stream passes through unchanged.
  *
  * Several gzip members or zstd frames in a row (pigz, zstd -T, cat a b) are
  * one stream.  Bytes after the last complete member or frame that do not
@@ -36,7 +37,7 @@ struct decomp_out {
 
 struct decomp;
 
-/* A decompressor writing into out (copied), which lets zlib and zstd
+/* A decompressor writing into out (copied), which lets igzip and zstd
  * write straight into the consumer's buffers.  Checksums (gzip's CRC-32,
  * zstd's optional XXH64) are checked.  Returns NULL with e filled when out
  * of memory.  Free it with decomp_free. */
