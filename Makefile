@@ -202,7 +202,8 @@ check-san:
 check-all:
 	tests/run-all
 
-demo: all runtime
+# The demo serves the runtime with faultd: build it too.
+demo: all runtime $(O)/servers/faultd
 	tests/demo.sh
 
 bench: all tests runtime $(BENCH_BINS)
