@@ -89,21 +89,17 @@ $(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# detect runs once per buildpack on every push and needs only libc: it is
-# linked statically against musl.  On these VMs starting a glibc program
-# costs ~1.4 ms before main (CPU feature and cache probing with cpuid, each
-# a trap to the hypervisor), a third of a detect on a 10 000-file app; a
-# static musl program starts in a fraction of that.  Its few modules are
-# compiled again with musl's headers, without the libraries' include paths.
-# Under SAN=1 it is the sanitized glibc program like the others.  Without
-# musl-gcc (Debian's musl-tools) detect is linked statically against glibc:
-# the same program, only slower to start.
+# detect runs on every push and needs only libc: it is linked statically
+# against musl, whose start-up is cheaper than glibc's (bench/README.md has
+# the figures), from its few modules compiled again with musl's headers.
+# Under SAN=1 it is a sanitized glibc program like the others; without
+# musl-gcc (Debian's musl-tools) it is linked statically against glibc.
 ifeq ($(origin MUSL_CC),undefined)
 MUSL_CC     := $(shell command -v musl-gcc 2>/dev/null)
 endif
 ifeq ($(MUSL_CC),)
 override MUSL_CC := $(CC)
-$(warning musl-gcc not found (apt-get install musl-tools): detect is linked statically against glibc and starts ~1.4 ms slower)
+$(warning musl-gcc not found (apt-get install musl-tools): detect is linked statically against glibc)
 endif
 DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/fsutil.c \
                src/lib/err.c
