@@ -115,6 +115,22 @@ manifest_add_addon(struct manifest *m, const char *addon, struct errbuf *e)
 	return 0;
 }
 
+int
+manifest_merge(struct manifest *dst, const struct manifest *src,
+    struct errbuf *e)
+{
+	size_t i;
+
+	for (i = 0; i < src->nvars; i++)
+		if (manifest_set_var(dst, src->vars[i].name,
+		    src->vars[i].value, e) == -1)
+			return -1;
+	for (i = 0; i < src->naddons; i++)
+		if (manifest_add_addon(dst, src->addons[i], e) == -1)
+			return -1;
+	return procfile_merge(dst->types, src->types, e);
+}
+
 /*
  * Emitting.
  */

@@ -58,6 +58,14 @@ const char *manifest_get_var(const struct manifest *m, const char *name);
 int manifest_add_addon(struct manifest *m, const char *addon,
     struct errbuf *e);
 
+/* Merges src into dst as a multi-buildpack release is merged: src's config
+ * vars replace dst's of the same name (others appended in src's order),
+ * src's addons are appended unless dst lists them, and src's process types
+ * replace dst's type by type (procfile_merge).  Returns 0, or -1 with e
+ * filled; dst may then hold part of src. */
+int manifest_merge(struct manifest *dst, const struct manifest *src,
+    struct errbuf *e);
+
 /* Emits m as release YAML into a malloc'd, NUL-terminated buffer stored in
  * *out (the caller frees it), its length in *len (if not NULL).  Keys appear
  * as addons, config_vars, default_process_types; empty collections as [] and

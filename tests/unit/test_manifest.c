@@ -599,6 +599,42 @@ test_parse_errors(void)
 	}
 }
 
+/* Two releases merged as a multi-buildpack build merges them. */
+static void
+test_merge(void)
+{
+	struct errbuf e = { "" };
+	struct manifest *a, *b;
+	struct warns w;
+
+	a = parse("config_vars:\n  A: \"1\"\n  B: \"2\"\naddons: [x]\n"
+	    "default_process_types:\n  web: one\n  worker: w\n", &w, &e);
+	b = parse("config_vars:\n  B: \"3\"\n  C: \"4\"\naddons: [y, x]\n"
+	    "default_process_types:\n  web: two\n  clock: c\n", &w, &e);
+	TEST("merge: both parsed", a != NULL && b != NULL);
+	if (a == NULL || b == NULL)
+		goto out;
+	TEST("merge: succeeds", manifest_merge(a, b, &e) == 0);
+	TEST("merge: later vars win in place, new ones appended",
+	    a->nvars == 3 && strcmp(a->vars[0].name, "A") == 0 &&
+	    strcmp(a->vars[1].value, "3") == 0 &&
+	    strcmp(a->vars[2].name, "C") == 0 &&
+	    strcmp(a->vars[2].value, "4") == 0);
+	TEST("merge: addons accumulate once each", a->naddons == 2 &&
+	    strcmp(a->addons[0], "x") == 0 && strcmp(a->addons[1], "y") == 0);
+	TEST("merge: types replaced type by type", a->types->ntypes == 3 &&
+	    type_is(a, 0, "web", "two") && type_is(a, 1, "worker", "w") &&
+	    type_is(a, 2, "clock", "c"));
+	manifest_free(b);
+	b = manifest_new();
+	TEST("merge: an empty release changes nothing", b != NULL &&
+	    manifest_merge(a, b, &e) == 0 && a->nvars == 3 &&
+	    a->naddons == 2 && a->types->ntypes == 3);
+out:
+	manifest_free(a);
+	manifest_free(b);
+}
+
 static int
 emit_mode(const char *ypath, const char *epath)
 {
@@ -633,6 +669,7 @@ main(int argc, char *argv[])
 	test_emit_exact();
 	test_parse_real();
 	test_parse_errors();
+	test_merge();
 	dir = fs_mkdtemp("/tmp", "test_manifest.", &e);
 	TEST("temp dir", dir != NULL);
 	if (dir != NULL) {
