@@ -147,6 +147,10 @@ choose_solution(struct build *b, struct errbuf *e)
 		    "the SOLUTION config var to its path");
 		goto out;
 	}
+	/* `A.sln -> /etc/passwd` would have xbuild read (and quote) a file
+	 * out of the app. */
+	if (solution_check_file(b->build_dir, sln.v[0], e) == -1)
+		goto out;
 	if ((b->solution = strdup(sln.v[0])) == NULL) {
 		errf(e, "solution:");
 		goto out;
