@@ -287,8 +287,15 @@ out:
 	return rc;
 }
 
+/* What leave_out needs: the config vars and the environment built. */
+struct fit {
+	const struct envdir *vars;
+	const struct envv *env;
+};
+
 /* A config var execve cannot pass (envv_fit_exec asks): only config vars
- * may be left out.  Leaving one out and going on is what a user expects
+ * as they came may be left out (not LD_LIBRARY_PATH with the runtime
+ * prepended: the build needs that part).  Leaving one out and going on is what a user expects
  * more than a failed build: Heroku hands config vars to buildpacks as
  * files in ENV_DIR, so the value is still there for anything that reads
  * it, and most such values (a certificate bundle, a large JSON) are for
@@ -298,9 +305,10 @@ static bool
 leave_out(void *arg, const char *name, size_t len, enum envv_over why,
     const struct envv_limits *l)
 {
-	struct build *b = arg;
+	const struct fit *f = arg;
+	const char *cv = envdir_get(f->vars, name), *ev = envv_get(f->env, name);
 
-	if (envdir_get(b->vars, name) == NULL)
+	if (cv == NULL || ev == NULL || strcmp(cv, ev) != 0)
 		return false;
 	if (why == ENVV_OVER_STRING)
 		log_warn(stdout, "Config var %s (%zu bytes) is left out of the "
@@ -323,6 +331,7 @@ build(struct build *b, int *status, int *signo, struct errbuf *e)
 	struct spawn s = SPAWN_INIT;
 	struct envv env = ENVV_INIT;
 	struct envv_limits lim;
+	struct fit fit;
 	char *xbuild = NULL, *bin = NULL, *lib = NULL, *config = NULL;
 	char *verbosity = NULL, *sln = NULL;
 	const char *argv[6];
@@ -371,7 +380,9 @@ build(struct build *b, int *status, int *signo, struct errbuf *e)
 	/* Else one var over execve's limits fails the build with a bare
 	 * "Argument list too long". */
 	envv_exec_limits(&lim);
-	if (envv_fit_exec(&env, argv, &lim, leave_out, b, e) == -1) {
+	fit.vars = b->vars;
+	fit.env = &env;
+	if (envv_fit_exec(&env, argv, &lim, leave_out, &fit, e) == -1) {
 		errprefix(e, "cannot start xbuild");
 		goto out;
 	}

@@ -164,6 +164,14 @@ test_expect_success 'compile: a config var just under the limit still reaches th
 	test_grep "^PROBE_VALUE=SEKRIT" "$B/probe.txt"
 '
 
+# The runtime's lib is prepended to it: leaving it out would lose that.
+test_expect_success 'compile: an oversized LD_LIBRARY_PATH cannot be left out: one line naming it' '
+	new_app envprobe && big_value 200 >"$ENVD/LD_LIBRARY_PATH" &&
+	test_expect_code 4 "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
+	test_grep "^ !     cannot start xbuild: environment variable LD_LIBRARY_PATH is [0-9]* bytes, over the 131072 bytes Linux allows one (NAME=value)\$" log &&
+	test_no_grep -e SEKRIT -e QQQQ log
+'
+
 # ulimit -s 1024: execve takes 256 KiB of argv and environment in all.
 test_expect_success 'compile: vars together over the total: the largest left out, named' '
 	new_app envprobe && setvar PROBE_VALUE kept &&
