@@ -1,8 +1,11 @@
 #include "envv.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* Keeps room for the terminating NULL at all times. */
 static int
@@ -124,6 +127,131 @@ envv_array(struct envv *ev)
 	static char *empty[] = { NULL };
 
 	return ev->n == 0 ? empty : ev->v;
+}
+
+void
+envv_exec_limits(struct envv_limits *l)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t stk_cap = 8 * 1024 * 1024 / 4 * 3, floor = 32 * 4096, total;
+	struct rlimit rl;
+
+	/* MAX_ARG_STRLEN is PAGE_SIZE * 32; ARG_MAX (the floor) 32 * 4096. */
+	l->str_max = (page > 0 ? (size_t)page : 4096) * 32;
+	total = stk_cap;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < total)
+		total = (size_t)(rl.rlim_cur / 4);
+	if (total < floor)
+		total = floor;
+	l->total_max = total - 2 * PATH_MAX;
+}
+
+size_t
+envv_exec_size(const struct envv *ev, const char *const *argv)
+{
+	size_t n = 0;
+
+	for (; argv != NULL && *argv != NULL; argv++)
+		n += strlen(*argv) + 1 + sizeof(char *);
+	for (size_t i = 0; i < ev->n; i++)
+		n += strlen(ev->v[i]) + 1 + sizeof(char *);
+	return n;
+}
+
+/* Offers entry i to over; removes it if over agrees.  Returns 1 when it
+ * was removed, 0 when it must stay, -1 when out of memory. */
+static int
+offer(struct envv *ev, size_t i, enum envv_over why,
+    const struct envv_limits *l, envv_over_fn *over, void *arg)
+{
+	const char *eq = strchr(ev->v[i], '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - ev->v[i]) : strlen(ev->v[i]);
+	char *name;
+	bool drop;
+
+	if (over == NULL)
+		return 0;
+	if ((name = strndup(ev->v[i], nlen)) == NULL)
+		return -1;
+	drop = over(arg, name, strlen(ev->v[i]) - nlen - (eq != NULL), why, l);
+	free(name);
+	if (!drop)
+		return 0;
+	free(ev->v[i]);
+	memmove(&ev->v[i], &ev->v[i + 1], (ev->n - i) * sizeof *ev->v);
+	ev->n--;
+	return 1;
+}
+
+/* "NAME" of entry s, for a message: at most 100 bytes of it. */
+static int
+namelen(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	size_t n = eq != NULL ? (size_t)(eq - s) : strlen(s);
+
+	return (int)(n > 100 ? 100 : n);
+}
+
+int
+envv_fit_exec(struct envv *ev, const char *const *argv,
+    const struct envv_limits *l, envv_over_fn *over, void *arg,
+    struct errbuf *e)
+{
+	size_t i, total, best, blen;
+	bool *kept = NULL;
+	int r, rc = -1;
+
+	for (i = 0; argv != NULL && argv[i] != NULL; i++)
+		if (strlen(argv[i]) + 1 > l->str_max)
+			return errf(e, "argument %zu is %zu bytes, over the %zu "
+			    "bytes Linux allows one argument", i,
+			    strlen(argv[i]) + 1, l->str_max);
+	for (i = 0; i < ev->n;) {
+		if (strlen(ev->v[i]) + 1 <= l->str_max) {
+			i++;
+			continue;
+		}
+		if ((r = offer(ev, i, ENVV_OVER_STRING, l, over, arg)) == -1)
+			return errf(e, "environment:");
+		if (r == 0)
+			return errf(e, "environment variable %.*s is %zu bytes, "
+			    "over the %zu bytes Linux allows one (NAME=value)",
+			    namelen(ev->v[i]), ev->v[i], strlen(ev->v[i]) + 1,
+			    l->str_max);
+	}
+	/* Largest first: the fewest variables left out. */
+	if ((kept = calloc(ev->n + 1, sizeof *kept)) == NULL)
+		return errf(e, "environment:");
+	while ((total = envv_exec_size(ev, argv)) > l->total_max) {
+		best = ev->n;
+		blen = 0;
+		for (i = 0; i < ev->n; i++)
+			if (!kept[i] && strlen(ev->v[i]) >= blen) {
+				best = i;
+				blen = strlen(ev->v[i]);
+			}
+		if (best == ev->n) {
+			errf(e, "the environment and arguments take %zu bytes, "
+			    "over the %zu bytes execve allows (a quarter of the "
+			    "stack limit, ulimit -s)", total, l->total_max);
+			goto out;
+		}
+		if ((r = offer(ev, best, ENVV_OVER_TOTAL, l, over, arg)) == -1) {
+			errf(e, "environment:");
+			goto out;
+		}
+		if (r == 1)
+			memmove(&kept[best], &kept[best + 1],
+			    (ev->n - best) * sizeof *kept);
+		else
+			kept[best] = true;
+	}
+	rc = 0;
+out:
+	free(kept);
+	return rc;
 }
 
 void

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beneath.h"
 #include "fsutil.h"
 #include "shquote.h"
 
@@ -49,13 +50,12 @@ int
 monoapp_read_executables(const char *build_dir, struct strlist *out,
     struct errbuf *e)
 {
-	char *path = fs_join(build_dir, MONOAPP_EXECUTABLES), *buf, *line, *save;
+	char *buf, *line, *save;
 	size_t len;
 
-	if (path == NULL)
-		return errf(e, "read executables:");
-	buf = fs_read_file(path, 1 << 20, &len, e);
-	free(path);
+	/* Compile wrote it, but the app may ship one of its own: a link out
+	 * of the app is refused like any other app file. */
+	buf = beneath_read_file(build_dir, MONOAPP_EXECUTABLES, 1 << 20, &len, e);
 	if (buf == NULL)
 		return errno == ENOENT ? 0 : -1;
 	for (line = strtok_r(buf, "\n", &save); line != NULL;

@@ -16,7 +16,8 @@
 int monoapp_write_executables(const char *build_dir, const struct strlist *l,
     struct errbuf *e);
 
-/* Reads the list back; a missing file gives an empty list. */
+/* Reads the list back; a missing file gives an empty list.  Read beneath
+ * build_dir (beneath.h): a symlink out of it is refused (-1, EXDEV). */
 int monoapp_read_executables(const char *build_dir, struct strlist *out,
     struct errbuf *e);
 

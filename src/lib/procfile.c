@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beneath.h"
 #include "fsutil.h"
 
 static bool
@@ -233,31 +234,56 @@ procfile_parse(const char *buf, size_t len, const char *name,
 	return 0;
 }
 
+/* Parses what a read gave (buf NULL: see errno), for both readers.  A
+ * missing file is an empty list; buf is freed. */
+static int
+parse_read(char *buf, size_t len, const char *name, struct procfile **out,
+    bool *absent, procfile_warn_fn *warn, void *arg, struct errbuf *e)
+{
+	int rc;
+
+	if (buf == NULL) {
+		if (errno != ENOENT)
+			return -1;
+		if ((*out = procfile_new()) == NULL)
+			return errf(e, "%s: out of memory", name);
+		if (absent != NULL)
+			*absent = true;
+		return 0;
+	}
+	rc = procfile_parse(buf, len, name, out, warn, arg, e);
+	free(buf);
+	return rc;
+}
+
 int
 procfile_read(const char *path, const char *name, struct procfile **out,
     bool *absent, procfile_warn_fn *warn, void *arg, struct errbuf *e)
 {
 	char *buf;
-	size_t len;
-	int rc;
+	size_t len = 0;
 
 	*out = NULL;
 	if (absent != NULL)
 		*absent = false;
 	buf = fs_read_file(path, PROCFILE_MAX, &len, e);
-	if (buf == NULL) {
-		if (errno != ENOENT)
-			return -1;
-		if ((*out = procfile_new()) == NULL)
-			return errf(e, "%s: out of memory", path);
-		if (absent != NULL)
-			*absent = true;
-		return 0;
-	}
-	rc = procfile_parse(buf, len, name != NULL ? name : path, out, warn,
-	    arg, e);
-	free(buf);
-	return rc;
+	return parse_read(buf, len, name != NULL ? name : path, out, absent,
+	    warn, arg, e);
+}
+
+int
+procfile_load_beneath(const char *root, const char *rel,
+    struct procfile **out, bool *absent, procfile_warn_fn *warn, void *arg,
+    struct errbuf *e)
+{
+	char *buf;
+	size_t len = 0;
+
+	*out = NULL;
+	if (absent != NULL)
+		*absent = false;
+	buf = beneath_read_file(root, rel, PROCFILE_MAX, &len, e);
+	return parse_read(buf, len, rel, out, absent, warn, arg, e);
 }
 
 char *

@@ -62,6 +62,16 @@ int procfile_parse(const char *buf, size_t len, const char *name,
 int procfile_read(const char *path, const char *name, struct procfile **out,
     bool *absent, procfile_warn_fn *warn, void *arg, struct errbuf *e);
 
+/* As procfile_read for the app's own Procfile, rel (usually "Procfile")
+ * beneath the app's root: read with beneath_read_file, so a symlink that
+ * stays inside the app is followed and one leading out is refused (-1,
+ * errno EXDEV, "Procfile: a symlink out of the app's directory,
+ * refused").  rel names the file in warnings and errors.  Every reader of
+ * an app's Procfile (release, slugc build and run) should use this. */
+int procfile_load_beneath(const char *root, const char *rel,
+    struct procfile **out, bool *absent, procfile_warn_fn *warn, void *arg,
+    struct errbuf *e);
+
 /* true if name is a valid process type name ([A-Za-z0-9_-]+). */
 bool procfile_name_ok(const char *name);
 

@@ -134,35 +134,6 @@ solution_list(const char *dir, struct strlist *out, struct errbuf *e)
 	return 0;
 }
 
-int
-solution_check_name(const char *dir, const char *name, struct errbuf *e)
-{
-	struct stat st;
-	const char *p;
-	char *path;
-	int rc;
-
-	if (name[0] == '\0' || name[0] == '/')
-		return errf(e, "SOLUTION '%s' must be a path relative to the app's root", name);
-	for (p = name; p != NULL; p = strchr(p, '/')) {
-		if (*p == '/')
-			p++;
-		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
-			return errf(e, "SOLUTION '%s' must not leave the app's root", name);
-	}
-	if (!has_suffix(name, ".sln"))
-		return errf(e, "SOLUTION '%s' is not a .sln file", name);
-	if ((path = fs_join(dir, name)) == NULL)
-		return errf(e, "SOLUTION '%s':", name);
-	rc = stat(path, &st);
-	free(path);
-	if (rc == -1)
-		return errf(e, "SOLUTION '%s' not found in the app:", name);
-	if (!S_ISREG(st.st_mode))
-		return errf(e, "SOLUTION '%s' is not a regular file", name);
-	return 0;
-}
-
 static int
 find_exes(int root, const char *rel, time_t since, struct strlist *out,
     struct errbuf *e)

@@ -30,9 +30,22 @@ int solution_any(const char *dir, bool *found, struct errbuf *e);
  * sorted in byte order. */
 int solution_list(const char *dir, struct strlist *out, struct errbuf *e);
 
+/* The next two are in solution_check.c: they open the app's files with
+ * beneath.h (openat2), and detect, linked statically with only solution.c
+ * of this module, does not need them. */
+
 /* Checks that name (a SOLUTION config var) is a relative path inside dir,
- * without ".." components, naming an existing regular file ending in ".sln". */
+ * without ".." components, naming an existing regular file ending in
+ * ".sln", with every symlink on the way (directories included) resolved
+ * beneath dir: xbuild reads the solution and writes next to its projects,
+ * so a `src -> /elsewhere` must not take it out of the app.  A link out is
+ * -1 with errno EXDEV. */
 int solution_check_name(const char *dir, const char *name, struct errbuf *e);
+
+/* Checks that the solution name found at dir's root (solution_list) is a
+ * regular file beneath dir: `A.sln -> /etc/passwd` is refused (-1, errno
+ * EXDEV, "A.sln: a symlink out of the app's directory, refused"). */
+int solution_check_file(const char *dir, const char *name, struct errbuf *e);
 
 /* Fills out with the paths, relative to dir and sorted, of "*.exe" files
  * under dir modified at or after since, skipping the top-level "vendor"

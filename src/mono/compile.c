@@ -147,6 +147,10 @@ choose_solution(struct build *b, struct errbuf *e)
 		    "the SOLUTION config var to its path");
 		goto out;
 	}
+	/* `A.sln -> /etc/passwd` would have xbuild read (and quote) a file
+	 * out of the app. */
+	if (solution_check_file(b->build_dir, sln.v[0], e) == -1)
+		goto out;
 	if ((b->solution = strdup(sln.v[0])) == NULL) {
 		errf(e, "solution:");
 		goto out;
@@ -283,6 +287,42 @@ out:
 	return rc;
 }
 
+/* What leave_out needs: the config vars and the environment built. */
+struct fit {
+	const struct envdir *vars;
+	const struct envv *env;
+};
+
+/* A config var execve cannot pass (envv_fit_exec asks): only config vars
+ * as they came may be left out (not LD_LIBRARY_PATH with the runtime
+ * prepended: the build needs that part).  Leaving one out and going on is what a user expects
+ * more than a failed build: Heroku hands config vars to buildpacks as
+ * files in ENV_DIR, so the value is still there for anything that reads
+ * it, and most such values (a certificate bundle, a large JSON) are for
+ * the app at run time, not for xbuild.  The warning names the variable
+ * and the limit, never the value. */
+static bool
+leave_out(void *arg, const char *name, size_t len, enum envv_over why,
+    const struct envv_limits *l)
+{
+	const struct fit *f = arg;
+	const char *cv = envdir_get(f->vars, name), *ev = envv_get(f->env, name);
+
+	if (cv == NULL || ev == NULL || strcmp(cv, ev) != 0)
+		return false;
+	if (why == ENVV_OVER_STRING)
+		log_warn(stdout, "Config var %s (%zu bytes) is left out of the "
+		    "build's environment: Linux allows one variable at most "
+		    "%zu bytes (%zu KiB, NAME=value); it is still in ENV_DIR",
+		    name, len, l->str_max, l->str_max / 1024);
+	else
+		log_warn(stdout, "Config var %s (%zu bytes) is left out of the "
+		    "build's environment: all variables together may take at "
+		    "most %zu bytes (a quarter of ulimit -s); it is still in "
+		    "ENV_DIR", name, len, l->total_max);
+	return true;
+}
+
 /* Runs xbuild on the solution with the log streaming its output. */
 static int
 build(struct build *b, int *status, int *signo, struct errbuf *e)
@@ -290,6 +330,8 @@ build(struct build *b, int *status, int *signo, struct errbuf *e)
 	struct log_stream ls = LOG_STREAM_INIT(stdout);
 	struct spawn s = SPAWN_INIT;
 	struct envv env = ENVV_INIT;
+	struct envv_limits lim;
+	struct fit fit;
 	char *xbuild = NULL, *bin = NULL, *lib = NULL, *config = NULL;
 	char *verbosity = NULL, *sln = NULL;
 	const char *argv[6];
@@ -335,6 +377,15 @@ build(struct build *b, int *status, int *signo, struct errbuf *e)
 	if (envv_prepend_path(&env, "PATH", bin, e) == -1 ||
 	    envv_prepend_path(&env, "LD_LIBRARY_PATH", lib, e) == -1)
 		goto out;
+	/* Else one var over execve's limits fails the build with a bare
+	 * "Argument list too long". */
+	envv_exec_limits(&lim);
+	fit.vars = b->vars;
+	fit.env = &env;
+	if (envv_fit_exec(&env, argv, &lim, leave_out, &fit, e) == -1) {
+		errprefix(e, "cannot start xbuild");
+		goto out;
+	}
 
 	s.argv = argv;
 	s.envp = envv_array(&env);

@@ -4,7 +4,8 @@
  * no Procfile, `web` runs the one executable compile built with mono (and
  * there is no web when it built none or several: compile warned).  Procfile
  * problems are reported on stderr with their line numbers; stdout holds the
- * YAML and nothing else. */
+ * YAML and nothing else.  A Procfile (or .mono/executables) that is a
+ * symlink out of BUILD_DIR is refused: exit 2 (EXIT_USAGE, bad input). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +31,14 @@ process_types(const char *build_dir, struct manifest *m, struct errbuf *e)
 {
 	struct procfile *pf = NULL;
 	struct strlist exes = { 0 };
-	char *path, *cmd;
+	char *cmd;
 	bool absent;
 	int rc = -1;
 
-	if ((path = fs_join(build_dir, "Procfile")) == NULL)
-		return errf(e, "release:");
-	if (procfile_read(path, "Procfile", &pf, &absent, warn_stderr, NULL,
-	    e) == -1)
+	/* The app's Procfile may be a symlink inside the app, never one out
+	 * of it: `Procfile -> /etc/shadow` would print shadow's lines. */
+	if (procfile_load_beneath(build_dir, "Procfile", &pf, &absent,
+	    warn_stderr, NULL, e) == -1)
 		goto out;
 	if (!absent) {
 		rc = procfile_merge(m->types, pf, e);
@@ -56,7 +57,6 @@ process_types(const char *build_dir, struct manifest *m, struct errbuf *e)
 out:
 	strlist_free(&exes);
 	procfile_free(pf);
-	free(path);
 	return rc;
 }
 

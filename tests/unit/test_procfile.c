@@ -366,6 +366,58 @@ test_read(void)
 	free(dir);
 }
 
+/* The app's own Procfile: links inside are followed, links out refused,
+ * and what is outside never parsed (no warning quotes its lines). */
+static void
+test_load_beneath(void)
+{
+	struct errbuf e = { "" };
+	struct procfile *p;
+	struct warns w;
+	char *dir, app[PATH_MAX / 2], path[PATH_MAX];
+	bool absent;
+
+	dir = fs_mkdtemp("/tmp", "test_procfile.", &e);
+	TEST("temp dir", dir != NULL);
+	if (dir == NULL)
+		return;
+	snprintf(app, sizeof app, "%s/app", dir);
+	snprintf(path, sizeof path, "%s/config", app);
+	TEST("app dirs", fs_mkdir_p(path, 0755, &e) == 0);
+	snprintf(path, sizeof path, "%s/secret", dir);
+	fs_write_file_atomic(path, "root:SECRETHASH:1\n", 18, 0600, &e);
+	snprintf(path, sizeof path, "%s/config/Procfile", app);
+	fs_write_file_atomic(path, "web: inside\n", 12, 0644, &e);
+
+	absent = false;
+	memset(&w, 0, sizeof w);
+	TEST("no Procfile: absent, empty, no error",
+	    procfile_load_beneath(app, "Procfile", &p, &absent, collect, &w,
+	    &e) == 0 && absent && p != NULL && p->ntypes == 0);
+	procfile_free(p);
+
+	snprintf(path, sizeof path, "%s/Procfile", app);
+	TEST("link inside", symlink("config/Procfile", path) == 0);
+	memset(&w, 0, sizeof w);
+	TEST("a Procfile linked inside the app is read",
+	    procfile_load_beneath(app, "Procfile", &p, &absent, collect, &w,
+	    &e) == 0 && !absent && is(p, 0, "web", "inside") && w.n == 0);
+	procfile_free(p);
+
+	unlink(path);
+	TEST("link out", symlink("../secret", path) == 0);
+	memset(&w, 0, sizeof w);
+	TEST("a Procfile linked out of the app is refused, one line",
+	    procfile_load_beneath(app, "Procfile", &p, &absent, collect, &w,
+	    &e) == -1 && p == NULL && errno == EXDEV &&
+	    strcmp(e.msg, "Procfile: a symlink out of the app's directory, "
+	    "refused") == 0);
+	TEST("nothing of the file outside is parsed or quoted", w.n == 0);
+
+	fs_rm_rf(dir, &e);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -377,5 +429,6 @@ main(void)
 	test_long_and_random();
 	test_list_ops();
 	test_read();
+	test_load_beneath();
 	return test_report();
 }

@@ -1,4 +1,6 @@
 /* Unit tests for solution: finding *.sln files and built executables. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +11,16 @@
 #include "testhelp.h"
 
 static char root[256];
+
+/* "root/rel" in a static buffer. */
+static char *
+at(const char *rel)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof buf, "%s/%s", root, rel);
+	return buf;
+}
 
 static void
 touch(const char *rel)
@@ -75,6 +87,50 @@ main(void)
 	TEST("SOLUTION absolute", solution_check_name(root, "/etc/passwd", &e) == -1);
 	TEST("SOLUTION not .sln", solution_check_name(root, "README.sln.txt", &e) == -1);
 	TEST("SOLUTION a directory", solution_check_name(root, "Dir.sln", &e) == -1);
+
+	/* Links: inside the app they work; out of it (a file, or a directory
+	 * on the way) they are refused before xbuild could read or write
+	 * there, even though the text of the name stays inside. */
+	{
+		char out[512], rel[600], *p;
+
+		snprintf(out, sizeof out, "%s.outside", root);
+		fs_mkdir_p(out, 0755, NULL);
+		p = fs_join(out, "Evil.sln");
+		fs_write_file_atomic(p, "", 0, 0644, NULL);
+		free(p);
+		snprintf(rel, sizeof rel, "..%s/Evil.sln", strrchr(out, '/'));
+		TEST("links made",
+		    symlink(out, at("outdir")) == 0 &&
+		    symlink("../", at("sub/up")) == 0 &&
+		    symlink("sub", at("subdir")) == 0 &&
+		    symlink(rel, at("evil.sln")) == 0);
+		TEST("SOLUTION through a directory link inside",
+		    solution_check_name(root, "subdir/Deep.sln", &e) == 0);
+		TEST("SOLUTION through a link to .. that stays inside",
+		    solution_check_name(root, "sub/up/b.sln", &e) == 0);
+		TEST("SOLUTION through a directory link out: refused",
+		    solution_check_name(root, "outdir/Evil.sln", &e) == -1 &&
+		    errno == EXDEV && strcmp(e.msg, "SOLUTION 'outdir/Evil.sln' "
+		    "leads through a symlink out of the app's directory, "
+		    "refused") == 0);
+		TEST("SOLUTION a link out: refused",
+		    solution_check_name(root, "evil.sln", &e) == -1 &&
+		    errno == EXDEV);
+		TEST("a root solution linked inside passes",
+		    solution_check_file(root, "linked.sln", &e) == 0);
+		TEST("a root solution linked out is refused, one line",
+		    solution_check_file(root, "evil.sln", &e) == -1 &&
+		    errno == EXDEV && strcmp(e.msg, "evil.sln: a symlink out of "
+		    "the app's directory, refused") == 0);
+		TEST("a root solution that is a directory is refused",
+		    solution_check_file(root, "Dir.sln", &e) == -1);
+		unlink(at("outdir"));
+		unlink(at("sub/up"));
+		unlink(at("subdir"));
+		unlink(at("evil.sln"));
+		fs_rm_rf(out, NULL);
+	}
 
 	mkdirs("App/bin/Release");
 	mkdirs("App/obj/Release");
