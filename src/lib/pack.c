@@ -429,8 +429,7 @@ entv_free(struct entv *s)
 
 /* Appends an entry; target (may be NULL) becomes the entry's. */
 static int
-entv_push(struct entv *s, const char *rel, const struct stat *st,
-    char *target)
+entv_push(struct entv *s, const char *rel, const struct stat *st, char *target)
 {
 	struct ent *v;
 	bool slash = S_ISDIR(st->st_mode) && *rel != '\0';
@@ -473,11 +472,10 @@ struct walk {
 /* The entry name in the tar stream of rel (see struct ent), a directory's
  * given without its trailing '/' when dir is true. */
 static int
-tar_name(char *buf, size_t size, const char *prefix, const char *rel,
-    bool dir)
+tar_name(char *buf, size_t size, const char *prefix, const char *rel, bool dir)
 {
-	int n = snprintf(buf, size, "%s/%s%s", prefix, rel,
-	    dir && *rel != '\0' ? "/" : "");
+	int n = snprintf(
+	    buf, size, "%s/%s%s", prefix, rel, dir && *rel != '\0' ? "/" : "");
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -552,11 +550,10 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 			w->ignored++;
 			continue;
 		}
-		if (S_ISLNK(st.st_mode) &&
-		    read_target(full, &target, e) == -1)
+		if (S_ISLNK(st.st_mode) && read_target(full, &target, e) == -1)
 			goto out;
-		if ((in = slug_admits(w, sub, st.st_mode & S_IFMT, target,
-			 e)) == -1)
+		if ((in = slug_admits(
+			 w, sub, st.st_mode & S_IFMT, target, e)) == -1)
 			goto out;
 		if (in == 0) {
 			w->skipped++;
@@ -1129,9 +1126,10 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 		goto out;
 	}
 	/* Every other entry is named below the root's entry. */
-	if ((tar_name(name, sizeof name, p.w.prefix, "", true) == -1 ?
-		errf(&why, "too long") :
-		slugpolicy_check(name, S_IFDIR, NULL, NULL, &why)) == -1) {
+	if ((tar_name(name, sizeof name, p.w.prefix, "", true) == -1
+		    ? errf(&why, "too long")
+		    : slugpolicy_check(name, S_IFDIR, NULL, NULL, &why)) ==
+	    -1) {
 		errf(e, "pack %s: entry prefix '%s' refused: %s", dir,
 		    p.w.prefix, why.msg);
 		goto out;

@@ -51,17 +51,21 @@ check_symlink(int dirdepth, const char *target, struct errbuf *why)
 		return errf(why, "symlink with an empty target");
 	show(shown, sizeof shown, target);
 	if (target[0] == '/')
-		return errf(why, "symlink to absolute path '%s' refused",
-		    shown);
+		return errf(
+		    why, "symlink to absolute path '%s' refused", shown);
 	for (p = target; *p != '\0';) {
 		n = strcspn(p, "/");
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
 			if (named)
-				return errf(why, "symlink target '%s' has "
-				    "'..' after a name", shown);
+				return errf(why,
+				    "symlink target '%s' has "
+				    "'..' after a name",
+				    shown);
 			if (++ups > dirdepth)
-				return errf(why, "symlink target '%s' escapes "
-				    "the root", shown);
+				return errf(why,
+				    "symlink target '%s' escapes "
+				    "the root",
+				    shown);
 		} else if (n > 0 && !(n == 1 && p[0] == '.'))
 			named = true;
 		p += n;
@@ -81,11 +85,11 @@ check_hardlink(int depth, const char *hardlink, struct errbuf *why)
 		return errf(why, "hardlink with an empty target");
 	show(shown, sizeof shown, hardlink);
 	if (hardlink[0] == '/')
-		return errf(why, "hardlink to absolute path '%s' refused",
-		    shown);
+		return errf(
+		    why, "hardlink to absolute path '%s' refused", shown);
 	if ((hdepth = path_depth(hardlink)) < 0)
-		return errf(why, "hardlink target '%s' escapes the root",
-		    shown);
+		return errf(
+		    why, "hardlink target '%s' escapes the root", shown);
 	if (hdepth == 0)
 		return errf(why, "hardlink to the root");
 	if (depth == 0)
