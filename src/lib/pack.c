@@ -1,5 +1,6 @@
-/* pack.c - slugs: .slugignore matching, a sorted directory walk, libarchive
- * writing the tar stream, and zlib compressing it in parallel blocks. */
+/* pack.c - slugs: .slugignore matching, a sorted directory walk that leaves
+ * out what the slug policy refuses, libarchive writing the tar stream, and
+ * zlib compressing it in parallel blocks. */
 #include "pack.h"
 
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <zlib.h>
 
 #include "fsutil.h"
+#include "slugpolicy.h"
 
 /* ==== .slugignore ===================================================== */
 
@@ -400,9 +402,11 @@ pack_ignore_prune(const struct pack_ignore *ig, const char *dir,
 
 /* rel is the path below the root, with a trailing '/' for a directory so
  * that sorting on it sorts the tar names ("a-b" < "a/" < "a/x"); "" is the
- * root. */
+ * root.  target is a symlink's target, read once so that the one the
+ * policy judged is the one packed. */
 struct ent {
 	char *rel;
+	char *target;
 	struct stat st;
 };
 
@@ -416,13 +420,16 @@ entv_free(struct entv *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		free(s->v[i].rel);
+		free(s->v[i].target);
+	}
 	free(s->v);
 }
 
+/* Appends an entry; target (may be NULL) becomes the entry's. */
 static int
-entv_push(struct entv *s, const char *rel, const struct stat *st)
+entv_push(struct entv *s, const char *rel, const struct stat *st, char *target)
 {
 	struct ent *v;
 	bool slash = S_ISDIR(st->st_mode) && *rel != '\0';
@@ -437,6 +444,7 @@ entv_push(struct entv *s, const char *rel, const struct stat *st)
 	}
 	if (asprintf(&s->v[s->n].rel, "%s%s", rel, slash ? "/" : "") == -1)
 		return -1;
+	s->v[s->n].target = target;
 	s->v[s->n].st = *st;
 	s->n++;
 	return 0;
@@ -451,12 +459,65 @@ cmp_ent(const void *a, const void *b)
 
 struct walk {
 	const char *root;
+	const char *prefix; /* never NULL nor "" */
 	const struct pack_ignore *ig;
 	struct entv ents;
 	uint64_t total;
 	size_t ignored, skipped;
 	int (*cancel)(void);
+	err_warn_fn *warn;
+	void *warn_arg;
 };
+
+/* The entry name in the tar stream of rel (see struct ent), a directory's
+ * given without its trailing '/' when dir is true. */
+static int
+tar_name(char *buf, size_t size, const char *prefix, const char *rel, bool dir)
+{
+	int n = snprintf(
+	    buf, size, "%s/%s%s", prefix, rel, dir && *rel != '\0' ? "/" : "");
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* The target of the symlink full, malloc'd into *out. */
+static int
+read_target(const char *full, char **out, struct errbuf *e)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink(full, target, sizeof target)) == -1)
+		return errf(e, "readlink %s:", full);
+	if ((size_t)n == sizeof target)
+		return errf(e, "readlink %s: target too long", full);
+	target[n] = '\0';
+	if ((*out = strdup(target)) == NULL)
+		return errf(e, "readlink %s:", full);
+	return 0;
+}
+
+/* Whether the slug policy lets rel (struct ent's form) into the slug under
+ * its tar name: the very check unpack makes, so that whatever is packed
+ * unpacks.  What it refuses (FIFOs, sockets, devices, symlinks that are
+ * absolute or leave the slug's root) is left out, each with a warning.
+ * Returns 1 (in), 0 (left out) or -1. */
+static int
+slug_admits(struct walk *w, const char *rel, mode_t type, const char *target,
+    struct errbuf *e)
+{
+	char name[PATH_MAX], shown[304];
+	struct errbuf why;
+
+	if (tar_name(name, sizeof name, w->prefix, rel, type == S_IFDIR) == -1)
+		return errf(e, "path too long: %s/%s", w->root, rel);
+	if (slugpolicy_check(name, type, target, NULL, &why) == 0)
+		return 1;
+	err_printable(shown, sizeof shown, rel, strlen(rel));
+	err_warnf(w->warn, w->warn_arg, "'%s' left out of the slug: %s", shown,
+	    why.msg);
+	return 0;
+}
 
 static int
 walk_dir(struct walk *w, const char *rel, struct errbuf *e)
@@ -464,13 +525,16 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 	char full[PATH_MAX], sub[PATH_MAX];
 	struct strv names = {0};
 	struct stat st;
+	char *target = NULL;
 	size_t i;
-	int rc = -1;
+	int rc = -1, in;
 
 	if (path_join(full, sizeof full, w->root, rel, e) == -1 ||
 	    list_dir(full, &names, e) == -1)
 		goto out;
 	for (i = 0; i < names.n; i++) {
+		free(target);
+		target = NULL;
 		if (w->cancel != NULL && w->cancel()) {
 			errf(e, "packing interrupted");
 			goto out;
@@ -486,15 +550,20 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 			w->ignored++;
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) &&
-		    !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-			w->skipped++; /* sockets and devices, as tar does */
+		if (S_ISLNK(st.st_mode) && read_target(full, &target, e) == -1)
+			goto out;
+		if ((in = slug_admits(
+			 w, sub, st.st_mode & S_IFMT, target, e)) == -1)
+			goto out;
+		if (in == 0) {
+			w->skipped++;
 			continue;
 		}
-		if (entv_push(&w->ents, sub, &st) == -1) {
+		if (entv_push(&w->ents, sub, &st, target) == -1) {
 			errf(e, "walk %s:", full);
 			goto out;
 		}
+		target = NULL;
 		if (S_ISREG(st.st_mode))
 			w->total += (uint64_t)st.st_size;
 		if (S_ISDIR(st.st_mode) && walk_dir(w, sub, e) == -1)
@@ -502,6 +571,7 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 	}
 	rc = 0;
 out:
+	free(target);
 	strv_free(&names);
 	return rc;
 }
@@ -537,6 +607,7 @@ struct pz_blk {
 
 struct pz {
 	int fd;
+	const char *path; /* the slug, for messages */
 	int level;
 	size_t bsize;
 	uint64_t max_bytes;
@@ -662,7 +733,7 @@ pz_write_all(struct pz *z, const void *buf, size_t len)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			return errf(&z->err, "write slug:");
+			return errf(&z->err, "write %s:", z->path);
 		}
 		p += n;
 		len -= (size_t)n;
@@ -833,12 +904,14 @@ pz_free(struct pz *z)
 static const unsigned char gz_head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 
 static int
-pz_init(struct pz *z, int fd, int level, int threads, size_t bsize)
+pz_init(struct pz *z, int fd, const char *path, int level, int threads,
+    size_t bsize)
 {
 	size_t i;
 
 	memset(z, 0, sizeof *z);
 	z->fd = fd;
+	z->path = path;
 	z->level = level;
 	z->bsize = bsize;
 	z->crc = crc32(0L, Z_NULL, 0);
@@ -966,19 +1039,14 @@ out:
 static int
 pack_entry(struct packer *p, const struct ent *en, struct errbuf *e)
 {
-	char full[PATH_MAX], name[PATH_MAX], target[PATH_MAX];
-	const char *prefix = p->o->prefix;
+	char full[PATH_MAX], name[PATH_MAX];
 	struct archive_entry *ae, *spare = NULL;
 	const struct stat *st = &en->st;
-	ssize_t n;
-	int len, rc = -1;
+	int rc = -1;
 
-	if (prefix == NULL || *prefix == '\0')
-		prefix = ".";
 	if (path_join(full, sizeof full, p->w.root, en->rel, e) == -1)
 		return -1;
-	len = snprintf(name, sizeof name, "%s/%s", prefix, en->rel);
-	if (len < 0 || (size_t)len >= sizeof name)
+	if (tar_name(name, sizeof name, p->w.prefix, en->rel, false) == -1)
 		return errf(e, "path too long: %s", full);
 	if ((ae = archive_entry_new()) == NULL)
 		return errf(e, "pack %s:", full);
@@ -995,15 +1063,8 @@ pack_entry(struct packer *p, const struct ent *en, struct errbuf *e)
 		archive_entry_set_nlink(ae, (unsigned)st->st_nlink);
 		if (st->st_nlink > 1)
 			archive_entry_linkify(p->lr, &ae, &spare);
-	} else if (S_ISLNK(st->st_mode)) {
-		n = readlink(full, target, sizeof target - 1);
-		if (n == -1) {
-			errf(e, "readlink %s:", full);
-			goto out;
-		}
-		target[n] = '\0';
-		archive_entry_copy_symlink(ae, target);
-	}
+	} else if (S_ISLNK(st->st_mode))
+		archive_entry_copy_symlink(ae, en->target);
 	if (archive_write_header(p->a, ae) != ARCHIVE_OK) {
 		la_fail(p, "pack", full, e);
 		goto out;
@@ -1035,8 +1096,9 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	static const struct pack_opts defaults = PACK_OPTS_INIT;
 	struct pack_result res = {0};
 	struct packer p = {0};
+	struct errbuf why;
 	struct stat st;
-	char *tmp = NULL;
+	char *tmp = NULL, name[PATH_MAX];
 	const char *slash;
 	bool z_ok = false;
 	int fd = -1, rc = -1, threads, level;
@@ -1048,6 +1110,9 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	p.w.root = dir;
 	p.w.ig = o->ignore;
 	p.w.cancel = o->cancel;
+	p.w.warn = o->warn;
+	p.w.warn_arg = o->warn_arg;
+	p.w.prefix = o->prefix != NULL && *o->prefix != '\0' ? o->prefix : ".";
 	level = o->level > 0 && o->level <= 9 ? o->level : 6;
 	threads = o->threads > 0 ? o->threads : online_cpus();
 	bsize = o->block_size >= PZ_DICT ? o->block_size : 256 * 1024;
@@ -1060,7 +1125,16 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 		errf(e, "%s: not a directory", dir);
 		goto out;
 	}
-	if (entv_push(&p.w.ents, "", &st) == -1) {
+	/* Every other entry is named below the root's entry. */
+	if ((tar_name(name, sizeof name, p.w.prefix, "", true) == -1
+		    ? errf(&why, "too long")
+		    : slugpolicy_check(name, S_IFDIR, NULL, NULL, &why)) ==
+	    -1) {
+		errf(e, "pack %s: entry prefix '%s' refused: %s", dir,
+		    p.w.prefix, why.msg);
+		goto out;
+	}
+	if (entv_push(&p.w.ents, "", &st, NULL) == -1) {
 		errf(e, "pack %s:", dir);
 		goto out;
 	}
@@ -1093,7 +1167,7 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 		goto out;
 	}
 	z_ok = true;
-	if (pz_init(&p.z, fd, level, threads, bsize) == -1) {
+	if (pz_init(&p.z, fd, out, level, threads, bsize) == -1) {
 		errf(e, "%s", p.z.err.msg);
 		goto out;
 	}
@@ -1133,7 +1207,7 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		errf(e, "write %s:", tmp);
+		errf(e, "write %s:", out);
 		goto out;
 	}
 	fd = -1;

@@ -7,7 +7,12 @@
  * of threads).  The tar stream comes from libarchive in GNU tar's format
  * (what `tar czf` gives Heroku's slugs); zlib compresses it in
  * parallel blocks, each primed with the previous block's last 32 KiB, the
- * way pigz does, into one gzip member. */
+ * way pigz does, into one gzip member.
+ *
+ * A slug holds only what `slugc run` will extract from it: every entry is
+ * judged by slugpolicy_check (the rule unpack applies) under its name in
+ * the slug, and what it refuses (FIFOs, sockets, devices, symlinks that are
+ * absolute or climb out of the slug's root) is left out with a warning. */
 #ifndef SLUGC_PACK_H
 #define SLUGC_PACK_H
 
@@ -77,6 +82,11 @@ struct pack_opts {
 	 * returns non-zero packing stops, the temporary file is removed and
 	 * pack_dir fails with r->cancelled.  May be NULL. */
 	int (*cancel)(void);
+	/* Gets one line for each entry the slug policy leaves out, naming
+	 * it (relative to dir) and why: "'tmp/sock' left out of the slug:
+	 * socket refused".  May be NULL. */
+	err_warn_fn *warn;
+	void *warn_arg;
 };
 
 #define PACK_OPTS_INIT                                                         \
@@ -90,7 +100,7 @@ struct pack_result {
 	uint64_t tar;	     /* bytes of the uncompressed tar stream */
 	size_t entries;	     /* tar entries written */
 	size_t ignored;	     /* paths left out by the ignore set */
-	size_t skipped;	     /* sockets and devices left out */
+	size_t skipped;	     /* entries the slug policy left out */
 	bool too_big;	     /* failed because of max_bytes */
 	bool cancelled;	     /* failed because cancel() returned non-zero */
 };
@@ -102,7 +112,10 @@ struct pack_result {
  * a regular file (a device, a directory, a symlink) is refused.  r (may be
  * NULL) receives the figures, also on failure.  Entries are named prefix +
  * "/" + relpath; the root directory itself is the first entry (prefix +
- * "/"). */
+ * "/"), and a prefix the slug policy refuses there (absolute, '..') fails.
+ * Every write error names out.  A symlink's target is checked against the
+ * root of the slug, not dir: with the prefix "./app", app/l -> ../x stays
+ * inside (as /x on a dyno), app/l -> ../../x does not. */
 int pack_dir(const char *dir, const char *out, const struct pack_opts *o,
     struct pack_result *r, struct errbuf *e);
 

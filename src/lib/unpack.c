@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 
 #include "fsutil.h"
+#include "slugpolicy.h"
 
 /* Big reads: fewer callbacks and bigger inflate runs; measured faster than
  * libarchive's 10 KiB default on runtime tarballs. */
@@ -54,114 +55,16 @@ entry_err(struct errbuf *e, const char *name, const char *fmt, ...)
 	return errf(e, "archive entry '%s': %s", shown, why);
 }
 
-/* Number of name components in a relative path ('.' and empty ones skipped),
- * or -1 if it has a '..' component. */
-static int
-path_depth(const char *p)
-{
-	int depth = 0;
-	size_t n;
-
-	while (*p != '\0') {
-		n = strcspn(p, "/");
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return -1;
-		if (n > 0 && !(n == 1 && p[0] == '.'))
-			depth = depth < INT_MAX ? depth + 1 : depth;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return depth;
-}
-
-/* A symlink in directory depth dirdepth (0 = the root) pointing at target. */
-static int
-check_symlink(const char *name, int dirdepth, const char *target,
-    struct errbuf *e)
-{
-	char shown[NAME_MAX_SHOWN + 4];
-	bool named = false;
-	int ups = 0;
-	const char *p;
-	size_t n;
-
-	if (target == NULL || *target == '\0')
-		return entry_err(e, name, "symlink with an empty target");
-	show_name(shown, sizeof shown, target);
-	if (target[0] == '/')
-		return entry_err(e, name,
-		    "symlink to absolute path '%s' refused", shown);
-	for (p = target; *p != '\0';) {
-		n = strcspn(p, "/");
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (named)
-				return entry_err(e, name, "symlink target '%s' "
-				    "has '..' after a name", shown);
-			if (++ups > dirdepth)
-				return entry_err(e, name, "symlink target '%s' "
-				    "escapes the root", shown);
-		} else if (n > 0 && !(n == 1 && p[0] == '.'))
-			named = true;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 0;
-}
-
 int
 unpack_check_entry(const char *path, mode_t type, const char *symlink,
     const char *hardlink, struct errbuf *e)
 {
-	char shown[NAME_MAX_SHOWN + 4];
-	int depth, hdepth;
+	struct errbuf why;
 
-	if (path == NULL || *path == '\0')
-		return entry_err(e, "", "empty path");
-	if (path[0] == '/')
-		return entry_err(e, path, "absolute path refused");
-	if ((depth = path_depth(path)) < 0)
-		return entry_err(e, path, "path escapes the root");
-	if (hardlink != NULL) {
-		show_name(shown, sizeof shown, hardlink);
-		if (*hardlink == '\0')
-			return entry_err(e, path, "hardlink with an empty "
-			    "target");
-		if (hardlink[0] == '/')
-			return entry_err(e, path, "hardlink to absolute path "
-			    "'%s' refused", shown);
-		if ((hdepth = path_depth(hardlink)) < 0)
-			return entry_err(e, path, "hardlink target '%s' "
-			    "escapes the root", shown);
-		if (hdepth == 0)
-			return entry_err(e, path, "hardlink to the root");
-		if (depth == 0)
-			return entry_err(e, path, "would replace the root");
+	/* The rule pack applies too, so that slugs slugc writes unpack. */
+	if (slugpolicy_check(path, type, symlink, hardlink, &why) == 0)
 		return 0;
-	}
-	switch (type & S_IFMT) {
-	case S_IFDIR:
-		return 0;
-	case S_IFREG:
-		if (depth == 0)
-			return entry_err(e, path, "would replace the root");
-		return 0;
-	case S_IFLNK:
-		if (depth == 0)
-			return entry_err(e, path, "would replace the root");
-		return check_symlink(path, depth - 1, symlink, e);
-	case S_IFCHR:
-	case S_IFBLK:
-		return entry_err(e, path, "device node refused");
-	case S_IFIFO:
-		return entry_err(e, path, "FIFO refused");
-	case S_IFSOCK:
-		return entry_err(e, path, "socket refused");
-	default:
-		return entry_err(e, path, "unsupported entry type 0%o",
-		    (unsigned)(type & S_IFMT));
-	}
+	return entry_err(e, path != NULL ? path : "", "%s", why.msg);
 }
 
 /* root + "/" + rel with '.' and empty components dropped; rel has no '..'

@@ -37,7 +37,8 @@ struct unpack_limits {
 void unpack_limits_init(struct unpack_limits *l);
 
 /* The policy for one archive entry, pure (no file-system access) so it can be
- * tested and fuzzed alone.  path is the entry's name as stored, type its
+ * tested and fuzzed alone: slugpolicy_check (slugpolicy.h), which pack
+ * applies too, with the entry's name before the reason.  path is the entry's name as stored, type its
  * S_IFMT bits (S_IFREG, S_IFDIR, S_IFLNK, ...), symlink the link target for a
  * symlink (else NULL), hardlink the target for a hard link (else NULL).
  * Accepts directories, regular files, symlinks whose target stays inside the

@@ -876,6 +876,7 @@ pack_log(const struct opts *o, const char *dir, const char *slug, time_t mtime,
 	po.cancel = spawn_interrupted;
 	po.progress = on_pack_progress;
 	po.progress_arg = &pr;
+	po.warn = log_warn_cb;
 	log_topic(stdout, "Compressing...");
 	log_progress_start(&pr.lp, stdout, "Compressed");
 	if (pack_dir(dir, slug, &po, &r, &e) == -1) {

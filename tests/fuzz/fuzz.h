@@ -7,7 +7,7 @@
  * test_fuzz_regressions.c defines FUZZ_NO_MAIN and includes every
  * fuzz_*.c, so the same checks replay the seed corpus and every saved crash
  * under the normal unit-test build.  Static helpers therefore carry a
- * per-target prefix (pf_, mf_, bp_, pol_, ua_) to share one translation
+ * per-target prefix (pf_, mf_, bp_, pol_, ua_, pu_) to share one translation
  * unit. */
 #ifndef SLUGC_FUZZ_H
 #define SLUGC_FUZZ_H
@@ -27,6 +27,7 @@ int fuzz_manifest_one(const uint8_t *data, size_t size);
 int fuzz_bpconfig_one(const uint8_t *data, size_t size);
 int fuzz_unpack_policy_one(const uint8_t *data, size_t size);
 int fuzz_unpack_one(const uint8_t *data, size_t size);
+int fuzz_pack_unpack_one(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

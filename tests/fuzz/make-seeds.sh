@@ -3,7 +3,8 @@
 # tests/fuzz/corpus/unpack/ (small tar archives, good and hostile, plain and
 # gzip/xz/zstd-compressed, plus a few non-tar streams) and
 # tests/fuzz/corpus/unpack_policy/ (one flag byte + NUL-separated fields, see
-# fuzz_unpack_policy.c).  The output is deterministic (fixed mtimes, gzip
+# fuzz_unpack_policy.c) and tests/fuzz/corpus/pack_unpack/ (trees to pack,
+# see fuzz_pack_unpack.c).  The output is deterministic (fixed mtimes, gzip
 # header time 0), so re-running it changes nothing unless this script
 # changed.  The text corpora (procfile, manifest, bpconfig) are written by
 # hand.  Needs python3 and zstd.
@@ -12,8 +13,8 @@ cd "$(dirname "$0")"
 command -v python3 >/dev/null || { echo "make-seeds.sh: needs python3" >&2; exit 1; }
 command -v zstd >/dev/null || { echo "make-seeds.sh: needs zstd" >&2; exit 1; }
 
-rm -rf corpus/unpack corpus/unpack_policy
-mkdir -p corpus/unpack corpus/unpack_policy
+rm -rf corpus/unpack corpus/unpack_policy corpus/pack_unpack
+mkdir -p corpus/unpack corpus/unpack_policy corpus/pack_unpack
 
 python3 - corpus/unpack <<'EOF'
 import gzip, io, lzma, subprocess, sys, tarfile, zipfile
@@ -193,3 +194,70 @@ pol chardev '\x23dev/null'
 pol fifo '\x05p'
 pol socket '\x06s'
 pol control '\x0aa\nb\x00/x\x1b'
+
+# pack_unpack: a prefix byte (0 "./app", 1 ".", 2 "", 3 "a/b/c"), then
+# records: type byte (0 empty file, 1 dir, 2 symlink, 3 FIFO, 4 hard link,
+# 5 socket, 6 char device, 7 file with content; 8 = mode 0755), path NUL,
+# second field NUL.
+python3 - corpus/pack_unpack <<'EOF'
+import sys
+
+out = sys.argv[1]
+FILE, DIR, LINK, FIFO, HARD, SOCK, DEV, DATA = range(8)
+EXEC = 8
+
+def tree(name, prefix, *records):
+    b = bytes([prefix])
+    for rec in records:
+        t, path = rec[0], rec[1]
+        arg = rec[2] if len(rec) > 2 else b""
+        if isinstance(path, str):
+            path = path.encode()
+        if isinstance(arg, str):
+            arg = arg.encode()
+        b += bytes([t]) + path + b"\0" + arg + b"\0"
+    with open(f"{out}/{name}", "wb") as f:
+        f.write(b)
+
+tree("app", 0, (DATA, "Procfile", "web: python3 server.py\n"),
+     (DATA | EXEC, "bin/run", "#!/bin/sh\n"), (LINK, "ok", "Procfile"),
+     (DIR, "empty"), (LINK, "bin/up", "../Procfile"))
+tree("absolute-links", 0, (LINK, "passwd", "/etc/passwd"),
+     (LINK, "tmp", "/tmp"), (LINK, "sub/root", "/"), (DATA, "keep", "k"))
+tree("escape-app", 0, (LINK, "out", "../../x"), (LINK, "up", "../x"),
+     (LINK, "sub/up", "../../x"), (LINK, "sub/out", "../../../x"),
+     (LINK, "a/b/c/d", "../../../../../../etc"))
+tree("escape-dot", 1, (LINK, "up", "../x"), (LINK, "sub/up", "../x"),
+     (LINK, "sub/out", "../../x"))
+tree("escape-deep-prefix", 3, (LINK, "in", "../../../x"),
+     (LINK, "out", "../../../../x"))
+tree("escape-default-prefix", 2, (LINK, "up", ".."), (LINK, "sub/up", ".."),
+     (LINK, "sub/here", "."))
+tree("dotdot-after-name", 0, (LINK, "mid", "a/../b"),
+     (LINK, "sub/mid", "../a/../../b"), (LINK, "tail", "x/.."),
+     (DIR, "a"), (DATA, "b", "b"))
+tree("dots", 0, (LINK, "dot", "."), (LINK, "dotslash", "./"),
+     (LINK, "dots", ".//./x//"), (LINK, "empty", ""), (FILE, "x"))
+tree("specials", 0, (FIFO, "pipe"), (SOCK, "run/app.sock"),
+     (DEV, "dev/null"), (FIFO, "sub/deeper/fifo"), (DATA, "Procfile", "w"))
+tree("hardlinks", 0, (DATA, "f", "shared bytes"), (HARD, "h", "f"),
+     (HARD, "sub/h2", "f"), (HARD, "sub/h3", "sub/h2"),
+     (DATA | EXEC, "x", "exec"), (HARD, "y", "x"))
+tree("through-symlink", 0, (DIR, "real"), (LINK, "d", "real"),
+     (DATA, "d/x", "never made"), (HARD, "h", "d/x"),
+     (LINK, "abs", "/etc"), (FILE, "abs/passwd"))
+tree("long-names", 0, (DATA, "n" * 255, "long"),
+     (DATA, "/".join(["d%02d" % i + "x" * 16 for i in range(40)]) + "/f",
+      "deep"),
+     (LINK, "l" * 200, "../" + "t" * 300),
+     (LINK, "sub/" + "s" * 250, "../" + "/".join(["x"] * 500)))
+tree("odd-bytes", 0, (DATA, b"new\nline", "nl"), (DATA, b"tab\there", "t"),
+     (DATA, b"esc\x1b[31m", "e"), (DATA, "caf\u00e9", "utf-8"),
+     (DATA, b"raw\xe9", "latin-1"), (LINK, b"l\nk", b"/etc\npasswd"),
+     (FIFO, b"fi\x7ffo"), (DATA, "sp ace", "s"), (DATA, "back\\slash", "b"))
+tree("sorting", 0, (DATA, "a-b", "1"), (DATA, "a/x", "2"),
+     (LINK, "a.l", "a/x"), (LINK, "a/l", "../a-b"), (DATA, "a0", "3"))
+tree("dirty-paths", 0, (DATA, "./x/../y//z/./f", "f"),
+     (DATA, "../../../etc/evil", "e"), (DATA, "/abs/file", "a"),
+     (DIR, "././"), (LINK, "..", "x"))
+EOF

@@ -11,6 +11,7 @@
 #define FUZZ_NO_MAIN
 #include "../fuzz/fuzz_bpconfig.c"
 #include "../fuzz/fuzz_manifest.c"
+#include "../fuzz/fuzz_pack_unpack.c"
 #include "../fuzz/fuzz_procfile.c"
 #include "../fuzz/fuzz_unpack.c"
 #include "../fuzz/fuzz_unpack_policy.c"
@@ -38,6 +39,7 @@ static const struct target targets[] = {
 	{ "bpconfig", fuzz_bpconfig_one, 8 },
 	{ "unpack_policy", fuzz_unpack_policy_one, 15 },
 	{ "unpack", fuzz_unpack_one, 30 },
+	{ "pack_unpack", fuzz_pack_unpack_one, 15 },
 };
 
 static int
@@ -129,6 +131,17 @@ test_models(void)
 	    !pol_promised("a/b/l", S_IFLNK, "x/../y", NULL));
 	TEST("promise: none for a FIFO",
 	    !pol_promised("p", S_IFIFO, NULL, NULL));
+	TEST("pack model: a link up to the slug's root is kept",
+	    pu_link_kept("./app/l", "../x"));
+	TEST("pack model: a link above the slug's root is not",
+	    !pu_link_kept("./app/l", "../../x"));
+	TEST("pack model: with the prefix '.', the app is the root",
+	    !pu_link_kept("./l", "../x"));
+	TEST("pack model: '..' after a name is not kept",
+	    !pu_link_kept("./app/a/l", "b/../c"));
+	TEST("pack model: an absolute link is not kept",
+	    !pu_link_kept("./app/l", "/etc/passwd"));
+	TEST("pack model: a link to '.' is kept", pu_link_kept("./l", "."));
 }
 
 static bool

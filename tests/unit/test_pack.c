@@ -1,12 +1,18 @@
 /* test_pack.c - .slugignore matching and pruning, and packing real trees:
  * reproducibility, round trips through tar(1) and libarchive, gzip -t,
- * and no file left behind on failure. */
+ * the slug policy (what unpack would refuse is left out, named), and no
+ * file left behind on failure. */
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -16,6 +22,8 @@
 #include "pack.h"
 #include "testhelp.h"
 #include "testtmp.h"
+#include "testwarn.h"
+#include "unpack.h"
 
 /* Writes n bytes of text that compresses a bit (like code and binaries). */
 static void
@@ -522,6 +530,198 @@ out:
 	free(out);
 }
 
+/* Whether unpack_fd accepts the slug at path (into a fresh dest). */
+static bool
+unpacks(const char *path, const char *dest, struct errbuf *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd == -1)
+		return false;
+	rc = unpack_fd(fd, dest, NULL, e);
+	close(fd);
+	if (rc == -1)
+		printf("# %s\n", e->msg);
+	return rc == 0;
+}
+
+/* An app holding what `slugc run` refuses: absolute and escaping symlinks,
+ * a FIFO, a socket, a device (as root), next to what it accepts. */
+static void
+make_hostile_app(void)
+{
+	char *p;
+
+	put("pol/Procfile", "web: ./run\n", 0644);
+	put("pol/sub/f", "f", 0644);
+	put_link("pol/ok", "Procfile");
+	put_link("pol/abs", "/etc/passwd");
+	put_link("pol/esc", "../../x");
+	put_link("pol/up", "../x");
+	put_link("pol/sub/up", "../../x");
+	put_link("pol/sub/mid", "a/../../b");
+	put_link("pol/sub/deep", "../../../etc");
+	p = tpath("pol/fifo");
+	if (mkfifo(p, 0644) == -1)
+		abort();
+	free(p);
+	p = tpath("pol/sub/sock");
+	if (mknod(p, S_IFSOCK | 0644, 0) == -1)
+		abort();
+	free(p);
+	p = tpath("pol/null");
+	if (geteuid() == 0 && mknod(p, S_IFCHR | 0666, makedev(1, 3)) == -1)
+		abort();
+	free(p);
+}
+
+static void
+test_pack_policy(void)
+{
+	struct pack_opts o = PACK_OPTS_INIT;
+	struct pack_result r;
+	struct tarent ents[64];
+	struct warns w;
+	struct errbuf e;
+	char *app = tpath("pol"), *out = tpath("pol.tgz"),
+	     *dest = tpath("pol-x"), *dest2 = tpath("pol-y");
+	bool root = geteuid() == 0;
+	int n, rc;
+
+	make_hostile_app();
+	memset(&w, 0, sizeof w);
+	o.prefix = "./app";
+	o.warn = collect;
+	o.warn_arg = &w;
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("policy: packing a tree with refused entries succeeds", rc == 0);
+	TEST("policy: each entry left out is counted",
+	    r.skipped == (root ? 7u : 6u));
+	TEST("policy: and named in one warning each",
+	    w.n == (root ? 7 : 6));
+	printf("%s", w.buf);
+	TEST("policy: absolute symlink left out, named with its target",
+	    strstr(w.buf, "'abs' left out of the slug: symlink to absolute "
+			  "path '/etc/passwd' refused\n") != NULL);
+	TEST("policy: symlink above the slug's root left out",
+	    strstr(w.buf, "'esc' left out of the slug: symlink target "
+			  "'../../x' escapes the root\n") != NULL);
+	TEST("policy: a deeper one too",
+	    strstr(w.buf, "'sub/deep' left out of the slug: symlink target "
+			  "'../../../etc' escapes the root\n") != NULL);
+	TEST("policy: '..' after a name left out",
+	    strstr(w.buf, "'sub/mid' left out of the slug: symlink target "
+			  "'a/../../b' has '..' after a name\n") != NULL);
+	TEST("policy: FIFO left out",
+	    strstr(w.buf, "'fifo' left out of the slug: FIFO refused\n") !=
+		NULL);
+	TEST("policy: socket left out",
+	    strstr(w.buf, "'sub/sock' left out of the slug: socket "
+			  "refused\n") != NULL);
+	TEST("policy: device left out (as root)",
+	    !root || strstr(w.buf, "'null' left out of the slug: device "
+				   "node refused\n") != NULL);
+	n = read_slug(out, ents, 64);
+	TEST("policy: the slug holds exactly the rest", n == 7);
+	TEST("policy: kept entries are there",
+	    find_ent(ents, n, "./app/ok") != NULL &&
+		find_ent(ents, n, "./app/sub/f") != NULL &&
+		find_ent(ents, n, "./app/Procfile") != NULL);
+	TEST("policy: links up to the slug's root are kept (/x on a dyno)",
+	    find_ent(ents, n, "./app/up") != NULL &&
+		find_ent(ents, n, "./app/sub/up") != NULL);
+	TEST("policy: refused entries are not",
+	    find_ent(ents, n, "./app/abs") == NULL &&
+		find_ent(ents, n, "./app/esc") == NULL &&
+		find_ent(ents, n, "./app/fifo") == NULL &&
+		find_ent(ents, n, "./app/sub/sock") == NULL &&
+		find_ent(ents, n, "./app/null") == NULL);
+	TEST("policy: unpack accepts the slug", unpacks(out, dest, &e));
+
+	/* With the prefix ".", the app itself is the slug's root. */
+	memset(&w, 0, sizeof w);
+	o.prefix = ".";
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("policy: prefix '.': packs", rc == 0);
+	TEST("policy: prefix '.': up -> ../x leaves the root, left out",
+	    strstr(w.buf, "'up' left out of the slug: symlink target '../x' "
+			  "escapes the root\n") != NULL &&
+		r.skipped == (root ? 9u : 8u));
+	TEST("policy: prefix '.': unpack accepts the slug",
+	    unpacks(out, dest2, &e));
+
+	o.warn = NULL;
+	o.prefix = NULL;
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("policy: without a warning callback, still left out",
+	    rc == 0 && r.skipped == (root ? 9u : 8u));
+
+	o.prefix = "../up";
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("policy: a prefix with '..' is refused",
+	    rc == -1 && strstr(e.msg, "entry prefix '../up' refused: path "
+				      "escapes the root") != NULL);
+	o.prefix = "/app";
+	rc = pack_dir(app, out, &o, &r, &e);
+	TEST("policy: an absolute prefix is refused",
+	    rc == -1 && strstr(e.msg, "absolute path refused") != NULL);
+	free(app);
+	free(out);
+	free(dest);
+	free(dest2);
+}
+
+/* A write error (here EFBIG from RLIMIT_FSIZE, as ENOSPC would be) names
+ * the slug and leaves nothing behind. */
+static void
+test_pack_write_error(void)
+{
+	struct pack_opts o = PACK_OPTS_INIT;
+	struct pack_result r;
+	struct rlimit old, lim;
+	struct errbuf e;
+	char *app = tpath("wr/app"), *dir = tpath("wr/out"),
+	     *out = tpath("wr/out/slug.tgz"), *p, want[4200];
+	unsigned seed = 1;
+	FILE *f;
+	int i, rc;
+
+	put("wr/app/Procfile", "web: x\n", 0644);
+	p = tpath("wr/app/random.bin");
+	if ((f = fopen(p, "w")) == NULL)
+		abort();
+	for (i = 0; i < 200000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		fputc((int)(seed >> 16) & 0xff, f);
+	}
+	if (fclose(f) != 0)
+		abort();
+	free(p);
+	if (mkdir(dir, 0755) == -1)
+		abort();
+	if (getrlimit(RLIMIT_FSIZE, &old) == -1)
+		abort();
+	lim = old;
+	lim.rlim_cur = 65536;
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &lim) == -1)
+		abort();
+	o.threads = 2;
+	rc = pack_dir(app, out, &o, &r, &e);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	snprintf(want, sizeof want, "write %s: %s", out, strerror(EFBIG));
+	TEST("write error: pack fails", rc == -1);
+	TEST("write error: the message names the slug and the errno",
+	    strstr(e.msg, want) != NULL);
+	printf("# %s\n", e.msg);
+	TEST("write error: no slug and no temporary file left",
+	    count_dir(dir) == 0);
+	free(app);
+	free(dir);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -532,6 +732,8 @@ main(void)
 	test_pack_tree();
 	test_pack_failures();
 	test_pack_unreadable();
+	test_pack_policy();
+	test_pack_write_error();
 	tmp_done();
 	return test_report();
 }
