@@ -452,7 +452,7 @@ test_lock(void)
 	for (i = 0; i < kids; i++) {
 		if ((pid = fork()) == 0) {
 			struct appstate *cs = open_app("locked");
-			char name[16], val[16];
+			char name[32], val[16];
 			int r;
 
 			for (r = 0; r < rounds; r++) {
