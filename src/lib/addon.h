@@ -76,7 +76,7 @@ typedef void addon_event_fn(void *arg, enum addon_event ev,
 struct addon_opts {
 	const char	*redis_server;	   /* NULL: "redis-server" in PATH,
 					      then /usr/bin, /usr/sbin */
-	const char	*redis_check_rdb;  /* NULL: "redis-check-rdb" likewise */
+	const char	*redis_check_rdb;  /* NULL: redis-check-rdb, so */
 	int		 start_timeout_ms; /* 0: ADDON_START_TIMEOUT_MS */
 	int		 stop_timeout_ms;  /* 0: ADDON_STOP_TIMEOUT_MS; then
 					      SIGKILL */

@@ -5,13 +5,64 @@
 #define SLUGC_ADDON_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "addon.h"
 #include "err.h"
 
+/* The password: this many bytes from getrandom, as twice as many hex
+ * digits (URL-safe, and no quoting in a config file). */
+#define SECRET_BYTES 32
+
+/* The files of one server of an add-on (malloc'd, absolute). */
+struct addon_paths {
+	char *conf, *pid, *log, *data;
+};
+
+/* --- addon_proc.c: processes, ports, passwords --- */
+
 /* Whether pid is a live process (not a zombie). */
 bool addon_proc_alive(pid_t pid);
+
+/* Whether pid is a live server on p's files: its command line names
+ * p->conf as a word, or it is a redis-server whose working directory is
+ * p->data. */
+bool addon_proc_ours(pid_t pid, const struct addon_paths *p);
+
+/* The pid in a pidfile: > 0, 0 when there is none, -1 when it holds no
+ * pid (stale). */
+pid_t addon_pid_read(const char *path);
+int addon_pid_write(const char *path, pid_t pid, struct errbuf *e);
+
+/* Starts argv (argv[0] a path) detached: its own session and process
+ * group, not our child, stdin /dev/null, stdout and stderr appended to
+ * logpath, umask 077, cwd a->dir, PATH alone in its environment, none of
+ * our descriptors.  *pid gets its pid; exec failures are reported. */
+int addon_proc_start(const struct addon *a, const char *const argv[],
+    const char *logpath, pid_t *pid, struct errbuf *e);
+
+/* Ends pid: SIGTERM, then SIGKILL to its process group after ms. */
+int addon_proc_end(const struct addon *a, pid_t pid, int ms,
+    struct errbuf *e);
+
+/* Finds the program prog (given, or in PATH, /usr/bin, /usr/sbin) into
+ * *out (malloc'd).  ADDON_ERR_NOTINSTALLED, naming the Debian package pkg,
+ * when it is not there. */
+int addon_find_prog(const char *given, const char *prog, const char *pkg,
+    char **out, struct errbuf *e);
+
+/* Whether 127.0.0.1:port can be bound now. */
+bool addon_port_free(int port);
+
+/* A free port on 127.0.0.1, none of avoid[navoid], into *out. */
+int addon_port_pick(const int *avoid, size_t navoid, int *out,
+    struct errbuf *e);
+
+/* A new password (SECRET_BYTES from getrandom, in hex), malloc'd. */
+char *addon_secret_new(struct errbuf *e);
+
+/* --- addon_redis.c: speaking Redis --- */
 
 /* Writes the add-on's Redis config file conf (0600): 127.0.0.1:port, the
  * data directory datadir, pidfile, logfile, the ACL users with the

@@ -130,41 +130,46 @@ kill_pidfile(const char *path)
 	fclose(f);
 }
 
+/* Ends the servers whose pidfiles are in the add-on directories of
+ * apps (state/slugc/apps). */
+static void
+kill_app_servers(const char *apps)
+{
+	struct dirent *d, *a;
+	DIR *dp, *ap;
+	char dir[4096], file[4400];
+
+	if ((dp = opendir(apps)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s/addons", apps, d->d_name);
+		if ((ap = opendir(dir)) == NULL)
+			continue;
+		while ((a = readdir(ap)) != NULL) {
+			snprintf(file, sizeof file, "%s/%s/redis.pid", dir,
+			    a->d_name);
+			kill_pidfile(file);
+			snprintf(file, sizeof file, "%s/%s/import.pid", dir,
+			    a->d_name);
+			kill_pidfile(file);
+		}
+		closedir(ap);
+	}
+	closedir(dp);
+}
+
 static void
 cleanup(void)
 {
-	char *root;
-	DIR *apps, *ads;
-	struct dirent *d, *a;
 	int i;
 
 	for (i = 0; i < nstarted; i++)
 		if (started[i] > 1 && ours(started[i]))
 			kill(-started[i], SIGKILL);
-	if (tmpdir != NULL && (root = fs_join(tmpdir, "state/slugc/apps")) !=
-	    NULL) {
-		if ((apps = opendir(root)) != NULL) {
-			while ((d = readdir(apps)) != NULL) {
-				if (d->d_name[0] == '.')
-					continue;
-				char *ad = fs_join(root, d->d_name);
-				char *add = fs_join(ad, "addons");
-				if ((ads = opendir(add)) != NULL) {
-					while ((a = readdir(ads)) != NULL) {
-						char *x = fs_join(add, a->d_name);
-						kill_pidfile(at(x, "redis.pid"));
-						kill_pidfile(at(x, "import.pid"));
-						free(x);
-					}
-					closedir(ads);
-				}
-				free(ad);
-				free(add);
-			}
-			closedir(apps);
-		}
-		free(root);
-	}
+	if (tmpdir != NULL)
+		kill_app_servers(at(tmpdir, "state/slugc/apps"));
 	tmp_done();
 }
 
@@ -286,8 +291,8 @@ parse_url(const char *url, const char *user, char *pw, size_t pwsz,
 {
 	char fmt[64], u[32];
 
-	snprintf(fmt, sizeof fmt, "redis://%%31[^:]:%%%zu[0-9a-f]@127.0.0.1:%%d/",
-	    pwsz - 1);
+	snprintf(fmt, sizeof fmt,
+	    "redis://%%31[^:]:%%%zu[0-9a-f]@127.0.0.1:%%d/", pwsz - 1);
 	return url != NULL && sscanf(url, fmt, u, pw, port) == 3 &&
 	    strcmp(u, user) == 0 && strlen(pw) == 64;
 }
@@ -666,6 +671,50 @@ main(void)
 	    addon_start(st, a->name, &o, &e) == ADDON_OK &&
 	    s.n[ADDON_EV_STALE_PID] == 1 && s.n[ADDON_EV_STARTED] == 1);
 	pid = s.pid;
+
+	/* A server of this add-on whose command line does not name its
+	 * config file (started by hand from a copy): recognised by its
+	 * working directory, the add-on's data, and reused, never doubled. */
+	o = opts(&s);
+	addon_stop(st, a->name, &o, &e);
+	{
+		struct errbuf fe;
+		char *conf = fs_read_file(at(a->dir, "redis.conf"), 1 << 16,
+		    NULL, &fe);
+		pid_t byhand;
+		int i;
+
+		if (conf == NULL)
+			abort();
+		put("other.conf", conf, 0600);
+		free(conf);
+		fflush(stdout);
+		if ((byhand = fork()) == 0) {
+			int nul = open("/dev/null", O_RDWR);
+
+			setsid();
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+			execl("/usr/bin/redis-server", "redis-server",
+			    at(tmpdir, "other.conf"), (char *)NULL);
+			_exit(127);
+		}
+		if (nstarted < MAXPIDS)
+			started[nstarted++] = byhand;
+		for (i = 0; i < 200 && (pid_in(at(a->dir, "redis.pid")) !=
+		    byhand || !get_is(port, pw, "views", "4")); i++)
+			sleep_ms(10);
+		o = opts(&s);
+		TEST("a server on its data, started by hand, is reused",
+		    addon_start(st, a->name, &o, &e) == ADDON_OK &&
+		    s.n[ADDON_EV_RUNNING] == 1 && s.pid == byhand);
+		o = opts(&s);
+		TEST("... and stopped as its own",
+		    addon_stop(st, a->name, &o, &e) == ADDON_OK &&
+		    s.n[ADDON_EV_STOPPED] == 1 && gone_within(byhand, 2000));
+		waitpid(byhand, NULL, 0);
+	}
 
 	/* --- Two processes start at once: one server ------------------- */
 	o = opts(&s);

@@ -206,7 +206,8 @@ test_config(void)
 		"", "plain", "with space", "yes", "no", "~", "null", "*",
 		"# not a comment", "a: b", "line1\nline2\n\n", "\ttab\r\n",
 		"\"quoted\" and 'single'", "back\\slash\\n", "\x01\x02\x1b[31m",
-		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3", "\xef\xbb\xbf" "bom",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3",
+		"\xef\xbb\xbf" "bom",
 		"\xff\xfe not utf-8 \x80", "\xc0\xaf", "\xed\xa0\x80",
 		"x\xc2\x85y \xe2\x80\xa8", "--- \n...\n", "!!binary AAAA",
 	};
