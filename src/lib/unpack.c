@@ -628,6 +628,9 @@ sum_entry(struct progress *pr, const char *rel, mode_t type,
 	struct fileent *f, *target;
 	size_t len = strlen(rel);
 
+	/* A hard link to itself: write_disk skipped it, nothing changed. */
+	if (hrel != NULL && strcmp(hrel, rel) == 0)
+		return 0;
 	for (const char *p = rel; (p = strchr(p, '/')) != NULL; p++)
 		if ((f = filemap_get(&pr->files, rel, (size_t)(p - rel))) !=
 		    NULL && f->present) {
