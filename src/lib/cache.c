@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "treesum.h"
 
 /* Keys come from config vars: anything outside a safe set is %-escaped so a
  * version like "../x" can never name another path. */
@@ -110,31 +111,63 @@ fail:
  * app, so a build that rewrites a runtime file in place rewrites the cache's
  * too: the sum of the regular files' modification times catches that even
  * when the size stays the same (for free: the placing pass stats them
- * already). */
+ * already).  sizes (treesum's, over each file's name and size) catches a
+ * file that shrank while another grew, again for free.
+ *
+ * content (over each file's name, size and bytes) is what makes the seal
+ * vouch for the bytes on disk: it is computed by reading the tree back when
+ * the seal is written, once in the entry's life, and must equal what unpack
+ * handed to the file system (the caller's expectation), or nothing is
+ * sealed.  Reading ~100 MB back costs ~35 ms on a cold install; on every
+ * warm build it would double the placing (~45 ms), so a warm placement
+ * checks the rest and leaves content alone.  cache_check, whose caller is
+ * about to copy every byte anyway, reads and checks it too. */
 struct tally {
 	unsigned long long entries, bytes;
 	unsigned long long mtimes; /* sum of st_mtim in ns, modulo 2^64 */
+	unsigned long long sizes, content;
 };
 
 static void
-tally_file(struct tally *t, const struct stat *st)
+tally_file(struct tally *t, const struct stat *st, const char *rel,
+    size_t rlen)
 {
 	t->bytes += (unsigned long long)st->st_size;
 	t->mtimes += (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
 	    (unsigned long long)st->st_mtim.tv_nsec;
+	t->sizes += treesum_size_term(rel, rlen, (uint64_t)st->st_size);
 }
 
-/* Counts the entries, regular-file bytes and modification times under
- * path, never following symlinks. */
+/* Reads the file name in the directory dfd and adds its content term. */
+static int
+tally_content(struct tally *t, int dfd, const char *name, const char *rel,
+    size_t rlen)
+{
+	uint64_t chash, size;
+	int fd, rc;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = treesum_hash_fd(fd, &chash, &size);
+	close(fd);
+	if (rc == 0)
+		t->content += treesum_content_term(rel, rlen, size, chash);
+	return rc;
+}
+
+/* Counts the entries, regular-file bytes, modification times, sizes and
+ * contents under path, never following symlinks. */
 static int
 tally_tree(const char *path, struct tally *t)
 {
 	char *const roots[] = { (char *)path, NULL };
+	size_t plen = strlen(path);
 	FTSENT *ent;
 	FTS *fts;
 	int rc = 0;
 
-	t->entries = t->bytes = t->mtimes = 0;
+	memset(t, 0, sizeof *t);
 	if ((fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL)) == NULL)
 		return -1;
 	while ((ent = fts_read(fts)) != NULL) {
@@ -148,8 +181,14 @@ tally_tree(const char *path, struct tally *t)
 			break;
 		default:
 			t->entries++;
-			if (ent->fts_info == FTS_F)
-				tally_file(t, ent->fts_statp);
+			if (ent->fts_info != FTS_F)
+				break;
+			tally_file(t, ent->fts_statp, ent->fts_path + plen + 1,
+			    ent->fts_pathlen - plen - 1);
+			if (tally_content(t, AT_FDCWD, ent->fts_accpath,
+			    ent->fts_path + plen + 1,
+			    ent->fts_pathlen - plen - 1) == -1)
+				rc = -1;
 		}
 	}
 	if (errno != 0 && ent == NULL && rc == 0)
@@ -177,25 +216,37 @@ read_seal(const struct cache_entry *c, const char *sha256,
 		errf(why, "an earlier install did not finish");
 		return CACHE_UNSEALED;
 	}
-	n = sscanf(seal, "%127s %llu %llu %llu", want_sha, &want->entries,
-	    &want->bytes, &want->mtimes);
+	/* A seal of the older format (four fields, no sizes nor content) is
+	 * not trusted: an unpack then could seal a file with zeros for the
+	 * bytes a full disk lost. */
+	n = sscanf(seal, "%127s %llu %llu %llu %llx %llx", want_sha,
+	    &want->entries, &want->bytes, &want->mtimes, &want->sizes,
+	    &want->content);
 	free(seal);
-	if (n != 4 || strcmp(want_sha, sha256) != 0) {
+	if (n != 6 || strcmp(want_sha, sha256) != 0) {
 		errf(why, "its seal does not match");
 		return CACHE_DAMAGED;
 	}
 	return CACHE_OK;
 }
 
+/* got against the seal; content too when got read it. */
 static enum cache_state
-compare(const struct tally *got, const struct tally *want, struct errbuf *why)
+compare(const struct tally *got, const struct tally *want, bool content,
+    struct errbuf *why)
 {
 	if (got->entries == want->entries && got->bytes == want->bytes &&
-	    got->mtimes == want->mtimes)
+	    got->mtimes == want->mtimes && got->sizes == want->sizes &&
+	    (!content || got->content == want->content))
 		return CACHE_OK;
-	if (got->entries == want->entries && got->bytes == want->bytes)
+	if (got->entries == want->entries && got->bytes == want->bytes &&
+	    got->sizes == want->sizes && got->mtimes == want->mtimes)
+		errf(why, "its files' contents changed (same entries, sizes "
+		    "and modification times)");
+	else if (got->entries == want->entries && got->bytes == want->bytes &&
+	    got->sizes == want->sizes)
 		errf(why, "its files were modified in place (same entries and "
-		    "bytes, other modification times)");
+		    "sizes, other modification times)");
 	else
 		errf(why, "its files changed (%llu entries, %llu bytes; sealed "
 		    "with %llu, %llu)", got->entries, got->bytes,
@@ -216,7 +267,7 @@ cache_check(const struct cache_entry *c, const char *sha256,
 		errf(why, "it cannot be read");
 		return CACHE_DAMAGED;
 	}
-	return compare(&got, &want, why);
+	return compare(&got, &want, true, why);
 }
 
 /* How placing one directory ended. */
@@ -236,6 +287,7 @@ struct place {
 	size_t rlen;
 	int depth;
 	bool created;           /* dest itself was made: ours to remove */
+	bool content;           /* read every file for t.content */
 	struct errbuf *e;
 };
 
@@ -330,7 +382,11 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 			 * directory. */
 			p->t.entries++;
 			if (type == DT_REG)
-				tally_file(&p->t, &est);
+				tally_file(&p->t, &est, p->rel, p->rlen);
+			if (type == DT_REG && p->content &&
+			    tally_content(&p->t, dirfd(d), n, p->rel,
+			    p->rlen) == -1)
+				rc = PLACE_UNREADABLE;
 		} else if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
 			rc = PLACE_NOLINK;
 		} else if (errno == ENOENT) {
@@ -416,7 +472,7 @@ cache_place(const struct cache_entry *c, const char *sha256,
 		return 0;
 	switch (place_tree(c, dest, &p)) {
 	case PLACE_OK:
-		if ((*state = compare(&p.t, &want, e)) == CACHE_OK)
+		if ((*state = compare(&p.t, &want, false, e)) == CACHE_OK)
 			return 0;
 		return fs_rm_rf(dest, NULL) == -1 ? errf(e, "place %s: "
 		    "cannot remove what was placed", dest) : 0;
@@ -483,45 +539,77 @@ write_seal(const struct cache_entry *c, const char *sha256,
 	char buf[256];
 	int n;
 
-	n = snprintf(buf, sizeof buf, "%s %llu %llu %llu\n", sha256,
-	    t->entries, t->bytes, t->mtimes);
+	n = snprintf(buf, sizeof buf, "%s %llu %llu %llu %016llx %016llx\n",
+	    sha256, t->entries, t->bytes, t->mtimes, t->sizes, t->content);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return errf(e, "cache seal: sha256 too long");
 	return fs_write_file_atomic(c->seal, buf, (size_t)n, 0644, e);
 }
 
-int
-cache_seal(const struct cache_entry *c, const char *sha256, struct errbuf *e)
+/* The tree read back must be what was unpacked into it: a file that lost
+ * bytes on the way (a write that failed unnoticed, zeros in their place)
+ * must never be sealed as good. */
+static int
+check_expected(const struct cache_entry *c, const struct tally *t,
+    const struct treesum *expect, struct errbuf *e)
+{
+	if (expect == NULL)
+		return 0;
+	if (t->bytes == expect->bytes && t->sizes == expect->sizes &&
+	    t->content == expect->content)
+		return 0;
+	errno = EIO;
+	return errf(e, "cache %s: the files do not read back as they were "
+	    "unpacked (%s differ): not sealed", c->path,
+	    t->bytes != expect->bytes || t->sizes != expect->sizes ?
+	    "sizes" : "contents");
+}
+
+static int
+seal_walk(const struct cache_entry *c, const char *sha256,
+    const struct treesum *expect, struct errbuf *e)
 {
 	struct tally t;
 
 	if (tally_tree(c->path, &t) == -1)
 		return errf(e, "cache %s:", c->path);
+	if (check_expected(c, &t, expect, e) == -1)
+		return -1;
 	return write_seal(c, sha256, &t, e);
 }
 
 int
-cache_seal_place(const struct cache_entry *c, const char *sha256,
-    const char *dest, struct errbuf *e)
+cache_seal(const struct cache_entry *c, const char *sha256, struct errbuf *e)
 {
-	struct place p = { .dest = dest, .e = e };
+	return seal_walk(c, sha256, NULL, e);
+}
+
+int
+cache_seal_place(const struct cache_entry *c, const char *sha256,
+    const char *dest, const struct treesum *expect, struct errbuf *e)
+{
+	struct place p = { .dest = dest, .e = e, .content = true };
 
 	switch (place_tree(c, dest, &p)) {
 	case PLACE_OK:
-		if (write_seal(c, sha256, &p.t, e) == 0)
+		if (check_expected(c, &p.t, expect, e) == 0 &&
+		    write_seal(c, sha256, &p.t, e) == 0)
 			return 0;
-		if (fs_rm_rf(dest, NULL) == -1)
+		if (fs_rm_rf(dest, NULL) == -1) {
 			errprefix(e, "place %s: cannot remove what was placed",
 			    dest);
-		return -1;
+			return -1;
+		}
+		return CACHE_UNSEALABLE;
 	case PLACE_NOLINK:
 		/* The copy fallback reads the tree anyway: seal first. */
-		if (cache_seal(c, sha256, e) == -1)
-			return -1;
+		if (seal_walk(c, sha256, expect, e) == -1)
+			return CACHE_UNSEALABLE;
 		return fs_copy_tree(c->path, dest, true, e);
 	case PLACE_UNREADABLE:
-		return errf(e, "cache %s: the entry just installed cannot be read",
+		errf(e, "cache %s: the entry just installed cannot be read",
 		    c->path);
+		return CACHE_UNSEALABLE;
 	default:
 		return -1;
 	}

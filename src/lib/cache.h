@@ -3,10 +3,12 @@
  * An entry is a directory CACHE_DIR/<ns>/<key>, where the key spells out
  * the stack, the version and the sha256 of the tarball it was unpacked from,
  * so changing any of them misses.  Beside it, <key>.ok (the seal) records the
- * sha256, entry count, byte total and modification times of the tree; an
+ * sha256, entry count, byte total, modification times, each file's size and
+ * a digest of the contents of the tree (see struct tally in cache.c); an
  * entry without a seal, or whose tree no longer matches it, is damaged (an
  * interrupted run, a deleted file, a file rewritten in place through an
- * app's hard link) and gets replaced.  An flock on CACHE_DIR itself serialises
+ * app's hard link) and gets replaced.  A tree is sealed only when it reads
+ * back as it was unpacked.  An flock on CACHE_DIR itself serialises
  * builds sharing the cache, so concurrent cold builds download once. */
 #ifndef SLUGC_CACHE_H
 #define SLUGC_CACHE_H
@@ -15,6 +17,7 @@
 
 #include "err.h"
 #include "stopflag.h"
+#include "treesum.h"
 
 struct cache_entry {
 	char *ns;       /* CACHE_DIR/<ns> */
@@ -75,18 +78,30 @@ int cache_place(const struct cache_entry *c, const char *sha256,
  * by interrupted installs (safe: we hold the lock). */
 int cache_discard(const struct cache_entry *c, struct errbuf *e);
 
-/* Seals a freshly installed entry (written atomically after the tree). */
+/* Seals a freshly installed entry (written atomically after the tree),
+ * reading the whole tree. */
 int cache_seal(const struct cache_entry *c, const char *sha256,
     struct errbuf *e);
 
+/* What cache_seal_place returns when the entry could not be sealed. */
+#define CACHE_UNSEALABLE (-2)
+
 /* Places a freshly installed entry at dest as cache_place does and seals it
- * with what that one pass counted, sparing cache_seal's walk of the tree
- * (where files must be copied, it seals first, then copies).  Returns -1
- * with e naming the path when dest cannot be written or the entry cannot be
- * read: dest does not exist then (as for cache_place), and the entry may be
- * sealed or not (the caller discards it). */
+ * with what that one pass counted and read, sparing cache_seal's walk of
+ * the tree (where files must be copied, it seals first, then copies).
+ * expect, when not NULL, is what was unpacked into the entry: the files
+ * read back must match it, or nothing is sealed.
+ *
+ * Returns 0 when dest holds the entry and it is sealed.  Returns
+ * CACHE_UNSEALABLE, with e saying why, when the entry cannot be sealed: it
+ * does not read back as expected, it cannot be read, or the seal cannot be
+ * written (a full or failing cache): dest does not exist then, and the
+ * caller discards the entry and goes on without the cache.  Returns -1 with
+ * e naming the path when dest cannot be written: dest does not exist then
+ * either (as for cache_place), and the entry may be sealed or not (the
+ * caller discards it). */
 int cache_seal_place(const struct cache_entry *c, const char *sha256,
-    const char *dest, struct errbuf *e);
+    const char *dest, const struct treesum *expect, struct errbuf *e);
 
 /* Removes CACHE_DIR/<ns> if it is empty, unlocks and frees.  Accepts an
  * entry that was never opened. */

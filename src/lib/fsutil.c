@@ -184,6 +184,11 @@ fs_write_all(int fd, const void *buf, size_t len)
 			continue;
 		if (w == -1)
 			return -1;
+		if (w == 0) {
+			/* No progress and no error: never loop on it. */
+			errno = EIO;
+			return -1;
+		}
 		p += w;
 		len -= (size_t)w;
 	}
@@ -199,17 +204,19 @@ fs_write_file_atomic(const char *path, const void *buf, size_t len,
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp)
 		return errf(e, "%s: path too long", path);
+	/* Messages name path, not the temporary file: that is what the
+	 * reader knows, and the temporary file is gone by then. */
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return errf(e, "create %s:", tmp);
+		return errf(e, "create %s:", path);
 	if (fchmod(fd, mode) == -1 || fs_write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
-		errf(e, "write %s:", tmp);
+		errf(e, "write %s:", path);
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	if (close(fd) == -1) {
-		errf(e, "write %s:", tmp);
+		errf(e, "write %s:", path);
 		unlink(tmp);
 		return -1;
 	}
@@ -268,7 +275,7 @@ copy_file(const char *src, const char *dst, const struct stat *st,
 	}
 	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
 	    errno != EOPNOTSUPP) {
-		errf(e, "copy %s:", src);
+		errf(e, "copy %s to %s:", src, dst);
 		goto out;
 	}
 	while ((r = read(in, buf, sizeof buf)) != 0) {

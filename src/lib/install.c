@@ -364,7 +364,8 @@ split_dest(const char *dest, char **parent, char **copy, const char **base)
 
 int
 install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
-    const char *dest, const struct unpack_limits *lim, struct errbuf *e)
+    const char *dest, const struct unpack_limits *lim, struct unpack_sum *sum,
+    struct errbuf *e)
 {
 	struct pipeline pl;
 	struct decomp_out out = { ring_space, ring_commit, &pl };
@@ -375,7 +376,7 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	char got[DIGEST_HEX_SIZE], *shown, *parent = NULL, *copy = NULL;
 	char *prefix = NULL, *tmp = NULL;
 	const char *base;
-	int rc = -1;
+	int rc = -1, local = 0;
 
 	memset(&pl, 0, sizeof pl);
 	atomic_init(&pl.finished, false);
@@ -399,10 +400,12 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	}
 	if (fs_mkdir_p(parent, 0755, e) == -1 ||
 	    (tmp = fs_mkdtemp(parent, prefix, e)) == NULL) {
+		local = errno != 0 ? errno : EIO;
 		errprefix(e, "install %s", shown);
 		goto out;
 	}
 	if (chmod(tmp, 0755) == -1) {
+		local = errno;
 		errf(e, "install %s: chmod %s:", shown, tmp);
 		goto out;
 	}
@@ -420,8 +423,12 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		goto out;
 	}
 
-	if (unpack_from(&src, tmp, lim, &ue) == -1 || drain(&pl, &ue) == -1) {
+	if (unpack_from_sum(&src, tmp, lim, sum, &ue) == -1) {
+		local = errno;
 		archive_failed = true;
+	} else if (drain(&pl, &ue) == -1)
+		archive_failed = true;
+	if (archive_failed) {
 		/* Had the download already ended?  Then its failure (a cut
 		 * connection truncates the archive) is the root cause. */
 		finished_first = atomic_load(&pl.finished);
@@ -432,6 +439,12 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	}
 	pthread_join(thread, NULL);
 
+	/* A write that failed (a full disk) is the cause whatever the download
+	 * did meanwhile: the download would not make the disk any emptier. */
+	if (local != 0) {
+		errf(e, "install %s: %s", shown, ue.msg);
+		goto out;
+	}
 	/* A corrupt or truncated compressed stream is the archive's failure:
 	 * its message names the entry where the data broke off. */
 	if (pl.frc == -1 && !pl.dfailed &&
@@ -463,6 +476,7 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 		goto out;
 	}
 	if (rename(tmp, dest) == -1) {
+		local = errno;
 		errf(e, "install %s: rename %s to %s:", shown, tmp, dest);
 		goto out;
 	}
@@ -478,5 +492,6 @@ out:
 	free(parent);
 	free(copy);
 	free(shown);
+	errno = rc == -1 ? local : errno;
 	return rc;
 }

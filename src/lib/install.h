@@ -15,18 +15,25 @@
  * hash of every byte downloaded equals sha256_hex (64 hex digits, either
  * case) is the temporary directory renamed to dest.  dest must not exist.
  *
+ * sum, when not NULL, gets what was unpacked (unpack_from_sum), for a
+ * caller that checks the tree on disk later.
+ *
  * Any failure (HTTP or network error, truncated or corrupt archive, hash
  * mismatch, an entry refused by unpack's policy or limits, lim NULL meaning
- * the defaults) removes the temporary directory, leaves dest untouched and
- * fills e with one line naming the URL with credentials removed.  When
- * several things fail, the download's error wins (a cut connection also
- * truncates the archive), then the archive's, then the hash.
+ * the defaults, a write that failed) removes the temporary directory,
+ * leaves dest untouched and fills e with one line naming the URL with
+ * credentials removed.  When several things fail, a failed write wins (a
+ * full disk), then the download's error (a cut connection also truncates
+ * the archive), then the archive's, then the hash.  errno then tells the
+ * local file system's failures (ENOSPC, EIO, EROFS... writing dest's
+ * directory: the path and the error are in e) from the others (0).
  *
  * fo is not modified; its progress callback is called from a download
  * thread.  fo->stop, when set (by the caller's signal handler), interrupts
  * the download and extraction within about a second.  fetch_global_init must
  * have been called. */
 int install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
-    const char *dest, const struct unpack_limits *lim, struct errbuf *e);
+    const char *dest, const struct unpack_limits *lim, struct unpack_sum *sum,
+    struct errbuf *e);
 
 #endif

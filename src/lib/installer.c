@@ -82,7 +82,8 @@ installer_open(const char *path, struct errbuf *e)
 	}
 	if (t->size != sizeof *t || t->opts_size != sizeof (struct fetch_opts) ||
 	    t->limits_size != sizeof (struct unpack_limits) ||
-	    t->errbuf_size != sizeof (struct errbuf)) {
+	    t->errbuf_size != sizeof (struct errbuf) ||
+	    t->sum_size != sizeof (struct unpack_sum)) {
 		errf(e, "load %s: built from other sources than this program: "
 		    "reinstall the buildpack", so->path);
 		goto fail;

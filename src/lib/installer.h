@@ -27,6 +27,7 @@ struct installer {
 	size_t opts_size;   /* sizeof (struct fetch_opts) */
 	size_t limits_size; /* sizeof (struct unpack_limits) */
 	size_t errbuf_size; /* sizeof (struct errbuf) */
+	size_t sum_size;    /* sizeof (struct unpack_sum) */
 
 	int (*global_init)(struct errbuf *e);     /* fetch_global_init */
 	void (*global_cleanup)(void);             /* fetch_global_cleanup */
@@ -34,7 +35,7 @@ struct installer {
 	char *(*redact_url)(const char *url);     /* fetch_redact_url */
 	int (*install)(const struct fetch_opts *fo, const char *sha256_hex,
 	    const char *dest, const struct unpack_limits *lim,
-	    struct errbuf *e);                    /* install_from_url */
+	    struct unpack_sum *sum, struct errbuf *e); /* install_from_url */
 };
 
 /* The table over the modules linked into this program (and the symbol

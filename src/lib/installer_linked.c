@@ -13,6 +13,7 @@ const struct installer installer_linked = {
 	.opts_size = sizeof (struct fetch_opts),
 	.limits_size = sizeof (struct unpack_limits),
 	.errbuf_size = sizeof (struct errbuf),
+	.sum_size = sizeof (struct unpack_sum),
 	.global_init = fetch_global_init,
 	.global_cleanup = fetch_global_cleanup,
 	.opts_init = fetch_opts_init,

@@ -1,5 +1,6 @@
 #include "runtime.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,11 @@ on_progress(void *arg, curl_off_t done, curl_off_t total)
 }
 
 /* Streams the tarball into dir (which must not exist), verified, with
- * ri->installer, or the one loaded for this download. */
+ * ri->installer, or the one loaded for this download.  On failure *local
+ * gets the local file system's error when writing dir failed, else 0. */
 static int
 download(const struct runtime_spec *rs, const struct runtime_install *ri,
-    const char *dir, struct errbuf *e)
+    const char *dir, struct unpack_sum *sum, int *local, struct errbuf *e)
 {
 	const struct installer *in = ri->installer;
 	struct installer_so *so = NULL;
@@ -108,6 +110,7 @@ download(const struct runtime_spec *rs, const struct runtime_install *ri,
 	char *shown;
 	int rc;
 
+	*local = 0;
 	if (in == NULL) {
 		if ((so = installer_open(NULL, e)) == NULL)
 			return -1;
@@ -131,7 +134,8 @@ download(const struct runtime_spec *rs, const struct runtime_install *ri,
 	/* A runtime is ~30 MB compressed: a body past 2 GiB is a broken or
 	 * hostile server, not a runtime. */
 	fo.max_bytes = (curl_off_t)2 << 30;
-	rc = in->install(&fo, rs->sha256, dir, NULL, e);
+	if ((rc = in->install(&fo, rs->sha256, dir, NULL, sum, e)) == -1)
+		*local = errno;
 	installer_close(so);
 	return rc;
 }
@@ -144,14 +148,39 @@ on_cache_wait(void *arg)
 	ri->event(ri->arg, RUNTIME_CACHE_WAIT, NULL);
 }
 
+/* Without the cache: straight into ri->dest. */
+static int
+install_uncached(const struct runtime_spec *rs,
+    const struct runtime_install *ri, int *local, struct errbuf *e)
+{
+	return download(rs, ri, ri->dest, NULL, local, e);
+}
+
+/* The cache failed us on our side (it is full, or its disk failed): what
+ * is in it for this key goes, and the runtime goes straight into the app,
+ * as with a cache that cannot be used at all.  A bad download or sha256 is
+ * not the cache's fault and fails the build: only the cache's own write
+ * errors come here.  An interrupted build stops instead. */
+static int
+degrade(const struct runtime_spec *rs, const struct runtime_install *ri,
+    struct cache_entry *c, int *local, struct errbuf *e)
+{
+	if (stopflag_is_set(ri->stop))
+		return -1;
+	(void)cache_discard(c, NULL);
+	ri->event(ri->arg, RUNTIME_CACHE_UNUSABLE, e->msg);
+	return install_uncached(rs, ri, local, e);
+}
+
 int
 runtime_install(const struct runtime_spec *rs,
     const struct runtime_install *ri, struct errbuf *e)
 {
 	struct cache_entry c = CACHE_ENTRY_INIT;
 	struct errbuf why = { "" };
+	struct unpack_sum sum;
 	enum cache_state state;
-	int rc = -1;
+	int rc = -1, local = 0, r;
 
 	char *parent = strdup(ri->dest), *slash;
 
@@ -164,22 +193,30 @@ runtime_install(const struct runtime_spec *rs,
 		rc = 0;
 	}
 	free(parent);
-	if (rc == -1 || fs_rm_rf(ri->dest, e) == -1)
-		return -1;
+	if (rc == -1 || fs_rm_rf(ri->dest, e) == -1) {
+		local = errno != 0 ? errno : EIO;
+		goto out;
+	}
 	rc = -1;
 	struct cache_wait w = { ri->stop, on_cache_wait, (void *)ri };
 
 	if (cache_open(&c, ri->cache_dir, "mono", ri->stack, rs->version,
 	    rs->sha256, &w, &why) == -1) {
-		if (stopflag_is_set(ri->stop))
-			return errf(e, "%s", why.msg);
+		if (stopflag_is_set(ri->stop)) {
+			errf(e, "%s", why.msg);
+			goto out;
+		}
 		ri->event(ri->arg, RUNTIME_CACHE_UNUSABLE, why.msg);
-		return download(rs, ri, ri->dest, e);
+		rc = install_uncached(rs, ri, &local, e);
+		goto out;
 	}
 	/* A hit is placed and checked in one pass; a miss or a damaged
-	 * entry leaves dest absent, to be installed again. */
-	if (cache_place(&c, rs->sha256, ri->dest, &state, e) == -1)
+	 * entry leaves dest absent, to be installed again.  Failing to place
+	 * is failing to write dest. */
+	if (cache_place(&c, rs->sha256, ri->dest, &state, e) == -1) {
+		local = errno != 0 ? errno : EIO;
 		goto out;
+	}
 	if (state == CACHE_OK) {
 		ri->event(ri->arg, RUNTIME_CACHE_HIT, NULL);
 		rc = 0;
@@ -187,15 +224,33 @@ runtime_install(const struct runtime_spec *rs,
 	}
 	if (state != CACHE_MISSING)
 		ri->event(ri->arg, RUNTIME_CACHE_DAMAGED, e->msg);
-	if (cache_discard(&c, e) == -1 || download(rs, ri, c.path, e) == -1)
+	if (cache_discard(&c, e) == -1) {
+		rc = degrade(rs, ri, &c, &local, e);
 		goto out;
-	/* One walk of the new entry both places and seals it. */
-	if (cache_seal_place(&c, rs->sha256, ri->dest, e) == -1) {
+	}
+	if (download(rs, ri, c.path, &sum, &local, e) == -1) {
+		/* Writing into the cache failed: try the app. */
+		if (local != 0)
+			rc = degrade(rs, ri, &c, &local, e);
+		goto out;
+	}
+	/* One walk of the new entry both places and seals it, once it reads
+	 * back as it was unpacked. */
+	r = cache_seal_place(&c, rs->sha256, ri->dest, sum.exact ? &sum.t :
+	    NULL, e);
+	if (r == CACHE_UNSEALABLE) {
+		rc = degrade(rs, ri, &c, &local, e);
+		goto out;
+	}
+	if (r == -1) {
+		local = errno != 0 ? errno : EIO;
 		cache_discard(&c, NULL);
 		goto out;
 	}
 	rc = 0;
 out:
 	cache_close(&c);
+	if (rc == -1 && ri->local_errno != NULL)
+		*ri->local_errno = local;
 	return rc;
 }

@@ -54,14 +54,23 @@ struct runtime_install {
 	 * then (installer.h); &installer_linked uses the linked modules
 	 * (whose global_init the caller has called). */
 	const struct installer *installer;
+	/* When not NULL, set on failure: the local file system's error that
+	 * failed the install (ENOSPC, EIO... writing dest: compile's exit 4),
+	 * or 0 when the runtime could not be downloaded, verified or
+	 * unpacked (exit 3). */
+	int *local_errno;
 };
 
 /* Makes dest hold the runtime rs describes: replaces whatever dest held,
  * takes it from the cache when sealed there and intact (hard links, checked
  * against the seal as they are made), otherwise downloads, verifies and
- * installs it into the cache first.  On failure dest does not exist and the
- * cache holds nothing partial; e names the URL without credentials, or the
- * installer's shared object when it cannot be loaded. */
+ * installs it into the cache first.  A cache that cannot be used, or that
+ * fails on writing (full, failing, or what was written does not read back:
+ * RUNTIME_CACHE_UNUSABLE), is done without: its entry is discarded and the
+ * runtime goes straight into dest.  On failure dest does not exist and the
+ * cache holds nothing partial; e names the URL without credentials, the
+ * path that could not be written, or the installer's shared object when it
+ * cannot be loaded. */
 int runtime_install(const struct runtime_spec *rs,
     const struct runtime_install *ri, struct errbuf *e);
 

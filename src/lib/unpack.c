@@ -16,6 +16,7 @@
 
 #include "fsutil.h"
 #include "slugpolicy.h"
+#include "treesum.h"
 
 /* Big reads: fewer callbacks and bigger inflate runs; measured faster than
  * libarchive's 10 KiB default on runtime tarballs. */
@@ -178,19 +179,25 @@ dirset_free(struct dirset *s)
 	free(s->slot);
 }
 
-/* Creates dest, or accepts it when it is an empty directory. */
+/* Creates dest, or accepts it when it is an empty directory.  Failing to
+ * make it is the file system's failure whatever the errno (a read-only or
+ * missing parent): *local gets it. */
 static int
-prepare_dest(const char *dest, struct errbuf *e)
+prepare_dest(const char *dest, int *local, struct errbuf *e)
 {
 	struct dirent *de;
 	DIR *d;
 
 	if (mkdir(dest, 0755) == 0)
 		return 0;
-	if (errno != EEXIST)
+	if (errno != EEXIST) {
+		*local = errno;
 		return errf(e, "mkdir %s:", dest);
-	if ((d = opendir(dest)) == NULL)
+	}
+	if ((d = opendir(dest)) == NULL) {
+		*local = errno;
 		return errf(e, "open %s:", dest);
+	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 &&
@@ -257,13 +264,113 @@ read_fd(void *arg, void *buf, size_t len)
 	return n;
 }
 
-/* OK or WARN.  RETRY too is a failure here: from the tar reader it means a
- * damaged header was skipped, and an untrusted archive that is damaged is
- * refused, not repaired. */
+/* OK or WARN, for the reader only.  RETRY too is a failure here: from the
+ * tar reader it means a damaged header was skipped, and an untrusted archive
+ * that is damaged is refused, not repaired.  The writer's WARN is another
+ * matter: see extract_entry. */
 static bool
 ok(int r)
 {
 	return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+}
+
+/* An error of the file system written to, not of the archive: the disk or
+ * a quota is full, the device failed, the tree cannot be written. */
+static bool
+local_errno(int err)
+{
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+	case EIO:
+	case EROFS:
+	case EFBIG:
+	case EMFILE:
+	case ENFILE:
+	case EACCES:
+	case EPERM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The regular files extracted so far, for unpack_sum: name (as join_clean
+ * writes it, without the root) -> size and content hash.  A name replaced
+ * by a later entry, or by a directory one of its path, is marked gone and
+ * taken out of the sum; entries are never deleted. */
+struct fileent {
+	char *name;
+	uint64_t size, chash;
+	bool present;
+};
+
+struct filemap {
+	struct fileent *slot; /* open addressing, name NULL = free */
+	size_t cap;           /* a power of two, or 0 */
+	size_t n;
+};
+
+static struct fileent *
+filemap_find(const struct filemap *m, const char *p, size_t len)
+{
+	size_t i = dirset_hash(p, len) & (m->cap - 1);
+
+	while (m->slot[i].name != NULL && (strncmp(m->slot[i].name, p,
+	    len) != 0 || m->slot[i].name[len] != '\0'))
+		i = (i + 1) & (m->cap - 1);
+	return &m->slot[i];
+}
+
+/* The entry for p[0..len), or NULL. */
+static struct fileent *
+filemap_get(const struct filemap *m, const char *p, size_t len)
+{
+	struct fileent *f;
+
+	if (m->n == 0)
+		return NULL;
+	f = filemap_find(m, p, len);
+	return f->name != NULL ? f : NULL;
+}
+
+/* The entry for p[0..len), made (not present) if missing; NULL when out of
+ * memory. */
+static struct fileent *
+filemap_put(struct filemap *m, const char *p, size_t len)
+{
+	struct fileent *f, *old = m->slot;
+	size_t oldcap = m->cap;
+
+	if (2 * (m->n + 1) > m->cap) {
+		m->cap = oldcap == 0 ? 256 : oldcap * 2;
+		if ((m->slot = calloc(m->cap, sizeof *m->slot)) == NULL) {
+			m->slot = old;
+			m->cap = oldcap;
+			return NULL;
+		}
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].name != NULL)
+				*filemap_find(m, old[i].name,
+				    strlen(old[i].name)) = old[i];
+		free(old);
+	}
+	f = filemap_find(m, p, len);
+	if (f->name == NULL) {
+		if ((f->name = strndup(p, len)) == NULL)
+			return NULL;
+		f->present = false;
+		m->n++;
+	}
+	return f;
+}
+
+static void
+filemap_free(struct filemap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slot[i].name);
+	free(m->slot);
 }
 
 struct progress {
@@ -275,7 +382,35 @@ struct progress {
 	size_t rootlen;    /* of the realpath'd root names are joined to */
 	uint64_t symlinks; /* symlinks extracted so far */
 	struct dirset dirs; /* see check_dirs */
+	int local_errno;   /* the file system's error that failed us, or 0 */
+	/* The entry being written: its data bytes and their hash. */
+	uint64_t entry_written;
+	struct treesum_hash fh;
+	struct unpack_sum *sum; /* NULL: not wanted */
+	struct filemap files;   /* for sum */
 };
+
+/* write_disk failed on an entry: its message, with the errno's text when
+ * there is a real one (libarchive's messages do not carry it).  A local
+ * file-system error is remembered: unpack_from reports it in errno. */
+static int
+disk_err(struct progress *pr, struct archive *w, const char *name,
+    struct errbuf *e)
+{
+	int err = archive_errno(w);
+	const char *msg = archive_error_string(w);
+
+	if (msg == NULL)
+		msg = "failed";
+	if (local_errno(err))
+		pr->local_errno = err;
+	/* EILSEQ and EINVAL are what libarchive uses on Linux for its own
+	 * "bad format" and "misuse" (ARCHIVE_ERRNO_FILE_FORMAT, _PROGRAMMER):
+	 * their text would mislead. */
+	if (err > 0 && err != EILSEQ && err != EINVAL)
+		return entry_err(e, name, "%s: %s", msg, strerror(err));
+	return entry_err(e, name, "%s", msg);
+}
 
 /* The expansion check, after every header and every data block. */
 static int
@@ -305,14 +440,31 @@ check_ratio(struct archive *a, const struct progress *pr, const char *name,
 	return 0;
 }
 
+/* The content hash sees the file as it will read back: zeros where a
+ * sparse entry has a hole. */
+static void
+hash_zeros(struct treesum_hash *h, uint64_t n)
+{
+	static const unsigned char zeros[4096];
+
+	for (; n > 0; n -= n < sizeof zeros ? n : sizeof zeros)
+		treesum_hash_update(h, zeros, n < sizeof zeros ? n :
+		    sizeof zeros);
+}
+
+/* Every block must be written whole.  write_disk reports a failed write(2)
+ * (ENOSPC, EIO) as ARCHIVE_WARN, not as a failure, and then, when the entry
+ * is finished, truncates or extends the file to its declared size: the
+ * bytes lost would read back as zeros.  So anything but ARCHIVE_OK fails the
+ * entry (the WARN for "too much data" too: a tar entry never has more). */
 static int
 copy_data(struct archive *a, struct archive *w, struct progress *pr,
-    const char *name, struct errbuf *e)
+    const char *name, const char *full, struct errbuf *e)
 {
 	const void *buf;
 	size_t size;
 	la_int64_t off;
-	int r;
+	int r, err;
 
 	for (;;) {
 		r = archive_read_data_block(a, &buf, &size, &off);
@@ -320,12 +472,98 @@ copy_data(struct archive *a, struct archive *w, struct progress *pr,
 			return 0;
 		if (!ok(r))
 			return entry_err(e, name, "%s", archive_error_string(a));
-		if (!ok((int)archive_write_data_block(w, buf, size, off)))
-			return entry_err(e, name, "%s", archive_error_string(w));
+		if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
+			err = archive_errno(w);
+			if (local_errno(err))
+				pr->local_errno = err;
+			if (err > 0)
+				return entry_err(e, name, "write %s: %s", full,
+				    strerror(err));
+			return entry_err(e, name, "write %s: %s", full,
+			    archive_error_string(w));
+		}
+		if (pr->sum != NULL && off >= 0) {
+			if ((uint64_t)off < pr->fh.len)
+				pr->sum->exact = false; /* blocks overlap */
+			else
+				hash_zeros(&pr->fh, (uint64_t)off - pr->fh.len);
+			treesum_hash_update(&pr->fh, buf, size);
+		}
 		pr->written += size;
+		pr->entry_written += size;
 		if (check_ratio(a, pr, name, e) == -1)
 			return -1;
 	}
+}
+
+/* write_disk finished the entry with ARCHIVE_WARN: what it could not do is
+ * told by its message only, and a later failure overwrites an earlier one's
+ * message.  So look: when the file on disk has the entry's type, size and
+ * permissions, what is missing is only a time, and the entry stands.  Hard
+ * links, directories (whose modes are set at the end) and symlinks are
+ * checked for their type. */
+static bool
+entry_stands(const char *full, mode_t type, mode_t perm, int64_t size,
+    bool hardlink)
+{
+	struct stat st;
+
+	if (lstat(full, &st) == -1)
+		return false;
+	if (hardlink)
+		return S_ISREG(st.st_mode);
+	if ((st.st_mode & S_IFMT) != type)
+		return false;
+	if (type == AE_IFREG)
+		return st.st_size == size && (st.st_mode & 07777) ==
+		    (perm & 07777);
+	return true;
+}
+
+/* The sum follows the tree: whatever was at full's name, or at a directory
+ * on its path (write_disk replaces a file in the way of a directory), is
+ * gone; a regular file or a hard link to one takes its place. */
+static int
+sum_entry(struct progress *pr, const char *rel, mode_t type,
+    const char *hrel, int64_t size, uint64_t chash)
+{
+	struct treesum *t = &pr->sum->t;
+	struct fileent *f, *target;
+	size_t len = strlen(rel);
+
+	/* A hard link to itself: write_disk skipped it, nothing changed. */
+	if (hrel != NULL && strcmp(hrel, rel) == 0)
+		return 0;
+	for (const char *p = rel; (p = strchr(p, '/')) != NULL; p++)
+		if ((f = filemap_get(&pr->files, rel, (size_t)(p - rel))) !=
+		    NULL && f->present) {
+			treesum_remove(t, f->name, strlen(f->name), f->size,
+			    f->chash);
+			f->present = false;
+		}
+	if ((f = filemap_get(&pr->files, rel, len)) != NULL && f->present) {
+		treesum_remove(t, rel, len, f->size, f->chash);
+		f->present = false;
+	}
+	if (hrel != NULL) {
+		target = filemap_get(&pr->files, hrel, strlen(hrel));
+		/* Data in a hard link entry rewrites every name of the file;
+		 * a target we do not know cannot be summed. */
+		if (size > 0 || target == NULL || !target->present) {
+			pr->sum->exact = false;
+			return 0;
+		}
+		size = (int64_t)target->size;
+		chash = target->chash;
+	} else if (type != AE_IFREG)
+		return 0;
+	if ((f = filemap_put(&pr->files, rel, len)) == NULL)
+		return -1;
+	f->size = (uint64_t)size;
+	f->chash = chash;
+	f->present = true;
+	treesum_add(t, rel, len, f->size, chash);
+	return 0;
 }
 
 /* A hard link may only name a regular file already extracted.  write_disk
@@ -437,7 +675,7 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	mode_t type = archive_entry_filetype(ent), perm;
 	char *full = NULL, *hfull = NULL;
 	int64_t size;
-	int rc = -1;
+	int r, rc = -1;
 
 	if (++pr->entries > pr->lim->max_entries &&
 	    pr->lim->max_entries != 0) {
@@ -486,20 +724,53 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	if (hfull != NULL)
 		archive_entry_set_hardlink(ent, hfull);
 
-	/* ARCHIVE_WARN is a detail write_disk could not restore (a time);
-	 * anything worse fails the entry. */
-	if (!ok(archive_write_header(w, ent))) {
-		entry_err(e, name, "%s", archive_error_string(w));
+	/* write_disk's only ARCHIVE_WARN for a header (with our flags) is a
+	 * hard link to itself, which it skips: the file is there already. */
+	r = archive_write_header(w, ent);
+	if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && hfull != NULL &&
+	    strcmp(full, hfull) == 0)) {
+		disk_err(pr, w, name, e);
 		goto out;
 	}
-	if (archive_entry_size(ent) > 0 && copy_data(a, w, pr, name, e) == -1)
+	pr->entry_written = 0;
+	treesum_hash_init(&pr->fh);
+	if (archive_entry_size(ent) > 0 &&
+	    copy_data(a, w, pr, name, full, e) == -1)
 		goto out;
-	if (!ok(archive_write_finish_entry(w))) {
-		entry_err(e, name, "%s", archive_error_string(w));
+	/* Every byte the archive declares must have been written: a data
+	 * block missing would read back as zeros.  (Sparse entries have
+	 * holes instead of some blocks.) */
+	if (archive_entry_size(ent) > 0 && archive_entry_sparse_count(ent) == 0 &&
+	    pr->entry_written != (uint64_t)archive_entry_size(ent)) {
+		entry_err(e, name, "write %s: %llu of %lld bytes written", full,
+		    (unsigned long long)pr->entry_written,
+		    (long long)archive_entry_size(ent));
+		goto out;
+	}
+	/* finish_entry restores the mode and times; its ARCHIVE_WARN may hide
+	 * a mode it could not set as well as a time: see entry_stands. */
+	r = archive_write_finish_entry(w);
+	if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && entry_stands(full, type,
+	    perm, archive_entry_size(ent), hfull != NULL))) {
+		disk_err(pr, w, name, e);
 		goto out;
 	}
 	if (check_ratio(a, pr, name, e) == -1)
 		goto out;
+	if (pr->sum != NULL) {
+		/* A sparse file's last hole. */
+		if (hfull == NULL && (uint64_t)archive_entry_size(ent) >
+		    pr->fh.len)
+			hash_zeros(&pr->fh, (uint64_t)archive_entry_size(ent) -
+			    pr->fh.len);
+		if (sum_entry(pr, full + pr->rootlen + (full[pr->rootlen] ==
+		    '/'), type, hfull != NULL ? hfull + pr->rootlen + 1 : NULL,
+		    archive_entry_size(ent),
+		    treesum_hash_final(&pr->fh)) == -1) {
+			errf(e, "archive entry:");
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	free(full);
@@ -540,6 +811,13 @@ int
 unpack_from(const struct unpack_source *src, const char *dest,
     const struct unpack_limits *lim, struct errbuf *e)
 {
+	return unpack_from_sum(src, dest, lim, NULL, e);
+}
+
+int
+unpack_from_sum(const struct unpack_source *src, const char *dest,
+    const struct unpack_limits *lim, struct unpack_sum *sum, struct errbuf *e)
+{
 	struct unpack_limits deflim;
 	struct reader rd = { src, { "" }, false };
 	struct progress pr = { 0 };
@@ -555,10 +833,17 @@ unpack_from(const struct unpack_source *src, const char *dest,
 	}
 	pr.lim = lim;
 	pr.src = src;
-	if (prepare_dest(dest, e) == -1)
+	if ((pr.sum = sum) != NULL) {
+		memset(sum, 0, sizeof *sum);
+		sum->exact = true;
+	}
+	if (prepare_dest(dest, &pr.local_errno, e) == -1) {
+		errno = pr.local_errno;
 		return -1;
+	}
 	if ((root = realpath(dest, NULL)) == NULL) {
 		errf(e, "realpath %s:", dest);
+		pr.local_errno = errno;
 		goto out;
 	}
 	pr.rootlen = strlen(root);
@@ -609,8 +894,12 @@ unpack_from(const struct unpack_source *src, const char *dest,
 		last = name;
 		name = NULL;
 	}
-	/* Directory modes and times are applied here, deepest first. */
-	if (!ok(archive_write_close(w))) {
+	/* Directory modes and times are applied here, deepest first (their
+	 * failures are not reported: write_disk ignores them); every entry
+	 * was finished already, so anything but OK is unexpected. */
+	if (archive_write_close(w) != ARCHIVE_OK) {
+		if (local_errno(archive_errno(w)))
+			pr.local_errno = archive_errno(w);
 		errf(e, "unpack %s: %s", dest, archive_error_string(w));
 		goto out;
 	}
@@ -619,11 +908,14 @@ out:
 	archive_read_free(a);
 	archive_write_free(w);
 	dirset_free(&pr.dirs);
+	filemap_free(&pr.files);
 	free(root);
 	free(last);
 	free(name);
-	if (rc == -1)
+	if (rc == -1) {
 		fs_rm_rf(dest, NULL); /* errf made e one line */
+		errno = pr.local_errno;
+	}
 	return rc;
 }
 

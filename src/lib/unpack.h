@@ -11,10 +11,12 @@
 #ifndef SLUGC_UNPACK_H
 #define SLUGC_UNPACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
+#include "treesum.h"
 
 /* A field set to 0 is no limit. */
 struct unpack_limits {
@@ -88,11 +90,32 @@ struct unpack_source {
  * stream (padding, compression trailers): a caller that must see every
  * byte, to hash it, drains the rest.
  *
+ * Every write is checked: a file that could not be written whole (disk
+ * full, I/O error) fails the unpack, naming the entry, the path and the
+ * errno; nothing is ever left with zeros where its bytes should be.
+ *
  * Returns 0, or -1 with e holding one line naming the entry, and with dest
  * removed (whether or not it existed before, unless it was refused for not
- * being empty). */
+ * being empty).  On failure errno tells whose fault it was: the local file
+ * system's error (ENOSPC, EDQUOT, EIO, EROFS, EACCES...) when writing dest
+ * failed, 0 when the archive, its source or a limit did. */
 int unpack_from(const struct unpack_source *src, const char *dest,
     const struct unpack_limits *lim, struct errbuf *e);
+
+/* What unpack_from_sum wrote: the treesum (treesum.h) of the regular files
+ * as they must read back from dest, hard links included, from the bytes
+ * handed to the file system.  exact is false when the archive did what the
+ * sum cannot follow (a hard link carrying data, overlapping sparse blocks):
+ * there is then nothing to compare a tree with. */
+struct unpack_sum {
+	struct treesum t;
+	bool exact;
+};
+
+/* unpack_from, filling *sum (when not NULL) on success. */
+int unpack_from_sum(const struct unpack_source *src, const char *dest,
+    const struct unpack_limits *lim, struct unpack_sum *sum,
+    struct errbuf *e);
 
 /* Reads up to len bytes into buf: returns the count, 0 at the end of the
  * stream, or -1 with errno set. */

@@ -223,8 +223,10 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	return rc;
 }
 
+/* *local: the file-system error that failed it (a full BUILD_DIR: exit 4,
+ * not 3), or 0. */
 static int
-install_runtime(struct build *b, struct errbuf *e)
+install_runtime(struct build *b, int *local, struct errbuf *e)
 {
 	struct runtime_install ri = {
 		.cache_dir = b->cache_dir,
@@ -232,6 +234,7 @@ install_runtime(struct build *b, struct errbuf *e)
 		.dest = b->runtime,
 		.vars = b->vars,
 		.stop = spawn_interrupt_flag(),
+		.local_errno = local,
 	};
 
 	return runtime_install_logged(&b->rt, &ri, stdout, e);
@@ -464,7 +467,7 @@ main(int argc, char **argv)
 {
 	struct build b = { 0 };
 	struct errbuf e = { "" };
-	int rc, status = 0, signo = 0;
+	int rc, status = 0, signo = 0, local = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
@@ -482,8 +485,8 @@ main(int argc, char **argv)
 
 	if (gather(&b, argc, argv, &e) == -1) {
 		rc = EXIT_USAGE;
-	} else if (install_runtime(&b, &e) == -1) {
-		rc = EXIT_FETCH;
+	} else if (install_runtime(&b, &local, &e) == -1) {
+		rc = local != 0 ? EXIT_IO : EXIT_FETCH;
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
 	} else if (build(&b, &status, &signo, &e) == -1) {

@@ -16,6 +16,8 @@
 #include "fsutil.h"
 #include "testfs.h"
 #include "testhelp.h"
+#include "testmount.h"
+#include "treesum.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define SHA2 "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -291,13 +293,13 @@ test_seal_place(const char *root)
 	fs_mkdir_p(at(root, "sp-app2"), 0755, NULL);
 
 	TEST("seal_place: a dest whose parent is missing is an error naming it",
-	    cache_seal_place(&c, SHA, lost, &e) == -1 &&
+	    cache_seal_place(&c, SHA, lost, NULL, &e) == -1 &&
 	    strstr(e.msg, lost) != NULL && !fs_exists(lost));
 	TEST("seal_place: ...and nothing is sealed", !fs_exists(c.seal) &&
 	    cache_check(&c, SHA, &why) == CACHE_UNSEALED);
 
 	TEST("seal_place: places and seals",
-	    cache_seal_place(&c, SHA, dest, &e) == 0 && fs_exists(c.seal));
+	    cache_seal_place(&c, SHA, dest, NULL, &e) == 0 && fs_exists(c.seal));
 	TEST("seal_place: files are hard links into the cache",
 	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
 	    same_inode(at(c.path, "lib/libmono.so"), at(dest, "lib/libmono.so")));
@@ -321,7 +323,7 @@ test_seal_place(const char *root)
 	unlink(c.seal);
 	fs_mkdir_p(c.seal, 0755, NULL);
 	TEST("seal_place: a seal that cannot be written fails, dest removed",
-	    cache_seal_place(&c, SHA, dest, &e) == -1 && !fs_exists(dest) &&
+	    cache_seal_place(&c, SHA, dest, NULL, &e) == CACHE_UNSEALABLE && !fs_exists(dest) &&
 	    strstr(e.msg, ".ok") != NULL);
 	rmdir(c.seal);
 
@@ -334,7 +336,7 @@ test_seal_place(const char *root)
 		    a.st_dev != b.st_dev) {
 			char *d = fs_join(shm, "mono");
 			TEST("seal_place: across file systems it seals and copies",
-			    cache_seal_place(&c, SHA, d, &e) == 0 &&
+			    cache_seal_place(&c, SHA, d, NULL, &e) == 0 &&
 			    cache_check(&c, SHA, &why) == CACHE_OK &&
 			    same_file(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
 			    !same_inode(at(c.path, "bin/mono"), at(d, "bin/mono")));
@@ -355,6 +357,142 @@ test_seal_place(const char *root)
 	free(cdir);
 }
 
+/* Rewrites rel in dir with len bytes of data, keeping its times. */
+static void
+rewrite_keeping_times(const char *dir, const char *rel, const char *data,
+    size_t len)
+{
+	struct stat st;
+	struct timespec ts[2];
+
+	if (stat(at(dir, rel), &st) == -1)
+		return;
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	if (put_file(at(dir, rel), data, len, st.st_mode & 07777) == -1)
+		perror(rel);
+	utimensat(AT_FDCWD, at(dir, rel), ts, 0);
+}
+
+/* What the seal vouches for: each file's size on every placement, the
+ * contents when it is written and when the entry is read whole, and
+ * nothing it cannot vouch for gets sealed. */
+static void
+test_seal_vouches(const char *root)
+{
+	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct errbuf e = { "" }, why = { "" };
+	enum cache_state st;
+	struct treesum good, bad;
+	char *cdir = fs_join(root, "sv-cache");
+	char *dest = fs_join(root, "sv-app/mono");
+	char *mnt = fs_join(root, "sv-full");
+
+	TEST("vouch: open", cache_open(&c, cdir, "mono", "heroku-22", "6.8",
+	    SHA, NULL, &e) == 0);
+	fill_tree(c.path);
+	chmod(at(c.path, "ro"), 0755);
+	fs_mkdir_p(at(root, "sv-app"), 0755, NULL);
+	TEST("vouch: the tree's sum", treesum_tree(c.path, &good, &e) == 0);
+
+	/* What was unpacked is not what reads back: not sealed. */
+	bad = good;
+	bad.content ^= 1;
+	e.msg[0] = '\0';
+	TEST("vouch: contents not as unpacked are not sealed",
+	    cache_seal_place(&c, SHA, dest, &bad, &e) == CACHE_UNSEALABLE &&
+	    !fs_exists(c.seal) && !fs_exists(dest) &&
+	    strstr(e.msg, "do not read back as they were unpacked") != NULL &&
+	    strstr(e.msg, "contents") != NULL);
+	bad = good;
+	bad.sizes ^= 1;
+	TEST("vouch: sizes not as unpacked are not sealed",
+	    cache_seal_place(&c, SHA, dest, &bad, &e) == CACHE_UNSEALABLE &&
+	    !fs_exists(c.seal) && !fs_exists(dest) &&
+	    strstr(e.msg, "sizes") != NULL);
+	TEST("vouch: as unpacked, it is sealed",
+	    cache_seal_place(&c, SHA, dest, &good, &e) == 0 &&
+	    fs_exists(c.seal) && cache_check(&c, SHA, &why) == CACHE_OK);
+	fs_rm_rf(dest, NULL);
+
+	/* One file a byte longer, another a byte shorter, times kept: the
+	 * same entry count, byte total and times, other sizes. */
+	rewrite_keeping_times(c.path, "bin/mono", "ELF....", 7);
+	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
+	    "MZ012345678", 11);
+	TEST("vouch: sizes that moved between files are damage",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    !fs_exists(dest));
+	rewrite_keeping_times(c.path, "bin/mono", "ELF...", 6);
+	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
+	    "MZ0123456789", 12);
+	TEST("vouch: restored, it places again",
+	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
+	fs_rm_rf(dest, NULL);
+
+	/* Zeros where bytes were, size and times kept: a warm placement does
+	 * not read contents (cache.c says why), a whole check does. */
+	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
+	    "MZ01\0\0\0\0\0\0\0\0", 12);
+	TEST("vouch: zeroed bytes are found by a whole check",
+	    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
+	    strstr(why.msg, "contents changed") != NULL);
+	printf("# %s\n", why.msg);
+	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
+	    "MZ0123456789", 12);
+	TEST("vouch: restored, the whole check passes",
+	    cache_check(&c, SHA, &why) == CACHE_OK);
+
+	/* A seal of the older format vouched for no sizes nor contents. */
+	{
+		char *old = seal_text(&c), *sp;
+		int n = 0;
+
+		for (sp = old; *sp != '\0' && n < 4; sp++)
+			n += *sp == ' ';
+		if (n == 4)
+			sp[-1] = '\n', *sp = '\0';
+		fs_write_file_atomic(c.seal, old, strlen(old), 0644, NULL);
+		TEST("vouch: an older seal is not trusted",
+		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		    st == CACHE_DAMAGED && !fs_exists(dest) &&
+		    strstr(e.msg, "seal does not match") != NULL);
+		free(old);
+	}
+	cache_close(&c);
+
+	/* A full cache: the seal cannot be written, nothing is left. */
+	TEST("vouch: a 1 MiB tmpfs (we run as root)",
+	    tmpfs_mount(mnt, 1 << 20) == 0);
+	{
+		char *full = fs_join(mnt, "cache"), *filler = fs_join(mnt, "filler");
+		char *d2 = fs_join(mnt, "app-mono");
+
+		TEST("vouch: open on the tmpfs", cache_open(&c, full, "mono",
+		    "heroku-22", "6.8", SHA, NULL, &e) == 0);
+		fill_tree(c.path);
+		chmod(at(c.path, "ro"), 0755);
+		TEST("vouch: its sum", treesum_tree(c.path, &good, &e) == 0);
+		TEST("vouch: the tmpfs filled", fill_fs(filler, 0) == 0 &&
+		    fs_free(mnt) == 0);
+		e.msg[0] = '\0';
+		TEST("vouch: a seal that cannot be written: not sealed",
+		    cache_seal_place(&c, SHA, d2, &good, &e) == CACHE_UNSEALABLE &&
+		    !fs_exists(c.seal) && !fs_exists(d2) &&
+		    strstr(e.msg, ".ok") != NULL &&
+		    strstr(e.msg, "No space left on device") != NULL);
+		printf("# %s\n", e.msg);
+		cache_close(&c);
+		tmpfs_umount(mnt);
+		free(full);
+		free(filler);
+		free(d2);
+	}
+	free(mnt);
+	free(dest);
+	free(cdir);
+}
+
 static int waits;
 
 static void
@@ -370,6 +508,8 @@ main(void)
 	struct errbuf e = { "" }, why = { "" };
 	struct cache_entry c = CACHE_ENTRY_INIT, c2 = CACHE_ENTRY_INIT;
 	char *root = fs_mkdtemp("/tmp", "test_cache.", &e), *p;
+
+	test_seal_vouches(root);
 
 	TEST("open locks",
 	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);

@@ -89,7 +89,7 @@ install(const char *url, const char *sha, const char *dest,
 		fetch_opts_init(&fo);
 	fo.url = url;
 	e.msg[0] = '\0';
-	return install_from_url(&fo, sha, dest, NULL, &e);
+	return install_from_url(&fo, sha, dest, NULL, NULL, &e);
 }
 
 /* The installed tree is the runtime built by mk_runtime. */
@@ -493,7 +493,7 @@ test_streams(void)
 		fo.url = url;
 		digest_file_hex(plain, sha, &e);
 		TEST("plain tar, ratio limit 20: installs",
-		    install_from_url(&fo, sha, dest, &small, &e) == 0 &&
+		    install_from_url(&fo, sha, dest, &small, NULL, &e) == 0 &&
 		    tree_ok(dest));
 		fs_rm_rf(dest, &e);
 	}

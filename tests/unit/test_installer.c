@@ -133,7 +133,7 @@ test_loaded(const char *tmp)
 		url = NULL;
 	theirs.url = url;
 	TEST("it installs a file:// tarball",
-	    t->install(&theirs, sha, dest, NULL, &e) == 0 &&
+	    t->install(&theirs, sha, dest, NULL, NULL, &e) == 0 &&
 	    fs_exists(dest) && fs_is_dir(dest));
 	{
 		char *mono = fs_join(dest, "bin/mono"), *p;
@@ -147,7 +147,7 @@ test_loaded(const char *tmp)
 	fs_rm_rf(dest, NULL);
 	sha[0] = sha[0] == '0' ? '1' : '0';
 	TEST("a wrong sha256 fails through it, naming the URL, nothing left",
-	    t->install(&theirs, sha, dest, NULL, &e) == -1 &&
+	    t->install(&theirs, sha, dest, NULL, NULL, &e) == -1 &&
 	    strstr(e.msg, tarball) != NULL && !fs_exists(dest));
 out:
 	installer_close(so);

@@ -3,6 +3,7 @@
  * unsealed, unusable, a bad download) on file:// tarballs, with the linked
  * installer; and that a cache hit never needs the installer's shared
  * object, while a miss without one fails naming it. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include "runtime.h"
 #include "testfs.h"
 #include "testhelp.h"
+#include "testmount.h"
 #include "testtar.h"
 
 static char *tmp;
@@ -66,6 +68,22 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 	(void)done;
 	(void)total;
 	s->progress++;
+}
+
+/* Entries in dir, "." and ".." aside; -1 when it cannot be read. */
+static int
+count_entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
 }
 
 static bool
@@ -315,6 +333,123 @@ test_install(void)
 	free(seal);
 }
 
+/* Full disks: a full cache is done without (the partial entry removed,
+ * the runtime put straight into the app, the log told); a full app fails
+ * with the file-system error for compile's exit code, naming the path. */
+static void
+test_full(void)
+{
+	struct envdir *vars = envdir_new();
+	struct errbuf e = { "" };
+	struct seen seen;
+	char sha[DIGEST_HEX_SIZE], *url = NULL;
+	char *tarball = fs_join(tmp, "full.tar.gz");
+	char *mnt = fs_join(tmp, "full-fs");
+	char *cache = fs_join(mnt, "cache"), *filler = fs_join(mnt, "filler");
+	char *dest = fs_join(tmp, "full-app/vendor/mono");
+	char *ns = fs_join(cache, "mono");
+	struct runtime_spec rs = { NULL, NULL, NULL };
+	int local = -1;
+	struct runtime_install ri = {
+		.cache_dir = cache,
+		.stack = "heroku-22",
+		.dest = dest,
+		.vars = vars,
+		.event = on_event,
+		.progress = on_progress,
+		.arg = &seen,
+		.installer = &installer_linked,
+		.local_errno = &local,
+	};
+
+	TEST("full: make a tarball", mk_tarball(tarball, sha) == 0);
+	if (asprintf(&url, "file://%s", tarball) < 0)
+		url = NULL;
+	envdir_set(vars, "MONO_URL", url, &e);
+	envdir_set(vars, "MONO_SHA256", sha, &e);
+	TEST("full: resolve", runtime_resolve(vars, "/nonexistent.yml", &rs,
+	    &e) == 0);
+	TEST("full: a 1 MiB tmpfs for the cache (we run as root)",
+	    tmpfs_mount(mnt, 1 << 20) == 0);
+	TEST("full: the cache made, then the tmpfs filled",
+	    fs_mkdir_p(cache, 0755, &e) == 0 && fill_fs(filler, 0) == 0 &&
+	    fs_free(mnt) == 0);
+
+	memset(&seen, 0, sizeof seen);
+	e.msg[0] = '\0';
+	TEST("full cache: the install succeeds without it",
+	    runtime_install(&rs, &ri, &e) == 0 && has_runtime(dest));
+	printf("# %s\n", seen.log);
+	TEST("full cache: the log says why, then downloads again",
+	    strstr(seen.log, ";unusable:") != NULL &&
+	    strstr(seen.log, "No space left on device") != NULL &&
+	    strstr(seen.log, cache) != NULL &&
+	    strncmp(strstr(seen.log, ";unusable:") + 1, "unusable:", 9) == 0 &&
+	    strstr(strstr(seen.log, ";unusable:"), ";download:") != NULL);
+	TEST("full cache: no entry, no seal, no partial directory",
+	    !fs_exists(ns) || count_entries(ns) == 0);
+
+	/* The app's file system full (no cache to fall back on): fails with
+	 * ENOSPC, naming the path, leaving no dest. */
+	fs_rm_rf(dest, NULL);
+	{
+		char *appfs = fs_join(tmp, "full-app2");
+		char *d2 = fs_join(appfs, "vendor/mono");
+		char *f2 = fs_join(appfs, "filler");
+		char *notdir = fs_join(tmp, "not-a-cache");
+		struct runtime_install nocache = ri;
+
+		fs_write_file_atomic(notdir, "", 0, 0644, NULL);
+		nocache.cache_dir = notdir;
+		nocache.dest = d2;
+		TEST("full app: a 1 MiB tmpfs for the app",
+		    tmpfs_mount(appfs, 1 << 20) == 0 &&
+		    fs_mkdir_p(at(appfs, "vendor"), 0755, &e) == 0 &&
+		    fill_fs(f2, 0) == 0);
+		local = 0;
+		e.msg[0] = '\0';
+		TEST("full app: fails with the file system's error",
+		    runtime_install(&rs, &nocache, &e) == -1 && local == ENOSPC);
+		printf("# %s\n", e.msg);
+		TEST("full app: the message names the path and the error",
+		    strstr(e.msg, appfs) != NULL &&
+		    strstr(e.msg, "No space left on device") != NULL);
+		TEST("full app: nothing left", !fs_exists(d2) &&
+		    count_entries(at(appfs, "vendor")) == 0);
+
+		/* A bad sha256 is no local error, full disk or not. */
+		{
+			struct runtime_spec bad = rs;
+			char badsha[DIGEST_HEX_SIZE];
+
+			memcpy(badsha, sha, sizeof badsha);
+			badsha[0] = badsha[0] == '0' ? '1' : '0';
+			bad.sha256 = badsha;
+			unlink(f2);
+			local = -1;
+			TEST("bad sha256: not a local failure",
+			    runtime_install(&bad, &nocache, &e) == -1 &&
+			    local == 0 && strstr(e.msg, "sha256") != NULL);
+		}
+		tmpfs_umount(appfs);
+		free(appfs);
+		free(d2);
+		free(f2);
+		free(notdir);
+	}
+
+	tmpfs_umount(mnt);
+	runtime_spec_free(&rs);
+	envdir_free(vars);
+	free(url);
+	free(tarball);
+	free(mnt);
+	free(cache);
+	free(filler);
+	free(dest);
+	free(ns);
+}
+
 int
 main(void)
 {
@@ -327,6 +462,7 @@ main(void)
 	}
 	test_resolve();
 	test_install();
+	test_full();
 	installer_linked.global_cleanup();
 	fs_rm_rf(tmp, NULL);
 	free(tmp);

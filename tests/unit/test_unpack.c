@@ -18,8 +18,10 @@
 
 #include "fsutil.h"
 #include "testhelp.h"
+#include "testmount.h"
 #include "testtar.h"
 #include "testtmp.h"
+#include "treesum.h"
 #include "unpack.h"
 
 /* Shorthands for the entries most archives here hold. */
@@ -932,6 +934,211 @@ test_mono_tree(void)
 	discard(arc, dest);
 }
 
+/* An unpack_source over a file descriptor in pieces of at most step
+ * bytes; after the reader has had at_bytes, it calls then(then_arg) once. */
+struct fdsrc {
+	int fd;
+	size_t step;
+	uint64_t done, at_bytes;
+	void (*then)(void *);
+	void *then_arg;
+	unsigned char buf[64 << 10];
+};
+
+static ssize_t
+fdsrc_read(void *arg, const void **out, struct errbuf *err)
+{
+	struct fdsrc *f = arg;
+	ssize_t n;
+
+	if (f->then != NULL && f->done >= f->at_bytes) {
+		f->then(f->then_arg);
+		f->then = NULL;
+	}
+	n = read(f->fd, f->buf, f->step < sizeof f->buf ? f->step :
+	    sizeof f->buf);
+	if (n < 0)
+		return errf(err, "read:");
+	f->done += (uint64_t)n;
+	*out = f->buf;
+	return n;
+}
+
+static int
+unpack_src(const char *file, const char *dest, struct fdsrc *f,
+    struct unpack_sum *sum)
+{
+	struct unpack_source src = { fdsrc_read, NULL, f };
+	int rc, saved;
+
+	if ((f->fd = open(file, O_RDONLY)) == -1)
+		return errf(&e, "open %s:", file);
+	rc = unpack_from_sum(&src, dest, NULL, sum, &e);
+	saved = errno;
+	close(f->fd);
+	errno = saved;
+	return rc;
+}
+
+/* The sum unpack returns is the one read back from the tree: hard links,
+ * a name written twice, a file replaced by a directory, empty files. */
+static void
+test_sum(void)
+{
+	const struct tar_ent ents[] = {
+		D("bin"),
+		{ "bin/mono", AE_IFREG, 0755, NULL, 300000, NULL },
+		H("bin/mono-sgen", "bin/mono"),
+		F("lib/a.dll", "first"),
+		F("lib/a.dll", "second, longer"),
+		F("x", "a file, then a directory's name"),
+		F("x/y", "under x"),
+		{ "empty", AE_IFREG, 0644, "", -1, NULL },
+		L("lib/b.dll", "a.dll"),
+	};
+	char *arc = tpath("sum.tar"), *dest = tpath("sum");
+	struct fdsrc *f = calloc(1, sizeof *f);
+	struct unpack_sum sum;
+	struct treesum disk;
+	int rc;
+
+	TEST("sum: archive built", tar_write(arc, ARCHIVE_FORMAT_TAR_GNUTAR,
+	    ARCHIVE_FILTER_NONE, ents, sizeof ents / sizeof ents[0]) == 0);
+	f->step = 4096;
+	rc = unpack_src(arc, dest, f, &sum);
+	TEST("sum: extracted", rc == 0);
+	TEST("sum: exact", sum.exact);
+	TEST("sum: the tree read back has the same sum",
+	    treesum_tree(dest, &disk, &e) == 0 && disk.files == sum.t.files &&
+	    disk.bytes == sum.t.bytes && disk.sizes == sum.t.sizes &&
+	    disk.content == sum.t.content);
+	TEST("sum: counts what is on disk (5 files, the link included)",
+	    sum.t.files == 5 && sum.t.bytes == 2 * 300000 + 14 + 7);
+	/* One byte changed on disk changes the content sum, not the sizes. */
+	{
+		int fd = open(at(dest, "bin/mono"), O_WRONLY);
+		TEST("sum: a byte changed", fd != -1 &&
+		    pwrite(fd, "Z", 1, 1234) == 1);
+		if (fd != -1)
+			close(fd);
+	}
+	TEST("sum: a changed byte changes the content sum only",
+	    treesum_tree(dest, &disk, &e) == 0 && disk.sizes == sum.t.sizes &&
+	    disk.content != sum.t.content);
+	discard(arc, dest);
+	free(f);
+}
+
+/* The content hash does not depend on where its input was cut. */
+static void
+test_hash_pieces(void)
+{
+	static unsigned char data[1000];
+	struct treesum_hash h;
+	uint64_t whole, cut;
+	bool same = true;
+
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (unsigned char)(i * 7 + 3);
+	treesum_hash_init(&h);
+	treesum_hash_update(&h, data, sizeof data);
+	whole = treesum_hash_final(&h);
+	for (size_t step = 1; step < 70; step++) {
+		treesum_hash_init(&h);
+		for (size_t o = 0; o < sizeof data; o += step)
+			treesum_hash_update(&h, data + o, sizeof data - o < step ?
+			    sizeof data - o : step);
+		cut = treesum_hash_final(&h);
+		same = same && cut == whole;
+	}
+	TEST("hash: the same in pieces of any size", same);
+	treesum_hash_init(&h);
+	treesum_hash_update(&h, data, sizeof data - 1);
+	TEST("hash: one byte less differs", treesum_hash_final(&h) != whole);
+	data[500] ^= 1;
+	treesum_hash_init(&h);
+	treesum_hash_update(&h, data, sizeof data);
+	TEST("hash: one bit flipped differs", treesum_hash_final(&h) != whole);
+}
+
+static void
+remove_file(void *arg)
+{
+	unlink(arg);
+}
+
+/* A full disk fails the unpack, naming the entry, the path and the errno,
+ * and leaves nothing: before, write_disk's "Write failed" was a warning and
+ * the file was extended to its size with zeros. */
+static void
+test_disk_full(void)
+{
+	const struct tar_ent big[] = {
+		F("small", "fits"),
+		{ "lib/big.dll", AE_IFREG, 0644, tar_noise, 2 << 20, NULL },
+	};
+	const struct tar_ent three[] = {
+		{ "a.dll", AE_IFREG, 0644, tar_noise, 256 << 10, NULL },
+		{ "b.dll", AE_IFREG, 0644, tar_noise, 16 << 10, NULL },
+		{ "c.dll", AE_IFREG, 0644, tar_noise, 16 << 10, NULL },
+	};
+	char *mnt = tpath("small-fs"), *arc = tpath("big.tar");
+	char *dest = NULL, *filler = NULL;
+	struct fdsrc *f = calloc(1, sizeof *f);
+	int rc, err;
+
+	TEST("disk full: a 1 MiB tmpfs (we run as root)",
+	    tmpfs_mount(mnt, 1 << 20) == 0);
+	dest = fs_join(mnt, "dest");
+	filler = fs_join(mnt, "filler");
+	TEST("disk full: archive built", tar_write(arc,
+	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, big, 2) == 0);
+	e.msg[0] = '\0';
+	rc = unpack_file(arc, dest, NULL);
+	err = errno;
+	TEST("disk full: the unpack fails", rc == -1);
+	TEST("disk full: errno says the disk is full", err == ENOSPC);
+	printf("# %s\n", e.msg);
+	TEST("disk full: the message names the entry, the path and the error",
+	    strstr(e.msg, "'lib/big.dll'") != NULL &&
+	    strstr(e.msg, mnt) != NULL &&
+	    strstr(e.msg, "No space left on device") != NULL);
+	TEST("disk full: nothing left behind", !fs_exists(dest) &&
+	    fs_free(mnt) > (900 << 10));
+
+	/* Space that comes back in the middle: the filler is removed once
+	 * the reader is well into a.dll, whose writes fail from ~64 KiB on.
+	 * The later writes would succeed, and a.dll would be whole in size
+	 * with zeros in the middle: before, the unpack went on and succeeded
+	 * so.  Now it stops at the first failed write (so the reader may not
+	 * get as far as removing the filler). */
+	TEST("space back: archive built", tar_write(arc,
+	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, three,
+	    3) == 0);
+	TEST("space back: the tmpfs filled to 64 KiB free",
+	    fill_fs(filler, 64 << 10) == 0 && fs_free(mnt) <= (64 << 10));
+	memset(f, 0, sizeof *f);
+	f->step = 16 << 10;
+	f->at_bytes = 96 << 10;
+	f->then = remove_file;
+	f->then_arg = filler;
+	e.msg[0] = '\0';
+	rc = unpack_src(arc, dest, f, NULL);
+	err = errno;
+	TEST("space back: the unpack fails, on a.dll",
+	    rc == -1 && err == ENOSPC && strstr(e.msg, "'a.dll'") != NULL);
+	TEST("space back: nothing left behind", !fs_exists(dest));
+	unlink(filler);
+
+	tmpfs_umount(mnt);
+	unlink(arc);
+	free(f);
+	free(filler);
+	free(dest);
+	free(arc);
+	free(mnt);
+}
+
 int
 main(void)
 {
@@ -960,6 +1167,9 @@ main(void)
 	test_hardlink_file();
 	test_formats();
 	test_mono_tree();
+	test_hash_pieces();
+	test_sum();
+	test_disk_full();
 	TEST("nothing left in the test directory", count_dir(tmpdir) == 0);
 	if (count_dir(tmpdir) != 0) {
 		const char *ls[] = { "ls", "-la", NULL };
