@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "envlimit.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "slugc.h"
@@ -140,13 +141,42 @@ allowed(enum verb v, int opt)
 	return false;
 }
 
+/* A usage error: one line saying what is wrong and where to read more
+ * (the whole text only when there was nothing to go on). */
 static int
 usage(const char *why)
 {
-	if (why != NULL)
-		fprintf(stderr, PROGNAME ": %s\n", why);
-	fputs(usage_text, stderr);
+	if (why == NULL)
+		fputs(usage_text, stderr);
+	else
+		fprintf(stderr,
+		    PROGNAME ": %s\n"
+			     "Try '" PROGNAME " --help'.\n",
+		    why);
 	return SX_USAGE;
+}
+
+/* getopt_long's '?' or ':' as one line: "unknown option --foo", "option
+ * -p needs a value".  getopt itself prints nothing (opterr = 0). */
+static int
+option_error(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char why[160];
+	int len;
+
+	if (optopt != 0 && (arg[0] != '-' || arg[1] != '-'))
+		snprintf(why, sizeof why, "%s -%c",
+		    c == ':' ? "option" : "unknown option", optopt);
+	else {
+		len = (int)strcspn(arg, "=");
+		snprintf(why, sizeof why, "%s %.*s",
+		    c == ':' ? "option" : "unknown option",
+		    len > 100 ? 100 : len, arg);
+	}
+	if (c == ':')
+		strncat(why, " needs a value", sizeof why - strlen(why) - 1);
+	return usage(why);
 }
 
 static bool
@@ -288,7 +318,7 @@ cmd_start(const struct opts *o)
 	int code = SX_FAIL;
 
 	memset(&b, 0, sizeof b);
-	b.lock_fd = -1;
+	b.lock_fd = b.tree_fd = -1;
 	if (stat(arg, &st) == -1) {
 		fprintf(stderr, PROGNAME ": %s: %s\n", arg, strerror(errno));
 		return SX_USAGE;
@@ -369,7 +399,7 @@ main(int argc, char **argv)
 	const char *vname;
 	char **pos;
 	long v;
-	int code = SX_USAGE, c, dashdash = -1, npos, i;
+	int code = SX_USAGE, c, dashdash = -1, npos, i, sig;
 
 	o.stack = getenv("STACK") != NULL && *getenv("STACK") != '\0'
 	    ? getenv("STACK")
@@ -403,7 +433,10 @@ main(int argc, char **argv)
 		code = SX_OK;
 		goto out;
 	} else {
-		code = usage("unknown command");
+		char why[160];
+
+		snprintf(why, sizeof why, "unknown command %.100s", vname);
+		code = usage(why);
 		goto out;
 	}
 	/* `run SLUG -- COMMAND...`: what follows "--" is the command, kept
@@ -424,16 +457,19 @@ main(int argc, char **argv)
 	}
 	argv++;
 	argc--;
-	while (
-	    (c = getopt_long(argc, argv, "b:e:o:p:h", longopts, NULL)) != -1) {
-		if (c == '?') {
-			code = usage(NULL);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":b:e:o:p:h", longopts, NULL)) !=
+	    -1) {
+		if (c == '?' || c == ':') {
+			code = option_error(c, argv);
 			goto out;
 		}
 		if (!allowed(verb, c)) {
-			fprintf(stderr, PROGNAME ": %s does not take %s\n",
+			char why[160];
+
+			snprintf(why, sizeof why, "%s does not take %.100s",
 			    vname, argv[optind - 1]);
-			code = usage(NULL);
+			code = usage(why);
 			goto out;
 		}
 		switch (c) {
@@ -559,6 +595,18 @@ main(int argc, char **argv)
 		break;
 	}
 
+	/* Config vars go into the processes' environment: one too big for
+	 * it is refused now, by name, not after a build as E2BIG.  (A build
+	 * alone takes it: buildpacks get config vars as files.) */
+	if (verb == V_RUN || verb == V_START || verb == V_SMOKE)
+		for (size_t k = 0; k < o.vars->nvars; k++)
+			if (envlimit_check_var("config var",
+				o.vars->vars[k].name, o.vars->vars[k].len,
+				&e) == -1) {
+				fprintf(stderr, PROGNAME ": %s\n", e.msg);
+				code = SX_USAGE;
+				goto out;
+			}
 	if (spawn_install_signal_handlers(&e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
 		code = SX_FAIL;
@@ -580,6 +628,14 @@ main(int argc, char **argv)
 	case V_PACK:
 		code = pack_app(&o);
 		break;
+	}
+	/* Stopped by SIGINT or SIGTERM: what ran has been stopped and what
+	 * was half done removed; one line and 128 + N say so, whatever the
+	 * stopped processes' own statuses were. */
+	if ((sig = spawn_interrupted()) != 0) {
+		code = SX_SIGNAL + sig;
+		fprintf(stderr, PROGNAME ": stopped by %s\n",
+		    spawn_signal_name(sig));
 	}
 out:
 	envdir_free(o.vars);
