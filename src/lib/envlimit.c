@@ -38,8 +38,8 @@ too_big(const char *kind, const char *name, size_t nlen, size_t value_len,
 }
 
 int
-envlimit_check_var(const char *kind, const char *name, size_t value_len,
-    struct errbuf *e)
+envlimit_check_var(
+    const char *kind, const char *name, size_t value_len, struct errbuf *e)
 {
 	if (value_len <= envlimit_value_max(name))
 		return 0;
@@ -88,8 +88,8 @@ add_strings(const char *kind, char *const *v, bool env, size_t *total,
 }
 
 int
-envlimit_check(const char *kind, char *const *argv, char *const *envp,
-    struct errbuf *e)
+envlimit_check(
+    const char *kind, char *const *argv, char *const *envp, struct errbuf *e)
 {
 	size_t total = 0, count = 0, max = envlimit_total_max();
 

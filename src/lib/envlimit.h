@@ -22,8 +22,8 @@ size_t envlimit_value_max(const char *name);
  * environment: Linux takes at most 131072 bytes per NAME=value
  * (MAX_ARG_STRLEN)", kind being e.g. "config var".  The name is quoted
  * with err_printable_name; the value is never read. */
-int envlimit_check_var(const char *kind, const char *name, size_t value_len,
-    struct errbuf *e);
+int envlimit_check_var(
+    const char *kind, const char *name, size_t value_len, struct errbuf *e);
 
 /* How many bytes execve takes for argv and envp together, their strings'
  * NULs and one pointer per string included: a quarter of the stack limit
@@ -35,7 +35,7 @@ size_t envlimit_total_max(void);
  * envlimit_total_max().  Else -1 with e naming the first string too long
  * (an envp entry by its variable's name, with kind as above), or the total
  * and its limit. */
-int envlimit_check(const char *kind, char *const *argv, char *const *envp,
-    struct errbuf *e);
+int envlimit_check(
+    const char *kind, char *const *argv, char *const *envp, struct errbuf *e);
 
 #endif

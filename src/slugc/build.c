@@ -253,7 +253,8 @@ signal_holders(const char *path, int sig)
 		while (!holds && (f = readdir(fds)) != NULL) {
 			if (f->d_name[0] == '.')
 				continue;
-			snprintf(fdpath, sizeof fdpath, "%s/%s", dir, f->d_name);
+			snprintf(
+			    fdpath, sizeof fdpath, "%s/%s", dir, f->d_name);
 			len = readlink(fdpath, target, sizeof target);
 			holds = len == (ssize_t)plen &&
 			    memcmp(target, path, plen) == 0;
@@ -1258,8 +1259,8 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		if (spawn_interrupted())
 			code = SX_SIGNAL + spawn_interrupted();
 		else
-			log_error(stdout, "%s",
-			    e.msg[0] ? e.msg : "out of memory");
+			log_error(
+			    stdout, "%s", e.msg[0] ? e.msg : "out of memory");
 		goto out;
 	}
 

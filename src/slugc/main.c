@@ -156,27 +156,34 @@ usage(const char *why)
 	return SX_USAGE;
 }
 
+/* usage() with "what" followed by the user's text (an option, a verb),
+ * quoted so that it stays on one line, and "after". */
+static int
+usage_quoting(const char *what, const char *text, size_t len, const char *after)
+{
+	char shown[104], why[200];
+
+	err_printable(shown, sizeof shown, text, len);
+	snprintf(why, sizeof why, "%s%s%s", what, shown, after);
+	return usage(why);
+}
+
 /* getopt_long's '?' or ':' as one line: "unknown option --foo", "option
  * -p needs a value".  getopt itself prints nothing (opterr = 0). */
 static int
 option_error(int c, char **argv)
 {
 	const char *arg = argv[optind - 1];
-	char why[160];
-	int len;
+	const char *what = c == ':' ? "option " : "unknown option ";
+	const char *after = c == ':' ? " needs a value" : "";
+	char opt[2];
 
-	if (optopt != 0 && (arg[0] != '-' || arg[1] != '-'))
-		snprintf(why, sizeof why, "%s -%c",
-		    c == ':' ? "option" : "unknown option", optopt);
-	else {
-		len = (int)strcspn(arg, "=");
-		snprintf(why, sizeof why, "%s %.*s",
-		    c == ':' ? "option" : "unknown option",
-		    len > 100 ? 100 : len, arg);
+	if (optopt != 0 && (arg[0] != '-' || arg[1] != '-')) {
+		opt[0] = '-';
+		opt[1] = (char)optopt;
+		return usage_quoting(what, opt, 2, after);
 	}
-	if (c == ':')
-		strncat(why, " needs a value", sizeof why - strlen(why) - 1);
-	return usage(why);
+	return usage_quoting(what, arg, strcspn(arg, "="), after);
 }
 
 static bool
@@ -433,10 +440,8 @@ main(int argc, char **argv)
 		code = SX_OK;
 		goto out;
 	} else {
-		char why[160];
-
-		snprintf(why, sizeof why, "unknown command %.100s", vname);
-		code = usage(why);
+		code =
+		    usage_quoting("unknown command ", vname, strlen(vname), "");
 		goto out;
 	}
 	/* `run SLUG -- COMMAND...`: what follows "--" is the command, kept
@@ -458,18 +463,18 @@ main(int argc, char **argv)
 	argv++;
 	argc--;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:e:o:p:h", longopts, NULL)) !=
-	    -1) {
+	while (
+	    (c = getopt_long(argc, argv, ":b:e:o:p:h", longopts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			code = option_error(c, argv);
 			goto out;
 		}
 		if (!allowed(verb, c)) {
-			char why[160];
+			char what[32];
 
-			snprintf(why, sizeof why, "%s does not take %.100s",
-			    vname, argv[optind - 1]);
-			code = usage(why);
+			snprintf(what, sizeof what, "%s does not take ", vname);
+			code = usage_quoting(what, argv[optind - 1],
+			    strlen(argv[optind - 1]), "");
 			goto out;
 		}
 		switch (c) {

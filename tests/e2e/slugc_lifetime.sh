@@ -347,7 +347,10 @@ test_expect_success 'option errors: one line and a hint, exit 2' '
 	printf "%s\n" "slugc: unknown command frobnicate" "Try '\''slugc --help'\''." >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 "$SLUGC" build --slug-max x . 2>err &&
-	test $(wc -l <err) -eq 2
+	test $(wc -l <err) -eq 2 &&
+	test_expect_code 2 "$SLUGC" build "--a$(printf "\nb")" . 2>err &&
+	printf "%s\n" "slugc: unknown option --a\\x0ab" "Try '\''slugc --help'\''." >expect &&
+	test_cmp expect err
 '
 
 test_done
