@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,6 +60,7 @@ struct prep {
 	int in;                 /* /dev/null, or -1 to inherit */
 	int out[2], err[2];     /* pipes, or -1 to inherit */
 	int ep[2];              /* exec error pipe */
+	pid_t parent;           /* us, for the child's PR_SET_PDEATHSIG */
 };
 
 struct stream {
@@ -179,6 +181,16 @@ child_exec(const struct spawn *s, const struct prep *p)
 	 * a TERM to the group reaches every descendant. */
 	setpgid(0, 0);
 
+	/* Die with the parent: a TERM when it goes, however it goes (a
+	 * `kill -9` of slugc must not leave a compile writing the build
+	 * directory).  TERM and not KILL, so that a child running its own
+	 * children (compile and xbuild) stops them as on a Ctrl-C.  If the
+	 * parent died before the prctl, getppid() is no longer it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		goto fail;
+	if (getppid() != p->parent)
+		_exit(128 + SIGTERM);
+
 	/* Signals are blocked since before fork.  A handler inherited from
 	 * the parent must not run here (ours would write into the parent's
 	 * self-pipe), so back to defaults before unblocking; SIGPIPE too, as
@@ -210,6 +222,8 @@ child_exec(const struct spawn *s, const struct prep *p)
 	 * would hold them.  Our error pipe is close-on-exec already.  Old
 	 * kernels lack close_range: then they leak, as with execvp. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (s->keep_fd > 2 && fcntl(s->keep_fd, F_SETFD, 0) < 0)
+		goto fail;
 
 	ce.stage = STAGE_CHDIR;
 	if (s->cwd != NULL && chdir(s->cwd) < 0)
@@ -490,7 +504,7 @@ static int
 run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
     bool pipe_err, struct errbuf *e)
 {
-	struct prep p = { NULL, NULL, -1, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct prep p = { NULL, NULL, -1, { -1, -1 }, { -1, -1 }, { -1, -1 }, 0 };
 	struct stream st[2] = { { -1, 1, NULL, 0 }, { -1, 2, NULL, 0 } };
 	struct pollfd pfd[5];
 	struct childerr ce;
@@ -526,6 +540,7 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 	cap = s->line_max > 0 ? s->line_max : SPAWN_LINE_MAX;
 	grace = s->grace_ms > 0 ? s->grace_ms : SPAWN_GRACE_MS;
 	p.envp = s->envp != NULL ? s->envp : environ;
+	p.parent = getpid();
 
 	if ((p.cand = candidates(name, p.envp)) == NULL) {
 		errf(e, "%s:", name);

@@ -2,9 +2,17 @@
  *
  * The child gets an argv (never a shell string), its own process group (so a
  * timeout or a Ctrl-C can end the whole tree), stdin from /dev/null, and no
- * file descriptors beyond 0, 1 and 2.  Its stdout and stderr are either
- * inherited or read through pipes and handed to a callback line by line as
- * they arrive. */
+ * file descriptors beyond 0, 1 and 2 (and keep_fd).  Its stdout and stderr
+ * are either inherited or read through pipes and handed to a callback line
+ * by line as they arrive.
+ *
+ * The child does not outlive us: it gets SIGTERM when we die, even by
+ * SIGKILL (PR_SET_PDEATHSIG).  The kernel sends it when the *thread* that
+ * forked exits; spawn_run waits for the child in the thread that started
+ * it, so that only happens when the whole process dies.  Only the child
+ * gets it, not its own children: a child that runs others with spawn
+ * (compile running xbuild) stops its group on that SIGTERM, as on a
+ * Ctrl-C; for the rest, see keep_fd. */
 #ifndef SLUGC_SPAWN_H
 #define SLUGC_SPAWN_H
 
@@ -43,6 +51,10 @@ struct spawn {
 	int timeout_ms;           /* 0: none; then TERM the group, KILL later */
 	int grace_ms;             /* TERM to KILL; 0 means SPAWN_GRACE_MS */
 	size_t line_max;          /* 0 means SPAWN_LINE_MAX */
+	int keep_fd;              /* > 2: stays open in the child, at the same
+	                             number (a lock the child's whole tree must
+	                             hold, so that it is held until the last
+	                             of them is gone); 0: none */
 
 	/* Out, filled by spawn_run. */
 	pid_t pid;                /* the child, also its process group id */

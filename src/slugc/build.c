@@ -10,14 +10,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
+#include "envlimit.h"
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
@@ -35,7 +39,7 @@ extern char **environ;
 /* Passed through from our environment when set: locale, terminal and the
  * network settings a download needs.  Nothing else of the user's
  * environment reaches a buildpack (config vars go through ENV_DIR). */
-static const char *const build_env_keep[] = {"TMPDIR", "TERM", "LANG", "LC_ALL",
+static const char *const build_env_keep[] = {"TERM", "LANG", "LC_ALL",
     "LC_CTYPE", "TZ", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE",
     "SSL_CERT_DIR", "CURL_CA_BUNDLE", NULL};
@@ -64,7 +68,7 @@ struct ctx {
 	size_t nbps;
 	bool explicit; /* -b given */
 	char *app;     /* realpath of the app */
-	char *env_dir, *home;
+	char *env_dir, *home, *tmp;
 	struct envv env; /* the buildpacks' environment */
 };
 
@@ -94,6 +98,8 @@ build_free(struct build *b)
 		fs_rm_rf(b->tmp_dir, &ignored);
 	if (b->build_dir != NULL && !b->keep_build_dir)
 		fs_rm_rf(b->build_dir, &ignored);
+	if (b->tree_fd >= 0)
+		close(b->tree_fd);
 	if (b->lock_fd >= 0)
 		close(b->lock_fd);
 	free(b->state_dir);
@@ -103,7 +109,7 @@ build_free(struct build *b)
 	free(b->release_path);
 	manifest_free(b->release);
 	memset(b, 0, sizeof *b);
-	b->lock_fd = -1;
+	b->lock_fd = b->tree_fd = -1;
 }
 
 static void
@@ -178,38 +184,242 @@ state_dir(struct ctx *c, struct errbuf *e)
 	return fs_mkdir_p(root, 0700, e);
 }
 
-/* One build per app at a time: the build directory and the cache are
- * shared by its builds. */
-static int
-lock_state(struct ctx *c, struct errbuf *e)
-{
-	char *path = fs_join(c->b->state_dir, "lock");
-	int fd;
+/* How often a build waiting for the app's locks looks again (and sees a
+ * Ctrl-C: flock(2) restarts after our SA_RESTART handlers, so a blocking
+ * one would never return). */
+#define LOCK_POLL_MS 50
 
-	if (path == NULL)
-		return errf(e, "lock:");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		errf(e, "%s:", path);
-		free(path);
-		return -1;
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL); /* cut short by a signal: fine, we poll */
+}
+
+/* Takes fd's lock, polling so that a Ctrl-C ends the wait; each round
+ * calls on_wait (may be NULL) with the rounds so far.  Returns 0, or -1
+ * with e filled (e->msg empty when interrupted). */
+static int
+lock_poll(int fd, const char *path, void (*on_wait)(void *, unsigned),
+    void *arg, struct errbuf *e)
+{
+	unsigned round;
+
+	for (round = 0;; round++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return errf(e, "lock %s:", path);
+		if (spawn_interrupted()) {
+			e->msg[0] = '\0';
+			return -1;
+		}
+		if (on_wait != NULL)
+			on_wait(arg, round);
+		sleep_ms(LOCK_POLL_MS);
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+}
+
+/* Sends sig to every process but us that has the file at path open, and to
+ * its process group unless that is ours.  Found by their descriptors in
+ * /proc (readlink, which never touches the file system the target is on),
+ * so a pid is never taken from a file that could name a process that has
+ * since been replaced by another with the same number.  Returns how many
+ * were found. */
+static size_t
+signal_holders(const char *path, int sig)
+{
+	char dir[64], fdpath[64 + 256], target[PATH_MAX];
+	struct dirent *d, *f;
+	DIR *proc, *fds;
+	pid_t self = getpid(), pg;
+	size_t n = 0, plen = strlen(path);
+	ssize_t len;
+	long pid;
+	char *end;
+	bool holds;
+
+	if ((proc = opendir("/proc")) == NULL)
+		return 0;
+	while ((d = readdir(proc)) != NULL) {
+		pid = strtol(d->d_name, &end, 10);
+		if (pid <= 1 || *end != '\0' || pid == (long)self)
+			continue;
+		snprintf(dir, sizeof dir, "/proc/%ld/fd", pid);
+		if ((fds = opendir(dir)) == NULL)
+			continue; /* gone, or not ours to see */
+		holds = false;
+		while (!holds && (f = readdir(fds)) != NULL) {
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(
+			    fdpath, sizeof fdpath, "%s/%s", dir, f->d_name);
+			len = readlink(fdpath, target, sizeof target);
+			holds = len == (ssize_t)plen &&
+			    memcmp(target, path, plen) == 0;
+		}
+		closedir(fds);
+		if (!holds)
+			continue;
+		n++;
+		if ((pg = getpgid((pid_t)pid)) > 1 && pg != getpgrp())
+			killpg(pg, sig);
+		kill((pid_t)pid, sig);
+	}
+	closedir(proc);
+	return n;
+}
+
+struct leftovers {
+	const char *path; /* build.lock, as /proc shows it */
+	unsigned kill_round;
+};
+
+/* lock_poll's on_wait for build.lock: TERM to what holds it at once, KILL
+ * from the end of the grace period on (what ignores TERM, or forks). */
+static void
+stop_leftovers(void *arg, unsigned round)
+{
+	struct leftovers *l = arg;
+
+	if (round == 0)
+		signal_holders(l->path, SIGTERM);
+	else if (round >= l->kill_round)
+		signal_holders(l->path, SIGKILL);
+}
+
+static void
+say_waiting(void *arg, unsigned round)
+{
+	(void)arg;
+	if (round == 0)
 		log_topic(stdout,
 		    "Waiting for another build of this app to "
 		    "finish");
-		while (flock(fd, LOCK_EX) == -1) {
-			if (errno != EINTR || spawn_interrupted()) {
-				errf(e, "lock %s:", path);
-				close(fd);
-				free(path);
-				return -1;
-			}
-		}
+}
+
+/* One build per app at a time, and nothing of an earlier build still
+ * running while this one does: the build directory and the cache are
+ * shared by its builds.
+ *
+ * Two locks in the state directory.  "lock" is slugc's alone (close-on-
+ * exec): it orders the builds of the app, and is released when the slugc
+ * holding it ends, however it ends.  "build.lock" is held by slugc and by
+ * every buildpack process (spawn's keep_fd), whose children inherit it: it
+ * stays held until the last process of a build that kept its descriptors
+ * is gone.  A buildpack gets SIGTERM when slugc dies, even by SIGKILL
+ * (spawn's PR_SET_PDEATHSIG), but its own children (xbuild, a `sleep &`)
+ * do not, and could go on writing the build directory the next build
+ * starts from.  So once a build holds "lock", no other slugc builds the
+ * app, and a busy "build.lock" can only be held by what an earlier build
+ * left: those processes and their groups get SIGTERM, then SIGKILL after
+ * the grace period, and the build waits until the lock is free.  (A
+ * process that closed its inherited descriptors and left its group, a
+ * daemon, is not found; it no longer holds the build up either.) */
+static int
+lock_state(struct ctx *c, struct errbuf *e)
+{
+	struct build *b = c->b;
+	struct leftovers l = {NULL, SPAWN_GRACE_MS / LOCK_POLL_MS};
+	char *path = fs_join(b->state_dir, "lock");
+	char *tpath = fs_join(b->state_dir, "build.lock"), *real = NULL;
+	int fd = -1, tfd = -1, rc = -1;
+
+	if (path == NULL || tpath == NULL) {
+		errf(e, "lock:");
+		goto out;
 	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		errf(e, "%s:", path);
+		goto out;
+	}
+	if (lock_poll(fd, path, say_waiting, NULL, e) == -1)
+		goto out;
+	tfd = open(tpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (tfd == -1) {
+		errf(e, "%s:", tpath);
+		goto out;
+	}
+	if (flock(tfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			errf(e, "lock %s:", tpath);
+			goto out;
+		}
+		if ((real = realpath(tpath, NULL)) == NULL) {
+			errf(e, "%s:", tpath);
+			goto out;
+		}
+		log_topic(stdout,
+		    "Stopping what an earlier build of this app left "
+		    "running");
+		l.path = real;
+		if (lock_poll(tfd, tpath, stop_leftovers, &l, e) == -1)
+			goto out;
+	}
+	b->lock_fd = fd;
+	b->tree_fd = tfd;
+	fd = tfd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tfd >= 0)
+		close(tfd);
 	free(path);
-	c->b->lock_fd = fd;
-	return 0;
+	free(tpath);
+	free(real);
+	return rc;
+}
+
+/* What a build killed before its end left in the state directory: its
+ * temporary directory, with the config vars in ENV_DIR.  The ENV_DIR goes
+ * at once, the rest into the trash, which sweep_build_dir's thread
+ * empties.  Called with the locks held, before making our own. */
+static int
+sweep_stale_tmp(struct build *b, struct errbuf *e)
+{
+	struct dirent *d;
+	char *p = NULL, *env = NULL, *trash = NULL, *dst = NULL;
+	DIR *dp;
+	int rc = 0;
+
+	if ((dp = opendir(b->state_dir)) == NULL)
+		return errf(e, "%s:", b->state_dir);
+	while (rc == 0 && (d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, "tmp.", 4) != 0)
+			continue;
+		rc = -1;
+		if ((p = fs_join(b->state_dir, d->d_name)) == NULL ||
+		    (env = fs_join(p, "env")) == NULL) {
+			errf(e, "%s:", b->state_dir);
+			break;
+		}
+		if (fs_rm_rf(env, e) == -1 ||
+		    (trash = fs_mkdtemp(b->state_dir, "trash.", e)) == NULL)
+			break;
+		if ((dst = fs_join(trash, "tmp")) == NULL) {
+			errf(e, "%s:", trash);
+			break;
+		}
+		if (rename(p, dst) == -1) {
+			errf(e, "rename %s:", p);
+			break;
+		}
+		free(p);
+		free(env);
+		free(trash);
+		free(dst);
+		p = env = trash = dst = NULL;
+		rc = 0;
+	}
+	closedir(dp);
+	free(p);
+	free(env);
+	free(trash);
+	free(dst);
+	return rc;
 }
 
 static void *
@@ -413,6 +623,7 @@ build_env(struct ctx *c, struct errbuf *e)
 			return -1;
 	if (envv_set(&c->env, "PATH", BUILD_PATH, e) == -1 ||
 	    envv_set(&c->env, "HOME", c->home, e) == -1 ||
+	    envv_set(&c->env, "TMPDIR", c->tmp, e) == -1 ||
 	    envv_set(&c->env, "STACK", c->o->stack, e) == -1)
 		return -1;
 	if (c->b->git.commit[0] != '\0' &&
@@ -546,6 +757,7 @@ detect(struct ctx *c, struct bp *bp, struct errbuf *e)
 	s.argv = argv;
 	s.envp = envv_array(&c->env);
 	s.cwd = c->b->build_dir;
+	s.keep_fd = c->b->tree_fd;
 	st = spawn_capture(&s, 64 * 1024, &out, &len, e);
 	free(detect);
 	if (st < 0 || s.interrupted) {
@@ -630,6 +842,7 @@ compile(struct ctx *c, size_t k)
 	s.argv = argv;
 	s.envp = envv_array(&c->env);
 	s.cwd = c->b->build_dir;
+	s.keep_fd = c->b->tree_fd;
 	fflush(stdout);
 	st = spawn_run(&s, &e);
 	if (st < 0) {
@@ -694,6 +907,7 @@ release(struct ctx *c)
 		s.argv = argv;
 		s.envp = envv_array(&c->env);
 		s.cwd = b->build_dir;
+		s.keep_fd = b->tree_fd;
 		st = spawn_capture(&s, MANIFEST_MAX, &out, &len, &e);
 		free(rel);
 		if (st != 0) {
@@ -996,6 +1210,7 @@ ctx_free(struct ctx *c)
 	free(c->app);
 	free(c->env_dir);
 	free(c->home);
+	free(c->tmp);
 	envv_free(&c->env);
 }
 
@@ -1009,7 +1224,7 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	int code = SX_FAIL, r;
 
 	memset(b, 0, sizeof *b);
-	b->lock_fd = -1;
+	b->lock_fd = b->tree_fd = -1;
 	b->keep_build_dir = !pack;
 	c.o = o;
 	c.b = b;
@@ -1030,14 +1245,23 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		code = SX_USAGE;
 		goto out;
 	}
+	/* The temporary directory is under the state directory (0700), where
+	 * the next build finds it should this one be killed. */
 	if (state_dir(&c, &e) == -1 || lock_state(&c, &e) == -1 ||
+	    sweep_stale_tmp(b, &e) == -1 ||
 	    (b->tmp_dir = fs_mkdtemp(b->state_dir, "tmp.", &e)) == NULL ||
 	    (b->build_dir = fs_join(b->state_dir, "build")) == NULL ||
 	    (c.env_dir = fs_join(b->tmp_dir, "env")) == NULL ||
 	    (c.home = fs_join(b->tmp_dir, "home")) == NULL ||
+	    (c.tmp = fs_join(b->tmp_dir, "tmp")) == NULL ||
 	    fs_mkdir_p(c.home, 0700, &e) == -1 ||
+	    fs_mkdir_p(c.tmp, 0700, &e) == -1 ||
 	    envdir_write(c.env_dir, o->vars, &e) == -1) {
-		log_error(stdout, "%s", e.msg[0] ? e.msg : "out of memory");
+		if (spawn_interrupted())
+			code = SX_SIGNAL + spawn_interrupted();
+		else
+			log_error(
+			    stdout, "%s", e.msg[0] ? e.msg : "out of memory");
 		goto out;
 	}
 
@@ -1045,6 +1269,15 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	if ((code = take_app(&c)) != SX_OK)
 		goto out;
 	b->ms_take = now_ms() - t;
+	/* ENV_DIR takes any size; an environment does not, and a buildpack
+	 * that exports its config vars to its tools will fail on this one. */
+	for (k = 0; k < o->vars->nvars; k++)
+		if (envlimit_check_var("config var", o->vars->vars[k].name,
+			o->vars->vars[k].len, &e) == -1)
+			log_warn(stdout,
+			    "%s; buildpacks get it as a file in ENV_DIR, but "
+			    "cannot pass it on in an environment",
+			    e.msg);
 	code = SX_FAIL;
 	if (build_env(&c, &e) == -1) {
 		log_error(stdout, "%s", e.msg);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envlimit.h"
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
@@ -400,6 +401,14 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			code = SX_FAIL;
 			goto out;
 		}
+		/* Here, naming the variable, rather than "Argument list too
+		 * long" from the child's exec. */
+		if (envlimit_check("config var", (char *const *)p->argv,
+			envv_array(&p->env), &e) == -1) {
+			fprintf(stderr, PROGNAME ": %s: %s\n", p->name, e.msg);
+			code = SX_USAGE;
+			goto out;
+		}
 		if (port_bound(p->port)) {
 			fprintf(stderr,
 			    PROGNAME ": port %d is already in use "
@@ -519,11 +528,16 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	}
 	if (code == SX_OK && !(ready_done && pl->stop_when_ready)) {
 		/* Pass the first process's status on, and say why when it
-		 * is not a clean exit. */
+		 * is not a clean exit.  A web that ends before binding $PORT
+		 * crashed, even with status 0: that is 124 (it never bound),
+		 * as 0 would say all went well. */
 		code = r->status;
 		bool oneoff = pl->command != NULL || pl->command_line != NULL;
 
-		if (sv.first >= 0 && r->status != 0 && !oneoff && sig == 0) {
+		if (r->crashed && r->status == 0 && sig == 0 &&
+		    pl->boot_timeout > 0)
+			code = SX_BOOT_TIMEOUT;
+		if (sv.first >= 0 && code != 0 && !oneoff && sig == 0) {
 			if (r->status > 128)
 				fprintf(stderr,
 				    PROGNAME ": %s was killed by "
@@ -538,6 +552,9 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 				    r->crashed ? " before binding $PORT" : "");
 		}
 	}
+	/* Stopped by a signal: main says so, with 128 + N. */
+	if (sig != 0)
+		code = SX_SIGNAL + sig;
 out:
 	for (i = 0; i < sv.n; i++) {
 		envv_free(&sv.procs[i].env);

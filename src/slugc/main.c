@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "envlimit.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "slugc.h"
@@ -140,13 +141,49 @@ allowed(enum verb v, int opt)
 	return false;
 }
 
+/* A usage error: one line saying what is wrong and where to read more
+ * (the whole text only when there was nothing to go on). */
 static int
 usage(const char *why)
 {
-	if (why != NULL)
-		fprintf(stderr, PROGNAME ": %s\n", why);
-	fputs(usage_text, stderr);
+	if (why == NULL)
+		fputs(usage_text, stderr);
+	else
+		fprintf(stderr,
+		    PROGNAME ": %s\n"
+			     "Try '" PROGNAME " --help'.\n",
+		    why);
 	return SX_USAGE;
+}
+
+/* usage() with "what" followed by the user's text (an option, a verb),
+ * quoted so that it stays on one line, and "after". */
+static int
+usage_quoting(const char *what, const char *text, size_t len, const char *after)
+{
+	char shown[104], why[200];
+
+	err_printable(shown, sizeof shown, text, len);
+	snprintf(why, sizeof why, "%s%s%s", what, shown, after);
+	return usage(why);
+}
+
+/* getopt_long's '?' or ':' as one line: "unknown option --foo", "option
+ * -p needs a value".  getopt itself prints nothing (opterr = 0). */
+static int
+option_error(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	const char *what = c == ':' ? "option " : "unknown option ";
+	const char *after = c == ':' ? " needs a value" : "";
+	char opt[2];
+
+	if (optopt != 0 && (arg[0] != '-' || arg[1] != '-')) {
+		opt[0] = '-';
+		opt[1] = (char)optopt;
+		return usage_quoting(what, opt, 2, after);
+	}
+	return usage_quoting(what, arg, strcspn(arg, "="), after);
 }
 
 static bool
@@ -288,7 +325,7 @@ cmd_start(const struct opts *o)
 	int code = SX_FAIL;
 
 	memset(&b, 0, sizeof b);
-	b.lock_fd = -1;
+	b.lock_fd = b.tree_fd = -1;
 	if (stat(arg, &st) == -1) {
 		fprintf(stderr, PROGNAME ": %s: %s\n", arg, strerror(errno));
 		return SX_USAGE;
@@ -369,7 +406,7 @@ main(int argc, char **argv)
 	const char *vname;
 	char **pos;
 	long v;
-	int code = SX_USAGE, c, dashdash = -1, npos, i;
+	int code = SX_USAGE, c, dashdash = -1, npos, i, sig;
 
 	o.stack = getenv("STACK") != NULL && *getenv("STACK") != '\0'
 	    ? getenv("STACK")
@@ -403,7 +440,8 @@ main(int argc, char **argv)
 		code = SX_OK;
 		goto out;
 	} else {
-		code = usage("unknown command");
+		code =
+		    usage_quoting("unknown command ", vname, strlen(vname), "");
 		goto out;
 	}
 	/* `run SLUG -- COMMAND...`: what follows "--" is the command, kept
@@ -424,16 +462,19 @@ main(int argc, char **argv)
 	}
 	argv++;
 	argc--;
+	opterr = 0;
 	while (
-	    (c = getopt_long(argc, argv, "b:e:o:p:h", longopts, NULL)) != -1) {
-		if (c == '?') {
-			code = usage(NULL);
+	    (c = getopt_long(argc, argv, ":b:e:o:p:h", longopts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			code = option_error(c, argv);
 			goto out;
 		}
 		if (!allowed(verb, c)) {
-			fprintf(stderr, PROGNAME ": %s does not take %s\n",
-			    vname, argv[optind - 1]);
-			code = usage(NULL);
+			char what[32];
+
+			snprintf(what, sizeof what, "%s does not take ", vname);
+			code = usage_quoting(what, argv[optind - 1],
+			    strlen(argv[optind - 1]), "");
 			goto out;
 		}
 		switch (c) {
@@ -559,6 +600,18 @@ main(int argc, char **argv)
 		break;
 	}
 
+	/* Config vars go into the processes' environment: one too big for
+	 * it is refused now, by name, not after a build as E2BIG.  (A build
+	 * alone takes it: buildpacks get config vars as files.) */
+	if (verb == V_RUN || verb == V_START || verb == V_SMOKE)
+		for (size_t k = 0; k < o.vars->nvars; k++)
+			if (envlimit_check_var("config var",
+				o.vars->vars[k].name, o.vars->vars[k].len,
+				&e) == -1) {
+				fprintf(stderr, PROGNAME ": %s\n", e.msg);
+				code = SX_USAGE;
+				goto out;
+			}
 	if (spawn_install_signal_handlers(&e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
 		code = SX_FAIL;
@@ -580,6 +633,14 @@ main(int argc, char **argv)
 	case V_PACK:
 		code = pack_app(&o);
 		break;
+	}
+	/* Stopped by SIGINT or SIGTERM: what ran has been stopped and what
+	 * was half done removed; one line and 128 + N say so, whatever the
+	 * stopped processes' own statuses were. */
+	if ((sig = spawn_interrupted()) != 0) {
+		code = SX_SIGNAL + sig;
+		fprintf(stderr, PROGNAME ": stopped by %s\n",
+		    spawn_signal_name(sig));
 	}
 out:
 	envdir_free(o.vars);

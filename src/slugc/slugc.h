@@ -71,9 +71,10 @@ struct opts {
  * directories it owns. */
 struct build {
 	char *state_dir; /* per app, under the cache home */
-	int lock_fd;
+	int lock_fd;	 /* "lock": slugc's own */
+	int tree_fd;	 /* "build.lock": shared with the buildpacks */
 	char *build_dir; /* BUILD_DIR: becomes the slug */
-	char *tmp_dir;	 /* ENV_DIR, HOME, buildpack copies */
+	char *tmp_dir;	 /* ENV_DIR, HOME, TMPDIR (under state_dir) */
 	char *slug_path; /* NULL when not packed */
 	char *release_path;
 	char app_name[64]; /* for Host headers: [a-z0-9-] */

@@ -217,19 +217,31 @@ test_expect_success 'SIGTERM while waiting for another build'"'"'s cache lock: e
 	no_runtime_in_build
 '
 
+# live_in_group PGID: the pids of group PGID that run (zombies left out),
+# one per line; fails when there are none.  Only our own processes: the
+# group of an xbuild this file started, never a match by name.
+live_in_group() {
+	local p found=1
+	for p in $(pgrep -g "$1"); do
+		case $(ps -o stat= -p "$p") in "" | Z*) ;; *) echo "$p"; found=0 ;; esac
+	done
+	return $found
+}
+
 test_expect_success 'SIGINT during xbuild: the whole build tree stops, exit 130' '
 	new_app slowbuild && setvar MONO_URL "$FAULTD_URL/$RT_GZ" &&
 	setvar MONO_SHA256 "$SHA256_GZ" &&
 	{ "$COMPILE" "$B" "$TEST_TMP/shared-cache" "$ENVD" >log 2>&1 & pid=$!; } &&
 	for i in $(seq 300); do grep -q "slugc-slow-build-marker" log && break; sleep 0.1; done &&
 	test_grep "slugc-slow-build-marker" log &&
-	for i in $(seq 50); do pgrep -f "sleep 37.5" >/dev/null && break; sleep 0.1; done &&
-	pgrep -f "sleep 37.5" >/dev/null &&
+	xbuild=$(ps -o pid= --ppid $pid | tr -d " ") && test -n "$xbuild" &&
+	for i in $(seq 50); do pgrep -g $xbuild -x sleep >/dev/null && break; sleep 0.1; done &&
+	pgrep -g $xbuild -x sleep &&
 	kill -INT $pid &&
-	{ wait $pid; rc=$?; } ; test $rc -eq 130 &&
+	test_expect_code 130 wait $pid &&
 	test_grep "^ !     Interrupted by SIGINT" log &&
-	for i in $(seq 50); do pgrep -f "sleep 37.5" >/dev/null || break; sleep 0.1; done &&
-	test_must_fail pgrep -f "sleep 37.5"
+	for i in $(seq 50); do live_in_group $xbuild >/dev/null || break; sleep 0.1; done &&
+	test_must_fail live_in_group $xbuild
 '
 
 test_expect_success 'xbuild killed by a signal: exit 128+N, the signal named' '
@@ -237,10 +249,12 @@ test_expect_success 'xbuild killed by a signal: exit 128+N, the signal named' '
 	setvar MONO_SHA256 "$SHA256_GZ" &&
 	{ "$COMPILE" "$B" "$TEST_TMP/shared-cache" "$ENVD" >log 2>&1 & pid=$!; } &&
 	for i in $(seq 300); do grep -q "slugc-slow-build-marker" log && break; sleep 0.1; done &&
-	pkill -KILL -f "$B/vendor/mono/.*xbuild.exe" &&
-	{ wait $pid; rc=$?; } ; test $rc -eq 137 &&
+	xbuild=$(ps -o pid= --ppid $pid | tr -d " ") && test -n "$xbuild" &&
+	ps -o args= -p $xbuild | grep -q "xbuild.exe" &&
+	kill -KILL $xbuild &&
+	test_expect_code 137 wait $pid &&
 	test_grep "^ !     Build failed: xbuild was killed by SIGKILL" log &&
-	pkill -f "sleep 37.5"; :
+	{ kill -9 -- -$xbuild 2>/dev/null; :; }
 '
 
 test_expect_success 'odd ENV_DIR entries are skipped with a warning, never a crash' '

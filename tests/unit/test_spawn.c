@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1169,6 +1171,114 @@ zombie_threads(void)
 	pthread_exit(NULL);
 }
 
+
+/* Helper mode: takes the lock on LOCK, then runs SCRIPT with sh, the lock's
+ * descriptor kept (keep_fd).  The test kills us with SIGKILL meanwhile. */
+static int
+hold(const char *lock, const char *script)
+{
+	struct spawn s = SPAWN_INIT;
+	struct errbuf e;
+	const char *argv[] = { "sh", "-c", script, NULL };
+	int fd;
+
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(fd, LOCK_EX) < 0)
+		return 1;
+	s.argv = argv;
+	s.keep_fd = fd;
+	return spawn_run(&s, &e) == 0 ? 0 : 1;
+}
+
+/* Starts this binary as `--hold LOCK SCRIPT`, waits for the pid SCRIPT
+ * writes to pidfile, SIGKILLs the helper and reaps it.  Returns the pid
+ * read (the helper's child), or 0. */
+static pid_t
+hold_and_kill(const char *self, const char *lock, const char *script,
+    const char *pidfile)
+{
+	char buf[32];
+	pid_t h, child = 0;
+	ssize_t n;
+	int i, fd, ws;
+
+	unlink(pidfile);
+	if ((h = fork()) < 0)
+		return 0;
+	if (h == 0) {
+		execl(self, self, "--hold", lock, script, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && child <= 0; i++) {
+		sleep_ms(10);
+		if ((fd = open(pidfile, O_RDONLY)) < 0)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n > 0 && buf[n - 1] == '\n') {
+			buf[n] = '\0';
+			child = (pid_t)atoi(buf);
+		}
+	}
+	kill(h, SIGKILL);
+	waitpid(h, &ws, 0);
+	return child;
+}
+
+/* A child never outlives us (PR_SET_PDEATHSIG), and keep_fd holds a lock
+ * for the child's tree after we are gone. */
+static void
+test_lifetime(const char *self, const char *dir)
+{
+	struct spawn s = SPAWN_INIT;
+	struct errbuf e;
+	char lock[PATH_MAX], pidfile[PATH_MAX], script[PATH_MAX + 128];
+	char keep[64];
+	int fd, other, r;
+	pid_t child;
+
+	snprintf(lock, sizeof lock, "%s/lock", dir);
+	snprintf(pidfile, sizeof pidfile, "%s/hold.pid", dir);
+
+	/* keep_fd: that descriptor, and no other, reaches the child. */
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	other = open(lock, O_RDONLY);	/* no O_CLOEXEC: closed anyway */
+	snprintf(keep, sizeof keep,
+	    "test -e /proc/$$/fd/%d && ! test -e /proc/$$/fd/%d", fd, other);
+	s.keep_fd = fd;
+	TEST("keep_fd: that descriptor reaches the child, no other",
+	    fd > 2 && other > 2 && sh(&s, keep, NULL, NULL, &e) == 0);
+	s.keep_fd = 0;
+	snprintf(keep, sizeof keep, "! test -e /proc/$$/fd/%d", fd);
+	TEST("keep_fd 0: none", sh(&s, keep, NULL, NULL, &e) == 0);
+	TEST("keep_fd: still close-on-exec here",
+	    (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+	close(other);
+
+	/* kill -9 of the parent: the child gets SIGTERM and goes. */
+	snprintf(script, sizeof script, "echo $$ >'%s'; exec sleep 30",
+	    pidfile);
+	child = hold_and_kill(self, lock, script, pidfile);
+	TEST("parent killed by SIGKILL: its child gets SIGTERM at once",
+	    child > 0 && gone_within(child, 3000));
+
+	/* A child that ignores it holds the kept lock on after we died. */
+	snprintf(script, sizeof script,
+	    "trap '' TERM; echo $$ >'%s'; exec sleep 30", pidfile);
+	child = hold_and_kill(self, lock, script, pidfile);
+	sleep_ms(100);
+	r = flock(fd, LOCK_EX | LOCK_NB);
+	TEST("keep_fd: the lock outlives the parent while the child lives",
+	    child > 0 && r < 0 && errno == EWOULDBLOCK &&
+	    proc_state(child) == 'S');
+	if (child > 0)
+		kill(child, SIGKILL);
+	TEST("keep_fd: released when the last holder is gone",
+	    child > 0 && gone_within(child, 3000) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0);
+	close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1183,6 +1293,8 @@ main(int argc, char **argv)
 		return orphan_zombie();
 	if (argc == 2 && strcmp(argv[1], "--zombie-threads") == 0)
 		return zombie_threads();
+	if (argc == 4 && strcmp(argv[1], "--hold") == 0)
+		return hold(argv[2], argv[3]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((dir = fs_mkdtemp("/tmp", "test_spawn.", &e)) == NULL) {
 		printf("# %s\n", e.msg);
@@ -1200,6 +1312,7 @@ main(int argc, char **argv)
 	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
 		self[n] = '\0';
 		test_zombies(self);
+		test_lifetime(self, dir);
 	} else
 		TEST("readlink /proc/self/exe", 0);
 	test_stop();
