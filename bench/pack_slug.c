@@ -19,16 +19,14 @@ main(int argc, char **argv)
 	struct pack_ignore *ig = NULL;
 	struct errbuf e = { "" };
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *ignore = NULL;
 	int rc = EXIT_IO;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: pack_slug DIR OUT\n");
 		return EXIT_USAGE;
 	}
-	if ((ignore = fs_join(argv[1], ".slugignore")) == NULL ||
-	    (ig = pack_ignore_load(ignore, &e)) == NULL) {
-		fprintf(stderr, "pack_slug: %s\n", ignore ? e.msg : "out of memory");
+	if ((ig = pack_ignore_load(argv[1], &e)) == NULL) {
+		fprintf(stderr, "pack_slug: %s\n", e.msg);
 		goto out;
 	}
 	po.prefix = "./app";
@@ -43,6 +41,5 @@ main(int argc, char **argv)
 	rc = fclose(stdout) == EOF ? EXIT_IO : EXIT_OK;
 out:
 	pack_ignore_free(ig);
-	free(ignore);
 	return rc;
 }

@@ -184,14 +184,18 @@ offer(struct envv *ev, size_t i, enum envv_over why,
 	return 1;
 }
 
-/* "NAME" of entry s, for a message: at most 100 bytes of it. */
-static int
-namelen(const char *s)
+int
+envv_check_var(const char *kind, const char *name, size_t len,
+    const struct envv_limits *l, struct errbuf *e)
 {
-	const char *eq = strchr(s, '=');
-	size_t n = eq != NULL ? (size_t)(eq - s) : strlen(s);
+	char qname[128];
 
-	return (int)(n > 100 ? 100 : n);
+	if (strlen(name) + 1 + len + 1 <= l->str_max)
+		return 0;
+	err_printable_name(qname, sizeof qname, name);
+	return errf(e, "%s %s (%zu bytes) is too big for a process's "
+	    "environment: Linux takes at most %zu bytes per NAME=value "
+	    "(MAX_ARG_STRLEN)", kind, qname, len, l->str_max);
 }
 
 int
@@ -215,11 +219,19 @@ envv_fit_exec(struct envv *ev, const char *const *argv,
 		}
 		if ((r = offer(ev, i, ENVV_OVER_STRING, l, over, arg)) == -1)
 			return errf(e, "environment:");
-		if (r == 0)
-			return errf(e, "environment variable %.*s is %zu bytes, "
-			    "over the %zu bytes Linux allows one (NAME=value)",
-			    namelen(ev->v[i]), ev->v[i], strlen(ev->v[i]) + 1,
-			    l->str_max);
+		if (r == 0) {
+			const char *eq = strchr(ev->v[i], '=');
+			size_t nlen = eq != NULL ? (size_t)(eq - ev->v[i]) :
+			    strlen(ev->v[i]);
+			char *name = strndup(ev->v[i], nlen);
+
+			if (name == NULL)
+				return errf(e, "environment:");
+			envv_check_var("variable", name,
+			    strlen(ev->v[i]) - nlen - (eq != NULL), l, e);
+			free(name);
+			return -1;
+		}
 	}
 	/* Largest first: the fewest variables left out. */
 	if ((kept = calloc(ev->n + 1, sizeof *kept)) == NULL)

@@ -54,6 +54,14 @@ struct envv_limits {
  * variables). */
 void envv_exec_limits(struct envv_limits *l);
 
+/* 0 when NAME=value, the value being len bytes, fits in one environment
+ * string under l; else -1 with e saying "KIND NAME (LEN bytes) is too big
+ * for a process's environment: Linux takes at most N bytes per NAME=value
+ * (MAX_ARG_STRLEN)", kind being e.g. "config var".  The name is quoted
+ * with err_printable_name; the value is never read. */
+int envv_check_var(const char *kind, const char *name, size_t len,
+    const struct envv_limits *l, struct errbuf *e);
+
 /* The bytes execve counts for argv (NULL-terminated; NULL for none) and
  * ev's entries: every string with its NUL, and a pointer for each. */
 size_t envv_exec_size(const struct envv *ev, const char *const *argv);
@@ -74,7 +82,8 @@ typedef bool envv_over_fn(void *arg, const char *name, size_t len,
  * then, while the whole is over total_max, the largest entries first, are
  * offered to over (NULL: none may be left out).  Returns 0 when argv and
  * ev now fit, or -1 with e naming the variable (or argument) that cannot
- * be left out and the limit; ev then may have lost entries already
+ * be left out and the limit (for a variable, envv_check_var's message with
+ * kind "variable"); ev then may have lost entries already
  * offered.  For a build tool started with the app's config vars: one
  * oversized var must not fail the build with a bare E2BIG. */
 int envv_fit_exec(struct envv *ev, const char *const *argv,

@@ -19,6 +19,7 @@
 #include <archive_entry.h>
 #include <zlib.h>
 
+#include "beneath.h"
 #include "fsutil.h"
 #include "slugpolicy.h"
 
@@ -177,13 +178,13 @@ pack_ignore_parse(const char *text, size_t len, struct errbuf *e)
 }
 
 struct pack_ignore *
-pack_ignore_load(const char *path, struct errbuf *e)
+pack_ignore_load(const char *dir, struct errbuf *e)
 {
 	struct pack_ignore *ig;
 	char *text;
 	size_t len;
 
-	text = fs_read_file(path, 1 << 20, &len, e);
+	text = beneath_read_file(dir, ".slugignore", 1 << 20, &len, e);
 	if (text == NULL) {
 		if (errno == ENOENT)
 			return pack_ignore_parse("", 0, e);
@@ -192,7 +193,7 @@ pack_ignore_load(const char *path, struct errbuf *e)
 	ig = pack_ignore_parse(text, len, e);
 	free(text);
 	if (ig == NULL)
-		errprefix(e, "%s", path);
+		errprefix(e, "%s/.slugignore", dir);
 	return ig;
 }
 

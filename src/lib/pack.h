@@ -39,8 +39,9 @@ struct pack_ignore;
 struct pack_ignore *pack_ignore_parse(
     const char *text, size_t len, struct errbuf *e);
 
-/* Reads and parses the file at path; a missing file gives an empty set. */
-struct pack_ignore *pack_ignore_load(const char *path, struct errbuf *e);
+/* Reads and parses dir/.slugignore, opened beneath dir (a symlink out of
+ * the app is refused); a missing file gives an empty set. */
+struct pack_ignore *pack_ignore_load(const char *dir, struct errbuf *e);
 
 /* Frees a set; NULL is allowed. */
 void pack_ignore_free(struct pack_ignore *ig);

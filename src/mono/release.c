@@ -17,13 +17,6 @@
 #include "monoapp.h"
 #include "procfile.h"
 
-static void
-warn_stderr(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "release: %s\n", msg);
-}
-
 /* Fills m's process types from the Procfile or, without one, from what
  * compile recorded. */
 static int
@@ -36,9 +29,11 @@ process_types(const char *build_dir, struct manifest *m, struct errbuf *e)
 	int rc = -1;
 
 	/* The app's Procfile may be a symlink inside the app, never one out
-	 * of it: `Procfile -> /etc/shadow` would print shadow's lines. */
+	 * of it: `Procfile -> /etc/shadow` would print shadow's lines.  Its
+	 * warnings are the platform's to give (it reads the Procfile too):
+	 * given here as well, they reached the build log twice. */
 	if (procfile_load_beneath(build_dir, "Procfile", &pf, &absent,
-	    warn_stderr, NULL, e) == -1)
+	    NULL, NULL, e) == -1)
 		goto out;
 	if (!absent) {
 		rc = procfile_merge(m->types, pf, e);

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "digest.h"
-#include "envlimit.h"
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
@@ -640,7 +640,6 @@ take_app(struct ctx *c)
 	struct gitexport *g = &b->git;
 	struct pack_ignore *ig = NULL;
 	struct errbuf e;
-	char *ignore = NULL;
 	size_t removed;
 	int rc = SX_FAIL;
 
@@ -670,11 +669,8 @@ take_app(struct ctx *c)
 		    "is with --worktree.");
 	}
 	/* Heroku removes what .slugignore names before the buildpacks run. */
-	if ((ignore = fs_join(b->build_dir, ".slugignore")) == NULL ||
-	    (ig = pack_ignore_load(ignore, &e)) == NULL ||
+	if ((ig = pack_ignore_load(b->build_dir, &e)) == NULL ||
 	    pack_ignore_prune(ig, b->build_dir, &removed, &e) == -1) {
-		if (ignore == NULL)
-			errf(&e, "out of memory");
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
@@ -690,7 +686,6 @@ take_app(struct ctx *c)
 	rc = SX_OK;
 out:
 	pack_ignore_free(ig);
-	free(ignore);
 	return rc;
 }
 
@@ -971,8 +966,8 @@ type_list(char *buf, size_t size, const struct procfile *p,
  * under foreman or any Procfile runner; the app's own lines stay
  * byte-for-byte. */
 static int
-complete_procfile(const char *path, const struct procfile *pf,
-    const struct procfile *all, struct errbuf *e)
+complete_procfile(const char *build_dir, const char *path,
+    const struct procfile *pf, const struct procfile *all, struct errbuf *e)
 {
 	struct procfile *extra;
 	char *old = NULL, *text = NULL, *buf = NULL;
@@ -995,9 +990,12 @@ complete_procfile(const char *path, const struct procfile *pf,
 		rc = 0;
 		goto out;
 	}
-	if (fs_exists(path) &&
-	    (old = fs_read_file(path, PROCFILE_MAX, &olen, e)) == NULL)
-		goto out;
+	if ((old = beneath_read_file(build_dir, "Procfile", PROCFILE_MAX, &olen,
+		 e)) == NULL) {
+		if (errno != ENOENT)
+			goto out;
+		olen = 0;
+	}
 	if ((buf = malloc(olen + tlen + 1)) == NULL) {
 		errf(e, "Procfile:");
 		goto out;
@@ -1029,8 +1027,9 @@ discover_types(struct ctx *c)
 
 	if ((path = fs_join(b->build_dir, "Procfile")) == NULL)
 		return SX_FAIL;
-	if (procfile_read(
-		path, "Procfile", &pf, &absent, log_warn_cb, NULL, &e) == -1) {
+	/* Beneath the build dir: `Procfile -> /etc/shadow` is refused. */
+	if (procfile_load_beneath(b->build_dir, "Procfile", &pf, &absent,
+		log_warn_cb, NULL, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
@@ -1043,7 +1042,8 @@ discover_types(struct ctx *c)
 		log_info(
 		    stdout, "Default types for %s -> %s", b->bp_name, list);
 	if (procfile_merge(b->release->types, pf, &e) == -1 ||
-	    complete_procfile(path, pf, b->release->types, &e) == -1) {
+	    complete_procfile(b->build_dir, path, pf, b->release->types,
+		&e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
@@ -1173,7 +1173,6 @@ pack_app(const struct opts *o)
 	struct pack_ignore *ig = NULL;
 	struct errbuf e;
 	const char *slug = o->output != NULL ? o->output : "slug.tgz";
-	char *ignore;
 	uint64_t bytes;
 	int code = SX_FAIL;
 
@@ -1181,9 +1180,8 @@ pack_app(const struct opts *o)
 		fprintf(stderr, PROGNAME ": %s: not a directory\n", o->app_dir);
 		return SX_USAGE;
 	}
-	if ((ignore = fs_join(o->app_dir, ".slugignore")) == NULL ||
-	    (ig = pack_ignore_load(ignore, &e)) == NULL) {
-		log_error(stdout, "%s", ignore ? e.msg : "out of memory");
+	if ((ig = pack_ignore_load(o->app_dir, &e)) == NULL) {
+		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
 	code = pack_log(o, o->app_dir, slug, slug_time(0), ig, &bytes);
@@ -1191,7 +1189,6 @@ pack_app(const struct opts *o)
 		log_info(stdout, "Slug:    %s", slug);
 out:
 	pack_ignore_free(ig);
-	free(ignore);
 	return code;
 }
 
@@ -1219,6 +1216,7 @@ build_app(const struct opts *o, bool pack, struct build *b)
 {
 	struct ctx c = {0};
 	struct errbuf e;
+	struct envv_limits lim;
 	double t;
 	size_t k;
 	int code = SX_FAIL, r;
@@ -1271,9 +1269,10 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	b->ms_take = now_ms() - t;
 	/* ENV_DIR takes any size; an environment does not, and a buildpack
 	 * that exports its config vars to its tools will fail on this one. */
+	envv_exec_limits(&lim);
 	for (k = 0; k < o->vars->nvars; k++)
-		if (envlimit_check_var("config var", o->vars->vars[k].name,
-			o->vars->vars[k].len, &e) == -1)
+		if (envv_check_var("config var", o->vars->vars[k].name,
+			o->vars->vars[k].len, &lim, &e) == -1)
 			log_warn(stdout,
 			    "%s; buildpacks get it as a file in ENV_DIR, but "
 			    "cannot pass it on in an environment",

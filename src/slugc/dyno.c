@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "envlimit.h"
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
@@ -101,7 +100,7 @@ dyno_load_release(const char *release_path, const char *home,
 {
 	struct manifest *m = NULL;
 	struct procfile *pf = NULL;
-	char *text = NULL, *procfile = NULL;
+	char *text = NULL;
 	size_t len;
 	int rc = -1;
 
@@ -118,12 +117,8 @@ dyno_load_release(const char *release_path, const char *home,
 		goto out;
 	}
 	/* The slug's Procfile wins over the defaults, as at build time. */
-	if ((procfile = fs_join(home, "Procfile")) == NULL) {
-		errf(e, "%s:", home);
-		goto out;
-	}
-	if (procfile_read(
-		procfile, "Procfile", &pf, NULL, warn_stderr, NULL, e) == -1 ||
+	if (procfile_load_beneath(
+		home, "Procfile", &pf, NULL, warn_stderr, NULL, e) == -1 ||
 	    procfile_merge(m->types, pf, e) == -1)
 		goto out;
 	*out = m;
@@ -133,7 +128,6 @@ out:
 	manifest_free(m);
 	procfile_free(pf);
 	free(text);
-	free(procfile);
 	return rc;
 }
 
@@ -342,6 +336,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	pthread_condattr_t ca;
 	struct timespec ts;
 	struct errbuf e;
+	struct envv_limits lim;
 	struct proc *web = NULL;
 	double t0, now;
 	size_t n = 0, i;
@@ -403,8 +398,9 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		}
 		/* Here, naming the variable, rather than "Argument list too
 		 * long" from the child's exec. */
-		if (envlimit_check("config var", (char *const *)p->argv,
-			envv_array(&p->env), &e) == -1) {
+		envv_exec_limits(&lim);
+		if (envv_fit_exec(&p->env, (const char *const *)p->argv, &lim,
+			NULL, NULL, &e) == -1) {
 			fprintf(stderr, PROGNAME ": %s: %s\n", p->name, e.msg);
 			code = SX_USAGE;
 			goto out;

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "envlimit.h"
+#include "envv.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "slugc.h"
@@ -401,6 +401,7 @@ main(int argc, char **argv)
 {
 	struct opts o = {0};
 	struct errbuf e;
+	struct envv_limits lim;
 	const char **bps = NULL, **nbps;
 	enum verb verb;
 	const char *vname;
@@ -603,11 +604,12 @@ main(int argc, char **argv)
 	/* Config vars go into the processes' environment: one too big for
 	 * it is refused now, by name, not after a build as E2BIG.  (A build
 	 * alone takes it: buildpacks get config vars as files.) */
+	envv_exec_limits(&lim);
 	if (verb == V_RUN || verb == V_START || verb == V_SMOKE)
 		for (size_t k = 0; k < o.vars->nvars; k++)
-			if (envlimit_check_var("config var",
+			if (envv_check_var("config var",
 				o.vars->vars[k].name, o.vars->vars[k].len,
-				&e) == -1) {
+				&lim, &e) == -1) {
 				fprintf(stderr, PROGNAME ": %s\n", e.msg);
 				code = SX_USAGE;
 				goto out;

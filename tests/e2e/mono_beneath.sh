@@ -168,7 +168,7 @@ test_expect_success 'compile: a config var just under the limit still reaches th
 test_expect_success 'compile: an oversized LD_LIBRARY_PATH cannot be left out: one line naming it' '
 	new_app envprobe && big_value 200 >"$ENVD/LD_LIBRARY_PATH" &&
 	test_expect_code 4 "$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
-	test_grep "^ !     cannot start xbuild: environment variable LD_LIBRARY_PATH is [0-9]* bytes, over the 131072 bytes Linux allows one (NAME=value)\$" log &&
+	test_grep "^ !     cannot start xbuild: variable LD_LIBRARY_PATH ([0-9]* bytes) is too big for a process.s environment: Linux takes at most 131072 bytes per NAME=value (MAX_ARG_STRLEN)\$" log &&
 	test_no_grep -e SEKRIT -e QQQQ log
 '
 

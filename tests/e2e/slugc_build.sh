@@ -288,4 +288,28 @@ test_expect_success 'usage: bad commands and options exit 2' '
 	"$SLUGC" help >out && test_grep "^usage: slugc build" out
 '
 
+test_expect_success 'build: a Procfile or .slugignore linked out of the app is refused, named' '
+	new_app linkout && echo "web: cat /etc/hostname" >"$TEST_TMP/outside" &&
+	rm "$A/Procfile" && ln -s "$TEST_TMP/outside" "$A/Procfile" &&
+	test_expect_code 4 "$SLUGC" build --worktree -b "$BP/null" -o "$TEST_TMP/lo.tgz" "$A" >log 2>&1 &&
+	test_grep "^ !     Procfile: a symlink out of the app.s directory, refused\$" log &&
+	test_must_fail test -e "$TEST_TMP/lo.tgz" &&
+	new_app linkout2 && ln -s "$TEST_TMP/outside" "$A/.slugignore" &&
+	test_expect_code 4 "$SLUGC" build --worktree -b "$BP/null" -o "$TEST_TMP/lo.tgz" "$A" >log 2>&1 &&
+	test_grep "^ !     .*\.slugignore.*: a symlink out of the app.s directory, refused\$" log &&
+	new_app linkin && mkdir "$A/config" && mv "$A/Procfile" "$A/config/Procfile" &&
+	ln -s config/Procfile "$A/Procfile" &&
+	"$SLUGC" build --worktree -b "$BP/null" -o "$TEST_TMP/li.tgz" "$A" >log 2>&1 &&
+	test_grep "^       Procfile declares types -> web\$" log
+'
+
+test_expect_success 'build: Procfile problems are reported once, with their line' '
+	new_app dup && printf "web: one\nweb: two\n" >"$A/Procfile" &&
+	"$SLUGC" build --worktree -b "$BP/null" -o "$TEST_TMP/dup.tgz" "$A" >log 2>&1 &&
+	grep "Procfile:2:" log >dups && test $(wc -l <dups) -eq 1 &&
+	new_app bad && cp "$FIXTURES/apps/procfiles/bad" "$A/Procfile" &&
+	"$SLUGC" build --worktree -b "$BP/null" -o "$TEST_TMP/bad.tgz" "$A" >log 2>&1 &&
+	grep "Procfile:3:" log >bad && test $(wc -l <bad) -eq 1
+'
+
 test_done

@@ -326,7 +326,7 @@ test_expect_success 'a release config var over 128 KiB is named too' '
 	printf -- "---\nconfig_vars:\n  REL_BLOB: \"%s\"\n" "$(head -c 140000 /dev/zero | tr "\0" y)" \
 		>"$TEST_TMP/rel.release.yml" &&
 	test_expect_code 2 "$SLUGC" run -p $(free_port) "$TEST_TMP/rel.tgz" >out 2>err &&
-	echo "slugc: web.1: config var REL_BLOB (140000 bytes) is too big for a process'\''s environment: Linux takes at most 131072 bytes per NAME=value (MAX_ARG_STRLEN)" >expect &&
+	echo "slugc: web.1: variable REL_BLOB (140000 bytes) is too big for a process'\''s environment: Linux takes at most 131072 bytes per NAME=value (MAX_ARG_STRLEN)" >expect &&
 	test_cmp expect err
 '
 

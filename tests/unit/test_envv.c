@@ -95,8 +95,9 @@ test_fit_logic(void)
 	envv_set(&ev, "PATH", "/a/very/long/path/indeed", NULL);
 	TEST("fit: an oversized var that must stay fails, naming it and the limit",
 	    envv_fit_exec(&ev, argv, &small, over_cb, &s, &e) == -1 &&
-	    strcmp(e.msg, "environment variable PATH is 30 bytes, over the 16 "
-	    "bytes Linux allows one (NAME=value)") == 0);
+	    strcmp(e.msg, "variable PATH (24 bytes) is too big for a "
+	    "process's environment: Linux takes at most 16 bytes per "
+	    "NAME=value (MAX_ARG_STRLEN)") == 0);
 	TEST("fit: NULL callback: nothing left out",
 	    envv_fit_exec(&ev, argv, &small, NULL, NULL, &e) == -1 &&
 	    envv_get(&ev, "PATH") != NULL);
@@ -214,6 +215,29 @@ test_fit_kernel(void)
 	}
 }
 
+/* envv_check_var names the variable and the limit, never the value. */
+static void
+test_check_var(void)
+{
+	struct envv_limits l;
+	struct errbuf e;
+	size_t max;
+
+	envv_exec_limits(&l);
+	max = l.str_max - strlen("BIG=") - 1;
+	TEST("check_var: the largest value fits",
+	    envv_check_var("config var", "BIG", max, &l, &e) == 0);
+	TEST("check_var: one byte more is refused, naming var and limit",
+	    envv_check_var("config var", "BIG", max + 1, &l, &e) == -1 &&
+	    strstr(e.msg, "config var BIG (") == e.msg &&
+	    strstr(e.msg, "bytes) is too big for a process's environment: "
+	    "Linux takes at most ") != NULL &&
+	    strstr(e.msg, " bytes per NAME=value (MAX_ARG_STRLEN)") != NULL);
+	TEST("check_var: a name from a release is quoted",
+	    envv_check_var("config var", "A\nB", 200000, &l, &e) == -1 &&
+	    strstr(e.msg, "A\\x0aB (200000 bytes)") != NULL);
+}
+
 int
 main(void)
 {
@@ -248,5 +272,6 @@ main(void)
 	TEST("free resets", ev.n == 0 && ev.v == NULL);
 	test_fit_logic();
 	test_fit_kernel();
+	test_check_var();
 	return test_report();
 }

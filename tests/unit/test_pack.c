@@ -137,7 +137,7 @@ test_ignore_load_prune(void)
 	size_t removed = 99;
 	char *p, *q;
 
-	p = tpath("no-such-file");
+	p = tpath("no-such-dir");
 	ig = pack_ignore_load(p, &e);
 	TEST("ignore: a missing .slugignore is an empty set",
 	    ig != NULL && pack_ignore_count(ig) == 0);
@@ -155,7 +155,7 @@ test_ignore_load_prune(void)
 	put_link("prune/lib/link.psd", q);
 	free(q);
 
-	p = tpath("prune/.slugignore");
+	p = tpath("prune");
 	ig = pack_ignore_load(p, &e);
 	free(p);
 	TEST("prune: loads .slugignore",
@@ -299,7 +299,7 @@ test_pack_tree(void)
 	struct tarent ents[64], *t;
 	struct errbuf e;
 	char *app = tpath("app"), *s1 = tpath("s1.tgz"), *s2 = tpath("s2.tgz"),
-	     *s3 = tpath("out/s3.tgz"), *ign = tpath("app/.slugignore"),
+	     *s3 = tpath("out/s3.tgz"), *ign = tpath("app"),
 	     *x = tpath("x"), *xapp = tpath("x/app"), *outd = tpath("out");
 	int n, i, rc;
 	bool sorted = true, owners = true, times = true;
