@@ -3,7 +3,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib libzstd libisal
+PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib libzstd libisal json-c
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san, with
 # its own copy of the buildpack directory, so both builds can be tested.
