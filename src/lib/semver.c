@@ -673,6 +673,13 @@ semver_range_parse(const char *range, struct semver_range **out,
 	size_t i, k, cap;
 
 	*out = NULL;
+	if (stop - range > SEMVER_RANGE_MAX) {
+		char q[64];
+
+		err_printable(q, sizeof q, range, strlen(range));
+		return errf(e, "invalid range '%s': longer than %d bytes", q,
+		    SEMVER_RANGE_MAX);
+	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return errf(e, "semver: out of memory:");
 	for (;;) {

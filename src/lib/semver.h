@@ -48,6 +48,10 @@
 /* Largest version number: 2^53-1, node-semver's MAX_SAFE_INTEGER. */
 #define SEMVER_NUM_MAX UINT64_C(9007199254740991)
 
+/* Longest range text semver_range_parse() accepts: far more than any
+ * engines.node, and it bounds the work (duplicates are found pairwise). */
+#define SEMVER_RANGE_MAX 65536
+
 /* semver_max_satisfying's result when no version satisfies the range. */
 #define SEMVER_NOMATCH (-2)
 
@@ -72,7 +76,7 @@ int semver_compare(const struct semver *a, const struct semver *b);
  * the length, as snprintf (a result >= size means it was cut). */
 int semver_format(const struct semver *v, char *buf, size_t size);
 
-/* Parses the range text r.  On success *out is a new range the caller frees
+/* Parses the range text r (at most SEMVER_RANGE_MAX bytes).  On success *out is a new range the caller frees
  * with semver_range_free() and 0 is returned; -1 leaves *out NULL and fills
  * e with "invalid range 'R': ..." (R quoted with err_printable).  No I/O,
  * no global state. */

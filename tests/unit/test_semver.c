@@ -760,29 +760,47 @@ test_long(void)
 	struct semver_range *r;
 	struct semver v;
 	struct errbuf e;
-	char *big;
-	size_t i, len = 200000;
+	char *big, buf[64];
+	size_t i, len = SEMVER_RANGE_MAX;
 
-	/* Long ranges parse in linear time and free cleanly. */
-	big = malloc(len + 1);
+	big = malloc(len + 2);
 	TEST("malloc", big != NULL);
 	if (big == NULL)
 		return;
+	/* Long ranges parse and free cleanly. */
 	for (i = 0; i + 10 <= len; i += 10)
 		memcpy(big + i, ">=1.2.3 ||", 10);
 	memcpy(big + i - 10, "  1.2.3   ", 10);
-	big[i] = '\0';
-	TEST("20000 sets parse", semver_range_parse(big, &r, &e) == 0);
+	memset(big + i, ' ', len - i);
+	big[len] = '\0';
+	TEST("6553 sets in 64 KiB parse", semver_range_parse(big, &r, &e) == 0);
 	TEST("and match", semver_parse("1.2.4", &v, NULL) == 0 &&
 	    semver_satisfies(r, &v));
 	semver_range_free(r);
+	strcat(big, " ");
+	e.msg[0] = '\0';
+	TEST("64 KiB + 1 is refused", semver_range_parse(big, &r, &e) == -1 &&
+	    r == NULL && strstr(e.msg, "longer than 65536 bytes") != NULL);
 	for (i = 0; i + 4 <= len; i += 4)
 		memcpy(big + i, "1.x ", 4);
 	big[i] = '\0';
-	TEST("50000 comparators in one set parse",
+	TEST("16384 comparators in one set parse",
 	    semver_range_parse(big, &r, &e) == 0);
 	TEST("and collapse to two", semver_range_format(r, NULL, 0) ==
 	    (int)strlen(">=1.0.0 <2.0.0-0"));
+	semver_range_free(r);
+	/* The worst case for finding duplicates: all different. */
+	for (i = 0; i + 12 <= len; i += 12) {
+		snprintf(buf, sizeof buf, ">=%d.%d.%d     ", (int)(i / 1200 % 10),
+		    (int)(i / 120 % 10), (int)(i / 12 % 10));
+		memcpy(big + i, buf, 12);
+	}
+	big[i] = '\0';
+	TEST("5461 comparators, 1000 different, parse",
+	    semver_range_parse(big, &r, &e) == 0);
+	TEST("and the highest bound wins", semver_parse("9.9.9", &v, NULL) ==
+	    0 && semver_satisfies(r, &v) && semver_parse("9.9.8", &v, NULL) ==
+	    0 && !semver_satisfies(r, &v));
 	semver_range_free(r);
 	free(big);
 	semver_range_free(NULL);
