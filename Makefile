@@ -3,11 +3,8 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-<<<<<<< HEAD
-=======
 PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib libzstd libisal hiredis \
            json-c
->>>>>>> nodejs
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san, with
 # its own copy of the buildpack directory, so both builds can be tested.
