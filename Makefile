@@ -71,8 +71,8 @@ ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
 INSTALLER_SO := $(BPDIR)/bin/slugc-install.so
 WARM_LIBS    := $(shell pkg-config --libs yaml-0.1)
 
-.PHONY: all tests check check-san check-all runtime deps install clean bench \
-        demo fuzz format print-test-env
+.PHONY: all tests check check-san check-all runtime node-runtime deps install \
+        clean bench demo fuzz format print-test-env
 all: $(MONO_BINS) $(INSTALLER_SO) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml)
 
 $(O)/%.o: src/%.c
@@ -182,6 +182,12 @@ fuzz: $(FUZZ_BINS)
 RUNTIME_DIR := build/runtime
 runtime:
 	tests/fixtures/make-mono-tarball.sh $(RUNTIME_DIR)
+
+# A relocatable Node.js runtime, from the npm registry's official binaries
+# (see tests/fixtures/make-node-tarball.sh).
+NODE_RUNTIME_DIR := build/node-runtime
+node-runtime:
+	tests/fixtures/make-node-tarball.sh $(NODE_RUNTIME_DIR)
 
 TEST_ENV = SLUGC_O=$(O) SLUGC_BPDIR=$(BPDIR) SLUGC_BINDIR=$(BINDIR) \
            SLUGC_RUNTIME_DIR=$(RUNTIME_DIR)
