@@ -102,8 +102,8 @@ ifeq ($(MUSL_CC),)
 override MUSL_CC := $(CC)
 $(warning musl-gcc not found (apt-get install musl-tools): detect is linked statically against glibc)
 endif
-DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/fsutil.c \
-               src/lib/err.c
+DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/strlist.c \
+               src/lib/fsutil.c src/lib/err.c
 DETECT_OBJ  := $(DETECT_SRC:src/%.c=$(O)/musl/%.o)
 MUSL_CFLAGS  = $(OPT) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
                -iquote src/lib -MMD -MP

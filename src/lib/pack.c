@@ -22,6 +22,7 @@
 #include "beneath.h"
 #include "fsutil.h"
 #include "slugpolicy.h"
+#include "strlist.h"
 
 /* ==== .slugignore ===================================================== */
 
@@ -260,49 +261,9 @@ pack_ignore_match(
 
 /* ==== directory walk ================================================== */
 
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void
-strv_free(struct strv *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = s->cap = 0;
-}
-
-static int
-strv_push(struct strv *s, char *str)
-{
-	char **v;
-
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 32;
-
-		if ((v = realloc(s->v, ncap * sizeof *v)) == NULL)
-			return -1;
-		s->v = v;
-		s->cap = ncap;
-	}
-	s->v[s->n++] = str;
-	return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Lists the names in dir (without "." and ".."), sorted in byte order. */
 static int
-list_dir(const char *dir, struct strv *out, struct errbuf *e)
+list_dir(const char *dir, struct strlist *out, struct errbuf *e)
 {
 	struct dirent *d;
 	DIR *dp;
@@ -317,7 +278,7 @@ list_dir(const char *dir, struct strv *out, struct errbuf *e)
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
 		if ((s = strdup(d->d_name)) == NULL ||
-		    strv_push(out, s) == -1) {
+		    strlist_push_owned(out, s) == -1) {
 			free(s);
 			closedir(dp);
 			return errf(e, "list %s:", dir);
@@ -330,7 +291,7 @@ list_dir(const char *dir, struct strv *out, struct errbuf *e)
 	}
 	closedir(dp);
 	if (out->n > 1)
-		qsort(out->v, out->n, sizeof *out->v, cmp_str);
+		strlist_sort(out);
 	return 0;
 }
 
@@ -357,7 +318,7 @@ prune_walk(const struct pack_ignore *ig, const char *root, const char *rel,
     size_t *removed, struct errbuf *e)
 {
 	char full[PATH_MAX], sub[PATH_MAX];
-	struct strv names = {0};
+	struct strlist names = {0};
 	struct stat st;
 	size_t i;
 	int rc = -1;
@@ -383,7 +344,7 @@ prune_walk(const struct pack_ignore *ig, const char *root, const char *rel,
 	}
 	rc = 0;
 out:
-	strv_free(&names);
+	strlist_free(&names);
 	return rc;
 }
 
@@ -524,7 +485,7 @@ static int
 walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 {
 	char full[PATH_MAX], sub[PATH_MAX];
-	struct strv names = {0};
+	struct strlist names = {0};
 	struct stat st;
 	char *target = NULL;
 	size_t i;
@@ -573,7 +534,7 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 	rc = 0;
 out:
 	free(target);
-	strv_free(&names);
+	strlist_free(&names);
 	return rc;
 }
 

@@ -11,48 +11,6 @@
 
 #include "fsutil.h"
 
-int
-strlist_push(struct strlist *l, const char *s)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		char **v = realloc(l->v, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	if ((l->v[l->n] = strdup(s)) == NULL)
-		return -1;
-	l->n++;
-	return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void
-strlist_sort(struct strlist *l)
-{
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof *l->v, cmp_str);
-}
-
-void
-strlist_free(struct strlist *l)
-{
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
-}
-
 static bool
 has_suffix(const char *s, const char *suffix)
 {

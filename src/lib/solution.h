@@ -8,18 +8,7 @@
 #include <time.h>
 
 #include "err.h"
-
-struct strlist {
-	char **v;
-	size_t n, cap;
-};
-
-/* Appends a copy of s.  Returns -1 when out of memory. */
-int strlist_push(struct strlist *l, const char *s);
-/* Sorts in byte order (strcmp), as `ls` does in the C locale. */
-void strlist_sort(struct strlist *l);
-/* Frees the strings and the array; the struct may be reused after. */
-void strlist_free(struct strlist *l);
+#include "strlist.h"
 
 /* true when dir holds at least one regular file (or a symlink to one) named
  * "*.sln" directly at its root.  Stops at the first match: detect must stay

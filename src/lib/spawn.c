@@ -787,7 +787,7 @@ capture_line(void *arg, int fd, const char *line, size_t len, bool complete)
 		return;
 	if (need > c->max - c->len) {
 		c->over = true;
-		spawn_cancel(c->s);
+		spawn_stop(c->s);
 		return;
 	}
 	if (c->len + need + 1 > c->size) {
@@ -796,7 +796,7 @@ capture_line(void *arg, int fd, const char *line, size_t len, bool complete)
 			nsize *= 2;
 		if ((nbuf = realloc(c->buf, nsize)) == NULL) {
 			c->nomem = true;
-			spawn_cancel(c->s);
+			spawn_stop(c->s);
 			return;
 		}
 		c->buf = nbuf;
@@ -863,12 +863,6 @@ spawn_stop(struct spawn *s)
 	}
 	atomic_fetch_sub(&s->wakers_, 1);
 	errno = saved;
-}
-
-void
-spawn_cancel(struct spawn *s)
-{
-	spawn_stop(s);
 }
 
 const char *

@@ -63,7 +63,7 @@ struct spawn {
 	int signo;                /* signal that killed the child, or 0 */
 	bool timed_out;           /* timeout_ms expired */
 	int interrupted;          /* SIGINT/SIGTERM we received, or 0 */
-	bool stopped;             /* spawn_stop (or spawn_cancel) asked */
+	bool stopped;             /* spawn_stop asked */
 
 	/* Private: spawn_stop's request, and the eventfd (+1, so that 0 is
 	 * none) it writes to while a run is in progress.  Aligned apart from
@@ -125,9 +125,6 @@ int spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
  * and one write(2)).  s must stay valid until the call returns; it is not
  * meant for a struct being reinitialised at the same time. */
 void spawn_stop(struct spawn *s);
-
-/* The same as spawn_stop (its first name, from on_line callbacks). */
-void spawn_cancel(struct spawn *s);
 
 /* "SIGKILL" for 9: a static string; "real-time signal" or "unknown signal"
  * for signals without a standard name. */

@@ -38,7 +38,7 @@ struct seen {
 	size_t bytes[3];                /* per fd, newlines excluded */
 	size_t lines[3];                /* complete lines per fd */
 	size_t maxpiece;
-	const char *cancel_on;          /* spawn_cancel on this line */
+	const char *cancel_on;          /* spawn_stop on this line */
 	struct spawn *s;
 };
 
@@ -84,7 +84,7 @@ on_line(void *arg, int fd, const char *line, size_t len, bool complete)
 	if (sn->cancel_on != NULL && complete &&
 	    strlen(sn->cancel_on) == len &&
 	    memcmp(sn->cancel_on, line, len) == 0)
-		spawn_cancel(sn->s);
+		spawn_stop(sn->s);
 }
 
 /* Runs `sh -c script sh [arg]`; output to sn when given, else inherited
@@ -645,7 +645,7 @@ test_leftover(void)
 	if (gc > 0)
 		kill(gc, SIGKILL);
 
-	/* spawn_cancel from the callback. */
+	/* spawn_stop from the callback. */
 	t0 = now_ns();
 	memset(sn, 0, sizeof *sn);
 	sn->cancel_on = "stop";
@@ -659,7 +659,7 @@ test_leftover(void)
 		r = spawn_run(&s, &e);
 	}
 	ms = (now_ns() - t0) / 1000000;
-	TEST("spawn_cancel stops the child", r == 143 && ms < 2000 &&
+	TEST("spawn_stop stops the child", r == 143 && ms < 2000 &&
 	    s.signo == SIGTERM && !s.timed_out && s.stopped);
 	free(sn);
 }
