@@ -272,6 +272,8 @@ test_expect_success 'pack: a directory as a slug, .slugignore honoured, reproduc
 	cmp "$TEST_TMP/slug.tgz" "$TEST_TMP/again.tgz" &&
 	test_expect_code 5 "$SLUGC" pack --slug-max 0.0001 -o "$TEST_TMP/no.tgz" "$D" >log &&
 	test_must_fail test -e "$TEST_TMP/no.tgz" &&
+	"$SLUGC" pack --slug-max 0 --slug-warn 0 -o "$TEST_TMP/nolimit.tgz" "$D" >log &&
+	test_no_grep "^ !     " log && gzip -t "$TEST_TMP/nolimit.tgz" &&
 	test_expect_code 2 "$SLUGC" pack 2>err &&
 	test_expect_code 2 "$SLUGC" pack -e A=b "$D" 2>err
 '
