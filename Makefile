@@ -4,7 +4,7 @@
 PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib libzstd libisal hiredis \
-           json-c
+           json-c libxml-2.0
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san, with
 # its own copy of the buildpack directory, so both builds can be tested.

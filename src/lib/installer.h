@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "fetch.h"
+#include "nuget.h"
 #include "unpack.h"
 
 #define INSTALLER_SO_NAME "slugc-install.so"
@@ -36,6 +37,10 @@ struct installer {
 	int (*install)(const struct fetch_opts *fo, const char *sha256_hex,
 	    const char *dest, const struct unpack_limits *lim,
 	    struct unpack_sum *sum, struct errbuf *e); /* install_from_url */
+	/* NuGet restore (XML, HTTP, zip) rides along: compile loads it
+	 * only for an app that has packages to restore. */
+	int (*nuget_restore)(const struct nuget_opts *o,
+	    struct nuget_result *r, struct errbuf *e); /* nuget_restore */
 };
 
 /* The table over the modules linked into this program (and the symbol

@@ -4,6 +4,7 @@
 #include "installer.h"
 
 #include "install.h"
+#include "nuget.h"
 
 /* The one symbol slugc-install.so exports (the library is built with hidden
  * visibility). */
@@ -19,4 +20,5 @@ const struct installer installer_linked = {
 	.opts_init = fetch_opts_init,
 	.redact_url = fetch_redact_url,
 	.install = install_from_url,
+	.nuget_restore = nuget_restore,
 };

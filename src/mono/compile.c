@@ -20,8 +20,10 @@
 #include "err.h"
 #include "exitcode.h"
 #include "fsutil.h"
+#include "installer.h"
 #include "log.h"
 #include "monoapp.h"
+#include "nuget.h"
 #include "procfile.h"
 #include "runtime.h"
 #include "runtime_log.h"
@@ -117,7 +119,8 @@ buildpack_only(const char *name)
 {
 	static const char *const names[] = { "MONO_URL", "MONO_SHA256",
 		"S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", NULL };
+		"AWS_SESSION_TOKEN", "NUGET_SOURCE", "NUGET_USERNAME",
+		"NUGET_PASSWORD", NULL };
 
 	for (int i = 0; names[i] != NULL; i++)
 		if (strcmp(names[i], name) == 0)
@@ -238,6 +241,82 @@ install_runtime(struct build *b, int *local, struct errbuf *e)
 	};
 
 	return runtime_install_logged(&b->rt, &ri, stdout, e);
+}
+
+/* NuGet restore's events, as lines under its topic.  Ids and versions were
+ * checked against NuGet's rules, URLs have no credentials. */
+static void
+nuget_log(void *arg, enum nuget_event ev, const char *id,
+    const char *version, const char *detail)
+{
+	(void)arg;
+	switch (ev) {
+	case NUGET_COMMITTED:
+		log_info(stdout, "%s %s: in the app already", id, version);
+		break;
+	case NUGET_CACHED:
+		log_info(stdout, "%s %s: from the cache", id, version);
+		break;
+	case NUGET_DOWNLOAD:
+		log_info(stdout, "%s %s: downloading %s", id, version, detail);
+		break;
+	case NUGET_CACHE_DAMAGED:
+		log_warn(stdout, "%s %s: the cached copy is damaged (%s): "
+		    "downloading it again", id, version, detail);
+		break;
+	case NUGET_CACHE_UNUSABLE:
+		log_warn(stdout, "No package cache (%s)", detail);
+		break;
+	case NUGET_SOURCE_SKIPPED:
+		log_warn(stdout, "NuGet source %s", detail);
+		break;
+	}
+}
+
+/* Restores the packages.config packages of the solution's projects, if
+ * any; returns an exit code.  Finding them needs libc alone; restoring
+ * (libxml2, libcurl, libarchive) is in slugc-install.so, loaded only when
+ * there is something to restore, so that every other app's warm build
+ * starts without those libraries (installer.h). */
+static int
+restore_packages(struct build *b, struct errbuf *e)
+{
+	struct strlist configs = { 0 };
+	struct installer_so *so = NULL;
+	struct nuget_result r;
+	struct nuget_opts o = {
+		.size = sizeof o,
+		.build_dir = b->build_dir,
+		.solution = b->solution,
+		.configs = &configs,
+		.cache_dir = b->cache_dir,
+		.vars = b->vars,
+		.stop = spawn_interrupt_flag(),
+		.event = nuget_log,
+	};
+	int rc = EXIT_IO;
+
+	if (nuget_find_configs(b->build_dir, b->solution, &configs, e) == -1)
+		goto out;
+	rc = EXIT_OK;
+	if (configs.n == 0)
+		goto out;
+	log_topic(stdout, "Restoring NuGet packages");
+	rc = EXIT_FETCH;
+	if ((so = installer_open(NULL, e)) == NULL)
+		goto out;
+	if (installer_table(so)->nuget_restore(&o, &r, e) == -1) {
+		rc = r.failure == NUGET_FAIL_INPUT ? EXIT_USAGE :
+		    r.failure == NUGET_FAIL_FETCH ? EXIT_FETCH : EXIT_IO;
+		goto out;
+	}
+	log_info(stdout, "Packages: %d downloaded, %d from the cache, %d in "
+	    "the app", r.downloaded, r.cached, r.committed);
+	rc = EXIT_OK;
+out:
+	installer_close(so);
+	strlist_free(&configs);
+	return rc;
 }
 
 /* .profile.d/mono.sh puts the runtime on the dyno's PATH (relative to
@@ -489,6 +568,8 @@ main(int argc, char **argv)
 		rc = local != 0 ? EXIT_IO : EXIT_FETCH;
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
+	} else if ((rc = restore_packages(&b, &e)) != EXIT_OK) {
+		/* rc says what failed */
 	} else if (build(&b, &status, &signo, &e) == -1) {
 		/* xbuild killed by signal N: we exit 128+N, as a shell would. */
 		rc = signo != 0 ? EXIT_SIGNAL_BASE + signo :
