@@ -3,8 +3,7 @@
  * only in a build that has packages to restore.
  *
  * The v3 protocol as far as a restore needs it: GET the service index (JSON,
- * read here with libyaml: JSON is YAML's flow style, and the library is
- * linked already), take the @id of the resource whose @type is
+ * read with json-c), take the @id of the resource whose @type is
  * PackageBaseAddress/3.0.0, then GET {base}{id}/{version}/{id}.{version}.nupkg
  * with id and normalized version lowercased.  A 404 there means this feed
  * does not have the package: the next source is asked.
@@ -29,18 +28,18 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
-#include <yaml.h>
+#include <json-c/json.h>
 
 #include "beneath.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "unpack.h"
 #include "xmldoc.h"
-#include "yamldoc.h"
 
 #define CONFIG_MAX   (4 << 20)          /* packages.config, nuget.config */
 #define NUSPEC_MAX   (4 << 20)
 #define INDEX_MAX    ((curl_off_t)8 << 20)
+#define INDEX_DEPTH  32
 #define NUPKG_MAX    ((curl_off_t)2 << 30)
 #define ZIP_ENTRIES_MAX 100000
 #define ZIP_BLOCK    (64 * 1024)
@@ -631,77 +630,71 @@ mem_sink(void *arg, const void *buf, size_t len)
 	return 0;
 }
 
-static yaml_node_t *
-map_get(yaml_document_t *d, yaml_node_t *map, const char *key)
-{
-	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	    p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(d, p->key);
-
-		if (k != NULL && k->type == YAML_SCALAR_NODE &&
-		    strcmp((const char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(d, p->value);
-	}
-	return NULL;
-}
-
 /* @type is a string, or in some feeds a list of them. */
 static bool
-has_type(yaml_document_t *d, yaml_node_t *t, const char *want)
+has_type(struct json_object *t, const char *want)
 {
-	if (t == NULL)
+	if (json_object_is_type(t, json_type_string))
+		return strcmp(json_object_get_string(t), want) == 0;
+	if (!json_object_is_type(t, json_type_array))
 		return false;
-	if (t->type == YAML_SCALAR_NODE)
-		return strcmp((const char *)t->data.scalar.value, want) == 0;
-	if (t->type != YAML_SEQUENCE_NODE)
-		return false;
-	for (yaml_node_item_t *i = t->data.sequence.items.start;
-	    i < t->data.sequence.items.top; i++)
-		if (has_type(d, yaml_document_get_node(d, *i), want))
+	for (size_t i = 0; i < json_object_array_length(t); i++)
+		if (has_type(json_object_array_get_idx(t, i), want))
 			return true;
 	return false;
 }
 
-/* The PackageBaseAddress of the service index in json, malloc'd. */
+/* The PackageBaseAddress of the service index in json (len bytes),
+ * malloc'd. */
 static char *
 base_address(const char *json, size_t len, const char *shown,
     struct errbuf *e)
 {
-	yaml_document_t doc;
-	yaml_node_t *res, *id = NULL;
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL, *res, *r, *t, *id = NULL;
+	const char *s;
 	char *base = NULL;
 	size_t n;
 
-	if (yamldoc_parse(json, len, shown, &doc, NULL, e) == -1) {
-		errprefix(e, "%s: not a NuGet v3 service index", shown);
+	if (len > INT_MAX || (tok = json_tokener_new_ex(INDEX_DEPTH)) == NULL) {
+		errf(e, "%s: service index too large", shown);
 		return NULL;
 	}
-	res = map_get(&doc, yaml_document_get_root_node(&doc), "resources");
-	if (res != NULL && res->type == YAML_SEQUENCE_NODE)
-		for (yaml_node_item_t *i = res->data.sequence.items.start;
-		    i < res->data.sequence.items.top && id == NULL; i++) {
-			yaml_node_t *r = yaml_document_get_node(&doc, *i);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, json, (int)len);
+	if (root == NULL) {
+		enum json_tokener_error err = json_tokener_get_error(tok);
 
-			if (has_type(&doc, map_get(&doc, r, "@type"),
-			    BASE_TYPE))
-				id = map_get(&doc, r, "@id");
+		errf(e, "%s: not a NuGet v3 service index: %s", shown,
+		    err == json_tokener_continue ? "unexpected end of data" :
+		    json_tokener_error_desc(err));
+		goto out;
+	}
+	if (json_object_object_get_ex(root, "resources", &res) &&
+	    json_object_is_type(res, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(res) &&
+		    id == NULL; i++) {
+			r = json_object_array_get_idx(res, i);
+			if (json_object_object_get_ex(r, "@type", &t) &&
+			    has_type(t, BASE_TYPE) &&
+			    !json_object_object_get_ex(r, "@id", &id))
+				id = NULL;
 		}
-	if (id == NULL || id->type != YAML_SCALAR_NODE ||
-	    !is_url((const char *)id->data.scalar.value)) {
+	if (id == NULL || !json_object_is_type(id, json_type_string) ||
+	    !is_url(s = json_object_get_string(id))) {
 		errf(e, "%s: not a NuGet v3 feed: its service index has no "
 		    "%s resource with an http(s) @id", shown, BASE_TYPE);
 		goto out;
 	}
-	n = id->data.scalar.length;
-	if (asprintf(&base, "%s%s", (const char *)id->data.scalar.value,
-	    n > 0 && id->data.scalar.value[n - 1] == '/' ? "" : "/") < 0) {
+	n = strlen(s);
+	if (asprintf(&base, "%s%s", s, n > 0 && s[n - 1] == '/' ? "" :
+	    "/") < 0) {
 		base = NULL;
 		errf(e, "nuget:");
 	}
 out:
-	yaml_document_delete(&doc);
+	json_object_put(root);
+	json_tokener_free(tok);
 	return base;
 }
 

@@ -25,7 +25,7 @@
 
 #include "envdir.h"
 #include "err.h"
-#include "solution.h"
+#include "strlist.h"
 #include "stopflag.h"
 
 #define NUGET_DEFAULT_SOURCE "https://api.nuget.org/v3/index.json"

@@ -811,6 +811,13 @@ setup(struct ctx *c)
 	p = xasprintf("%s/notv3.json", c->feed);
 	write_file(p, "{\"versions\": [\"1.0.0\"]}\n");
 	free(p);
+	p = xasprintf("%s/v2.xml", c->feed);
+	write_file(p, "<?xml version=\"1.0\"?>\n<service xmlns=\"http://www.w3.org/"
+	    "2007/app\"><workspace/></service>\n");
+	free(p);
+	p = xasprintf("%s/cut.json", c->feed);
+	write_file(p, "{\"version\": \"3.0.0\", \"resources\": [");
+	free(p);
 	p = xasprintf("%s/flat/corrupt.pkg/1.0.0/corrupt.pkg.1.0.0.nupkg",
 	    c->feed);
 	write_file(p, "PK\x03\x04 this is not a zip at all, only its magic");
@@ -1122,6 +1129,20 @@ test_faults(struct ctx *c)
 	TEST("a source without PackageBaseAddress: says it is not a v3 feed",
 	    rc == -1 && r.failure == NUGET_FAIL_FETCH &&
 	    strstr(e.msg, "not a NuGet v3 feed") != NULL);
+	free(p);
+	p = xasprintf("%s/v2.xml", c->base);
+	rc = restore(c, app, NULL, &r, &evs, &e, "NUGET_SOURCE", p, NULL);
+	snprintf(want, sizeof want, "%s: not a NuGet v3 service index: ", p);
+	TEST("a v2 feed (XML): not a v3 service index, named",
+	    rc == -1 && r.failure == NUGET_FAIL_FETCH &&
+	    strncmp(e.msg, want, strlen(want)) == 0);
+	printf("# %s\n", e.msg);
+	free(p);
+	p = xasprintf("%s/cut.json", c->base);
+	rc = restore(c, app, NULL, &r, &evs, &e, "NUGET_SOURCE", p, NULL);
+	TEST("a service index cut short",
+	    rc == -1 && strstr(e.msg, ": not a NuGet v3 service index: "
+	    "unexpected end of data") != NULL);
 	free(p);
 	free(app);
 
