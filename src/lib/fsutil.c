@@ -308,18 +308,38 @@ out:
 	return rc;
 }
 
-static int
-copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e);
+/* What a copy does with what it meets: hard-link regular files, and leave
+ * out FIFOs, sockets and devices through warn (NULL: refuse them). */
+struct copy {
+	bool hardlink;
+	err_warn_fn *warn;
+	void *arg;
+	size_t rootlen; /* of src's root, to name entries relative to it */
+};
 
 static int
-copy_entry(const char *src, const char *dst, bool hardlink, struct errbuf *e)
+copy_tree(const char *src, const char *dst, const struct copy *cp,
+    struct errbuf *e);
+
+static const char *
+special_kind(mode_t mode)
 {
+	return S_ISFIFO(mode) ? "FIFO" : S_ISSOCK(mode) ? "socket" :
+	    S_ISCHR(mode) ? "character device" : S_ISBLK(mode) ?
+	    "block device" : "file of an unknown type";
+}
+
+static int
+copy_entry(const char *src, const char *dst, const struct copy *cp,
+    struct errbuf *e)
+{
+	bool hardlink = cp->hardlink;
 	struct stat st;
 
 	if (lstat(src, &st) == -1)
 		return errf(e, "stat %s:", src);
 	if (S_ISDIR(st.st_mode))
-		return copy_tree(src, dst, hardlink, e);
+		return copy_tree(src, dst, cp, e);
 	if (S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlink(src, target, sizeof target - 1);
@@ -342,13 +362,23 @@ copy_entry(const char *src, const char *dst, bool hardlink, struct errbuf *e)
 		}
 		return copy_file(src, dst, &st, e);
 	}
+	if (cp->warn != NULL) {
+		char shown[512];
+
+		err_printable(shown, sizeof shown, src + cp->rootlen,
+		    strlen(src + cp->rootlen));
+		err_warnf(cp->warn, cp->arg, "'%s' left out of the slug: %s "
+		    "refused", shown, special_kind(st.st_mode));
+		return 0;
+	}
 	return errf(e, "%s: not a regular file, directory or symlink", src);
 }
 
 #include <dirent.h>
 
 static int
-copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e)
+copy_tree(const char *src, const char *dst, const struct copy *cp,
+    struct errbuf *e)
 {
 	struct stat st;
 	struct dirent *de;
@@ -368,7 +398,7 @@ copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e)
 		if (s == NULL || t == NULL)
 			rc = errf(e, "copy %s:", src);
 		else
-			rc = copy_entry(s, t, hardlink, e);
+			rc = copy_entry(s, t, cp, e);
 		free(s);
 		free(t);
 	}
@@ -388,9 +418,18 @@ copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e)
 int
 fs_copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e)
 {
+	return fs_copy_app(src, dst, hardlink, NULL, NULL, e);
+}
+
+int
+fs_copy_app(const char *src, const char *dst, bool hardlink,
+    err_warn_fn *warn, void *arg, struct errbuf *e)
+{
+	struct copy cp = { hardlink, warn, arg, strlen(src) + 1 };
+
 	if (fs_exists(dst))
 		return errf(e, "copy %s to %s: destination exists", src, dst);
-	if (copy_tree(src, dst, hardlink, e) == -1) {
+	if (copy_tree(src, dst, &cp, e) == -1) {
 		fs_rm_rf(dst, NULL);
 		return -1;
 	}

@@ -48,6 +48,14 @@ bool fs_exists(const char *path);
 int fs_copy_tree(const char *src, const char *dst, bool hardlink,
     struct errbuf *e);
 
+/* fs_copy_tree for an app's files on their way into a slug: FIFOs,
+ * sockets and devices, which a slug cannot hold (slugpolicy.h), are left
+ * out and each named through warn ("'run/fifo' left out of the slug: FIFO
+ * refused"), as pack names what it leaves out.  With a NULL warn they are
+ * refused, as by fs_copy_tree. */
+int fs_copy_app(const char *src, const char *dst, bool hardlink,
+    err_warn_fn *warn, void *arg, struct errbuf *e);
+
 /* Refuses (-1, e naming it) when a component of rel below root exists and
  * is a symlink, so that writing to root/rel cannot land outside root.  The
  * app's tree is untrusted: an app shipping `vendor -> /` must not get

@@ -126,12 +126,13 @@ note_changes(struct gitexport *g, const char *porcelain)
 
 /* Plain copy of the directory, then .git removed from the copy. */
 static int
-copy_plain(const char *app_dir, const char *dst, struct errbuf *e)
+copy_plain(const char *app_dir, const char *dst, err_warn_fn *warn, void *arg,
+    struct errbuf *e)
 {
 	char *dotgit = NULL;
 	int rc = -1;
 
-	if (fs_copy_tree(app_dir, dst, false, e) == -1)
+	if (fs_copy_app(app_dir, dst, false, warn, arg, e) == -1)
 		return -1;
 	if ((dotgit = fs_join(dst, ".git")) == NULL) {
 		errf(e, "%s:", dst);
@@ -147,7 +148,7 @@ out:
 
 int
 gitexport_take(const char *app_dir, const char *dst, int flags,
-    struct gitexport *g, struct errbuf *e)
+    err_warn_fn *warn, void *arg, struct gitexport *g, struct errbuf *e)
 {
 	struct envv env = ENVV_INIT;
 	struct lastline err;
@@ -199,7 +200,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 				git_fail("rev-parse", s, &err, e);
 			goto out;
 		}
-		rc = copy_plain(app_dir, dst, e);
+		rc = copy_plain(app_dir, dst, warn, arg, e);
 		g->from_worktree = true;
 		goto out;
 	}
@@ -252,7 +253,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	}
 
 	if (flags & GITEXPORT_WORKTREE) {
-		rc = copy_plain(app_dir, dst, e);
+		rc = copy_plain(app_dir, dst, warn, arg, e);
 		g->from_worktree = true;
 		goto out;
 	}

@@ -38,8 +38,10 @@ struct gitexport {
  * whose HEAD has no commit is an error (there is nothing to push) unless
  * GITEXPORT_WORKTREE.  Uses `git` from PATH only when app_dir is in a work
  * tree.  On failure dst is removed.  Returns 0 or -1 with e filled (git's
- * own last line of stderr included when git failed). */
+ * own last line of stderr included when git failed).  A directory copied
+ * as it is may hold FIFOs, sockets or devices: they are left out, each
+ * named through warn (fs_copy_app). */
 int gitexport_take(const char *app_dir, const char *dst, int flags,
-    struct gitexport *g, struct errbuf *e);
+    err_warn_fn *warn, void *arg, struct gitexport *g, struct errbuf *e);
 
 #endif

@@ -645,7 +645,8 @@ take_app(struct ctx *c)
 
 	if (sweep_build_dir(b, &e) == -1 ||
 	    gitexport_take(c->app, b->build_dir,
-		c->o->worktree ? GITEXPORT_WORKTREE : 0, g, &e) == -1) {
+		c->o->worktree ? GITEXPORT_WORKTREE : 0, log_warn_cb, NULL, g,
+		&e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return SX_FAIL;
 	}

@@ -133,6 +133,17 @@ test_expect_success 'run: the packed slug boots' '
 	boots "$TEST_TMP/packed.tgz"
 '
 
+test_expect_success 'build: FIFOs and sockets in the app itself are left out, named' '
+	"$SLUGC" build -b "$FIXTURES/buildpacks/null" -o "$TEST_TMP/built-p.tgz" "$P" >log 2>&1 &&
+	cat log &&
+	test_grep "^ !     '\''fifo'\'' left out of the slug: FIFO refused\$" log &&
+	test_grep "^ !     '\''sub/fifo'\'' left out of the slug: FIFO refused\$" log &&
+	test_grep "^ !     '\''sock'\'' left out of the slug: socket refused\$" log &&
+	tar tzf "$TEST_TMP/built-p.tgz" >list &&
+	test_no_grep -e fifo -e sock list &&
+	boots "$TEST_TMP/built-p.tgz"
+'
+
 test_expect_success 'pack: a device node is left out too' '
 	D=$TEST_TMP/dev-app && mkdir -p "$D" &&
 	printf "web: true\n" >"$D/Procfile" &&

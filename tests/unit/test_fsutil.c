@@ -140,6 +140,38 @@ test_beneath_and_fifo(const char *root)
 	    strstr(e.msg, "not a regular file") != NULL);
 }
 
+static void
+collect_warn(void *arg, const char *msg)
+{
+	char *buf = arg;
+
+	strncat(buf, msg, 1000 - strlen(buf) - 2);
+	strcat(buf, "|");
+}
+
+/* An app's FIFO is left out of its copy, named; a strict copy refuses. */
+static void
+test_copy_app(const char *root)
+{
+	struct errbuf e = { "" };
+	char warns[1000] = "";
+
+	fs_mkdir_p(path(root, "fapp/sub"), 0755, &e);
+	fs_write_file_atomic(path(root, "fapp/keep"), "k", 1, 0644, &e);
+	TEST("app fifo made", mkfifo(path(root, "fapp/sub/pipe"), 0644) == 0);
+	TEST("copy_tree refuses a FIFO and leaves nothing",
+	    fs_copy_tree(path(root, "fapp"), path(root, "fstrict"), false,
+	    &e) == -1 && strstr(e.msg, "not a regular file") != NULL &&
+	    !fs_exists(path(root, "fstrict")));
+	TEST("copy_app leaves the FIFO out", fs_copy_app(path(root, "fapp"),
+	    path(root, "fcopy"), false, collect_warn, warns, &e) == 0 &&
+	    fs_exists(path(root, "fcopy/keep")) &&
+	    !fs_exists(path(root, "fcopy/sub/pipe")));
+	TEST("copy_app names it, relative to the app",
+	    strcmp(warns, "'sub/pipe' left out of the slug: FIFO refused|") ==
+	    0);
+}
+
 int
 main(void)
 {
@@ -154,6 +186,7 @@ main(void)
 	test_mkdir_rm(root);
 	test_read(root);
 	test_copy(root);
+	test_copy_app(root);
 	test_beneath_and_fifo(root);
 	TEST("cleanup", fs_rm_rf(root, &e) == 0 && !fs_exists(root));
 	free(root);

@@ -23,7 +23,8 @@ static int
 take(const char *app, const char *dst, int flags, struct gitexport *g,
     struct errbuf *e)
 {
-	return gitexport_take(at(tmpdir, app), at(tmpdir, dst), flags, g, e);
+	return gitexport_take(at(tmpdir, app), at(tmpdir, dst), flags, NULL, NULL,
+	    g, e);
 }
 
 #define GIT(cwd, ...)                                                          \
@@ -183,7 +184,7 @@ test_git_env_and_empty(void)
 	rc = take("empty", "empty-out", GITEXPORT_WORKTREE, &g, &e);
 	TEST("empty repo: --worktree takes the files",
 	    rc == 0 && has("empty-out/Procfile", "web: x\n") && !g.is_git);
-	rc = gitexport_take("/nonexistent-app", at(tmpdir, "empty-out"), 0, &g,
+	rc = gitexport_take("/nonexistent-app", at(tmpdir, "empty-out"), 0, NULL, NULL, &g,
 	    &e);
 	TEST("missing app dir: fails naming it",
 	    rc == -1 && strstr(e.msg, "/nonexistent-app"));
