@@ -4,7 +4,7 @@
 PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib libzstd libisal hiredis \
-           json-c
+           json-c libxml-2.0
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san, with
 # its own copy of the buildpack directory, so both builds can be tested.
@@ -134,8 +134,10 @@ $(INSTALLER_SO): $(LIB)
 	    -o $@ $(LIB) -Wl,--as-needed $(LDLIBS)
 
 # Neither libcurl nor libarchive (see INSTALLER_SO); release needs libyaml
-# alone, and runs on every push too.
-$(BPDIR)/bin/compile $(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
+# alone, and runs on every push too.  compile reads project files (profile.c)
+# with libxml2.
+$(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
+$(BPDIR)/bin/compile: private LDLIBS = $(WARM_LIBS) $(shell pkg-config --libs libxml-2.0)
 $(O)/bench/runtime_install: $(O)/bench/slugc-install.so
 $(O)/bench/slugc-install.so: $(INSTALLER_SO)
 	@mkdir -p $(@D)
