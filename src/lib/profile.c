@@ -368,7 +368,7 @@ is_project_file(const char *p)
 static bool
 quoted(const char *line, int i, char *buf, size_t size)
 {
-	const char *q = line, *end;
+	const char *q = line, *end = NULL;
 
 	for (int k = 0; k <= i; k++) {
 		if ((q = strchr(q, '"')) == NULL ||
