@@ -222,15 +222,16 @@ static int
 scan_property_group(const xmlNode *g, struct project_info *pi)
 {
 	for (const xmlNode *n = g->children; n != NULL; n = n->next) {
-		bool tfv = named(n, "TargetFrameworkVersion");
+		bool tfv = named(n, "TargetFrameworkVersion"), odd = false;
 		char *text;
 
 		if (!tfv && !named(n, "TargetFrameworkIdentifier"))
 			continue;
-		if ((text = element_text(n, &pi->unknown)) == NULL) {
-			if (pi->unknown)
-				continue;
-			return -1;
+		if ((text = element_text(n, &odd)) == NULL) {
+			if (!odd)
+				return -1; /* out of memory */
+			pi->unknown = true;
+			continue;
 		}
 		if (!tfv) {
 			/* Silverlight, Xamarin, portable libraries... */

@@ -57,9 +57,10 @@ int profile_solution_projects(const char *sln_path, const char *configuration,
  * or the project file itself) against the runtime's profiles.  solution is
  * relative to build_dir; projects outside build_dir are not read.
  * Returns 0 when every project can be built or it cannot tell (a runtime
- * with no lib/mono/ *-api at all is an unknown layout), 1 with e saying
- * which project targets which missing profile and what the runtime has, or
- * -1 with e filled when out of memory. */
+ * with no lib/mono/ *-api at all is an unknown layout; a solution or project
+ * that cannot be read is xbuild's to report), 1 with e saying which project
+ * targets which missing profile and what the runtime has, or -1 with e
+ * filled when the runtime's lib/mono cannot be read or memory runs out. */
 int profile_check(const char *build_dir, const char *solution,
     const char *configuration, const char *runtime_dir, struct errbuf *e);
 

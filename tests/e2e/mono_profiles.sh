@@ -134,7 +134,7 @@ test_expect_success 'setup: a runtime without the v4.0 profile' '
 	tar -xzf "$TARBALL_GZ" -C no40 &&
 	rm -rf no40/lib/mono/4.0-api &&
 	test ! -e no40/lib/mono/4.0-api &&
-	tar -C no40 -cf - . | gzip -1 >no40.tar.gz &&
+	tar -C no40 -I "gzip -1" -cf no40.tar.gz . &&
 	NO40_URL=file://$TEST_TMP/no40.tar.gz &&
 	NO40_SHA=$(sha256sum <no40.tar.gz | cut -d" " -f1) &&
 	NO40_HAS=$(ls no40/lib/mono | sed -n "s/-api\$//p" | sort -V |
