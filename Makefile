@@ -134,8 +134,10 @@ $(INSTALLER_SO): $(LIB)
 	    -o $@ $(LIB) -Wl,--as-needed $(LDLIBS)
 
 # Neither libcurl nor libarchive (see INSTALLER_SO); release needs libyaml
-# alone, and runs on every push too.
-$(BPDIR)/bin/compile $(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
+# alone, and runs on every push too.  compile reads project files (profile.c)
+# with libxml2.
+$(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
+$(BPDIR)/bin/compile: private LDLIBS = $(WARM_LIBS) $(shell pkg-config --libs libxml-2.0)
 $(O)/bench/runtime_install: $(O)/bench/slugc-install.so
 $(O)/bench/slugc-install.so: $(INSTALLER_SO)
 	@mkdir -p $(@D)

@@ -25,7 +25,8 @@ int solution_list(const char *dir, struct strlist *out, struct errbuf *e);
 
 /* Checks that name (a SOLUTION config var) is a relative path inside dir,
  * without ".." components, naming an existing regular file ending in
- * ".sln", with every symlink on the way (directories included) resolved
+ * ".sln" or in ".csproj", ".fsproj" or ".vbproj" (xbuild builds a project
+ * alone), with every symlink on the way (directories included) resolved
  * beneath dir: xbuild reads the solution and writes next to its projects,
  * so a `src -> /elsewhere` must not take it out of the app.  A link out is
  * -1 with errno EXDEV. */

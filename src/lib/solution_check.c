@@ -32,8 +32,10 @@ solution_check_name(const char *dir, const char *name, struct errbuf *e)
 		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
 			return errf(e, "SOLUTION '%s' must not leave the app's root", name);
 	}
-	if (!has_suffix(name, ".sln"))
-		return errf(e, "SOLUTION '%s' is not a .sln file", name);
+	if (!has_suffix(name, ".sln") && !has_suffix(name, ".csproj") &&
+	    !has_suffix(name, ".fsproj") && !has_suffix(name, ".vbproj"))
+		return errf(e, "SOLUTION '%s' is not a .sln, .csproj, .fsproj "
+		    "or .vbproj file", name);
 	/* The text stays inside; its symlinks must too. */
 	if (beneath_stat(dir, name, &st, NULL) == -1) {
 		if (errno == EXDEV)

@@ -25,6 +25,7 @@
 #include "monoapp.h"
 #include "nuget.h"
 #include "procfile.h"
+#include "profile.h"
 #include "runtime.h"
 #include "runtime_log.h"
 #include "shquote.h"
@@ -405,6 +406,57 @@ leave_out(void *arg, const char *name, size_t len, enum envv_over why,
 	return true;
 }
 
+/* Stops before xbuild when a project targets a .NET Framework profile the
+ * runtime lacks (profile.h): one line instead of 31 compiler errors. */
+static int
+check_profiles(struct build *b, struct errbuf *e)
+{
+	switch (profile_check(b->build_dir, b->solution, b->configuration,
+	    b->runtime, e)) {
+	case 0:
+		return EXIT_OK;
+	case 1:
+		return EXIT_USAGE;
+	default:
+		return EXIT_IO;
+	}
+}
+
+/* The original bash buildpack vendored Mono in mono-build/, and its apps'
+ * Procfiles run ./mono-build/bin/mono: when the Procfile names mono-build/
+ * and the app has no mono-build of its own, a relative link to the runtime
+ * (which finds its root from /proc/self/exe) runs them unchanged. */
+static int
+link_mono_build(struct build *b, struct errbuf *e)
+{
+	char *procfile = fs_join(b->build_dir, "Procfile");
+	char *link = fs_join(b->build_dir, "mono-build"), *text = NULL;
+	struct errbuf ignored;
+	size_t len;
+	int rc = -1;
+
+	if (procfile == NULL || link == NULL) {
+		errf(e, "compile:");
+		goto out;
+	}
+	/* No Procfile, or one release will complain about: no link. */
+	rc = 0;
+	if ((text = fs_read_file(procfile, 1 << 20, &len, &ignored)) == NULL ||
+	    strstr(text, "mono-build/") == NULL || fs_exists(link))
+		goto out;
+	if (symlink(RUNTIME_DIR, link) == -1) {
+		rc = errf(e, "symlink %s:", link);
+		goto out;
+	}
+	log_info(stdout, "The Procfile runs mono-build/ (the original "
+	    "buildpack's layout): linked mono-build -> " RUNTIME_DIR);
+out:
+	free(procfile);
+	free(link);
+	free(text);
+	return rc;
+}
+
 /* Runs xbuild on the solution with the log streaming its output. */
 static int
 build(struct build *b, int *status, int *signo, struct errbuf *e)
@@ -568,8 +620,12 @@ main(int argc, char **argv)
 		rc = local != 0 ? EXIT_IO : EXIT_FETCH;
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
+	} else if ((rc = check_profiles(&b, &e)) != EXIT_OK) {
+		/* a profile the runtime lacks: EXIT_USAGE */
 	} else if ((rc = restore_packages(&b, &e)) != EXIT_OK) {
 		/* rc says what failed */
+	} else if (link_mono_build(&b, &e) == -1) {
+		rc = EXIT_IO;
 	} else if (build(&b, &status, &signo, &e) == -1) {
 		/* xbuild killed by signal N: we exit 128+N, as a shell would. */
 		rc = signo != 0 ? EXIT_SIGNAL_BASE + signo :

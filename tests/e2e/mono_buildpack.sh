@@ -205,7 +205,7 @@ test_expect_success 'buildpack.yml: the default version comes from the config fi
 
 test_expect_success 'the shipped buildpack.yml defaults to the runtime make runtime builds' '
 	test_grep "^default_version: \"$MONO_VERSION\"\$" "$REPO/buildpacks/mono/buildpack.yml" &&
-	test_grep "url: \".*/mono-$MONO_VERSION-minimal.tar.zst\"\$" "$REPO/buildpacks/mono/buildpack.yml"
+	test_grep "url: \".*/mono-$MONO_VERSION.tar.zst\"\$" "$REPO/buildpacks/mono/buildpack.yml"
 '
 
 test_expect_success 'buildpack.yml: MONO_VERSION picks another version; unknown ones are named' '

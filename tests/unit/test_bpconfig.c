@@ -19,7 +19,7 @@ static const char good[] =
     "versions:\n"					/* 3 */
     "  \"6.8.0\":\n"					/* 4 */
     "    url: \"https://example-bucket.s3.amazonaws.com/mono/"
-    "mono-6.8.0-minimal.tar.gz\"\n"			/* 5 */
+    "mono-6.8.0.tar.gz\"\n"			/* 5 */
     "    sha256: \"" SHA_A "\"\n"			/* 6 */
     "  6.12.0:   # plain scalar keys are fine\n"	/* 7 */
     "    url: file:///srv/mono-6.12.0.tar.zst\n"	/* 8 */
@@ -60,7 +60,7 @@ test_good(void)
 	TEST("lookup of NULL gives the default", v == &cfg->versions[0]);
 	TEST("url as written", v != NULL && strcmp(v->url,
 	    "https://example-bucket.s3.amazonaws.com/mono/"
-	    "mono-6.8.0-minimal.tar.gz") == 0);
+	    "mono-6.8.0.tar.gz") == 0);
 	TEST("sha256 as written", v != NULL && strcmp(v->sha256, SHA_A) == 0);
 	TEST("line of the version", v != NULL && v->line == 4);
 	v = bpconfig_lookup(cfg, "6.12.0", &e);

@@ -114,7 +114,7 @@ gzip_member_full(struct buf *out, const void *p, size_t n)
 	h.os = 3;
 	h.extra = extra;
 	h.extra_len = sizeof extra;
-	h.name = (unsigned char *)"mono-6.8.0.105-minimal.tar";
+	h.name = (unsigned char *)"mono-6.8.0.105.tar";
 	h.comment = (unsigned char *)"a comment";
 	h.hcrc = 1;
 	memset(&z, 0, sizeof z);

@@ -87,6 +87,18 @@ main(void)
 	TEST("SOLUTION absolute", solution_check_name(root, "/etc/passwd", &e) == -1);
 	TEST("SOLUTION not .sln", solution_check_name(root, "README.sln.txt", &e) == -1);
 	TEST("SOLUTION a directory", solution_check_name(root, "Dir.sln", &e) == -1);
+	touch("sub/App.csproj");
+	touch("sub/App.fsproj");
+	touch("App.vbproj");
+	TEST("SOLUTION naming a .csproj",
+	    solution_check_name(root, "sub/App.csproj", &e) == 0);
+	TEST("SOLUTION naming a .fsproj",
+	    solution_check_name(root, "sub/App.fsproj", &e) == 0);
+	TEST("SOLUTION naming a .vbproj",
+	    solution_check_name(root, "App.vbproj", &e) == 0);
+	TEST("SOLUTION naming another file",
+	    solution_check_name(root, "README.sln.txt", &e) == -1 &&
+	    strstr(e.msg, "not a .sln, .csproj, .fsproj or .vbproj file") != NULL);
 
 	/* Links: inside the app they work; out of it (a file, or a directory
 	 * on the way) they are refused before xbuild could read or write
