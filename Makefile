@@ -225,7 +225,8 @@ install: all
 	install -m 644 buildpacks/mono/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/
 
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/servers/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
+	    tests/servers/*.c bench/*.c
 
 clean:
 	rm -rf build bin $(MONO_BINS) $(INSTALLER_SO)
