@@ -60,8 +60,8 @@ static void
 print_stats(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof *v, cmp_d);
-	printf("%.6f %.6f %.6f", n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2,
-	    v[0], v[n - 1]);
+	printf("%.6f %.6f %.6f",
+	    n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v[0], v[n - 1]);
 }
 
 int
@@ -69,7 +69,7 @@ main(int argc, char **argv)
 {
 	static double ts[ROUNDS_MAX], tg[ROUNDS_MAX], tk[ROUNDS_MAX];
 	static char buf[LIST_BUF];
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	char pattern[4096];
 	glob_t g;
 	bool found;
@@ -77,7 +77,8 @@ main(int argc, char **argv)
 	int n;
 
 	if (argc != 3 || (n = atoi(argv[2])) < 1 || n > ROUNDS_MAX) {
-		fprintf(stderr, "usage: detect_scan DIR N (1..%d)\n", ROUNDS_MAX);
+		fprintf(stderr, "usage: detect_scan DIR N (1..%d)\n",
+		    ROUNDS_MAX);
 		return 2;
 	}
 	if (snprintf(pattern, sizeof pattern, "%s/*.sln", argv[1]) >=

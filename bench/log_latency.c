@@ -46,14 +46,16 @@ now_ns(void)
 static int
 child(long n, long pause_us)
 {
-	struct timespec p = { pause_us / 1000000, (pause_us % 1000000) * 1000 };
+	struct timespec p = {pause_us / 1000000, (pause_us % 1000000) * 1000};
 	char line[96];
 	int len;
 
 	for (long i = 0; i < n; i++) {
 		/* Padded like a compiler's line, so the pipe sees real text. */
-		len = snprintf(line, sizeof line, "%ld %" PRIu64 " Compiling "
-		    "Hello/Program.cs -> obj/Release/Hello.exe\n", i, now_ns());
+		len = snprintf(line, sizeof line,
+		    "%ld %" PRIu64 " Compiling "
+		    "Hello/Program.cs -> obj/Release/Hello.exe\n",
+		    i, now_ns());
 		if (write(1, line, (size_t)len) != len)
 			return 1;
 		if ((i + 1) % BURST == 0 && pause_us > 0)
@@ -70,8 +72,8 @@ relay(const char *n, const char *pause)
 	const char *self = "/proc/self/exe";
 	struct log_stream ls = LOG_STREAM_INIT(stdout);
 	struct spawn s = SPAWN_INIT;
-	struct errbuf e = { "" };
-	const char *argv[] = { self, "child", n, pause, NULL };
+	struct errbuf e = {""};
+	const char *argv[] = {self, "child", n, pause, NULL};
 	int st;
 
 	/* As compile's main: the log is line buffered and streams. */
@@ -195,7 +197,8 @@ main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "read") == 0 &&
 	    strcmp(argv[2], "--") == 0)
 		return reader(argv + 3);
-	fprintf(stderr, "usage: log_latency child|relay N PAUSE_US\n"
+	fprintf(stderr,
+	    "usage: log_latency child|relay N PAUSE_US\n"
 	    "       log_latency read -- COMMAND...\n");
 	return 2;
 }

@@ -42,7 +42,8 @@ extern char **environ;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: measure [-t MiB] [-i FILE] [-o FILE | -l FILE] "
+	fprintf(stderr,
+	    "usage: measure [-t MiB] [-i FILE] [-o FILE | -l FILE] "
 	    "-- COMMAND...\n");
 	exit(2);
 }
@@ -60,8 +61,8 @@ touch_memory(long mib)
 
 	if (mib <= 0)
 		return 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_POPULATE, -1, 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	/* MAP_POPULATE may map the shared zero page on some kernels: write. */
@@ -122,7 +123,7 @@ main(int argc, char **argv)
 {
 	const char *in = "/dev/null", *out = "/dev/null", *logpath = NULL;
 	FILE *log = NULL;
-	int lp[2] = { -1, -1 };
+	int lp[2] = {-1, -1};
 	struct timespec t0, t1;
 	struct rusage ru;
 	long mib = 0;
@@ -164,7 +165,7 @@ main(int argc, char **argv)
 		}
 		outfd = errfd = lp[1];
 	} else if ((outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
+			0644)) == -1) {
 		perror(out);
 		return 1;
 	}
@@ -176,13 +177,13 @@ main(int argc, char **argv)
 	    (err = posix_spawn_file_actions_adddup2(&fa, infd, 0)) != 0 ||
 	    (err = posix_spawn_file_actions_adddup2(&fa, outfd, 1)) != 0 ||
 	    (errfd != -1 &&
-	    (err = posix_spawn_file_actions_adddup2(&fa, errfd, 2)) != 0)) {
+		(err = posix_spawn_file_actions_adddup2(&fa, errfd, 2)) != 0)) {
 		fprintf(stderr, "measure: spawn actions: %s\n", strerror(err));
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = posix_spawnp(&pid, argv[optind], &fa, NULL, argv + optind,
-	    environ)) != 0) {
+		 environ)) != 0) {
 		fprintf(stderr, "measure: exec %s: %s\n", argv[optind],
 		    strerror(err));
 		printf("0 0 %d 0\n", err == ENOENT ? 127 : 126);
@@ -211,9 +212,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	printf("%.6f %ld %d %.6f\n", (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ru.ru_maxrss, rc,
+	printf("%.6f %ld %d %.6f\n",
+	    (double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    ru.ru_maxrss, rc,
 	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	return fclose(stdout) == EOF ? 1 : 0;
 }

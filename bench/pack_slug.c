@@ -15,9 +15,9 @@ int
 main(int argc, char **argv)
 {
 	struct pack_opts po = PACK_OPTS_INIT;
-	struct pack_result r = { 0 };
+	struct pack_result r = {0};
 	struct pack_ignore *ig = NULL;
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	int rc = EXIT_IO;
 

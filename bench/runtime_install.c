@@ -21,10 +21,10 @@
 #include "spawn.h"
 
 static int
-install(const char *cache, const char *dest, const char *url,
-    const char *sha, struct errbuf *e)
+install(const char *cache, const char *dest, const char *url, const char *sha,
+    struct errbuf *e)
 {
-	struct runtime_spec rs = { NULL, NULL, NULL };
+	struct runtime_spec rs = {NULL, NULL, NULL};
 	struct envdir *vars;
 	const char *stack = getenv("STACK");
 	int rc = -1;
@@ -39,11 +39,11 @@ install(const char *cache, const char *dest, const char *url,
 		goto out;
 
 	struct runtime_install ri = {
-		.cache_dir = cache,
-		.stack = stack != NULL && *stack != '\0' ? stack : "unknown-stack",
-		.dest = dest,
-		.vars = vars,
-		.stop = spawn_interrupt_flag(),
+	    .cache_dir = cache,
+	    .stack = stack != NULL && *stack != '\0' ? stack : "unknown-stack",
+	    .dest = dest,
+	    .vars = vars,
+	    .stop = spawn_interrupt_flag(),
 	};
 	rc = runtime_install_logged(&rs, &ri, stdout, e);
 out:
@@ -55,11 +55,12 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	int rc;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: runtime_install CACHE_DIR DEST URL "
+		fprintf(stderr,
+		    "usage: runtime_install CACHE_DIR DEST URL "
 		    "SHA256\n");
 		return EXIT_USAGE;
 	}
@@ -68,8 +69,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "runtime_install: %s\n", e.msg);
 		return EXIT_IO;
 	}
-	rc = install(argv[1], argv[2], argv[3], argv[4], &e) == -1 ?
-	    EXIT_FETCH : EXIT_OK;
+	rc = install(argv[1], argv[2], argv[3], argv[4], &e) == -1 ? EXIT_FETCH
+								   : EXIT_OK;
 	if (rc != EXIT_OK)
 		fprintf(stderr, "runtime_install: %s\n", e.msg);
 	if (fclose(stdout) == EOF && rc == EXIT_OK)

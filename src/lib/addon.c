@@ -31,14 +31,14 @@
 /* Services with a local equivalent: the config var prefix each sets and
  * the ACL user its URL names. */
 static const struct service {
-	const char	*name;
-	const char	*prefix;
-	const char	*user;
-	const char	*alias;		/* a second var, when free */
+	const char *name;
+	const char *prefix;
+	const char *user;
+	const char *alias; /* a second var, when free */
 } services[] = {
-	{ "redis",		"REDIS",	"default",	NULL },
-	{ "heroku-redis",	"REDIS",	"default",	NULL },
-	{ "redistogo",		"REDISTOGO",	"redistogo",	"REDIS_URL" },
+    {"redis", "REDIS", "default", NULL},
+    {"heroku-redis", "REDIS", "default", NULL},
+    {"redistogo", "REDISTOGO", "redistogo", "REDIS_URL"},
 };
 
 static const struct addon_opts noopts;
@@ -46,8 +46,8 @@ static const struct addon_opts noopts;
 static int
 find_server(const struct addon_opts *o, char **server, struct errbuf *e)
 {
-	return addon_find_prog(o->redis_server, "redis-server",
-	    "redis-server", server, e);
+	return addon_find_prog(o->redis_server, "redis-server", "redis-server",
+	    server, e);
 }
 
 static const struct service *
@@ -67,9 +67,9 @@ addon_service_known(const char *service)
 	return service != NULL && service_of(service) != NULL;
 }
 
-static void
-event(const struct addon_opts *o, enum addon_event ev, const struct addon *a,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void event(const struct addon_opts *o, enum addon_event ev,
+    const struct addon *a, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
 event(const struct addon_opts *o, enum addon_event ev, const struct addon *a,
@@ -94,12 +94,13 @@ slug_ok(const char *s, size_t max)
 {
 	size_t i;
 
-	if (s == NULL || !((s[0] >= 'a' && s[0] <= 'z') ||
-	    (s[0] >= '0' && s[0] <= '9')))
+	if (s == NULL ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
 		return false;
 	for (i = 0; s[i] != '\0'; i++)
-		if (i == max || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+		if (i == max ||
+		    !((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return false;
 	return true;
 }
@@ -113,10 +114,11 @@ plan_ok(const char *s)
 	if (s == NULL || s[0] == '\0')
 		return false;
 	for (i = 0; s[i] != '\0'; i++)
-		if (i == 64 || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
-		    s[i] == '_' || s[i] == '.'))
+		if (i == 64 ||
+		    !((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+			s[i] == '_' || s[i] == '.'))
 			return false;
 	return true;
 }
@@ -162,7 +164,7 @@ addon_url(const struct addon *a)
 	char *url;
 
 	if (asprintf(&url, "redis://%s:%s@127.0.0.1:%d/",
-	    s != NULL ? s->user : "default", a->secret_, a->port) < 0)
+		s != NULL ? s->user : "default", a->secret_, a->port) < 0)
 		return NULL;
 	return url;
 }
@@ -194,11 +196,12 @@ paths_get(const struct addon *a, bool import, struct addon_paths *p,
     struct errbuf *e)
 {
 	memset(p, 0, sizeof *p);
-	if ((p->conf = apath(a, import ? "import.conf" : "redis.conf",
-	    e)) == NULL || (p->pid = apath(a, import ? "import.pid" :
-	    "redis.pid", e)) == NULL || (p->log = apath(a, "redis.log",
-	    e)) == NULL || (p->data = apath(a, import ? "data.import" :
-	    "data", e)) == NULL) {
+	if ((p->conf = apath(a, import ? "import.conf" : "redis.conf", e)) ==
+		NULL ||
+	    (p->pid = apath(a, import ? "import.pid" : "redis.pid", e)) ==
+		NULL ||
+	    (p->log = apath(a, "redis.log", e)) == NULL ||
+	    (p->data = apath(a, import ? "data.import" : "data", e)) == NULL) {
 		paths_free(p);
 		return -1;
 	}
@@ -265,8 +268,8 @@ secret_ok(const char *s)
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return i == 2 * SECRET_BYTES;
 }
@@ -332,7 +335,7 @@ meta_load(struct appstate *st, const char *name, struct addon **out,
 		goto out;
 	}
 	for (tok = strtok_r(vars, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
+	     tok = strtok_r(NULL, " ", &save)) {
 		if (!envdir_name_ok(tok)) {
 			errf(e, "%s: vars: bad config var name", path);
 			goto out;
@@ -386,8 +389,7 @@ running_pid(const struct addon *a)
 
 /* Every add-on, without pids. */
 static int
-load_all(struct appstate *st, struct addon ***out, size_t *n,
-    struct errbuf *e)
+load_all(struct appstate *st, struct addon ***out, size_t *n, struct errbuf *e)
 {
 	struct addon **v = NULL, **nv, *a;
 	size_t len = 0;
@@ -529,15 +531,15 @@ out:
 static int
 start_ms(const struct addon_opts *o)
 {
-	return o->start_timeout_ms > 0 ? o->start_timeout_ms :
-	    ADDON_START_TIMEOUT_MS;
+	return o->start_timeout_ms > 0 ? o->start_timeout_ms
+				       : ADDON_START_TIMEOUT_MS;
 }
 
 static int
 stop_ms(const struct addon_opts *o)
 {
-	return o->stop_timeout_ms > 0 ? o->stop_timeout_ms :
-	    ADDON_STOP_TIMEOUT_MS;
+	return o->stop_timeout_ms > 0 ? o->stop_timeout_ms
+				      : ADDON_STOP_TIMEOUT_MS;
 }
 
 /* The last line of the server's log, for a message: without the pid and
@@ -553,8 +555,10 @@ log_tail(const struct addon *a, const char *log, char *out, size_t size)
 	out[0] = '\0';
 	if ((fd = open(log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return;
-	if (fstat(fd, &st) == -1 || (st.st_size > (off_t)sizeof buf - 1 &&
-	    lseek(fd, st.st_size - (off_t)sizeof buf + 1, SEEK_SET) == -1)) {
+	if (fstat(fd, &st) == -1 ||
+	    (st.st_size > (off_t)sizeof buf - 1 &&
+		lseek(fd, st.st_size - (off_t)sizeof buf + 1, SEEK_SET) ==
+		    -1)) {
 		close(fd);
 		return;
 	}
@@ -563,15 +567,16 @@ log_tail(const struct addon *a, const char *log, char *out, size_t size)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	for (end = buf + n; end > buf && (end[-1] == '\n' ||
-	    end[-1] == '\r' || end[-1] == ' '); end--)
+	for (end = buf + n; end > buf &&
+	     (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ');
+	     end--)
 		;
 	*end = '\0';
 	line = memrchr(buf, '\n', (size_t)(end - buf));
 	line = line != NULL ? line + 1 : buf;
 	/* "1234:M 05 Dec 2026 18:52:31.458 # text" */
-	if ((p = strstr(line, " # ")) != NULL || (p = strstr(line, " * ")) !=
-	    NULL)
+	if ((p = strstr(line, " # ")) != NULL ||
+	    (p = strstr(line, " * ")) != NULL)
 		line = p + 3;
 	redis_redact(a, line);
 	err_printable(out, size, line, strlen(line));
@@ -669,7 +674,7 @@ launch(const struct addon *a, const char *server, const struct addon_paths *p,
     int port, bool aof, const struct addon_opts *o, pid_t *pid,
     struct errbuf *e)
 {
-	const char *argv[] = { server, p->conf, NULL };
+	const char *argv[] = {server, p->conf, NULL};
 	char tail[256];
 	int r;
 
@@ -677,7 +682,7 @@ launch(const struct addon *a, const char *server, const struct addon_paths *p,
 	if (fs_mkdir_p(p->data, 0700, e) == -1)
 		return -1;
 	if (redis_write_conf(a, p->conf, port, p->data, p->pid, p->log, aof,
-	    e) == -1)
+		e) == -1)
 		return -1;
 	if (addon_proc_start(a, argv, p->log, pid, e) == -1)
 		return -1;
@@ -694,8 +699,8 @@ launch(const struct addon *a, const char *server, const struct addon_paths *p,
 	unlink(p->pid);
 	log_tail(a, p->log, tail, sizeof tail);
 	if (tail[0] != '\0')
-		errf(e, "%s: redis-server did not start: %s (log: %s)",
-		    a->name, tail, p->log);
+		errf(e, "%s: redis-server did not start: %s (log: %s)", a->name,
+		    tail, p->log);
 	return r == 1 ? 1 : -1;
 }
 
@@ -726,8 +731,10 @@ server_start(struct appstate *st, struct addon *a, const struct addon_opts *o,
 			goto out;
 		}
 		if (r != 1) {
-			errprefix(e, "%s: running as pid %ld but not "
-			    "answering", a->name, (long)pid);
+			errprefix(e,
+			    "%s: running as pid %ld but not "
+			    "answering",
+			    a->name, (long)pid);
 			goto out;
 		}
 		/* It died while we looked: start it again. */
@@ -755,8 +762,7 @@ server_start(struct appstate *st, struct addon *a, const struct addon_opts *o,
 		 * server's bind: again, on a new one. */
 	}
 	a->pid = pid;
-	event(o, ADDON_EV_STARTED, a, "pid %ld on port %d", (long)pid,
-	    a->port);
+	event(o, ADDON_EV_STARTED, a, "pid %ld on port %d", (long)pid, a->port);
 	rc = ADDON_OK;
 out:
 	free(server);
@@ -766,8 +772,7 @@ out:
 
 /* addon_stop's work; the lock is held. */
 static int
-server_stop(const struct addon *a, const struct addon_opts *o,
-    struct errbuf *e)
+server_stop(const struct addon *a, const struct addon_opts *o, struct errbuf *e)
 {
 	struct addon_paths p;
 	pid_t pid;
@@ -924,8 +929,9 @@ var_prefix(const char *name)
 	if (s == NULL)
 		return NULL;
 	for (p = s; *p != '\0'; p++)
-		*p = *p == '-' ? '_' : *p >= 'a' && *p <= 'z' ?
-		    (char)(*p - 'a' + 'A') : *p;
+		*p = *p == '-'		     ? '_'
+		    : *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A')
+					     : *p;
 	return s;
 }
 
@@ -958,8 +964,10 @@ choose_vars(struct addon *a, const struct service *s, const char *as,
 		if (add_var(a, as, "_URL", e) == -1)
 			return -1;
 		if (envdir_get(env, a->vars[0]) != NULL) {
-			errf(e, "%s is set already: choose another --as "
-			    "name, or unset it first", a->vars[0]);
+			errf(e,
+			    "%s is set already: choose another --as "
+			    "name, or unset it first",
+			    a->vars[0]);
 			return ADDON_ERR_EXISTS;
 		}
 		return 0;
@@ -978,8 +986,8 @@ choose_vars(struct addon *a, const struct service *s, const char *as,
 		return ADDON_ERR_EXISTS;
 	}
 	if (s->alias != NULL && envdir_get(env, s->alias) == NULL &&
-	    strcmp(s->alias, a->vars[0]) != 0 && add_var(a, s->alias, "",
-	    e) == -1)
+	    strcmp(s->alias, a->vars[0]) != 0 &&
+	    add_var(a, s->alias, "", e) == -1)
 		return -1;
 	return 0;
 }
@@ -997,7 +1005,7 @@ make_name(struct addon *a, const char *dir, struct errbuf *e)
 			return errf(e, "getrandom:");
 		free(a->name);
 		if (asprintf(&a->name, "%s-%05u", a->service,
-		    (unsigned)(r % 100000)) < 0) {
+			(unsigned)(r % 100000)) < 0) {
 			a->name = NULL;
 			return errf(e, "out of memory");
 		}
@@ -1019,16 +1027,15 @@ parse_spec(struct addon *a, const char *spec, struct errbuf *e)
 	const char *colon = strchr(spec, ':');
 	char shown[80];
 
-	a->service = colon != NULL ? strndup(spec, (size_t)(colon - spec)) :
-	    strdup(spec);
-	if (a->service == NULL || (colon != NULL &&
-	    (a->plan = strdup(colon + 1)) == NULL))
+	a->service = colon != NULL ? strndup(spec, (size_t)(colon - spec))
+				   : strdup(spec);
+	if (a->service == NULL ||
+	    (colon != NULL && (a->plan = strdup(colon + 1)) == NULL))
 		return errf(e, "out of memory");
 	if (!slug_ok(a->service, ADDON_NAME_MAX) ||
 	    (colon != NULL && !plan_ok(a->plan))) {
 		err_printable_name(shown, sizeof shown, spec);
-		return errf(e, "'%s' is not an add-on (SERVICE[:PLAN])",
-		    shown);
+		return errf(e, "'%s' is not an add-on (SERVICE[:PLAN])", shown);
 	}
 	return 0;
 }
@@ -1057,29 +1064,36 @@ addon_create(struct appstate *st, const char *spec, const char *as,
 		goto out;
 	if ((s = service_of(a->service)) == NULL) {
 		err_printable_name(shown, sizeof shown, spec);
-		err_warnf(o->warn, o->arg, "%s has no local equivalent: "
-		    "not provisioned", shown);
+		err_warnf(o->warn, o->arg,
+		    "%s has no local equivalent: "
+		    "not provisioned",
+		    shown);
 		rc = ADDON_SKIPPED;
 		goto out;
 	}
 	if (as != NULL) {
 		for (i = 0; as[i] != '\0' && i < sizeof asbuf - 5; i++)
-			asbuf[i] = as[i] >= 'a' && as[i] <= 'z' ?
-			    (char)(as[i] - 'a' + 'A') : as[i];
+			asbuf[i] = as[i] >= 'a' && as[i] <= 'z'
+			    ? (char)(as[i] - 'a' + 'A')
+			    : as[i];
 		asbuf[i] = '\0';
 		if (as[i] != '\0' || !envdir_name_ok(asbuf) ||
 		    asbuf[0] == '_') {
 			err_printable_name(shown, sizeof shown, as);
-			errf(e, "'%s' is not an attachment name (a letter, "
-			    "then letters, digits and '_')", shown);
+			errf(e,
+			    "'%s' is not an attachment name (a letter, "
+			    "then letters, digits and '_')",
+			    shown);
 			goto out;
 		}
 		as = asbuf;
 	}
 	if (name != NULL && !slug_ok(name, ADDON_NAME_MAX)) {
 		err_printable_name(shown, sizeof shown, name);
-		errf(e, "'%s' is not an add-on name (lower-case letters, "
-		    "digits and '-')", shown);
+		errf(e,
+		    "'%s' is not an add-on name (lower-case letters, "
+		    "digits and '-')",
+		    shown);
 		goto out;
 	}
 	if ((rc = find_server(o, &server, e)) != 0)
@@ -1102,8 +1116,8 @@ addon_create(struct appstate *st, const char *spec, const char *as,
 			goto unlock;
 		}
 		if (fs_exists(path)) {
-			errf(e, "the app %s has an add-on %s already",
-			    st->name, name);
+			errf(e, "the app %s has an add-on %s already", st->name,
+			    name);
 			rc = ADDON_ERR_EXISTS;
 			goto unlock;
 		}
@@ -1127,8 +1141,9 @@ addon_create(struct appstate *st, const char *spec, const char *as,
 		time_t now = time(NULL);
 
 		if (gmtime_r(&now, &tm) == NULL ||
-		    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
-		    &tm) == 0 || (a->created = strdup(when)) == NULL) {
+		    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) ==
+			0 ||
+		    (a->created = strdup(when)) == NULL) {
 			errf(e, "%s: the time:", a->name);
 			goto unlock;
 		}
@@ -1166,7 +1181,7 @@ unlock:
 	appstate_unlock(st);
 out:
 	if (a->dir == tmp)
-		tmp = NULL;	/* owned by a */
+		tmp = NULL; /* owned by a */
 	free(tmp);
 	free(path);
 	free(avoid);
@@ -1181,8 +1196,8 @@ out:
 }
 
 int
-addon_destroy(struct appstate *st, const char *name,
-    const struct addon_opts *o, struct errbuf *e)
+addon_destroy(struct appstate *st, const char *name, const struct addon_opts *o,
+    struct errbuf *e)
 {
 	struct addon *a = NULL;
 	struct envdir *env = NULL, *keep = NULL;
@@ -1227,9 +1242,10 @@ addon_destroy(struct appstate *st, const char *name,
 			mine = strcmp(env->vars[i].name, a->vars[j]) == 0;
 		v = env->vars[i].value;
 		if (mine && strcmp(v, url) != 0)
-			err_warnf(o->warn, o->arg, "%s: %s no longer points "
-			    "at it: left as it is", a->name,
-			    env->vars[i].name);
+			err_warnf(o->warn, o->arg,
+			    "%s: %s no longer points "
+			    "at it: left as it is",
+			    a->name, env->vars[i].name);
 		if ((!mine || strcmp(v, url) != 0) &&
 		    envdir_set(keep, env->vars[i].name, v, e) == -1)
 			goto restore;
@@ -1245,8 +1261,8 @@ addon_destroy(struct appstate *st, const char *name,
 restore:
 	gone = a->dir;
 	if (rename(trash, gone) == -1)
-		err_warnf(o->warn, o->arg, "%s: could not put %s back",
-		    a->name, gone);
+		err_warnf(o->warn, o->arg, "%s: could not put %s back", a->name,
+		    gone);
 out:
 	if (url != NULL)
 		explicit_bzero(url, strlen(url));
@@ -1425,7 +1441,7 @@ addon_import(struct appstate *st, const char *name, int fd,
     const struct addon_opts *o, struct errbuf *e)
 {
 	struct addon *a = NULL;
-	struct addon_paths p = { 0 }, ip = { 0 };
+	struct addon_paths p = {0}, ip = {0};
 	struct errbuf e2;
 	char *server = NULL, *checker = NULL, *rdb = NULL, *dst = NULL;
 	bool was_running, swapped = false;
@@ -1435,7 +1451,7 @@ addon_import(struct appstate *st, const char *name, int fd,
 		o = &noopts;
 	if ((rc = find_server(o, &server, e)) != 0 ||
 	    (rc = addon_find_prog(o->redis_check_rdb, "redis-check-rdb",
-	    "redis-tools", &checker, e)) != 0)
+		 "redis-tools", &checker, e)) != 0)
 		goto nolock;
 	if (appstate_lock(st, e) == -1) {
 		rc = ADDON_ERR;
@@ -1473,8 +1489,8 @@ addon_import(struct appstate *st, const char *name, int fd,
 	}
 	/* The one step that changes the data: both directories exist, and
 	 * the exchange is atomic, so a crash leaves either. */
-	if (renameat2(AT_FDCWD, ip.data, AT_FDCWD, p.data,
-	    RENAME_EXCHANGE) == -1) {
+	if (renameat2(AT_FDCWD, ip.data, AT_FDCWD, p.data, RENAME_EXCHANGE) ==
+	    -1) {
 		errf(e, "%s: exchange %s and %s:", a->name, ip.data, p.data);
 		goto restart;
 	}
@@ -1492,10 +1508,12 @@ addon_import(struct appstate *st, const char *name, int fd,
 undo:
 	errprefix(e, "%s: import failed, its old data are back", a->name);
 	server_stop(a, o, NULL);
-	if (renameat2(AT_FDCWD, ip.data, AT_FDCWD, p.data,
-	    RENAME_EXCHANGE) == -1) {
-		err_warnf(o->warn, o->arg, "%s: could not put the old data "
-		    "back: they are in %s", a->name, ip.data);
+	if (renameat2(AT_FDCWD, ip.data, AT_FDCWD, p.data, RENAME_EXCHANGE) ==
+	    -1) {
+		err_warnf(o->warn, o->arg,
+		    "%s: could not put the old data "
+		    "back: they are in %s",
+		    a->name, ip.data);
 		goto out;
 	}
 	swapped = false;

@@ -43,15 +43,15 @@
 
 enum addon_rc {
 	ADDON_OK = 0,
-	ADDON_SKIPPED = 1,		/* addon_create: a service with no
+	ADDON_SKIPPED = 1,	     /* addon_create: a service with no
 					   local equivalent; warned, nothing
 					   made (not a failure) */
-	ADDON_ERR = -1,			/* e says why */
-	ADDON_ERR_NOTINSTALLED = -2,	/* the service's program is missing:
+	ADDON_ERR = -1,		     /* e says why */
+	ADDON_ERR_NOTINSTALLED = -2, /* the service's program is missing:
 					   e says which Debian package to
 					   install (a CLI exits 2) */
-	ADDON_ERR_NOTFOUND = -3,	/* no add-on of that name (exit 2) */
-	ADDON_ERR_EXISTS = -4		/* addon_create: the name, or the
+	ADDON_ERR_NOTFOUND = -3,     /* no add-on of that name (exit 2) */
+	ADDON_ERR_EXISTS = -4	     /* addon_create: the name, or the
 					   --as config var, is taken (exit 2) */
 };
 
@@ -59,14 +59,14 @@ enum addon_rc {
  * secrets ("pid 1234, port 20001", "port 20001 was taken; now 20417"), or
  * NULL. */
 enum addon_event {
-	ADDON_EV_CREATED,	/* addon_create made it */
-	ADDON_EV_STARTED,	/* a server was started and answers */
-	ADDON_EV_RUNNING,	/* it was running already: reused */
-	ADDON_EV_STALE_PID,	/* a pidfile named no server of it: removed */
-	ADDON_EV_PORT_CHANGED,	/* its port was taken: new port, vars set */
-	ADDON_EV_STOPPED,	/* its server was stopped */
-	ADDON_EV_DESTROYED,	/* its data and config vars are gone */
-	ADDON_EV_IMPORTED	/* addon_import replaced its data */
+	ADDON_EV_CREATED,      /* addon_create made it */
+	ADDON_EV_STARTED,      /* a server was started and answers */
+	ADDON_EV_RUNNING,      /* it was running already: reused */
+	ADDON_EV_STALE_PID,    /* a pidfile named no server of it: removed */
+	ADDON_EV_PORT_CHANGED, /* its port was taken: new port, vars set */
+	ADDON_EV_STOPPED,      /* its server was stopped */
+	ADDON_EV_DESTROYED,    /* its data and config vars are gone */
+	ADDON_EV_IMPORTED      /* addon_import replaced its data */
 };
 
 struct addon;
@@ -74,35 +74,35 @@ typedef void addon_event_fn(void *arg, enum addon_event ev,
     const struct addon *a, const char *detail);
 
 struct addon_opts {
-	const char	*redis_server;	   /* NULL: "redis-server" in PATH,
+	const char *redis_server;    /* NULL: "redis-server" in PATH,
 					      then /usr/bin, /usr/sbin */
-	const char	*redis_check_rdb;  /* NULL: redis-check-rdb, so */
-	int		 start_timeout_ms; /* 0: ADDON_START_TIMEOUT_MS */
-	int		 stop_timeout_ms;  /* 0: ADDON_STOP_TIMEOUT_MS; then
+	const char *redis_check_rdb; /* NULL: redis-check-rdb, so */
+	int start_timeout_ms;	     /* 0: ADDON_START_TIMEOUT_MS */
+	int stop_timeout_ms;	     /* 0: ADDON_STOP_TIMEOUT_MS; then
 					      SIGKILL */
-	addon_event_fn	*on_event;	   /* may be NULL */
-	err_warn_fn	*warn;		   /* may be NULL */
-	void		*arg;		   /* for on_event and warn */
+	addon_event_fn *on_event;    /* may be NULL */
+	err_warn_fn *warn;	     /* may be NULL */
+	void *arg;		     /* for on_event and warn */
 };
 
 struct addon {
-	char	*name;		/* its own name, "redis-48213" or --name */
-	char	*service;	/* as asked: "redis", "heroku-redis",
+	char *name;    /* its own name, "redis-48213" or --name */
+	char *service; /* as asked: "redis", "heroku-redis",
 				   "redistogo" */
-	char	*plan;		/* PLAN of service:PLAN, or NULL */
-	char	*as;		/* attachment name: the config vars' prefix
+	char *plan;    /* PLAN of service:PLAN, or NULL */
+	char *as;      /* attachment name: the config vars' prefix
 				   ("REDISTOGO", "REDIS", --as) */
-	char   **vars;		/* names of the config vars it set */
-	size_t	 nvars;
-	int	 port;		/* on 127.0.0.1 */
-	char	*created;	/* "2024-05-01T12:00:00Z" */
-	char	*dir;		/* its directory, absolute */
+	char **vars;   /* names of the config vars it set */
+	size_t nvars;
+	int port;      /* on 127.0.0.1 */
+	char *created; /* "2024-05-01T12:00:00Z" */
+	char *dir;     /* its directory, absolute */
 
 	/* Filled by addon_find/addon_list: the server as seen then. */
-	pid_t	 pid;		/* the running server's pid, or 0 */
+	pid_t pid; /* the running server's pid, or 0 */
 
 	/* Private. */
-	char	*secret_;	/* the password; wiped by addon_free */
+	char *secret_; /* the password; wiped by addon_free */
 };
 
 /* true if service (without :PLAN) has a local equivalent. */

@@ -43,8 +43,7 @@ int addon_proc_start(const struct addon *a, const char *const argv[],
     const char *logpath, pid_t *pid, struct errbuf *e);
 
 /* Ends pid: SIGTERM, then SIGKILL to its process group after ms. */
-int addon_proc_end(const struct addon *a, pid_t pid, int ms,
-    struct errbuf *e);
+int addon_proc_end(const struct addon *a, pid_t pid, int ms, struct errbuf *e);
 
 /* Finds the program prog (given, or in PATH, /usr/bin, /usr/sbin) into
  * *out (malloc'd).  ADDON_ERR_NOTINSTALLED, naming the Debian package pkg,
@@ -74,8 +73,8 @@ int redis_write_conf(const struct addon *a, const char *conf, int port,
 /* Waits until 127.0.0.1:port answers AUTH default PASSWORD and PING, for
  * at most timeout_ms.  Returns 0 when it does; 1 when pid (if > 0) died
  * first; 2 on timeout; -1 on other errors.  e says what it saw last. */
-int redis_wait_ready(const struct addon *a, int port, pid_t pid,
-    int timeout_ms, struct errbuf *e);
+int redis_wait_ready(const struct addon *a, int port, pid_t pid, int timeout_ms,
+    struct errbuf *e);
 
 /* SAVE on the server at port: the dump file is then complete. */
 int redis_save(const struct addon *a, int port, struct errbuf *e);

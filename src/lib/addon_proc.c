@@ -29,14 +29,12 @@
 
 /* The only environment a server gets (doas-style: nothing of the app's
  * config vars leaks into it). */
-static char *const server_envp[] = {
-	"PATH=/usr/local/bin:/usr/bin:/bin", NULL
-};
+static char *const server_envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", NULL};
 
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -53,8 +51,8 @@ addon_proc_alive(pid_t pid)
 		return false;
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? false :
-		    kill(pid, 0) == 0 || errno == EPERM;
+		return errno == ENOENT ? false
+				       : kill(pid, 0) == 0 || errno == EPERM;
 	do
 		n = read(fd, buf, sizeof buf - 1);
 	while (n == -1 && errno == EINTR);
@@ -208,16 +206,15 @@ fd_high(int fd)
 enum { MSG_PID, MSG_FORK, MSG_SETUP, MSG_EXEC };
 struct dmsg {
 	int kind;
-	int val;	/* a pid, or an errno */
+	int val; /* a pid, or an errno */
 };
 
 /* The server, between fork and exec: only async-signal-safe calls (we may
  * have threads, and one of them may hold malloc's lock). */
-static void __attribute__((noreturn))
-server_child(const char *const argv[], const char *cwd, int in, int log,
-    int wfd)
+static void __attribute__((noreturn)) server_child(const char *const argv[],
+    const char *cwd, int in, int log, int wfd)
 {
-	struct dmsg m = { MSG_SETUP, 0 };
+	struct dmsg m = {MSG_SETUP, 0};
 	struct sigaction dfl, old;
 	sigset_t none;
 	ssize_t r;
@@ -267,16 +264,16 @@ addon_proc_start(const struct addon *a, const char *const argv[],
 	struct dmsg m, got[2];
 	sigset_t all, old;
 	pid_t mid, pid;
-	int in, log, p[2] = { -1, -1 }, ws, n = 0, rc = -1, saved;
+	int in, log, p[2] = {-1, -1}, ws, n = 0, rc = -1, saved;
 	ssize_t r;
 
 	*out = 0;
 	in = fd_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
-	log = fd_high(open(logpath, O_WRONLY | O_APPEND | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0600));
+	log = fd_high(open(logpath,
+	    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
 	if (in == -1 || log == -1) {
-		errf(e, "%s: open %s:", a->name, in == -1 ? "/dev/null" :
-		    logpath);
+		errf(e, "%s: open %s:", a->name,
+		    in == -1 ? "/dev/null" : logpath);
 		goto out;
 	}
 	if (pipe2(p, O_CLOEXEC) == -1 || (p[0] = fd_high(p[0])) == -1 ||
@@ -380,8 +377,9 @@ addon_find_prog(const char *given, const char *prog, const char *pkg,
 		end = strchrnul(dir, ':');
 		/* Relative entries ("", ".") are skipped: a server must not
 		 * come from wherever we happen to run. */
-		if (*dir == '/' && snprintf(cand, sizeof cand, "%.*s/%s",
-		    (int)(end - dir), dir, prog) < (int)sizeof cand &&
+		if (*dir == '/' &&
+		    snprintf(cand, sizeof cand, "%.*s/%s", (int)(end - dir),
+			dir, prog) < (int)sizeof cand &&
 		    is_exe(cand))
 			goto found;
 		if (*end == '\0')

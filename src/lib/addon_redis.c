@@ -27,7 +27,7 @@
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -72,23 +72,27 @@ redis_write_conf(const struct addon *a, const char *conf, int port,
 	 * spaces.  daemonize no: we detach it ourselves and know its pid.
 	 * The process title names this file, so that /proc/PID/cmdline
 	 * tells our server from any other. */
-	bad = fprintf(f, "# %s: written by slugc at each start; edits are "
-	    "lost\nbind 127.0.0.1\nprotected-mode yes\nport %d\n"
-	    "daemonize no\nsupervised no\n", a->name, port) < 0;
+	bad = fprintf(f,
+		  "# %s: written by slugc at each start; edits are "
+		  "lost\nbind 127.0.0.1\nprotected-mode yes\nport %d\n"
+		  "daemonize no\nsupervised no\n",
+		  a->name, port) < 0;
 	bad |= fputs("dir ", f) == EOF || conf_quoted(f, datadir) == -1;
 	bad |= fputs("\npidfile ", f) == EOF || conf_quoted(f, pidfile) == -1;
 	bad |= fputs("\nlogfile ", f) == EOF || conf_quoted(f, logfile) == -1;
-	bad |= fprintf(f, "\nappendonly %s\n"
-	    "proc-title-template \"{title} {listen-addr} {server-mode} "
-	    "{config-file}\"\n", aof ? "yes" : "no") < 0;
+	bad |= fprintf(f,
+		   "\nappendonly %s\n"
+		   "proc-title-template \"{title} {listen-addr} {server-mode} "
+		   "{config-file}\"\n",
+		   aof ? "yes" : "no") < 0;
 	/* ACL users instead of requirepass: a client that sends AUTH
 	 * redistogo PW (what the redistogo URL makes today's clients do)
 	 * needs a user of that name, or it gets WRONGPASS forever.  The
 	 * password is hex, so it needs no quoting. */
 	bad |= fprintf(f,
-	    "user default on resetpass >%s ~* &* +@all\n"
-	    "user redistogo on resetpass >%s ~* &* +@all\n",
-	    a->secret_, a->secret_) < 0;
+		   "user default on resetpass >%s ~* &* +@all\n"
+		   "user redistogo on resetpass >%s ~* &* +@all\n",
+		   a->secret_, a->secret_) < 0;
 	if (fclose(f) == EOF || bad) {
 		errf(e, "%s: out of memory", conf);
 		goto out;
@@ -119,11 +123,11 @@ redis_redact(const struct addon *a, char *msg)
  * context, or NULL with e saying why and *loading set when the server
  * said it is still loading its data (worth waiting for). */
 static redisContext *
-connect_auth(const struct addon *a, int port, int connect_ms,
-    bool *loading, struct errbuf *e)
+connect_auth(const struct addon *a, int port, int connect_ms, bool *loading,
+    struct errbuf *e)
 {
-	struct timeval tv = { connect_ms / 1000, (connect_ms % 1000) * 1000 };
-	struct timeval cmd = { COMMAND_MS / 1000, 0 };
+	struct timeval tv = {connect_ms / 1000, (connect_ms % 1000) * 1000};
+	struct timeval cmd = {COMMAND_MS / 1000, 0};
 	redisContext *c;
 	redisReply *r;
 
@@ -147,8 +151,7 @@ connect_auth(const struct addon *a, int port, int connect_ms,
 	 * password goes nowhere but the socket. */
 	r = redisCommand(c, "AUTH %s %s", "default", a->secret_);
 	if (r == NULL) {
-		errf(e, "%s: 127.0.0.1:%d: AUTH: %s", a->name, port,
-		    c->errstr);
+		errf(e, "%s: 127.0.0.1:%d: AUTH: %s", a->name, port, c->errstr);
 		goto fail;
 	}
 	if (r->type != REDIS_REPLY_STATUS) {
@@ -198,12 +201,12 @@ command(const struct addon *a, redisContext *c, const char *cmd,
 }
 
 int
-redis_wait_ready(const struct addon *a, int port, pid_t pid,
-    int timeout_ms, struct errbuf *e)
+redis_wait_ready(const struct addon *a, int port, pid_t pid, int timeout_ms,
+    struct errbuf *e)
 {
 	int64_t deadline = monotime_ms() + timeout_ms;
 	redisContext *c;
-	struct errbuf last = { "" };
+	struct errbuf last = {""};
 	bool loading;
 	int rc;
 
@@ -213,17 +216,18 @@ redis_wait_ready(const struct addon *a, int port, pid_t pid,
 			    (long)pid);
 			return 1;
 		}
-		if ((c = connect_auth(a, port, CONNECT_MS, &loading,
-		    &last)) != NULL) {
+		if ((c = connect_auth(a, port, CONNECT_MS, &loading, &last)) !=
+		    NULL) {
 			rc = command(a, c, "PING", "PONG", NULL, &last);
 			redisFree(c);
 			if (rc == 0)
 				return 0;
 		}
 		if (monotime_ms() >= deadline) {
-			errf(e, "%s: no answer to an authenticated PING on "
-			    "127.0.0.1:%d within %d ms (%s)", a->name, port,
-			    timeout_ms, last.msg);
+			errf(e,
+			    "%s: no answer to an authenticated PING on "
+			    "127.0.0.1:%d within %d ms (%s)",
+			    a->name, port, timeout_ms, last.msg);
 			return 2;
 		}
 		sleep_ms(RETRY_MS);
@@ -286,16 +290,20 @@ redis_enable_aof(const struct addon *a, int port, int timeout_ms,
 		on = info_field(r->str, "aof_enabled");
 		if (strstr(r->str, "aof_last_bgrewrite_status:err") != NULL) {
 			freeReplyObject(r);
-			errf(e, "%s: writing the append-only file failed "
-			    "(see its log)", a->name);
+			errf(e,
+			    "%s: writing the append-only file failed "
+			    "(see its log)",
+			    a->name);
 			goto out;
 		}
 		freeReplyObject(r);
 		if (busy == 0 && sched == 0 && on == 1)
 			break;
 		if (monotime_ms() >= deadline) {
-			errf(e, "%s: the append-only file was not written "
-			    "within %d ms", a->name, timeout_ms);
+			errf(e,
+			    "%s: the append-only file was not written "
+			    "within %d ms",
+			    a->name, timeout_ms);
 			goto out;
 		}
 		sleep_ms(20);
@@ -331,8 +339,8 @@ checker_line(void *arg, int fd, const char *line, size_t len, bool complete)
 int
 redis_check_dump(const char *path, const char *checker, struct errbuf *e)
 {
-	struct checker_out co = { false, "" };
-	const char *argv[] = { checker, path, NULL };
+	struct checker_out co = {false, ""};
+	const char *argv[] = {checker, path, NULL};
 	struct spawn s = SPAWN_INIT;
 	unsigned char head[9];
 	ssize_t n;
@@ -356,11 +364,13 @@ redis_check_dump(const char *path, const char *checker, struct errbuf *e)
 	}
 	close(fd);
 	if (got < sizeof head || memcmp(head, "REDIS", 5) != 0)
-		return errf(e, "not a Redis dump (an RDB file starts with "
+		return errf(e,
+		    "not a Redis dump (an RDB file starts with "
 		    "\"REDIS\" and a version)");
 	for (i = 5; i < 9; i++)
 		if (head[i] < '0' || head[i] > '9')
-			return errf(e, "not a Redis dump (no RDB version "
+			return errf(e,
+			    "not a Redis dump (no RDB version "
 			    "after \"REDIS\")");
 	if (memcmp(head + 5, "0000", 4) == 0)
 		return errf(e, "not a Redis dump (RDB version 0)");
@@ -371,8 +381,10 @@ redis_check_dump(const char *path, const char *checker, struct errbuf *e)
 	s.timeout_ms = 10 * 60 * 1000;
 	if ((st = spawn_run(&s, e)) == -1) {
 		if (s.status == 127)
-			return errf(e, "%s not found: install it with "
-			    "`apt-get install redis-tools`", checker);
+			return errf(e,
+			    "%s not found: install it with "
+			    "`apt-get install redis-tools`",
+			    checker);
 		return -1;
 	}
 	if (st != 0) {

@@ -34,7 +34,7 @@ appstate_name_ok(const char *name)
 		if (i == APPSTATE_NAME_MAX)
 			return false;
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
+			(name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
 			return false;
 	}
 	return true;
@@ -55,7 +55,7 @@ appstate_name_from(const char *text, char out[APPSTATE_NAME_MAX + 1],
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
 			if (dash && o > 0) {
 				if (o + 2 > APPSTATE_NAME_MAX)
-					break;	/* no room for "-x" */
+					break; /* no room for "-x" */
 				out[o++] = '-';
 			}
 			dash = false;
@@ -65,7 +65,8 @@ appstate_name_from(const char *text, char out[APPSTATE_NAME_MAX + 1],
 	}
 	out[o] = '\0';
 	if (o == 0)
-		return errf(e, "no app name can be made from that directory "
+		return errf(e,
+		    "no app name can be made from that directory "
 		    "name: give one with --app");
 	return 0;
 }
@@ -96,7 +97,8 @@ appstate_root(struct errbuf *e)
 		    pw->pw_dir[0] == '/')
 			home = pw->pw_dir;
 		if (home == NULL) {
-			errf(e, "no state directory: neither XDG_STATE_HOME "
+			errf(e,
+			    "no state directory: neither XDG_STATE_HOME "
 			    "nor HOME is an absolute path");
 			return NULL;
 		}
@@ -123,8 +125,10 @@ check_dir(const char *dir, struct errbuf *e)
 	if (!S_ISDIR(st.st_mode))
 		return errf(e, "%s: not a directory", dir);
 	if (st.st_uid != geteuid())
-		return errf(e, "%s: owned by uid %u, not by us; refusing to "
-		    "use it", dir, (unsigned)st.st_uid);
+		return errf(e,
+		    "%s: owned by uid %u, not by us; refusing to "
+		    "use it",
+		    dir, (unsigned)st.st_uid);
 	return 0;
 }
 
@@ -139,8 +143,10 @@ appstate_open(const char *name, bool create, struct appstate **out,
 	*out = NULL;
 	if (!appstate_name_ok(name)) {
 		err_printable_name(shown, sizeof shown, name ? name : "");
-		return errf(e, "'%s' is not an app name (lower-case letters, "
-		    "digits and '-', at most %d)", shown, APPSTATE_NAME_MAX);
+		return errf(e,
+		    "'%s' is not an app name (lower-case letters, "
+		    "digits and '-', at most %d)",
+		    shown, APPSTATE_NAME_MAX);
 	}
 	if ((root = appstate_root(e)) == NULL)
 		return -1;
@@ -169,8 +175,8 @@ appstate_open(const char *name, bool create, struct appstate **out,
 		errf(e, "app %s: out of memory", name);
 		goto out;
 	}
-	st->lockfd_ = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	st->lockfd_ =
+	    open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (st->lockfd_ == -1) {
 		errf(e, "open %s:", lock);
 		goto out;
@@ -191,7 +197,7 @@ appstate_close(struct appstate *st)
 	if (st == NULL)
 		return;
 	if (st->lockfd_ >= 0)
-		close(st->lockfd_);	/* drops the flock */
+		close(st->lockfd_); /* drops the flock */
 	free(st->name);
 	free(st->dir);
 	free(st);
@@ -336,11 +342,12 @@ appstate_write_file(const char *path, const void *buf, size_t len,
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return errf(e, "write %s: getrandom:", path);
 		if (snprintf(tmp, sizeof tmp, "%s.tmp%02x%02x%02x%02x%02x%02x",
-		    path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]) >=
-		    (int)sizeof tmp)
+			path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+			rnd[5]) >= (int)sizeof tmp)
 			return errf(e, "%s: path too long", path);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, mode & 07777);
+		fd = open(tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    mode & 07777);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -388,8 +395,8 @@ read_small(const char *path, char **out, size_t *outlen, struct errbuf *e)
 	int fd;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) ==
+	    -1) {
 		if (errno == ENOENT)
 			return 1;
 		return errf(e, "open %s:", path);
@@ -419,7 +426,7 @@ read_small(const char *path, char **out, size_t *outlen, struct errbuf *e)
 			goto fail;
 		}
 		if (r == 0)
-			break;	/* shrank while we read: take what is there */
+			break; /* shrank while we read: take what is there */
 		n += (size_t)r;
 	}
 	close(fd);
@@ -473,8 +480,8 @@ utf8_valid(const unsigned char *s, size_t len)
 }
 
 struct obuf {
-	char	*buf;
-	size_t	 len, cap;
+	char *buf;
+	size_t len, cap;
 };
 
 static int
@@ -518,17 +525,17 @@ emit_value(yaml_emitter_t *em, const char *s, size_t n)
 		return 0;
 	if (utf8_valid((const unsigned char *)s, n)) {
 		if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-		    (yaml_char_t *)(uintptr_t)s, (int)n, 1, 1,
-		    YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+			(yaml_char_t *)(uintptr_t)s, (int)n, 1, 1,
+			YAML_DOUBLE_QUOTED_SCALAR_STYLE))
 			return 0;
 		return yaml_emitter_emit(em, &ev);
 	}
 	if ((b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
 		return 0;
 	ok = EVP_EncodeBlock(b64, (const unsigned char *)s, (int)n);
-	ok = yaml_scalar_event_initialize(&ev, NULL,
-	    (yaml_char_t *)BINARY_TAG, b64, ok, 0, 0,
-	    YAML_DOUBLE_QUOTED_SCALAR_STYLE) && yaml_emitter_emit(em, &ev);
+	ok = yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)BINARY_TAG,
+		 b64, ok, 0, 0, YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+	    yaml_emitter_emit(em, &ev);
 	free(b64);
 	return ok;
 }
@@ -544,13 +551,14 @@ emit_map(yaml_emitter_t *em, const struct envdir *env)
 	    !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
 	    !yaml_emitter_emit(em, &ev) ||
 	    !yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-	    env->nvars == 0 ? YAML_FLOW_MAPPING_STYLE :
-	    YAML_BLOCK_MAPPING_STYLE) || !yaml_emitter_emit(em, &ev))
+		env->nvars == 0 ? YAML_FLOW_MAPPING_STYLE
+				: YAML_BLOCK_MAPPING_STYLE) ||
+	    !yaml_emitter_emit(em, &ev))
 		return 0;
 	/* Names too are quoted: a var named NO is a boolean to YAML 1.1. */
 	for (i = 0; i < env->nvars; i++)
 		if (!emit_value(em, env->vars[i].name,
-		    strlen(env->vars[i].name)) ||
+			strlen(env->vars[i].name)) ||
 		    !emit_value(em, env->vars[i].value, env->vars[i].len))
 			return 0;
 	if (!yaml_mapping_end_event_initialize(&ev) ||
@@ -564,10 +572,9 @@ emit_map(yaml_emitter_t *em, const struct envdir *env)
 }
 
 int
-appstate_write_map(const char *path, const struct envdir *env,
-    struct errbuf *e)
+appstate_write_map(const char *path, const struct envdir *env, struct errbuf *e)
 {
-	struct obuf o = { NULL, 0, 0 };
+	struct obuf o = {NULL, 0, 0};
 	yaml_emitter_t em;
 	size_t i;
 	int rc = -1;
@@ -609,8 +616,7 @@ unbase64(const unsigned char *s, size_t n, size_t *outlen)
 	if (n > INT_MAX || (clean = calloc(1, n + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' &&
-		    s[i] != '\t')
+		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
 			clean[m++] = s[i];
 	if (m % 4 != 0 || (out = malloc(m / 4 * 3 + 1)) == NULL) {
 		free(clean);
@@ -686,7 +692,7 @@ parse_map(const char *path, yaml_document_t *doc, struct envdir *env,
 		return errf(e, "%s:%zu: expected a mapping of names to strings",
 		    path, root->start_mark.line + 1);
 	for (p = root->data.mapping.pairs.start;
-	    p < root->data.mapping.pairs.top; p++) {
+	     p < root->data.mapping.pairs.top; p++) {
 		k = yaml_document_get_node(doc, p->key);
 		v = yaml_document_get_node(doc, p->value);
 		if (k == NULL || v == NULL)
@@ -775,8 +781,7 @@ config_path(struct appstate *st, struct errbuf *e)
 }
 
 int
-appstate_config_read(struct appstate *st, struct envdir **out,
-    struct errbuf *e)
+appstate_config_read(struct appstate *st, struct envdir **out, struct errbuf *e)
 {
 	char *path;
 	int rc;
@@ -839,7 +844,7 @@ appstate_config_set(struct appstate *st, const struct envdir *vars,
 		goto out;
 	for (i = 0; i < vars->nvars; i++)
 		if (envdir_set(env, vars->vars[i].name, vars->vars[i].value,
-		    e) == -1)
+			e) == -1)
 			goto out;
 	rc = appstate_config_write(st, env, e);
 out:
@@ -849,8 +854,8 @@ out:
 }
 
 int
-appstate_config_unset(struct appstate *st, const char *const *names,
-    size_t n, size_t *removed, struct errbuf *e)
+appstate_config_unset(struct appstate *st, const char *const *names, size_t n,
+    size_t *removed, struct errbuf *e)
 {
 	struct envdir *env = NULL, *keep = NULL;
 	size_t i, j, gone = 0;
@@ -872,8 +877,8 @@ appstate_config_unset(struct appstate *st, const char *const *names,
 			drop = strcmp(env->vars[i].name, names[j]) == 0;
 		if (drop)
 			gone++;
-		else if (envdir_set(keep, env->vars[i].name,
-		    env->vars[i].value, e) == -1)
+		else if (envdir_set(keep, env->vars[i].name, env->vars[i].value,
+			     e) == -1)
 			goto out;
 	}
 	if (gone > 0 && appstate_config_write(st, keep, e) == -1)
@@ -903,11 +908,12 @@ appstate_mask_url(const char *value)
 	for (at = NULL, p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
-	if (at == NULL || (colon = memchr(auth, ':', (size_t)(at - auth))) ==
-	    NULL || colon + 1 == at)
+	if (at == NULL ||
+	    (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL ||
+	    colon + 1 == at)
 		return strdup(value);
-	if (asprintf(&out, "%.*s*****%s", (int)(colon + 1 - value), value,
-	    at) < 0)
+	if (asprintf(&out, "%.*s*****%s", (int)(colon + 1 - value), value, at) <
+	    0)
 		return NULL;
 	return out;
 }

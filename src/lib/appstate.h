@@ -37,12 +37,12 @@
 #define APPSTATE_FILE_MAX (4 * 1024 * 1024)
 
 struct appstate {
-	char	*name;		/* the app's name */
-	char	*dir;		/* its state directory, absolute */
+	char *name; /* the app's name */
+	char *dir;  /* its state directory, absolute */
 
 	/* Private. */
-	int	 lockfd_;	/* APP/lock, open for the handle's life */
-	int	 lockdepth_;	/* appstate_lock calls not yet undone */
+	int lockfd_;	/* APP/lock, open for the handle's life */
+	int lockdepth_; /* appstate_lock calls not yet undone */
 };
 
 /* true if name is a valid app name: [a-z0-9][a-z0-9-]*, at most
@@ -130,8 +130,7 @@ char *appstate_mask_url(const char *value);
  * strings (an add-on's addon.yml): reads path into a new set (1 when the
  * file does not exist: *out is then an empty set) or writes env to path,
  * 0600, atomically.  The messages name path, never a value. */
-int appstate_read_map(const char *path, struct envdir **out,
-    struct errbuf *e);
+int appstate_read_map(const char *path, struct envdir **out, struct errbuf *e);
 int appstate_write_map(const char *path, const struct envdir *env,
     struct errbuf *e);
 

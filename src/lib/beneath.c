@@ -146,7 +146,7 @@ beneath_open_walk(int rootfd, const char *rel, int flags)
 			continue;
 		}
 		if (errno != EINVAL)
-			break;  /* ENOENT, EACCES, ENOTDIR... */
+			break; /* ENOENT, EACCES, ENOTDIR... */
 		/* Not a symlink.  O_NOFOLLOW: if one is swapped in meanwhile,
 		 * the open fails instead of following it. */
 		if (last) {
@@ -155,7 +155,8 @@ beneath_open_walk(int rootfd, const char *rel, int flags)
 			break;
 		}
 		if (depth + 1 == cap) {
-			if ((ns = reallocarray(stack, cap * 2, sizeof *ns)) == NULL)
+			if ((ns = reallocarray(stack, cap * 2, sizeof *ns)) ==
+			    NULL)
 				break;
 			stack = ns;
 			cap *= 2;
@@ -182,8 +183,8 @@ static int
 open_beneath_fd(int rootfd, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd, tries = 0;
 
@@ -230,7 +231,7 @@ beneath_read_file(const char *root, const char *rel, size_t max, size_t *len,
 
 	/* O_NONBLOCK: opening a FIFO would wait for a writer forever. */
 	if ((fd = beneath_open(root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY,
-	    e)) == -1)
+		 e)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1) {
 		errf(e, "%s:", rel);

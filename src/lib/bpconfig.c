@@ -13,14 +13,13 @@
 #include "yamldoc.h"
 
 struct ctx {
-	const char	*name;
-	yaml_document_t	*doc;
-	struct errbuf	*e;
+	const char *name;
+	yaml_document_t *doc;
+	struct errbuf *e;
 };
 
-static int
-lerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int lerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* "NAME:LINE: message", the line of node n. */
 static int
@@ -34,7 +33,6 @@ lerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	va_end(ap);
 	return errf(c->e, "%s:%zu: %s", c->name, n->start_mark.line + 1, msg);
 }
-
 
 /* A scalar's text (owned by the document), or NULL if n is not a scalar,
  * is empty, or holds a NUL byte. */
@@ -77,7 +75,7 @@ get(struct ctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
 	const char *s;
 
 	for (pair = map->data.mapping.pairs.start;
-	    pair < map->data.mapping.pairs.top; pair++) {
+	     pair < map->data.mapping.pairs.top; pair++) {
 		k = yaml_document_get_node(c->doc, pair->key);
 		if ((s = text(k)) != NULL && strcmp(s, key) == 0) {
 			if (keynode != NULL)
@@ -89,8 +87,7 @@ get(struct ctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
 }
 
 static int
-add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k,
-    yaml_node_t *v)
+add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k, yaml_node_t *v)
 {
 	struct bpconfig_version *bv;
 	yaml_node_t *url, *sum;
@@ -103,16 +100,22 @@ add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k,
 		char shown[104];
 
 		err_printable_name(shown, sizeof shown, ver);
-		return lerr(c, k, "version '%s' may only hold letters, "
-		    "digits, '.', '_', '+' and '-'", shown);
+		return lerr(c, k,
+		    "version '%s' may only hold letters, "
+		    "digits, '.', '_', '+' and '-'",
+		    shown);
 	}
 	for (i = 0; i < cfg->nversions; i++)
 		if (strcmp(cfg->versions[i].version, ver) == 0)
-			return lerr(c, k, "version %s is declared twice "
-			    "(first at line %zu)", ver, cfg->versions[i].line);
+			return lerr(c, k,
+			    "version %s is declared twice "
+			    "(first at line %zu)",
+			    ver, cfg->versions[i].line);
 	if (v->type != YAML_MAPPING_NODE)
-		return lerr(c, k, "version %s must be a mapping with url and "
-		    "sha256", ver);
+		return lerr(c, k,
+		    "version %s must be a mapping with url and "
+		    "sha256",
+		    ver);
 	url = get(c, v, "url", NULL);
 	sum = get(c, v, "sha256", NULL);
 	if (text(url) == NULL)
@@ -121,15 +124,17 @@ add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k,
 	    sum->data.scalar.length == 0)
 		return lerr(c, sum ? sum : k, "version %s has no sha256", ver);
 	if ((s = text(sum)) == NULL || !sha256_ok(s))
-		return lerr(c, sum, "version %s: sha256 must be 64 hex "
-		    "digits", ver);
+		return lerr(c, sum,
+		    "version %s: sha256 must be 64 hex "
+		    "digits",
+		    ver);
 
 	bv = &cfg->versions[cfg->nversions];
 	bv->line = k->start_mark.line + 1;
 	bv->version = strdup(ver);
 	bv->url = strdup(text(url));
 	bv->sha256 = strdup(s);
-	cfg->nversions++;	/* so that bpconfig_free() sees it */
+	cfg->nversions++; /* so that bpconfig_free() sees it */
 	if (bv->version == NULL || bv->url == NULL || bv->sha256 == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
 	for (i = 0; i < 64; i++)
@@ -148,17 +153,21 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 	size_t n;
 
 	if (root == NULL)
-		return errf(c->e, "%s: empty, expected default_version and "
-		    "versions", c->name);
+		return errf(c->e,
+		    "%s: empty, expected default_version and "
+		    "versions",
+		    c->name);
 	if (root->type != YAML_MAPPING_NODE)
-		return lerr(c, root, "expected a mapping with default_version "
+		return lerr(c, root,
+		    "expected a mapping with default_version "
 		    "and versions");
 	dv = get(c, root, "default_version", &dvk);
 	vers = get(c, root, "versions", &vk);
 	if (vers == NULL)
 		return errf(c->e, "%s: no versions", c->name);
 	if (vers->type != YAML_MAPPING_NODE)
-		return lerr(c, vk, "versions must be a mapping of version to "
+		return lerr(c, vk,
+		    "versions must be a mapping of version to "
 		    "url and sha256");
 	n = (size_t)(vers->data.mapping.pairs.top -
 	    vers->data.mapping.pairs.start);
@@ -167,16 +176,17 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 	if ((cfg->versions = calloc(n, sizeof *cfg->versions)) == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
 	for (pair = vers->data.mapping.pairs.start;
-	    pair < vers->data.mapping.pairs.top; pair++)
-		if (add_version(c, cfg, yaml_document_get_node(c->doc,
-		    pair->key), yaml_document_get_node(c->doc,
-		    pair->value)) == -1)
+	     pair < vers->data.mapping.pairs.top; pair++)
+		if (add_version(c, cfg,
+			yaml_document_get_node(c->doc, pair->key),
+			yaml_document_get_node(c->doc, pair->value)) == -1)
 			return -1;
 
 	if (dv == NULL)
 		return errf(c->e, "%s: no default_version", c->name);
 	if (text(dv) == NULL)
-		return lerr(c, dvk, "default_version must be a non-empty "
+		return lerr(c, dvk,
+		    "default_version must be a non-empty "
 		    "string");
 	if ((cfg->default_version = strdup(text(dv))) == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
@@ -185,8 +195,10 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 
 		err_printable_name(shown, sizeof shown, cfg->default_version);
 		known_list(cfg, known, sizeof known);
-		return lerr(c, dv, "default_version %s is not among the "
-		    "versions (known: %s)", shown, known);
+		return lerr(c, dv,
+		    "default_version %s is not among the "
+		    "versions (known: %s)",
+		    shown, known);
 	}
 	return 0;
 }
@@ -208,8 +220,10 @@ bpconfig_parse(const char *buf, size_t len, const char *name,
 		return -1;
 	if (rc == 1) {
 		/* Ours to write: a second document is a mistake. */
-		rc = errf(e, "%s:%zu:%zu: a second YAML document (the file "
-		    "holds one)", name, second.line + 1, second.column + 1);
+		rc = errf(e,
+		    "%s:%zu:%zu: a second YAML document (the file "
+		    "holds one)",
+		    name, second.line + 1, second.column + 1);
 		goto out;
 	}
 	rc = -1;
@@ -218,7 +232,7 @@ bpconfig_parse(const char *buf, size_t len, const char *name,
 		errf(e, "%s: out of memory", name);
 		goto out;
 	}
-	c = (struct ctx){ name, &doc, e };
+	c = (struct ctx){name, &doc, e};
 	if (parse_root(&c, cfg, yaml_document_get_root_node(&doc)) == -1)
 		goto out;
 	*out = cfg;
@@ -278,8 +292,7 @@ bpconfig_lookup(const struct bpconfig *cfg, const char *version,
 			return &cfg->versions[i];
 	known_list(cfg, known, sizeof known);
 	err_printable_name(shown, sizeof shown, version);
-	errf(e, "%s: no Mono version %s (known: %s)", cfg->name, shown,
-	    known);
+	errf(e, "%s: no Mono version %s (known: %s)", cfg->name, shown, known);
 	return NULL;
 }
 

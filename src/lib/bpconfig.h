@@ -20,18 +20,18 @@
 #define BPCONFIG_MAX (1024 * 1024)
 
 struct bpconfig_version {
-	char	*version;	/* [A-Za-z0-9._+-]+, unique */
-	char	*url;		/* non-empty, as written */
-	char	*sha256;	/* 64 hex digits, lowercased */
-	size_t	 line;		/* where the version is declared, from 1 */
+	char *version; /* [A-Za-z0-9._+-]+, unique */
+	char *url;     /* non-empty, as written */
+	char *sha256;  /* 64 hex digits, lowercased */
+	size_t line;   /* where the version is declared, from 1 */
 };
 
 /* Read the fields freely. */
 struct bpconfig {
-	char			*name;		/* file name used in messages */
-	char			*default_version; /* always one of versions */
-	struct bpconfig_version	*versions;	/* in file order, at least one */
-	size_t			 nversions;
+	char *name;			   /* file name used in messages */
+	char *default_version;		   /* always one of versions */
+	struct bpconfig_version *versions; /* in file order, at least one */
+	size_t nversions;
 };
 
 /* Reads and checks the file at path (at most BPCONFIG_MAX bytes).  Returns

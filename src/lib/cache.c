@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -25,9 +25,9 @@ append_escaped(char *buf, size_t size, size_t *len, const char *s)
 
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		bool safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-' || ch == '+';
+		bool safe = (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '.' || ch == '_' || ch == '-' || ch == '+';
 		if (*len + 4 >= size)
 			return -1;
 		if (safe && !(ch == '.' && *len == 0)) {
@@ -91,7 +91,7 @@ cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
 			errf(e, "interrupted while waiting for the cache");
 			goto fail;
 		}
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	/* A cache we can lock but not write to is no cache: find out now
@@ -129,8 +129,7 @@ struct tally {
 };
 
 static void
-tally_file(struct tally *t, const struct stat *st, const char *rel,
-    size_t rlen)
+tally_file(struct tally *t, const struct stat *st, const char *rel, size_t rlen)
 {
 	t->bytes += (unsigned long long)st->st_size;
 	t->mtimes += (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
@@ -161,7 +160,7 @@ tally_content(struct tally *t, int dfd, const char *name, const char *rel,
 static int
 tally_tree(const char *path, struct tally *t)
 {
-	char *const roots[] = { (char *)path, NULL };
+	char *const roots[] = {(char *)path, NULL};
 	size_t plen = strlen(path);
 	FTSENT *ent;
 	FTS *fts;
@@ -186,8 +185,8 @@ tally_tree(const char *path, struct tally *t)
 			tally_file(t, ent->fts_statp, ent->fts_path + plen + 1,
 			    ent->fts_pathlen - plen - 1);
 			if (tally_content(t, AT_FDCWD, ent->fts_accpath,
-			    ent->fts_path + plen + 1,
-			    ent->fts_pathlen - plen - 1) == -1)
+				ent->fts_path + plen + 1,
+				ent->fts_pathlen - plen - 1) == -1)
 				rc = -1;
 		}
 	}
@@ -200,8 +199,8 @@ tally_tree(const char *path, struct tally *t)
 /* The seal's verdict before looking at the tree: CACHE_OK when it exists
  * and names sha256, with the counts it recorded. */
 static enum cache_state
-read_seal(const struct cache_entry *c, const char *sha256,
-    struct tally *want, struct errbuf *why)
+read_seal(const struct cache_entry *c, const char *sha256, struct tally *want,
+    struct errbuf *why)
 {
 	char want_sha[128];
 	size_t len;
@@ -241,22 +240,24 @@ compare(const struct tally *got, const struct tally *want, bool content,
 		return CACHE_OK;
 	if (got->entries == want->entries && got->bytes == want->bytes &&
 	    got->sizes == want->sizes && got->mtimes == want->mtimes)
-		errf(why, "its files' contents changed (same entries, sizes "
+		errf(why,
+		    "its files' contents changed (same entries, sizes "
 		    "and modification times)");
 	else if (got->entries == want->entries && got->bytes == want->bytes &&
 	    got->sizes == want->sizes)
-		errf(why, "its files were modified in place (same entries and "
+		errf(why,
+		    "its files were modified in place (same entries and "
 		    "sizes, other modification times)");
 	else
-		errf(why, "its files changed (%llu entries, %llu bytes; sealed "
-		    "with %llu, %llu)", got->entries, got->bytes,
-		    want->entries, want->bytes);
+		errf(why,
+		    "its files changed (%llu entries, %llu bytes; sealed "
+		    "with %llu, %llu)",
+		    got->entries, got->bytes, want->entries, want->bytes);
 	return CACHE_DAMAGED;
 }
 
 enum cache_state
-cache_check(const struct cache_entry *c, const char *sha256,
-    struct errbuf *why)
+cache_check(const struct cache_entry *c, const char *sha256, struct errbuf *why)
 {
 	struct tally want, got;
 	enum cache_state st;
@@ -273,29 +274,28 @@ cache_check(const struct cache_entry *c, const char *sha256,
 /* How placing one directory ended. */
 enum place_rc {
 	PLACE_OK,
-	PLACE_FAILED,     /* dest could not be written: e says why */
+	PLACE_FAILED,	  /* dest could not be written: e says why */
 	PLACE_UNREADABLE, /* the entry could not be read: damaged */
-	PLACE_NOLINK,     /* a hard link was refused: copy instead */
+	PLACE_NOLINK,	  /* a hard link was refused: copy instead */
 };
 
 #define PLACE_MAX_DEPTH 128
 
 struct place {
-	struct tally t;         /* what was placed so far */
+	struct tally t; /* what was placed so far */
 	const char *dest;
-	char rel[PATH_MAX];     /* the current path below dest, for messages */
+	char rel[PATH_MAX]; /* the current path below dest, for messages */
 	size_t rlen;
 	int depth;
-	bool created;           /* dest itself was made: ours to remove */
-	bool content;           /* read every file for t.content */
+	bool created; /* dest itself was made: ours to remove */
+	bool content; /* read every file for t.content */
 	struct errbuf *e;
 };
 
 static enum place_rc
 place_failed(struct place *p, const char *what)
 {
-	errf(p->e, "%s %s%s%s:", what, p->dest, p->rlen > 0 ? "/" : "",
-	    p->rel);
+	errf(p->e, "%s %s%s%s:", what, p->dest, p->rlen > 0 ? "/" : "", p->rel);
 	return PLACE_FAILED;
 }
 
@@ -342,8 +342,8 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 		goto out;
 	}
 	p->created = true;
-	dfd = openat(dparent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	dfd = openat(dparent, name,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1) {
 		rc = place_failed(p, "open");
 		goto out;
@@ -354,7 +354,8 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 		size_t saved = p->rlen;
 		unsigned char type = de->d_type;
 
-		if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+		if (n[0] == '.' &&
+		    (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
 			continue;
 		if (rel_push(p, n) == -1) {
 			errno = ENAMETOOLONG;
@@ -364,18 +365,20 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 		/* Only a regular file's size is needed (and the type, where
 		 * the file system does not give it). */
 		if (type == DT_REG || type == DT_UNKNOWN) {
-			if (fstatat(dirfd(d), n, &est, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (fstatat(dirfd(d), n, &est, AT_SYMLINK_NOFOLLOW) ==
+			    -1) {
 				rc = PLACE_UNREADABLE;
 				break;
 			}
-			type = S_ISDIR(est.st_mode) ? DT_DIR :
-			    S_ISREG(est.st_mode) ? DT_REG : DT_LNK;
+			type = S_ISDIR(est.st_mode) ? DT_DIR
+			    : S_ISREG(est.st_mode)  ? DT_REG
+						    : DT_LNK;
 		}
 		if (type == DT_DIR) {
-			int cfd = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			rc = cfd == -1 ? PLACE_UNREADABLE :
-			    place_dir(p, cfd, dfd, n);
+			int cfd = openat(dirfd(d), n,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			rc = cfd == -1 ? PLACE_UNREADABLE
+				       : place_dir(p, cfd, dfd, n);
 		} else if (linkat(dirfd(d), n, dfd, n, 0) == 0) {
 			/* Without AT_SYMLINK_FOLLOW a symlink is linked as
 			 * itself, like anything else that is not a
@@ -385,9 +388,10 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 				tally_file(&p->t, &est, p->rel, p->rlen);
 			if (type == DT_REG && p->content &&
 			    tally_content(&p->t, dirfd(d), n, p->rel,
-			    p->rlen) == -1)
+				p->rlen) == -1)
 				rc = PLACE_UNREADABLE;
-		} else if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
+		} else if (errno == EXDEV || errno == EPERM ||
+		    errno == EMLINK) {
 			rc = PLACE_NOLINK;
 		} else if (errno == ENOENT) {
 			rc = PLACE_UNREADABLE; /* gone from the entry */
@@ -402,7 +406,7 @@ place_dir(struct place *p, int sfd, int dparent, const char *name)
 	/* The modes and times last: filling the directory changed its
 	 * mtime, and its mode may forbid filling it. */
 	if (rc == PLACE_OK) {
-		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
 		if (fchmod(dfd, st.st_mode & 07777) == -1)
 			rc = place_failed(p, "chmod");
 		else if (futimens(dfd, ts) == -1)
@@ -431,15 +435,16 @@ place_tree(const struct cache_entry *c, const char *dest, struct place *p)
 		parent = strdup(".");
 		base = dest;
 	} else {
-		parent = base == dest ? strdup("/") :
-		    strndup(dest, (size_t)(base - dest));
+		parent = base == dest ? strdup("/")
+				      : strndup(dest, (size_t)(base - dest));
 		base++;
 	}
 	if (parent == NULL) {
 		errf(p->e, "place %s:", dest);
 		return PLACE_FAILED;
 	}
-	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
 		free(parent);
 		errf(p->e, "place %s: not a directory name", dest);
 		return PLACE_FAILED;
@@ -462,10 +467,10 @@ place_tree(const struct cache_entry *c, const char *dest, struct place *p)
 }
 
 int
-cache_place(const struct cache_entry *c, const char *sha256,
-    const char *dest, enum cache_state *state, struct errbuf *e)
+cache_place(const struct cache_entry *c, const char *sha256, const char *dest,
+    enum cache_state *state, struct errbuf *e)
 {
-	struct place p = { .dest = dest, .e = e };
+	struct place p = {.dest = dest, .e = e};
 	struct tally want;
 
 	if ((*state = read_seal(c, sha256, &want, e)) != CACHE_OK)
@@ -474,8 +479,12 @@ cache_place(const struct cache_entry *c, const char *sha256,
 	case PLACE_OK:
 		if ((*state = compare(&p.t, &want, false, e)) == CACHE_OK)
 			return 0;
-		return fs_rm_rf(dest, NULL) == -1 ? errf(e, "place %s: "
-		    "cannot remove what was placed", dest) : 0;
+		return fs_rm_rf(dest, NULL) == -1
+		    ? errf(e,
+			  "place %s: "
+			  "cannot remove what was placed",
+			  dest)
+		    : 0;
 	case PLACE_UNREADABLE:
 		errf(e, "it cannot be read");
 		*state = CACHE_DAMAGED;
@@ -559,10 +568,13 @@ check_expected(const struct cache_entry *c, const struct tally *t,
 	    t->content == expect->content)
 		return 0;
 	errno = EIO;
-	return errf(e, "cache %s: the files do not read back as they were "
-	    "unpacked (%s differ): not sealed", c->path,
-	    t->bytes != expect->bytes || t->sizes != expect->sizes ?
-	    "sizes" : "contents");
+	return errf(e,
+	    "cache %s: the files do not read back as they were "
+	    "unpacked (%s differ): not sealed",
+	    c->path,
+	    t->bytes != expect->bytes || t->sizes != expect->sizes
+		? "sizes"
+		: "contents");
 }
 
 static int
@@ -588,7 +600,7 @@ int
 cache_seal_place(const struct cache_entry *c, const char *sha256,
     const char *dest, const struct treesum *expect, struct errbuf *e)
 {
-	struct place p = { .dest = dest, .e = e, .content = true };
+	struct place p = {.dest = dest, .e = e, .content = true};
 
 	switch (place_tree(c, dest, &p)) {
 	case PLACE_OK:

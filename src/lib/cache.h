@@ -20,13 +20,16 @@
 #include "treesum.h"
 
 struct cache_entry {
-	char *ns;       /* CACHE_DIR/<ns> */
-	char *path;     /* CACHE_DIR/<ns>/<key>: where the tree lives */
-	char *seal;     /* CACHE_DIR/<ns>/<key>.ok */
-	int lockfd;     /* holds an exclusive flock while open */
+	char *ns;   /* CACHE_DIR/<ns> */
+	char *path; /* CACHE_DIR/<ns>/<key>: where the tree lives */
+	char *seal; /* CACHE_DIR/<ns>/<key>.ok */
+	int lockfd; /* holds an exclusive flock while open */
 };
 
-#define CACHE_ENTRY_INIT { NULL, NULL, NULL, -1 }
+#define CACHE_ENTRY_INIT                                                       \
+	{                                                                      \
+		NULL, NULL, NULL, -1                                           \
+	}
 
 /* Takes the cache's lock, waiting for any other build holding it (CACHE_DIR
  * is created if missing; CACHE_DIR/<ns> only when an entry is installed).
@@ -36,8 +39,8 @@ struct cache_entry {
  * failing ("interrupted") as soon as *w->stop is set; w may be NULL.
  * Release with cache_close. */
 struct cache_wait {
-	const stopflag *stop;            /* set: give up waiting */
-	void (*waiting)(void *arg);        /* called once if we must wait */
+	const stopflag *stop;	    /* set: give up waiting */
+	void (*waiting)(void *arg); /* called once if we must wait */
 	void *arg;
 };
 
@@ -47,10 +50,10 @@ int cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
 
 /* What a cache entry is worth. */
 enum cache_state {
-	CACHE_MISSING,  /* no entry: "not cached" */
+	CACHE_MISSING,	/* no entry: "not cached" */
 	CACHE_UNSEALED, /* no seal: an earlier install did not finish */
-	CACHE_DAMAGED,  /* the seal or the tree does not match */
-	CACHE_OK,       /* present, sealed with the sha256, tree intact */
+	CACHE_DAMAGED,	/* the seal or the tree does not match */
+	CACHE_OK,	/* present, sealed with the sha256, tree intact */
 };
 
 /* Checks the entry against its seal and the sha256.  Anything but CACHE_OK

@@ -35,9 +35,9 @@ struct decomp {
 	struct decomp_out out;
 	enum decomp_kind kind;
 	enum state state;
-	bool zinit;          /* z holds zlib state */
-	z_stream z;          /* a gzip member's header */
-	bool gzip_header;    /* z is still reading it */
+	bool zinit;		     /* z holds zlib state */
+	z_stream z;		     /* a gzip member's header */
+	bool gzip_header;	     /* z is still reading it */
 	struct inflate_state *igzip; /* the member's data and trailer */
 	ZSTD_DCtx *zd;
 	unsigned char stash[4]; /* DETECT and BOUNDARY collect bytes here */
@@ -47,8 +47,8 @@ struct decomp {
 	uint64_t in, trailing;
 };
 
-static const unsigned char gzip_magic[2] = { 0x1f, 0x8b };
-static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+static const unsigned char gzip_magic[2] = {0x1f, 0x8b};
+static const unsigned char zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
 struct decomp *
 decomp_new(const struct decomp_out *out, struct errbuf *e)
@@ -105,10 +105,9 @@ start_gzip(struct decomp *d, struct errbuf *e)
 	else if ((r = inflateInit2(&d->z, 15 + 16)) == Z_OK)
 		d->zinit = true;
 	if (r != Z_OK)
-		return errf(e, "gzip: %s", r == Z_MEM_ERROR ? "out of memory" :
-		    "cannot start zlib");
-	if (d->igzip == NULL &&
-	    (d->igzip = malloc(sizeof *d->igzip)) == NULL)
+		return errf(e, "gzip: %s",
+		    r == Z_MEM_ERROR ? "out of memory" : "cannot start zlib");
+	if (d->igzip == NULL && (d->igzip = malloc(sizeof *d->igzip)) == NULL)
 		return errf(e, "gzip: out of memory");
 	isal_inflate_init(d->igzip);
 	d->igzip->crc_flag = ISAL_GZIP_NO_HDR_VER;
@@ -141,8 +140,8 @@ gzip_header(struct decomp *d, const unsigned char *p, size_t n,
 	r = inflate(&d->z, Z_BLOCK);
 	d->in += n - d->z.avail_in;
 	if (r != Z_OK && r != Z_BUF_ERROR)
-		return errf(e, "gzip data corrupt: %s", d->z.msg != NULL ?
-		    d->z.msg : zError(r));
+		return errf(e, "gzip data corrupt: %s",
+		    d->z.msg != NULL ? d->z.msg : zError(r));
 	/* 128: stopped where the first deflate block starts. */
 	if (d->z.data_type & 128)
 		d->gzip_header = false;
@@ -153,19 +152,23 @@ static const char *
 igzip_error(int r)
 {
 	switch (r) {
-	case ISAL_INVALID_BLOCK: return "invalid block";
-	case ISAL_INVALID_SYMBOL: return "invalid code";
-	case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
-	case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
-	default: return "inflate failed";
+	case ISAL_INVALID_BLOCK:
+		return "invalid block";
+	case ISAL_INVALID_SYMBOL:
+		return "invalid code";
+	case ISAL_INVALID_LOOKBACK:
+		return "invalid distance too far back";
+	case ISAL_INCORRECT_CHECKSUM:
+		return "incorrect data check";
+	default:
+		return "inflate failed";
 	}
 }
 
 /* Inflates from p until n bytes are used or the member ends (BOUNDARY).
  * Returns the bytes used, or -1. */
 static ssize_t
-run_gzip(struct decomp *d, const unsigned char *p, size_t n,
-    struct errbuf *e)
+run_gzip(struct decomp *d, const unsigned char *p, size_t n, struct errbuf *e)
 {
 	struct inflate_state *s = d->igzip;
 	ssize_t head = 0;
@@ -193,8 +196,9 @@ run_gzip(struct decomp *d, const unsigned char *p, size_t n,
 			return -1;
 		o = d->obuf + d->olen;
 		s->next_out = o;
-		s->avail_out = d->ocap - d->olen > UINT32_MAX ? UINT32_MAX :
-		    (uint32_t)(d->ocap - d->olen);
+		s->avail_out = d->ocap - d->olen > UINT32_MAX
+		    ? UINT32_MAX
+		    : (uint32_t)(d->ocap - d->olen);
 		r = isal_inflate(s);
 		d->in += before - s->avail_in;
 		wrote = (size_t)(s->next_out - o);
@@ -225,10 +229,9 @@ run_gzip(struct decomp *d, const unsigned char *p, size_t n,
 
 /* The same for zstd, to the end of a frame. */
 static ssize_t
-run_zstd(struct decomp *d, const unsigned char *p, size_t n,
-    struct errbuf *e)
+run_zstd(struct decomp *d, const unsigned char *p, size_t n, struct errbuf *e)
 {
-	ZSTD_inBuffer ib = { p, n, 0 };
+	ZSTD_inBuffer ib = {p, n, 0};
 	size_t r, before;
 	bool full;
 
@@ -236,7 +239,7 @@ run_zstd(struct decomp *d, const unsigned char *p, size_t n,
 		if (room(d) == -1)
 			return -1;
 
-		ZSTD_outBuffer ob = { d->obuf, d->ocap, d->olen };
+		ZSTD_outBuffer ob = {d->obuf, d->ocap, d->olen};
 
 		before = ib.pos;
 		r = ZSTD_decompressStream(d->zd, &ob, &ib);
@@ -338,13 +341,12 @@ feed(struct decomp *d, const unsigned char *p, size_t n, struct errbuf *e)
 			d->nstash += k;
 			p += k;
 			n -= k;
-			if (d->nstash == stash_need(d) &&
-			    decide(d, e) == -1)
+			if (d->nstash == stash_need(d) && decide(d, e) == -1)
 				return -1;
 			break;
 		case S_RUN:
-			used = d->kind == DECOMP_GZIP ? run_gzip(d, p, n, e) :
-			    run_zstd(d, p, n, e);
+			used = d->kind == DECOMP_GZIP ? run_gzip(d, p, n, e)
+						      : run_zstd(d, p, n, e);
 			if (used < 0)
 				return -1;
 			p += used;
@@ -374,8 +376,7 @@ feed(struct decomp *d, const unsigned char *p, size_t n, struct errbuf *e)
 }
 
 int
-decomp_update(struct decomp *d, const void *buf, size_t len,
-    struct errbuf *e)
+decomp_update(struct decomp *d, const void *buf, size_t len, struct errbuf *e)
 {
 	return feed(d, buf, len, e);
 }

@@ -17,7 +17,7 @@
 
 enum decomp_kind {
 	DECOMP_UNKNOWN, /* fewer than 4 bytes seen yet */
-	DECOMP_NONE,    /* passed through */
+	DECOMP_NONE,	/* passed through */
 	DECOMP_GZIP,
 	DECOMP_ZSTD,
 };

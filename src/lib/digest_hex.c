@@ -16,7 +16,7 @@ digest_hex_valid(const char *s)
 	for (i = 0; i < 64; i++) {
 		char c = s[i];
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F')))
+			(c >= 'A' && c <= 'F')))
 			return false;
 	}
 	return s[64] == '\0';

@@ -15,7 +15,12 @@
 
 /* What Heroku's export_env_dir refuses to import. */
 static const char *const denied[] = {
-	"PATH", "GIT_DIR", "CPATH", "CPPATH", "LD_PRELOAD", "LIBRARY_PATH",
+    "PATH",
+    "GIT_DIR",
+    "CPATH",
+    "CPPATH",
+    "LD_PRELOAD",
+    "LIBRARY_PATH",
 };
 
 bool
@@ -24,12 +29,12 @@ envdir_name_ok(const char *name)
 	const char *s;
 
 	if (name == NULL ||
-	    !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') ||
-	    *name == '_'))
+	    !((*name >= 'A' && *name <= 'Z') ||
+		(*name >= 'a' && *name <= 'z') || *name == '_'))
 		return false;
 	for (s = name + 1; *s != '\0'; s++)
 		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '_'))
+			(*s >= '0' && *s <= '9') || *s == '_'))
 			return false;
 	return true;
 }
@@ -138,7 +143,7 @@ set_owned(struct envdir *env, const char *name, char *value, size_t len,
 		goto nomem;
 	memmove(&env->vars[i + 1], &env->vars[i],
 	    (env->nvars - i) * sizeof *env->vars);
-	env->vars[i] = (struct envdir_var){ n, value, len };
+	env->vars[i] = (struct envdir_var){n, value, len};
 	env->nvars++;
 	return 0;
 nomem:
@@ -156,8 +161,10 @@ envdir_set(struct envdir *env, const char *name, const char *value,
 		char shown[104];
 
 		err_printable_name(shown, sizeof shown, name ? name : "");
-		return errf(e, "'%s' is not a config var name (letters, "
-		    "digits and '_', not starting with a digit)", shown);
+		return errf(e,
+		    "'%s' is not a config var name (letters, "
+		    "digits and '_', not starting with a digit)",
+		    shown);
 	}
 	if (value == NULL)
 		return errf(e, "config var %s: no value", name);
@@ -181,7 +188,7 @@ read_value(int fd, size_t hint, char **out, size_t *len)
 	for (;;) {
 		if (n + 1 == cap) {
 			if (cap > ENVDIR_MAX_VALUE + 1)
-				break;	/* ENVDIR_MAX_VALUE + 1 read: too big */
+				break; /* ENVDIR_MAX_VALUE + 1 read: too big */
 			if ((nb = malloc(cap * 2)) == NULL)
 				goto fail;
 			/* Not realloc: the old copy of a secret is wiped. */
@@ -224,23 +231,25 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 
 	err_printable_name(pname, sizeof pname, name);
 	if (!envdir_name_ok(name)) {
-		err_warnf(warn, arg, "%s/%s: not a config var name, skipped", dir,
-		    pname);
+		err_warnf(warn, arg, "%s/%s: not a config var name, skipped",
+		    dir, pname);
 		return 0;
 	}
 	if (envdir_name_denied(name)) {
-		err_warnf(warn, arg, "%s/%s: never imported into a build, "
-		    "skipped", dir, pname);
+		err_warnf(warn, arg,
+		    "%s/%s: never imported into a build, "
+		    "skipped",
+		    dir, pname);
 		return 0;
 	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
-			return 0;	/* removed while we were reading */
+			return 0; /* removed while we were reading */
 		return errf(e, "%s/%s:", dir, pname);
 	}
 	if (S_ISLNK(st.st_mode)) {
-		err_warnf(warn, arg, "%s/%s: a symlink, not followed, skipped", dir,
-		    pname);
+		err_warnf(warn, arg, "%s/%s: a symlink, not followed, skipped",
+		    dir, pname);
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -259,8 +268,10 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ELOOP) {
-			err_warnf(warn, arg, "%s/%s: a symlink, not followed, "
-			    "skipped", dir, pname);
+			err_warnf(warn, arg,
+			    "%s/%s: a symlink, not followed, "
+			    "skipped",
+			    dir, pname);
 			return 0;
 		}
 		return errf(e, "open %s/%s:", dir, pname);
@@ -282,8 +293,10 @@ read_entry(int dfd, const char *dir, const char *name, struct envdir *env,
 	if (len > ENVDIR_MAX_VALUE)
 		goto toobig;
 	if (memchr(value, '\0', len) != NULL) {
-		err_warnf(warn, arg, "%s/%s: holds a NUL byte, which no "
-		    "environment variable can, skipped", dir, pname);
+		err_warnf(warn, arg,
+		    "%s/%s: holds a NUL byte, which no "
+		    "environment variable can, skipped",
+		    dir, pname);
 		rc = 0;
 		goto out;
 	}
@@ -377,8 +390,10 @@ envdir_write(const char *dir, const struct envdir *env, struct errbuf *e)
 			    dir, shown);
 			goto out;
 		}
-		fd = openat(dfd, v->name, O_WRONLY | O_CREAT | O_TRUNC |
-		    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		fd = openat(dfd, v->name,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC,
+		    0600);
 		if (fd == -1) {
 			errf(e, "create %s/%s:", dir, v->name);
 			goto out;

@@ -25,17 +25,17 @@
 typedef err_warn_fn envdir_warn_fn;
 
 struct envdir_var {
-	char	*name;
-	char	*value;		/* NUL-terminated, holds no NUL */
-	size_t	 len;		/* strlen(value) */
+	char *name;
+	char *value; /* NUL-terminated, holds no NUL */
+	size_t len;  /* strlen(value) */
 };
 
 /* A set of config vars sorted by name (strcmp), names unique.  Read the
  * fields freely; change them through envdir_set(). */
 struct envdir {
-	struct envdir_var	*vars;
-	size_t			 nvars;
-	size_t			 cap;
+	struct envdir_var *vars;
+	size_t nvars;
+	size_t cap;
 };
 
 /* Returns an empty set, or NULL when out of memory. */

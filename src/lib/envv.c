@@ -73,8 +73,7 @@ envv_from(struct envv *ev, char *const *env, struct errbuf *e)
 }
 
 int
-envv_set(struct envv *ev, const char *name, const char *value,
-    struct errbuf *e)
+envv_set(struct envv *ev, const char *name, const char *value, struct errbuf *e)
 {
 	char *entry;
 
@@ -124,7 +123,7 @@ envv_unset(struct envv *ev, const char *name)
 char *const *
 envv_array(struct envv *ev)
 {
-	static char *empty[] = { NULL };
+	static char *empty[] = {NULL};
 
 	return ev->n == 0 ? empty : ev->v;
 }
@@ -193,9 +192,11 @@ envv_check_var(const char *kind, const char *name, size_t len,
 	if (strlen(name) + 1 + len + 1 <= l->str_max)
 		return 0;
 	err_printable_name(qname, sizeof qname, name);
-	return errf(e, "%s %s (%zu bytes) is too big for a process's "
+	return errf(e,
+	    "%s %s (%zu bytes) is too big for a process's "
 	    "environment: Linux takes at most %zu bytes per NAME=value "
-	    "(MAX_ARG_STRLEN)", kind, qname, len, l->str_max);
+	    "(MAX_ARG_STRLEN)",
+	    kind, qname, len, l->str_max);
 }
 
 int
@@ -209,9 +210,10 @@ envv_fit_exec(struct envv *ev, const char *const *argv,
 
 	for (i = 0; argv != NULL && argv[i] != NULL; i++)
 		if (strlen(argv[i]) + 1 > l->str_max)
-			return errf(e, "argument %zu is %zu bytes, over the %zu "
-			    "bytes Linux allows one argument", i,
-			    strlen(argv[i]) + 1, l->str_max);
+			return errf(e,
+			    "argument %zu is %zu bytes, over the %zu "
+			    "bytes Linux allows one argument",
+			    i, strlen(argv[i]) + 1, l->str_max);
 	for (i = 0; i < ev->n;) {
 		if (strlen(ev->v[i]) + 1 <= l->str_max) {
 			i++;
@@ -221,8 +223,8 @@ envv_fit_exec(struct envv *ev, const char *const *argv,
 			return errf(e, "environment:");
 		if (r == 0) {
 			const char *eq = strchr(ev->v[i], '=');
-			size_t nlen = eq != NULL ? (size_t)(eq - ev->v[i]) :
-			    strlen(ev->v[i]);
+			size_t nlen = eq != NULL ? (size_t)(eq - ev->v[i])
+						 : strlen(ev->v[i]);
 			char *name = strndup(ev->v[i], nlen);
 
 			if (name == NULL)
@@ -245,12 +247,16 @@ envv_fit_exec(struct envv *ev, const char *const *argv,
 				blen = strlen(ev->v[i]);
 			}
 		if (best == ev->n) {
-			errf(e, "the environment and arguments take %zu bytes, "
-			    "over the %zu bytes execve allows (a quarter of the "
-			    "stack limit, ulimit -s)", total, l->total_max);
+			errf(e,
+			    "the environment and arguments take %zu bytes, "
+			    "over the %zu bytes execve allows (a quarter of "
+			    "the "
+			    "stack limit, ulimit -s)",
+			    total, l->total_max);
 			goto out;
 		}
-		if ((r = offer(ev, best, ENVV_OVER_TOTAL, l, over, arg)) == -1) {
+		if ((r = offer(ev, best, ENVV_OVER_TOTAL, l, over, arg)) ==
+		    -1) {
 			errf(e, "environment:");
 			goto out;
 		}

@@ -9,11 +9,14 @@
 #include "err.h"
 
 struct envv {
-	char **v;       /* "NAME=value" strings, NULL-terminated when n > 0 */
+	char **v; /* "NAME=value" strings, NULL-terminated when n > 0 */
 	size_t n, cap;
 };
 
-#define ENVV_INIT { NULL, 0, 0 }
+#define ENVV_INIT                                                              \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 /* Copies every entry of env (e.g. environ) into a fresh e.  Returns -1 when
  * out of memory. */
@@ -44,8 +47,8 @@ char *const *envv_array(struct envv *ev);
  * -s), capped at 6 MiB and never below 128 KiB.  Past either, execve
  * fails with E2BIG ("Argument list too long"), naming nothing. */
 struct envv_limits {
-	size_t	str_max;	/* bytes of one "NAME=value" with its NUL */
-	size_t	total_max;	/* argv and envp: strings and pointers */
+	size_t str_max;	  /* bytes of one "NAME=value" with its NUL */
+	size_t total_max; /* argv and envp: strings and pointers */
 };
 
 /* Fills l with this system's limits.  total_max keeps a few KiB of slack
@@ -67,8 +70,8 @@ int envv_check_var(const char *kind, const char *name, size_t len,
 size_t envv_exec_size(const struct envv *ev, const char *const *argv);
 
 enum envv_over {
-	ENVV_OVER_STRING,	/* "NAME=value" alone is over str_max */
-	ENVV_OVER_TOTAL		/* all of it together is over total_max */
+	ENVV_OVER_STRING, /* "NAME=value" alone is over str_max */
+	ENVV_OVER_TOTAL	  /* all of it together is over total_max */
 };
 
 /* Asked about an entry the limits refuse: name (valid during the call),

@@ -13,9 +13,9 @@
  * ESC_TEXT and ESC_NAME quote one untrusted string, so they escape the
  * backslash too, which makes every \xNN in their output mean one byte. */
 enum esc_mode {
-	ESC_LINE,	/* control bytes as \n, \r, \t or \xNN; others kept */
-	ESC_TEXT,	/* printable ASCII and space kept; others and '\' \xNN */
-	ESC_NAME	/* as ESC_TEXT, and space as \x20 */
+	ESC_LINE, /* control bytes as \n, \r, \t or \xNN; others kept */
+	ESC_TEXT, /* printable ASCII and space kept; others and '\' \xNN */
+	ESC_NAME  /* as ESC_TEXT, and space as \x20 */
 };
 
 /* Whether mode m shows byte c as it is. */
@@ -59,7 +59,7 @@ escape(char *dst, size_t dsz, const char *src, size_t n, enum esc_mode m,
 
 	for (i = 0; i < n && p[i] != '\0'; i++) {
 		if (o + 4 <= dsz)
-			room = o;	/* the last cut that leaves room for "..." */
+			room = o; /* the last cut that leaves room for "..." */
 		if (esc_keeps(p[i], m)) {
 			if (o + 1 >= dsz)
 				goto cut;

@@ -20,12 +20,12 @@ struct errbuf {
  * " strerror(errno)" appended (errno is read before formatting).  A NULL e
  * is allowed and ignored.  The message is made one line (err_oneline). */
 int errf(struct errbuf *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Prefixes the existing message with "fmt: ", for adding context on the way
  * up ("compile: " + "fetch http://...: 404").  Returns -1. */
 int errprefix(struct errbuf *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Receives one warning line (no trailing newline), valid during the call;
  * the caller decides where it goes (stderr, the build log). */
@@ -34,7 +34,7 @@ typedef void err_warn_fn(void *arg, const char *msg);
 /* Formats a warning, makes it one line (see err_oneline) and passes it to
  * warn; does nothing when warn is NULL. */
 void err_warnf(err_warn_fn *warn, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Rewrites the NUL-terminated message in buf (of size bytes) so it is one
  * line: control characters become \n, \r, \t or \xNN escapes, cutting

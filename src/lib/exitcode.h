@@ -8,11 +8,11 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_NOT_DETECTED = 1, /* detect: the app has no *.sln at its root */
 	EXIT_BUILD_FAILED = 1, /* compile: xbuild reported a failed build */
-	EXIT_USAGE = 2,        /* bad arguments or bad input: missing BUILD_DIR,
+	EXIT_USAGE = 2,	       /* bad arguments or bad input: missing BUILD_DIR,
 	                          no solution, bad config var or buildpack.yml */
-	EXIT_FETCH = 3,        /* the runtime could not be downloaded, verified
+	EXIT_FETCH = 3,	       /* the runtime could not be downloaded, verified
 	                          or unpacked */
-	EXIT_IO = 4,           /* a local file-system error or a write error on
+	EXIT_IO = 4,	       /* a local file-system error or a write error on
 	                          stdout */
 	EXIT_SIGNAL_BASE = 128 /* interrupted by signal N: 128 + N */
 };

@@ -19,22 +19,22 @@
 
 #include "monotime.h"
 
-#define FETCH_BUFSIZE	(512 * 1024L)	/* measured faster than the default */
-#define ERRBODY_MAX	4096		/* enough for an S3 <Error> document */
-#define FETCH_UA	"slugc-fetch/1"
+#define FETCH_BUFSIZE (512 * 1024L) /* measured faster than the default */
+#define ERRBODY_MAX 4096	    /* enough for an S3 <Error> document */
+#define FETCH_UA "slugc-fetch/1"
 /* sha256 of the empty body: S3 wants x-amz-content-sha256 on every signed
  * request, and a GET has no body. */
-#define EMPTY_SHA256 \
+#define EMPTY_SHA256                                                           \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 enum fetch_abort {
 	AB_NONE,
-	AB_SINK,	/* the sink returned -1 */
-	AB_TOO_BIG,	/* max_bytes */
-	AB_CHANGED,	/* the resource changed under a resumed download */
-	AB_BAD_RANGE,	/* a 206 that does not continue where we asked */
-	AB_ERRBODY,	/* enough of an error body read; stop reading */
-	AB_STOP		/* o->stop was set */
+	AB_SINK,      /* the sink returned -1 */
+	AB_TOO_BIG,   /* max_bytes */
+	AB_CHANGED,   /* the resource changed under a resumed download */
+	AB_BAD_RANGE, /* a 206 that does not continue where we asked */
+	AB_ERRBODY,   /* enough of an error body read; stop reading */
+	AB_STOP	      /* o->stop was set */
 };
 
 /* What the headers of the current response said.  Cleared at each status
@@ -57,23 +57,23 @@ struct fetch_xfer {
 	char curlerr[CURL_ERROR_SIZE];
 
 	/* The download as a whole. */
-	curl_off_t delivered;	/* bytes the sink has */
-	curl_off_t total;	/* full size, -1 if unknown */
-	char validator[256];	/* strong ETag or Last-Modified of those bytes */
-	bool validator_by_date;	/* validator is Last-Modified */
+	curl_off_t delivered; /* bytes the sink has */
+	curl_off_t total;     /* full size, -1 if unknown */
+	char validator[256];  /* strong ETag or Last-Modified of those bytes */
+	bool validator_by_date; /* validator is Last-Modified */
 	bool no_range;		/* the server's ranges are unusable */
 	int requests, resumes, restarts;
 	long status;
 	int64_t last_progress_ms;
-	int64_t deadline_ms;	/* monotime_ms() when it must end; 0: none */
+	int64_t deadline_ms; /* monotime_ms() when it must end; 0: none */
 
 	/* The current request. */
 	struct fetch_resp rs;
 	bool is_http;
-	bool range_sent;	/* asked for bytes=delivered- */
-	bool started;		/* body_start ran */
-	bool deliver;		/* this body goes to the sink */
-	curl_off_t skip;	/* leading bytes of this body the sink has */
+	bool range_sent; /* asked for bytes=delivered- */
+	bool started;	 /* body_start ran */
+	bool deliver;	 /* this body goes to the sink */
+	curl_off_t skip; /* leading bytes of this body the sink has */
 	enum fetch_abort why;
 	char why_detail[384];
 	char errbody[ERRBODY_MAX + 1];
@@ -145,7 +145,13 @@ static bool
 sensitive_param(const char *name, size_t n)
 {
 	static const char *const words[] = {
-		"sig", "cred", "token", "secret", "pass", "key", "auth",
+	    "sig",
+	    "cred",
+	    "token",
+	    "secret",
+	    "pass",
+	    "key",
+	    "auth",
 	};
 	size_t i, w, wlen;
 
@@ -223,7 +229,7 @@ redact_fallback(const char *url)
 			return NULL;
 	}
 	if (asprintf(&cat, "%.*s%.*s%s%s", (int)(auth - url), url, (int)len,
-	    rest, rq ? "?" : "", rq ? rq : "") == -1)
+		rest, rq ? "?" : "", rq ? rq : "") == -1)
 		cat = NULL;
 	if (cat != NULL)
 		out = printable_dup(cat);
@@ -243,7 +249,7 @@ fetch_redact_url(const char *url)
 	if ((u = curl_url()) == NULL)
 		return NULL;
 	if (curl_url_set(u, CURLUPART_URL, url,
-	    CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE) != CURLUE_OK) {
+		CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE) != CURLUE_OK) {
 		curl_url_cleanup(u);
 		return redact_fallback(url);
 	}
@@ -326,7 +332,7 @@ url_scheme(const char *url, char *buf, size_t bsz)
 	if ((u = curl_url()) == NULL)
 		return -1;
 	if (curl_url_set(u, CURLUPART_URL, url,
-	    CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE) == CURLUE_OK &&
+		CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK) {
 		snprintf(buf, bsz, "%s", s);
 		for (char *p = buf; *p; p++)
@@ -343,7 +349,9 @@ static bool
 same_origin(const char *a, const char *b)
 {
 	static const CURLUPart parts[] = {
-		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT,
+	    CURLUPART_SCHEME,
+	    CURLUPART_HOST,
+	    CURLUPART_PORT,
 	};
 	CURLU *ua = curl_url(), *ub = curl_url();
 	bool same = false;
@@ -375,8 +383,8 @@ valid_region(const char *r)
 	if (*r == '\0' || strlen(r) > 32)
 		return false;
 	for (; *r; r++)
-		if (!islower((unsigned char)*r) && !isdigit((unsigned char)*r) &&
-		    *r != '-')
+		if (!islower((unsigned char)*r) &&
+		    !isdigit((unsigned char)*r) && *r != '-')
 			return false;
 	return true;
 }
@@ -424,27 +432,31 @@ resolve_url(const struct fetch_opts *o, const char *shown, bool *is_s3,
 		goto out;
 	}
 	if (strcmp(scheme, "s3") != 0) {
-		errf(e, "fetch %s: unsupported URL scheme \"%s\" (http, https, "
-		    "file and s3 are)", shown, scheme);
+		errf(e,
+		    "fetch %s: unsupported URL scheme \"%s\" (http, https, "
+		    "file and s3 are)",
+		    shown, scheme);
 		goto out;
 	}
 	*is_s3 = true;
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
-		errf(e, "fetch %s: s3:// URLs take no credentials or port "
-		    "(use the AWS_* config vars)", shown);
+		errf(e,
+		    "fetch %s: s3:// URLs take no credentials or port "
+		    "(use the AWS_* config vars)",
+		    shown);
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_HOST, &bucket, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLENCODE) !=
-	    CURLUE_OK || strcmp(path, "/") == 0) {
+		CURLUE_OK ||
+	    strcmp(path, "/") == 0) {
 		errf(e, "fetch %s: an s3 URL is s3://BUCKET/KEY", shown);
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
 		query = NULL;
-	region = o->aws_region && *o->aws_region ? o->aws_region :
-	    "us-east-1";
+	region = o->aws_region && *o->aws_region ? o->aws_region : "us-east-1";
 	if (!valid_region(region)) {
 		errf(e, "fetch %s: bad AWS region \"%.40s\"", shown, region);
 		goto out;
@@ -455,17 +467,18 @@ resolve_url(const struct fetch_opts *o, const char *shown, bool *is_s3,
 		while (n > 0 && o->s3_endpoint[n - 1] == '/')
 			n--;
 		if (asprintf(&out, "%.*s/%s%s%s%s", (int)n, o->s3_endpoint,
-		    bucket, path, query ? "?" : "", query ? query : "") == -1)
+			bucket, path, query ? "?" : "",
+			query ? query : "") == -1)
 			out = NULL;
 	} else if (strchr(bucket, '.') != NULL) {
 		if (asprintf(&out, "https://s3.%s.amazonaws.com/%s%s%s%s",
-		    region, bucket, path, query ? "?" : "",
-		    query ? query : "") == -1)
+			region, bucket, path, query ? "?" : "",
+			query ? query : "") == -1)
 			out = NULL;
 	} else {
 		if (asprintf(&out, "https://%s.s3.%s.amazonaws.com%s%s%s",
-		    bucket, region, path, query ? "?" : "",
-		    query ? query : "") == -1)
+			bucket, region, path, query ? "?" : "",
+			query ? query : "") == -1)
 			out = NULL;
 	}
 	if (out == NULL)
@@ -483,8 +496,8 @@ out:
 /* When the header line is "Name: value" for name, points *val at the
  * value, without the blanks around it, and returns true. */
 static bool
-header_field(const char *line, size_t len, const char *name,
-    const char **val, size_t *vlen)
+header_field(const char *line, size_t len, const char *name, const char **val,
+    size_t *vlen)
 {
 	size_t n = strlen(name);
 
@@ -568,14 +581,13 @@ on_header(char *buf, size_t size, size_t n, void *p)
 		}
 		return len;
 	}
-	if (header_validator(buf, len, "ETag", x->rs.etag,
-	    sizeof x->rs.etag) ||
+	if (header_validator(buf, len, "ETag", x->rs.etag, sizeof x->rs.etag) ||
 	    header_validator(buf, len, "Last-Modified", x->rs.last_modified,
-	    sizeof x->rs.last_modified) ||
+		sizeof x->rs.last_modified) ||
 	    header_value(buf, len, "Content-Range", x->rs.content_range,
-	    sizeof x->rs.content_range) ||
+		sizeof x->rs.content_range) ||
 	    header_value(buf, len, "Retry-After", x->rs.retry_after,
-	    sizeof x->rs.retry_after))
+		sizeof x->rs.retry_after))
 		return len;
 	if (header_value(buf, len, "x-amz-request-id", amz, sizeof amz))
 		x->rs.amz = true;
@@ -641,13 +653,14 @@ body_start(struct fetch_xfer *x)
 	}
 	x->deliver = true;
 	if (curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-	    &clen) != CURLE_OK)
+		&clen) != CURLE_OK)
 		clen = -1;
 	if (x->is_http && code == 206) {
 		curl_off_t want = x->range_sent ? x->delivered : 0;
 
 		if (parse_content_range(x->rs.content_range, &start, &end,
-		    &total) == -1 || start != want) {
+			&total) == -1 ||
+		    start != want) {
 			x->why = AB_BAD_RANGE;
 			snprintf(x->why_detail, sizeof x->why_detail,
 			    "asked for bytes %lld-, got Content-Range \"%s\"",
@@ -745,8 +758,8 @@ on_write(char *buf, size_t size, size_t n, void *p)
 }
 
 static int
-on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
+on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
 {
 	struct fetch_xfer *x = p;
 	int64_t now;
@@ -792,20 +805,34 @@ static const char *
 std_reason(long code)
 {
 	switch (code) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 410: return "Gone";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 410:
+		return "Gone";
+	case 416:
+		return "Range Not Satisfiable";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "";
 	}
 }
 
@@ -831,8 +858,11 @@ xml_text(const char *doc, const char *tag, char *dst, size_t dsz)
 			const char *ent;
 			char c;
 		} ents[] = {
-			{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-			{ "&quot;", '"' }, { "&apos;", '\'' },
+		    {"&amp;", '&'},
+		    {"&lt;", '<'},
+		    {"&gt;", '>'},
+		    {"&quot;", '"'},
+		    {"&apos;", '\''},
 		};
 		size_t k;
 		char c = a[i];
@@ -924,20 +954,24 @@ check_redirect(const char *from, const char *to, const char *shown,
 		rv = errf(e, "fetch %s: redirect to a malformed URL (%s)",
 		    shown, tshown);
 	else if (strcmp(ts, "http") != 0 && strcmp(ts, "https") != 0)
-		rv = errf(e, "fetch %s: redirect to %s refused (only http and "
-		    "https are followed)", shown, tshown);
+		rv = errf(e,
+		    "fetch %s: redirect to %s refused (only http and "
+		    "https are followed)",
+		    shown, tshown);
 	else if (url_scheme(from, fs, sizeof fs) == 0 &&
 	    strcmp(fs, "https") == 0 && strcmp(ts, "http") == 0)
-		rv = errf(e, "fetch %s: redirect from https to http (%s) "
-		    "refused", shown, tshown);
+		rv = errf(e,
+		    "fetch %s: redirect from https to http (%s) "
+		    "refused",
+		    shown, tshown);
 	free(tshown);
 	return rv;
 }
 
 /* Sets up x->h for one request to url.  sign: add SigV4 credentials. */
 static int
-setup_request(struct fetch_xfer *x, const char *url, bool first_hop,
-    bool sign, struct curl_slist **hdrs, char *sigv4, size_t sigsz)
+setup_request(struct fetch_xfer *x, const char *url, bool first_hop, bool sign,
+    struct curl_slist **hdrs, char *sigv4, size_t sigsz)
 {
 	const struct fetch_opts *o = x->o;
 	CURL *h = x->h;
@@ -971,15 +1005,15 @@ setup_request(struct fetch_xfer *x, const char *url, bool first_hop,
 		x->range_sent = true;
 	}
 	if (sign) {
-		if ((t = curl_slist_append(l, "x-amz-content-sha256: "
-		    EMPTY_SHA256)) == NULL)
+		if ((t = curl_slist_append(l,
+			 "x-amz-content-sha256: " EMPTY_SHA256)) == NULL)
 			goto oom;
 		l = t;
 		if (o->aws_session_token != NULL && *o->aws_session_token) {
 			char *tok;
 
 			if (asprintf(&tok, "x-amz-security-token: %s",
-			    o->aws_session_token) == -1)
+				o->aws_session_token) == -1)
 				goto oom;
 			t = curl_slist_append(l, tok);
 			explicit_bzero(tok, strlen(tok));
@@ -989,22 +1023,22 @@ setup_request(struct fetch_xfer *x, const char *url, bool first_hop,
 			l = t;
 		}
 		snprintf(sigv4, sigsz, "aws:amz:%s:s3",
-		    o->aws_region && *o->aws_region ? o->aws_region :
-		    "us-east-1");
+		    o->aws_region && *o->aws_region ? o->aws_region
+						    : "us-east-1");
 		bad |= curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4) != 0;
 		bad |= curl_easy_setopt(h, CURLOPT_USERNAME,
-		    o->aws_access_key_id) != 0;
+			   o->aws_access_key_id) != 0;
 		bad |= curl_easy_setopt(h, CURLOPT_PASSWORD,
-		    o->aws_secret_access_key) != 0;
+			   o->aws_secret_access_key) != 0;
 	}
 	*hdrs = l;
 
 	bad |= curl_easy_setopt(h, CURLOPT_URL, url) != 0;
 	/* file:// only as the URL we were given, never as a hop. */
 	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-	    first_hop ? "http,https,file" : "http,https") != 0;
-	bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
-	    "http,https") != 0;
+		   first_hop ? "http,https,file" : "http,https") != 0;
+	bad |=
+	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_BUFFERSIZE, FETCH_BUFSIZE) != 0;
@@ -1012,18 +1046,18 @@ setup_request(struct fetch_xfer *x, const char *url, bool first_hop,
 	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, FETCH_UA) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-	    o->connect_timeout) != 0;
+		   o->connect_timeout) != 0;
 	bad |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
-	    o->low_speed_limit) != 0;
-	bad |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-	    o->low_speed_time) != 0;
+		   o->low_speed_limit) != 0;
+	bad |=
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_time) != 0;
 	/* A server trickling just above the low-speed limit is only stopped
 	 * by the deadline of the download as a whole. */
 	if (x->deadline_ms > 0) {
 		int64_t left = x->deadline_ms - monotime_ms();
 
 		bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-		    (long)(left > 1 ? left : 1)) != 0;
+			   (long)(left > 1 ? left : 1)) != 0;
 	}
 	if (o->ca_file != NULL)
 		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file) != 0;
@@ -1047,8 +1081,8 @@ oom:
  * server's wish in seconds, or -1), -1 for a final failure.  e is filled on
  * failure. */
 static int
-attempt(struct fetch_xfer *x, const char *url0, const char *shown,
-    bool is_s3, long *retry_after, struct errbuf *e)
+attempt(struct fetch_xfer *x, const char *url0, const char *shown, bool is_s3,
+    long *retry_after, struct errbuf *e)
 {
 	const struct fetch_opts *o = x->o;
 	struct curl_slist *hdrs = NULL;
@@ -1063,16 +1097,15 @@ attempt(struct fetch_xfer *x, const char *url0, const char *shown,
 	for (hop = 0;; hop++) {
 		bool sign = is_s3 && o->aws_access_key_id != NULL &&
 		    *o->aws_access_key_id != '\0' &&
-		    o->aws_secret_access_key != NULL &&
-		    same_origin(url, url0);
+		    o->aws_secret_access_key != NULL && same_origin(url, url0);
 		char *next;
 
 		if (url_scheme(url, scheme, sizeof scheme) == -1) {
 			errf(e, "fetch %s: malformed URL", shown);
 			goto out;
 		}
-		x->is_http = strcmp(scheme, "http") == 0 ||
-		    strcmp(scheme, "https") == 0;
+		x->is_http =
+		    strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
 		curl_slist_free_all(hdrs);
 		s = setup_request(x, url, hop == 0, sign, &hdrs, sigv4,
 		    sizeof sigv4);
@@ -1092,22 +1125,24 @@ attempt(struct fetch_xfer *x, const char *url0, const char *shown,
 		if (x->is_http)
 			x->status = code;
 		if (x->why == AB_ERRBODY)
-			rc = CURLE_OK;	/* we stopped reading on purpose */
+			rc = CURLE_OK; /* we stopped reading on purpose */
 		/* An empty body still has headers to check. */
 		if (rc == CURLE_OK && !x->started)
 			body_start(x);
 		switch (x->why) {
 		case AB_SINK:
-			errf(e, "fetch %s: aborted by the receiver after %lld "
-			    "bytes", shown, (long long)x->delivered);
+			errf(e,
+			    "fetch %s: aborted by the receiver after %lld "
+			    "bytes",
+			    shown, (long long)x->delivered);
 			goto out;
 		case AB_TOO_BIG:
 			errf(e, "fetch %s: larger than %lld bytes", shown,
 			    (long long)o->max_bytes);
 			goto out;
 		case AB_CHANGED:
-			errf(e, "fetch %s: changed during download (%s)",
-			    shown, x->why_detail);
+			errf(e, "fetch %s: changed during download (%s)", shown,
+			    x->why_detail);
 			goto out;
 		case AB_BAD_RANGE:
 			/* Start over without Range: the prefix is skipped. */
@@ -1138,9 +1173,10 @@ attempt(struct fetch_xfer *x, const char *url0, const char *shown,
 		}
 		if (code >= 200 && code <= 299) {
 			if (x->total >= 0 && x->delivered < x->total) {
-				errf(e, "fetch %s: connection closed after %lld "
-				    "of %lld bytes", shown,
-				    (long long)x->delivered,
+				errf(e,
+				    "fetch %s: connection closed after %lld "
+				    "of %lld bytes",
+				    shown, (long long)x->delivered,
 				    (long long)x->total);
 				rv = 1;
 				goto out;
@@ -1175,7 +1211,8 @@ attempt(struct fetch_xfer *x, const char *url0, const char *shown,
 			continue;
 		}
 		http_error(x, shown, is_s3, code, e);
-		if (code == 408 || code == 429 || (code >= 500 && code <= 599)) {
+		if (code == 408 || code == 429 ||
+		    (code >= 500 && code <= 599)) {
 			*retry_after = retry_after_seconds(x->rs.retry_after);
 			rv = 1;
 		} else if (code == 416 && x->range_sent) {
@@ -1239,7 +1276,7 @@ scrub_url_secrets(char *msg, const char *url)
 		if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
 			scrub(msg, pw);
 		if (curl_url_get(u, CURLUPART_PASSWORD, &dpw,
-		    CURLU_URLDECODE) == CURLUE_OK)
+			CURLU_URLDECODE) == CURLUE_OK)
 			scrub(msg, dpw);
 	}
 	curl_free(pw);
@@ -1293,8 +1330,10 @@ fetch_stream(const struct fetch_opts *o,
 		if (x.delivered > 0 && x.validator[0] == '\0') {
 			/* Without a validator a second response cannot be
 			 * proven to continue the first. */
-			erradd(e, "; cannot resume after %lld bytes: the server "
-			    "sends no ETag", (long long)x.delivered);
+			erradd(e,
+			    "; cannot resume after %lld bytes: the server "
+			    "sends no ETag",
+			    (long long)x.delivered);
 			break;
 		}
 		if (attempts > o->max_retries) {
@@ -1304,19 +1343,25 @@ fetch_stream(const struct fetch_opts *o,
 		}
 		delay = backoff_ms(o, attempts);
 		if (ra >= 0) {
-			long long want = (long long)(ra <
-			    o->retry_after_max_seconds ? ra :
-			    o->retry_after_max_seconds) * 1000;
+			long long want =
+			    (long long)(ra < o->retry_after_max_seconds
+				    ? ra
+				    : o->retry_after_max_seconds) *
+			    1000;
 
 			if (want > delay)
 				delay = want;
 		}
-		if (x.deadline_ms > 0 && monotime_ms() + delay >= x.deadline_ms) {
-			erradd(e, " (gave up: the whole download may take at "
-			    "most %ld s)", o->max_seconds);
+		if (x.deadline_ms > 0 &&
+		    monotime_ms() + delay >= x.deadline_ms) {
+			erradd(e,
+			    " (gave up: the whole download may take at "
+			    "most %ld s)",
+			    o->max_seconds);
 			break;
 		}
-		if (monotime_ms() + delay - start > o->retry_max_seconds * 1000LL) {
+		if (monotime_ms() + delay - start >
+		    o->retry_max_seconds * 1000LL) {
 			erradd(e, " (gave up after %d attempt%s in %lld s)",
 			    attempts, attempts == 1 ? "" : "s",
 			    (monotime_ms() - start + 999) / 1000);

@@ -45,10 +45,10 @@ struct fetch_opts {
 	long retry_delay_max_ms;
 	long retry_after_max_seconds;
 
-	const char *ca_file;      /* PEM CAs to trust instead of the system's */
-	long max_redirects;       /* hops per attempt */
-	curl_off_t max_bytes;     /* body size cap; 0 = none */
-	long connect_timeout;     /* seconds */
+	const char *ca_file;  /* PEM CAs to trust instead of the system's */
+	long max_redirects;   /* hops per attempt */
+	curl_off_t max_bytes; /* body size cap; 0 = none */
+	long connect_timeout; /* seconds */
 	/* A stall: under low_speed_limit bytes/s for low_speed_time seconds.
 	 * libcurl measures the speed over the last few seconds, so a stall
 	 * right after a fast start shows a few seconds later. */
@@ -75,14 +75,14 @@ struct fetch_opts {
 };
 
 struct fetch_result {
-	curl_off_t bytes;  /* bytes handed to the sink */
-	curl_off_t total;  /* size the server announced, -1 if unknown */
-	long http_status;  /* last HTTP status seen, 0 if none (file://) */
-	int attempts;      /* attempts made (1 + retries) */
-	int requests;      /* requests sent, redirect hops included */
-	int resumes;       /* responses that continued with a 206 */
-	int restarts;      /* responses that started over (the sink's part skipped) */
-	bool sink_failed;  /* the sink returned -1: its message is its own */
+	curl_off_t bytes; /* bytes handed to the sink */
+	curl_off_t total; /* size the server announced, -1 if unknown */
+	long http_status; /* last HTTP status seen, 0 if none (file://) */
+	int attempts;	  /* attempts made (1 + retries) */
+	int requests;	  /* requests sent, redirect hops included */
+	int resumes;	  /* responses that continued with a 206 */
+	int restarts; /* responses that started over (the sink's part skipped) */
+	bool sink_failed; /* the sink returned -1: its message is its own */
 };
 
 /* Fills o with the defaults: 5 retries within 300 s, 500 ms base delay

@@ -22,7 +22,7 @@ fs_join(const char *a, const char *b)
 	while (*b == '/')
 		b++;
 	if (asprintf(&p, "%.*s%s%s", (int)la, a,
-	    (la > 0 && a[la - 1] == '/') || *b == '\0' ? "" : "/", b) < 0)
+		(la > 0 && a[la - 1] == '/') || *b == '\0' ? "" : "/", b) < 0)
 		return NULL;
 	return p;
 }
@@ -196,8 +196,8 @@ fs_write_all(int fd, const void *buf, size_t len)
 }
 
 int
-fs_write_file_atomic(const char *path, const void *buf, size_t len,
-    mode_t mode, struct errbuf *e)
+fs_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+    struct errbuf *e)
 {
 	char tmp[PATH_MAX];
 	int fd;
@@ -297,7 +297,7 @@ meta:
 		goto out;
 	}
 	{
-		struct timespec ts[2] = { st->st_atim, st->st_mtim };
+		struct timespec ts[2] = {st->st_atim, st->st_mtim};
 		if (futimens(out, ts) == -1)
 			rc = errf(e, "utimens %s:", dst);
 	}
@@ -317,16 +317,17 @@ struct copy {
 	size_t rootlen; /* of src's root, to name entries relative to it */
 };
 
-static int
-copy_tree(const char *src, const char *dst, const struct copy *cp,
+static int copy_tree(const char *src, const char *dst, const struct copy *cp,
     struct errbuf *e);
 
 static const char *
 special_kind(mode_t mode)
 {
-	return S_ISFIFO(mode) ? "FIFO" : S_ISSOCK(mode) ? "socket" :
-	    S_ISCHR(mode) ? "character device" : S_ISBLK(mode) ?
-	    "block device" : "file of an unknown type";
+	return S_ISFIFO(mode) ? "FIFO"
+	    : S_ISSOCK(mode)  ? "socket"
+	    : S_ISCHR(mode)   ? "character device"
+	    : S_ISBLK(mode)   ? "block device"
+			      : "file of an unknown type";
 }
 
 static int
@@ -348,7 +349,7 @@ copy_entry(const char *src, const char *dst, const struct copy *cp,
 		target[n] = '\0';
 		if (symlink(target, dst) == -1)
 			return errf(e, "symlink %s:", dst);
-		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
 		/* Best effort, as cp -a: not every file system keeps link times. */
 		(void)utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
 		return 0;
@@ -367,8 +368,10 @@ copy_entry(const char *src, const char *dst, const struct copy *cp,
 
 		err_printable(shown, sizeof shown, src + cp->rootlen,
 		    strlen(src + cp->rootlen));
-		err_warnf(cp->warn, cp->arg, "'%s' left out of the slug: %s "
-		    "refused", shown, special_kind(st.st_mode));
+		err_warnf(cp->warn, cp->arg,
+		    "'%s' left out of the slug: %s "
+		    "refused",
+		    shown, special_kind(st.st_mode));
 		return 0;
 	}
 	return errf(e, "%s: not a regular file, directory or symlink", src);
@@ -392,9 +395,11 @@ copy_tree(const char *src, const char *dst, const struct copy *cp,
 	if ((d = opendir(src)) == NULL)
 		return errf(e, "open %s:", src);
 	while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
-		char *s = fs_join(src, de->d_name), *t = fs_join(dst, de->d_name);
+		char *s = fs_join(src, de->d_name),
+		     *t = fs_join(dst, de->d_name);
 		if (s == NULL || t == NULL)
 			rc = errf(e, "copy %s:", src);
 		else
@@ -408,7 +413,7 @@ copy_tree(const char *src, const char *dst, const struct copy *cp,
 	if (rc == 0 && chmod(dst, st.st_mode & 07777) == -1)
 		rc = errf(e, "chmod %s:", dst);
 	if (rc == 0) {
-		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
 		if (utimensat(AT_FDCWD, dst, ts, 0) == -1)
 			rc = errf(e, "utimens %s:", dst);
 	}
@@ -422,10 +427,10 @@ fs_copy_tree(const char *src, const char *dst, bool hardlink, struct errbuf *e)
 }
 
 int
-fs_copy_app(const char *src, const char *dst, bool hardlink,
-    err_warn_fn *warn, void *arg, struct errbuf *e)
+fs_copy_app(const char *src, const char *dst, bool hardlink, err_warn_fn *warn,
+    void *arg, struct errbuf *e)
 {
-	struct copy cp = { hardlink, warn, arg, strlen(src) + 1 };
+	struct copy cp = {hardlink, warn, arg, strlen(src) + 1};
 
 	if (fs_exists(dst))
 		return errf(e, "copy %s to %s: destination exists", src, dst);
@@ -457,7 +462,8 @@ fs_check_beneath(const char *root, const char *rel, struct errbuf *e)
 			return errf(e, "%s:", path);
 		}
 		if (S_ISLNK(st.st_mode))
-			return errf(e, "%s is a symlink: the buildpack writes "
+			return errf(e,
+			    "%s is a symlink: the buildpack writes "
 			    "there and will not follow it out of the app",
 			    path + rlen + 1);
 		*p = saved;

@@ -27,8 +27,7 @@ int fs_write_all(int fd, const void *buf, size_t len);
 /* Reads a whole regular file into a malloc'd, NUL-terminated buffer (the NUL
  * is not counted in *len).  Files larger than max bytes are refused.  Returns
  * NULL with errno set (ENOENT for a missing file) and e filled. */
-char *fs_read_file(const char *path, size_t max, size_t *len,
-    struct errbuf *e);
+char *fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e);
 
 /* Writes len bytes to path atomically: a temporary file in the same
  * directory, fsync'd, then renamed over path. */

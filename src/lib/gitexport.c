@@ -282,8 +282,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	if (envv_set(&env, "GIT_INDEX_FILE", index, e) == -1)
 		goto out;
 	{
-		const char *argv[] = {
-		    "git", "-C", top, "read-tree", treeish, NULL};
+		const char *argv[] = {"git", "-C", top, "read-tree", treeish,
+		    NULL};
 
 		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
 			if (s > 0)

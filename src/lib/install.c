@@ -33,8 +33,8 @@
 #include "fsutil.h"
 
 #define RING_BLOCKS 8
-#define RING_BLOCK  (256 << 10)
-#define WAIT_MS     200
+#define RING_BLOCK (256 << 10)
+#define WAIT_MS 200
 /* What may legitimately follow tar's end marker: the rest of its 10 KiB
  * record, a compression trailer, a huge blocking factor at most.  More means
  * a body that does not end (or not this archive), which will not match the
@@ -43,20 +43,20 @@
 
 struct ring {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;     /* head, tail, closed or gone changed */
-	unsigned char *mem;    /* RING_BLOCKS * RING_BLOCK */
+	pthread_cond_t cv;  /* head, tail, closed or gone changed */
+	unsigned char *mem; /* RING_BLOCKS * RING_BLOCK */
 	size_t len[RING_BLOCKS];
-	uint64_t head;         /* blocks committed (download thread) */
-	uint64_t tail;         /* blocks released (calling thread) */
-	bool held;             /* libarchive is reading block tail */
-	bool closed;           /* the download thread is done */
-	bool gone;             /* the calling thread gave up */
+	uint64_t head; /* blocks committed (download thread) */
+	uint64_t tail; /* blocks released (calling thread) */
+	bool held;     /* libarchive is reading block tail */
+	bool closed;   /* the download thread is done */
+	bool gone;     /* the calling thread gave up */
 };
 
 struct pipeline {
-	struct fetch_opts o;   /* the caller's, with our stop flag */
+	struct fetch_opts o; /* the caller's, with our stop flag */
 	const stopflag *user_stop;
-	stopflag stop;       /* set by either thread, read by both */
+	stopflag stop; /* set by either thread, read by both */
 	struct ring r;
 	struct digest *d;
 	struct decomp *dc;
@@ -68,11 +68,11 @@ struct pipeline {
 	 * and de, once the ring is closed). */
 	int frc;
 	struct fetch_result res;
-	struct errbuf fe, se;   /* fetch's message, the sink's */
-	atomic_bool finished;  /* fetch_stream has returned */
-	bool out_failed;       /* the ring refused output (se says why) */
-	bool dfailed;          /* the stream is corrupt or truncated ... */
-	struct errbuf de;      /* ... and how */
+	struct errbuf fe, se; /* fetch's message, the sink's */
+	atomic_bool finished; /* fetch_stream has returned */
+	bool out_failed;      /* the ring refused output (se says why) */
+	bool dfailed;	      /* the stream is corrupt or truncated ... */
+	struct errbuf de;     /* ... and how */
 };
 
 /* The caller's stop flag (its SIGTERM handler) becomes ours, which fetch
@@ -273,8 +273,10 @@ sink(void *arg, const void *buf, size_t len)
 		return decomp_failed(pl);
 	/* Data after the last gzip member or zstd frame: see drain. */
 	if (decomp_bytes_trailing(pl->dc) > TRAILER_MAX)
-		return errf(&pl->se, "more than %d MiB of data after the end "
-		    "of the archive", TRAILER_MAX >> 20);
+		return errf(&pl->se,
+		    "more than %d MiB of data after the end "
+		    "of the archive",
+		    TRAILER_MAX >> 20);
 	return 0;
 }
 
@@ -332,8 +334,10 @@ drain(struct pipeline *pl, struct errbuf *e)
 	while ((n = ring_read(pl, &buf, e)) > 0) {
 		total += (size_t)n;
 		if (total > TRAILER_MAX)
-			return errf(e, "more than %d MiB of data after the end "
-			    "of the archive", TRAILER_MAX >> 20);
+			return errf(e,
+			    "more than %d MiB of data after the end "
+			    "of the archive",
+			    TRAILER_MAX >> 20);
 	}
 	return n == -1 ? -1 : 0;
 }
@@ -355,8 +359,9 @@ split_dest(const char *dest, char **parent, char **copy, const char **base)
 		*parent = strdup(".");
 		*base = *copy;
 	} else {
-		*parent = slash == *copy ? strdup("/") :
-		    strndup(*copy, (size_t)(slash - *copy));
+		*parent = slash == *copy
+		    ? strdup("/")
+		    : strndup(*copy, (size_t)(slash - *copy));
 		*base = slash + 1;
 	}
 	return *parent == NULL ? -1 : 0;
@@ -368,9 +373,9 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
     struct errbuf *e)
 {
 	struct pipeline pl;
-	struct decomp_out out = { ring_space, ring_commit, &pl };
-	struct unpack_source src = { ring_read, ring_stored, &pl };
-	struct errbuf ue = { "" };
+	struct decomp_out out = {ring_space, ring_commit, &pl};
+	struct unpack_source src = {ring_read, ring_stored, &pl};
+	struct errbuf ue = {""};
 	pthread_t thread;
 	bool archive_failed = false, finished_first = false;
 	char got[DIGEST_HEX_SIZE], *shown, *parent = NULL, *copy = NULL;
@@ -462,8 +467,9 @@ install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
 	if (pl.frc == -1 || pl.dfailed) {
 		/* Not seen: the reader gets dfailed's message at the end of
 		 * the ring.  A failure all the same. */
-		errf(e, "install %s: %s", shown, pl.frc == -1 &&
-		    !pl.res.sink_failed ? pl.fe.msg : pl.se.msg);
+		errf(e, "install %s: %s", shown,
+		    pl.frc == -1 && !pl.res.sink_failed ? pl.fe.msg
+							: pl.se.msg);
 		goto out;
 	}
 	if (digest_final_hex(pl.d, got, e) == -1) {

@@ -80,12 +80,14 @@ installer_open(const char *path, struct errbuf *e)
 		errf(e, "load %s: %s", so->path, dl_reason(so->path));
 		goto fail;
 	}
-	if (t->size != sizeof *t || t->opts_size != sizeof (struct fetch_opts) ||
-	    t->limits_size != sizeof (struct unpack_limits) ||
-	    t->errbuf_size != sizeof (struct errbuf) ||
-	    t->sum_size != sizeof (struct unpack_sum)) {
-		errf(e, "load %s: built from other sources than this program: "
-		    "reinstall the buildpack", so->path);
+	if (t->size != sizeof *t || t->opts_size != sizeof(struct fetch_opts) ||
+	    t->limits_size != sizeof(struct unpack_limits) ||
+	    t->errbuf_size != sizeof(struct errbuf) ||
+	    t->sum_size != sizeof(struct unpack_sum)) {
+		errf(e,
+		    "load %s: built from other sources than this program: "
+		    "reinstall the buildpack",
+		    so->path);
 		goto fail;
 	}
 	if (t->global_init(e) == -1) {

@@ -24,23 +24,23 @@
 struct installer {
 	/* The layouts it was built with: a shared object from other sources
 	 * than the program loading it is refused, not called. */
-	size_t size;        /* sizeof (struct installer) */
+	size_t size;	    /* sizeof (struct installer) */
 	size_t opts_size;   /* sizeof (struct fetch_opts) */
 	size_t limits_size; /* sizeof (struct unpack_limits) */
 	size_t errbuf_size; /* sizeof (struct errbuf) */
 	size_t sum_size;    /* sizeof (struct unpack_sum) */
 
-	int (*global_init)(struct errbuf *e);     /* fetch_global_init */
-	void (*global_cleanup)(void);             /* fetch_global_cleanup */
-	void (*opts_init)(struct fetch_opts *o);  /* fetch_opts_init */
-	char *(*redact_url)(const char *url);     /* fetch_redact_url */
+	int (*global_init)(struct errbuf *e);	 /* fetch_global_init */
+	void (*global_cleanup)(void);		 /* fetch_global_cleanup */
+	void (*opts_init)(struct fetch_opts *o); /* fetch_opts_init */
+	char *(*redact_url)(const char *url);	 /* fetch_redact_url */
 	int (*install)(const struct fetch_opts *fo, const char *sha256_hex,
 	    const char *dest, const struct unpack_limits *lim,
 	    struct unpack_sum *sum, struct errbuf *e); /* install_from_url */
 	/* NuGet restore (XML, HTTP, zip) rides along: compile loads it
 	 * only for an app that has packages to restore. */
-	int (*nuget_restore)(const struct nuget_opts *o,
-	    struct nuget_result *r, struct errbuf *e); /* nuget_restore */
+	int (*nuget_restore)(const struct nuget_opts *o, struct nuget_result *r,
+	    struct errbuf *e); /* nuget_restore */
 };
 
 /* The table over the modules linked into this program (and the symbol

@@ -10,15 +10,15 @@
  * visibility). */
 __attribute__((visibility("default")))
 const struct installer installer_linked = {
-	.size = sizeof (struct installer),
-	.opts_size = sizeof (struct fetch_opts),
-	.limits_size = sizeof (struct unpack_limits),
-	.errbuf_size = sizeof (struct errbuf),
-	.sum_size = sizeof (struct unpack_sum),
-	.global_init = fetch_global_init,
-	.global_cleanup = fetch_global_cleanup,
-	.opts_init = fetch_opts_init,
-	.redact_url = fetch_redact_url,
-	.install = install_from_url,
-	.nuget_restore = nuget_restore,
+    .size = sizeof(struct installer),
+    .opts_size = sizeof(struct fetch_opts),
+    .limits_size = sizeof(struct unpack_limits),
+    .errbuf_size = sizeof(struct errbuf),
+    .sum_size = sizeof(struct unpack_sum),
+    .global_init = fetch_global_init,
+    .global_cleanup = fetch_global_cleanup,
+    .opts_init = fetch_opts_init,
+    .redact_url = fetch_redact_url,
+    .install = install_from_url,
+    .nuget_restore = nuget_restore,
 };

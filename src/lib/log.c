@@ -36,8 +36,7 @@ put_lines(FILE *f, const char *first, const char *rest, const char *msg)
 }
 
 static void
-vlog(FILE *f, const char *first, const char *rest, const char *fmt,
-    va_list ap)
+vlog(FILE *f, const char *first, const char *rest, const char *fmt, va_list ap)
 {
 	char small[1024], *msg = small;
 	va_list ap2;
@@ -185,7 +184,7 @@ log_stream_finish(struct log_stream *ls)
 char *
 log_format_bytes(char *buf, size_t size, uint64_t n)
 {
-	static const char *const units[] = { "KB", "MB", "GB", "TB", "PB", "EB" };
+	static const char *const units[] = {"KB", "MB", "GB", "TB", "PB", "EB"};
 	double v = (double)n;
 	size_t u = 0;
 
@@ -218,7 +217,7 @@ log_format_progress(char *buf, size_t size, const char *verb, uint64_t done,
 	log_format_bytes(t, sizeof t, total);
 	/* done * 100 would overflow only past 180 PB; divide first there. */
 	pct = done > UINT64_MAX / 100 ? done / (total / 100 + 1)
-	    : done * 100 / total;
+				      : done * 100 / total;
 	if (pct > 100)
 		pct = 100;
 	snprintf(buf, size, "%s %s of %s (%" PRIu64 "%%)", verb, d, t, pct);
@@ -235,7 +234,7 @@ log_progress_start(struct log_progress *p, FILE *f, const char *verb)
 	p->verb = verb;
 	p->tty = fd >= 0 && isatty(fd);
 	p->interval_ms = LOG_PROGRESS_INTERVAL_MS;
-	p->next_ms = -1;	/* armed by the first update */
+	p->next_ms = -1; /* armed by the first update */
 }
 
 /* Prints the current figures: a line of its own, or a redraw. */

@@ -14,21 +14,21 @@
 #include <stdio.h>
 
 #define LOG_INDENT "       "
-#define LOG_TOPIC  "-----> "
-#define LOG_BANG   " !     "
+#define LOG_TOPIC "-----> "
+#define LOG_BANG " !     "
 
 /* One message, formatted like printf.  Each line of it gets the prefix
  * ("-----> " for the first line of a topic and 7 spaces for the rest;
  * 7 spaces for info; " !     " for every line of a warning or error).  One
  * trailing '\n' in the message is ignored. */
 void log_topic(FILE *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void log_info(FILE *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void log_warn(FILE *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void log_error(FILE *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Writes a child's output into the log the way `sed -u 's/^/       /'`
  * would, but without waiting for whole lines: bytes are passed through as
@@ -38,12 +38,15 @@ void log_error(FILE *f, const char *fmt, ...)
  * indented.  Initialise with LOG_STREAM_INIT(f); no resources are held. */
 struct log_stream {
 	FILE *f;
-	bool midline;   /* the current line's indent is written */
-	bool cr;        /* a '\r' waits to see whether '\n' follows */
-	int owner;      /* fd whose piece left the line open (0: none) */
+	bool midline; /* the current line's indent is written */
+	bool cr;      /* a '\r' waits to see whether '\n' follows */
+	int owner;    /* fd whose piece left the line open (0: none) */
 };
 
-#define LOG_STREAM_INIT(file) { .f = (file) }
+#define LOG_STREAM_INIT(file)                                                  \
+	{                                                                      \
+		.f = (file)                                                    \
+	}
 
 /* Writes len bytes of output (any number of lines or parts of lines). */
 void log_stream_write(struct log_stream *ls, const char *buf, size_t len);
@@ -77,11 +80,11 @@ char *log_format_progress(char *buf, size_t size, const char *verb,
 struct log_progress {
 	FILE *f;
 	const char *verb;
-	bool tty;          /* set by log_progress_start from isatty() */
-	int interval_ms;   /* LOG_PROGRESS_INTERVAL_MS unless changed */
-	int64_t next_ms;   /* monotonic time of the next allowed line */
-	bool shown;        /* something was printed */
-	size_t width;      /* length of the last line drawn on a terminal */
+	bool tty;	 /* set by log_progress_start from isatty() */
+	int interval_ms; /* LOG_PROGRESS_INTERVAL_MS unless changed */
+	int64_t next_ms; /* monotonic time of the next allowed line */
+	bool shown;	 /* something was printed */
+	size_t width;	 /* length of the last line drawn on a terminal */
 	uint64_t done, total;
 };
 
@@ -89,8 +92,7 @@ struct log_progress {
 void log_progress_start(struct log_progress *p, FILE *f, const char *verb);
 
 /* Reports done bytes of total (0 = unknown); prints if it is time. */
-void log_progress_update(struct log_progress *p, uint64_t done,
-    uint64_t total);
+void log_progress_update(struct log_progress *p, uint64_t done, uint64_t total);
 
 /* Prints the final figures if any progress was shown (and ends the terminal
  * line), so short transfers stay silent. */

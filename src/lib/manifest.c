@@ -122,8 +122,8 @@ manifest_merge(struct manifest *dst, const struct manifest *src,
 	size_t i;
 
 	for (i = 0; i < src->nvars; i++)
-		if (manifest_set_var(dst, src->vars[i].name,
-		    src->vars[i].value, e) == -1)
+		if (manifest_set_var(dst, src->vars[i].name, src->vars[i].value,
+			e) == -1)
 			return -1;
 	for (i = 0; i < src->naddons; i++)
 		if (manifest_add_addon(dst, src->addons[i], e) == -1)
@@ -188,28 +188,36 @@ check_strings(const struct manifest *m, struct errbuf *e)
 			    i + 1);
 	for (i = 0; i < m->nvars; i++) {
 		if (!utf8_ok(m->vars[i].name))
-			return errf(e, "release: config var #%zu: name is not "
-			    "valid UTF-8", i + 1);
+			return errf(e,
+			    "release: config var #%zu: name is not "
+			    "valid UTF-8",
+			    i + 1);
 		if (!utf8_ok(m->vars[i].value))
-			return errf(e, "release: config var %s: value is not "
-			    "valid UTF-8", m->vars[i].name);
+			return errf(e,
+			    "release: config var %s: value is not "
+			    "valid UTF-8",
+			    m->vars[i].name);
 	}
 	for (i = 0; i < m->types->ntypes; i++) {
 		t = &m->types->types[i];
 		if (!utf8_ok(t->name))
-			return errf(e, "release: process type #%zu: name is "
-			    "not valid UTF-8", i + 1);
+			return errf(e,
+			    "release: process type #%zu: name is "
+			    "not valid UTF-8",
+			    i + 1);
 		if (!utf8_ok(t->command))
-			return errf(e, "release: process type %s: command is "
-			    "not valid UTF-8", t->name);
+			return errf(e,
+			    "release: process type %s: command is "
+			    "not valid UTF-8",
+			    t->name);
 	}
 	return 0;
 }
 
 struct obuf {
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
+	char *buf;
+	size_t len;
+	size_t cap;
 };
 
 /* libyaml's write handler: 1 on success, 0 on failure.  Keeps the buffer
@@ -249,7 +257,7 @@ emit_scalar(yaml_emitter_t *em, const char *s, yaml_scalar_style_t style)
 	if (n > INT_MAX)
 		return 0;
 	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-	    (yaml_char_t *)(uintptr_t)s, (int)n, 1, 1, style))
+		(yaml_char_t *)(uintptr_t)s, (int)n, 1, 1, style))
 		return 0;
 	return yaml_emitter_emit(em, &ev);
 }
@@ -268,7 +276,7 @@ emit_map_start(yaml_emitter_t *em, size_t n)
 	yaml_event_t ev;
 
 	if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-	    n == 0 ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE))
+		n == 0 ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE))
 		return 0;
 	return yaml_emitter_emit(em, &ev);
 }
@@ -306,8 +314,9 @@ emit_body(yaml_emitter_t *em, const struct manifest *m)
 	if (!emit_scalar(em, "addons", YAML_PLAIN_SCALAR_STYLE))
 		return 0;
 	if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-	    m->naddons == 0 ? YAML_FLOW_SEQUENCE_STYLE :
-	    YAML_BLOCK_SEQUENCE_STYLE) || !yaml_emitter_emit(em, &ev))
+		m->naddons == 0 ? YAML_FLOW_SEQUENCE_STYLE
+				: YAML_BLOCK_SEQUENCE_STYLE) ||
+	    !yaml_emitter_emit(em, &ev))
 		return 0;
 	for (i = 0; i < m->naddons; i++)
 		if (!emit_quoted(em, m->addons[i]))
@@ -327,7 +336,8 @@ emit_body(yaml_emitter_t *em, const struct manifest *m)
 		return 0;
 
 	if (!emit_scalar(em, "default_process_types",
-	    YAML_PLAIN_SCALAR_STYLE) || !emit_map_start(em, m->types->ntypes))
+		YAML_PLAIN_SCALAR_STYLE) ||
+	    !emit_map_start(em, m->types->ntypes))
 		return 0;
 	for (i = 0; i < m->types->ntypes; i++)
 		if (!emit_quoted(em, m->types->types[i].name) ||
@@ -350,7 +360,7 @@ manifest_emit(const struct manifest *m, char **out, size_t *len,
     struct errbuf *e)
 {
 	yaml_emitter_t em;
-	struct obuf o = { NULL, 0, 0 };
+	struct obuf o = {NULL, 0, 0};
 	int rc = -1;
 
 	*out = NULL;
@@ -384,17 +394,16 @@ out:
  */
 
 struct pctx {
-	const char		*name;
-	yaml_document_t		*doc;
-	struct manifest		*m;
-	procfile_warn_fn	*warn;
-	void			*arg;
-	struct errbuf		*e;
+	const char *name;
+	yaml_document_t *doc;
+	struct manifest *m;
+	procfile_warn_fn *warn;
+	void *arg;
+	struct errbuf *e;
 };
 
-static void
-pwarn_at(struct pctx *c, const yaml_mark_t *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void pwarn_at(struct pctx *c, const yaml_mark_t *at, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 /* Warns about what starts at `at` ("NAME:LINE:COL: ..."). */
 static void
@@ -406,8 +415,8 @@ pwarn_at(struct pctx *c, const yaml_mark_t *at, const char *fmt, ...)
 
 	if (c->warn == NULL)
 		return;
-	k = snprintf(line, sizeof line, "%s:%zu:%zu: ", c->name,
-	    at->line + 1, at->column + 1);
+	k = snprintf(line, sizeof line, "%s:%zu:%zu: ", c->name, at->line + 1,
+	    at->column + 1);
 	if (k < 0 || (size_t)k >= sizeof line)
 		k = 0;
 	va_start(ap, fmt);
@@ -417,9 +426,8 @@ pwarn_at(struct pctx *c, const yaml_mark_t *at, const char *fmt, ...)
 	c->warn(c->arg, line);
 }
 
-static int
-perr(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int perr(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 perr(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
@@ -433,7 +441,6 @@ perr(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
 	return errf(c->e, "%s:%zu:%zu: %s", c->name, n->start_mark.line + 1,
 	    n->start_mark.column + 1, msg);
 }
-
 
 static bool
 is_null(const yaml_node_t *n)
@@ -488,32 +495,41 @@ parse_types(struct pctx *c, yaml_node_t *map)
 	const char *name, *cmd;
 
 	for (pair = map->data.mapping.pairs.start;
-	    pair < map->data.mapping.pairs.top; pair++) {
+	     pair < map->data.mapping.pairs.top; pair++) {
 		k = yaml_document_get_node(c->doc, pair->key);
 		v = yaml_document_get_node(c->doc, pair->value);
 		if ((name = scalar_text(k)) == NULL)
-			return perr(c, k, "default_process_types: a process "
-			    "type name must be a string, not %s", kind(k));
+			return perr(c, k,
+			    "default_process_types: a process "
+			    "type name must be a string, not %s",
+			    kind(k));
 		if (!procfile_name_ok(name)) {
 			char shown[104];
 
 			err_printable_name(shown, sizeof shown, name);
-			pwarn_at(c, &k->start_mark, "process type '%s' "
+			pwarn_at(c, &k->start_mark,
+			    "process type '%s' "
 			    "skipped: names are letters, digits, '_' and '-'",
 			    shown);
 			continue;
 		}
 		if (v->type != YAML_SCALAR_NODE)
-			return perr(c, v, "process type %s: the command must "
-			    "be a string, not %s", name, kind(v));
+			return perr(c, v,
+			    "process type %s: the command must "
+			    "be a string, not %s",
+			    name, kind(v));
 		if (is_null(v) || v->data.scalar.length == 0) {
-			pwarn_at(c, &v->start_mark, "process type %s has no "
-			    "command, skipped", name);
+			pwarn_at(c, &v->start_mark,
+			    "process type %s has no "
+			    "command, skipped",
+			    name);
 			continue;
 		}
 		if ((cmd = scalar_text(v)) == NULL) {
-			pwarn_at(c, &v->start_mark, "process type %s: command "
-			    "holds a NUL byte, skipped", name);
+			pwarn_at(c, &v->start_mark,
+			    "process type %s: command "
+			    "holds a NUL byte, skipped",
+			    name);
 			continue;
 		}
 		if (procfile_set(c->m->types, name, cmd, c->e) == -1)
@@ -528,27 +544,34 @@ parse_vars(struct pctx *c, yaml_node_t *map)
 	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *name, *val;
-	char shown[104];	/* the name, quoted for messages */
+	char shown[104]; /* the name, quoted for messages */
 
 	for (pair = map->data.mapping.pairs.start;
-	    pair < map->data.mapping.pairs.top; pair++) {
+	     pair < map->data.mapping.pairs.top; pair++) {
 		k = yaml_document_get_node(c->doc, pair->key);
 		v = yaml_document_get_node(c->doc, pair->value);
 		if ((name = scalar_text(k)) == NULL || *name == '\0')
-			return perr(c, k, "config_vars: a config var name "
+			return perr(c, k,
+			    "config_vars: a config var name "
 			    "must be a non-empty string");
 		err_printable_name(shown, sizeof shown, name);
 		if (v->type != YAML_SCALAR_NODE)
-			return perr(c, v, "config var %s: the value must "
-			    "be a string, not %s", shown, kind(v));
+			return perr(c, v,
+			    "config var %s: the value must "
+			    "be a string, not %s",
+			    shown, kind(v));
 		if (is_null(v)) {
-			pwarn_at(c, &v->start_mark, "config var %s is "
-			    "null, skipped", shown);
+			pwarn_at(c, &v->start_mark,
+			    "config var %s is "
+			    "null, skipped",
+			    shown);
 			continue;
 		}
 		if ((val = scalar_text(v)) == NULL) {
-			pwarn_at(c, &v->start_mark, "config var %s: value "
-			    "holds a NUL byte, skipped", shown);
+			pwarn_at(c, &v->start_mark,
+			    "config var %s: value "
+			    "holds a NUL byte, skipped",
+			    shown);
 			continue;
 		}
 		if (manifest_set_var(c->m, name, val, c->e) == -1)
@@ -565,13 +588,16 @@ parse_addons(struct pctx *c, yaml_node_t *seq)
 	const char *s;
 
 	for (item = seq->data.sequence.items.start;
-	    item < seq->data.sequence.items.top; item++) {
+	     item < seq->data.sequence.items.top; item++) {
 		v = yaml_document_get_node(c->doc, *item);
 		if (v->type != YAML_SCALAR_NODE)
-			return perr(c, v, "addons: an addon must be a string, "
-			    "not %s", kind(v));
+			return perr(c, v,
+			    "addons: an addon must be a string, "
+			    "not %s",
+			    kind(v));
 		if (is_null(v) || (s = scalar_text(v)) == NULL || *s == '\0') {
-			pwarn_at(c, &v->start_mark, "addons: empty entry "
+			pwarn_at(c, &v->start_mark,
+			    "addons: empty entry "
 			    "skipped");
 			continue;
 		}
@@ -590,13 +616,14 @@ parse_root(struct pctx *c, yaml_node_t *root)
 	int rc;
 
 	if (is_null(root))
-		return 0;	/* a bare "---" */
+		return 0; /* a bare "---" */
 	if (root->type != YAML_MAPPING_NODE)
-		return perr(c, root, "expected a mapping with addons, "
+		return perr(c, root,
+		    "expected a mapping with addons, "
 		    "config_vars and default_process_types, found %s",
 		    kind(root));
 	for (pair = root->data.mapping.pairs.start;
-	    pair < root->data.mapping.pairs.top; pair++) {
+	     pair < root->data.mapping.pairs.top; pair++) {
 		k = yaml_document_get_node(c->doc, pair->key);
 		v = yaml_document_get_node(c->doc, pair->value);
 		if ((key = scalar_text(k)) == NULL)
@@ -605,22 +632,28 @@ parse_root(struct pctx *c, yaml_node_t *root)
 			if (is_null(v))
 				continue;
 			if (v->type != YAML_MAPPING_NODE)
-				return perr(c, v, "default_process_types "
-				    "must be a mapping, not %s", kind(v));
+				return perr(c, v,
+				    "default_process_types "
+				    "must be a mapping, not %s",
+				    kind(v));
 			rc = parse_types(c, v);
 		} else if (strcmp(key, "config_vars") == 0) {
 			if (is_null(v))
 				continue;
 			if (v->type != YAML_MAPPING_NODE)
-				return perr(c, v, "config_vars must be a "
-				    "mapping, not %s", kind(v));
+				return perr(c, v,
+				    "config_vars must be a "
+				    "mapping, not %s",
+				    kind(v));
 			rc = parse_vars(c, v);
 		} else if (strcmp(key, "addons") == 0) {
 			if (is_null(v))
 				continue;
 			if (v->type != YAML_SEQUENCE_NODE)
-				return perr(c, v, "addons must be a list, "
-				    "not %s", kind(v));
+				return perr(c, v,
+				    "addons must be a list, "
+				    "not %s",
+				    kind(v));
 			rc = parse_addons(c, v);
 		} else
 			continue;
@@ -632,8 +665,7 @@ parse_root(struct pctx *c, yaml_node_t *root)
 
 int
 manifest_parse(const char *buf, size_t len, const char *name,
-    struct manifest **out, procfile_warn_fn *warn, void *arg,
-    struct errbuf *e)
+    struct manifest **out, procfile_warn_fn *warn, void *arg, struct errbuf *e)
 {
 	yaml_document_t doc;
 	yaml_mark_t second;
@@ -654,7 +686,7 @@ manifest_parse(const char *buf, size_t len, const char *name,
 		errf(e, "%s: out of memory", name);
 		goto out;
 	}
-	c = (struct pctx){ name, &doc, m, warn, arg, e };
+	c = (struct pctx){name, &doc, m, warn, arg, e};
 	if ((root = yaml_document_get_root_node(&doc)) != NULL &&
 	    parse_root(&c, root) == -1)
 		goto out;

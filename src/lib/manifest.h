@@ -23,20 +23,20 @@
 #define MANIFEST_MAX (4 * 1024 * 1024)
 
 struct manifest_var {
-	char	*name;
-	char	*value;
+	char *name;
+	char *value;
 };
 
 /* Read the fields freely; change them through the functions below (types
  * through procfile_set()/procfile_merge()). */
 struct manifest {
-	struct procfile		*types;		/* default_process_types, never NULL */
-	struct manifest_var	*vars;		/* config_vars, in order, unique */
-	size_t			 nvars;
-	size_t			 capvars;
-	char			**addons;	/* in order, unique */
-	size_t			 naddons;
-	size_t			 capaddons;
+	struct procfile *types;	   /* default_process_types, never NULL */
+	struct manifest_var *vars; /* config_vars, in order, unique */
+	size_t nvars;
+	size_t capvars;
+	char **addons; /* in order, unique */
+	size_t naddons;
+	size_t capaddons;
 };
 
 /* Returns an empty manifest (its types list allocated and empty), or NULL
@@ -55,8 +55,7 @@ int manifest_set_var(struct manifest *m, const char *name, const char *value,
 const char *manifest_get_var(const struct manifest *m, const char *name);
 
 /* Appends addon (copied) unless m already lists it.  Returns 0 or -1. */
-int manifest_add_addon(struct manifest *m, const char *addon,
-    struct errbuf *e);
+int manifest_add_addon(struct manifest *m, const char *addon, struct errbuf *e);
 
 /* Merges src into dst as a multi-buildpack release is merged: src's config
  * vars replace dst's of the same name (others appended in src's order),
@@ -88,7 +87,6 @@ int manifest_emit(const struct manifest *m, char **out, size_t *len,
  * with "NAME:LINE:COLUMN: problem".  On success *out is a new manifest the
  * caller frees; on failure *out is NULL.  No I/O, no global state. */
 int manifest_parse(const char *buf, size_t len, const char *name,
-    struct manifest **out, procfile_warn_fn *warn, void *arg,
-    struct errbuf *e);
+    struct manifest **out, procfile_warn_fn *warn, void *arg, struct errbuf *e);
 
 #endif

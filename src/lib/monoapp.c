@@ -18,7 +18,8 @@ monoapp_write_executables(const char *build_dir, const struct strlist *l,
 	FILE *mem = NULL;
 	int rc = -1;
 
-	if (dir == NULL || (path = fs_join(build_dir, MONOAPP_EXECUTABLES)) == NULL) {
+	if (dir == NULL ||
+	    (path = fs_join(build_dir, MONOAPP_EXECUTABLES)) == NULL) {
 		errf(e, "record executables:");
 		goto out;
 	}
@@ -55,11 +56,12 @@ monoapp_read_executables(const char *build_dir, struct strlist *out,
 
 	/* Compile wrote it, but the app may ship one of its own: a link out
 	 * of the app is refused like any other app file. */
-	buf = beneath_read_file(build_dir, MONOAPP_EXECUTABLES, 1 << 20, &len, e);
+	buf =
+	    beneath_read_file(build_dir, MONOAPP_EXECUTABLES, 1 << 20, &len, e);
 	if (buf == NULL)
 		return errno == ENOENT ? 0 : -1;
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (strlist_push(out, line) == -1) {
 			free(buf);
 			strlist_free(out);

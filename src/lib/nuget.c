@@ -36,15 +36,15 @@
 #include "unpack.h"
 #include "xmldoc.h"
 
-#define CONFIG_MAX   (4 << 20)          /* packages.config, nuget.config */
-#define NUSPEC_MAX   (4 << 20)
-#define INDEX_MAX    ((curl_off_t)8 << 20)
-#define INDEX_DEPTH  32
-#define NUPKG_MAX    ((curl_off_t)2 << 30)
+#define CONFIG_MAX (4 << 20) /* packages.config, nuget.config */
+#define NUSPEC_MAX (4 << 20)
+#define INDEX_MAX ((curl_off_t)8 << 20)
+#define INDEX_DEPTH 32
+#define NUPKG_MAX ((curl_off_t)2 << 30)
 #define ZIP_ENTRIES_MAX 100000
-#define ZIP_BLOCK    (64 * 1024)
-#define VERSION_MAX  128
-#define ID_MAX       100
+#define ZIP_BLOCK (64 * 1024)
+#define VERSION_MAX 128
+#define ID_MAX 100
 
 #define BASE_TYPE "PackageBaseAddress/3.0.0"
 
@@ -95,7 +95,7 @@ labels(const char *p)
 int
 nuget_version_normalize(const char *version, char *out, size_t size)
 {
-	unsigned long part[4] = { 0 };
+	unsigned long part[4] = {0};
 	const char *p = version, *pre = NULL, *end;
 	int nparts = 0, n;
 
@@ -158,7 +158,7 @@ pkglist_add(struct nuget_pkglist *l, char *id, char *version, long line)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct nuget_pkg){ id, version, line };
+	l->v[l->n++] = (struct nuget_pkg){id, version, line};
 	return 0;
 }
 
@@ -249,7 +249,7 @@ each_add(const xmlNode *section, const char *name,
 	int rc = 0;
 
 	for (xmlNode *n = section->children; n != NULL && rc == 0;
-	    n = n->next) {
+	     n = n->next) {
 		if (!xmldoc_is(n, "add"))
 			continue;
 		if (need_attr(n, "key", name, &key, e) == -1 ||
@@ -268,14 +268,16 @@ static int
 add_source(struct nuget_config *c, const char *key, const char *value)
 {
 	return strlist_push(&c->keys, key) == -1 ||
-	    strlist_push(&c->values, value) == -1 ? -1 : 0;
+		strlist_push(&c->values, value) == -1
+	    ? -1
+	    : 0;
 }
 
 static int
 add_disabled(struct nuget_config *c, const char *key, const char *value)
 {
-	return strcasecmp(value, "true") == 0 ?
-	    strlist_push(&c->disabled, key) : 0;
+	return strcasecmp(value, "true") == 0 ? strlist_push(&c->disabled, key)
+					      : 0;
 }
 
 static int
@@ -314,9 +316,12 @@ nuget_parse_config(const char *buf, size_t len, const char *name,
 				strlist_free(&c->values);
 			} else if (xmldoc_is(n, "add")) {
 				char *key = NULL, *value = NULL;
-				int r = need_attr(n, "key", name, &key, e) == -1 ||
-				    need_attr(n, "value", name, &value, e) == -1 ?
-				    -1 : add_source(c, key, value);
+				int r =
+				    need_attr(n, "key", name, &key, e) == -1 ||
+					need_attr(n, "value", name, &value,
+					    e) == -1
+				    ? -1
+				    : add_source(c, key, value);
 
 				if (r == -1 && key != NULL && value != NULL)
 					errf(e, "%s:", name);
@@ -339,8 +344,8 @@ out:
 }
 
 int
-nuget_parse_nuspec(const char *buf, size_t len, const char *name,
-    char **id, char **version, struct errbuf *e)
+nuget_parse_nuspec(const char *buf, size_t len, const char *name, char **id,
+    char **version, struct errbuf *e)
 {
 	xmlDoc *doc = xmldoc_parse(buf, len, name, e);
 	xmlNode *root, *meta, *n;
@@ -396,15 +401,15 @@ struct restore {
 	struct source *src;
 	size_t nsrc;
 	char *pkgdir_rel; /* the packages folder, relative to build_dir */
-	char *pkgdir;     /* ... and absolute */
-	char *cache;      /* CACHE_DIR/nuget, or NULL */
+	char *pkgdir;	  /* ... and absolute */
+	char *cache;	  /* CACHE_DIR/nuget, or NULL */
 };
 
 static bool
 is_nuget_org(const char *url)
 {
-	static const char *const hosts[] = { "api.nuget.org", "www.nuget.org",
-		"nuget.org", "packages.nuget.org", NULL };
+	static const char *const hosts[] = {"api.nuget.org", "www.nuget.org",
+	    "nuget.org", "packages.nuget.org", NULL};
 	CURLU *u = curl_url();
 	char *host = NULL;
 	bool yes = false;
@@ -423,8 +428,8 @@ is_nuget_org(const char *url)
 static bool
 is_nuget_org_v2(const char *url)
 {
-	static const char *const v2[] = { "://www.nuget.org/api/v2",
-		"://nuget.org/api/v2", "://packages.nuget.org/api/v2", NULL };
+	static const char *const v2[] = {"://www.nuget.org/api/v2",
+	    "://nuget.org/api/v2", "://packages.nuget.org/api/v2", NULL};
 	const char *p = strstr(url, "://");
 	size_t n;
 
@@ -461,9 +466,11 @@ with_userinfo(const char *url, const char *user, const char *pass)
 		return NULL;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    (user == NULL ||
-	    (curl_url_set(u, CURLUPART_USER, user, CURLU_URLENCODE) ==
-	    CURLUE_OK && curl_url_set(u, CURLUPART_PASSWORD,
-	    pass != NULL ? pass : "", CURLU_URLENCODE) == CURLUE_OK)) &&
+		(curl_url_set(u, CURLUPART_USER, user, CURLU_URLENCODE) ==
+			CURLUE_OK &&
+		    curl_url_set(u, CURLUPART_PASSWORD,
+			pass != NULL ? pass : "",
+			CURLU_URLENCODE) == CURLUE_OK)) &&
 	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
 		out = strdup(s);
 	curl_free(s);
@@ -497,8 +504,8 @@ out:
 static bool
 same_origin(const char *a, const char *b)
 {
-	static const CURLUPart parts[] = { CURLUPART_SCHEME, CURLUPART_HOST,
-		CURLUPART_PORT };
+	static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_HOST,
+	    CURLUPART_PORT};
 	CURLU *ua = curl_url(), *ub = curl_url();
 	bool same = ua != NULL && ub != NULL &&
 	    curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
@@ -551,8 +558,10 @@ push_source(struct restore *rs, const char *value, struct errbuf *e)
 		value = NUGET_DEFAULT_SOURCE;
 	if (!is_url(value)) {
 		err_printable(quoted, sizeof quoted, value, strlen(value));
-		if (asprintf(&why, "%s: not an http(s) feed (local folder "
-		    "sources are not supported): skipped", quoted) < 0)
+		if (asprintf(&why,
+			"%s: not an http(s) feed (local folder "
+			"sources are not supported): skipped",
+			quoted) < 0)
 			return errf(e, "nuget:");
 		event(rs, NUGET_SOURCE_SKIPPED, NULL, why);
 		free(why);
@@ -647,8 +656,7 @@ has_type(struct json_object *t, const char *want)
 /* The PackageBaseAddress of the service index in json (len bytes),
  * malloc'd. */
 static char *
-base_address(const char *json, size_t len, const char *shown,
-    struct errbuf *e)
+base_address(const char *json, size_t len, const char *shown, struct errbuf *e)
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL, *res, *r, *t, *id = NULL;
@@ -666,14 +674,15 @@ base_address(const char *json, size_t len, const char *shown,
 		enum json_tokener_error err = json_tokener_get_error(tok);
 
 		errf(e, "%s: not a NuGet v3 service index: %s", shown,
-		    err == json_tokener_continue ? "unexpected end of data" :
-		    json_tokener_error_desc(err));
+		    err == json_tokener_continue
+			? "unexpected end of data"
+			: json_tokener_error_desc(err));
 		goto out;
 	}
 	if (json_object_object_get_ex(root, "resources", &res) &&
 	    json_object_is_type(res, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(res) &&
-		    id == NULL; i++) {
+		for (size_t i = 0;
+		     i < json_object_array_length(res) && id == NULL; i++) {
 			r = json_object_array_get_idx(res, i);
 			if (json_object_object_get_ex(r, "@type", &t) &&
 			    has_type(t, BASE_TYPE) &&
@@ -682,13 +691,15 @@ base_address(const char *json, size_t len, const char *shown,
 		}
 	if (id == NULL || !json_object_is_type(id, json_type_string) ||
 	    !is_url(s = json_object_get_string(id))) {
-		errf(e, "%s: not a NuGet v3 feed: its service index has no "
-		    "%s resource with an http(s) @id", shown, BASE_TYPE);
+		errf(e,
+		    "%s: not a NuGet v3 feed: its service index has no "
+		    "%s resource with an http(s) @id",
+		    shown, BASE_TYPE);
 		goto out;
 	}
 	n = strlen(s);
-	if (asprintf(&base, "%s%s", s, n > 0 && s[n - 1] == '/' ? "" :
-	    "/") < 0) {
+	if (asprintf(&base, "%s%s", s, n > 0 && s[n - 1] == '/' ? "" : "/") <
+	    0) {
 		base = NULL;
 		errf(e, "nuget:");
 	}
@@ -702,9 +713,9 @@ out:
 static int
 resolve(struct restore *rs, struct source *s, struct errbuf *e)
 {
-	struct membuf m = { 0 };
+	struct membuf m = {0};
 	struct fetch_opts fo;
-	struct fetch_result fr = { 0 };
+	struct fetch_result fr = {0};
 	char *base = NULL, *user = NULL, *pass = NULL;
 	int rc = -1;
 
@@ -720,7 +731,7 @@ resolve(struct restore *rs, struct source *s, struct errbuf *e)
 	}
 	rc = -1;
 	if ((base = base_address(m.buf != NULL ? m.buf : "", m.len, s->shown,
-	    e)) == NULL)
+		 e)) == NULL)
 		goto out;
 	/* The feed's credentials go along only to its own origin (Azure
 	 * Artifacts, GitHub Packages and MyGet all serve both from one). */
@@ -757,7 +768,7 @@ entry_name(const char *raw)
 	for (const char *p = raw; *p != '\0'; p++) {
 		if (p[0] == '%' && isxdigit((unsigned char)p[1]) &&
 		    isxdigit((unsigned char)p[2])) {
-			char hex[3] = { p[1], p[2], '\0' };
+			char hex[3] = {p[1], p[2], '\0'};
 
 			*o = (char)strtol(hex, NULL, 16);
 			p += 2;
@@ -798,8 +809,10 @@ entry_ok(struct archive_entry *ent, const char *name, const char *shown,
 		return errprefix(e, "%s", shown);
 	if (type != AE_IFREG && type != AE_IFDIR) {
 		err_printable(quoted, sizeof quoted, name, strlen(name));
-		return errf(e, "%s: archive entry '%s': only files and "
-		    "directories may be in a package", shown, quoted);
+		return errf(e,
+		    "%s: archive entry '%s': only files and "
+		    "directories may be in a package",
+		    shown, quoted);
 	}
 	return 0;
 }
@@ -834,7 +847,7 @@ verify(const struct nuget_pkg *p, const char *path, const char *shown,
 {
 	struct archive *a = zip_open(path, shown, e);
 	struct archive_entry *ent;
-	struct membuf spec = { 0 };
+	struct membuf spec = {0};
 	char *name = NULL, *id = NULL, *ver = NULL, buf[ZIP_BLOCK];
 	char want[VERSION_MAX], got[VERSION_MAX], sid[128], sver[128];
 	int r, nspecs = 0, rc = -1;
@@ -846,8 +859,9 @@ verify(const struct nuget_pkg *p, const char *path, const char *shown,
 		bool spec_entry;
 
 		free(name);
-		if ((name = entry_name(archive_entry_pathname(ent) ?
-		    archive_entry_pathname(ent) : "")) == NULL) {
+		if ((name = entry_name(archive_entry_pathname(ent)
+			     ? archive_entry_pathname(ent)
+			     : "")) == NULL) {
 			errf(e, "%s: an entry has a bad name", shown);
 			goto out;
 		}
@@ -858,8 +872,9 @@ verify(const struct nuget_pkg *p, const char *path, const char *shown,
 		if ((spec_entry = is_root_nuspec(name)))
 			nspecs++;
 		while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
-			if (spec_entry && nspecs == 1 && (spec.len + (size_t)n >
-			    NUSPEC_MAX || mem_sink(&spec, buf, (size_t)n) == -1)) {
+			if (spec_entry && nspecs == 1 &&
+			    (spec.len + (size_t)n > NUSPEC_MAX ||
+				mem_sink(&spec, buf, (size_t)n) == -1)) {
 				errf(e, "%s: %s: too large", shown, name);
 				goto out;
 			}
@@ -875,12 +890,12 @@ verify(const struct nuget_pkg *p, const char *path, const char *shown,
 		goto out;
 	}
 	if (nspecs != 1) {
-		errf(e, "%s: not a NuGet package: %s .nuspec at its root", shown,
-		    nspecs == 0 ? "no" : "more than one");
+		errf(e, "%s: not a NuGet package: %s .nuspec at its root",
+		    shown, nspecs == 0 ? "no" : "more than one");
 		goto out;
 	}
 	if (nuget_parse_nuspec(spec.buf ? spec.buf : "", spec.len, shown, &id,
-	    &ver, e) == -1)
+		&ver, e) == -1)
 		goto out;
 	if (nuget_version_normalize(p->version, want, sizeof want) == -1 ||
 	    nuget_version_normalize(ver, got, sizeof got) == -1 ||
@@ -906,7 +921,7 @@ out:
 static bool
 is_package_file(const char *clean)
 {
-	static const char *const dirs[] = { "_rels/", "package/", NULL };
+	static const char *const dirs[] = {"_rels/", "package/", NULL};
 
 	if (strcasecmp(clean, "[Content_Types].xml") == 0 ||
 	    strcasecmp(clean, ".signature.p7s") == 0 || is_root_nuspec(clean))
@@ -914,7 +929,7 @@ is_package_file(const char *clean)
 	for (int i = 0; dirs[i] != NULL; i++)
 		if (strncasecmp(clean, dirs[i], strlen(dirs[i])) == 0 ||
 		    (strncasecmp(clean, dirs[i], strlen(dirs[i]) - 1) == 0 &&
-		    clean[strlen(dirs[i]) - 1] == '\0'))
+			clean[strlen(dirs[i]) - 1] == '\0'))
 			return false;
 	return true;
 }
@@ -929,8 +944,7 @@ static const int zip_disk_flags = ARCHIVE_EXTRACT_TIME |
 /* Unpacks the package files of the .nupkg at path into dest (created).
  * On failure dest is removed. */
 static int
-extract(const char *path, const char *dest, const char *shown,
-    struct errbuf *e)
+extract(const char *path, const char *dest, const char *shown, struct errbuf *e)
 {
 	struct archive *a = NULL, *w = NULL;
 	struct archive_entry *ent;
@@ -966,8 +980,9 @@ extract(const char *path, const char *dest, const char *shown,
 		free(clean);
 		free(full);
 		clean = full = NULL;
-		if ((name = entry_name(archive_entry_pathname(ent) ?
-		    archive_entry_pathname(ent) : "")) == NULL) {
+		if ((name = entry_name(archive_entry_pathname(ent)
+			     ? archive_entry_pathname(ent)
+			     : "")) == NULL) {
 			errf(e, "%s: an entry has a bad name", shown);
 			goto out;
 		}
@@ -1003,8 +1018,10 @@ extract(const char *path, const char *dest, const char *shown,
 				goto out;
 			}
 			if ((written += (uint64_t)n) > cap) {
-				errf(e, "%s: expands to more than %llu bytes: "
-				    "refused", shown, (unsigned long long)cap);
+				errf(e,
+				    "%s: expands to more than %llu bytes: "
+				    "refused",
+				    shown, (unsigned long long)cap);
 				goto out;
 			}
 			if (archive_write_data(w, buf, (size_t)n) != n) {
@@ -1050,8 +1067,9 @@ copy_file(const char *src, const char *dst, struct errbuf *e)
 
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1)
 		return errf(e, "open %s:", src);
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0644)) == -1) {
+	if ((out = open(dst,
+		 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) ==
+	    -1) {
 		errf(e, "create %s:", dst);
 		close(in);
 		return -1;
@@ -1102,8 +1120,8 @@ download(struct restore *rs, const struct nuget_pkg *p, const char *lid,
     const char *lver, const char *tmp, char **from, enum nuget_failure *kind,
     struct errbuf *e)
 {
-	struct errbuf se = { "" };
-	struct file_sink fs = { -1, tmp, &se };
+	struct errbuf se = {""};
+	struct file_sink fs = {-1, tmp, &se};
 	char *url = NULL, *shown = NULL, *tried = NULL;
 	int rc = -1;
 
@@ -1111,7 +1129,7 @@ download(struct restore *rs, const struct nuget_pkg *p, const char *lid,
 	for (size_t i = 0; i < rs->nsrc; i++) {
 		struct source *s = &rs->src[i];
 		struct fetch_opts fo;
-		struct fetch_result fr = { 0 };
+		struct fetch_result fr = {0};
 		char *t;
 		int got;
 
@@ -1121,14 +1139,16 @@ download(struct restore *rs, const struct nuget_pkg *p, const char *lid,
 		free(shown);
 		shown = NULL;
 		if (asprintf(&url, "%s%s/%s/%s.%s.nupkg", s->base, lid, lver,
-		    lid, lver) < 0 || (shown = fetch_redact_url(url)) == NULL) {
+			lid, lver) < 0 ||
+		    (shown = fetch_redact_url(url)) == NULL) {
 			url = NULL;
 			errf(e, "nuget:");
 			goto out;
 		}
 		event(rs, NUGET_DOWNLOAD, p, shown);
-		if ((fs.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-		    O_NOFOLLOW, 0644)) == -1) {
+		if ((fs.fd = open(tmp,
+			 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+			 0644)) == -1) {
 			*kind = NUGET_FAIL_IO;
 			errf(e, "create %s:", tmp);
 			goto out;
@@ -1158,8 +1178,8 @@ download(struct restore *rs, const struct nuget_pkg *p, const char *lid,
 			goto out;
 		}
 		/* Not on this feed: the next one may have it. */
-		if (asprintf(&t, "%s%s%s", tried ? tried : "", tried ? ", " :
-		    "", s->shown) < 0) {
+		if (asprintf(&t, "%s%s%s", tried ? tried : "",
+			tried ? ", " : "", s->shown) < 0) {
 			errf(e, "nuget:");
 			goto out;
 		}
@@ -1195,7 +1215,7 @@ restore_one(struct restore *rs, const struct nuget_pkg *p, const char *folder,
 	char lid[ID_MAX + 1], lver[VERSION_MAX], *stage = NULL, *tree = NULL;
 	char *dir = NULL, *nupkg = NULL, *tmp = NULL, *dest = NULL;
 	char *inside = NULL, *named = NULL, *shown = NULL, *from = NULL;
-	struct errbuf why = { "" };
+	struct errbuf why = {""};
 	enum nuget_failure kind = NUGET_FAIL_IO;
 	bool from_cache = false;
 	int fd, rc = -1;
@@ -1255,7 +1275,8 @@ restore_one(struct restore *rs, const struct nuget_pkg *p, const char *folder,
 	if (!from_cache) {
 		/* Downloaded to a temporary name, renamed into the cache
 		 * only once checked, so the cache never holds a bad one. */
-		if (asprintf(&tmp, "%s/.%s.XXXXXX", dir ? dir : stage, lver) < 0) {
+		if (asprintf(&tmp, "%s/.%s.XXXXXX", dir ? dir : stage, lver) <
+		    0) {
 			tmp = NULL;
 			errf(e, "nuget:");
 			goto out;
@@ -1272,8 +1293,8 @@ restore_one(struct restore *rs, const struct nuget_pkg *p, const char *folder,
 			goto out;
 		}
 		free(shown);
-		if (asprintf(&shown, "%s %s from %s", p->id, p->version,
-		    from) < 0) {
+		if (asprintf(&shown, "%s %s from %s", p->id, p->version, from) <
+		    0) {
 			shown = NULL;
 			errf(e, "nuget:");
 			goto out;
@@ -1346,11 +1367,11 @@ read_rel(const struct nuget_opts *o, const char *rel, char **buf, size_t *len,
  * one, under the first of NuGet's spellings found.  One that leads out of
  * the app is an error. */
 static int
-first_config(const struct nuget_opts *o, const char *dir,
-    struct strlist *out, struct errbuf *e)
+first_config(const struct nuget_opts *o, const char *dir, struct strlist *out,
+    struct errbuf *e)
 {
-	static const char *const names[] = { "NuGet.Config", "NuGet.config",
-		"nuget.config", NULL };
+	static const char *const names[] = {"NuGet.Config", "NuGet.config",
+	    "nuget.config", NULL};
 	struct stat st;
 	char *rel;
 	int rc = 0;
@@ -1418,8 +1439,8 @@ configure(struct restore *rs, const char *sln_dir, struct errbuf *e)
 {
 	const struct nuget_opts *o = rs->o;
 	const char *only = envdir_get(o->vars, "NUGET_SOURCE");
-	struct strlist files = { 0 }, keys = { 0 }, values = { 0 };
-	struct strlist disabled = { 0 };
+	struct strlist files = {0}, keys = {0}, values = {0};
+	struct strlist disabled = {0};
 	struct nuget_config c;
 	bool cleared = false;
 	char *buf, *cfgdir, *slash;
@@ -1474,14 +1495,16 @@ configure(struct restore *rs, const char *sln_dir, struct errbuf *e)
 				*slash = '\0';
 			else
 				*cfgdir = '\0';
-			rs->pkgdir_rel = nuget_path_join(cfgdir,
-			    c.repository_path);
+			rs->pkgdir_rel =
+			    nuget_path_join(cfgdir, c.repository_path);
 			free(cfgdir);
 			if (rs->pkgdir_rel == NULL) {
 				if (errno != EINVAL)
 					goto oom_config;
-				errf(e, "%s: repositoryPath %s is outside the "
-				    "app", files.v[i], c.repository_path);
+				errf(e,
+				    "%s: repositoryPath %s is outside the "
+				    "app",
+				    files.v[i], c.repository_path);
 				nuget_config_free(&c);
 				goto fail_input;
 			}
@@ -1502,7 +1525,8 @@ configure(struct restore *rs, const char *sln_dir, struct errbuf *e)
 			bool off = false;
 
 			for (size_t j = 0; j < disabled.n; j++)
-				off |= strcasecmp(disabled.v[j], keys.v[k]) == 0;
+				off |=
+				    strcasecmp(disabled.v[j], keys.v[k]) == 0;
 			if (!off && push_source(rs, values.v[k], e) == -1)
 				goto fail_io;
 		}
@@ -1564,9 +1588,9 @@ int
 nuget_restore(const struct nuget_opts *o, struct nuget_result *r,
     struct errbuf *e)
 {
-	struct restore rs = { o, r, NULL, 0, NULL, NULL, NULL };
-	struct nuget_pkglist pkgs = { 0 };
-	struct strlist done = { 0 };
+	struct restore rs = {o, r, NULL, 0, NULL, NULL, NULL};
+	struct nuget_pkglist pkgs = {0};
+	struct strlist done = {0};
 	const char *slash;
 	char *sln_dir = NULL, *folder = NULL, *path = NULL;
 	struct stat st;
@@ -1575,12 +1599,13 @@ nuget_restore(const struct nuget_opts *o, struct nuget_result *r,
 	memset(r, 0, sizeof *r);
 	if (o->size != sizeof *o) {
 		r->failure = NUGET_FAIL_IO;
-		return errf(e, "nuget: built from other sources than this "
+		return errf(e,
+		    "nuget: built from other sources than this "
 		    "program: reinstall the buildpack");
 	}
 	slash = strrchr(o->solution, '/');
-	if ((sln_dir = strndup(o->solution, slash != NULL ?
-	    (size_t)(slash - o->solution) : 0)) == NULL) {
+	if ((sln_dir = strndup(o->solution,
+		 slash != NULL ? (size_t)(slash - o->solution) : 0)) == NULL) {
 		r->failure = NUGET_FAIL_IO;
 		return errf(e, "nuget:");
 	}

@@ -25,8 +25,8 @@
 
 #include "envdir.h"
 #include "err.h"
-#include "strlist.h"
 #include "stopflag.h"
+#include "strlist.h"
 
 #define NUGET_DEFAULT_SOURCE "https://api.nuget.org/v3/index.json"
 
@@ -80,10 +80,10 @@ int nuget_parse_packages(const char *buf, size_t len, const char *name,
 
 /* What one nuget.config says that a restore uses. */
 struct nuget_config {
-	char *repository_path; /* config/repositoryPath as written, or NULL */
-	bool clear;            /* packageSources has <clear/> */
-	struct strlist keys;   /* packageSources' <add key>, in order */
-	struct strlist values; /* ... and their value */
+	char *repository_path;	 /* config/repositoryPath as written, or NULL */
+	bool clear;		 /* packageSources has <clear/> */
+	struct strlist keys;	 /* packageSources' <add key>, in order */
+	struct strlist values;	 /* ... and their value */
 	struct strlist disabled; /* disabledPackageSources set to true */
 };
 
@@ -96,8 +96,8 @@ int nuget_parse_config(const char *buf, size_t len, const char *name,
 
 /* Parses a .nuspec and returns its metadata/id and metadata/version in
  * malloc'd *id and *version (the caller frees them, even on failure). */
-int nuget_parse_nuspec(const char *buf, size_t len, const char *name,
-    char **id, char **version, struct errbuf *e);
+int nuget_parse_nuspec(const char *buf, size_t len, const char *name, char **id,
+    char **version, struct errbuf *e);
 
 /* true when id is a package id NuGet accepts: at most 100 characters,
  * [A-Za-z0-9_] runs joined by single '.' or '-'. */
@@ -115,8 +115,8 @@ int nuget_version_normalize(const char *version, char *out, size_t size);
  * credentials. */
 enum nuget_event {
 	NUGET_COMMITTED,      /* in packages/ already: used as it is */
-	NUGET_CACHED,         /* unpacked from the cache */
-	NUGET_DOWNLOAD,       /* detail: the package's URL */
+	NUGET_CACHED,	      /* unpacked from the cache */
+	NUGET_DOWNLOAD,	      /* detail: the package's URL */
 	NUGET_CACHE_DAMAGED,  /* detail: what is wrong; downloading again */
 	NUGET_CACHE_UNUSABLE, /* detail: why; restoring without a cache */
 	NUGET_SOURCE_SKIPPED, /* detail: why (the source and what it is) */
@@ -127,23 +127,23 @@ enum nuget_failure {
 	NUGET_FAIL_NONE,
 	NUGET_FAIL_INPUT, /* the app's packages.config or nuget.config */
 	NUGET_FAIL_FETCH, /* a feed: unreachable, missing or bad package */
-	NUGET_FAIL_IO,    /* the local file system */
+	NUGET_FAIL_IO,	  /* the local file system */
 };
 
 struct nuget_opts {
 	/* sizeof (struct nuget_opts), set by the caller: the restore runs
 	 * from a shared object, which refuses a struct of another layout. */
 	size_t size;
-	const char *build_dir;         /* nothing is written outside it */
-	const char *solution;          /* relative to build_dir */
+	const char *build_dir;	       /* nothing is written outside it */
+	const char *solution;	       /* relative to build_dir */
 	const struct strlist *configs; /* nuget_find_configs' list */
-	const char *cache_dir;         /* CACHE_DIR; NULL: no cache */
+	const char *cache_dir;	       /* CACHE_DIR; NULL: no cache */
 	/* NUGET_SOURCE (the one feed, instead of nuget.config's), and
 	 * NUGET_USERNAME + NUGET_PASSWORD: HTTP basic auth for every feed
 	 * but nuget.org, only ever sent to the feed's own scheme, host and
 	 * port.  User and password in a source URL work too. */
 	const struct envdir *vars;
-	const stopflag *stop;          /* interrupts a download */
+	const stopflag *stop; /* interrupts a download */
 	/* Tests shorten fetch's retry delays with this (ms; 0: default). */
 	long retry_base_ms;
 	void (*event)(void *arg, enum nuget_event ev, const char *id,
@@ -154,7 +154,7 @@ struct nuget_opts {
 struct nuget_result {
 	enum nuget_failure failure;
 	int committed, cached, downloaded; /* packages, by where from */
-	int requests;                      /* HTTP requests made */
+	int requests;			   /* HTTP requests made */
 };
 
 /* Restores every package of o->configs into the packages folder: the

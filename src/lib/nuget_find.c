@@ -65,7 +65,8 @@ quoted(const char **p, const char *end, bool *oom)
 	const char *q = memchr(*p, '"', (size_t)(end - *p)), *r;
 	char *s;
 
-	if (q == NULL || (r = memchr(q + 1, '"', (size_t)(end - q - 1))) == NULL)
+	if (q == NULL ||
+	    (r = memchr(q + 1, '"', (size_t)(end - q - 1))) == NULL)
 		return NULL;
 	if ((s = strndup(q + 1, (size_t)(r - q - 1))) == NULL)
 		*oom = true;
@@ -76,8 +77,8 @@ quoted(const char **p, const char *end, bool *oom)
 static bool
 is_project_file(const char *path)
 {
-	static const char *const ext[] = { ".csproj", ".vbproj", ".fsproj",
-		NULL };
+	static const char *const ext[] = {".csproj", ".vbproj", ".fsproj",
+	    NULL};
 	size_t n = strlen(path), k;
 
 	for (int i = 0; ext[i] != NULL; i++) {
@@ -105,8 +106,9 @@ nuget_sln_projects(const char *buf, size_t len, struct strlist *out,
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
 		q = p;
-		while (q < eol && (*q == ' ' || *q == '\t' ||
-		    (unsigned char)*q >= 0x80)) /* a UTF-8 BOM */
+		while (q < eol &&
+		    (*q == ' ' || *q == '\t' ||
+			(unsigned char)*q >= 0x80)) /* a UTF-8 BOM */
 			q++;
 		if ((size_t)(eol - q) < 8 || memcmp(q, "Project(", 8) != 0)
 			continue;
@@ -162,8 +164,8 @@ add_config(const char *build_dir, const char *dir, const char *project,
 	}
 	for (int i = named != NULL ? 0 : 1; i < 2 && r == 0; i++) {
 		free(rel);
-		if ((rel = nuget_path_join(dir, i == 0 ? named :
-		    "packages.config")) == NULL)
+		if ((rel = nuget_path_join(dir,
+			 i == 0 ? named : "packages.config")) == NULL)
 			goto oom;
 		if ((r = is_regular(build_dir, rel, e)) == 1 &&
 		    strlist_push(out, rel) == -1)
@@ -207,22 +209,22 @@ int
 nuget_find_configs(const char *build_dir, const char *solution,
     struct strlist *out, struct errbuf *e)
 {
-	struct strlist projects = { 0 }, found = { 0 };
+	struct strlist projects = {0}, found = {0};
 	char *sln_dir = NULL, *path = NULL, *buf = NULL, *dir, *name;
 	const char *slash = strrchr(solution, '/');
 	size_t len;
 	int rc = -1;
 
-	if ((sln_dir = strndup(solution, slash != NULL ?
-	    (size_t)(slash - solution) : 0)) == NULL)
+	if ((sln_dir = strndup(solution,
+		 slash != NULL ? (size_t)(slash - solution) : 0)) == NULL)
 		goto oom;
 	if (is_project_file(solution)) {
-		if (strlist_push(&projects, slash != NULL ? slash + 1 :
-		    solution) == -1)
+		if (strlist_push(&projects,
+			slash != NULL ? slash + 1 : solution) == -1)
 			goto oom;
 	} else {
 		if ((buf = beneath_read_file(build_dir, solution, SLN_MAX, &len,
-		    e)) == NULL)
+			 e)) == NULL)
 			goto out;
 		if (nuget_sln_projects(buf, len, &projects, e) == -1)
 			goto out;
@@ -230,7 +232,8 @@ nuget_find_configs(const char *build_dir, const char *solution,
 	for (size_t i = 0; i < projects.n; i++) {
 		if (project_dir(sln_dir, projects.v[i], &dir, &name) == -1)
 			goto oom;
-		rc = dir != NULL ? add_config(build_dir, dir, name, &found, e) : 0;
+		rc = dir != NULL ? add_config(build_dir, dir, name, &found, e)
+				 : 0;
 		free(dir);
 		free(name);
 		if (rc == -1)

@@ -235,8 +235,8 @@ segs_match(char *const *segs, size_t n, const char *path)
 }
 
 bool
-pack_ignore_match(
-    const struct pack_ignore *ig, const char *relpath, bool is_dir)
+pack_ignore_match(const struct pack_ignore *ig, const char *relpath,
+    bool is_dir)
 {
 	const char *base;
 	size_t i;
@@ -297,8 +297,8 @@ list_dir(const char *dir, struct strlist *out, struct errbuf *e)
 
 /* Joins "a/b" into buf, failing on truncation. */
 static int
-path_join(
-    char *buf, size_t size, const char *a, const char *b, struct errbuf *e)
+path_join(char *buf, size_t size, const char *a, const char *b,
+    struct errbuf *e)
 {
 	int n;
 
@@ -415,8 +415,8 @@ entv_push(struct entv *s, const char *rel, const struct stat *st, char *target)
 static int
 cmp_ent(const void *a, const void *b)
 {
-	return strcmp(
-	    ((const struct ent *)a)->rel, ((const struct ent *)b)->rel);
+	return strcmp(((const struct ent *)a)->rel,
+	    ((const struct ent *)b)->rel);
 }
 
 struct walk {
@@ -436,8 +436,8 @@ struct walk {
 static int
 tar_name(char *buf, size_t size, const char *prefix, const char *rel, bool dir)
 {
-	int n = snprintf(
-	    buf, size, "%s/%s%s", prefix, rel, dir && *rel != '\0' ? "/" : "");
+	int n = snprintf(buf, size, "%s/%s%s", prefix, rel,
+	    dir && *rel != '\0' ? "/" : "");
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -514,8 +514,8 @@ walk_dir(struct walk *w, const char *rel, struct errbuf *e)
 		}
 		if (S_ISLNK(st.st_mode) && read_target(full, &target, e) == -1)
 			goto out;
-		if ((in = slug_admits(
-			 w, sub, st.st_mode & S_IFMT, target, e)) == -1)
+		if ((in = slug_admits(w, sub, st.st_mode & S_IFMT, target,
+			 e)) == -1)
 			goto out;
 		if (in == 0) {
 			w->skipped++;
@@ -725,8 +725,8 @@ pz_flush(struct pz *z, bool wait, uint64_t until)
 		}
 		pthread_mutex_unlock(&z->mu);
 		if (b->zerr != 0)
-			return errf(
-			    &z->err, "compress slug: zlib error %d", b->zerr);
+			return errf(&z->err, "compress slug: zlib error %d",
+			    b->zerr);
 		z->written += b->outlen;
 		if (z->max_bytes > 0 && z->written + 18 > z->max_bytes) {
 			z->too_big = true;
@@ -961,8 +961,8 @@ la_fail(struct packer *p, const char *what, const char *name, struct errbuf *e)
 }
 
 static int
-pack_file_data(
-    struct packer *p, const char *full, const struct stat *st, struct errbuf *e)
+pack_file_data(struct packer *p, const char *full, const struct stat *st,
+    struct errbuf *e)
 {
 	uint64_t left = (uint64_t)st->st_size;
 	ssize_t n;
@@ -1154,8 +1154,8 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 		errf(e, "pack %s: %s", dir, archive_error_string(p.a));
 		goto out;
 	}
-	archive_entry_linkresolver_set_strategy(
-	    p.lr, ARCHIVE_FORMAT_TAR_GNUTAR);
+	archive_entry_linkresolver_set_strategy(p.lr,
+	    ARCHIVE_FORMAT_TAR_GNUTAR);
 	for (i = 0; i < p.w.ents.n; i++)
 		if (pack_entry(&p, &p.w.ents.v[i], e) == -1)
 			goto out;

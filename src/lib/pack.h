@@ -36,8 +36,8 @@ struct pack_ignore;
 
 /* Parses len bytes of .slugignore text.  Returns a new set the caller frees
  * with pack_ignore_free(), or NULL (out of memory) with e filled. */
-struct pack_ignore *pack_ignore_parse(
-    const char *text, size_t len, struct errbuf *e);
+struct pack_ignore *pack_ignore_parse(const char *text, size_t len,
+    struct errbuf *e);
 
 /* Reads and parses dir/.slugignore, opened beneath dir (a symlink out of
  * the app is refused); a missing file gives an empty set. */
@@ -53,8 +53,8 @@ size_t pack_ignore_negated(const struct pack_ignore *ig);
 /* true if relpath (relative to the app root, '/'-separated, no leading
  * "./") is matched by a pattern.  is_dir tells whether it is a directory.
  * Parents are not consulted: callers walk top-down and prune. */
-bool pack_ignore_match(
-    const struct pack_ignore *ig, const char *relpath, bool is_dir);
+bool pack_ignore_match(const struct pack_ignore *ig, const char *relpath,
+    bool is_dir);
 
 /* Removes everything under dir that the set matches (what Heroku does to
  * the source before compiling).  *removed (may be NULL) gets the number of

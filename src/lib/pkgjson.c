@@ -14,8 +14,8 @@
 #define PKGJSON_DEPTH 256
 
 void
-pkgjson_position(const char *buf, size_t len, size_t off,
-    unsigned long *line, unsigned long *col)
+pkgjson_position(const char *buf, size_t len, size_t off, unsigned long *line,
+    unsigned long *col)
 {
 	size_t i;
 
@@ -113,12 +113,12 @@ find_extension(const char *buf, size_t len, size_t *off, const char **why)
 		c = (unsigned char)buf[i];
 		if (in_string) {
 			if (c == '\\')
-				i++;	/* json-c checked the escape */
+				i++; /* json-c checked the escape */
 			else if (c == '"')
 				in_string = false;
 			else if (c < 0x20) {
 				*why = "a control character inside a string "
-				    "(write it as \\n, \\t or \\u00XX)";
+				       "(write it as \\n, \\t or \\u00XX)";
 				goto found;
 			}
 			continue;
@@ -135,10 +135,18 @@ find_extension(const char *buf, size_t len, size_t *off, const char **why)
 			*why = "NaN or Infinity, which JSON does not have";
 			goto found;
 		case '-':
-		case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
 			if (c == '-' && i + 1 < len && buf[i + 1] == 'I')
-				break;	/* -Infinity: said at the 'I' */
+				break; /* -Infinity: said at the 'I' */
 			if ((n = number_len(buf + i, len - i)) == 0) {
 				*why = "a number JSON does not allow";
 				goto found;
@@ -220,8 +228,8 @@ get_string(struct json_object *obj, const char *key, const char *what,
 
 /* Sets *dst to obj's object member key, NULL when absent or null. */
 static int
-get_object(struct json_object *obj, const char *key,
-    struct json_object **dst, const char *name, struct errbuf *e)
+get_object(struct json_object *obj, const char *key, struct json_object **dst,
+    const char *name, struct errbuf *e)
 {
 	struct json_object *v;
 
@@ -264,7 +272,7 @@ pkgjson_parse(const char *buf, size_t len, const char *name,
 
 	*out = NULL;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		skip = 3;	/* a UTF-8 byte order mark */
+		skip = 3; /* a UTF-8 byte order mark */
 	/* json-c takes an int length. */
 	if (len - skip > (size_t)PKGJSON_MAX)
 		return errf(e, "%s: larger than %d bytes", name, PKGJSON_MAX);
@@ -279,14 +287,15 @@ pkgjson_parse(const char *buf, size_t len, const char *name,
 		root = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		if (root == NULL && jerr != json_tokener_success) {
-			bad_at(e, name, buf, len, len, all_blank(buf + skip,
-			    len - skip) ? "no JSON value (the file is empty)" :
-			    "unexpected end of file");
+			bad_at(e, name, buf, len, len,
+			    all_blank(buf + skip, len - skip)
+				? "no JSON value (the file is empty)"
+				: "unexpected end of file");
 			goto out;
 		}
 	}
 	if (root == NULL) {
-		if (jerr == json_tokener_success)	/* the text is null */
+		if (jerr == json_tokener_success) /* the text is null */
 			errf(e, "%s: the JSON value is null, not an object",
 			    name);
 		else
@@ -309,21 +318,21 @@ pkgjson_parse(const char *buf, size_t len, const char *name,
 		goto out;
 	}
 	if (get_object(root, "engines", &engines, name, e) == -1 ||
-	    get_string(engines, "node", "engines.node", &p->engines_node,
-	    name, e) == -1 ||
+	    get_string(engines, "node", "engines.node", &p->engines_node, name,
+		e) == -1 ||
 	    get_string(engines, "npm", "engines.npm", &p->engines_npm, name,
-	    e) == -1 ||
+		e) == -1 ||
 	    get_object(root, "scripts", &scripts, name, e) == -1 ||
-	    get_string(scripts, "start", "scripts.start", &p->start, name,
-	    e) == -1 ||
-	    get_string(scripts, "build", "scripts.build", &p->build, name,
-	    e) == -1 ||
+	    get_string(scripts, "start", "scripts.start", &p->start, name, e) ==
+		-1 ||
+	    get_string(scripts, "build", "scripts.build", &p->build, name, e) ==
+		-1 ||
 	    get_string(scripts, "heroku-prebuild", "scripts.heroku-prebuild",
-	    &p->heroku_prebuild, name, e) == -1 ||
-	    get_string(scripts, "heroku-postbuild",
-	    "scripts.heroku-postbuild", &p->heroku_postbuild, name, e) == -1 ||
+		&p->heroku_prebuild, name, e) == -1 ||
+	    get_string(scripts, "heroku-postbuild", "scripts.heroku-postbuild",
+		&p->heroku_postbuild, name, e) == -1 ||
 	    get_string(scripts, "heroku-cleanup", "scripts.heroku-cleanup",
-	    &p->heroku_cleanup, name, e) == -1)
+		&p->heroku_cleanup, name, e) == -1)
 		goto out;
 	if (get_object(root, "dependencies", &deps, name, e) == -1)
 		goto out;

@@ -20,16 +20,16 @@
 /* The fields the buildpack uses.  A string field is NULL when its key is
  * absent or null; every string is NUL-free UTF-8 as the file had it. */
 struct pkgjson {
-	char	*engines_node;		/* engines.node: a semver range */
-	char	*engines_npm;		/* engines.npm */
-	char	*start;			/* scripts.start */
-	char	*build;			/* scripts.build */
-	char	*heroku_prebuild;	/* scripts["heroku-prebuild"] */
-	char	*heroku_postbuild;	/* scripts["heroku-postbuild"] */
-	char	*heroku_cleanup;	/* scripts["heroku-cleanup"] */
-	bool	 has_deps;		/* "dependencies" is an object */
-	bool	 has_dev_deps;		/* "devDependencies" is an object */
-	size_t	 ndeps, ndev_deps;	/* how many entries they hold */
+	char *engines_node;	 /* engines.node: a semver range */
+	char *engines_npm;	 /* engines.npm */
+	char *start;		 /* scripts.start */
+	char *build;		 /* scripts.build */
+	char *heroku_prebuild;	 /* scripts["heroku-prebuild"] */
+	char *heroku_postbuild;	 /* scripts["heroku-postbuild"] */
+	char *heroku_cleanup;	 /* scripts["heroku-cleanup"] */
+	bool has_deps;		 /* "dependencies" is an object */
+	bool has_dev_deps;	 /* "devDependencies" is an object */
+	size_t ndeps, ndev_deps; /* how many entries they hold */
 };
 
 /* Parses the package.json held in buf (len bytes, need not be

@@ -114,8 +114,10 @@ procfile_set(struct procfile *p, const char *name, const char *command,
 		char shown[104];
 
 		err_printable_name(shown, sizeof shown, name ? name : "");
-		return errf(e, "invalid process type name '%s' "
-		    "(allowed: letters, digits, '_' and '-')", shown);
+		return errf(e,
+		    "invalid process type name '%s' "
+		    "(allowed: letters, digits, '_' and '-')",
+		    shown);
 	}
 	if (command == NULL)
 		return errf(e, "process type %s: no command", name);
@@ -139,7 +141,7 @@ procfile_merge(struct procfile *dst, const struct procfile *src,
 		return 0;
 	for (i = 0; i < src->ntypes; i++)
 		if (procfile_set(dst, src->types[i].name, src->types[i].command,
-		    e) == -1)
+			e) == -1)
 			return -1;
 	return 0;
 }
@@ -162,8 +164,7 @@ procfile_dup(const struct procfile *p, struct errbuf *e)
 
 int
 procfile_parse(const char *buf, size_t len, const char *name,
-    struct procfile **out, procfile_warn_fn *warn, void *arg,
-    struct errbuf *e)
+    struct procfile **out, procfile_warn_fn *warn, void *arg, struct errbuf *e)
 {
 	struct procfile *p;
 	const char *line;
@@ -193,24 +194,25 @@ procfile_parse(const char *buf, size_t len, const char *name,
 		if (i == n || line[i] == '#')
 			continue;
 		if (memchr(line, '\0', n) != NULL) {
-			err_warnf(warn, arg, "%s:%zu: NUL byte in line, skipped",
-			    name, lineno);
+			err_warnf(warn, arg,
+			    "%s:%zu: NUL byte in line, skipped", name, lineno);
 			continue;
 		}
 		for (j = 0; j < n && namechar((unsigned char)line[j]); j++)
 			;
 		if (j == 0 || j == n || line[j] != ':') {
-			err_warnf(warn, arg, "%s:%zu: not 'name: command'", name,
-			    lineno);
+			err_warnf(warn, arg, "%s:%zu: not 'name: command'",
+			    name, lineno);
 			continue;
 		}
 		for (k = j + 1; k < n && (line[k] == ' ' || line[k] == '\t');
-		    k++)
+		     k++)
 			;
 		if (k == n) {
-			err_warnf(warn, arg, "%s:%zu: process type '%.*s' has no "
-			    "command", name, lineno, (int)(j > 100 ? 100 : j),
-			    line);
+			err_warnf(warn, arg,
+			    "%s:%zu: process type '%.*s' has no "
+			    "command",
+			    name, lineno, (int)(j > 100 ? 100 : j), line);
 			continue;
 		}
 		tname = strndup(line, j);
@@ -222,9 +224,10 @@ procfile_parse(const char *buf, size_t len, const char *name,
 			return errf(e, "%s: out of memory", name);
 		}
 		if (find(p, tname) != NULL)
-			err_warnf(warn, arg, "%s:%zu: process type '%.100s' is "
-			    "declared again, the last one wins", name, lineno,
-			    tname);
+			err_warnf(warn, arg,
+			    "%s:%zu: process type '%.100s' is "
+			    "declared again, the last one wins",
+			    name, lineno, tname);
 		if (set_owned(p, tname, cmd, e) == -1) {
 			procfile_free(p);
 			return errprefix(e, "%s", name);
@@ -272,9 +275,8 @@ procfile_read(const char *path, const char *name, struct procfile **out,
 }
 
 int
-procfile_load_beneath(const char *root, const char *rel,
-    struct procfile **out, bool *absent, procfile_warn_fn *warn, void *arg,
-    struct errbuf *e)
+procfile_load_beneath(const char *root, const char *rel, struct procfile **out,
+    bool *absent, procfile_warn_fn *warn, void *arg, struct errbuf *e)
 {
 	char *buf;
 	size_t len = 0;
@@ -299,8 +301,10 @@ procfile_format(const struct procfile *p, size_t *len, struct errbuf *e)
 		t = &p->types[i];
 		if (t->command[0] == '\0' || strpbrk(t->command, "\r\n")) {
 			free(buf);
-			errf(e, "process type %s: a command that is empty or "
-			    "spans lines cannot go in a Procfile", t->name);
+			errf(e,
+			    "process type %s: a command that is empty or "
+			    "spans lines cannot go in a Procfile",
+			    t->name);
 			return NULL;
 		}
 		need = strlen(t->name) + 2 + strlen(t->command) + 1;

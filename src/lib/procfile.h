@@ -22,16 +22,16 @@
 typedef err_warn_fn procfile_warn_fn;
 
 struct procfile_type {
-	char	*name;		/* [A-Za-z0-9_-]+ */
-	char	*command;	/* byte-exact, NUL-terminated */
+	char *name;    /* [A-Za-z0-9_-]+ */
+	char *command; /* byte-exact, NUL-terminated */
 };
 
 /* An ordered list of process types with unique names.  Read the fields
  * freely; change them only through the functions below. */
 struct procfile {
-	struct procfile_type	*types;
-	size_t			 ntypes;
-	size_t			 cap;
+	struct procfile_type *types;
+	size_t ntypes;
+	size_t cap;
 };
 
 /* Returns an empty list, or NULL when out of memory.  procfile_free() it. */
@@ -50,8 +50,7 @@ void procfile_free(struct procfile *p);
  * caller frees with procfile_free() and 0 is returned; -1 (out of memory
  * only) leaves *out NULL and fills e. */
 int procfile_parse(const char *buf, size_t len, const char *name,
-    struct procfile **out, procfile_warn_fn *warn, void *arg,
-    struct errbuf *e);
+    struct procfile **out, procfile_warn_fn *warn, void *arg, struct errbuf *e);
 
 /* Reads and parses the Procfile at path (at most PROCFILE_MAX bytes).  name
  * is used in the parser's warnings (NULL: path), so that a build log can say
@@ -102,7 +101,6 @@ struct procfile *procfile_dup(const struct procfile *p, struct errbuf *e);
  * newline, a carriage return or is empty) is refused with e naming the
  * type.  Leading blanks of a command do not survive a re-parse (harmless
  * for `bash -c`); every other byte does. */
-char *procfile_format(const struct procfile *p, size_t *len,
-    struct errbuf *e);
+char *procfile_format(const struct procfile *p, size_t *len, struct errbuf *e);
 
 #endif

@@ -164,7 +164,8 @@ element_text(const xmlNode *n, bool *unknown)
 		if (c->type == XML_COMMENT_NODE)
 			continue;
 		if ((c->type != XML_TEXT_NODE &&
-		    c->type != XML_CDATA_SECTION_NODE) || c->content == NULL) {
+			c->type != XML_CDATA_SECTION_NODE) ||
+		    c->content == NULL) {
 			*unknown = true;
 			free(s);
 			return NULL;
@@ -183,11 +184,13 @@ element_text(const xmlNode *n, bool *unknown)
 		len += l;
 	}
 	for (start = s; *start == ' ' || *start == '\t' || *start == '\r' ||
-	    *start == '\n'; start++)
+	     *start == '\n';
+	     start++)
 		;
 	end = start + strlen(start);
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\r' || end[-1] == '\n'))
+	while (end > start &&
+	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+		end[-1] == '\n'))
 		end--;
 	*end = '\0';
 	memmove(s, start, (size_t)(end - start) + 1);
@@ -199,23 +202,24 @@ element_text(const xmlNode *n, bool *unknown)
 static bool
 toolset_import(const xmlNode *n)
 {
-	static const char *const ours[] = { "$(MSBuildToolsPath)",
-		"$(MSBuildBinPath)", "$(MSBuildExtensionsPath)",
-		"$(MSBuildExtensionsPath32)", "$(VSToolsPath)", NULL };
+	static const char *const ours[] = {"$(MSBuildToolsPath)",
+	    "$(MSBuildBinPath)", "$(MSBuildExtensionsPath)",
+	    "$(MSBuildExtensionsPath32)", "$(VSToolsPath)", NULL};
 	xmlChar *p = xmlGetProp(n, (const xmlChar *)"Project");
 	bool ok = false;
 
 	for (int i = 0; p != NULL && ours[i] != NULL; i++)
-		ok |= strncasecmp((const char *)p, ours[i], strlen(ours[i])) == 0;
+		ok |=
+		    strncasecmp((const char *)p, ours[i], strlen(ours[i])) == 0;
 	xmlFree(p);
 	return ok;
 }
 
 /* What the project says, gathered from its PropertyGroups and Imports. */
 struct project_info {
-	char *version;     /* the TargetFrameworkVersion, when one */
-	bool unknown;      /* cannot be told */
-	bool own_import;   /* imports a file of the app's */
+	char *version;	 /* the TargetFrameworkVersion, when one */
+	bool unknown;	 /* cannot be told */
+	bool own_import; /* imports a file of the app's */
 };
 
 static int
@@ -235,7 +239,8 @@ scan_property_group(const xmlNode *g, struct project_info *pi)
 		}
 		if (!tfv) {
 			/* Silverlight, Xamarin, portable libraries... */
-			if (text[0] != '\0' && strcmp(text, ".NETFramework") != 0)
+			if (text[0] != '\0' &&
+			    strcmp(text, ".NETFramework") != 0)
 				pi->unknown = true;
 			free(text);
 		} else if (text[0] == '\0') {
@@ -288,7 +293,7 @@ int
 profile_required(const char *path, char **version, bool *implicit,
     struct errbuf *e)
 {
-	struct project_info pi = { NULL, false, false };
+	struct project_info pi = {NULL, false, false};
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	size_t len;
@@ -352,8 +357,8 @@ out:
 static bool
 is_project_file(const char *p)
 {
-	static const char *const exts[] = { ".csproj", ".fsproj", ".vbproj",
-		NULL };
+	static const char *const exts[] = {".csproj", ".fsproj", ".vbproj",
+	    NULL};
 	size_t n = strlen(p);
 
 	for (int i = 0; exts[i] != NULL; i++) {
@@ -388,8 +393,8 @@ quoted(const char *line, int i, char *buf, size_t size)
 /* From "{GUID}.Release|Any CPU.Build.0 = Release|Any CPU": true with the
  * GUID in guid when the line builds a project in configuration. */
 static bool
-build_line(const char *line, const char *configuration, char *guid,
-    size_t size, bool *any)
+build_line(const char *line, const char *configuration, char *guid, size_t size,
+    bool *any)
 {
 	const char *close, *bar, *eq;
 	size_t n;
@@ -421,7 +426,7 @@ int
 profile_solution_projects(const char *sln_path, const char *configuration,
     struct strlist *out, struct errbuf *e)
 {
-	struct strlist paths = { 0 }, guids = { 0 }, built = { 0 };
+	struct strlist paths = {0}, guids = {0}, built = {0};
 	char *buf, *line, *next, field[PATH_MAX];
 	bool any_build = false;
 	size_t len;
@@ -452,7 +457,7 @@ profile_solution_projects(const char *sln_path, const char *configuration,
 			    strlist_push(&guids, guid) == -1)
 				goto oom;
 		} else if (build_line(line, configuration, field, sizeof field,
-		    &any_build)) {
+			       &any_build)) {
 			if (strlist_push(&built, field) == -1)
 				goto oom;
 		}
@@ -486,8 +491,8 @@ join_profiles(const struct strlist *l, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < l->n && len < size; i++) {
-		int n = snprintf(buf + len, size - len, "%sv%s",
-		    i ? ", " : "", l->v[i]);
+		int n = snprintf(buf + len, size - len, "%sv%s", i ? ", " : "",
+		    l->v[i]);
 		if (n < 0 || (size_t)n >= size - len) {
 			if (size > 4)
 				memcpy(buf + size - 4, "...", 4);
@@ -504,7 +509,8 @@ inside(const char *real_root, const char *path)
 	char real[PATH_MAX];
 	size_t n = strlen(real_root);
 
-	return realpath(path, real) != NULL && strncmp(real, real_root, n) == 0 &&
+	return realpath(path, real) != NULL &&
+	    strncmp(real, real_root, n) == 0 &&
 	    (real[n] == '/' || (n == 1 && real_root[0] == '/'));
 }
 
@@ -527,16 +533,20 @@ check_project(const char *build_dir, const char *real_root, const char *rel,
 		goto out;
 	join_profiles(avail, names, sizeof names);
 	if (implicit)
-		errf(e, "%s sets no TargetFrameworkVersion, so xbuild targets "
+		errf(e,
+		    "%s sets no TargetFrameworkVersion, so xbuild targets "
 		    "%s, but this Mono runtime has the reference assemblies of "
-		    "%s only: add <TargetFrameworkVersion> for one of these, or "
-		    "use a runtime with lib/mono/%s-api (MONO_URL)", rel,
-		    version, names, version + 1);
+		    "%s only: add <TargetFrameworkVersion> for one of these, "
+		    "or "
+		    "use a runtime with lib/mono/%s-api (MONO_URL)",
+		    rel, version, names, version + 1);
 	else
-		errf(e, "%s targets TargetFrameworkVersion %s, but this Mono "
+		errf(e,
+		    "%s targets TargetFrameworkVersion %s, but this Mono "
 		    "runtime has the reference assemblies of %s only: retarget "
 		    "the project, or use a runtime with lib/mono/%s-api "
-		    "(MONO_URL)", rel, version, names, version + 1);
+		    "(MONO_URL)",
+		    rel, version, names, version + 1);
 	rc = 1;
 out:
 	free(version);
@@ -548,7 +558,7 @@ int
 profile_check(const char *build_dir, const char *solution,
     const char *configuration, const char *runtime_dir, struct errbuf *e)
 {
-	struct strlist avail = { 0 }, projects = { 0 };
+	struct strlist avail = {0}, projects = {0};
 	char real_root[PATH_MAX], *sln = NULL, *dir = NULL, *slash;
 	struct errbuf ignored;
 	int rc = -1;
@@ -566,7 +576,7 @@ profile_check(const char *build_dir, const char *solution,
 		}
 		/* An unreadable solution is xbuild's to report. */
 		if (profile_solution_projects(sln, configuration, &projects,
-		    &ignored) == -1) {
+			&ignored) == -1) {
 			rc = 0;
 			goto out;
 		}

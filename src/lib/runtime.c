@@ -18,8 +18,10 @@ valid_label(const char *s)
 	if (*s == '\0')
 		return false;
 	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_.+-", *s))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_.+-",
+			*s))
 			return false;
 	return true;
 }
@@ -46,17 +48,21 @@ runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
 
 	rs->version = rs->url = rs->sha256 = NULL;
 	if (version != NULL && !valid_label(version))
-		return errf(e, "MONO_VERSION must be letters, digits, '.', "
+		return errf(e,
+		    "MONO_VERSION must be letters, digits, '.', "
 		    "'_', '+' or '-'");
 	if (url != NULL) {
 		if (sha == NULL)
-			return errf(e, "MONO_URL is set but MONO_SHA256 is not: "
+			return errf(e,
+			    "MONO_URL is set but MONO_SHA256 is not: "
 			    "set it to the tarball's sha256");
 		if (!digest_hex_valid(sha))
-			return errf(e, "MONO_SHA256 is not 64 hexadecimal digits");
+			return errf(e,
+			    "MONO_SHA256 is not 64 hexadecimal digits");
 		if ((rs->url = strdup(url)) == NULL ||
 		    (rs->sha256 = lowercase(strdup(sha))) == NULL ||
-		    (rs->version = strdup(version ? version : "custom")) == NULL)
+		    (rs->version = strdup(version ? version : "custom")) ==
+			NULL)
 			return errf(e, "runtime:");
 		return 0;
 	}
@@ -122,7 +128,8 @@ download(const struct runtime_spec *rs, const struct runtime_install *ri,
 	in->opts_init(&fo);
 	fo.url = rs->url;
 	fo.aws_access_key_id = envdir_get(ri->vars, "AWS_ACCESS_KEY_ID");
-	fo.aws_secret_access_key = envdir_get(ri->vars, "AWS_SECRET_ACCESS_KEY");
+	fo.aws_secret_access_key =
+	    envdir_get(ri->vars, "AWS_SECRET_ACCESS_KEY");
 	fo.aws_session_token = envdir_get(ri->vars, "AWS_SESSION_TOKEN");
 	fo.aws_region = envdir_get(ri->vars, "AWS_REGION");
 	fo.s3_endpoint = envdir_get(ri->vars, "S3_ENDPOINT");
@@ -173,11 +180,11 @@ degrade(const struct runtime_spec *rs, const struct runtime_install *ri,
 }
 
 int
-runtime_install(const struct runtime_spec *rs,
-    const struct runtime_install *ri, struct errbuf *e)
+runtime_install(const struct runtime_spec *rs, const struct runtime_install *ri,
+    struct errbuf *e)
 {
 	struct cache_entry c = CACHE_ENTRY_INIT;
-	struct errbuf why = { "" };
+	struct errbuf why = {""};
 	struct unpack_sum sum;
 	enum cache_state state;
 	int rc = -1, local = 0, r;
@@ -198,10 +205,10 @@ runtime_install(const struct runtime_spec *rs,
 		goto out;
 	}
 	rc = -1;
-	struct cache_wait w = { ri->stop, on_cache_wait, (void *)ri };
+	struct cache_wait w = {ri->stop, on_cache_wait, (void *)ri};
 
 	if (cache_open(&c, ri->cache_dir, "mono", ri->stack, rs->version,
-	    rs->sha256, &w, &why) == -1) {
+		rs->sha256, &w, &why) == -1) {
 		if (stopflag_is_set(ri->stop)) {
 			errf(e, "%s", why.msg);
 			goto out;
@@ -236,8 +243,8 @@ runtime_install(const struct runtime_spec *rs,
 	}
 	/* One walk of the new entry both places and seals it, once it reads
 	 * back as it was unpacked. */
-	r = cache_seal_place(&c, rs->sha256, ri->dest, sum.exact ? &sum.t :
-	    NULL, e);
+	r = cache_seal_place(&c, rs->sha256, ri->dest,
+	    sum.exact ? &sum.t : NULL, e);
 	if (r == CACHE_UNSEALABLE) {
 		rc = degrade(rs, ri, &c, &local, e);
 		goto out;

@@ -17,7 +17,7 @@
 struct runtime_spec {
 	char *version; /* from buildpack.yml, MONO_VERSION, or "custom" */
 	char *url;
-	char *sha256;  /* 64 lowercase hex digits */
+	char *sha256; /* 64 lowercase hex digits */
 };
 
 /* Fills rs from the config vars and the buildpack.yml at bpconfig_path
@@ -30,12 +30,12 @@ void runtime_spec_free(struct runtime_spec *rs);
 
 /* What runtime_install tells its caller while it works, for the log. */
 enum runtime_event {
-	RUNTIME_CACHE_WAIT,     /* detail: NULL; another build holds the
+	RUNTIME_CACHE_WAIT,	/* detail: NULL; another build holds the
 	                           cache's lock */
-	RUNTIME_CACHE_HIT,      /* detail: NULL */
+	RUNTIME_CACHE_HIT,	/* detail: NULL */
 	RUNTIME_CACHE_UNUSABLE, /* detail: why; installing without a cache */
-	RUNTIME_CACHE_DAMAGED,  /* detail: what is wrong; fetching again */
-	RUNTIME_DOWNLOAD,       /* detail: the URL, credentials removed */
+	RUNTIME_CACHE_DAMAGED,	/* detail: what is wrong; fetching again */
+	RUNTIME_DOWNLOAD,	/* detail: the URL, credentials removed */
 };
 
 struct installer; /* installer.h */
@@ -43,11 +43,11 @@ struct installer; /* installer.h */
 struct runtime_install {
 	const char *cache_dir;
 	const char *stack;
-	const char *dest;               /* e.g. BUILD_DIR/vendor/mono */
-	const struct envdir *vars;      /* AWS_* and S3_ENDPOINT for s3:// */
+	const char *dest;	   /* e.g. BUILD_DIR/vendor/mono */
+	const struct envdir *vars; /* AWS_* and S3_ENDPOINT for s3:// */
 	void (*event)(void *arg, enum runtime_event ev, const char *detail);
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
-	void *arg;                      /* passed to event and progress */
+	void *arg;	      /* passed to event and progress */
 	const stopflag *stop; /* interrupts a download */
 	/* What downloads, verifies and unpacks on a cache miss: NULL loads
 	 * slugc-install.so from beside the running executable then, and only

@@ -21,12 +21,16 @@ on_event(void *arg, enum runtime_event ev, const char *detail)
 		log_info(l->out, "Using the cached runtime");
 		break;
 	case RUNTIME_CACHE_UNUSABLE:
-		log_warn(l->out, "Cannot use the build cache (%s); building "
-		    "without it.", detail);
+		log_warn(l->out,
+		    "Cannot use the build cache (%s); building "
+		    "without it.",
+		    detail);
 		break;
 	case RUNTIME_CACHE_DAMAGED:
-		log_info(l->out, "The cached runtime is damaged (%s); fetching "
-		    "it again", detail);
+		log_info(l->out,
+		    "The cached runtime is damaged (%s); fetching "
+		    "it again",
+		    detail);
 		break;
 	case RUNTIME_DOWNLOAD:
 		log_info(l->out, "Downloading %s", detail);
@@ -46,7 +50,7 @@ int
 runtime_install_logged(const struct runtime_spec *rs,
     const struct runtime_install *ri, FILE *out, struct errbuf *e)
 {
-	struct runtime_log l = { .out = out };
+	struct runtime_log l = {.out = out};
 	struct runtime_install logged = *ri;
 	int rc;
 

@@ -14,37 +14,37 @@
 enum semver_op { OP_ANY, OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ };
 
 struct comparator {
-	enum semver_op	op;
-	struct semver	v;
+	enum semver_op op;
+	struct semver v;
 };
 
 struct cset {
-	struct comparator	*c;
-	size_t			 n, cap;
+	struct comparator *c;
+	size_t n, cap;
 };
 
 struct semver_range {
-	struct cset	*sets;
-	size_t		 n, cap;
+	struct cset *sets;
+	size_t n, cap;
 };
 
 /* A version as written in a range: nums is how many of MAJOR.MINOR.PATCH
  * are numbers before the first x (0 for "*", 3 for a full version); the
  * prerelease counts only when nums is 3. */
 struct partial {
-	int		 nums;
-	uint64_t	 n[3];
-	size_t		 prefix;	/* how many 'v's and '='s led it */
-	bool		 x_then_num;	/* a number after an x: "1.x.5" */
-	char		 pre[SEMVER_MAX];
+	int nums;
+	uint64_t n[3];
+	size_t prefix;	 /* how many 'v's and '='s led it */
+	bool x_then_num; /* a number after an x: "1.x.5" */
+	char pre[SEMVER_MAX];
 };
 
 /* The parser's state: the whole range (for messages) and the cursor. */
 struct rparser {
-	const char	*range;
-	const char	*p;
-	const char	*end;	/* end of the current || part */
-	struct errbuf	*e;
+	const char *range;
+	const char *p;
+	const char *end; /* end of the current || part */
+	struct errbuf *e;
 };
 
 static bool
@@ -115,8 +115,8 @@ read_ids(const char **sp, const char *end, bool pre, char *out, size_t outsz,
 			s++;
 		}
 		if (s == id) {
-			*why = pre ? "an empty prerelease identifier" :
-			    "an empty build identifier";
+			*why = pre ? "an empty prerelease identifier"
+				   : "an empty build identifier";
 			return -1;
 		}
 		if (pre && digits && *id == '0' && s - id > 1) {
@@ -259,8 +259,7 @@ semver_format(const struct semver *v, char *buf, size_t size)
 {
 	return snprintf(buf, size, "%llu.%llu.%llu%s%s",
 	    (unsigned long long)v->major, (unsigned long long)v->minor,
-	    (unsigned long long)v->patch, v->pre[0] != '\0' ? "-" : "",
-	    v->pre);
+	    (unsigned long long)v->patch, v->pre[0] != '\0' ? "-" : "", v->pre);
 }
 
 /* Fills e with "invalid range 'R': at 'REST': why" and returns -1. */
@@ -317,9 +316,10 @@ read_partial(struct rparser *rp, struct partial *pv, const char *term)
 			continue;
 		}
 		if (s >= rp->end || !is_digit(*s))
-			return rbad(rp, term, i == 0 ?
-			    "expected a version" : "expected a number or x");
-		if (seen_x) {	/* ignored: any size, no leading zero */
+			return rbad(rp, term,
+			    i == 0 ? "expected a version"
+				   : "expected a number or x");
+		if (seen_x) { /* ignored: any size, no leading zero */
 			pv->x_then_num = true;
 			if (*s == '0' && s + 1 < rp->end && is_digit(s[1]))
 				return rbad(rp, term,
@@ -335,10 +335,10 @@ read_partial(struct rparser *rp, struct partial *pv, const char *term)
 	if (i == 3 && s < rp->end && *s == '-') {
 		s++;
 		if (read_ids(&s, rp->end, true, pv->pre, sizeof pv->pre,
-		    &why) == -1)
+			&why) == -1)
 			return rbad(rp, term, why);
 		if (pv->nums < 3)
-			pv->pre[0] = '\0';	/* "1.x.x-beta" is "1.x" */
+			pv->pre[0] = '\0'; /* "1.x.x-beta" is "1.x" */
 	}
 	if (s - start >= SEMVER_MAX)
 		return rbad(rp, term, "a version longer than 256 bytes");
@@ -348,9 +348,9 @@ read_partial(struct rparser *rp, struct partial *pv, const char *term)
 			return rbad(rp, term, why);
 	}
 	if (s < rp->end && !is_blank(*s))
-		return rbad(rp, term, i < 3 && *s == '-' ?
-		    "a prerelease needs MAJOR.MINOR.PATCH" :
-		    "not a version or comparator");
+		return rbad(rp, term,
+		    i < 3 && *s == '-' ? "a prerelease needs MAJOR.MINOR.PATCH"
+				       : "not a version or comparator");
 	rp->p = s;
 	return 0;
 }
@@ -406,25 +406,26 @@ simple_terms(struct rparser *rp, struct cset *set, int op,
 	uint64_t M = pv->n[0], m = pv->n[1], p = pv->n[2];
 	const char *pre = pv->pre;
 
-	if (pv->nums == 0)	/* *, x, ~*, ^x, >=x, <=x: any; >x, <x: none */
-		return op == OP_GT || op == OP_LT ? add_none(rp, set) :
-		    add_any(rp, set);
+	if (pv->nums == 0) /* *, x, ~*, ^x, >=x, <=x: any; >x, <x: none */
+		return op == OP_GT || op == OP_LT ? add_none(rp, set)
+						  : add_any(rp, set);
 	switch (op) {
 	case '~':
 		if (pv->nums == 1)
 			return set_add(rp, set, OP_GE, M, 0, 0, "") ||
 			    set_add(rp, set, OP_LT, M + 1, 0, 0, "0");
 		return set_add(rp, set, OP_GE, M, m, pv->nums == 3 ? p : 0,
-		    pre) || set_add(rp, set, OP_LT, M, m + 1, 0, "0");
+			   pre) ||
+		    set_add(rp, set, OP_LT, M, m + 1, 0, "0");
 	case '^':
 		if (pv->nums == 1)
 			return set_add(rp, set, OP_GE, M, 0, 0, "") ||
 			    set_add(rp, set, OP_LT, M + 1, 0, 0, "0");
 		if (pv->nums == 2)
 			return set_add(rp, set, OP_GE, M, m, 0, "") ||
-			    (M == 0 ?
-			    set_add(rp, set, OP_LT, 0, m + 1, 0, "0") :
-			    set_add(rp, set, OP_LT, M + 1, 0, 0, "0"));
+			    (M == 0 ? set_add(rp, set, OP_LT, 0, m + 1, 0, "0")
+				    : set_add(rp, set, OP_LT, M + 1, 0, 0,
+					  "0"));
 		if (set_add(rp, set, OP_GE, M, m, p, pre) == -1)
 			return -1;
 		if (M != 0)
@@ -434,8 +435,8 @@ simple_terms(struct rparser *rp, struct cset *set, int op,
 		return set_add(rp, set, OP_LT, 0, 0, p + 1, "0");
 	}
 	if (pv->nums == 3)
-		return set_add(rp, set, op == OP_ANY ? OP_EQ : (enum semver_op)op,
-		    M, m, p, pre);
+		return set_add(rp, set,
+		    op == OP_ANY ? OP_EQ : (enum semver_op)op, M, m, p, pre);
 	/* An x-range: 1 is 1.x.x, 1.2 is 1.2.x. */
 	switch (op) {
 	case OP_ANY:
@@ -445,18 +446,18 @@ simple_terms(struct rparser *rp, struct cset *set, int op,
 			    set_add(rp, set, OP_LT, M + 1, 0, 0, "0");
 		return set_add(rp, set, OP_GE, M, m, 0, "") ||
 		    set_add(rp, set, OP_LT, M, m + 1, 0, "0");
-	case OP_GT:	/* >1 is >=2.0.0, >1.2 is >=1.3.0 */
-		return pv->nums == 1 ?
-		    set_add(rp, set, OP_GE, M + 1, 0, 0, "") :
-		    set_add(rp, set, OP_GE, M, m + 1, 0, "");
+	case OP_GT: /* >1 is >=2.0.0, >1.2 is >=1.3.0 */
+		return pv->nums == 1 ? set_add(rp, set, OP_GE, M + 1, 0, 0, "")
+				     : set_add(rp, set, OP_GE, M, m + 1, 0, "");
 	case OP_GE:
 		return set_add(rp, set, OP_GE, M, pv->nums == 1 ? 0 : m, 0, "");
 	case OP_LT:
-		return set_add(rp, set, OP_LT, M, pv->nums == 1 ? 0 : m, 0, "0");
-	default:	/* OP_LE: <=1 is <2.0.0-0, <=1.2 is <1.3.0-0 */
-		return pv->nums == 1 ?
-		    set_add(rp, set, OP_LT, M + 1, 0, 0, "0") :
-		    set_add(rp, set, OP_LT, M, m + 1, 0, "0");
+		return set_add(rp, set, OP_LT, M, pv->nums == 1 ? 0 : m, 0,
+		    "0");
+	default: /* OP_LE: <=1 is <2.0.0-0, <=1.2 is <1.3.0-0 */
+		return pv->nums == 1
+		    ? set_add(rp, set, OP_LT, M + 1, 0, 0, "0")
+		    : set_add(rp, set, OP_LT, M, m + 1, 0, "0");
 	}
 }
 
@@ -517,7 +518,7 @@ read_op(struct rparser *rp)
 	case '~':
 		op = '~';
 		if (s + 1 < rp->end && s[1] == '>')
-			rp->p++;	/* ~> is ~ */
+			rp->p++; /* ~> is ~ */
 		break;
 	case '^':
 		op = '^';
@@ -533,8 +534,8 @@ read_op(struct rparser *rp)
 static bool
 cmp_same(const struct comparator *a, const struct comparator *b)
 {
-	return a->op == b->op && (a->op == OP_ANY ||
-	    semver_compare(&a->v, &b->v) == 0);
+	return a->op == b->op &&
+	    (a->op == OP_ANY || semver_compare(&a->v, &b->v) == 0);
 }
 
 static bool
@@ -606,9 +607,10 @@ parse_set(struct rparser *rp, struct cset *set)
 		if ((op == OP_LT || op == OP_GT) && blanks && *rp->p == '=')
 			return rbad(rp, at, "a blank inside an operator");
 		if (*rp->p == '-' && op == OP_ANY)
-			return rbad(rp, rp->p, first ? "a hyphen range "
-			    "needs a version before the '-'" :
-			    "a hyphen range must be the whole set");
+			return rbad(rp, rp->p,
+			    first ? "a hyphen range "
+				    "needs a version before the '-'"
+				  : "a hyphen range must be the whole set");
 		ver = rp->p;
 		if (read_partial(rp, &a, at) == -1)
 			return -1;
@@ -620,18 +622,21 @@ parse_set(struct rparser *rp, struct cset *set)
 		    rp->p < rp->end && *rp->p == '-' &&
 		    (rp->p + 1 == rp->end || is_blank(rp->p[1]))) {
 			if (!first)
-				return rbad(rp, rp->p, "a hyphen range must "
+				return rbad(rp, rp->p,
+				    "a hyphen range must "
 				    "be the whole set");
 			rp->p++;
 			skip_blanks(rp);
 			if (rp->p >= rp->end)
-				return rbad(rp, rp->end, "a hyphen range "
+				return rbad(rp, rp->end,
+				    "a hyphen range "
 				    "needs a version after the '-'");
 			if (read_partial(rp, &b, rp->p) == -1)
 				return -1;
 			skip_blanks(rp);
 			if (rp->p < rp->end)
-				return rbad(rp, rp->p, "a hyphen range must "
+				return rbad(rp, rp->p,
+				    "a hyphen range must "
 				    "be the whole set");
 			return add_hyphen(rp, set, &a, &b);
 		}
@@ -666,7 +671,7 @@ int
 semver_range_parse(const char *range, struct semver_range **out,
     struct errbuf *e)
 {
-	struct rparser rp = { range, range, NULL, e };
+	struct rparser rp = {range, range, NULL, e};
 	struct semver_range *r;
 	struct cset *sets;
 	const char *bar, *stop = range + strlen(range);
@@ -708,8 +713,8 @@ semver_range_parse(const char *range, struct semver_range **out,
 	 * anything makes the range "any". */
 	if (r->n > 1) {
 		for (i = k = 0; i < r->n; i++) {
-			if (is_none(&r->sets[i].c[0]) && !(k == 0 &&
-			    i == r->n - 1))
+			if (is_none(&r->sets[i].c[0]) &&
+			    !(k == 0 && i == r->n - 1))
 				free(r->sets[i].c);
 			else
 				r->sets[k++] = r->sets[i];
@@ -792,10 +797,12 @@ semver_satisfies(const struct semver_range *r, const struct semver *v)
 int
 semver_range_format(const struct semver_range *r, char *buf, size_t size)
 {
-	static const char *const ops[] = {
-		[OP_ANY] = "", [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">",
-		[OP_GE] = ">=", [OP_EQ] = ""
-	};
+	static const char *const ops[] = {[OP_ANY] = "",
+	    [OP_LT] = "<",
+	    [OP_LE] = "<=",
+	    [OP_GT] = ">",
+	    [OP_GE] = ">=",
+	    [OP_EQ] = ""};
 	char v[SEMVER_MAX + 64];
 	size_t i, j, len = 0;
 	int n;
@@ -814,7 +821,9 @@ semver_range_format(const struct semver_range *r, char *buf, size_t size)
 				semver_format(&c->v, v, sizeof v);
 			n = snprintf(len < size ? buf + len : NULL,
 			    len < size ? size - len : 0, "%s%s%s",
-			    i > 0 && j == 0 ? "||" : j > 0 ? " " : "",
+			    i > 0 && j == 0 ? "||"
+				: j > 0	    ? " "
+					    : "",
 			    ops[c->op], v);
 			if (n < 0)
 				return n;
@@ -825,8 +834,8 @@ semver_range_format(const struct semver_range *r, char *buf, size_t size)
 }
 
 long
-semver_max_satisfying(const char *range, const char *const *versions,
-    size_t n, struct errbuf *e)
+semver_max_satisfying(const char *range, const char *const *versions, size_t n,
+    struct errbuf *e)
 {
 	struct semver_range *r;
 	struct semver v, best;
@@ -852,7 +861,8 @@ semver_max_satisfying(const char *range, const char *const *versions,
 		return found;
 	list[0] = '\0';
 	for (i = 0; i < n && len < sizeof list; i++) {
-		err_printable(one, sizeof one, versions[i], strlen(versions[i]));
+		err_printable(one, sizeof one, versions[i],
+		    strlen(versions[i]));
 		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
 		    i > 0 ? ", " : "", one);
 	}

@@ -56,8 +56,8 @@
 #define SEMVER_NOMATCH (-2)
 
 struct semver {
-	uint64_t	major, minor, patch;
-	char		pre[SEMVER_MAX];	/* "" for a release */
+	uint64_t major, minor, patch;
+	char pre[SEMVER_MAX]; /* "" for a release */
 };
 
 struct semver_range;

@@ -9,8 +9,10 @@ plain(const char *s)
 	if (*s == '\0')
 		return 0;
 	for (; *s; s++) {
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_./:@%+=,-", *s))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_./:@%+=,-",
+			*s))
 			return 0;
 	}
 	return 1;

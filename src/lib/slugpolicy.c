@@ -51,8 +51,8 @@ check_symlink(int dirdepth, const char *target, struct errbuf *why)
 		return errf(why, "symlink with an empty target");
 	show(shown, sizeof shown, target);
 	if (target[0] == '/')
-		return errf(
-		    why, "symlink to absolute path '%s' refused", shown);
+		return errf(why, "symlink to absolute path '%s' refused",
+		    shown);
 	for (p = target; *p != '\0';) {
 		n = strcspn(p, "/");
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
@@ -85,11 +85,11 @@ check_hardlink(int depth, const char *hardlink, struct errbuf *why)
 		return errf(why, "hardlink with an empty target");
 	show(shown, sizeof shown, hardlink);
 	if (hardlink[0] == '/')
-		return errf(
-		    why, "hardlink to absolute path '%s' refused", shown);
+		return errf(why, "hardlink to absolute path '%s' refused",
+		    shown);
 	if ((hdepth = path_depth(hardlink)) < 0)
-		return errf(
-		    why, "hardlink target '%s' escapes the root", shown);
+		return errf(why, "hardlink target '%s' escapes the root",
+		    shown);
 	if (hdepth == 0)
 		return errf(why, "hardlink to the root");
 	if (depth == 0)

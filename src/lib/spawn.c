@@ -41,7 +41,7 @@ _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
 static struct {
 	stopflag signo;
 	int rfd, wfd;
-} sigstate = { 0, -1, -1 };
+} sigstate = {0, -1, -1};
 
 /* What the child tells the parent, over a close-on-exec pipe, when it could
  * not exec: nothing arrives (EOF) when exec worked. */
@@ -55,18 +55,18 @@ struct childerr {
  * async-signal-safe calls are allowed (another thread may hold malloc's
  * lock), so no allocation and no stdio there. */
 struct prep {
-	char **cand;            /* paths to try for argv[0], NULL-terminated */
+	char **cand; /* paths to try for argv[0], NULL-terminated */
 	char *const *envp;
-	int in;                 /* /dev/null, or -1 to inherit */
-	int out[2], err[2];     /* pipes, or -1 to inherit */
-	int ep[2];              /* exec error pipe */
-	pid_t parent;           /* us, for the child's PR_SET_PDEATHSIG */
+	int in;		    /* /dev/null, or -1 to inherit */
+	int out[2], err[2]; /* pipes, or -1 to inherit */
+	int ep[2];	    /* exec error pipe */
+	pid_t parent;	    /* us, for the child's PR_SET_PDEATHSIG */
 };
 
 struct stream {
-	int fd;                 /* read end, -1 once closed */
-	int which;              /* 1 or 2 */
-	char *buf;              /* line_max bytes */
+	int fd;	   /* read end, -1 once closed */
+	int which; /* 1 or 2 */
+	char *buf; /* line_max bytes */
 	size_t len;
 };
 
@@ -144,8 +144,8 @@ candidates(const char *name, char *const *envp)
 	for (dir = path; *dir != '\0'; dir++)
 		if (*dir == ':')
 			ndirs++;
-	cand = malloc((ndirs + 1) * sizeof *cand + strlen(path) +
-	    ndirs * (nlen + 3));
+	cand = malloc(
+	    (ndirs + 1) * sizeof *cand + strlen(path) + ndirs * (nlen + 3));
 	if (cand == NULL)
 		return NULL;
 	q = (char *)(cand + ndirs + 1);
@@ -170,7 +170,7 @@ candidates(const char *name, char *const *envp)
 static void __attribute__((noreturn))
 child_exec(const struct spawn *s, const struct prep *p)
 {
-	struct childerr ce = { STAGE_SETUP, 0 };
+	struct childerr ce = {STAGE_SETUP, 0};
 	struct sigaction dfl, old;
 	sigset_t none;
 	char *const *c;
@@ -501,11 +501,11 @@ exec_failed(struct spawn *s, const struct childerr *ce, struct errbuf *e)
 enum { RUNNING, TERMINATING, KILLED };
 
 static int
-run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
-    bool pipe_err, struct errbuf *e)
+run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out, bool pipe_err,
+    struct errbuf *e)
 {
-	struct prep p = { NULL, NULL, -1, { -1, -1 }, { -1, -1 }, { -1, -1 }, 0 };
-	struct stream st[2] = { { -1, 1, NULL, 0 }, { -1, 2, NULL, 0 } };
+	struct prep p = {NULL, NULL, -1, {-1, -1}, {-1, -1}, {-1, -1}, 0};
+	struct stream st[2] = {{-1, 1, NULL, 0}, {-1, 2, NULL, 0}};
 	struct pollfd pfd[5];
 	struct childerr ce;
 	sigset_t all, old;
@@ -685,7 +685,7 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 			pfd[nfds].events = POLLIN;
 			widx = nfds++;
 		}
-		tmo = -1;	/* no end */
+		tmo = -1; /* no end */
 		if (state == RUNNING && deadline > 0)
 			tmo = deadline > now ? deadline - now : 0;
 		if (state == TERMINATING)
@@ -701,7 +701,8 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
 		for (i = 0; i < 2; i++)
 			if (sidx[i] >= 0 && pfd[sidx[i]].revents != 0)
 				stream_read(&st[i], cap, cap, fn, arg);
-		if (gidx >= 0 && pfd[gidx].revents != 0 && sigstate.signo == 0) {
+		if (gidx >= 0 && pfd[gidx].revents != 0 &&
+		    sigstate.signo == 0) {
 			/* A stale byte left by a reset.  Should a signal come
 			 * while we drain, put a wake-up back for the others. */
 			sigpipe_drain();
@@ -757,8 +758,8 @@ spawn_run(struct spawn *s, struct errbuf *e)
 {
 	int ret;
 
-	ret = run(s, s->on_line, s->arg, s->on_line != NULL,
-	    s->on_line != NULL, e);
+	ret = run(s, s->on_line, s->arg, s->on_line != NULL, s->on_line != NULL,
+	    e);
 	/* The request was for this run: the next one starts afresh. */
 	atomic_store(&s->stop_, false);
 	return ret;
@@ -812,7 +813,7 @@ int
 spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
     struct errbuf *e)
 {
-	struct capture c = { s, NULL, 0, 0, max, false, false };
+	struct capture c = {s, NULL, 0, 0, max, false, false};
 	int status;
 
 	*out = NULL;
@@ -859,7 +860,7 @@ spawn_stop(struct spawn *s)
 	atomic_fetch_add(&s->wakers_, 1);
 	if ((fd = atomic_load(&s->wake_) - 1) >= 0) {
 		r = write(fd, &one, sizeof one);
-		(void)r;	/* only EAGAIN: a wake-up is pending already */
+		(void)r; /* only EAGAIN: a wake-up is pending already */
 	}
 	atomic_fetch_sub(&s->wakers_, 1);
 	errno = saved;
@@ -869,21 +870,37 @@ const char *
 spawn_signal_name(int signo)
 {
 	static const char *const names[] = {
-		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT",
-		[SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-		[SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
-		[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
-		[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1",
-		[SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
-		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
-		[SIGTERM] = "SIGTERM", [SIGSTKFLT] = "SIGSTKFLT",
-		[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
-		[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",
-		[SIGTTIN] = "SIGTTIN", [SIGTTOU] = "SIGTTOU",
-		[SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU",
-		[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM",
-		[SIGPROF] = "SIGPROF", [SIGWINCH] = "SIGWINCH",
-		[SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR", [SIGSYS] = "SIGSYS",
+	    [SIGHUP] = "SIGHUP",
+	    [SIGINT] = "SIGINT",
+	    [SIGQUIT] = "SIGQUIT",
+	    [SIGILL] = "SIGILL",
+	    [SIGTRAP] = "SIGTRAP",
+	    [SIGABRT] = "SIGABRT",
+	    [SIGBUS] = "SIGBUS",
+	    [SIGFPE] = "SIGFPE",
+	    [SIGKILL] = "SIGKILL",
+	    [SIGUSR1] = "SIGUSR1",
+	    [SIGSEGV] = "SIGSEGV",
+	    [SIGUSR2] = "SIGUSR2",
+	    [SIGPIPE] = "SIGPIPE",
+	    [SIGALRM] = "SIGALRM",
+	    [SIGTERM] = "SIGTERM",
+	    [SIGSTKFLT] = "SIGSTKFLT",
+	    [SIGCHLD] = "SIGCHLD",
+	    [SIGCONT] = "SIGCONT",
+	    [SIGSTOP] = "SIGSTOP",
+	    [SIGTSTP] = "SIGTSTP",
+	    [SIGTTIN] = "SIGTTIN",
+	    [SIGTTOU] = "SIGTTOU",
+	    [SIGURG] = "SIGURG",
+	    [SIGXCPU] = "SIGXCPU",
+	    [SIGXFSZ] = "SIGXFSZ",
+	    [SIGVTALRM] = "SIGVTALRM",
+	    [SIGPROF] = "SIGPROF",
+	    [SIGWINCH] = "SIGWINCH",
+	    [SIGIO] = "SIGIO",
+	    [SIGPWR] = "SIGPWR",
+	    [SIGSYS] = "SIGSYS",
 	};
 
 	if (signo > 0 && (size_t)signo < sizeof names / sizeof names[0] &&
@@ -897,8 +914,8 @@ spawn_signal_name(int signo)
 int
 spawn_errstatus(const struct spawn *s, int status, struct errbuf *e)
 {
-	const char *name = s->argv != NULL && s->argv[0] != NULL ?
-	    s->argv[0] : "child";
+	const char *name =
+	    s->argv != NULL && s->argv[0] != NULL ? s->argv[0] : "child";
 	const char *slash = strrchr(name, '/');
 
 	/* The program, not where it lives: "xbuild exited with status 1"
@@ -913,8 +930,7 @@ spawn_errstatus(const struct spawn *s, int status, struct errbuf *e)
 		if (s->timeout_ms % 1000 == 0)
 			return errf(e, "%s timed out after %d s", name,
 			    s->timeout_ms / 1000);
-		return errf(e, "%s timed out after %d ms", name,
-		    s->timeout_ms);
+		return errf(e, "%s timed out after %d ms", name, s->timeout_ms);
 	}
 	if (s->stopped)
 		return errf(e, "%s was stopped", name);

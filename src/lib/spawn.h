@@ -41,29 +41,29 @@ typedef void spawn_line_fn(void *arg, int fd, const char *line, size_t len,
 
 struct spawn {
 	/* In. */
-	const char *const *argv;  /* argv[0] without '/' is searched in the
+	const char *const *argv; /* argv[0] without '/' is searched in the
 	                             PATH of envp (or of environ) */
-	char *const *envp;        /* NULL: inherit environ */
-	const char *cwd;          /* NULL: inherit */
-	spawn_line_fn *on_line;   /* NULL: the child inherits stdout/stderr */
-	void *arg;                /* passed to on_line */
-	bool inherit_stdin;       /* false: stdin is /dev/null */
-	int timeout_ms;           /* 0: none; then TERM the group, KILL later */
-	int grace_ms;             /* TERM to KILL; 0 means SPAWN_GRACE_MS */
-	size_t line_max;          /* 0 means SPAWN_LINE_MAX */
-	int keep_fd;              /* > 2: stays open in the child, at the same
+	char *const *envp;	 /* NULL: inherit environ */
+	const char *cwd;	 /* NULL: inherit */
+	spawn_line_fn *on_line;	 /* NULL: the child inherits stdout/stderr */
+	void *arg;		 /* passed to on_line */
+	bool inherit_stdin;	 /* false: stdin is /dev/null */
+	int timeout_ms;		 /* 0: none; then TERM the group, KILL later */
+	int grace_ms;		 /* TERM to KILL; 0 means SPAWN_GRACE_MS */
+	size_t line_max;	 /* 0 means SPAWN_LINE_MAX */
+	int keep_fd;		 /* > 2: stays open in the child, at the same
 	                             number (a lock the child's whole tree must
 	                             hold, so that it is held until the last
 	                             of them is gone); 0: none */
 
 	/* Out, filled by spawn_run. */
-	pid_t pid;                /* the child, also its process group id */
-	int status;               /* same as spawn_run's result; 127/126 when
+	pid_t pid;	 /* the child, also its process group id */
+	int status;	 /* same as spawn_run's result; 127/126 when
 	                             exec failed, -1 when fork etc. failed */
-	int signo;                /* signal that killed the child, or 0 */
-	bool timed_out;           /* timeout_ms expired */
-	int interrupted;          /* SIGINT/SIGTERM we received, or 0 */
-	bool stopped;             /* spawn_stop asked */
+	int signo;	 /* signal that killed the child, or 0 */
+	bool timed_out;	 /* timeout_ms expired */
+	int interrupted; /* SIGINT/SIGTERM we received, or 0 */
+	bool stopped;	 /* spawn_stop asked */
 
 	/* Private: spawn_stop's request, and the eventfd (+1, so that 0 is
 	 * none) it writes to while a run is in progress.  Aligned apart from
@@ -71,10 +71,13 @@ struct spawn {
 	 * touches what another thread writes. */
 	_Alignas(8) atomic_bool stop_;
 	atomic_int wake_;
-	atomic_int wakers_;       /* spawn_stop calls using wake_ now */
+	atomic_int wakers_; /* spawn_stop calls using wake_ now */
 };
 
-#define SPAWN_INIT { .argv = NULL }
+#define SPAWN_INIT                                                             \
+	{                                                                      \
+		.argv = NULL                                                   \
+	}
 
 /* Runs the child to completion and returns its exit status: 0..255, or
  * 128+N when it died of signal N (s->signo = N).  Returns -1 with e filled

@@ -10,7 +10,10 @@ struct strlist {
 	size_t n, cap;
 };
 
-#define STRLIST_INIT { NULL, 0, 0 }
+#define STRLIST_INIT                                                           \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 /* Appends a copy of s.  Returns -1 when out of memory. */
 int strlist_push(struct strlist *l, const char *s);

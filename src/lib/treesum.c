@@ -83,8 +83,8 @@ treesum_hash_update(struct treesum_hash *h, const void *buf, size_t len)
 
 	h->len += len;
 	if (h->ntail > 0) {
-		n = sizeof h->tail - h->ntail < len ? sizeof h->tail - h->ntail :
-		    len;
+		n = sizeof h->tail - h->ntail < len ? sizeof h->tail - h->ntail
+						    : len;
 		memcpy(h->tail + h->ntail, p, n);
 		h->ntail += n;
 		p += n;
@@ -145,8 +145,8 @@ treesum_content_term(const char *name, size_t namelen, uint64_t size,
 }
 
 void
-treesum_add(struct treesum *t, const char *name, size_t namelen,
-    uint64_t size, uint64_t chash)
+treesum_add(struct treesum *t, const char *name, size_t namelen, uint64_t size,
+    uint64_t chash)
 {
 	t->files++;
 	t->bytes += size;
@@ -194,7 +194,7 @@ treesum_hash_fd(int fd, uint64_t *chash, uint64_t *size)
 int
 treesum_tree(const char *root, struct treesum *t, struct errbuf *e)
 {
-	char *const roots[] = { (char *)root, NULL };
+	char *const roots[] = {(char *)root, NULL};
 	size_t rootlen = strlen(root);
 	uint64_t chash, size;
 	FTSENT *ent;
@@ -213,15 +213,17 @@ treesum_tree(const char *root, struct treesum *t, struct errbuf *e)
 			rc = errf(e, "read %s:", ent->fts_path);
 			break;
 		case FTS_F:
-			fd = open(ent->fts_accpath, O_RDONLY | O_NOFOLLOW |
-			    O_CLOEXEC);
-			if (fd == -1 || treesum_hash_fd(fd, &chash, &size) == -1)
+			fd = open(ent->fts_accpath,
+			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd == -1 ||
+			    treesum_hash_fd(fd, &chash, &size) == -1)
 				rc = errf(e, "read %s:", ent->fts_path);
 			if (fd != -1)
 				close(fd);
 			if (rc == 0)
 				treesum_add(t, ent->fts_path + rootlen + 1,
-				    ent->fts_pathlen - rootlen - 1, size, chash);
+				    ent->fts_pathlen - rootlen - 1, size,
+				    chash);
 			break;
 		default:
 			break;

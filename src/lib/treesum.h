@@ -35,7 +35,7 @@ uint64_t treesum_hash_final(const struct treesum_hash *h);
 struct treesum {
 	uint64_t files;
 	uint64_t bytes;
-	uint64_t sizes;   /* over (name, size) */
+	uint64_t sizes;	  /* over (name, size) */
 	uint64_t content; /* over (name, size, content hash) */
 };
 

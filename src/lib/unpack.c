@@ -122,8 +122,8 @@ dirset_find(const struct dirset *s, const char *p, size_t len)
 {
 	size_t i = dirset_hash(p, len) & (s->cap - 1);
 
-	while (s->slot[i] != NULL && (strncmp(s->slot[i], p, len) != 0 ||
-	    s->slot[i][len] != '\0'))
+	while (s->slot[i] != NULL &&
+	    (strncmp(s->slot[i], p, len) != 0 || s->slot[i][len] != '\0'))
 		i = (i + 1) & (s->cap - 1);
 	return &s->slot[i];
 }
@@ -149,7 +149,8 @@ dirset_add(struct dirset *s, const char *p, size_t len)
 		}
 		for (size_t i = 0; i < oldcap; i++)
 			if (old[i] != NULL)
-				*dirset_find(s, old[i], strlen(old[i])) = old[i];
+				*dirset_find(s, old[i], strlen(old[i])) =
+				    old[i];
 		free(old);
 	}
 	slot = dirset_find(s, p, len);
@@ -213,7 +214,7 @@ prepare_dest(const char *dest, int *local, struct errbuf *e)
 struct reader {
 	const struct unpack_source *src;
 	struct errbuf e; /* the source's message */
-	bool failed;     /* the read itself failed, not the archive */
+	bool failed;	 /* the read itself failed, not the archive */
 };
 
 static la_ssize_t
@@ -307,7 +308,7 @@ struct fileent {
 
 struct filemap {
 	struct fileent *slot; /* open addressing, name NULL = free */
-	size_t cap;           /* a power of two, or 0 */
+	size_t cap;	      /* a power of two, or 0 */
 	size_t n;
 };
 
@@ -316,8 +317,9 @@ filemap_find(const struct filemap *m, const char *p, size_t len)
 {
 	size_t i = dirset_hash(p, len) & (m->cap - 1);
 
-	while (m->slot[i].name != NULL && (strncmp(m->slot[i].name, p,
-	    len) != 0 || m->slot[i].name[len] != '\0'))
+	while (m->slot[i].name != NULL &&
+	    (strncmp(m->slot[i].name, p, len) != 0 ||
+		m->slot[i].name[len] != '\0'))
 		i = (i + 1) & (m->cap - 1);
 	return &m->slot[i];
 }
@@ -377,17 +379,17 @@ struct progress {
 	const struct unpack_limits *lim;
 	const struct unpack_source *src;
 	uint64_t entries;
-	uint64_t declared; /* sum of declared file sizes */
-	uint64_t written;  /* file data bytes written */
-	size_t rootlen;    /* of the realpath'd root names are joined to */
-	uint64_t symlinks; /* symlinks extracted so far */
+	uint64_t declared;  /* sum of declared file sizes */
+	uint64_t written;   /* file data bytes written */
+	size_t rootlen;	    /* of the realpath'd root names are joined to */
+	uint64_t symlinks;  /* symlinks extracted so far */
 	struct dirset dirs; /* see check_dirs */
-	int local_errno;   /* the file system's error that failed us, or 0 */
+	int local_errno;    /* the file system's error that failed us, or 0 */
 	/* The entry being written: its data bytes and their hash. */
 	uint64_t entry_written;
 	struct treesum_hash fh;
 	struct unpack_sum *sum; /* NULL: not wanted */
-	struct filemap files;   /* for sum */
+	struct filemap files;	/* for sum */
 };
 
 /* write_disk failed on an entry: its message, with the errno's text when
@@ -417,10 +419,12 @@ static int
 check_ratio(struct archive *a, const struct progress *pr, const char *name,
     struct errbuf *e)
 {
-	int64_t in = archive_filter_bytes(a, -1), out = archive_filter_bytes(a, 0);
+	int64_t in = archive_filter_bytes(a, -1),
+		out = archive_filter_bytes(a, 0);
 	uint64_t stored;
-	uint64_t expanded = out > 0 && (uint64_t)out > pr->written ?
-	    (uint64_t)out : pr->written;
+	uint64_t expanded = out > 0 && (uint64_t)out > pr->written
+	    ? (uint64_t)out
+	    : pr->written;
 
 	if (pr->lim->max_ratio == 0 || expanded <= pr->lim->ratio_floor)
 		return 0;
@@ -433,9 +437,11 @@ check_ratio(struct archive *a, const struct progress *pr, const char *name,
 	if (in <= 0)
 		return 0;
 	if (expanded / (uint64_t)in >= pr->lim->max_ratio)
-		return entry_err(e, name, "archive expands more than %llu "
+		return entry_err(e, name,
+		    "archive expands more than %llu "
 		    "times (%llu bytes from %lld): refused as a decompression "
-		    "bomb", (unsigned long long)pr->lim->max_ratio,
+		    "bomb",
+		    (unsigned long long)pr->lim->max_ratio,
 		    (unsigned long long)expanded, (long long)in);
 	return 0;
 }
@@ -448,8 +454,8 @@ hash_zeros(struct treesum_hash *h, uint64_t n)
 	static const unsigned char zeros[4096];
 
 	for (; n > 0; n -= n < sizeof zeros ? n : sizeof zeros)
-		treesum_hash_update(h, zeros, n < sizeof zeros ? n :
-		    sizeof zeros);
+		treesum_hash_update(h, zeros,
+		    n < sizeof zeros ? n : sizeof zeros);
 }
 
 /* Every block must be written whole.  write_disk reports a failed write(2)
@@ -471,7 +477,8 @@ copy_data(struct archive *a, struct archive *w, struct progress *pr,
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (!ok(r))
-			return entry_err(e, name, "%s", archive_error_string(a));
+			return entry_err(e, name, "%s",
+			    archive_error_string(a));
 		if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
 			err = archive_errno(w);
 			if (local_errno(err))
@@ -515,8 +522,8 @@ entry_stands(const char *full, mode_t type, mode_t perm, int64_t size,
 	if ((st.st_mode & S_IFMT) != type)
 		return false;
 	if (type == AE_IFREG)
-		return st.st_size == size && (st.st_mode & 07777) ==
-		    (perm & 07777);
+		return st.st_size == size &&
+		    (st.st_mode & 07777) == (perm & 07777);
 	return true;
 }
 
@@ -524,8 +531,8 @@ entry_stands(const char *full, mode_t type, mode_t perm, int64_t size,
  * on its path (write_disk replaces a file in the way of a directory), is
  * gone; a regular file or a hard link to one takes its place. */
 static int
-sum_entry(struct progress *pr, const char *rel, mode_t type,
-    const char *hrel, int64_t size, uint64_t chash)
+sum_entry(struct progress *pr, const char *rel, mode_t type, const char *hrel,
+    int64_t size, uint64_t chash)
 {
 	struct treesum *t = &pr->sum->t;
 	struct fileent *f, *target;
@@ -536,7 +543,8 @@ sum_entry(struct progress *pr, const char *rel, mode_t type,
 		return 0;
 	for (const char *p = rel; (p = strchr(p, '/')) != NULL; p++)
 		if ((f = filemap_get(&pr->files, rel, (size_t)(p - rel))) !=
-		    NULL && f->present) {
+			NULL &&
+		    f->present) {
 			treesum_remove(t, f->name, strlen(f->name), f->size,
 			    f->chash);
 			f->present = false;
@@ -584,11 +592,15 @@ check_hardlink_target(const char *name, const char *hl, const char *hfull,
 		return entry_err(e, name, "hard link target '%s': %s", shown,
 		    strerror(errno));
 	if (S_ISLNK(st.st_mode))
-		return entry_err(e, name, "hard link to a symlink ('%s') "
-		    "refused", shown);
+		return entry_err(e, name,
+		    "hard link to a symlink ('%s') "
+		    "refused",
+		    shown);
 	if (!S_ISREG(st.st_mode))
-		return entry_err(e, name, "hard link to '%s', not a regular "
-		    "file, refused", shown);
+		return entry_err(e, name,
+		    "hard link to '%s', not a regular "
+		    "file, refused",
+		    shown);
 	return 0;
 }
 
@@ -606,8 +618,7 @@ check_hardlink_target(const char *name, const char *hl, const char *hfull,
  * Fails when a directory on the way to full (root + "/" + the cleaned name,
  * NUL-terminated) is a symlink.  full is modified during the call only. */
 static int
-check_dirs(struct progress *pr, char *full, const char *name,
-    struct errbuf *e)
+check_dirs(struct progress *pr, char *full, const char *name, struct errbuf *e)
 {
 	char shown[NAME_MAX_SHOWN + 4];
 	char *rel = full + pr->rootlen + 1, *slash;
@@ -634,8 +645,10 @@ check_dirs(struct progress *pr, char *full, const char *name,
 			*slash = '\0';
 			show_name(shown, sizeof shown, rel);
 			*slash = '/';
-			return entry_err(e, name, "'%s' is a symlink: not "
-			    "followed", shown);
+			return entry_err(e, name,
+			    "'%s' is a symlink: not "
+			    "followed",
+			    shown);
 		}
 		if (!S_ISDIR(st.st_mode))
 			return 0;
@@ -649,16 +662,17 @@ check_dirs(struct progress *pr, char *full, const char *name,
  * and as SECURE_SYMLINKS did): removed here so that write_disk, which would
  * follow it, never writes or sets a mode through it. */
 static int
-replace_symlink(const struct progress *pr, const char *full,
-    const char *name, struct errbuf *e)
+replace_symlink(const struct progress *pr, const char *full, const char *name,
+    struct errbuf *e)
 {
 	struct stat st;
 
 	if (pr->symlinks == 0 || full[pr->rootlen] == '\0')
 		return 0;
 	if (lstat(full, &st) == -1)
-		return errno == ENOENT || errno == ENOTDIR ? 0 :
-		    entry_err(e, name, "lstat: %s", strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR
+		    ? 0
+		    : entry_err(e, name, "lstat: %s", strerror(errno));
 	if (S_ISLNK(st.st_mode) && unlink(full) == -1)
 		return entry_err(e, name, "cannot replace the symlink: %s",
 		    strerror(errno));
@@ -668,8 +682,7 @@ replace_symlink(const struct progress *pr, const char *full,
 /* One entry: policy, caps, rewrite onto the root, write. */
 static int
 extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
-    const char *name, const char *root, struct progress *pr,
-    struct errbuf *e)
+    const char *name, const char *root, struct progress *pr, struct errbuf *e)
 {
 	const char *hl = archive_entry_hardlink(ent);
 	mode_t type = archive_entry_filetype(ent), perm;
@@ -677,19 +690,20 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	int64_t size;
 	int r, rc = -1;
 
-	if (++pr->entries > pr->lim->max_entries &&
-	    pr->lim->max_entries != 0) {
+	if (++pr->entries > pr->lim->max_entries && pr->lim->max_entries != 0) {
 		entry_err(e, name, "archive has more than %llu entries",
 		    (unsigned long long)pr->lim->max_entries);
 		goto out;
 	}
-	if (unpack_check_entry(name, type, type == AE_IFLNK ?
-	    archive_entry_symlink(ent) : NULL, hl, e) == -1)
+	if (unpack_check_entry(name, type,
+		type == AE_IFLNK ? archive_entry_symlink(ent) : NULL, hl,
+		e) == -1)
 		goto out;
 
 	size = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : 0;
-	if (size < 0 || (pr->lim->max_bytes != 0 &&
-	    (uint64_t)size > pr->lim->max_bytes - pr->declared)) {
+	if (size < 0 ||
+	    (pr->lim->max_bytes != 0 &&
+		(uint64_t)size > pr->lim->max_bytes - pr->declared)) {
 		entry_err(e, name, "archive is larger than %llu bytes",
 		    (unsigned long long)pr->lim->max_bytes);
 		goto out;
@@ -709,8 +723,9 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 		errf(e, "archive entry:");
 		goto out;
 	}
-	if (hfull != NULL && (check_dirs(pr, hfull, name, e) == -1 ||
-	    check_hardlink_target(name, hl, hfull, e) == -1))
+	if (hfull != NULL &&
+	    (check_dirs(pr, hfull, name, e) == -1 ||
+		check_hardlink_target(name, hl, hfull, e) == -1))
 		goto out;
 	if (check_dirs(pr, full, name, e) == -1 ||
 	    replace_symlink(pr, full, name, e) == -1)
@@ -727,8 +742,8 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	/* write_disk's only ARCHIVE_WARN for a header (with our flags) is a
 	 * hard link to itself, which it skips: the file is there already. */
 	r = archive_write_header(w, ent);
-	if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && hfull != NULL &&
-	    strcmp(full, hfull) == 0)) {
+	if (r != ARCHIVE_OK &&
+	    !(r == ARCHIVE_WARN && hfull != NULL && strcmp(full, hfull) == 0)) {
 		disk_err(pr, w, name, e);
 		goto out;
 	}
@@ -740,7 +755,8 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	/* Every byte the archive declares must have been written: a data
 	 * block missing would read back as zeros.  (Sparse entries have
 	 * holes instead of some blocks.) */
-	if (archive_entry_size(ent) > 0 && archive_entry_sparse_count(ent) == 0 &&
+	if (archive_entry_size(ent) > 0 &&
+	    archive_entry_sparse_count(ent) == 0 &&
 	    pr->entry_written != (uint64_t)archive_entry_size(ent)) {
 		entry_err(e, name, "write %s: %llu of %lld bytes written", full,
 		    (unsigned long long)pr->entry_written,
@@ -750,8 +766,10 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 	/* finish_entry restores the mode and times; its ARCHIVE_WARN may hide
 	 * a mode it could not set as well as a time: see entry_stands. */
 	r = archive_write_finish_entry(w);
-	if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && entry_stands(full, type,
-	    perm, archive_entry_size(ent), hfull != NULL))) {
+	if (r != ARCHIVE_OK &&
+	    !(r == ARCHIVE_WARN &&
+		entry_stands(full, type, perm, archive_entry_size(ent),
+		    hfull != NULL))) {
 		disk_err(pr, w, name, e);
 		goto out;
 	}
@@ -759,14 +777,15 @@ extract_entry(struct archive *a, struct archive *w, struct archive_entry *ent,
 		goto out;
 	if (pr->sum != NULL) {
 		/* A sparse file's last hole. */
-		if (hfull == NULL && (uint64_t)archive_entry_size(ent) >
-		    pr->fh.len)
-			hash_zeros(&pr->fh, (uint64_t)archive_entry_size(ent) -
-			    pr->fh.len);
-		if (sum_entry(pr, full + pr->rootlen + (full[pr->rootlen] ==
-		    '/'), type, hfull != NULL ? hfull + pr->rootlen + 1 : NULL,
-		    archive_entry_size(ent),
-		    treesum_hash_final(&pr->fh)) == -1) {
+		if (hfull == NULL &&
+		    (uint64_t)archive_entry_size(ent) > pr->fh.len)
+			hash_zeros(&pr->fh,
+			    (uint64_t)archive_entry_size(ent) - pr->fh.len);
+		if (sum_entry(pr,
+			full + pr->rootlen + (full[pr->rootlen] == '/'), type,
+			hfull != NULL ? hfull + pr->rootlen + 1 : NULL,
+			archive_entry_size(ent),
+			treesum_hash_final(&pr->fh)) == -1) {
 			errf(e, "archive entry:");
 			goto out;
 		}
@@ -787,8 +806,10 @@ read_err(struct archive *a, const struct reader *rd, const char *last,
 	if (rd->failed && last == NULL)
 		errf(e, "archive: %s", archive_error_string(a));
 	else if (last == NULL)
-		errf(e, "archive: not a tar archive (plain, gzip, xz or zstd): "
-		    "%s", archive_error_string(a));
+		errf(e,
+		    "archive: not a tar archive (plain, gzip, xz or zstd): "
+		    "%s",
+		    archive_error_string(a));
 	else
 		entry_err(e, last, "after this entry: %s",
 		    archive_error_string(a));
@@ -819,8 +840,8 @@ unpack_from_sum(const struct unpack_source *src, const char *dest,
     const struct unpack_limits *lim, struct unpack_sum *sum, struct errbuf *e)
 {
 	struct unpack_limits deflim;
-	struct reader rd = { src, { "" }, false };
-	struct progress pr = { 0 };
+	struct reader rd = {src, {""}, false};
+	struct progress pr = {0};
 	struct archive *a = NULL, *w = NULL;
 	struct archive_entry *ent;
 	char *root = NULL, *last = NULL, *name = NULL;
@@ -860,8 +881,10 @@ unpack_from_sum(const struct unpack_source *src, const char *dest,
 	    archive_read_support_filter_xz(a) != ARCHIVE_OK ||
 	    archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
 	    archive_write_disk_set_options(w, disk_flags) != ARCHIVE_OK) {
-		errf(e, "unpack: libarchive lacks tar, gzip, xz or zstd "
-		    "support: %s", archive_error_string(a));
+		errf(e,
+		    "unpack: libarchive lacks tar, gzip, xz or zstd "
+		    "support: %s",
+		    archive_error_string(a));
 		goto out;
 	}
 	/* Opening already reads the first block and picks the filter and
@@ -923,8 +946,8 @@ int
 unpack_cb(unpack_read_fn fn, void *arg, const char *dest,
     const struct unpack_limits *lim, struct errbuf *e)
 {
-	struct cb_source c = { fn, arg, NULL };
-	struct unpack_source src = { cb_read, NULL, &c };
+	struct cb_source c = {fn, arg, NULL};
+	struct unpack_source src = {cb_read, NULL, &c};
 	int rc;
 
 	rc = unpack_from(&src, dest, lim, e);

@@ -30,9 +30,9 @@ struct unpack_limits {
 	uint64_t ratio_floor;
 };
 
-#define UNPACK_DEFAULT_MAX_BYTES   (4ULL << 30)  /* 4 GiB */
+#define UNPACK_DEFAULT_MAX_BYTES (4ULL << 30) /* 4 GiB */
 #define UNPACK_DEFAULT_MAX_ENTRIES 200000ULL
-#define UNPACK_DEFAULT_MAX_RATIO   200ULL
+#define UNPACK_DEFAULT_MAX_RATIO 200ULL
 #define UNPACK_DEFAULT_RATIO_FLOOR (64ULL << 20) /* 64 MiB */
 
 /* Fills l with the defaults above. */
@@ -114,8 +114,7 @@ struct unpack_sum {
 
 /* unpack_from, filling *sum (when not NULL) on success. */
 int unpack_from_sum(const struct unpack_source *src, const char *dest,
-    const struct unpack_limits *lim, struct unpack_sum *sum,
-    struct errbuf *e);
+    const struct unpack_limits *lim, struct unpack_sum *sum, struct errbuf *e);
 
 /* Reads up to len bytes into buf: returns the count, 0 at the end of the
  * stream, or -1 with errno set. */

@@ -13,8 +13,9 @@
  * XML_PARSE_DTDLOAD or DTDATTR (nothing external is read), NONET in case
  * anything still tries; NOERROR and NOWARNING keep libxml2 from printing:
  * the error goes into the caller's buffer instead. */
-#define XMLDOC_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | \
-    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA)
+#define XMLDOC_OPTIONS                                                         \
+	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |           \
+	    XML_PARSE_NOCDATA)
 
 /* What went wrong first: libxml2 goes on after an error and its last
  * one ("Premature end of data") is seldom the one to show. */
@@ -35,8 +36,8 @@ on_error(void *ctx, xmlError *err)
 		return;
 	fe->set = true;
 	fe->line = err->line;
-	snprintf(fe->msg, sizeof fe->msg, "%s", err->message != NULL ?
-	    err->message : "not XML");
+	snprintf(fe->msg, sizeof fe->msg, "%s",
+	    err->message != NULL ? err->message : "not XML");
 }
 
 /* <!DOCTYPE: refused before any declaration inside it is read. */
@@ -59,10 +60,9 @@ on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
 }
 
 xmlDoc *
-xmldoc_parse(const char *buf, size_t len, const char *name,
-    struct errbuf *e)
+xmldoc_parse(const char *buf, size_t len, const char *name, struct errbuf *e)
 {
-	struct first_error fe = { 0 };
+	struct first_error fe = {0};
 	xmlParserCtxt *ctxt;
 	xmlDoc *doc;
 	size_t n;
@@ -78,8 +78,8 @@ xmldoc_parse(const char *buf, size_t len, const char *name,
 	ctxt->_private = &fe;
 	ctxt->sax->serror = on_error;
 	ctxt->sax->internalSubset = on_doctype;
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-	    XMLDOC_OPTIONS);
+	doc =
+	    xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, XMLDOC_OPTIONS);
 	if (fe.set || doc == NULL) {
 		xmlFreeDoc(doc);
 		doc = NULL;

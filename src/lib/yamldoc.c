@@ -24,9 +24,9 @@ yamldoc_load(yaml_parser_t *p, yaml_document_t *doc, const char *name,
 	}
 	if (p->context != NULL)
 		return errf(e, "%s:%zu:%zu: %s (%s at line %zu, column %zu)",
-		    name, p->problem_mark.line + 1,
-		    p->problem_mark.column + 1, problem, p->context,
-		    p->context_mark.line + 1, p->context_mark.column + 1);
+		    name, p->problem_mark.line + 1, p->problem_mark.column + 1,
+		    problem, p->context, p->context_mark.line + 1,
+		    p->context_mark.column + 1);
 	return errf(e, "%s:%zu:%zu: %s", name, p->problem_mark.line + 1,
 	    p->problem_mark.column + 1, problem);
 }

@@ -39,17 +39,17 @@ extern char **environ;
 /* What this build is about, gathered from the arguments, the environment,
  * the config vars and buildpack.yml before anything is changed. */
 struct build {
-	char *build_dir;           /* absolute: the child runs elsewhere */
+	char *build_dir; /* absolute: the child runs elsewhere */
 	const char *cache_dir;
-	const char *env_dir;       /* may be NULL */
+	const char *env_dir; /* may be NULL */
 	const char *stack;
-	char *buildpack_dir;       /* where bin/compile lives, one up */
-	struct envdir *vars;       /* config vars */
-	char *solution;            /* relative to build_dir */
+	char *buildpack_dir;	   /* where bin/compile lives, one up */
+	struct envdir *vars;	   /* config vars */
+	char *solution;		   /* relative to build_dir */
 	const char *configuration; /* BUILD_CONFIGURATION, "Release" */
-	const char *verbosity;     /* XBUILD_VERBOSITY, or NULL */
-	struct runtime_spec rt;    /* which Mono tarball */
-	char *runtime;             /* build_dir/vendor/mono */
+	const char *verbosity;	   /* XBUILD_VERBOSITY, or NULL */
+	struct runtime_spec rt;	   /* which Mono tarball */
+	char *runtime;		   /* build_dir/vendor/mono */
 	time_t started;
 };
 
@@ -86,8 +86,10 @@ valid_word(const char *s)
 	if (*s == '\0')
 		return false;
 	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789_.-", *s))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_.-",
+			*s))
 			return false;
 	return true;
 }
@@ -98,19 +100,21 @@ valid_word(const char *s)
 static int
 check_build_path(const char *build_dir, struct errbuf *e)
 {
-	static const char *const bad[] = { ";", "%", "*", "$(", "@(", NULL };
+	static const char *const bad[] = {";", "%", "*", "$(", "@(", NULL};
 
 	for (int i = 0; bad[i] != NULL; i++)
 		if (strstr(build_dir, bad[i]) != NULL)
-			return errf(e, "BUILD_DIR %s holds '%s', which xbuild "
-			    "cannot handle in a path: build in another directory",
+			return errf(e,
+			    "BUILD_DIR %s holds '%s', which xbuild "
+			    "cannot handle in a path: build in another "
+			    "directory",
 			    build_dir, bad[i]);
 	return 0;
 }
 
 /* What compile writes inside BUILD_DIR. */
-static const char *const written[] = { RUNTIME_DIR, ".profile.d/mono.sh",
-	MONOAPP_EXECUTABLES, NULL };
+static const char *const written[] = {RUNTIME_DIR, ".profile.d/mono.sh",
+    MONOAPP_EXECUTABLES, NULL};
 
 /* Config vars the buildpack itself consumes stay out of the build's
  * environment: xbuild's diagnostic verbosity prints the environment, and
@@ -118,10 +122,10 @@ static const char *const written[] = { RUNTIME_DIR, ".profile.d/mono.sh",
 static bool
 buildpack_only(const char *name)
 {
-	static const char *const names[] = { "MONO_URL", "MONO_SHA256",
-		"S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "NUGET_SOURCE", "NUGET_USERNAME",
-		"NUGET_PASSWORD", NULL };
+	static const char *const names[] = {"MONO_URL", "MONO_SHA256",
+	    "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	    "AWS_SESSION_TOKEN", "NUGET_SOURCE", "NUGET_USERNAME",
+	    "NUGET_PASSWORD", NULL};
 
 	for (int i = 0; names[i] != NULL; i++)
 		if (strcmp(names[i], name) == 0)
@@ -134,7 +138,7 @@ static int
 choose_solution(struct build *b, struct errbuf *e)
 {
 	const char *named = envdir_get(b->vars, "SOLUTION");
-	struct strlist sln = { 0 };
+	struct strlist sln = {0};
 	int rc = -1;
 
 	if (named != NULL) {
@@ -147,7 +151,8 @@ choose_solution(struct build *b, struct errbuf *e)
 	if (solution_list(b->build_dir, &sln, e) == -1)
 		return -1;
 	if (sln.n == 0) {
-		errf(e, "no *.sln file at the root of the app: add one, or set "
+		errf(e,
+		    "no *.sln file at the root of the app: add one, or set "
 		    "the SOLUTION config var to its path");
 		goto out;
 	}
@@ -160,10 +165,14 @@ choose_solution(struct build *b, struct errbuf *e)
 		goto out;
 	}
 	if (sln.n > 1) {
-		log_info(stdout, "Found %zu solutions; building %s (the first "
-		    "in byte order).", sln.n, sln.v[0]);
-		log_info(stdout, "To build another, set the SOLUTION config var, "
-		    "e.g. heroku config:set SOLUTION=%s", sln.v[1]);
+		log_info(stdout,
+		    "Found %zu solutions; building %s (the first "
+		    "in byte order).",
+		    sln.n, sln.v[0]);
+		log_info(stdout,
+		    "To build another, set the SOLUTION config var, "
+		    "e.g. heroku config:set SOLUTION=%s",
+		    sln.v[1]);
 	}
 	rc = 0;
 out:
@@ -193,20 +202,23 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	s = envdir_get(b->vars, "BUILD_CONFIGURATION");
 	b->configuration = s != NULL ? s : "Release";
 	if (!valid_word(b->configuration))
-		return errf(e, "BUILD_CONFIGURATION must be letters, digits, "
+		return errf(e,
+		    "BUILD_CONFIGURATION must be letters, digits, "
 		    "'.', '_' or '-'");
 	b->verbosity = envdir_get(b->vars, "XBUILD_VERBOSITY");
 	if (b->verbosity != NULL) {
-		static const char *const levels[] = { "quiet", "minimal",
-		    "normal", "detailed", "diagnostic", NULL };
+		static const char *const levels[] = {"quiet", "minimal",
+		    "normal", "detailed", "diagnostic", NULL};
 		bool ok = false;
 		for (int i = 0; levels[i] != NULL; i++)
 			ok |= strcmp(levels[i], b->verbosity) == 0;
 		if (!ok)
-			return errf(e, "XBUILD_VERBOSITY must be quiet, minimal, "
+			return errf(e,
+			    "XBUILD_VERBOSITY must be quiet, minimal, "
 			    "normal, detailed or diagnostic");
 		if (strcmp(b->verbosity, "diagnostic") == 0)
-			log_warn(stdout, "XBUILD_VERBOSITY=diagnostic prints the "
+			log_warn(stdout,
+			    "XBUILD_VERBOSITY=diagnostic prints the "
 			    "build's environment, config vars included");
 	}
 	if (check_build_path(b->build_dir, e) == -1)
@@ -233,12 +245,12 @@ static int
 install_runtime(struct build *b, int *local, struct errbuf *e)
 {
 	struct runtime_install ri = {
-		.cache_dir = b->cache_dir,
-		.stack = b->stack,
-		.dest = b->runtime,
-		.vars = b->vars,
-		.stop = spawn_interrupt_flag(),
-		.local_errno = local,
+	    .cache_dir = b->cache_dir,
+	    .stack = b->stack,
+	    .dest = b->runtime,
+	    .vars = b->vars,
+	    .stop = spawn_interrupt_flag(),
+	    .local_errno = local,
 	};
 
 	return runtime_install_logged(&b->rt, &ri, stdout, e);
@@ -247,8 +259,8 @@ install_runtime(struct build *b, int *local, struct errbuf *e)
 /* NuGet restore's events, as lines under its topic.  Ids and versions were
  * checked against NuGet's rules, URLs have no credentials. */
 static void
-nuget_log(void *arg, enum nuget_event ev, const char *id,
-    const char *version, const char *detail)
+nuget_log(void *arg, enum nuget_event ev, const char *id, const char *version,
+    const char *detail)
 {
 	(void)arg;
 	switch (ev) {
@@ -262,8 +274,10 @@ nuget_log(void *arg, enum nuget_event ev, const char *id,
 		log_info(stdout, "%s %s: downloading %s", id, version, detail);
 		break;
 	case NUGET_CACHE_DAMAGED:
-		log_warn(stdout, "%s %s: the cached copy is damaged (%s): "
-		    "downloading it again", id, version, detail);
+		log_warn(stdout,
+		    "%s %s: the cached copy is damaged (%s): "
+		    "downloading it again",
+		    id, version, detail);
 		break;
 	case NUGET_CACHE_UNUSABLE:
 		log_warn(stdout, "No package cache (%s)", detail);
@@ -282,18 +296,18 @@ nuget_log(void *arg, enum nuget_event ev, const char *id,
 static int
 restore_packages(struct build *b, struct errbuf *e)
 {
-	struct strlist configs = { 0 };
+	struct strlist configs = {0};
 	struct installer_so *so = NULL;
 	struct nuget_result r;
 	struct nuget_opts o = {
-		.size = sizeof o,
-		.build_dir = b->build_dir,
-		.solution = b->solution,
-		.configs = &configs,
-		.cache_dir = b->cache_dir,
-		.vars = b->vars,
-		.stop = spawn_interrupt_flag(),
-		.event = nuget_log,
+	    .size = sizeof o,
+	    .build_dir = b->build_dir,
+	    .solution = b->solution,
+	    .configs = &configs,
+	    .cache_dir = b->cache_dir,
+	    .vars = b->vars,
+	    .stop = spawn_interrupt_flag(),
+	    .event = nuget_log,
 	};
 	int rc = EXIT_IO;
 
@@ -307,12 +321,15 @@ restore_packages(struct build *b, struct errbuf *e)
 	if ((so = installer_open(NULL, e)) == NULL)
 		goto out;
 	if (installer_table(so)->nuget_restore(&o, &r, e) == -1) {
-		rc = r.failure == NUGET_FAIL_INPUT ? EXIT_USAGE :
-		    r.failure == NUGET_FAIL_FETCH ? EXIT_FETCH : EXIT_IO;
+		rc = r.failure == NUGET_FAIL_INPUT  ? EXIT_USAGE
+		    : r.failure == NUGET_FAIL_FETCH ? EXIT_FETCH
+						    : EXIT_IO;
 		goto out;
 	}
-	log_info(stdout, "Packages: %d downloaded, %d from the cache, %d in "
-	    "the app", r.downloaded, r.cached, r.committed);
+	log_info(stdout,
+	    "Packages: %d downloaded, %d from the cache, %d in "
+	    "the app",
+	    r.downloaded, r.cached, r.committed);
 	rc = EXIT_OK;
 out:
 	installer_close(so);
@@ -333,7 +350,7 @@ write_environment(struct build *b, struct errbuf *e)
 	    "${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\"\n";
 	char *dir = fs_join(b->build_dir, ".profile.d"), *path = NULL;
 	char *exp = NULL, *text = NULL, *qrt = NULL, abs[PATH_MAX];
-	struct errbuf ee = { "" };
+	struct errbuf ee = {""};
 	int rc = -1, n;
 
 	if (dir == NULL || (path = fs_join(dir, "mono.sh")) == NULL) {
@@ -341,7 +358,8 @@ write_environment(struct build *b, struct errbuf *e)
 		goto out;
 	}
 	if (fs_mkdir_p(dir, 0755, e) == -1 ||
-	    fs_write_file_atomic(path, profile, sizeof profile - 1, 0644, e) == -1)
+	    fs_write_file_atomic(path, profile, sizeof profile - 1, 0644, e) ==
+		-1)
 		goto out;
 	if (realpath(b->runtime, abs) == NULL) {
 		errf(e, "%s:", b->runtime);
@@ -349,9 +367,12 @@ write_environment(struct build *b, struct errbuf *e)
 	}
 	if ((qrt = shquote(abs)) == NULL ||
 	    (exp = fs_join(b->buildpack_dir, "export")) == NULL ||
-	    (n = asprintf(&text, "export PATH=%s/bin:\"$PATH\"\n"
-	    "export LD_LIBRARY_PATH=%s/lib\"${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\"\n",
-	    qrt, qrt)) < 0) {
+	    (n = asprintf(&text,
+		 "export PATH=%s/bin:\"$PATH\"\n"
+		 "export "
+		 "LD_LIBRARY_PATH=%s/"
+		 "lib\"${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\"\n",
+		 qrt, qrt)) < 0) {
 		text = NULL;
 		errf(e, "compile:");
 		goto out;
@@ -389,20 +410,24 @@ leave_out(void *arg, const char *name, size_t len, enum envv_over why,
     const struct envv_limits *l)
 {
 	const struct fit *f = arg;
-	const char *cv = envdir_get(f->vars, name), *ev = envv_get(f->env, name);
+	const char *cv = envdir_get(f->vars, name),
+		   *ev = envv_get(f->env, name);
 
 	if (cv == NULL || ev == NULL || strcmp(cv, ev) != 0)
 		return false;
 	if (why == ENVV_OVER_STRING)
-		log_warn(stdout, "Config var %s (%zu bytes) is left out of the "
+		log_warn(stdout,
+		    "Config var %s (%zu bytes) is left out of the "
 		    "build's environment: Linux allows one variable at most "
 		    "%zu bytes (%zu KiB, NAME=value); it is still in ENV_DIR",
 		    name, len, l->str_max, l->str_max / 1024);
 	else
-		log_warn(stdout, "Config var %s (%zu bytes) is left out of the "
+		log_warn(stdout,
+		    "Config var %s (%zu bytes) is left out of the "
 		    "build's environment: all variables together may take at "
 		    "most %zu bytes (a quarter of ulimit -s); it is still in "
-		    "ENV_DIR", name, len, l->total_max);
+		    "ENV_DIR",
+		    name, len, l->total_max);
 	return true;
 }
 
@@ -448,7 +473,8 @@ link_mono_build(struct build *b, struct errbuf *e)
 		rc = errf(e, "symlink %s:", link);
 		goto out;
 	}
-	log_info(stdout, "The Procfile runs mono-build/ (the original "
+	log_info(stdout,
+	    "The Procfile runs mono-build/ (the original "
 	    "buildpack's layout): linked mono-build -> " RUNTIME_DIR);
 out:
 	free(procfile);
@@ -506,7 +532,7 @@ build(struct build *b, int *status, int *signo, struct errbuf *e)
 	for (size_t i = 0; i < b->vars->nvars; i++)
 		if (!buildpack_only(b->vars->vars[i].name) &&
 		    envv_set(&env, b->vars->vars[i].name,
-		    b->vars->vars[i].value, e) == -1)
+			b->vars->vars[i].value, e) == -1)
 			goto out;
 	if (envv_prepend_path(&env, "PATH", bin, e) == -1 ||
 	    envv_prepend_path(&env, "LD_LIBRARY_PATH", lib, e) == -1)
@@ -552,7 +578,7 @@ out:
 static int
 record_executables(struct build *b, struct errbuf *e)
 {
-	struct strlist exes = { 0 };
+	struct strlist exes = {0};
 	char *procfile = fs_join(b->build_dir, "Procfile");
 	int rc = -1;
 
@@ -560,19 +586,25 @@ record_executables(struct build *b, struct errbuf *e)
 		errf(e, "compile:");
 		goto out;
 	}
-	if (solution_find_executables(b->build_dir, b->started, &exes, e) == -1 ||
+	if (solution_find_executables(b->build_dir, b->started, &exes, e) ==
+		-1 ||
 	    monoapp_write_executables(b->build_dir, &exes, e) == -1)
 		goto out;
 	if (!fs_exists(procfile)) {
 		if (exes.n == 1) {
 			char *cmd = monoapp_web_command(exes.v[0]);
-			log_info(stdout, "Default web process: %s", cmd ? cmd : "");
+			log_info(stdout, "Default web process: %s",
+			    cmd ? cmd : "");
 			free(cmd);
 		} else {
-			log_warn(stdout, "No Procfile, and the build produced %zu "
-			    "executables: there is no default web process.", exes.n);
-			log_warn(stdout, "Add a Procfile, e.g. web: mono "
-			    "MyApp/bin/%s/MyApp.exe", b->configuration);
+			log_warn(stdout,
+			    "No Procfile, and the build produced %zu "
+			    "executables: there is no default web process.",
+			    exes.n);
+			log_warn(stdout,
+			    "Add a Procfile, e.g. web: mono "
+			    "MyApp/bin/%s/MyApp.exe",
+			    b->configuration);
 		}
 	}
 	rc = 0;
@@ -596,12 +628,13 @@ build_free(struct build *b)
 int
 main(int argc, char **argv)
 {
-	struct build b = { 0 };
-	struct errbuf e = { "" };
+	struct build b = {0};
+	struct errbuf e = {""};
 	int rc, status = 0, signo = 0, local = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
+		fprintf(stderr,
+		    "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
 		return EXIT_USAGE;
 	}
 	/* The log streams: a line must reach the platform as it is written. */
@@ -628,8 +661,9 @@ main(int argc, char **argv)
 		rc = EXIT_IO;
 	} else if (build(&b, &status, &signo, &e) == -1) {
 		/* xbuild killed by signal N: we exit 128+N, as a shell would. */
-		rc = signo != 0 ? EXIT_SIGNAL_BASE + signo :
-		    status > 0 ? EXIT_BUILD_FAILED : EXIT_IO;
+		rc = signo != 0	 ? EXIT_SIGNAL_BASE + signo
+		    : status > 0 ? EXIT_BUILD_FAILED
+				 : EXIT_IO;
 		if (status > 0)
 			errprefix(&e, "Build failed");
 	} else if (record_executables(&b, &e) == -1) {

@@ -13,7 +13,7 @@
 int
 main(int argc, char **argv)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	bool found;
 	int rc;
 

@@ -23,7 +23,7 @@ static int
 process_types(const char *build_dir, struct manifest *m, struct errbuf *e)
 {
 	struct procfile *pf = NULL;
-	struct strlist exes = { 0 };
+	struct strlist exes = {0};
 	char *cmd;
 	bool absent;
 	int rc = -1;
@@ -32,8 +32,8 @@ process_types(const char *build_dir, struct manifest *m, struct errbuf *e)
 	 * of it: `Procfile -> /etc/shadow` would print shadow's lines.  Its
 	 * warnings are the platform's to give (it reads the Procfile too):
 	 * given here as well, they reached the build log twice. */
-	if (procfile_load_beneath(build_dir, "Procfile", &pf, &absent,
-	    NULL, NULL, e) == -1)
+	if (procfile_load_beneath(build_dir, "Procfile", &pf, &absent, NULL,
+		NULL, e) == -1)
 		goto out;
 	if (!absent) {
 		rc = procfile_merge(m->types, pf, e);
@@ -58,7 +58,7 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct manifest *m = NULL;
 	char *yaml = NULL;
 	size_t len;

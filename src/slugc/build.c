@@ -253,8 +253,8 @@ signal_holders(const char *path, int sig)
 		while (!holds && (f = readdir(fds)) != NULL) {
 			if (f->d_name[0] == '.')
 				continue;
-			snprintf(
-			    fdpath, sizeof fdpath, "%s/%s", dir, f->d_name);
+			snprintf(fdpath, sizeof fdpath, "%s/%s", dir,
+			    f->d_name);
 			len = readlink(fdpath, target, sizeof target);
 			holds = len == (ssize_t)plen &&
 			    memcmp(target, path, plen) == 0;
@@ -520,8 +520,8 @@ static char *
 buildpacks_root(void)
 {
 	const char *env = getenv("SLUGC_BUILDPACKS");
-	static const char *const rel[] = {
-	    "../buildpacks", "../lib/slugc/buildpacks", NULL};
+	static const char *const rel[] = {"../buildpacks",
+	    "../lib/slugc/buildpacks", NULL};
 	char *exe, *dir, *p;
 	size_t i;
 
@@ -651,8 +651,8 @@ take_app(struct ctx *c)
 		return SX_FAIL;
 	}
 	if (g->is_git && !g->from_worktree)
-		log_topic(
-		    stdout, "Building commit %.7s of %s", g->commit, c->app);
+		log_topic(stdout, "Building commit %.7s of %s", g->commit,
+		    c->app);
 	else if (g->is_git)
 		log_topic(stdout,
 		    "Building %s as it is (--worktree, HEAD "
@@ -917,8 +917,8 @@ release(struct ctx *c)
 			    : s.interrupted ? SX_SIGNAL + s.interrupted
 					    : SX_FAIL;
 		}
-		st = manifest_parse(
-		    out, len, "release output", &m, log_warn_cb, NULL, &e);
+		st = manifest_parse(out, len, "release output", &m, log_warn_cb,
+		    NULL, &e);
 		free(out);
 		if (st == -1) {
 			log_error(stdout, "%s release: %s", bp->name, e.msg);
@@ -1040,11 +1040,11 @@ discover_types(struct ctx *c)
 	    pf->ntypes > 0 ? list : "(none)");
 	type_list(list, sizeof list, b->release->types, pf);
 	if (list[0] != '\0')
-		log_info(
-		    stdout, "Default types for %s -> %s", b->bp_name, list);
+		log_info(stdout, "Default types for %s -> %s", b->bp_name,
+		    list);
 	if (procfile_merge(b->release->types, pf, &e) == -1 ||
-	    complete_procfile(b->build_dir, path, pf, b->release->types,
-		&e) == -1) {
+	    complete_procfile(b->build_dir, path, pf, b->release->types, &e) ==
+		-1) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
@@ -1229,8 +1229,8 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	c.b = b;
 	e.msg[0] = '\0';
 	if ((c.app = realpath(o->app_dir, NULL)) == NULL) {
-		fprintf(
-		    stderr, PROGNAME ": %s: %s\n", o->app_dir, strerror(errno));
+		fprintf(stderr, PROGNAME ": %s: %s\n", o->app_dir,
+		    strerror(errno));
 		code = SX_USAGE;
 		goto out;
 	}
@@ -1259,8 +1259,8 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		if (spawn_interrupted())
 			code = SX_SIGNAL + spawn_interrupted();
 		else
-			log_error(
-			    stdout, "%s", e.msg[0] ? e.msg : "out of memory");
+			log_error(stdout, "%s",
+			    e.msg[0] ? e.msg : "out of memory");
 		goto out;
 	}
 

@@ -106,8 +106,8 @@ dyno_load_release(const char *release_path, const char *home,
 
 	*out = NULL;
 	if (release_path != NULL && fs_exists(release_path)) {
-		if ((text = fs_read_file(
-			 release_path, MANIFEST_MAX, &len, e)) == NULL)
+		if ((text = fs_read_file(release_path, MANIFEST_MAX, &len,
+			 e)) == NULL)
 			goto out;
 		if (manifest_parse(text, len, release_path, &m, warn_stderr,
 			NULL, e) == -1)
@@ -117,8 +117,8 @@ dyno_load_release(const char *release_path, const char *home,
 		goto out;
 	}
 	/* The slug's Procfile wins over the defaults, as at build time. */
-	if (procfile_load_beneath(
-		home, "Procfile", &pf, NULL, warn_stderr, NULL, e) == -1 ||
+	if (procfile_load_beneath(home, "Procfile", &pf, NULL, warn_stderr,
+		NULL, e) == -1 ||
 	    procfile_merge(m->types, pf, e) == -1)
 		goto out;
 	*out = m;
@@ -212,8 +212,8 @@ struct sv {
 	size_t width;
 };
 
-static const char *const colors[] = {
-    "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[31m", "\033[34m"};
+static const char *const colors[] = {"\033[36m", "\033[33m", "\033[32m",
+    "\033[35m", "\033[31m", "\033[34m"};
 
 /* Writes a process's line as "web.1  | line", foreman style; both of its
  * streams go to our stdout. */
@@ -383,8 +383,8 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			sv.width = strlen("slugc");
 		if (!oneoff &&
 		    (cmd = procfile_get(pl->release->types, type)) == NULL) {
-			fprintf(
-			    stderr, PROGNAME ": no process type %s\n", type);
+			fprintf(stderr, PROGNAME ": no process type %s\n",
+			    type);
 			code = SX_USAGE;
 			goto out;
 		}
@@ -460,9 +460,9 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 				const struct proc *p = &sv.procs[first];
 
 				pthread_mutex_lock(&sv.out_mu);
-				printf(
-				    "%-*s | %s exited with status %d, stopping "
-				    "all processes\n",
+				printf("%-*s | %s exited with status %d, "
+				       "stopping "
+				       "all processes\n",
 				    (int)sv.width, "slugc", p->name, p->status);
 				fflush(stdout);
 				pthread_mutex_unlock(&sv.out_mu);
@@ -519,8 +519,8 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 			r->crashed = true;
 		if (p->err.msg[0] != '\0' && p->s.status != 0 &&
 		    !(sv.stopping && (p->s.interrupted || p->s.stopped)))
-			fprintf(
-			    stderr, PROGNAME ": %s: %s\n", p->name, p->err.msg);
+			fprintf(stderr, PROGNAME ": %s: %s\n", p->name,
+			    p->err.msg);
 	}
 	if (code == SX_OK && !(ready_done && pl->stop_when_ready)) {
 		/* Pass the first process's status on, and say why when it

@@ -86,8 +86,8 @@ enum {
 	OPT_SLUG
 };
 
-static const struct option longopts[] = {
-    {"buildpack", required_argument, NULL, 'b'},
+static const struct option longopts[] = {{"buildpack", required_argument, NULL,
+					     'b'},
     {"cache", required_argument, NULL, OPT_CACHE},
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
     {"env", required_argument, NULL, OPT_ENV},
@@ -229,8 +229,8 @@ set_var(struct opts *o, const char *kv)
 	memcpy(name, kv, (size_t)(eq - kv));
 	name[eq - kv] = '\0';
 	if (!envdir_name_ok(name)) {
-		fprintf(
-		    stderr, PROGNAME ": -e: %s is not a variable name\n", name);
+		fprintf(stderr, PROGNAME ": -e: %s is not a variable name\n",
+		    name);
 		return -1;
 	}
 	if (envdir_set(o->vars, name, eq + 1, &e) == -1) {
@@ -269,8 +269,8 @@ cmd_run(const struct opts *o)
 	if ((rel = release_path_for(o->slug)) == NULL ||
 	    dyno_unpack(o->slug, &dir, &home, &e) == -1 ||
 	    dyno_load_release(rel, home, &m, &e) == -1) {
-		fprintf(
-		    stderr, PROGNAME ": %s\n", rel ? e.msg : "out of memory");
+		fprintf(stderr, PROGNAME ": %s\n",
+		    rel ? e.msg : "out of memory");
 		goto out;
 	}
 	pl.home = home;
@@ -608,9 +608,8 @@ main(int argc, char **argv)
 	envv_exec_limits(&lim);
 	if (verb == V_RUN || verb == V_START || verb == V_SMOKE)
 		for (size_t k = 0; k < o.vars->nvars; k++)
-			if (envv_check_var("config var",
-				o.vars->vars[k].name, o.vars->vars[k].len,
-				&lim, &e) == -1) {
+			if (envv_check_var("config var", o.vars->vars[k].name,
+				o.vars->vars[k].len, &lim, &e) == -1) {
 				fprintf(stderr, PROGNAME ": %s\n", e.msg);
 				code = SX_USAGE;
 				goto out;

@@ -180,8 +180,8 @@ smoke_app(const struct opts *o)
 	phase(times, sizeof times, &used, "take", b.ms_take);
 	phase(times, sizeof times, &used, "compile", b.ms_compile);
 	phase(times, sizeof times, &used, "release", b.ms_release);
-	phase(
-	    times, sizeof times, &used, "pack", o->smoke_slug ? b.ms_pack : -1);
+	phase(times, sizeof times, &used, "pack",
+	    o->smoke_slug ? b.ms_pack : -1);
 	phase(times, sizeof times, &used, "unpack", t_unpack);
 	phase(times, sizeof times, &used, "boot", r.ms_boot);
 	phase(times, sizeof times, &used, "request", r.ms_request);

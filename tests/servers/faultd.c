@@ -15,14 +15,14 @@
  * leak check has nothing to report: the main thread shuts down every live
  * socket, wakes every sleeper through the stop pipe and waits for the
  * threads to finish. */
-#include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,8 +32,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,70 +42,70 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQ_MAX		16384	/* request head, bytes */
-#define BUF_SIZE	65536	/* body chunk */
-#define IDLE_MS		60000	/* keep-alive idle timeout */
-#define STALL_MS	600000	/* a stalled answer gives up after this */
-#define URL_MAX		2048
+#define REQ_MAX 16384	/* request head, bytes */
+#define BUF_SIZE 65536	/* body chunk */
+#define IDLE_MS 60000	/* keep-alive idle timeout */
+#define STALL_MS 600000 /* a stalled answer gives up after this */
+#define URL_MAX 2048
 
 struct counter {
-	struct counter	*next;
-	long		 n;
-	char		 key[];
+	struct counter *next;
+	long n;
+	char key[];
 };
 
 struct conn;
 
 struct server {
-	const char	*root;
-	int		 logfd;		/* -1: no log */
-	int		 stop[2];	/* pipe; the write end closes at shutdown */
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 idle;		/* signalled when conns becomes empty */
-	struct conn	*conns;		/* live connections */
-	struct counter	*counters;	/* fail-first, per request target */
-	long		 requests;	/* served, not counting /_stats */
+	const char *root;
+	int logfd;   /* -1: no log */
+	int stop[2]; /* pipe; the write end closes at shutdown */
+	pthread_mutex_t mu;
+	pthread_cond_t idle;	  /* signalled when conns becomes empty */
+	struct conn *conns;	  /* live connections */
+	struct counter *counters; /* fail-first, per request target */
+	long requests;		  /* served, not counting /_stats */
 };
 
 struct conn {
-	struct conn	*next, *prev;
-	struct server	*srv;
-	int		 fd;
+	struct conn *next, *prev;
+	struct server *srv;
+	int fd;
 };
 
 /* What SPEC asked for; -1 (or 0, for flags and strings) means "not set". */
 struct fault {
-	int		 status;
-	char		 retry_after[64];
-	long		 fail_first;
-	long long	 drop_after;
-	long long	 stall_after;
-	long long	 reset_after;
-	bool		 no_range;
-	bool		 bad_range;
-	bool		 endless;
-	char		 etag[256];
-	char		 redirect[URL_MAX];
-	long long	 rate;
-	long		 delay_ms;
+	int status;
+	char retry_after[64];
+	long fail_first;
+	long long drop_after;
+	long long stall_after;
+	long long reset_after;
+	bool no_range;
+	bool bad_range;
+	bool endless;
+	char etag[256];
+	char redirect[URL_MAX];
+	long long rate;
+	long delay_ms;
 };
 
 struct request {
-	char		 method[16];
-	char		 target[URL_MAX];	/* as sent, query included */
-	char		 range[128];
-	char		 if_range[256];
-	char		 if_none_match[256];
-	bool		 keepalive;
-	bool		 has_body;
+	char method[16];
+	char target[URL_MAX]; /* as sent, query included */
+	char range[128];
+	char if_range[256];
+	char if_none_match[256];
+	bool keepalive;
+	bool has_body;
 };
 
 /* How a body ends when it is cut short. */
 enum cut {
 	CUT_NONE,
-	CUT_DROP,	/* close after N bytes */
-	CUT_RESET,	/* RST after N bytes */
-	CUT_STALL,	/* keep the socket open, send nothing more */
+	CUT_DROP,  /* close after N bytes */
+	CUT_RESET, /* RST after N bytes */
+	CUT_STALL, /* keep the socket open, send nothing more */
 };
 
 static const char *progname = "faultd";
@@ -152,7 +152,7 @@ now_ms(void)
 static int
 nap(struct server *srv, long ms)
 {
-	struct pollfd p = { .fd = srv->stop[0], .events = POLLIN };
+	struct pollfd p = {.fd = srv->stop[0], .events = POLLIN};
 	int64_t end = now_ms() + ms;
 	int64_t left;
 
@@ -172,8 +172,8 @@ static int
 nap_client(struct server *srv, int fd, long ms)
 {
 	struct pollfd p[2] = {
-		{ .fd = fd, .events = POLLRDHUP },
-		{ .fd = srv->stop[0], .events = POLLIN },
+	    {.fd = fd, .events = POLLRDHUP},
+	    {.fd = srv->stop[0], .events = POLLIN},
 	};
 	int64_t end = now_ms() + ms;
 	int64_t left;
@@ -194,8 +194,8 @@ static int
 wait_readable(struct server *srv, int fd, int ms)
 {
 	struct pollfd p[2] = {
-		{ .fd = fd, .events = POLLIN },
-		{ .fd = srv->stop[0], .events = POLLIN },
+	    {.fd = fd, .events = POLLIN},
+	    {.fd = srv->stop[0], .events = POLLIN},
 	};
 	int r;
 
@@ -318,28 +318,27 @@ fault_parse(struct fault *f, const char *spec, size_t n, char *why,
 		if ((eq = strchr(item, '=')) != NULL) {
 			*eq = '\0';
 			if (pct_decode(val, sizeof(val), eq + 1,
-			    strlen(eq + 1)) == -1) {
-				snprintf(why, whysz, "bad escape in %.64s", item);
+				strlen(eq + 1)) == -1) {
+				snprintf(why, whysz, "bad escape in %.64s",
+				    item);
 				return -1;
 			}
 		}
 
-#define NEEDNUM(max)							\
-		do {							\
-			if (eq == NULL || parse_num(val, (max), &v) == -1) { \
-				snprintf(why, whysz, "%.64s wants a number", \
-				    item);				\
-				return -1;				\
-			}						\
-		} while (0)
-#define NOVAL()								\
-		do {							\
-			if (eq != NULL) {				\
-				snprintf(why, whysz, "%.64s takes no value", \
-				    item);				\
-				return -1;				\
-			}						\
-		} while (0)
+#define NEEDNUM(max)                                                           \
+	do {                                                                   \
+		if (eq == NULL || parse_num(val, (max), &v) == -1) {           \
+			snprintf(why, whysz, "%.64s wants a number", item);    \
+			return -1;                                             \
+		}                                                              \
+	} while (0)
+#define NOVAL()                                                                \
+	do {                                                                   \
+		if (eq != NULL) {                                              \
+			snprintf(why, whysz, "%.64s takes no value", item);    \
+			return -1;                                             \
+		}                                                              \
+	} while (0)
 
 		if (strcmp(item, "status") == 0) {
 			NEEDNUM(999);
@@ -466,29 +465,52 @@ static const char *
 reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 410: return "Gone";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 410:
+		return "Gone";
+	case 416:
+		return "Range Not Satisfiable";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Status";
 	}
 }
 
@@ -532,8 +554,7 @@ log_request(struct server *srv, const struct request *rq, int status)
 /* Sends a status line and headers.  extra holds complete header lines.
  * clen < 0 sends no Content-Length.  Returns -1 if the peer is gone. */
 static int
-send_head(int fd, int status, long long clen, const char *extra,
-    bool keepalive)
+send_head(int fd, int status, long long clen, const char *extra, bool keepalive)
 {
 	char head[8192], date[64], cl[64] = "";
 	int n;
@@ -563,8 +584,9 @@ send_text(struct server *srv, int fd, const struct request *rq, int status,
 
 	snprintf(hdr, sizeof(hdr), "Content-Type: text/plain\r\n%s", extra);
 	log_request(srv, rq, status);
-	if (send_head(fd, status, status == 304 || status == 204 ? -1 :
-	    (long long)blen, hdr, keepalive) == -1)
+	if (send_head(fd, status,
+		status == 304 || status == 204 ? -1 : (long long)blen, hdr,
+		keepalive) == -1)
 		return -1;
 	if (!headonly && send_all(fd, body, blen) == -1)
 		return -1;
@@ -604,8 +626,8 @@ copy_value(char *dst, size_t n, const char *v)
 	while (*v == ' ' || *v == '\t')
 		v++;
 	snprintf(dst, n, "%s", v);
-	for (size_t l = strlen(dst); l > 0 && (dst[l - 1] == ' ' ||
-	    dst[l - 1] == '\t'); l--)
+	for (size_t l = strlen(dst);
+	     l > 0 && (dst[l - 1] == ' ' || dst[l - 1] == '\t'); l--)
 		dst[l - 1] = '\0';
 }
 
@@ -650,8 +672,8 @@ parse_head(char *buf, struct request *rq)
 		else if (strcasecmp(line, "If-Range") == 0)
 			copy_value(rq->if_range, sizeof(rq->if_range), v);
 		else if (strcasecmp(line, "If-None-Match") == 0)
-			copy_value(rq->if_none_match,
-			    sizeof(rq->if_none_match), v);
+			copy_value(rq->if_none_match, sizeof(rq->if_none_match),
+			    v);
 		else if (strcasecmp(line, "Connection") == 0) {
 			if (strcasestr(v, "close") != NULL)
 				rq->keepalive = false;
@@ -760,7 +782,7 @@ send_body(struct server *srv, int fd, int file, long long off, long long len,
 		if (file >= 0) {
 			ssize_t r = pread(file, buf, (size_t)n, off + sent);
 			if (r <= 0)
-				goto out;	/* the file shrank: give up */
+				goto out; /* the file shrank: give up */
 			n = r;
 		} else
 			p = buf + sent % (long long)plen;
@@ -783,7 +805,7 @@ send_body(struct server *srv, int fd, int file, long long off, long long len,
 		break;
 	case CUT_RESET: {
 		/* Linger 0 turns close() into a RST. */
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		break;
 	}
@@ -837,8 +859,9 @@ serve(struct server *srv, int fd, struct request *rq)
 		snprintf(body, sizeof(body), "requests %ld\n", n);
 		/* Not counted, not logged: send it by hand. */
 		if (send_head(fd, 200, (long long)strlen(body),
-		    "Content-Type: text/plain\r\nCache-Control: no-store\r\n",
-		    keep) == -1)
+			"Content-Type: text/plain\r\nCache-Control: "
+			"no-store\r\n",
+			keep) == -1)
 			return -1;
 		if (!head && send_all(fd, body, strlen(body)) == -1)
 			return -1;
@@ -849,13 +872,12 @@ serve(struct server *srv, int fd, struct request *rq)
 	realpath_enc = rq->target;
 	if (plen >= 8 && strncmp(rq->target, "/_fault/", 8) == 0) {
 		const char *spec = rq->target + 8;
-		const char *slash = memchr(spec, '/',
-		    plen - 8);
+		const char *slash = memchr(spec, '/', plen - 8);
 		if (slash == NULL)
 			return send_text(srv, fd, rq, 400, "",
 			    "faultd: /_fault/SPEC/path wants a path\n", keep);
 		if (fault_parse(&f, spec, (size_t)(slash - spec), why,
-		    sizeof(why)) == -1) {
+			sizeof(why)) == -1) {
 			char body[512];
 			snprintf(body, sizeof(body), "faultd: %s\n", why);
 			return send_text(srv, fd, rq, 400, "", body, keep);
@@ -880,10 +902,10 @@ serve(struct server *srv, int fd, struct request *rq)
 		snprintf(date_ra, sizeof(date_ra), "Retry-After: %s\r\n",
 		    f.retry_after);
 	if (f.redirect[0] != '\0') {
-		snprintf(extra, sizeof(extra), "Location: %s\r\n%s",
-		    f.redirect, date_ra);
-		return send_text(srv, fd, rq, f.status >= 300 &&
-		    f.status < 400 ? f.status : 302, extra,
+		snprintf(extra, sizeof(extra), "Location: %s\r\n%s", f.redirect,
+		    date_ra);
+		return send_text(srv, fd, rq,
+		    f.status >= 300 && f.status < 400 ? f.status : 302, extra,
 		    "faultd: redirect\n", keep);
 	}
 	if (f.status != 0) {
@@ -896,8 +918,11 @@ serve(struct server *srv, int fd, struct request *rq)
 		/* No length: the body ends when the connection does. */
 		cut = fault_cut(&f, &limit);
 		log_request(srv, rq, 200);
-		if (send_head(fd, 200, -1, "Content-Type: "
-		    "application/octet-stream\r\n", false) == -1 || head)
+		if (send_head(fd, 200, -1,
+			"Content-Type: "
+			"application/octet-stream\r\n",
+			false) == -1 ||
+		    head)
 			return -1;
 		send_body(srv, fd, -1, 0, -1, limit, cut, f.rate);
 		return -1;
@@ -907,7 +932,7 @@ serve(struct server *srv, int fd, struct request *rq)
 	if (pct_decode(rel, sizeof(rel), realpath_enc, plen) == -1)
 		return send_text(srv, fd, rq, 400, "",
 		    "faultd: bad path encoding\n", keep);
-	for (const char *s = rel; *s; ) {
+	for (const char *s = rel; *s;) {
 		size_t n = strcspn(s, "/");
 		if (n == 2 && s[0] == '.' && s[1] == '.')
 			return send_text(srv, fd, rq, 403, "",
@@ -923,8 +948,9 @@ serve(struct server *srv, int fd, struct request *rq)
 	if ((file = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		bool denied = errno == EACCES;
 		return send_text(srv, fd, rq, denied ? 403 : 404, "",
-		    denied ? "faultd: permission denied\n" :
-		    "faultd: not found\n", keep);
+		    denied ? "faultd: permission denied\n"
+			   : "faultd: not found\n",
+		    keep);
 	}
 	if (fstat(file, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(file);
@@ -946,10 +972,10 @@ serve(struct server *srv, int fd, struct request *rq)
 
 	if (rq->if_none_match[0] != '\0' &&
 	    (strcmp(rq->if_none_match, "*") == 0 ||
-	    strstr(rq->if_none_match, etag) != NULL)) {
+		strstr(rq->if_none_match, etag) != NULL)) {
 		log_request(srv, rq, 304);
-		ret = send_head(fd, 304, -1, extra, keep) == -1 || !keep ?
-		    -1 : 0;
+		ret =
+		    send_head(fd, 304, -1, extra, keep) == -1 || !keep ? -1 : 0;
 		goto out;
 	}
 
@@ -980,8 +1006,9 @@ serve(struct server *srv, int fd, struct request *rq)
 			from = from > 0 ? 0 : (st.st_size > 1 ? 1 : 0);
 			to = st.st_size - 1;
 		}
-		snprintf(cr, sizeof(cr), "Content-Range: bytes %lld-%lld/%lld\r\n",
-		    from, to, (long long)st.st_size);
+		snprintf(cr, sizeof(cr),
+		    "Content-Range: bytes %lld-%lld/%lld\r\n", from, to,
+		    (long long)st.st_size);
 		snprintf(extra + el, sizeof(extra) - el, "%s", cr);
 		status = 206;
 		len = to - from + 1;
@@ -989,7 +1016,7 @@ serve(struct server *srv, int fd, struct request *rq)
 
 	cut = fault_cut(&f, &limit);
 	if (cut != CUT_NONE && limit >= len)
-		cut = CUT_NONE;	/* nothing to cut */
+		cut = CUT_NONE; /* nothing to cut */
 	if (cut != CUT_NONE)
 		keep = false;
 
@@ -1079,7 +1106,7 @@ out:
 static int
 listen_on(int port, int *outport)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
 	int fd, one = 1;
 
@@ -1109,8 +1136,8 @@ write_portfile(const char *path, int port)
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		die("%s: name too long", path);
 	n = snprintf(txt, sizeof(txt), "%d\n", port);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	    -1)
 		die("%s:", tmp);
 	if (write(fd, txt, (size_t)n) != n || close(fd) == -1)
 		die("%s:", tmp);
@@ -1121,7 +1148,7 @@ write_portfile(const char *path, int port)
 int
 main(int argc, char *argv[])
 {
-	struct server srv = { .logfd = -1 };
+	struct server srv = {.logfd = -1};
 	const char *portfile = NULL, *logfile = NULL;
 	char root[PATH_MAX];
 	sigset_t sigs;
@@ -1158,10 +1185,11 @@ main(int argc, char *argv[])
 	if (stat(srv.root, &st) == -1 || !S_ISDIR(st.st_mode))
 		die("%s: not a directory", srv.root);
 	if (strcmp(srv.root, "/") == 0)
-		root[0] = '\0';	/* paths start with '/' already */
+		root[0] = '\0'; /* paths start with '/' already */
 
-	if (logfile != NULL && (srv.logfd = open(logfile, O_WRONLY | O_CREAT |
-	    O_APPEND | O_CLOEXEC, 0644)) == -1)
+	if (logfile != NULL &&
+	    (srv.logfd = open(logfile,
+		 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) == -1)
 		die("%s:", logfile);
 	if (pipe2(srv.stop, O_CLOEXEC) == -1)
 		die("pipe:");
@@ -1185,8 +1213,8 @@ main(int argc, char *argv[])
 
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = lfd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
+		    {.fd = lfd, .events = POLLIN},
+		    {.fd = sfd, .events = POLLIN},
 		};
 		struct conn *c;
 		pthread_attr_t attr;

@@ -32,7 +32,7 @@
 
 #define MAXPIDS 64
 
-static pid_t started[MAXPIDS];	/* servers seen started, to end at exit */
+static pid_t started[MAXPIDS]; /* servers seen started, to end at exit */
 static int nstarted;
 
 /* Every message an add-on call gave us, to look for the password in. */
@@ -83,7 +83,7 @@ on_warn(void *arg, const char *msg)
 static struct addon_opts
 opts(struct seen *s)
 {
-	struct addon_opts o = { 0 };
+	struct addon_opts o = {0};
 
 	memset(s, 0, sizeof *s);
 	o.on_event = on_event;
@@ -176,7 +176,7 @@ cleanup(void)
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -286,8 +286,7 @@ config(struct appstate *st, const char *name)
 
 /* The password and port in a redis:// URL. */
 static bool
-parse_url(const char *url, const char *user, char *pw, size_t pwsz,
-    int *port)
+parse_url(const char *url, const char *user, char *pw, size_t pwsz, int *port)
 {
 	char fmt[64], u[32];
 
@@ -301,7 +300,7 @@ parse_url(const char *url, const char *user, char *pw, size_t pwsz,
 static redisContext *
 connect_as(int port, const char *user, const char *pw)
 {
-	struct timeval tv = { 2, 0 };
+	struct timeval tv = {2, 0};
 	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
 	redisReply *r;
 
@@ -326,8 +325,8 @@ connect_as(int port, const char *user, const char *pw)
 /* Runs a command with one or two string arguments; returns the reply's
  * text (status, string or error) in out. */
 static bool
-cmd(redisContext *c, char *out, size_t size, const char *fmt,
-    const char *a1, const char *a2)
+cmd(redisContext *c, char *out, size_t size, const char *fmt, const char *a1,
+    const char *a2)
 {
 	redisReply *r = redisCommand(c, fmt, a1, a2);
 
@@ -438,7 +437,7 @@ holds_fd(pid_t pid, const char *path)
 
 	snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
 	if ((dp = opendir(dir)) == NULL)
-		return true;	/* cannot tell: count as a failure */
+		return true; /* cannot tell: count as a failure */
 	while ((d = readdir(dp)) != NULL) {
 		n = readlinkat(dirfd(dp), d->d_name, link, sizeof link - 1);
 		if (n <= 0)
@@ -482,9 +481,9 @@ main(void)
 	rc = addon_create(st, "papertrail:choklad", NULL, NULL, &o, &a, &e);
 	TEST("create: a service with no local equivalent is skipped",
 	    rc == ADDON_SKIPPED && a == NULL);
-	TEST("create: ... with a warning naming it", s.warnings == 1 &&
-	    strstr(s.warning, "papertrail") != NULL &&
-	    !exists("state/slugc/apps/sessions/addons"));
+	TEST("create: ... with a warning naming it",
+	    s.warnings == 1 && strstr(s.warning, "papertrail") != NULL &&
+		!exists("state/slugc/apps/sessions/addons"));
 
 	o = opts(&s);
 	o.redis_server = "/nonexistent/redis-server";
@@ -494,41 +493,42 @@ main(void)
 	    rc == ADDON_ERR_NOTINSTALLED);
 	TEST("create: ... saying which package to install",
 	    strstr(e.msg, "apt-get install redis-server") != NULL &&
-	    strchr(e.msg, '\n') == NULL);
+		strchr(e.msg, '\n') == NULL);
 
 	rc = addon_create(st, "Redis!", NULL, NULL, NULL, &a, &e);
-	TEST("create: a bad spec is refused", rc == ADDON_ERR &&
-	    strstr(e.msg, "not an add-on") != NULL);
+	TEST("create: a bad spec is refused",
+	    rc == ADDON_ERR && strstr(e.msg, "not an add-on") != NULL);
 
 	o = opts(&s);
 	rc = addon_create(st, "redistogo:nano", NULL, NULL, &o, &a, &e);
-	TEST("create: redistogo:nano", rc == ADDON_OK && a != NULL &&
-	    s.n[ADDON_EV_CREATED] == 1);
+	TEST("create: redistogo:nano",
+	    rc == ADDON_OK && a != NULL && s.n[ADDON_EV_CREATED] == 1);
 	if (rc != ADDON_OK) {
 		printf("# %s\n", e.msg);
 		return test_report();
 	}
 	TEST("create: named redistogo-NNNNN, plan kept",
-	    strncmp(a->name, "redistogo-", 10) == 0 &&
-	    strlen(a->name) == 15 && strcmp(a->plan, "nano") == 0 &&
-	    strcmp(a->as, "REDISTOGO") == 0);
-	TEST("create: REDISTOGO_URL and REDIS_URL", a->nvars == 2 &&
-	    strcmp(a->vars[0], "REDISTOGO_URL") == 0 &&
-	    strcmp(a->vars[1], "REDIS_URL") == 0);
+	    strncmp(a->name, "redistogo-", 10) == 0 && strlen(a->name) == 15 &&
+		strcmp(a->plan, "nano") == 0 &&
+		strcmp(a->as, "REDISTOGO") == 0);
+	TEST("create: REDISTOGO_URL and REDIS_URL",
+	    a->nvars == 2 && strcmp(a->vars[0], "REDISTOGO_URL") == 0 &&
+		strcmp(a->vars[1], "REDIS_URL") == 0);
 	url = config(st, "REDISTOGO_URL");
 	TEST("create: REDISTOGO_URL is redis://redistogo:PW@127.0.0.1:PORT/",
 	    parse_url(url, "redistogo", pw, sizeof pw, &port) &&
-	    port == a->port && port >= 1024);
+		port == a->port && port >= 1024);
 	url2 = config(st, "REDIS_URL");
-	TEST("create: REDIS_URL is the same URL", url2 != NULL &&
-	    url != NULL && strcmp(url, url2) == 0);
+	TEST("create: REDIS_URL is the same URL",
+	    url2 != NULL && url != NULL && strcmp(url, url2) == 0);
 	free(url2);
 	TEST("create: its directory 0700, addon.yml 0600",
 	    mode_of(a->dir) == 0700 &&
-	    mode_of(at(a->dir, "addon.yml")) == 0600 &&
-	    mode_of(at(st->dir, "addons")) == 0700);
-	TEST("create: no server yet", a->pid == 0 &&
-	    !exists("state/slugc/apps/sessions/addons/x/redis.pid"));
+		mode_of(at(a->dir, "addon.yml")) == 0600 &&
+		mode_of(at(st->dir, "addons")) == 0700);
+	TEST("create: no server yet",
+	    a->pid == 0 &&
+		!exists("state/slugc/apps/sessions/addons/x/redis.pid"));
 
 	/* --- Start ----------------------------------------------------- */
 	/* Started through a wrapper that records the environment and the
@@ -537,17 +537,19 @@ main(void)
 	{
 		char script[8192];
 
-		snprintf(script, sizeof script, "#!/bin/sh\n"
+		snprintf(script, sizeof script,
+		    "#!/bin/sh\n"
 		    "env > '%s/server.env'\n"
 		    "printf '%%s\\n' \"$0\" \"$@\" > '%s/server.argv'\n"
-		    "exec /usr/bin/redis-server \"$@\"\n", tmpdir, tmpdir);
+		    "exec /usr/bin/redis-server \"$@\"\n",
+		    tmpdir, tmpdir);
 		put("wrap/redis-server", script, 0755);
 	}
 	o = opts(&s);
 	o.redis_server = at(tmpdir, "wrap/redis-server");
 	rc = addon_start(st, a->name, &o, &e);
-	TEST("start: started", rc == ADDON_OK && s.n[ADDON_EV_STARTED] == 1 &&
-	    s.pid > 0);
+	TEST("start: started",
+	    rc == ADDON_OK && s.n[ADDON_EV_STARTED] == 1 && s.pid > 0);
 	if (rc != ADDON_OK) {
 		printf("# %s\n", e.msg);
 		return test_report();
@@ -557,9 +559,9 @@ main(void)
 	    pid_in(at(a->dir, "redis.pid")) == pid);
 	TEST("start: redis.conf is 0600, 127.0.0.1, appendonly, ACL users",
 	    mode_of(at(a->dir, "redis.conf")) == 0600 &&
-	    file_has(at(a->dir, "redis.conf"), "bind 127.0.0.1\n") &&
-	    file_has(at(a->dir, "redis.conf"), "appendonly yes\n") &&
-	    file_has(at(a->dir, "redis.conf"), "user redistogo on"));
+		file_has(at(a->dir, "redis.conf"), "bind 127.0.0.1\n") &&
+		file_has(at(a->dir, "redis.conf"), "appendonly yes\n") &&
+		file_has(at(a->dir, "redis.conf"), "user redistogo on"));
 	{
 		char p[64];
 
@@ -569,31 +571,31 @@ main(void)
 		snprintf(p, sizeof p, "%s/redis.conf\n", a->dir);
 		TEST("start: its argv is the server and its config file",
 		    lines_in(at(tmpdir, "server.argv")) == 2 &&
-		    file_has(at(tmpdir, "server.argv"), p) &&
-		    !file_has(at(tmpdir, "server.argv"), pw));
+			file_has(at(tmpdir, "server.argv"), p) &&
+			!file_has(at(tmpdir, "server.argv"), pw));
 		TEST("start: its environment is PATH, nothing of ours",
 		    file_has(at(tmpdir, "server.env"), "PATH=/usr/local/bin") &&
-		    !file_has(at(tmpdir, "server.env"), pw) &&
-		    !file_has(at(tmpdir, "server.env"), "XDG_STATE_HOME") &&
-		    !file_has(at(tmpdir, "server.env"), "HOME="));
+			!file_has(at(tmpdir, "server.env"), pw) &&
+			!file_has(at(tmpdir, "server.env"), "XDG_STATE_HOME") &&
+			!file_has(at(tmpdir, "server.env"), "HOME="));
 	}
 	TEST("start: nor in its log", !file_has(at(a->dir, "redis.log"), pw));
 	TEST("start: it is not our child, leads its own session and group",
 	    stat_field(pid, 4) != getpid() && stat_field(pid, 5) == pid &&
-	    stat_field(pid, 6) == pid);
+		stat_field(pid, 6) == pid);
 	TEST("start: it holds no descriptor of ours (the app's lock)",
 	    !holds_fd(pid, at(st->dir, "lock")));
 	TEST("start: its data directory 0700 (umask 077)",
 	    mode_of(at(a->dir, "data")) == 0700 &&
-	    mode_of(at(a->dir, "data/appendonlydir")) == 0700);
+		mode_of(at(a->dir, "data/appendonlydir")) == 0700);
 
 	{
 		redisContext *c;
 
 		c = connect_as(port, NULL, NULL);
-		TEST("AUTH: none gets NOAUTH", c != NULL &&
-		    cmd(c, got, sizeof got, "GET %s", "k", NULL) &&
-		    strncmp(got, "NOAUTH", 6) == 0);
+		TEST("AUTH: none gets NOAUTH",
+		    c != NULL && cmd(c, got, sizeof got, "GET %s", "k", NULL) &&
+			strncmp(got, "NOAUTH", 6) == 0);
 		if (c != NULL)
 			redisFree(c);
 		TEST("AUTH: a wrong password is refused",
@@ -607,44 +609,46 @@ main(void)
 	o = opts(&s);
 	TEST("start again: the running server is reused",
 	    addon_start(st, "REDISTOGO", &o, &e) == ADDON_OK &&
-	    s.n[ADDON_EV_RUNNING] == 1 && s.n[ADDON_EV_STARTED] == 0 &&
-	    s.pid == pid);
+		s.n[ADDON_EV_RUNNING] == 1 && s.n[ADDON_EV_STARTED] == 0 &&
+		s.pid == pid);
 
 	TEST("find: by name, attachment or config var, with its pid",
 	    addon_find(st, "REDIS_URL", &b, &e) == ADDON_OK &&
-	    strcmp(b->name, a->name) == 0 && b->pid == pid);
+		strcmp(b->name, a->name) == 0 && b->pid == pid);
 	addon_free(b);
 	b = NULL;
 	TEST("find: an unknown name is NOTFOUND",
 	    addon_find(st, "nosuch", &b, &e) == ADDON_ERR_NOTFOUND &&
-	    b == NULL && strstr(e.msg, "nosuch") != NULL);
+		b == NULL && strstr(e.msg, "nosuch") != NULL);
 
 	/* --- Stop, start: the data stay (append-only) ------------------ */
 	o = opts(&s);
-	TEST("stop: stopped", addon_stop(st, a->name, &o, &e) == ADDON_OK &&
-	    s.n[ADDON_EV_STOPPED] == 1 && gone_within(pid, 2000) &&
-	    !exists("state/slugc/apps/sessions/addons/x") &&
-	    access(at(a->dir, "redis.pid"), F_OK) == -1);
+	TEST("stop: stopped",
+	    addon_stop(st, a->name, &o, &e) == ADDON_OK &&
+		s.n[ADDON_EV_STOPPED] == 1 && gone_within(pid, 2000) &&
+		!exists("state/slugc/apps/sessions/addons/x") &&
+		access(at(a->dir, "redis.pid"), F_OK) == -1);
 	o = opts(&s);
 	TEST("stop: not running is fine",
 	    addon_stop(st, a->name, &o, &e) == ADDON_OK &&
-	    s.n[ADDON_EV_STOPPED] == 0);
+		s.n[ADDON_EV_STOPPED] == 0);
 	o = opts(&s);
 	TEST("start after stop: a new server",
 	    addon_start(st, a->name, &o, &e) == ADDON_OK &&
-	    s.n[ADDON_EV_STARTED] == 1 && s.pid != pid);
+		s.n[ADDON_EV_STARTED] == 1 && s.pid != pid);
 	pid = s.pid;
 	TEST("start after stop: the data are there",
 	    get_is(port, pw, "views", "3"));
 
 	/* --- Killed: a stale pidfile ----------------------------------- */
-	TEST("kill -9 of the server", set_ok(port, pw, "views", "4") &&
-	    kill(pid, SIGKILL) == 0 && gone_within(pid, 2000));
+	TEST("kill -9 of the server",
+	    set_ok(port, pw, "views", "4") && kill(pid, SIGKILL) == 0 &&
+		gone_within(pid, 2000));
 	o = opts(&s);
 	rc = addon_start(st, a->name, &o, &e);
 	TEST("stale pidfile (a dead pid): recovered, started again",
 	    rc == ADDON_OK && s.n[ADDON_EV_STALE_PID] == 1 &&
-	    s.n[ADDON_EV_STARTED] == 1);
+		s.n[ADDON_EV_STARTED] == 1);
 	pid = s.pid;
 	TEST("killed: what it had written is there",
 	    get_is(port, pw, "views", "4"));
@@ -659,9 +663,9 @@ main(void)
 	o = opts(&s);
 	rc = addon_start(st, a->name, &o, &e);
 	TEST("stale pidfile (a live pid, not a server of it): recovered, "
-	    "and that process is left alone",
+	     "and that process is left alone",
 	    rc == ADDON_OK && s.n[ADDON_EV_STALE_PID] == 1 &&
-	    s.n[ADDON_EV_STARTED] == 1 && s.pid != getpid());
+		s.n[ADDON_EV_STARTED] == 1 && s.pid != getpid());
 	pid = s.pid;
 	o = opts(&s);
 	addon_stop(st, a->name, &o, &e);
@@ -669,7 +673,7 @@ main(void)
 	o = opts(&s);
 	TEST("stale pidfile (garbage): recovered",
 	    addon_start(st, a->name, &o, &e) == ADDON_OK &&
-	    s.n[ADDON_EV_STALE_PID] == 1 && s.n[ADDON_EV_STARTED] == 1);
+		s.n[ADDON_EV_STALE_PID] == 1 && s.n[ADDON_EV_STARTED] == 1);
 	pid = s.pid;
 
 	/* A server of this add-on whose command line does not name its
@@ -679,8 +683,8 @@ main(void)
 	addon_stop(st, a->name, &o, &e);
 	{
 		struct errbuf fe;
-		char *conf = fs_read_file(at(a->dir, "redis.conf"), 1 << 16,
-		    NULL, &fe);
+		char *conf =
+		    fs_read_file(at(a->dir, "redis.conf"), 1 << 16, NULL, &fe);
 		pid_t byhand;
 		int i;
 
@@ -702,17 +706,20 @@ main(void)
 		}
 		if (nstarted < MAXPIDS)
 			started[nstarted++] = byhand;
-		for (i = 0; i < 200 && (pid_in(at(a->dir, "redis.pid")) !=
-		    byhand || !get_is(port, pw, "views", "4")); i++)
+		for (i = 0; i < 200 &&
+		     (pid_in(at(a->dir, "redis.pid")) != byhand ||
+			 !get_is(port, pw, "views", "4"));
+		     i++)
 			sleep_ms(10);
 		o = opts(&s);
 		TEST("a server on its data, started by hand, is reused",
 		    addon_start(st, a->name, &o, &e) == ADDON_OK &&
-		    s.n[ADDON_EV_RUNNING] == 1 && s.pid == byhand);
+			s.n[ADDON_EV_RUNNING] == 1 && s.pid == byhand);
 		o = opts(&s);
 		TEST("... and stopped as its own",
 		    addon_stop(st, a->name, &o, &e) == ADDON_OK &&
-		    s.n[ADDON_EV_STOPPED] == 1 && gone_within(byhand, 2000));
+			s.n[ADDON_EV_STOPPED] == 1 &&
+			gone_within(byhand, 2000));
 		waitpid(byhand, NULL, 0);
 	}
 
@@ -721,8 +728,11 @@ main(void)
 	addon_stop(st, a->name, &o, &e);
 	{
 		int pp[2], k, ws, ok = 0;
-		pid_t kids[2], seen[2] = { 0, 0 };
-		struct { pid_t server; int started; } r;
+		pid_t kids[2], seen[2] = {0, 0};
+		struct {
+			pid_t server;
+			int started;
+		} r;
 
 		if (pipe(pp) == -1)
 			abort();
@@ -757,7 +767,7 @@ main(void)
 			waitpid(kids[k], &ws, 0);
 		TEST("two concurrent starts: one server, started once",
 		    seen[0] > 0 && seen[0] == seen[1] && ok == 1 &&
-		    alive(seen[0]));
+			alive(seen[0]));
 		pid = seen[0];
 	}
 
@@ -773,22 +783,24 @@ main(void)
 		sa.sin_port = htons((uint16_t)port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		TEST("port: another program listens on the add-on's port",
-		    lfd >= 0 && setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR,
-		    &one, sizeof one) == 0 && bind(lfd, (struct sockaddr *)&sa,
-		    sizeof sa) == 0 && listen(lfd, 1) == 0);
+		    lfd >= 0 &&
+			setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+			    sizeof one) == 0 &&
+			bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+			listen(lfd, 1) == 0);
 		o = opts(&s);
 		rc = addon_start(st, a->name, &o, &e);
 		TEST("port taken: started on a new port",
 		    rc == ADDON_OK && s.n[ADDON_EV_PORT_CHANGED] == 1 &&
-		    s.n[ADDON_EV_STARTED] == 1);
+			s.n[ADDON_EV_STARTED] == 1);
 		pid = s.pid;
 		free(url);
 		url = config(st, "REDISTOGO_URL");
 		url2 = config(st, "REDIS_URL");
 		TEST("port taken: the config vars follow",
 		    parse_url(url, "redistogo", pw2, sizeof pw2, &port2) &&
-		    port2 != port && strcmp(pw2, pw) == 0 && url2 != NULL &&
-		    strcmp(url, url2) == 0);
+			port2 != port && strcmp(pw2, pw) == 0 && url2 != NULL &&
+			strcmp(url, url2) == 0);
 		free(url2);
 		TEST("port taken: the data came along",
 		    get_is(port2, pw, "views", "4"));
@@ -796,7 +808,7 @@ main(void)
 		b = NULL;
 		TEST("port taken: the new port is kept",
 		    addon_find(st, a->name, &b, &e) == ADDON_OK &&
-		    b->port == port2);
+			b->port == port2);
 		addon_free(b);
 		b = NULL;
 		port = port2;
@@ -810,8 +822,9 @@ main(void)
 	o = opts(&s);
 	rc = addon_export(st, a->name, fd, &o, &e);
 	close(fd);
-	TEST("export: an RDB dump", rc == ADDON_OK && file_has(dump, "REDIS") &&
-	    file_has(dump, "views"));
+	TEST("export: an RDB dump",
+	    rc == ADDON_OK && file_has(dump, "REDIS") &&
+		file_has(dump, "views"));
 	TEST("after the export: a key the dump does not have",
 	    set_ok(port, pw, "later", "x"));
 
@@ -821,11 +834,11 @@ main(void)
 	rc = addon_import(st, a->name, fd, &o, &e);
 	note(e.msg);
 	close(fd);
-	TEST("import: not an RDB is refused", rc == ADDON_ERR &&
-	    strstr(e.msg, "not a Redis dump") != NULL);
+	TEST("import: not an RDB is refused",
+	    rc == ADDON_ERR && strstr(e.msg, "not a Redis dump") != NULL);
 	TEST("import refused: the old data and server stay",
 	    get_is(port, pw, "later", "x") && alive(pid) &&
-	    !dir_has_temp(a->dir));
+		!dir_has_temp(a->dir));
 
 	{
 		/* A real dump cut in half: the header is right, the rest
@@ -834,8 +847,8 @@ main(void)
 		size_t len;
 		char *text = fs_read_file(dump, 1 << 20, &len, &fe);
 
-		if (text == NULL || put_file(at(tmpdir, "half.rdb"), text,
-		    len / 2, 0600) == -1)
+		if (text == NULL ||
+		    put_file(at(tmpdir, "half.rdb"), text, len / 2, 0600) == -1)
 			abort();
 		free(text);
 	}
@@ -877,12 +890,12 @@ main(void)
 		free(text);
 		TEST("import crash: the importer died mid-way",
 		    WIFSIGNALED(ws) && exists("state/slugc/apps/sessions") &&
-		    access(at(a->dir, "import.rdb"), F_OK) == 0);
+			access(at(a->dir, "import.rdb"), F_OK) == 0);
 		o = opts(&s);
 		TEST("import crash: the old data and server stay",
 		    addon_start(st, a->name, &o, &e) == ADDON_OK &&
-		    s.pid == pid && get_is(port, pw, "later", "x") &&
-		    !dir_has_temp(a->dir));
+			s.pid == pid && get_is(port, pw, "later", "x") &&
+			!dir_has_temp(a->dir));
 	}
 
 	fd = open(dump, O_RDONLY);
@@ -891,18 +904,18 @@ main(void)
 	close(fd);
 	if (rc != ADDON_OK)
 		printf("# %s\n", e.msg);
-	TEST("import: the exported dump", rc == ADDON_OK &&
-	    s.n[ADDON_EV_IMPORTED] == 1);
+	TEST("import: the exported dump",
+	    rc == ADDON_OK && s.n[ADDON_EV_IMPORTED] == 1);
 	pid = s.pid;
 	TEST("import: the dump's data, and only those",
 	    get_is(port, pw, "views", "4") &&
-	    get_is(port, pw, "later", "(nil)") && !dir_has_temp(a->dir));
+		get_is(port, pw, "later", "(nil)") && !dir_has_temp(a->dir));
 	o = opts(&s);
 	TEST("import: kept across a restart (written as append-only data)",
 	    addon_stop(st, a->name, &o, &e) == ADDON_OK &&
-	    addon_start(st, a->name, &o, &e) == ADDON_OK &&
-	    get_is(port, pw, "views", "4") &&
-	    get_is(port, pw, "later", "(nil)"));
+		addon_start(st, a->name, &o, &e) == ADDON_OK &&
+		get_is(port, pw, "views", "4") &&
+		get_is(port, pw, "later", "(nil)"));
 	pid = s.pid;
 
 	/* --- More add-ons: names and config vars ----------------------- */
@@ -910,48 +923,50 @@ main(void)
 	rc = addon_create(st, "heroku-redis:mini", NULL, NULL, &o, &b, &e);
 	TEST("second add-on: REDIS_URL is taken, so NAME_URL",
 	    rc == ADDON_OK && b->nvars == 1 &&
-	    strncmp(b->vars[0], "HEROKU_REDIS_", 13) == 0 &&
-	    strlen(b->vars[0]) == strlen("HEROKU_REDIS_12345_URL") &&
-	    (v = config(st, b->vars[0])) != NULL &&
-	    parse_url(v, "default", pw2, sizeof pw2, &port2) &&
-	    strcmp(pw2, pw) != 0 && port2 != port);
+		strncmp(b->vars[0], "HEROKU_REDIS_", 13) == 0 &&
+		strlen(b->vars[0]) == strlen("HEROKU_REDIS_12345_URL") &&
+		(v = config(st, b->vars[0])) != NULL &&
+		parse_url(v, "default", pw2, sizeof pw2, &port2) &&
+		strcmp(pw2, pw) != 0 && port2 != port);
 	free(v);
 	addon_free(b);
 	b = NULL;
 	rc = addon_create(st, "redis", "cache", "my-cache", &o, &b, &e);
 	TEST("--as cache: CACHE_URL only, name kept",
 	    rc == ADDON_OK && b->nvars == 1 &&
-	    strcmp(b->vars[0], "CACHE_URL") == 0 &&
-	    strcmp(b->name, "my-cache") == 0 &&
-	    (v = config(st, "CACHE_URL")) != NULL);
+		strcmp(b->vars[0], "CACHE_URL") == 0 &&
+		strcmp(b->name, "my-cache") == 0 &&
+		(v = config(st, "CACHE_URL")) != NULL);
 	free(v);
 	addon_free(b);
 	b = NULL;
 	TEST("--as: a name already set is refused",
 	    addon_create(st, "redis", "CACHE", NULL, &o, &b, &e) ==
-	    ADDON_ERR_EXISTS && b == NULL);
+		    ADDON_ERR_EXISTS &&
+		b == NULL);
 	TEST("--name: an add-on name already there is refused",
 	    addon_create(st, "redis", "other", "my-cache", &o, &b, &e) ==
-	    ADDON_ERR_EXISTS && b == NULL &&
-	    (v = config(st, "OTHER_URL")) == NULL);
+		    ADDON_ERR_EXISTS &&
+		b == NULL && (v = config(st, "OTHER_URL")) == NULL);
 	TEST("list: three add-ons sorted, the running one with its pid",
 	    addon_list(st, &list, &n, &e) == ADDON_OK && n == 3 &&
-	    strncmp(list[0]->name, "heroku-redis-", 13) == 0 &&
-	    strcmp(list[1]->name, "my-cache") == 0 &&
-	    strcmp(list[2]->name, a->name) == 0 && list[2]->pid == pid &&
-	    list[0]->pid == 0);
+		strncmp(list[0]->name, "heroku-redis-", 13) == 0 &&
+		strcmp(list[1]->name, "my-cache") == 0 &&
+		strcmp(list[2]->name, a->name) == 0 && list[2]->pid == pid &&
+		list[0]->pid == 0);
 	addon_list_free(list, n);
 
 	/* A server that cannot start: its own data are broken. */
 	put("state/slugc/apps/sessions/addons/my-cache/data/appendonlydir/"
-	    "appendonly.aof.manifest", "this is no manifest\n", 0600);
+	    "appendonly.aof.manifest",
+	    "this is no manifest\n", 0600);
 	o = opts(&s);
 	o.start_timeout_ms = 5000;
 	rc = addon_start(st, "my-cache", &o, &e);
 	note(e.msg);
 	TEST("broken data: start fails with the server's last log line",
 	    rc == ADDON_ERR && strstr(e.msg, "did not start") != NULL &&
-	    strstr(e.msg, "redis.log") != NULL);
+		strstr(e.msg, "redis.log") != NULL);
 	TEST("broken data: no server and no pidfile left",
 	    !exists("state/slugc/apps/sessions/addons/my-cache/redis.pid"));
 
@@ -961,40 +976,43 @@ main(void)
 	note(e.msg);
 	TEST("start: redis-server missing is its own error",
 	    rc == ADDON_ERR_NOTINSTALLED &&
-	    strstr(e.msg, "apt-get install redis-server") != NULL);
+		strstr(e.msg, "apt-get install redis-server") != NULL);
 
 	/* --- Destroy --------------------------------------------------- */
 	{
 		struct envdir *one = envdir_new();
 
-		if (one == NULL || envdir_set(one, "REDIS_URL",
-		    "redis://elsewhere:6379", &e) == -1 ||
+		if (one == NULL ||
+		    envdir_set(one, "REDIS_URL", "redis://elsewhere:6379",
+			&e) == -1 ||
 		    appstate_config_set(st, one, &e) == -1)
 			abort();
 		envdir_free(one);
 	}
 	o = opts(&s);
 	rc = addon_destroy(st, a->name, &o, &e);
-	TEST("destroy: done", rc == ADDON_OK && s.n[ADDON_EV_DESTROYED] == 1 &&
-	    s.n[ADDON_EV_STOPPED] == 1 && gone_within(pid, 2000));
+	TEST("destroy: done",
+	    rc == ADDON_OK && s.n[ADDON_EV_DESTROYED] == 1 &&
+		s.n[ADDON_EV_STOPPED] == 1 && gone_within(pid, 2000));
 	TEST("destroy: its directory and data are gone",
 	    access(a->dir, F_OK) == -1);
 	TEST("destroy: its config var is unset",
 	    (v = config(st, "REDISTOGO_URL")) == NULL);
 	free(v);
 	TEST("destroy: a var set to something else since is left, with a "
-	    "warning", (v = config(st, "REDIS_URL")) != NULL &&
-	    strcmp(v, "redis://elsewhere:6379") == 0 && s.warnings == 1 &&
-	    strstr(s.warning, "REDIS_URL") != NULL);
+	     "warning",
+	    (v = config(st, "REDIS_URL")) != NULL &&
+		strcmp(v, "redis://elsewhere:6379") == 0 && s.warnings == 1 &&
+		strstr(s.warning, "REDIS_URL") != NULL);
 	free(v);
 	TEST("destroy: then it is not found",
 	    addon_destroy(st, a->name, &o, &e) == ADDON_ERR_NOTFOUND);
 	TEST("destroy: by attachment name",
 	    addon_destroy(st, "CACHE", &o, &e) == ADDON_OK &&
-	    (v = config(st, "CACHE_URL")) == NULL);
+		(v = config(st, "CACHE_URL")) == NULL);
 
-	TEST("no message held the password", strstr(said, pw) == NULL &&
-	    strstr(said, pw2) == NULL);
+	TEST("no message held the password",
+	    strstr(said, pw) == NULL && strstr(said, pw2) == NULL);
 
 	free(url);
 	addon_free(a);

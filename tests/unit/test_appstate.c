@@ -19,7 +19,7 @@
 #include "testhelp.h"
 #include "testtmp.h"
 
-static char *mounted;	/* a tmpfs we mounted, unmounted at exit */
+static char *mounted; /* a tmpfs we mounted, unmounted at exit */
 
 static void
 cleanup(void)
@@ -62,8 +62,7 @@ open_app(const char *name)
 }
 
 static int
-set1(struct appstate *st, const char *name, const char *value,
-    struct errbuf *e)
+set1(struct appstate *st, const char *name, const char *value, struct errbuf *e)
 {
 	struct envdir *v = envdir_new();
 	int rc;
@@ -99,25 +98,27 @@ test_names(void)
 
 	TEST("name: lower-case, digits, dashes", appstate_name_ok("my-app-2"));
 	TEST("name: a leading digit", appstate_name_ok("2app"));
-	TEST("name: 30 characters", appstate_name_ok(
-	    "abcdefghijabcdefghijabcdefghij"));
-	TEST("name: not 31", !appstate_name_ok(
-	    "abcdefghijabcdefghijabcdefghijk"));
+	TEST("name: 30 characters",
+	    appstate_name_ok("abcdefghijabcdefghijabcdefghij"));
+	TEST("name: not 31",
+	    !appstate_name_ok("abcdefghijabcdefghijabcdefghijk"));
 	TEST("name: not empty", !appstate_name_ok(""));
 	TEST("name: no upper case", !appstate_name_ok("App"));
 	TEST("name: no leading dash", !appstate_name_ok("-app"));
-	TEST("name: no slash or dots", !appstate_name_ok("a/b") &&
-	    !appstate_name_ok("..") && !appstate_name_ok("a.b"));
+	TEST("name: no slash or dots",
+	    !appstate_name_ok("a/b") && !appstate_name_ok("..") &&
+		!appstate_name_ok("a.b"));
 	TEST("name from a directory: lower-cased, runs become one dash",
 	    appstate_name_from("My App__2!", out, &e) == 0 &&
-	    strcmp(out, "my-app-2") == 0);
+		strcmp(out, "my-app-2") == 0);
 	TEST("name from a directory: cut at 30, no dash at the end",
-	    appstate_name_from("abcdefghij abcdefghij abcdefgh xyz", out,
-	    &e) == 0 && appstate_name_ok(out) &&
-	    strcmp(out, "abcdefghij-abcdefghij-abcdefgh") == 0);
+	    appstate_name_from("abcdefghij abcdefghij abcdefgh xyz", out, &e) ==
+		    0 &&
+		appstate_name_ok(out) &&
+		strcmp(out, "abcdefghij-abcdefghij-abcdefgh") == 0);
 	TEST("name from a directory: nothing usable is an error",
 	    appstate_name_from("__ !", out, &e) == -1 &&
-	    strstr(e.msg, "--app") != NULL);
+		strstr(e.msg, "--app") != NULL);
 }
 
 static void
@@ -128,8 +129,8 @@ test_root(void)
 
 	setenv("XDG_STATE_HOME", "/x/state", 1);
 	r = appstate_root(&e);
-	TEST("root: under XDG_STATE_HOME", r != NULL &&
-	    strcmp(r, "/x/state/slugc/apps") == 0);
+	TEST("root: under XDG_STATE_HOME",
+	    r != NULL && strcmp(r, "/x/state/slugc/apps") == 0);
 	free(r);
 	setenv("XDG_STATE_HOME", "relative/state", 1);
 	setenv("HOME", "/home/u", 1);
@@ -139,8 +140,8 @@ test_root(void)
 	free(r);
 	unsetenv("XDG_STATE_HOME");
 	r = appstate_root(&e);
-	TEST("root: ~/.local/state by default", r != NULL &&
-	    strcmp(r, "/home/u/.local/state/slugc/apps") == 0);
+	TEST("root: ~/.local/state by default",
+	    r != NULL && strcmp(r, "/home/u/.local/state/slugc/apps") == 0);
 	free(r);
 }
 
@@ -155,18 +156,19 @@ test_open(void)
 	use_state("s1");
 	TEST("open without create: no state is ENOENT",
 	    appstate_open("nope", false, &st, &e) == -1 && errno == ENOENT &&
-	    st == NULL && strstr(e.msg, "nope") != NULL);
+		st == NULL && strstr(e.msg, "nope") != NULL);
 	TEST("open: an invalid name is refused",
 	    appstate_open("../etc", true, &st, &e) == -1 &&
-	    strstr(e.msg, "not an app name") != NULL &&
-	    !exists("s1/slugc"));
+		strstr(e.msg, "not an app name") != NULL &&
+		!exists("s1/slugc"));
 	st = open_app("web-1");
-	TEST("open: the app's directory", strcmp(st->dir,
-	    at(tmpdir, "s1/slugc/apps/web-1")) == 0 &&
-	    strcmp(st->name, "web-1") == 0);
-	TEST("open: directories 0700", mode_of(at(tmpdir, "s1/slugc")) ==
-	    0700 && mode_of(at(tmpdir, "s1/slugc/apps")) == 0700 &&
-	    mode_of(st->dir) == 0700);
+	TEST("open: the app's directory",
+	    strcmp(st->dir, at(tmpdir, "s1/slugc/apps/web-1")) == 0 &&
+		strcmp(st->name, "web-1") == 0);
+	TEST("open: directories 0700",
+	    mode_of(at(tmpdir, "s1/slugc")) == 0700 &&
+		mode_of(at(tmpdir, "s1/slugc/apps")) == 0700 &&
+		mode_of(st->dir) == 0700);
 	TEST("open: the lock file 0600",
 	    mode_of(at(tmpdir, "s1/slugc/apps/web-1/lock")) == 0600);
 	appstate_close(st);
@@ -175,7 +177,7 @@ test_open(void)
 	put("s1/slugc/apps/Not-An-App/x", "", 0600);
 	TEST("list: the apps, sorted, invalid names left out",
 	    appstate_list(&names, &n, &e) == 0 && n == 2 &&
-	    strcmp(names[0], "api") == 0 && strcmp(names[1], "web-1") == 0);
+		strcmp(names[0], "api") == 0 && strcmp(names[1], "web-1") == 0);
 	appstate_names_free(names, n);
 	TEST("open without create: existing state opens",
 	    appstate_open("api", false, &st, &e) == 0 && st != NULL);
@@ -194,7 +196,7 @@ test_open(void)
 	put_link("s2/slugc/apps/linked", at(tmpdir, "elsewhere"));
 	TEST("open: a symlinked app directory is refused",
 	    appstate_open("linked", true, &st, &e) == -1 &&
-	    strstr(e.msg, "symlink") != NULL && !exists("elsewhere/lock"));
+		strstr(e.msg, "symlink") != NULL && !exists("elsewhere/lock"));
 }
 
 static void
@@ -203,13 +205,30 @@ test_config(void)
 	/* Everything an environment can carry: controls, quotes, YAML
 	 * specials, UTF-8, bytes that are not UTF-8, trailing newlines. */
 	static const char *const odd[] = {
-		"", "plain", "with space", "yes", "no", "~", "null", "*",
-		"# not a comment", "a: b", "line1\nline2\n\n", "\ttab\r\n",
-		"\"quoted\" and 'single'", "back\\slash\\n", "\x01\x02\x1b[31m",
-		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3",
-		"\xef\xbb\xbf" "bom",
-		"\xff\xfe not utf-8 \x80", "\xc0\xaf", "\xed\xa0\x80",
-		"x\xc2\x85y \xe2\x80\xa8", "--- \n...\n", "!!binary AAAA",
+	    "",
+	    "plain",
+	    "with space",
+	    "yes",
+	    "no",
+	    "~",
+	    "null",
+	    "*",
+	    "# not a comment",
+	    "a: b",
+	    "line1\nline2\n\n",
+	    "\ttab\r\n",
+	    "\"quoted\" and 'single'",
+	    "back\\slash\\n",
+	    "\x01\x02\x1b[31m",
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3",
+	    "\xef\xbb\xbf"
+	    "bom",
+	    "\xff\xfe not utf-8 \x80",
+	    "\xc0\xaf",
+	    "\xed\xa0\x80",
+	    "x\xc2\x85y \xe2\x80\xa8",
+	    "--- \n...\n",
+	    "!!binary AAAA",
 	};
 	struct appstate *st, *st2;
 	struct envdir *all, *v;
@@ -220,8 +239,8 @@ test_config(void)
 
 	use_state("c1");
 	st = open_app("conf");
-	TEST("config: empty at first", appstate_config_read(st, &all,
-	    &e) == 0 && all->nvars == 0);
+	TEST("config: empty at first",
+	    appstate_config_read(st, &all, &e) == 0 && all->nvars == 0);
 	envdir_free(all);
 	TEST("config: get of an unset var is 1", get_is(st, "NOPE", NULL));
 
@@ -233,8 +252,7 @@ test_config(void)
 	}
 	if (envdir_set(v, "NO", "the name is a YAML 1.1 boolean", &e) == -1)
 		abort();
-	TEST("config: set many in one go", appstate_config_set(st, v,
-	    &e) == 0);
+	TEST("config: set many in one go", appstate_config_set(st, v, &e) == 0);
 	envdir_free(v);
 	TEST("config.yml is 0600", mode_of(at(st->dir, "config.yml")) == 0600);
 
@@ -251,30 +269,32 @@ test_config(void)
 	}
 	TEST("config: every value round-trips byte for byte", ok);
 	TEST("config: a var named NO stays a string",
-	    ok && strcmp(envdir_get(all, "NO"),
-	    "the name is a YAML 1.1 boolean") == 0);
+	    ok &&
+		strcmp(envdir_get(all, "NO"),
+		    "the name is a YAML 1.1 boolean") == 0);
 	envdir_free(all);
 	text = fs_read_file(at(st->dir, "config.yml"), 1 << 20, NULL, &e);
 	TEST("config.yml: not UTF-8 goes as !!binary, the rest as text",
 	    text != NULL && strstr(text, "!!binary") != NULL &&
-	    strstr(text, "caf\xc3\xa9") != NULL &&
-	    strstr(text, "\"NO\"") != NULL);
+		strstr(text, "caf\xc3\xa9") != NULL &&
+		strstr(text, "\"NO\"") != NULL);
 	free(text);
 
-	TEST("config: set replaces one var", set1(st, "V01", "changed",
-	    &e) == 0 && get_is(st2, "V01", "changed") &&
-	    get_is(st2, "V02", "with space"));
+	TEST("config: set replaces one var",
+	    set1(st, "V01", "changed", &e) == 0 &&
+		get_is(st2, "V01", "changed") &&
+		get_is(st2, "V02", "with space"));
 	{
-		const char *names[] = { "V01", "V03", "NOT_SET" };
+		const char *names[] = {"V01", "V03", "NOT_SET"};
 
 		TEST("config: unset removes the named vars, counts them",
 		    appstate_config_unset(st, names, 3, &removed, &e) == 0 &&
-		    removed == 2 && get_is(st2, "V01", NULL) &&
-		    get_is(st2, "V03", NULL) && get_is(st2, "V02",
-		    "with space"));
+			removed == 2 && get_is(st2, "V01", NULL) &&
+			get_is(st2, "V03", NULL) &&
+			get_is(st2, "V02", "with space"));
 	}
-	TEST("config: an invalid name is refused", (v = envdir_new()) !=
-	    NULL && envdir_set(v, "1BAD", "x", &e) == -1);
+	TEST("config: an invalid name is refused",
+	    (v = envdir_new()) != NULL && envdir_set(v, "1BAD", "x", &e) == -1);
 	envdir_free(v);
 	TEST("config: no temporary file is left",
 	    appstate_config_get(st, "V02", &val, &e) == 0);
@@ -288,8 +308,8 @@ test_config(void)
 			stray += strstr(d->d_name, ".tmp") != NULL;
 		if (dp != NULL)
 			closedir(dp);
-		TEST("config: no temporary file is left", dp != NULL &&
-		    stray == 0);
+		TEST("config: no temporary file is left",
+		    dp != NULL && stray == 0);
 	}
 
 	/* A broken file is named with its line; nothing is guessed. */
@@ -297,17 +317,19 @@ test_config(void)
 	    0600);
 	TEST("config: a broken config.yml is an error naming file and line",
 	    appstate_config_read(st, &all, &e) == -1 && all == NULL &&
-	    strstr(e.msg, "config.yml:2") != NULL);
+		strstr(e.msg, "config.yml:2") != NULL);
 	put("c1/slugc/apps/conf/config.yml", "\"A\": \"1\"\n\"A\": \"2\"\n",
 	    0600);
 	TEST("config: a var twice is an error",
 	    appstate_config_read(st, &all, &e) == -1 &&
-	    strstr(e.msg, "twice") != NULL);
-	put("c1/slugc/apps/conf/config.yml", "\"SECRET\": \"hunter2\"\n"
-	    "\"bad name\": \"x\"\n", 0600);
+		strstr(e.msg, "twice") != NULL);
+	put("c1/slugc/apps/conf/config.yml",
+	    "\"SECRET\": \"hunter2\"\n"
+	    "\"bad name\": \"x\"\n",
+	    0600);
 	TEST("config: a bad name is an error that shows no value",
 	    appstate_config_read(st, &all, &e) == -1 &&
-	    strstr(e.msg, "hunter2") == NULL);
+		strstr(e.msg, "hunter2") == NULL);
 
 	/* A symlink in config.yml's place is never followed. */
 	put("outside", "\"X\": \"1\"\n", 0600);
@@ -315,15 +337,14 @@ test_config(void)
 	put_link("c1/slugc/apps/conf/config.yml", at(tmpdir, "outside"));
 	TEST("config: a symlinked config.yml is not read",
 	    appstate_config_read(st, &all, &e) == -1 &&
-	    strstr(e.msg, "config.yml") != NULL);
-	if ((all = envdir_new()) == NULL || envdir_set(all, "Y", "2",
-	    &e) == -1)
+		strstr(e.msg, "config.yml") != NULL);
+	if ((all = envdir_new()) == NULL || envdir_set(all, "Y", "2", &e) == -1)
 		abort();
 	TEST("config: writing replaces the symlink, not its target",
 	    appstate_config_write(st, all, &e) == 0 &&
-	    has("outside", "\"X\": \"1\"\n") &&
-	    mode_of(at(st->dir, "config.yml")) == 0600 &&
-	    get_is(st, "Y", "2"));
+		has("outside", "\"X\": \"1\"\n") &&
+		mode_of(at(st->dir, "config.yml")) == 0600 &&
+		get_is(st, "Y", "2"));
 	envdir_free(all);
 	appstate_close(st);
 	appstate_close(st2);
@@ -377,7 +398,7 @@ test_full_disk(void)
 	TEST("full disk: set fails", rc == -1);
 	TEST("full disk: the message names config.yml and ENOSPC",
 	    strstr(e.msg, "config.yml") != NULL &&
-	    strstr(e.msg, "No space left on device") != NULL);
+		strstr(e.msg, "No space left on device") != NULL);
 	TEST("full disk: the message holds no value",
 	    strstr(e.msg, "vvvv") == NULL);
 	TEST("full disk: the old config is whole",
@@ -414,8 +435,8 @@ test_lock(void)
 
 	use_state("l1");
 	st = open_app("locked");
-	TEST("lock: nests within one handle", appstate_lock(st, &e) == 0 &&
-	    appstate_lock(st, &e) == 0);
+	TEST("lock: nests within one handle",
+	    appstate_lock(st, &e) == 0 && appstate_lock(st, &e) == 0);
 	appstate_unlock(st);
 	appstate_unlock(st);
 
@@ -442,11 +463,12 @@ test_lock(void)
 	t0 = monotime_ms();
 	TEST("lock: another process's lock is waited for",
 	    appstate_lock(st2, &e) == 0 &&
-	    (waited = monotime_ms() - t0) >= 200);
+		(waited = monotime_ms() - t0) >= 200);
 	appstate_unlock(st2);
 	appstate_close(st2);
-	TEST("lock: child exited 0", waitpid(pid, &ws, 0) == pid &&
-	    WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	TEST("lock: child exited 0",
+	    waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) &&
+		WEXITSTATUS(ws) == 0);
 
 	/* Concurrent config:set from several processes loses no update. */
 	fflush(stdout);
@@ -474,7 +496,7 @@ test_lock(void)
 
 		TEST("lock: concurrent sets all land",
 		    bad == 0 && appstate_config_read(st, &all, &e) == 0 &&
-		    all->nvars == (size_t)(kids * rounds));
+			all->nvars == (size_t)(kids * rounds));
 		if (bad == 0)
 			envdir_free(all);
 	}
@@ -487,20 +509,21 @@ test_mask(void)
 	char *m;
 
 	m = appstate_mask_url("redis://redistogo:s3cr3t@127.0.0.1:6379/");
-	TEST("mask: the password in a URL", m != NULL &&
-	    strcmp(m, "redis://redistogo:*****@127.0.0.1:6379/") == 0);
+	TEST("mask: the password in a URL",
+	    m != NULL &&
+		strcmp(m, "redis://redistogo:*****@127.0.0.1:6379/") == 0);
 	free(m);
 	m = appstate_mask_url("postgres://u:p@ss@h/db?x=a:b@c");
-	TEST("mask: up to the last '@' of the authority", m != NULL &&
-	    strcmp(m, "postgres://u:*****@h/db?x=a:b@c") == 0);
+	TEST("mask: up to the last '@' of the authority",
+	    m != NULL && strcmp(m, "postgres://u:*****@h/db?x=a:b@c") == 0);
 	free(m);
 	m = appstate_mask_url("https://example.com/a:b@c");
-	TEST("mask: no userinfo, unchanged", m != NULL &&
-	    strcmp(m, "https://example.com/a:b@c") == 0);
+	TEST("mask: no userinfo, unchanged",
+	    m != NULL && strcmp(m, "https://example.com/a:b@c") == 0);
 	free(m);
 	m = appstate_mask_url("plain value");
-	TEST("mask: not a URL, unchanged", m != NULL &&
-	    strcmp(m, "plain value") == 0);
+	TEST("mask: not a URL, unchanged",
+	    m != NULL && strcmp(m, "plain value") == 0);
 	free(m);
 }
 

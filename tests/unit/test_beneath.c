@@ -16,7 +16,7 @@
 #include "testhelp.h"
 #include "testtmp.h"
 
-static char *app;	/* tmpdir/app: the root */
+static char *app; /* tmpdir/app: the root */
 
 /* How many fds this process has open: a walk must close all it opened. */
 static int
@@ -50,7 +50,7 @@ static void
 check(const char *rel, const char *text, int want_errno)
 {
 	char descr[512], buf[256];
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	int fd, rootfd, err, before = nfds();
 
 	fd = beneath_open(app, rel, O_RDONLY, &e);
@@ -58,8 +58,8 @@ check(const char *rel, const char *text, int want_errno)
 	snprintf(descr, sizeof descr, "openat2: %s -> %s", rel,
 	    text != NULL ? text : strerror(want_errno));
 	if (want_errno == 0)
-		TEST(descr, fd >= 0 &&
-		    strcmp(drain(fd, buf, sizeof buf), text) == 0);
+		TEST(descr,
+		    fd >= 0 && strcmp(drain(fd, buf, sizeof buf), text) == 0);
 	else
 		TEST(descr, fd == -1 && err == want_errno && e.msg[0] != '\0');
 
@@ -71,8 +71,8 @@ check(const char *rel, const char *text, int want_errno)
 	snprintf(descr, sizeof descr, "walk: %s -> %s", rel,
 	    text != NULL ? text : strerror(want_errno));
 	if (want_errno == 0)
-		TEST(descr, fd >= 0 &&
-		    strcmp(drain(fd, buf, sizeof buf), text) == 0);
+		TEST(descr,
+		    fd >= 0 && strcmp(drain(fd, buf, sizeof buf), text) == 0);
 	else
 		TEST(descr, fd == -1 && err == want_errno);
 	snprintf(descr, sizeof descr, "no fd left open: %s", rel);
@@ -155,22 +155,24 @@ test_cases(void)
 static void
 test_messages(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 
 	TEST("a link out: one line naming the file",
 	    beneath_open(app, "abs", O_RDONLY, &e) == -1 &&
-	    strcmp(e.msg, "abs: a symlink out of the app's directory, "
-	    "refused") == 0);
+		strcmp(e.msg,
+		    "abs: a symlink out of the app's directory, "
+		    "refused") == 0);
 	TEST("a path out is called a path",
 	    beneath_open(app, "../outside/secret", O_RDONLY, &e) == -1 &&
-	    strcmp(e.msg, "../outside/secret: a path out of the app's "
-	    "directory, refused") == 0);
+		strcmp(e.msg,
+		    "../outside/secret: a path out of the app's "
+		    "directory, refused") == 0);
 	TEST("a missing file: strerror",
 	    beneath_open(app, "missing", O_RDONLY, &e) == -1 &&
-	    strcmp(e.msg, "missing: No such file or directory") == 0);
+		strcmp(e.msg, "missing: No such file or directory") == 0);
 	TEST("a missing root names the root",
 	    beneath_open("/nonexistent-root", "x", O_RDONLY, &e) == -1 &&
-	    strstr(e.msg, "/nonexistent-root: ") == e.msg);
+		strstr(e.msg, "/nonexistent-root: ") == e.msg);
 }
 
 /* /proc/self as the root: "root" and "cwd" are magic links.  openat2
@@ -179,7 +181,7 @@ test_messages(void)
 static void
 test_magic_links(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	int rootfd, fd;
 
 	fd = beneath_open("/proc/self", "root/etc/passwd", O_RDONLY, &e);
@@ -188,8 +190,7 @@ test_magic_links(void)
 	if ((rootfd = open("/proc/self", O_PATH | O_DIRECTORY)) == -1)
 		abort();
 	fd = beneath_open_walk(rootfd, "root/etc/passwd", O_RDONLY);
-	TEST("walk: /proc/self/root is no way out",
-	    fd == -1 && errno == EXDEV);
+	TEST("walk: /proc/self/root is no way out", fd == -1 && errno == EXDEV);
 	fd = beneath_open_walk(rootfd, "cwd/x", O_RDONLY);
 	TEST("walk: /proc/self/cwd is no way out", fd == -1 && errno == EXDEV);
 	close(rootfd);
@@ -198,25 +199,27 @@ test_magic_links(void)
 static void
 test_read_file(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct stat st;
 	size_t len = 0;
 	char *s, *fifo = tpath("app/fifo");
 
 	s = beneath_read_file(app, "inlink", 100, &len, &e);
-	TEST("read through a link inside", s != NULL &&
-	    strcmp(s, "CONFIG") == 0 && len == 6);
+	TEST("read through a link inside",
+	    s != NULL && strcmp(s, "CONFIG") == 0 && len == 6);
 	free(s);
 	s = beneath_read_file(app, "dotdot", 100, &len, &e);
 	TEST("read through a link out: refused, EXDEV",
 	    s == NULL && errno == EXDEV &&
-	    strcmp(e.msg, "dotdot: a symlink out of the app's directory, "
-	    "refused") == 0);
+		strcmp(e.msg,
+		    "dotdot: a symlink out of the app's directory, "
+		    "refused") == 0);
 	s = beneath_read_file(app, "missing", 100, &len, &e);
 	TEST("read a missing file: ENOENT", s == NULL && errno == ENOENT);
 	s = beneath_read_file(app, "Procfile", 2, &len, &e);
-	TEST("read a file over max: EFBIG naming it", s == NULL &&
-	    errno == EFBIG && strstr(e.msg, "Procfile: larger than 2") != NULL);
+	TEST("read a file over max: EFBIG naming it",
+	    s == NULL && errno == EFBIG &&
+		strstr(e.msg, "Procfile: larger than 2") != NULL);
 	s = beneath_read_file(app, "config", 100, &len, &e);
 	TEST("read a directory: refused", s == NULL && errno == EINVAL);
 	if (mkfifo(fifo, 0644) == -1)
@@ -226,16 +229,19 @@ test_read_file(void)
 	alarm(5);
 	s = beneath_read_file(app, "fifo", 100, &len, &e);
 	alarm(0);
-	TEST("read a FIFO: refused without blocking", s == NULL &&
-	    errno == EINVAL && strcmp(e.msg, "fifo: not a regular file") == 0);
+	TEST("read a FIFO: refused without blocking",
+	    s == NULL && errno == EINVAL &&
+		strcmp(e.msg, "fifo: not a regular file") == 0);
 	free(fifo);
 
-	TEST("stat through a link inside", beneath_stat(app, "dirlink", &st,
-	    &e) == 0 && S_ISDIR(st.st_mode));
+	TEST("stat through a link inside",
+	    beneath_stat(app, "dirlink", &st, &e) == 0 && S_ISDIR(st.st_mode));
 	TEST("stat through a link out: refused",
 	    beneath_stat(app, "outdir/secret", &st, &e) == -1 &&
-	    errno == EXDEV && strcmp(e.msg, "outdir/secret: a symlink out "
-	    "of the app's directory, refused") == 0);
+		errno == EXDEV &&
+		strcmp(e.msg,
+		    "outdir/secret: a symlink out "
+		    "of the app's directory, refused") == 0);
 }
 
 int

@@ -14,18 +14,18 @@
 #define SHA_B "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff"
 
 static const char good[] =
-    "# The Mono runtimes.\n"				/* 1 */
-    "default_version: \"6.8.0\"\n"			/* 2 */
-    "versions:\n"					/* 3 */
-    "  \"6.8.0\":\n"					/* 4 */
+    "# The Mono runtimes.\n"	   /* 1 */
+    "default_version: \"6.8.0\"\n" /* 2 */
+    "versions:\n"		   /* 3 */
+    "  \"6.8.0\":\n"		   /* 4 */
     "    url: \"https://example-bucket.s3.amazonaws.com/mono/"
-    "mono-6.8.0.tar.gz\"\n"			/* 5 */
-    "    sha256: \"" SHA_A "\"\n"			/* 6 */
-    "  6.12.0:   # plain scalar keys are fine\n"	/* 7 */
-    "    url: file:///srv/mono-6.12.0.tar.zst\n"	/* 8 */
-    "    sha256: " SHA_B "\n"				/* 9 */
-    "    notes: ignored\n"				/* 10 */
-    "future: ignored too\n";				/* 11 */
+    "mono-6.8.0.tar.gz\"\n"			 /* 5 */
+    "    sha256: \"" SHA_A "\"\n"		 /* 6 */
+    "  6.12.0:   # plain scalar keys are fine\n" /* 7 */
+    "    url: file:///srv/mono-6.12.0.tar.zst\n" /* 8 */
+    "    sha256: " SHA_B "\n"			 /* 9 */
+    "    notes: ignored\n"			 /* 10 */
+    "future: ignored too\n";			 /* 11 */
 
 static struct bpconfig *
 parse(const char *text, struct errbuf *e)
@@ -34,14 +34,14 @@ parse(const char *text, struct errbuf *e)
 
 	e->msg[0] = '\0';
 	if (bpconfig_parse(text, strlen(text), "buildpack.yml", &cfg, e) == -1)
-		return cfg;	/* NULL, checked by the callers */
+		return cfg; /* NULL, checked by the callers */
 	return cfg;
 }
 
 static void
 test_good(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	const struct bpconfig_version *v;
 	struct bpconfig *cfg;
 
@@ -51,155 +51,157 @@ test_good(void)
 		printf("# %s\n", e.msg);
 		return;
 	}
-	TEST("two versions in file order", cfg->nversions == 2 &&
-	    strcmp(cfg->versions[0].version, "6.8.0") == 0 &&
-	    strcmp(cfg->versions[1].version, "6.12.0") == 0);
+	TEST("two versions in file order",
+	    cfg->nversions == 2 &&
+		strcmp(cfg->versions[0].version, "6.8.0") == 0 &&
+		strcmp(cfg->versions[1].version, "6.12.0") == 0);
 	TEST("default version",
 	    strcmp(bpconfig_default_version(cfg), "6.8.0") == 0);
 	v = bpconfig_lookup(cfg, NULL, &e);
 	TEST("lookup of NULL gives the default", v == &cfg->versions[0]);
-	TEST("url as written", v != NULL && strcmp(v->url,
-	    "https://example-bucket.s3.amazonaws.com/mono/"
-	    "mono-6.8.0.tar.gz") == 0);
+	TEST("url as written",
+	    v != NULL &&
+		strcmp(v->url,
+		    "https://example-bucket.s3.amazonaws.com/mono/"
+		    "mono-6.8.0.tar.gz") == 0);
 	TEST("sha256 as written", v != NULL && strcmp(v->sha256, SHA_A) == 0);
 	TEST("line of the version", v != NULL && v->line == 4);
 	v = bpconfig_lookup(cfg, "6.12.0", &e);
-	TEST("lookup by version", v != NULL &&
-	    strcmp(v->url, "file:///srv/mono-6.12.0.tar.zst") == 0 &&
-	    v->line == 7);
-	TEST("sha256 lowercased", v != NULL && strcmp(v->sha256,
-	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-	    == 0);
+	TEST("lookup by version",
+	    v != NULL &&
+		strcmp(v->url, "file:///srv/mono-6.12.0.tar.zst") == 0 &&
+		v->line == 7);
+	TEST("sha256 lowercased",
+	    v != NULL &&
+		strcmp(v->sha256,
+		    "00112233445566778899aabbccddeeff00112233445566778899aabbcc"
+		    "ddeeff") == 0);
 	v = bpconfig_lookup(cfg, "6.9.9", &e);
 	TEST("unknown version: NULL", v == NULL);
 	TEST("unknown version: the message lists the known ones",
-	    strcmp(e.msg, "buildpack.yml: no Mono version 6.9.9 (known: "
-	    "6.8.0, 6.12.0)") == 0);
+	    strcmp(e.msg,
+		"buildpack.yml: no Mono version 6.9.9 (known: "
+		"6.8.0, 6.12.0)") == 0);
 	bpconfig_free(cfg);
 	bpconfig_free(NULL);
 
-	cfg = parse("{default_version: 6.8, versions: {6.8: {url: u, sha256: "
-	    SHA_A "}}}", &e);
+	cfg = parse("{default_version: 6.8, versions: {6.8: {url: u, "
+		    "sha256: " SHA_A "}}}",
+	    &e);
 	TEST("flow style, a float-looking version taken as written",
 	    cfg != NULL && strcmp(cfg->default_version, "6.8") == 0 &&
-	    bpconfig_lookup(cfg, "6.8", &e) != NULL);
+		bpconfig_lookup(cfg, "6.8", &e) != NULL);
 	bpconfig_free(cfg);
 
 	/* An editor or a template may leave a "---" at the end. */
-	cfg = parse("default_version: a\nversions:\n  a: {url: u, sha256: "
-	    SHA_A "}\n---\n", &e);
+	cfg =
+	    parse("default_version: a\nversions:\n  a: {url: u, sha256: " SHA_A
+		  "}\n---\n",
+		&e);
 	TEST("a stray trailing --- is accepted",
 	    cfg != NULL && strcmp(cfg->default_version, "a") == 0);
 	bpconfig_free(cfg);
 }
 
 struct bad {
-	const char	*descr;
-	const char	*text;
-	const char	*msg;
+	const char *descr;
+	const char *text;
+	const char *msg;
 };
 
 static const struct bad bads[] = {
-	{ "missing sha256",
-	  "default_version: \"6.8.0\"\n"
-	  "versions:\n"
-	  "  \"6.8.0\":\n"
-	  "    url: \"https://x/y.tar.gz\"\n",
-	  "buildpack.yml:3: version 6.8.0 has no sha256" },
-	{ "empty sha256",
-	  "default_version: \"6.8.0\"\n"
-	  "versions:\n"
-	  "  \"6.8.0\":\n"
-	  "    url: \"https://x/y.tar.gz\"\n"
-	  "    sha256: \"\"\n",
-	  "buildpack.yml:5: version 6.8.0 has no sha256" },
-	{ "short sha256",
-	  "default_version: a\nversions:\n  a:\n    url: u\n"
-	  "    sha256: \"" SHA_A "\"\n  b:\n    url: u\n"
-	  "    sha256: abc\n",
-	  "buildpack.yml:8: version b: sha256 must be 64 hex digits" },
-	{ "sha256 with a non-hex digit",
-	  "default_version: a\nversions:\n  a:\n    url: u\n"
-	  "    sha256: g" SHA_A "\n",
-	  "buildpack.yml:5: version a: sha256 must be 64 hex digits" },
-	{ "sha256 of 65 digits",
-	  "default_version: a\nversions:\n  a:\n    url: u\n"
-	  "    sha256: 0" SHA_A "\n",
-	  "buildpack.yml:5: version a: sha256 must be 64 hex digits" },
-	{ "missing url",
-	  "default_version: a\nversions:\n  a:\n    sha256: " SHA_A "\n",
-	  "buildpack.yml:3: version a has no url" },
-	{ "url as a list",
-	  "default_version: a\nversions:\n  a:\n    url: [u]\n"
-	  "    sha256: " SHA_A "\n",
-	  "buildpack.yml:4: version a has no url" },
-	{ "version is not a mapping",
-	  "default_version: a\nversions:\n  a: https://x\n",
-	  "buildpack.yml:3: version a must be a mapping with url and sha256" },
-	{ "default_version not among the versions",
-	  "default_version: \"6.9\"\nversions:\n  a:\n    url: u\n"
-	  "    sha256: " SHA_A "\n  b:\n    url: u\n    sha256: " SHA_A "\n",
-	  "buildpack.yml:1: default_version 6.9 is not among the versions "
-	  "(known: a, b)" },
-	{ "no default_version",
-	  "versions:\n  a:\n    url: u\n    sha256: " SHA_A "\n",
-	  "buildpack.yml: no default_version" },
-	{ "default_version as a list",
-	  "default_version: [a]\nversions:\n  a:\n    url: u\n"
-	  "    sha256: " SHA_A "\n",
-	  "buildpack.yml:1: default_version must be a non-empty string" },
-	{ "no versions",
-	  "default_version: a\n",
-	  "buildpack.yml: no versions" },
-	{ "versions empty",
-	  "default_version: a\nversions: {}\n",
-	  "buildpack.yml:2: no versions listed" },
-	{ "versions as a list",
-	  "default_version: a\nversions:\n  - a\n",
-	  "buildpack.yml:2: versions must be a mapping of version to url and "
-	  "sha256" },
-	{ "version declared twice",
-	  "default_version: a\nversions:\n  a:\n    url: u\n"
-	  "    sha256: " SHA_A "\n  a:\n    url: v\n    sha256: " SHA_A "\n",
-	  "buildpack.yml:6: version a is declared twice (first at line 3)" },
-	{ "version with a path in it",
-	  "default_version: a\nversions:\n  ../../x:\n    url: u\n"
-	  "    sha256: " SHA_A "\n",
-	  "buildpack.yml:3: version '../../x' may only hold letters, digits, "
-	  "'.', '_', '+' and '-'" },
-	{ "empty file",
-	  "",
-	  "buildpack.yml: empty, expected default_version and versions" },
-	{ "comments only",
-	  "# nothing\n",
-	  "buildpack.yml: empty, expected default_version and versions" },
-	{ "a list at the top",
-	  "\n- a\n",
-	  "buildpack.yml:2: expected a mapping with default_version and "
-	  "versions" },
-	{ "syntax error",
-	  "default_version: a\nversions:\n  a:\n    url: \"unclosed\n",
-	  "buildpack.yml:5:1: found unexpected end of stream (while scanning "
-	  "a quoted scalar at line 4, column 10)" },
-	{ "tab indentation",
-	  "default_version: a\nversions:\n\ta: {}\n",
-	  "buildpack.yml:3:1: found character that cannot start any token "
-	  "(while scanning for the next token at line 3, column 1)" },
-	{ "a second document",
-	  "default_version: a\nversions:\n  a:\n    url: u\n"
-	  "    sha256: " SHA_A "\n---\ndefault_version: b\n",
-	  "buildpack.yml:7:1: a second YAML document (the file holds one)" },
-	{ "garbage after the document",
-	  "default_version: a\nversions:\n  a:\n    url: u\n"
-	  "    sha256: " SHA_A "\n---\n[open\n",
-	  "buildpack.yml:8:1: did not find expected ',' or ']' (while parsing "
-	  "a flow sequence at line 7, column 1)" },
+    {"missing sha256",
+	"default_version: \"6.8.0\"\n"
+	"versions:\n"
+	"  \"6.8.0\":\n"
+	"    url: \"https://x/y.tar.gz\"\n",
+	"buildpack.yml:3: version 6.8.0 has no sha256"},
+    {"empty sha256",
+	"default_version: \"6.8.0\"\n"
+	"versions:\n"
+	"  \"6.8.0\":\n"
+	"    url: \"https://x/y.tar.gz\"\n"
+	"    sha256: \"\"\n",
+	"buildpack.yml:5: version 6.8.0 has no sha256"},
+    {"short sha256",
+	"default_version: a\nversions:\n  a:\n    url: u\n"
+	"    sha256: \"" SHA_A "\"\n  b:\n    url: u\n"
+	"    sha256: abc\n",
+	"buildpack.yml:8: version b: sha256 must be 64 hex digits"},
+    {"sha256 with a non-hex digit",
+	"default_version: a\nversions:\n  a:\n    url: u\n"
+	"    sha256: g" SHA_A "\n",
+	"buildpack.yml:5: version a: sha256 must be 64 hex digits"},
+    {"sha256 of 65 digits",
+	"default_version: a\nversions:\n  a:\n    url: u\n"
+	"    sha256: 0" SHA_A "\n",
+	"buildpack.yml:5: version a: sha256 must be 64 hex digits"},
+    {"missing url",
+	"default_version: a\nversions:\n  a:\n    sha256: " SHA_A "\n",
+	"buildpack.yml:3: version a has no url"},
+    {"url as a list",
+	"default_version: a\nversions:\n  a:\n    url: [u]\n"
+	"    sha256: " SHA_A "\n",
+	"buildpack.yml:4: version a has no url"},
+    {"version is not a mapping",
+	"default_version: a\nversions:\n  a: https://x\n",
+	"buildpack.yml:3: version a must be a mapping with url and sha256"},
+    {"default_version not among the versions",
+	"default_version: \"6.9\"\nversions:\n  a:\n    url: u\n"
+	"    sha256: " SHA_A "\n  b:\n    url: u\n    sha256: " SHA_A "\n",
+	"buildpack.yml:1: default_version 6.9 is not among the versions "
+	"(known: a, b)"},
+    {"no default_version",
+	"versions:\n  a:\n    url: u\n    sha256: " SHA_A "\n",
+	"buildpack.yml: no default_version"},
+    {"default_version as a list",
+	"default_version: [a]\nversions:\n  a:\n    url: u\n"
+	"    sha256: " SHA_A "\n",
+	"buildpack.yml:1: default_version must be a non-empty string"},
+    {"no versions", "default_version: a\n", "buildpack.yml: no versions"},
+    {"versions empty", "default_version: a\nversions: {}\n",
+	"buildpack.yml:2: no versions listed"},
+    {"versions as a list", "default_version: a\nversions:\n  - a\n",
+	"buildpack.yml:2: versions must be a mapping of version to url and "
+	"sha256"},
+    {"version declared twice",
+	"default_version: a\nversions:\n  a:\n    url: u\n"
+	"    sha256: " SHA_A "\n  a:\n    url: v\n    sha256: " SHA_A "\n",
+	"buildpack.yml:6: version a is declared twice (first at line 3)"},
+    {"version with a path in it",
+	"default_version: a\nversions:\n  ../../x:\n    url: u\n"
+	"    sha256: " SHA_A "\n",
+	"buildpack.yml:3: version '../../x' may only hold letters, digits, "
+	"'.', '_', '+' and '-'"},
+    {"empty file", "",
+	"buildpack.yml: empty, expected default_version and versions"},
+    {"comments only", "# nothing\n",
+	"buildpack.yml: empty, expected default_version and versions"},
+    {"a list at the top", "\n- a\n",
+	"buildpack.yml:2: expected a mapping with default_version and "
+	"versions"},
+    {"syntax error",
+	"default_version: a\nversions:\n  a:\n    url: \"unclosed\n",
+	"buildpack.yml:5:1: found unexpected end of stream (while scanning "
+	"a quoted scalar at line 4, column 10)"},
+    {"tab indentation", "default_version: a\nversions:\n\ta: {}\n",
+	"buildpack.yml:3:1: found character that cannot start any token "
+	"(while scanning for the next token at line 3, column 1)"},
+    {"a second document",
+	"default_version: a\nversions:\n  a:\n    url: u\n"
+	"    sha256: " SHA_A "\n---\ndefault_version: b\n",
+	"buildpack.yml:7:1: a second YAML document (the file holds one)"},
+    {"garbage after the document",
+	"default_version: a\nversions:\n  a:\n    url: u\n"
+	"    sha256: " SHA_A "\n---\n[open\n",
+	"buildpack.yml:8:1: did not find expected ',' or ']' (while parsing "
+	"a flow sequence at line 7, column 1)"},
 };
 
 static void
 test_bad(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct bpconfig *cfg;
 	char descr[160];
 	size_t i;
@@ -209,9 +211,10 @@ test_bad(void)
 		e.msg[0] = '\0';
 		snprintf(descr, sizeof descr, "%s: refused with \"%s\"",
 		    bads[i].descr, bads[i].msg);
-		TEST(descr, bpconfig_parse(bads[i].text, strlen(bads[i].text),
-		    "buildpack.yml", &cfg, &e) == -1 && cfg == NULL &&
-		    strcmp(e.msg, bads[i].msg) == 0);
+		TEST(descr,
+		    bpconfig_parse(bads[i].text, strlen(bads[i].text),
+			"buildpack.yml", &cfg, &e) == -1 &&
+			cfg == NULL && strcmp(e.msg, bads[i].msg) == 0);
 		if (strcmp(e.msg, bads[i].msg) != 0)
 			printf("# got: %s\n", e.msg);
 	}
@@ -220,7 +223,7 @@ test_bad(void)
 static void
 test_files(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct bpconfig *cfg;
 	char *dir, path[PATH_MAX];
 
@@ -231,26 +234,26 @@ test_files(void)
 	snprintf(path, sizeof path, "%s/buildpack.yml", dir);
 	TEST("missing file: error naming it",
 	    bpconfig_read(path, &cfg, &e) == -1 && cfg == NULL &&
-	    strstr(e.msg, path) != NULL);
+		strstr(e.msg, path) != NULL);
 
 	fs_write_file_atomic(path, good, strlen(good), 0644, &e);
-	TEST("read from a file", bpconfig_read(path, &cfg, &e) == 0 &&
-	    cfg->nversions == 2);
+	TEST("read from a file",
+	    bpconfig_read(path, &cfg, &e) == 0 && cfg->nversions == 2);
 	bpconfig_free(cfg);
 
 	fs_write_file_atomic(path, bads[0].text, strlen(bads[0].text), 0644,
 	    &e);
 	TEST("errors from a file name its path and line",
 	    bpconfig_read(path, &cfg, &e) == -1 &&
-	    strncmp(e.msg, path, strlen(path)) == 0 &&
-	    strcmp(e.msg + strlen(path), ":3: version 6.8.0 has no sha256") ==
-	    0);
+		strncmp(e.msg, path, strlen(path)) == 0 &&
+		strcmp(e.msg + strlen(path),
+		    ":3: version 6.8.0 has no sha256") == 0);
 
 	/* The buildpack's own file (tests run from the repository root). */
 	cfg = NULL;
 	TEST("buildpacks/mono/buildpack.yml is valid",
 	    bpconfig_read("buildpacks/mono/buildpack.yml", &cfg, &e) == 0 &&
-	    bpconfig_lookup(cfg, NULL, &e) != NULL);
+		bpconfig_lookup(cfg, NULL, &e) != NULL);
 	if (cfg == NULL)
 		printf("# %s\n", e.msg);
 	bpconfig_free(cfg);
@@ -262,12 +265,31 @@ test_files(void)
 static void
 test_random(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct bpconfig *cfg;
 	static const char *const parts[] = {
-		"default_version: ", "versions:\n", "  a:\n", "    url: u\n",
-		"    sha256: " SHA_A "\n", "a", "\n", " ", "- ", "{", "}", "[",
-		"]", ":", "&x ", "*x", "\"", "'", "#", "\t", "\xff", "~",
+	    "default_version: ",
+	    "versions:\n",
+	    "  a:\n",
+	    "    url: u\n",
+	    "    sha256: " SHA_A "\n",
+	    "a",
+	    "\n",
+	    " ",
+	    "- ",
+	    "{",
+	    "}",
+	    "[",
+	    "]",
+	    ":",
+	    "&x ",
+	    "*x",
+	    "\"",
+	    "'",
+	    "#",
+	    "\t",
+	    "\xff",
+	    "~",
 	};
 	char buf[1024];
 	size_t round, k, ok = 0;
@@ -279,8 +301,8 @@ test_random(void)
 		k = 0;
 		while (k < 300) {
 			x = x * 1103515245 + 12345;
-			const char *p = parts[(x >> 16) %
-			    (sizeof parts / sizeof parts[0])];
+			const char *p =
+			    parts[(x >> 16) % (sizeof parts / sizeof parts[0])];
 			memcpy(buf + k, p, strlen(p));
 			k += strlen(p);
 			if ((x >> 8) % 7 == 0)

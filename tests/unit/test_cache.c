@@ -41,8 +41,8 @@ fill(const char *dir)
 static void
 fill_tree(const char *dir)
 {
-	static const char *const dirs[] = { "bin", "lib", "lib/mono",
-		"lib/mono/4.5", "etc", "etc/empty", "ro", NULL };
+	static const char *const dirs[] = {"bin", "lib", "lib/mono",
+	    "lib/mono/4.5", "etc", "etc/empty", "ro", NULL};
 	char *p;
 
 	fs_mkdir_p(dir, 0755, NULL);
@@ -65,7 +65,8 @@ fill_tree(const char *dir)
 		perror(p);
 	free(p);
 	{
-		char *a = fs_join(dir, "bin/mono"), *b = fs_join(dir, "bin/mono-sgen");
+		char *a = fs_join(dir, "bin/mono"),
+		     *b = fs_join(dir, "bin/mono-sgen");
 		if (link(a, b) == -1)
 			perror(b);
 		free(a);
@@ -74,7 +75,7 @@ fill_tree(const char *dir)
 	/* A read-only directory with an old mtime, placed last. */
 	p = fs_join(dir, "ro");
 	{
-		struct timespec ts[2] = { { 1500000000, 0 }, { 1500000000, 0 } };
+		struct timespec ts[2] = {{1500000000, 0}, {1500000000, 0}};
 		utimensat(AT_FDCWD, p, ts, 0);
 	}
 	chmod(p, 0555);
@@ -87,7 +88,7 @@ static void
 test_place(const char *root)
 {
 	struct cache_entry c = CACHE_ENTRY_INIT;
-	struct errbuf e = { "" }, why = { "" };
+	struct errbuf e = {""}, why = {""};
 	enum cache_state st = CACHE_OK;
 	struct stat s1, s2;
 	char *cdir = fs_join(root, "place-cache");
@@ -95,56 +96,64 @@ test_place(const char *root)
 	char target[64];
 	ssize_t n;
 
-	TEST("place: open", cache_open(&c, cdir, "mono", "heroku-22", "6.8",
-	    SHA, NULL, &e) == 0);
+	TEST("place: open",
+	    cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	dest = fs_join(root, "app/vendor/mono");
 	fs_mkdir_p(at(root, "app/vendor"), 0755, NULL);
 
 	TEST("place: a missing entry says so and places nothing",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_MISSING &&
-	    strcmp(e.msg, "not cached") == 0 && !fs_exists(dest));
+		strcmp(e.msg, "not cached") == 0 && !fs_exists(dest));
 	fill_tree(c.path);
 	TEST("place: an unsealed entry is not placed",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_UNSEALED &&
-	    strstr(e.msg, "did not finish") != NULL && !fs_exists(dest));
+		strstr(e.msg, "did not finish") != NULL && !fs_exists(dest));
 	TEST("place: seal", cache_seal(&c, SHA, &e) == 0);
 	TEST("place: another sha is damaged, nothing placed",
 	    cache_place(&c, SHA2, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-	    strstr(e.msg, "seal does not match") != NULL && !fs_exists(dest));
+		strstr(e.msg, "seal does not match") != NULL &&
+		!fs_exists(dest));
 
 	TEST("place: a sealed entry is placed",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
 	TEST("place: files are hard links into the cache",
 	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
-	    same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
-	    at(dest, "lib/mono/4.5/mscorlib.dll")) &&
-	    same_inode(at(dest, "bin/mono"), at(dest, "bin/mono-sgen")));
+		same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+		    at(dest, "lib/mono/4.5/mscorlib.dll")) &&
+		same_inode(at(dest, "bin/mono"), at(dest, "bin/mono-sgen")));
 	TEST("place: symlinks are linked as themselves",
-	    same_inode(at(c.path, "lib/libmono.so"), at(dest, "lib/libmono.so")) &&
-	    (n = readlink(at(dest, "lib/libmono.so"), target,
-	    sizeof target - 1)) > 0 && (target[n] = '\0', 1) &&
-	    strcmp(target, "mono/4.5/mscorlib.dll") == 0 &&
-	    same_file(at(dest, "lib/libmono.so"),
-	    at(c.path, "lib/mono/4.5/mscorlib.dll")));
+	    same_inode(at(c.path, "lib/libmono.so"),
+		at(dest, "lib/libmono.so")) &&
+		(n = readlink(at(dest, "lib/libmono.so"), target,
+		     sizeof target - 1)) > 0 &&
+		(target[n] = '\0', 1) &&
+		strcmp(target, "mono/4.5/mscorlib.dll") == 0 &&
+		same_file(at(dest, "lib/libmono.so"),
+		    at(c.path, "lib/mono/4.5/mscorlib.dll")));
 	TEST("place: directories are new, with the entry's mode and mtime",
-	    stat(at(c.path, "ro"), &s1) == 0 && stat(at(dest, "ro"), &s2) == 0 &&
-	    s1.st_ino != s2.st_ino && (s2.st_mode & 07777) == 0555 &&
-	    s2.st_mtim.tv_sec == 1500000000 && fs_is_dir(at(dest, "etc/empty")));
+	    stat(at(c.path, "ro"), &s1) == 0 &&
+		stat(at(dest, "ro"), &s2) == 0 && s1.st_ino != s2.st_ino &&
+		(s2.st_mode & 07777) == 0555 &&
+		s2.st_mtim.tv_sec == 1500000000 &&
+		fs_is_dir(at(dest, "etc/empty")));
 	TEST("place: the top directory keeps the entry's mode",
 	    stat(dest, &s2) == 0 && (s2.st_mode & 07777) == 0755);
 	TEST("place: an existing dest is refused and left alone",
 	    cache_place(&c, SHA, dest, &st, &e) == -1 &&
-	    strstr(e.msg, dest) != NULL && fs_exists(at(dest, "bin/mono")));
+		strstr(e.msg, dest) != NULL && fs_exists(at(dest, "bin/mono")));
 	chmod(at(dest, "ro"), 0755);
 	TEST("place: remove the placed tree", fs_rm_rf(dest, &e) == 0);
 
 	/* A relative dest, resolved from the working directory. */
 	{
 		char cwd[4096];
-		if (getcwd(cwd, sizeof cwd) != NULL && chdir(at(root, "app")) == 0) {
+		if (getcwd(cwd, sizeof cwd) != NULL &&
+		    chdir(at(root, "app")) == 0) {
 			TEST("place: a relative dest",
 			    cache_place(&c, SHA, "mono", &st, &e) == 0 &&
-			    st == CACHE_OK && fs_exists(at(root, "app/mono/bin/mono")));
+				st == CACHE_OK &&
+				fs_exists(at(root, "app/mono/bin/mono")));
 			chmod("mono/ro", 0755);
 			fs_rm_rf("mono", NULL);
 			TEST("place: back to the old working directory",
@@ -159,7 +168,7 @@ test_place(const char *root)
 		fs_write_file_atomic(f, "", 0, 0644, NULL);
 		TEST("place: an unwritable dest is an error, not damage",
 		    cache_place(&c, SHA, d, &st, &e) == -1 &&
-		    strstr(e.msg, f) != NULL && fs_exists(f));
+			strstr(e.msg, f) != NULL && fs_exists(f));
 		free(f);
 		free(d);
 	}
@@ -172,14 +181,16 @@ test_place(const char *root)
 		int fd;
 
 		TEST("place: for an in-place edit",
-		    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK &&
-		    stat(at(c.path, "lib/mono/4.5/mscorlib.dll"), &orig) == 0);
+		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
+			st == CACHE_OK &&
+			stat(at(c.path, "lib/mono/4.5/mscorlib.dll"), &orig) ==
+			    0);
 		fd = open(at(dest, "lib/mono/4.5/mscorlib.dll"), O_WRONLY);
 		TEST("place: edited through the app's link",
 		    fd >= 0 && pwrite(fd, "XY", 2, 0) == 2 && close(fd) == 0);
 		TEST("place: a same-size edit in place is damage",
 		    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
-		    strstr(why.msg, "modified in place") != NULL);
+			strstr(why.msg, "modified in place") != NULL);
 		printf("# %s\n", why.msg);
 		chmod(at(dest, "ro"), 0755);
 		fs_rm_rf(dest, NULL);
@@ -189,22 +200,22 @@ test_place(const char *root)
 		back[1] = orig.st_mtim;
 		TEST("place: the same bytes and times again are intact",
 		    utimensat(AT_FDCWD, at(c.path, "lib/mono/4.5/mscorlib.dll"),
-		    back, 0) == 0 && cache_check(&c, SHA, &why) == CACHE_OK);
+			back, 0) == 0 &&
+			cache_check(&c, SHA, &why) == CACHE_OK);
 	}
 
 	/* Damage found halfway: whatever was placed is removed. */
 	unlink(at(c.path, "lib/mono/4.5/mscorlib.dll"));
 	TEST("place: a deleted file is damage, nothing left placed",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-	    strstr(e.msg, "files changed") != NULL && !fs_exists(dest) &&
-	    fs_is_dir(at(root, "app/vendor")));
+		strstr(e.msg, "files changed") != NULL && !fs_exists(dest) &&
+		fs_is_dir(at(root, "app/vendor")));
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ0123456789", 12, 0644, NULL);
 	TEST("place: restored with a new time, it is still damage",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-	    strstr(e.msg, "modified in place") != NULL && !fs_exists(dest));
-	TEST("place: resealed, it places again",
-	    cache_seal(&c, SHA, &e) == 0);
+		strstr(e.msg, "modified in place") != NULL && !fs_exists(dest));
+	TEST("place: resealed, it places again", cache_seal(&c, SHA, &e) == 0);
 	TEST("place: restored, it places again",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
 	chmod(at(dest, "ro"), 0755);
@@ -213,21 +224,21 @@ test_place(const char *root)
 	    "MZ01234567890", 13, 0644, NULL);
 	TEST("place: a file of another size is damage",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-	    strstr(e.msg, "files changed") != NULL && !fs_exists(dest));
+		strstr(e.msg, "files changed") != NULL && !fs_exists(dest));
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ0123456789", 12, 0644, NULL);
 	TEST("place: resealed after the restore", cache_seal(&c, SHA, &e) == 0);
 	fs_write_file_atomic(at(c.path, "etc/extra"), "", 0, 0644, NULL);
 	TEST("place: an extra entry is damage",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-	    !fs_exists(dest));
+		!fs_exists(dest));
 	unlink(at(c.path, "etc/extra"));
 	if (geteuid() != 0) {
 		chmod(at(c.path, "lib/mono"), 0);
 		TEST("place: an unreadable directory is damage",
 		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
-		    st == CACHE_DAMAGED && strstr(e.msg, "cannot be read") &&
-		    !fs_exists(dest));
+			st == CACHE_DAMAGED &&
+			strstr(e.msg, "cannot be read") && !fs_exists(dest));
 		chmod(at(c.path, "lib/mono"), 0755);
 	}
 
@@ -236,22 +247,24 @@ test_place(const char *root)
 		char *shm = fs_mkdtemp("/dev/shm", "test_cache.", NULL);
 		struct stat a, b;
 
-		if (shm != NULL && stat(shm, &a) == 0 && stat(c.path, &b) == 0 &&
-		    a.st_dev != b.st_dev) {
+		if (shm != NULL && stat(shm, &a) == 0 &&
+		    stat(c.path, &b) == 0 && a.st_dev != b.st_dev) {
 			char *d = fs_join(shm, "mono");
 			TEST("place: across file systems it copies",
 			    cache_place(&c, SHA, d, &st, &e) == 0 &&
-			    st == CACHE_OK &&
-			    same_file(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
-			    !same_inode(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
-			    (n = readlink(at(d, "lib/libmono.so"), target,
-			    sizeof target - 1)) > 0);
+				st == CACHE_OK &&
+				same_file(at(c.path, "bin/mono"),
+				    at(d, "bin/mono")) &&
+				!same_inode(at(c.path, "bin/mono"),
+				    at(d, "bin/mono")) &&
+				(n = readlink(at(d, "lib/libmono.so"), target,
+				     sizeof target - 1)) > 0);
 			chmod(at(d, "ro"), 0755);
 			fs_rm_rf(d, NULL);
 			unlink(at(c.path, "bin/mono"));
 			TEST("place: across file systems damage is still found",
 			    cache_place(&c, SHA, d, &st, &e) == 0 &&
-			    st == CACHE_DAMAGED && !fs_exists(d));
+				st == CACHE_DAMAGED && !fs_exists(d));
 			free(d);
 		}
 		if (shm != NULL)
@@ -278,7 +291,7 @@ static void
 test_seal_place(const char *root)
 {
 	struct cache_entry c = CACHE_ENTRY_INIT;
-	struct errbuf e = { "" }, why = { "" };
+	struct errbuf e = {""}, why = {""};
 	enum cache_state st = CACHE_MISSING;
 	char *cdir = fs_join(root, "sp-cache");
 	char *dest = fs_join(root, "sp-app/vendor/mono");
@@ -286,33 +299,36 @@ test_seal_place(const char *root)
 	char *lost = fs_join(root, "sp-nowhere/vendor/mono");
 	char *one = NULL, *walked = NULL;
 
-	TEST("seal_place: open", cache_open(&c, cdir, "mono", "heroku-22",
-	    "6.8", SHA, NULL, &e) == 0);
+	TEST("seal_place: open",
+	    cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	fill_tree(c.path);
 	fs_mkdir_p(at(root, "sp-app/vendor"), 0755, NULL);
 	fs_mkdir_p(at(root, "sp-app2"), 0755, NULL);
 
 	TEST("seal_place: a dest whose parent is missing is an error naming it",
 	    cache_seal_place(&c, SHA, lost, NULL, &e) == -1 &&
-	    strstr(e.msg, lost) != NULL && !fs_exists(lost));
-	TEST("seal_place: ...and nothing is sealed", !fs_exists(c.seal) &&
-	    cache_check(&c, SHA, &why) == CACHE_UNSEALED);
+		strstr(e.msg, lost) != NULL && !fs_exists(lost));
+	TEST("seal_place: ...and nothing is sealed",
+	    !fs_exists(c.seal) && cache_check(&c, SHA, &why) == CACHE_UNSEALED);
 
 	TEST("seal_place: places and seals",
-	    cache_seal_place(&c, SHA, dest, NULL, &e) == 0 && fs_exists(c.seal));
+	    cache_seal_place(&c, SHA, dest, NULL, &e) == 0 &&
+		fs_exists(c.seal));
 	TEST("seal_place: files are hard links into the cache",
 	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
-	    same_inode(at(c.path, "lib/libmono.so"), at(dest, "lib/libmono.so")));
+		same_inode(at(c.path, "lib/libmono.so"),
+		    at(dest, "lib/libmono.so")));
 	TEST("seal_place: the sealed entry checks out",
 	    cache_check(&c, SHA, &why) == CACHE_OK);
 	one = seal_text(&c);
 	TEST("seal_place: the seal is the one a separate walk writes",
 	    cache_seal(&c, SHA, &e) == 0 && (walked = seal_text(&c)) != NULL &&
-	    one[0] != '\0' && strcmp(one, walked) == 0);
+		one[0] != '\0' && strcmp(one, walked) == 0);
 	TEST("seal_place: a later build places it",
 	    cache_place(&c, SHA, dest2, &st, &e) == 0 && st == CACHE_OK &&
-	    same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
-	    at(dest2, "lib/mono/4.5/mscorlib.dll")));
+		same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
+		    at(dest2, "lib/mono/4.5/mscorlib.dll")));
 	chmod(at(dest2, "ro"), 0755);
 	fs_rm_rf(dest2, NULL);
 	chmod(at(dest, "ro"), 0755);
@@ -323,8 +339,8 @@ test_seal_place(const char *root)
 	unlink(c.seal);
 	fs_mkdir_p(c.seal, 0755, NULL);
 	TEST("seal_place: a seal that cannot be written fails, dest removed",
-	    cache_seal_place(&c, SHA, dest, NULL, &e) == CACHE_UNSEALABLE && !fs_exists(dest) &&
-	    strstr(e.msg, ".ok") != NULL);
+	    cache_seal_place(&c, SHA, dest, NULL, &e) == CACHE_UNSEALABLE &&
+		!fs_exists(dest) && strstr(e.msg, ".ok") != NULL);
 	rmdir(c.seal);
 
 	/* Another file system (tmpfs): sealed by a walk, then copied. */
@@ -332,14 +348,17 @@ test_seal_place(const char *root)
 		char *shm = fs_mkdtemp("/dev/shm", "test_cache.", NULL);
 		struct stat a, b;
 
-		if (shm != NULL && stat(shm, &a) == 0 && stat(c.path, &b) == 0 &&
-		    a.st_dev != b.st_dev) {
+		if (shm != NULL && stat(shm, &a) == 0 &&
+		    stat(c.path, &b) == 0 && a.st_dev != b.st_dev) {
 			char *d = fs_join(shm, "mono");
-			TEST("seal_place: across file systems it seals and copies",
+			TEST("seal_place: across file systems it seals and "
+			     "copies",
 			    cache_seal_place(&c, SHA, d, NULL, &e) == 0 &&
-			    cache_check(&c, SHA, &why) == CACHE_OK &&
-			    same_file(at(c.path, "bin/mono"), at(d, "bin/mono")) &&
-			    !same_inode(at(c.path, "bin/mono"), at(d, "bin/mono")));
+				cache_check(&c, SHA, &why) == CACHE_OK &&
+				same_file(at(c.path, "bin/mono"),
+				    at(d, "bin/mono")) &&
+				!same_inode(at(c.path, "bin/mono"),
+				    at(d, "bin/mono")));
 			chmod(at(d, "ro"), 0755);
 			free(d);
 		}
@@ -381,15 +400,16 @@ static void
 test_seal_vouches(const char *root)
 {
 	struct cache_entry c = CACHE_ENTRY_INIT;
-	struct errbuf e = { "" }, why = { "" };
+	struct errbuf e = {""}, why = {""};
 	enum cache_state st;
 	struct treesum good, bad;
 	char *cdir = fs_join(root, "sv-cache");
 	char *dest = fs_join(root, "sv-app/mono");
 	char *mnt = fs_join(root, "sv-full");
 
-	TEST("vouch: open", cache_open(&c, cdir, "mono", "heroku-22", "6.8",
-	    SHA, NULL, &e) == 0);
+	TEST("vouch: open",
+	    cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	fill_tree(c.path);
 	chmod(at(c.path, "ro"), 0755);
 	fs_mkdir_p(at(root, "sv-app"), 0755, NULL);
@@ -401,18 +421,19 @@ test_seal_vouches(const char *root)
 	e.msg[0] = '\0';
 	TEST("vouch: contents not as unpacked are not sealed",
 	    cache_seal_place(&c, SHA, dest, &bad, &e) == CACHE_UNSEALABLE &&
-	    !fs_exists(c.seal) && !fs_exists(dest) &&
-	    strstr(e.msg, "do not read back as they were unpacked") != NULL &&
-	    strstr(e.msg, "contents") != NULL);
+		!fs_exists(c.seal) && !fs_exists(dest) &&
+		strstr(e.msg, "do not read back as they were unpacked") !=
+		    NULL &&
+		strstr(e.msg, "contents") != NULL);
 	bad = good;
 	bad.sizes ^= 1;
 	TEST("vouch: sizes not as unpacked are not sealed",
 	    cache_seal_place(&c, SHA, dest, &bad, &e) == CACHE_UNSEALABLE &&
-	    !fs_exists(c.seal) && !fs_exists(dest) &&
-	    strstr(e.msg, "sizes") != NULL);
+		!fs_exists(c.seal) && !fs_exists(dest) &&
+		strstr(e.msg, "sizes") != NULL);
 	TEST("vouch: as unpacked, it is sealed",
 	    cache_seal_place(&c, SHA, dest, &good, &e) == 0 &&
-	    fs_exists(c.seal) && cache_check(&c, SHA, &why) == CACHE_OK);
+		fs_exists(c.seal) && cache_check(&c, SHA, &why) == CACHE_OK);
 	fs_rm_rf(dest, NULL);
 
 	/* One file a byte longer, another a byte shorter, times kept: the
@@ -422,7 +443,7 @@ test_seal_vouches(const char *root)
 	    "MZ012345678", 11);
 	TEST("vouch: sizes that moved between files are damage",
 	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-	    !fs_exists(dest));
+		!fs_exists(dest));
 	rewrite_keeping_times(c.path, "bin/mono", "ELF...", 6);
 	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
 	    "MZ0123456789", 12);
@@ -436,7 +457,7 @@ test_seal_vouches(const char *root)
 	    "MZ01\0\0\0\0\0\0\0\0", 12);
 	TEST("vouch: zeroed bytes are found by a whole check",
 	    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
-	    strstr(why.msg, "contents changed") != NULL);
+		strstr(why.msg, "contents changed") != NULL);
 	printf("# %s\n", why.msg);
 	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
 	    "MZ0123456789", 12);
@@ -455,8 +476,8 @@ test_seal_vouches(const char *root)
 		fs_write_file_atomic(c.seal, old, strlen(old), 0644, NULL);
 		TEST("vouch: an older seal is not trusted",
 		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
-		    st == CACHE_DAMAGED && !fs_exists(dest) &&
-		    strstr(e.msg, "seal does not match") != NULL);
+			st == CACHE_DAMAGED && !fs_exists(dest) &&
+			strstr(e.msg, "seal does not match") != NULL);
 		free(old);
 	}
 	cache_close(&c);
@@ -465,22 +486,25 @@ test_seal_vouches(const char *root)
 	TEST("vouch: a 1 MiB tmpfs (we run as root)",
 	    tmpfs_mount(mnt, 1 << 20) == 0);
 	{
-		char *full = fs_join(mnt, "cache"), *filler = fs_join(mnt, "filler");
+		char *full = fs_join(mnt, "cache"),
+		     *filler = fs_join(mnt, "filler");
 		char *d2 = fs_join(mnt, "app-mono");
 
-		TEST("vouch: open on the tmpfs", cache_open(&c, full, "mono",
-		    "heroku-22", "6.8", SHA, NULL, &e) == 0);
+		TEST("vouch: open on the tmpfs",
+		    cache_open(&c, full, "mono", "heroku-22", "6.8", SHA, NULL,
+			&e) == 0);
 		fill_tree(c.path);
 		chmod(at(c.path, "ro"), 0755);
 		TEST("vouch: its sum", treesum_tree(c.path, &good, &e) == 0);
-		TEST("vouch: the tmpfs filled", fill_fs(filler, 0) == 0 &&
-		    fs_free(mnt) == 0);
+		TEST("vouch: the tmpfs filled",
+		    fill_fs(filler, 0) == 0 && fs_free(mnt) == 0);
 		e.msg[0] = '\0';
 		TEST("vouch: a seal that cannot be written: not sealed",
-		    cache_seal_place(&c, SHA, d2, &good, &e) == CACHE_UNSEALABLE &&
-		    !fs_exists(c.seal) && !fs_exists(d2) &&
-		    strstr(e.msg, ".ok") != NULL &&
-		    strstr(e.msg, "No space left on device") != NULL);
+		    cache_seal_place(&c, SHA, d2, &good, &e) ==
+			    CACHE_UNSEALABLE &&
+			!fs_exists(c.seal) && !fs_exists(d2) &&
+			strstr(e.msg, ".ok") != NULL &&
+			strstr(e.msg, "No space left on device") != NULL);
 		printf("# %s\n", e.msg);
 		cache_close(&c);
 		tmpfs_umount(mnt);
@@ -505,62 +529,71 @@ count_wait(void *arg)
 int
 main(void)
 {
-	struct errbuf e = { "" }, why = { "" };
+	struct errbuf e = {""}, why = {""};
 	struct cache_entry c = CACHE_ENTRY_INIT, c2 = CACHE_ENTRY_INIT;
 	char *root = fs_mkdtemp("/tmp", "test_cache.", &e), *p;
 
 	test_seal_vouches(root);
 
 	TEST("open locks",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
+	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	TEST("key spells stack, version and sha",
 	    strstr(c.path, "/mono/6.8-heroku-22-" SHA) != NULL);
-	TEST("empty entry is missing", cache_check(&c, SHA, &why) ==
-	    CACHE_MISSING && strcmp(why.msg, "not cached") == 0);
+	TEST("empty entry is missing",
+	    cache_check(&c, SHA, &why) == CACHE_MISSING &&
+		strcmp(why.msg, "not cached") == 0);
 	cache_close(&c);
 	{
 		char *ns = fs_join(root, "mono");
-		TEST("opening and closing leaves no file behind", !fs_exists(ns));
+		TEST("opening and closing leaves no file behind",
+		    !fs_exists(ns));
 		free(ns);
 	}
 	TEST("open again",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
+	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	fill(c.path);
 	TEST("unsealed entry is not valid (interrupted run)",
 	    cache_check(&c, SHA, &why) == CACHE_UNSEALED &&
-	    strstr(why.msg, "did not finish"));
+		strstr(why.msg, "did not finish"));
 	TEST("seal", cache_seal(&c, SHA, &e) == 0);
 	TEST("sealed entry is valid", cache_check(&c, SHA, &why) == CACHE_OK);
 	TEST("another sha does not match the seal",
 	    cache_check(&c, SHA2, &why) == CACHE_DAMAGED &&
-	    strstr(why.msg, "seal does not match") != NULL);
+		strstr(why.msg, "seal does not match") != NULL);
 	p = fs_join(c.path, "bin/mono");
 	unlink(p);
 	free(p);
-	TEST("a missing file is detected", cache_check(&c, SHA, &why) ==
-	    CACHE_DAMAGED && strstr(why.msg, "files changed") != NULL);
+	TEST("a missing file is detected",
+	    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
+		strstr(why.msg, "files changed") != NULL);
 	{
 		char *tmp = NULL;
 		char *slash = strrchr(c.path, '/');
 		if (asprintf(&tmp, "%.*s/.%s.part-XYZ", (int)(slash - c.path),
-		    c.path, slash + 1) > 0)
+			c.path, slash + 1) > 0)
 			fill(tmp);
 		TEST("discard", cache_discard(&c, &e) == 0);
 		TEST("discard removes the entry, the seal and temp siblings",
-		    !fs_exists(c.path) && !fs_exists(c.seal) && !fs_exists(tmp));
+		    !fs_exists(c.path) && !fs_exists(c.seal) &&
+			!fs_exists(tmp));
 		free(tmp);
 	}
 	cache_close(&c);
 
 	/* A version holding '/' or '..' stays inside the namespace. */
-	TEST("hostile version", cache_open(&c, root, "mono", "st", "../../x",
-	    SHA, NULL, &e) == 0);
-	TEST("hostile version is escaped", strstr(c.path, "/mono/%2e.%2f..%2fx-st-") != NULL &&
-	    strchr(strstr(c.path, "/mono/") + 6, '/') == NULL);
+	TEST("hostile version",
+	    cache_open(&c, root, "mono", "st", "../../x", SHA, NULL, &e) == 0);
+	TEST("hostile version is escaped",
+	    strstr(c.path, "/mono/%2e.%2f..%2fx-st-") != NULL &&
+		strchr(strstr(c.path, "/mono/") + 6, '/') == NULL);
 	cache_close(&c);
 
 	/* The lock excludes another process until released. */
-	TEST("reopen", cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) == 0);
+	TEST("reopen",
+	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	{
 		char *lock = root;
 		pid_t pid;
@@ -570,7 +603,9 @@ main(void)
 		if (pid == 0) {
 			int fd = open(lock, O_RDONLY | O_DIRECTORY);
 			_exit(flock(fd, LOCK_EX | LOCK_NB) == -1 &&
-			    errno == EWOULDBLOCK ? 0 : 1);
+				    errno == EWOULDBLOCK
+				? 0
+				: 1);
 		}
 		waitpid(pid, &status, 0);
 		TEST("another process cannot take the lock while held",
@@ -587,18 +622,20 @@ main(void)
 	}
 
 	/* Waiting for another build's lock can be interrupted. */
-	TEST("hold the lock", cache_open(&c, root, "mono", "heroku-22", "6.8",
-	    SHA, NULL, &e) == 0);
+	TEST("hold the lock",
+	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
+		0);
 	{
 		stopflag stop = 1;
-		struct cache_wait w = { &stop, count_wait, NULL };
+		struct cache_wait w = {&stop, count_wait, NULL};
 
 		TEST("a second open waits, then gives up when told to stop",
 		    cache_open(&c2, root, "mono", "heroku-22", "6.8", SHA, &w,
-		    &e) == -1 && strstr(e.msg, "interrupted") != NULL);
+			&e) == -1 &&
+			strstr(e.msg, "interrupted") != NULL);
 		TEST("the waiting callback ran once", waits == 1);
-		TEST("a failed open holds nothing", c2.lockfd == -1 &&
-		    c2.path == NULL);
+		TEST("a failed open holds nothing",
+		    c2.lockfd == -1 && c2.path == NULL);
 	}
 	cache_close(&c);
 
@@ -612,7 +649,7 @@ main(void)
 		fs_write_file_atomic(f, "", 0, 0644, NULL);
 		TEST("a cache dir that cannot be created fails",
 		    cache_open(&c2, f, "mono", "s", "v", SHA, NULL, &e) == -1 &&
-		    strstr(e.msg, "file") != NULL);
+			strstr(e.msg, "file") != NULL);
 		free(f);
 	} else {
 		TEST("an unwritable cache dir fails",

@@ -37,7 +37,7 @@ struct sink {
 	unsigned char *room;
 	size_t roomlen;
 	int commits, stop_after;
-	bool bad;  /* a commit larger than the room given */
+	bool bad; /* a commit larger than the room given */
 };
 
 static int
@@ -73,8 +73,8 @@ fill(struct buf *b, size_t n, uint32_t seed)
 		seed = seed * 1103515245u + 12345u;
 		int k = snprintf(line, sizeof line, "line %u of the runtime\n",
 		    (seed >> 16) % 5000);
-		buf_add(b, line, (size_t)k < n - b->len ? (size_t)k :
-		    n - b->len);
+		buf_add(b, line,
+		    (size_t)k < n - b->len ? (size_t)k : n - b->len);
 	}
 }
 
@@ -104,7 +104,7 @@ gzip_member(struct buf *out, const void *p, size_t n)
 static void
 gzip_member_full(struct buf *out, const void *p, size_t n)
 {
-	static unsigned char extra[] = { 'S', 'L', 4, 0, 'm', 'o', 'n', 'o' };
+	static unsigned char extra[] = {'S', 'L', 4, 0, 'm', 'o', 'n', 'o'};
 	gz_header h;
 	z_stream z;
 	unsigned char chunk[16384];
@@ -148,10 +148,11 @@ zstd_frame(struct buf *out, const void *p, size_t n, int checksum)
 /* Runs in pieces of `piece` bytes into rooms of `room` bytes.  Returns what
  * finish (or the failing update) returned; the message in e. */
 static int
-run(const struct buf *in, size_t piece, size_t room, struct sink *s, enum decomp_kind *kind, uint64_t *in_bytes,
-    uint64_t *trailing, struct errbuf *e)
+run(const struct buf *in, size_t piece, size_t room, struct sink *s,
+    enum decomp_kind *kind, uint64_t *in_bytes, uint64_t *trailing,
+    struct errbuf *e)
 {
-	struct decomp_out o = { sink_space, sink_commit, s };
+	struct decomp_out o = {sink_space, sink_commit, s};
 	struct decomp *d;
 	size_t off;
 	int rc = 0;
@@ -195,14 +196,14 @@ sink_reset(struct sink *s)
 static void
 test_roundtrips(void)
 {
-	struct buf raw = { 0 }, raw2 = { 0 }, both = { 0 }, gz = { 0 };
-	struct buf zs = { 0 }, gz2 = { 0 }, zs2 = { 0 };
-	struct sink s = { 0 };
+	struct buf raw = {0}, raw2 = {0}, both = {0}, gz = {0};
+	struct buf zs = {0}, gz2 = {0}, zs2 = {0};
+	struct sink s = {0};
 	struct errbuf e;
 	enum decomp_kind kind;
 	uint64_t in, trailing;
-	const size_t pieces[] = { 1, 3, 4, 5, 4096, 100000, 1 << 20 };
-	const size_t rooms[] = { 1, 7, 65536, 300000 };
+	const size_t pieces[] = {1, 3, 4, 5, 4096, 100000, 1 << 20};
+	const size_t rooms[] = {1, 7, 65536, 300000};
 	char descr[256];
 	bool all;
 
@@ -219,17 +220,19 @@ test_roundtrips(void)
 			if (pieces[i] == 1 && rooms[j] == 1)
 				continue; /* slow, and covered by the others */
 			sink_reset(&s);
-			if (run(&gz, pieces[i], rooms[j], &s, &kind, &in,
-			    NULL, &e) != 0 || kind != DECOMP_GZIP ||
-			    in != gz.len || !same(&s, &raw)) {
+			if (run(&gz, pieces[i], rooms[j], &s, &kind, &in, NULL,
+				&e) != 0 ||
+			    kind != DECOMP_GZIP || in != gz.len ||
+			    !same(&s, &raw)) {
 				all = false;
 				printf("# gzip piece %zu room %zu: %s\n",
 				    pieces[i], rooms[j], e.msg);
 			}
 			sink_reset(&s);
-			if (run(&zs, pieces[i], rooms[j], &s, &kind, &in,
-			    NULL, &e) != 0 || kind != DECOMP_ZSTD ||
-			    in != zs.len || !same(&s, &raw)) {
+			if (run(&zs, pieces[i], rooms[j], &s, &kind, &in, NULL,
+				&e) != 0 ||
+			    kind != DECOMP_ZSTD || in != zs.len ||
+			    !same(&s, &raw)) {
 				all = false;
 				printf("# zstd piece %zu room %zu: %s\n",
 				    pieces[i], rooms[j], e.msg);
@@ -245,19 +248,22 @@ test_roundtrips(void)
 	sink_reset(&s);
 	TEST("gzip: three members, one stream",
 	    run(&gz2, 4096, 65536, &s, NULL, &in, &trailing, &e) == 0 &&
-	    same(&s, &both) && in == gz2.len && trailing == 0);
+		same(&s, &both) && in == gz2.len && trailing == 0);
 	for (size_t p = 1; p <= 5; p++) {
 		sink_reset(&s);
-		snprintf(descr, sizeof descr, "gzip: members split in "
-		    "%zu-byte pieces", p);
-		TEST(descr, run(&gz2, p, 65536, &s, NULL, NULL, NULL,
-		    &e) == 0 && same(&s, &both));
+		snprintf(descr, sizeof descr,
+		    "gzip: members split in "
+		    "%zu-byte pieces",
+		    p);
+		TEST(descr,
+		    run(&gz2, p, 65536, &s, NULL, NULL, NULL, &e) == 0 &&
+			same(&s, &both));
 	}
 	{
 		/* Members with every optional header field, the header CRC
 		 * included, split at every byte: the header must be read
 		 * whole however it arrives. */
-		struct buf full = { 0 };
+		struct buf full = {0};
 
 		gzip_member_full(&full, raw2.p, raw2.len);
 		gzip_member_full(&full, raw.p, raw.len);
@@ -265,8 +271,9 @@ test_roundtrips(void)
 		for (size_t p = 1; p <= 64; p++) {
 			sink_reset(&s);
 			if (run(&full, p, p < 8 ? 4096 : 65536, &s, NULL, &in,
-			    &trailing, &e) != 0 || in != full.len ||
-			    trailing != 0 || s.out.len != raw2.len + raw.len ||
+				&trailing, &e) != 0 ||
+			    in != full.len || trailing != 0 ||
+			    s.out.len != raw2.len + raw.len ||
 			    memcmp(s.out.p, raw2.p, raw2.len) != 0 ||
 			    memcmp(s.out.p + raw2.len, raw.p, raw.len) != 0) {
 				all = false;
@@ -275,14 +282,15 @@ test_roundtrips(void)
 			}
 		}
 		TEST("gzip: headers with extra, name, comment and header CRC, "
-		    "in pieces of 1 to 64 bytes", all);
+		     "in pieces of 1 to 64 bytes",
+		    all);
 		free(full.p);
 	}
 	{
 		/* A skippable frame between two frames, one without a
 		 * checksum. */
-		static const unsigned char skip[12] = { 0x5a, 0x2a, 0x4d, 0x18,
-			4, 0, 0, 0, 'n', 'o', 't', 'e' };
+		static const unsigned char skip[12] = {0x5a, 0x2a, 0x4d, 0x18,
+		    4, 0, 0, 0, 'n', 'o', 't', 'e'};
 		buf_add(&zs2, zs.p, zs.len);
 		buf_add(&zs2, skip, sizeof skip);
 		zstd_frame(&zs2, raw2.p, raw2.len, 0);
@@ -290,31 +298,34 @@ test_roundtrips(void)
 	sink_reset(&s);
 	TEST("zstd: two frames and a skippable one, one stream",
 	    run(&zs2, 4096, 65536, &s, NULL, &in, &trailing, &e) == 0 &&
-	    same(&s, &both) && in == zs2.len && trailing == 0);
+		same(&s, &both) && in == zs2.len && trailing == 0);
 	for (size_t p = 1; p <= 5; p++) {
 		sink_reset(&s);
-		snprintf(descr, sizeof descr, "zstd: frames split in "
-		    "%zu-byte pieces", p);
-		TEST(descr, run(&zs2, p, 65536, &s, NULL, NULL, NULL,
-		    &e) == 0 && same(&s, &both));
+		snprintf(descr, sizeof descr,
+		    "zstd: frames split in "
+		    "%zu-byte pieces",
+		    p);
+		TEST(descr,
+		    run(&zs2, p, 65536, &s, NULL, NULL, NULL, &e) == 0 &&
+			same(&s, &both));
 	}
 
 	/* Anything else passes through untouched. */
 	sink_reset(&s);
 	TEST("other data passes through",
 	    run(&raw, 777, 1000, &s, &kind, &in, NULL, &e) == 0 &&
-	    kind == DECOMP_NONE && in == raw.len && same(&s, &raw));
+		kind == DECOMP_NONE && in == raw.len && same(&s, &raw));
 	{
-		struct buf tiny = { 0 }, empty = { 0 };
+		struct buf tiny = {0}, empty = {0};
 		buf_add(&tiny, "ab", 2);
 		sink_reset(&s);
 		TEST("fewer than 4 bytes pass through",
 		    run(&tiny, 1, 10, &s, &kind, NULL, NULL, &e) == 0 &&
-		    kind == DECOMP_NONE && same(&s, &tiny));
+			kind == DECOMP_NONE && same(&s, &tiny));
 		sink_reset(&s);
 		TEST("empty input: nothing, no error",
 		    run(&empty, 1, 10, &s, &kind, NULL, NULL, &e) == 0 &&
-		    kind == DECOMP_UNKNOWN && s.out.len == 0);
+			kind == DECOMP_UNKNOWN && s.out.len == 0);
 		free(tiny.p);
 	}
 
@@ -331,8 +342,8 @@ test_roundtrips(void)
 static void
 test_damage(void)
 {
-	struct buf raw = { 0 }, gz = { 0 }, zs = { 0 }, x = { 0 };
-	struct sink s = { 0 };
+	struct buf raw = {0}, gz = {0}, zs = {0}, x = {0};
+	struct sink s = {0};
 	struct errbuf e;
 	uint64_t trailing;
 	int rc;
@@ -347,21 +358,21 @@ test_damage(void)
 	sink_reset(&s);
 	TEST("gzip: trailing data dropped and counted",
 	    run(&x, 3, 4096, &s, NULL, NULL, &trailing, &e) == 0 &&
-	    same(&s, &raw) && trailing == 10);
+		same(&s, &raw) && trailing == 10);
 	x.len = 0;
 	buf_add(&x, zs.p, zs.len);
 	buf_add(&x, "\x1f\x8bjunk", 6);
 	sink_reset(&s);
 	TEST("zstd: trailing data (even gzip's magic) dropped and counted",
 	    run(&x, 4096, 4096, &s, NULL, NULL, &trailing, &e) == 0 &&
-	    same(&s, &raw) && trailing == 6);
+		same(&s, &raw) && trailing == 6);
 	x.len = 0;
 	buf_add(&x, gz.p, gz.len);
 	buf_add(&x, "\x1f", 1);
 	sink_reset(&s);
 	TEST("gzip: half a magic number at the end is trailing data",
 	    run(&x, 4096, 4096, &s, NULL, NULL, &trailing, &e) == 0 &&
-	    same(&s, &raw) && trailing == 1);
+		same(&s, &raw) && trailing == 1);
 
 	/* Truncated: the data up to the cut comes out, then the error. */
 	x.len = 0;
@@ -372,19 +383,19 @@ test_damage(void)
 	    rc == -1 && strcmp(e.msg, "truncated gzip input") == 0);
 	TEST("gzip: truncated: what came before the cut is output",
 	    s.out.len > raw.len / 4 && s.out.len < raw.len &&
-	    memcmp(s.out.p, raw.p, s.out.len) == 0);
+		memcmp(s.out.p, raw.p, s.out.len) == 0);
 	x.len = 0;
 	buf_add(&x, gz.p, gz.len - 4);
 	sink_reset(&s);
 	TEST("gzip: a stream cut in its trailer is truncated too",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "truncated gzip input") == 0 && same(&s, &raw));
+		strcmp(e.msg, "truncated gzip input") == 0 && same(&s, &raw));
 	x.len = 0;
 	buf_add(&x, "\x1f\x8b", 2);
 	sink_reset(&s);
 	TEST("gzip: a magic number alone is truncated",
 	    run(&x, 1, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "truncated gzip input") == 0);
+		strcmp(e.msg, "truncated gzip input") == 0);
 	x.len = 0;
 	buf_add(&x, zs.p, zs.len - 100);
 	sink_reset(&s);
@@ -393,7 +404,7 @@ test_damage(void)
 	    rc == -1 && strcmp(e.msg, "truncated zstd input") == 0);
 	TEST("zstd: truncated: what came before the cut is output",
 	    s.out.len > 0 && s.out.len < raw.len &&
-	    memcmp(s.out.p, raw.p, s.out.len) == 0);
+		memcmp(s.out.p, raw.p, s.out.len) == 0);
 
 	/* Corrupt. */
 	x.len = 0;
@@ -402,21 +413,21 @@ test_damage(void)
 	sink_reset(&s);
 	TEST("gzip: corrupt data fails",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strncmp(e.msg, "gzip data corrupt: ", 19) == 0);
+		strncmp(e.msg, "gzip data corrupt: ", 19) == 0);
 	printf("# %s\n", e.msg);
 	x.p[10] = 0xff; /* the first block: final, of the invalid type 3 */
 	sink_reset(&s);
 	TEST("gzip: an invalid block fails",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "gzip data corrupt: invalid block") == 0 &&
-	    s.out.len == 0);
+		strcmp(e.msg, "gzip data corrupt: invalid block") == 0 &&
+		s.out.len == 0);
 	x.len = 0;
 	buf_add(&x, zs.p, zs.len);
 	memset(x.p + x.len / 2, 0xff, 64);
 	sink_reset(&s);
 	TEST("zstd: corrupt data fails",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strncmp(e.msg, "zstd data corrupt: ", 19) == 0);
+		strncmp(e.msg, "zstd data corrupt: ", 19) == 0);
 	printf("# %s\n", e.msg);
 
 	/* The checksums. */
@@ -426,13 +437,13 @@ test_damage(void)
 	sink_reset(&s);
 	TEST("gzip: a wrong CRC fails",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "gzip data corrupt: incorrect data check") == 0);
+		strcmp(e.msg, "gzip data corrupt: incorrect data check") == 0);
 	x.p[x.len - 8] ^= 1;
 	x.p[x.len - 1] ^= 0x80; /* the length, ISIZE */
 	sink_reset(&s);
 	TEST("gzip: a wrong length fails",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "gzip data corrupt: incorrect data check") == 0);
+		strcmp(e.msg, "gzip data corrupt: incorrect data check") == 0);
 	x.len = 0;
 	gzip_member_full(&x, raw.p, raw.len);
 	for (size_t i = 10; i + 1 < x.len; i++)
@@ -443,34 +454,34 @@ test_damage(void)
 	sink_reset(&s);
 	TEST("gzip: a wrong header CRC fails, nothing output",
 	    run(&x, 3, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "gzip data corrupt: header crc mismatch") == 0 &&
-	    s.out.len == 0);
+		strcmp(e.msg, "gzip data corrupt: header crc mismatch") == 0 &&
+		s.out.len == 0);
 	x.len = 0;
 	buf_add(&x, "\x1f\x8b\x07\x00\0\0\0\0\0\x03", 10);
 	sink_reset(&s);
 	TEST("gzip: a method other than deflate fails",
 	    run(&x, 1, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strcmp(e.msg, "gzip data corrupt: unknown compression method") ==
-	    0);
+		strcmp(e.msg,
+		    "gzip data corrupt: unknown compression method") == 0);
 	x.len = 0;
 	buf_add(&x, zs.p, zs.len);
 	x.p[x.len - 1] ^= 1;
 	sink_reset(&s);
 	TEST("zstd: a wrong checksum fails",
 	    run(&x, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    strncmp(e.msg, "zstd data corrupt: ", 19) == 0);
+		strncmp(e.msg, "zstd data corrupt: ", 19) == 0);
 
 	/* The output stops: decomp stops, its errbuf untouched. */
 	sink_reset(&s);
 	s.stop_after = 3;
 	TEST("an output that stops stops decompression",
 	    run(&gz, 4096, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    e.msg[0] == '\0' && s.commits == 3);
+		e.msg[0] == '\0' && s.commits == 3);
 	sink_reset(&s);
 	s.stop_after = 2;
 	TEST("... also passing through",
 	    run(&raw, 100000, 4096, &s, NULL, NULL, NULL, &e) == -1 &&
-	    e.msg[0] == '\0' && s.commits == 2);
+		e.msg[0] == '\0' && s.commits == 2);
 
 	free(raw.p);
 	free(gz.p);
@@ -483,8 +494,8 @@ test_damage(void)
 static void
 test_bomb(void)
 {
-	struct buf zeros = { 0 }, zs = { 0 };
-	struct sink s = { 0 };
+	struct buf zeros = {0}, zs = {0};
+	struct sink s = {0};
 	struct errbuf e;
 
 	zeros.p = calloc(1, 64 << 20);
@@ -493,8 +504,8 @@ test_bomb(void)
 	s.stop_after = 10;
 	TEST("zstd bomb: stops at the output's first refusal",
 	    zs.len < 64 << 10 &&
-	    run(&zs, zs.len, 65536, &s, NULL, NULL, NULL, &e) == -1 &&
-	    s.out.len == 9 * 65536);
+		run(&zs, zs.len, 65536, &s, NULL, NULL, NULL, &e) == -1 &&
+		s.out.len == 9 * 65536);
 	free(zeros.p);
 	free(zs.p);
 	sink_reset(&s);

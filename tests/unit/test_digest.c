@@ -64,18 +64,22 @@ int
 main(void)
 {
 	char hex[DIGEST_HEX_SIZE], ref[DIGEST_HEX_SIZE];
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct digest *d;
 	char *dir, *path, *buf;
 	size_t i, off, n;
 	int rc;
 
-	TEST("sha256 of empty string", hash_str("", hex) == 0 &&
-	    strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
-	    "95991b7852b855") == 0);
-	TEST("sha256 of abc", hash_str("abc", hex) == 0 &&
-	    strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
-	    "10ff61f20015ad") == 0);
+	TEST("sha256 of empty string",
+	    hash_str("", hex) == 0 &&
+		strcmp(hex,
+		    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
+		    "95991b7852b855") == 0);
+	TEST("sha256 of abc",
+	    hash_str("abc", hex) == 0 &&
+		strcmp(hex,
+		    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
+		    "10ff61f20015ad") == 0);
 
 	/* A million 'a' fed in uneven chunks: streaming must not depend on
 	 * how the bytes are cut. */
@@ -83,7 +87,8 @@ main(void)
 	memset(buf, 'a', 1000000);
 	d = digest_new(&e);
 	rc = d != NULL ? 0 : -1;
-	for (off = 0, i = 1; rc == 0 && off < 1000000; off += n, i = i * 7 % 65521) {
+	for (off = 0, i = 1; rc == 0 && off < 1000000;
+	     off += n, i = i * 7 % 65521) {
 		n = i < 1000000 - off ? i : 1000000 - off;
 		rc = digest_update(d, buf + off, n, &e);
 	}
@@ -92,9 +97,11 @@ main(void)
 	if (rc == 0)
 		rc = digest_final_hex(d, hex, &e);
 	digest_free(d);
-	TEST("sha256 of a million 'a' in uneven chunks", rc == 0 &&
-	    strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e04"
-	    "6d39ccc7112cd0") == 0);
+	TEST("sha256 of a million 'a' in uneven chunks",
+	    rc == 0 &&
+		strcmp(hex,
+		    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e04"
+		    "6d39ccc7112cd0") == 0);
 	digest_free(NULL);
 	TEST("digest_free(NULL) is a no-op", 1);
 
@@ -119,9 +126,10 @@ main(void)
 	path = fs_join(dir, "empty");
 	fs_write_file_atomic(path, "", 0, 0644, &e);
 	TEST("digest_file_hex of an empty file",
-	    digest_file_hex(path, hex, &e) == 0 && strcmp(hex,
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-	    == 0);
+	    digest_file_hex(path, hex, &e) == 0 &&
+		strcmp(hex,
+		    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78"
+		    "52b855") == 0);
 	free(path);
 
 	path = fs_join(dir, "missing");
@@ -129,32 +137,43 @@ main(void)
 	TEST("digest_file_hex of a missing file fails",
 	    digest_file_hex(path, hex, &e) == -1);
 	TEST("... and the message names the file",
-	    strstr(e.msg, path) != NULL && strstr(e.msg, "No such file") != NULL);
+	    strstr(e.msg, path) != NULL &&
+		strstr(e.msg, "No such file") != NULL);
 	free(path);
 	fs_rm_rf(dir, &e);
 	free(dir);
 	free(buf);
 
-	TEST("hex valid: lowercase", digest_hex_valid(
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	TEST("hex valid: uppercase", digest_hex_valid(
-	    "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
-	TEST("hex invalid: 63 digits", !digest_hex_valid(
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
-	TEST("hex invalid: 65 digits", !digest_hex_valid(
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555"));
-	TEST("hex invalid: non-hex digit", !digest_hex_valid(
-	    "g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	TEST("hex invalid: trailing newline", !digest_hex_valid(
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\n"));
+	TEST("hex valid: lowercase",
+	    digest_hex_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca"
+			     "495991b7852b855"));
+	TEST("hex valid: uppercase",
+	    digest_hex_valid("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA"
+			     "495991B7852B855"));
+	TEST("hex invalid: 63 digits",
+	    !digest_hex_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+			      "a495991b7852b85"));
+	TEST("hex invalid: 65 digits",
+	    !digest_hex_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+			      "a495991b7852b8555"));
+	TEST("hex invalid: non-hex digit",
+	    !digest_hex_valid("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+			      "a495991b7852b855"));
+	TEST("hex invalid: trailing newline",
+	    !digest_hex_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+			      "a495991b7852b85\n"));
 	TEST("hex invalid: empty and NULL",
 	    !digest_hex_valid("") && !digest_hex_valid(NULL));
-	TEST("hex equal ignores case", digest_hex_equal(
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	    "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
-	TEST("hex equal: different hashes", !digest_hex_equal(
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856"));
+	TEST("hex equal ignores case",
+	    digest_hex_equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca"
+			     "495991b7852b855",
+		"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B8"
+		"55"));
+	TEST("hex equal: different hashes",
+	    !digest_hex_equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+			      "a495991b7852b855",
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8"
+		"56"));
 	TEST("hex equal: invalid never equal", !digest_hex_equal("abc", "abc"));
 	return test_report();
 }

@@ -38,8 +38,7 @@ has_line(const struct warns *w, const char *dir, const char *rest)
 }
 
 static bool
-val_is(const struct envdir *env, const char *name, const char *want,
-    size_t len)
+val_is(const struct envdir *env, const char *name, const char *want, size_t len)
 {
 	const char *v = envdir_get(env, name);
 	size_t i;
@@ -56,30 +55,31 @@ val_is(const struct envdir *env, const char *name, const char *want,
 static void
 test_read(const char *root)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct envdir *env = NULL;
 	struct warns w;
 	char dir[1024], *big;
 	static const char *const denied[] = {
-		"PATH", "GIT_DIR", "CPATH", "CPPATH", "LD_PRELOAD",
-		"LIBRARY_PATH",
+	    "PATH",
+	    "GIT_DIR",
+	    "CPATH",
+	    "CPPATH",
+	    "LD_PRELOAD",
+	    "LIBRARY_PATH",
 	};
 	/* Names that are no config var's: skipped, and shown escaped. */
 	static const struct {
 		const char *name, *shown, *descr;
 	} badnames[] = {
-		{ "1START", "1START", "name starting with a digit" },
-		{ "has-dash", "has-dash", "name with a dash" },
-		{ "has space", "has\\x20space",
-		    "name with a space, shown escaped" },
-		{ "dot.name", "dot.name", "name with a dot" },
-		{ ".hidden", ".hidden", "hidden file" },
-		{ "new\nline", "new\\x0aline",
-		    "name with a newline, shown escaped" },
-		{ "esc\x1b[31mred", "esc\\x1b[31mred",
-		    "name with an escape sequence, shown escaped" },
-		{ "caf\xc3\xa9", "caf\\xc3\\xa9",
-		    "non-ASCII name, shown escaped" },
+	    {"1START", "1START", "name starting with a digit"},
+	    {"has-dash", "has-dash", "name with a dash"},
+	    {"has space", "has\\x20space", "name with a space, shown escaped"},
+	    {"dot.name", "dot.name", "name with a dot"},
+	    {".hidden", ".hidden", "hidden file"},
+	    {"new\nline", "new\\x0aline", "name with a newline, shown escaped"},
+	    {"esc\x1b[31mred", "esc\\x1b[31mred",
+		"name with an escape sequence, shown escaped"},
+	    {"caf\xc3\xa9", "caf\\xc3\\xa9", "non-ASCII name, shown escaped"},
 	};
 	size_t i;
 	bool sorted;
@@ -130,17 +130,16 @@ test_read(const char *root)
 	TEST("all trailing newlines dropped", val_is(env, "MANY_NL", "x", 1));
 	TEST("inner newlines kept", val_is(env, "INNER_NL", "a\nb", 3));
 	TEST("a carriage return kept", val_is(env, "CRLF", "v\r", 2));
-	TEST("UTF-8 kept", val_is(env, "UTF8", "日本語 ✓",
-	    strlen("日本語 ✓")));
+	TEST("UTF-8 kept", val_is(env, "UTF8", "日本語 ✓", strlen("日本語 ✓")));
 	TEST("empty file: empty value", val_is(env, "EMPTY", "", 0));
 	TEST("newline only: empty value", val_is(env, "ONLY_NL", "", 0));
-	TEST("lower case and underscore names", val_is(env, "_under", "u", 1) &&
-	    val_is(env, "lower9", "l", 1));
-	TEST("shell metacharacters kept", val_is(env, "QUOTES",
-	    "it's \"q\" $HOME `x` \\ ; rm -rf /",
-	    strlen("it's \"q\" $HOME `x` \\ ; rm -rf /")));
-	TEST("secrets imported", val_is(env, "AWS_SECRET_ACCESS_KEY", SECRET,
-	    strlen(SECRET)));
+	TEST("lower case and underscore names",
+	    val_is(env, "_under", "u", 1) && val_is(env, "lower9", "l", 1));
+	TEST("shell metacharacters kept",
+	    val_is(env, "QUOTES", "it's \"q\" $HOME `x` \\ ; rm -rf /",
+		strlen("it's \"q\" $HOME `x` \\ ; rm -rf /")));
+	TEST("secrets imported",
+	    val_is(env, "AWS_SECRET_ACCESS_KEY", SECRET, strlen(SECRET)));
 	TEST("a file of exactly the cap is imported",
 	    val_is(env, "MAXED", big, ENVDIR_MAX_VALUE));
 	for (i = 0; i < sizeof denied / sizeof denied[0]; i++) {
@@ -148,24 +147,34 @@ test_read(const char *root)
 
 		snprintf(descr, sizeof descr, "%s is not imported", denied[i]);
 		TEST(descr, envdir_get(env, denied[i]) == NULL);
-		snprintf(rest, sizeof rest, "%s: never imported into a build, "
-		    "skipped", denied[i]);
+		snprintf(rest, sizeof rest,
+		    "%s: never imported into a build, "
+		    "skipped",
+		    denied[i]);
 		snprintf(descr, sizeof descr, "%s: warned by name", denied[i]);
 		TEST(descr, has_line(&w, dir, rest));
 	}
-	TEST("skipped: directory", envdir_get(env, "ADIR") == NULL &&
-	    has_line(&w, dir, "ADIR: a directory, skipped"));
-	TEST("skipped: symlink, not followed", envdir_get(env, "LINK") ==
-	    NULL && has_line(&w, dir, "LINK: a symlink, not followed, skipped"));
-	TEST("skipped: dangling symlink", envdir_get(env, "DANGLING") == NULL &&
-	    has_line(&w, dir, "DANGLING: a symlink, not followed, skipped"));
-	TEST("skipped: FIFO, without hanging", envdir_get(env, "FIFO") ==
-	    NULL && has_line(&w, dir, "FIFO: not a regular file, skipped"));
-	TEST("skipped: over the size cap", envdir_get(env, "HUGE") == NULL &&
-	    has_line(&w, dir, "HUGE: larger than 1048576 bytes, skipped"));
-	TEST("skipped: NUL in the value", envdir_get(env, "NULVAL") == NULL &&
-	    has_line(&w, dir, "NULVAL: holds a NUL byte, which no "
-	    "environment variable can, skipped"));
+	TEST("skipped: directory",
+	    envdir_get(env, "ADIR") == NULL &&
+		has_line(&w, dir, "ADIR: a directory, skipped"));
+	TEST("skipped: symlink, not followed",
+	    envdir_get(env, "LINK") == NULL &&
+		has_line(&w, dir, "LINK: a symlink, not followed, skipped"));
+	TEST("skipped: dangling symlink",
+	    envdir_get(env, "DANGLING") == NULL &&
+		has_line(&w, dir,
+		    "DANGLING: a symlink, not followed, skipped"));
+	TEST("skipped: FIFO, without hanging",
+	    envdir_get(env, "FIFO") == NULL &&
+		has_line(&w, dir, "FIFO: not a regular file, skipped"));
+	TEST("skipped: over the size cap",
+	    envdir_get(env, "HUGE") == NULL &&
+		has_line(&w, dir, "HUGE: larger than 1048576 bytes, skipped"));
+	TEST("skipped: NUL in the value",
+	    envdir_get(env, "NULVAL") == NULL &&
+		has_line(&w, dir,
+		    "NULVAL: holds a NUL byte, which no "
+		    "environment variable can, skipped"));
 	for (i = 0; i < sizeof badnames / sizeof badnames[0]; i++) {
 		char descr[80], rest[120];
 
@@ -175,8 +184,8 @@ test_read(const char *root)
 		TEST(descr, has_line(&w, dir, rest));
 	}
 	TEST("one warning per skipped entry", w.n == 20);
-	TEST("no warning holds a value", strstr(w.buf, SECRET) == NULL &&
-	    strstr(w.buf, "xxxxxxxx") == NULL);
+	TEST("no warning holds a value",
+	    strstr(w.buf, SECRET) == NULL && strstr(w.buf, "xxxxxxxx") == NULL);
 	TEST("no warning holds a raw control byte",
 	    strchr(w.buf, '\x1b') == NULL);
 	TEST("exactly the good entries imported", env->nvars == 14);
@@ -199,18 +208,20 @@ test_read(const char *root)
 static void
 test_missing(const char *root)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct envdir *env = NULL;
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof path, "%s/no-such-env", root);
-	TEST("missing ENV_DIR: empty set", envdir_read(path, &env, NULL, NULL,
-	    &e) == 0 && env != NULL && env->nvars == 0);
+	TEST("missing ENV_DIR: empty set",
+	    envdir_read(path, &env, NULL, NULL, &e) == 0 && env != NULL &&
+		env->nvars == 0);
 	TEST("get on an empty set", envdir_get(env, "X") == NULL);
 	envdir_free(env);
 	env = NULL;
-	TEST("NULL ENV_DIR: empty set", envdir_read(NULL, &env, NULL, NULL,
-	    &e) == 0 && env != NULL && env->nvars == 0);
+	TEST("NULL ENV_DIR: empty set",
+	    envdir_read(NULL, &env, NULL, NULL, &e) == 0 && env != NULL &&
+		env->nvars == 0);
 	envdir_free(env);
 	TEST("get on NULL", envdir_get(NULL, "X") == NULL);
 	envdir_free(NULL);
@@ -220,46 +231,53 @@ test_missing(const char *root)
 	env = NULL;
 	TEST("ENV_DIR that is a file: error naming it",
 	    envdir_read(path, &env, NULL, NULL, &e) == -1 && env == NULL &&
-	    strstr(e.msg, path) != NULL);
+		strstr(e.msg, path) != NULL);
 	unlink(path);
 }
 
 static void
 test_set(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct envdir *env = envdir_new();
 
-	TEST("set", envdir_set(env, "B", "2", &e) == 0 &&
-	    envdir_set(env, "A", "1", &e) == 0 &&
-	    envdir_set(env, "C", "3", &e) == 0);
-	TEST("set keeps the order", env->nvars == 3 &&
-	    strcmp(env->vars[0].name, "A") == 0 &&
-	    strcmp(env->vars[1].name, "B") == 0 &&
-	    strcmp(env->vars[2].name, "C") == 0);
-	TEST("set replaces", envdir_set(env, "B", "two", &e) == 0 &&
-	    env->nvars == 3 && strcmp(envdir_get(env, "B"), "two") == 0 &&
-	    env->vars[1].len == 3);
-	TEST("set refuses bad names", envdir_set(env, "1X", "v", &e) == -1 &&
-	    envdir_set(env, "../x", "v", &e) == -1 &&
-	    envdir_set(env, "", "v", &e) == -1 &&
-	    strstr(e.msg, "v\"") == NULL);
+	TEST("set",
+	    envdir_set(env, "B", "2", &e) == 0 &&
+		envdir_set(env, "A", "1", &e) == 0 &&
+		envdir_set(env, "C", "3", &e) == 0);
+	TEST("set keeps the order",
+	    env->nvars == 3 && strcmp(env->vars[0].name, "A") == 0 &&
+		strcmp(env->vars[1].name, "B") == 0 &&
+		strcmp(env->vars[2].name, "C") == 0);
+	TEST("set replaces",
+	    envdir_set(env, "B", "two", &e) == 0 && env->nvars == 3 &&
+		strcmp(envdir_get(env, "B"), "two") == 0 &&
+		env->vars[1].len == 3);
+	TEST("set refuses bad names",
+	    envdir_set(env, "1X", "v", &e) == -1 &&
+		envdir_set(env, "../x", "v", &e) == -1 &&
+		envdir_set(env, "", "v", &e) == -1 &&
+		strstr(e.msg, "v\"") == NULL);
 	TEST("set: a refused name is quoted escaped, on one line",
 	    envdir_set(env, "A B\n\x1b[2J", "v", &e) == -1 &&
-	    strncmp(e.msg, "'A\\x20B\\x0a\\x1b[2J' is not a config var "
-	    "name", 40) == 0);
+		strncmp(e.msg,
+		    "'A\\x20B\\x0a\\x1b[2J' is not a config var "
+		    "name",
+		    40) == 0);
 	TEST("set accepts denied names (a runtime config var)",
 	    envdir_set(env, "PATH", "/app/bin", &e) == 0);
-	TEST("name checks", envdir_name_ok("_a9") && !envdir_name_ok("9a") &&
-	    !envdir_name_ok("a-b") && !envdir_name_ok(NULL) &&
-	    envdir_name_denied("LD_PRELOAD") && !envdir_name_denied("LD_PRELOADX"));
+	TEST("name checks",
+	    envdir_name_ok("_a9") && !envdir_name_ok("9a") &&
+		!envdir_name_ok("a-b") && !envdir_name_ok(NULL) &&
+		envdir_name_denied("LD_PRELOAD") &&
+		!envdir_name_denied("LD_PRELOADX"));
 	envdir_free(env);
 }
 
 static void
 test_write(const char *root)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct envdir *env = envdir_new(), *back = NULL;
 	char dir[1024], path[PATH_MAX], target[PATH_MAX], *got;
 	struct stat st;
@@ -271,29 +289,32 @@ test_write(const char *root)
 	envdir_set(env, "QUOTES", "it's \"q\" \\ 日本語", &e);
 	envdir_set(env, "EMPTY", "", &e);
 	envdir_set(env, "PATH", "/app/bin:/usr/bin", &e);
-	TEST("write creates the directory", envdir_write(dir, env, &e) == 0 &&
-	    fs_is_dir(dir));
+	TEST("write creates the directory",
+	    envdir_write(dir, env, &e) == 0 && fs_is_dir(dir));
 	snprintf(path, sizeof path, "%s/TRAIL", dir);
 	got = fs_read_file(path, 1024, &len, &e);
-	TEST("write: exact bytes", got != NULL && len == 18 &&
-	    memcmp(got, "ends with newline\n", 18) == 0);
+	TEST("write: exact bytes",
+	    got != NULL && len == 18 &&
+		memcmp(got, "ends with newline\n", 18) == 0);
 	free(got);
-	TEST("write: mode 0600", stat(path, &st) == 0 &&
-	    (st.st_mode & 0777) == 0600);
+	TEST("write: mode 0600",
+	    stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	snprintf(path, sizeof path, "%s/EMPTY", dir);
-	TEST("write: empty value, empty file", stat(path, &st) == 0 &&
-	    st.st_size == 0);
+	TEST("write: empty value, empty file",
+	    stat(path, &st) == 0 && st.st_size == 0);
 
 	TEST("read back", envdir_read(dir, &back, NULL, NULL, &e) == 0);
-	TEST("read back: values", back != NULL &&
-	    strcmp(envdir_get(back, "SIMPLE"), "value") == 0 &&
-	    strcmp(envdir_get(back, "QUOTES"), "it's \"q\" \\ 日本語") == 0 &&
-	    strcmp(envdir_get(back, "EMPTY"), "") == 0);
+	TEST("read back: values",
+	    back != NULL && strcmp(envdir_get(back, "SIMPLE"), "value") == 0 &&
+		strcmp(envdir_get(back, "QUOTES"), "it's \"q\" \\ 日本語") ==
+		    0 &&
+		strcmp(envdir_get(back, "EMPTY"), "") == 0);
 	TEST("read back: trailing newline dropped (see envdir.h)",
-	    back != NULL && strcmp(envdir_get(back, "TRAIL"),
-	    "ends with newline") == 0);
-	TEST("read back: PATH written but not imported", back != NULL &&
-	    envdir_get(back, "PATH") == NULL && back->nvars == 4);
+	    back != NULL &&
+		strcmp(envdir_get(back, "TRAIL"), "ends with newline") == 0);
+	TEST("read back: PATH written but not imported",
+	    back != NULL && envdir_get(back, "PATH") == NULL &&
+		back->nvars == 4);
 	envdir_free(back);
 
 	/* Rewriting: an existing 0644 file becomes 0600 with the new
@@ -303,11 +324,11 @@ test_write(const char *root)
 	envdir_set(env, "SIMPLE", "new", &e);
 	TEST("rewrite", envdir_write(dir, env, &e) == 0);
 	got = fs_read_file(path, 1024, &len, &e);
-	TEST("rewrite: new value, no leftovers", got != NULL && len == 3 &&
-	    memcmp(got, "new", 3) == 0);
+	TEST("rewrite: new value, no leftovers",
+	    got != NULL && len == 3 && memcmp(got, "new", 3) == 0);
 	free(got);
-	TEST("rewrite: mode back to 0600", stat(path, &st) == 0 &&
-	    (st.st_mode & 0777) == 0600);
+	TEST("rewrite: mode back to 0600",
+	    stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 
 	snprintf(target, sizeof target, "%s/target", root);
 	puts_(root, "target", "untouched");
@@ -315,14 +336,15 @@ test_write(const char *root)
 	unlink(path);
 	symlink(target, path);
 	TEST("a symlink in the way: error naming the file",
-	    envdir_write(dir, env, &e) == -1 && strstr(e.msg, "QUOTES") !=
-	    NULL && strstr(e.msg, "日本語") == NULL);
+	    envdir_write(dir, env, &e) == -1 &&
+		strstr(e.msg, "QUOTES") != NULL &&
+		strstr(e.msg, "日本語") == NULL);
 	got = fs_read_file(target, 1024, &len, &e);
-	TEST("a symlink in the way: its target untouched", got != NULL &&
-	    strcmp(got, "untouched") == 0);
+	TEST("a symlink in the way: its target untouched",
+	    got != NULL && strcmp(got, "untouched") == 0);
 	free(got);
 
-	env->vars[0].name[0] = '.';	/* bypassing envdir_set() */
+	env->vars[0].name[0] = '.'; /* bypassing envdir_set() */
 	TEST("write refuses a bad name", envdir_write(dir, env, &e) == -1);
 	envdir_free(env);
 }
@@ -330,7 +352,7 @@ test_write(const char *root)
 int
 main(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	char *root;
 
 	root = fs_mkdtemp("/tmp", "test_envdir.", &e);

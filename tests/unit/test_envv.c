@@ -13,8 +13,8 @@
 
 /* What the over callback was told, and which names it may leave out. */
 struct seen {
-	char	log[1024];
-	const char *droppable;	/* names, each followed by ' ' */
+	char log[1024];
+	const char *droppable; /* names, each followed by ' ' */
 };
 
 static bool
@@ -50,7 +50,7 @@ value(size_t n)
 static int
 exec_true(struct envv *ev)
 {
-	const char *argv[] = { "/bin/true", NULL };
+	const char *argv[] = {"/bin/true", NULL};
 	int status;
 	pid_t pid = fork();
 
@@ -62,20 +62,21 @@ exec_true(struct envv *ev)
 	}
 	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status))
 		return -1;
-	return WEXITSTATUS(status) == 0 ? 0 :
-	    WEXITSTATUS(status) == 42 ? E2BIG : -1;
+	return WEXITSTATUS(status) == 0 ? 0
+	    : WEXITSTATUS(status) == 42 ? E2BIG
+					: -1;
 }
 
 /* The fake limits of the logic tests. */
-static const struct envv_limits small = { 16, 200 };
+static const struct envv_limits small = {16, 200};
 
 static void
 test_fit_logic(void)
 {
-	const char *argv[] = { "prog", "arg", NULL };
+	const char *argv[] = {"prog", "arg", NULL};
 	struct envv ev = ENVV_INIT;
-	struct errbuf e = { "" };
-	struct seen s = { "", "BIG " };
+	struct errbuf e = {""};
+	struct seen s = {"", "BIG "};
 
 	/* "BIG=" + 20 bytes is 25 with its NUL: over 16. */
 	envv_set(&ev, "A", "1", NULL);
@@ -83,8 +84,8 @@ test_fit_logic(void)
 	envv_set(&ev, "B", "2", NULL);
 	TEST("fit: an oversized droppable var is left out",
 	    envv_fit_exec(&ev, argv, &small, over_cb, &s, &e) == 0 &&
-	    envv_get(&ev, "BIG") == NULL && ev.n == 2 &&
-	    strcmp(envv_get(&ev, "B"), "2") == 0);
+		envv_get(&ev, "BIG") == NULL && ev.n == 2 &&
+		strcmp(envv_get(&ev, "B"), "2") == 0);
 	TEST("fit: the callback got the name, value length, reason, limit",
 	    strcmp(s.log, "BIG:20:string:16 ") == 0);
 	TEST("fit: the array stays NULL-terminated",
@@ -93,52 +94,59 @@ test_fit_logic(void)
 	memset(s.log, 0, sizeof s.log);
 	s.droppable = "";
 	envv_set(&ev, "PATH", "/a/very/long/path/indeed", NULL);
-	TEST("fit: an oversized var that must stay fails, naming it and the limit",
+	TEST("fit: an oversized var that must stay fails, naming it and the "
+	     "limit",
 	    envv_fit_exec(&ev, argv, &small, over_cb, &s, &e) == -1 &&
-	    strcmp(e.msg, "variable PATH (24 bytes) is too big for a "
-	    "process's environment: Linux takes at most 16 bytes per "
-	    "NAME=value (MAX_ARG_STRLEN)") == 0);
+		strcmp(e.msg,
+		    "variable PATH (24 bytes) is too big for a "
+		    "process's environment: Linux takes at most 16 bytes per "
+		    "NAME=value (MAX_ARG_STRLEN)") == 0);
 	TEST("fit: NULL callback: nothing left out",
 	    envv_fit_exec(&ev, argv, &small, NULL, NULL, &e) == -1 &&
-	    envv_get(&ev, "PATH") != NULL);
+		envv_get(&ev, "PATH") != NULL);
 	envv_free(&ev);
 
 	/* Total: 5 vars of 15 bytes, L and M (+8 for each pointer) with argv
 	 * (5+4 + 16) is 210 > 200: the largest is offered first. */
 	{
-		struct envv_limits lim = { 64, 200 };
-		envv_set(&ev, "K1", "aaaaaaaaaaa", NULL);  /* 14 + 1 */
+		struct envv_limits lim = {64, 200};
+		envv_set(&ev, "K1", "aaaaaaaaaaa", NULL); /* 14 + 1 */
 		envv_set(&ev, "K2", "aaaaaaaaaaa", NULL);
 		envv_set(&ev, "K3", "aaaaaaaaaaa", NULL);
 		envv_set(&ev, "K4", "aaaaaaaaaaa", NULL);
 		envv_set(&ev, "K5", "aaaaaaaaaaa", NULL);
-		envv_set(&ev, "L", "aaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL); /* 31 */
-		envv_set(&ev, "M", "aaaaaaaaaaaaaaaaaaaa", NULL);         /* 23 */
+		envv_set(&ev, "L", "aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		    NULL);					  /* 31 */
+		envv_set(&ev, "M", "aaaaaaaaaaaaaaaaaaaa", NULL); /* 23 */
 		memset(s.log, 0, sizeof s.log);
 		s.droppable = "M ";
-		TEST("total: over before", envv_exec_size(&ev, argv) ==
-		    (5 + 4 + 2 * 8) + 5 * (15 + 8) + (31 + 8) + (23 + 8));
+		TEST("total: over before",
+		    envv_exec_size(&ev, argv) ==
+			(5 + 4 + 2 * 8) + 5 * (15 + 8) + (31 + 8) + (23 + 8));
 		TEST("total: the largest is offered first; a refused one is "
-		    "kept, the next largest left out",
+		     "kept, the next largest left out",
 		    envv_fit_exec(&ev, argv, &lim, over_cb, &s, &e) == 0 &&
-		    strcmp(s.log, "L:28:total:200 M:20:total:200 ") == 0 &&
-		    envv_get(&ev, "L") != NULL && envv_get(&ev, "M") == NULL &&
-		    envv_exec_size(&ev, argv) <= 200);
+			strcmp(s.log, "L:28:total:200 M:20:total:200 ") == 0 &&
+			envv_get(&ev, "L") != NULL &&
+			envv_get(&ev, "M") == NULL &&
+			envv_exec_size(&ev, argv) <= 200);
 		memset(s.log, 0, sizeof s.log);
 		s.droppable = "";
 		lim.total_max = 100;
 		TEST("total: nothing may go: fails with the sizes",
 		    envv_fit_exec(&ev, argv, &lim, over_cb, &s, &e) == -1 &&
-		    strstr(e.msg, "over the 100 bytes execve allows") != NULL);
+			strstr(e.msg, "over the 100 bytes execve allows") !=
+			    NULL);
 		envv_free(&ev);
 	}
 	{
 		char *big = value(20);
-		const char *av[] = { "prog", big, NULL };
+		const char *av[] = {"prog", big, NULL};
 		TEST("an argument over str_max is named",
 		    envv_fit_exec(&ev, av, &small, over_cb, &s, &e) == -1 &&
-		    strcmp(e.msg, "argument 1 is 21 bytes, over the 16 bytes "
-		    "Linux allows one argument") == 0);
+			strcmp(e.msg,
+			    "argument 1 is 21 bytes, over the 16 bytes "
+			    "Linux allows one argument") == 0);
 		free(big);
 	}
 }
@@ -150,8 +158,8 @@ test_fit_kernel(void)
 {
 	struct envv_limits l;
 	struct envv ev = ENVV_INIT;
-	struct errbuf e = { "" };
-	struct seen s = { "", "BIG " };
+	struct errbuf e = {""};
+	struct seen s = {"", "BIG "};
 	struct rlimit rl;
 	char *v;
 
@@ -160,8 +168,9 @@ test_fit_kernel(void)
 	    l.str_max == 32 * (size_t)sysconf(_SC_PAGESIZE));
 	TEST("limits: total between 128 KiB and 6 MiB, under ulimit -s / 4",
 	    l.total_max > 64 * 1024 && l.total_max <= 6 * 1024 * 1024 &&
-	    (getrlimit(RLIMIT_STACK, &rl) == -1 ||
-	    rl.rlim_cur == RLIM_INFINITY || l.total_max <= rl.rlim_cur / 4));
+		(getrlimit(RLIMIT_STACK, &rl) == -1 ||
+		    rl.rlim_cur == RLIM_INFINITY ||
+		    l.total_max <= rl.rlim_cur / 4));
 
 	/* "X=" + value + NUL = exactly str_max: allowed; one more: not. */
 	v = value(l.str_max - 3);
@@ -169,8 +178,9 @@ test_fit_kernel(void)
 	free(v);
 	TEST("kernel: a NAME=value of exactly str_max bytes execs",
 	    exec_true(&ev) == 0);
-	TEST("fit: and is kept", envv_fit_exec(&ev, NULL, &l, over_cb, &s,
-	    &e) == 0 && envv_get(&ev, "X") != NULL && s.log[0] == '\0');
+	TEST("fit: and is kept",
+	    envv_fit_exec(&ev, NULL, &l, over_cb, &s, &e) == 0 &&
+		envv_get(&ev, "X") != NULL && s.log[0] == '\0');
 	v = value(l.str_max - 2);
 	envv_set(&ev, "X", v, NULL);
 	free(v);
@@ -185,7 +195,7 @@ test_fit_kernel(void)
 	TEST("kernel: a 200 KiB variable is E2BIG", exec_true(&ev) == E2BIG);
 	TEST("fit: it is left out, the rest kept",
 	    envv_fit_exec(&ev, NULL, &l, over_cb, &s, &e) == 0 &&
-	    envv_get(&ev, "BIG") == NULL && envv_get(&ev, "A") != NULL);
+		envv_get(&ev, "BIG") == NULL && envv_get(&ev, "A") != NULL);
 	TEST("kernel: then it execs", exec_true(&ev) == 0);
 	envv_free(&ev);
 
@@ -200,7 +210,8 @@ test_fit_kernel(void)
 		}
 		free(v);
 		envv_set(&ev, "KEEP", "1", NULL);
-		s.droppable = "V0 V1 V2 V3 V4 V5 V6 V7 V8 V9 V10 V11 V12 V13 "
+		s.droppable =
+		    "V0 V1 V2 V3 V4 V5 V6 V7 V8 V9 V10 V11 V12 V13 "
 		    "V14 V15 V16 V17 V18 V19 V20 V21 V22 V23 V24 V25 V26 V27 "
 		    "V28 V29 V30 V31 V32 V33 V34 V35 V36 V37 V38 V39 V40 V41 "
 		    "V42 V43 V44 V45 V46 V47 V48 V49 ";
@@ -208,8 +219,8 @@ test_fit_kernel(void)
 		    n <= 50 && exec_true(&ev) == E2BIG);
 		TEST("fit: some are left out until it fits",
 		    envv_fit_exec(&ev, NULL, &l, over_cb, &s, &e) == 0 &&
-		    ev.n < n + 1 && envv_get(&ev, "KEEP") != NULL &&
-		    envv_exec_size(&ev, NULL) <= l.total_max);
+			ev.n < n + 1 && envv_get(&ev, "KEEP") != NULL &&
+			envv_exec_size(&ev, NULL) <= l.total_max);
 		TEST("kernel: then it execs", exec_true(&ev) == 0);
 		envv_free(&ev);
 	}
@@ -229,20 +240,22 @@ test_check_var(void)
 	    envv_check_var("config var", "BIG", max, &l, &e) == 0);
 	TEST("check_var: one byte more is refused, naming var and limit",
 	    envv_check_var("config var", "BIG", max + 1, &l, &e) == -1 &&
-	    strstr(e.msg, "config var BIG (") == e.msg &&
-	    strstr(e.msg, "bytes) is too big for a process's environment: "
-	    "Linux takes at most ") != NULL &&
-	    strstr(e.msg, " bytes per NAME=value (MAX_ARG_STRLEN)") != NULL);
+		strstr(e.msg, "config var BIG (") == e.msg &&
+		strstr(e.msg,
+		    "bytes) is too big for a process's environment: "
+		    "Linux takes at most ") != NULL &&
+		strstr(e.msg, " bytes per NAME=value (MAX_ARG_STRLEN)") !=
+		    NULL);
 	TEST("check_var: a name from a release is quoted",
 	    envv_check_var("config var", "A\nB", 200000, &l, &e) == -1 &&
-	    strstr(e.msg, "A\\x0aB (200000 bytes)") != NULL);
+		strstr(e.msg, "A\\x0aB (200000 bytes)") != NULL);
 }
 
 int
 main(void)
 {
 	struct envv ev = ENVV_INIT;
-	char *base[] = { "A=1", "PATH=/usr/bin:/bin", "EMPTY=", "B=x=y", NULL };
+	char *base[] = {"A=1", "PATH=/usr/bin:/bin", "EMPTY=", "B=x=y", NULL};
 	char *const *arr;
 	size_t n;
 
@@ -251,17 +264,19 @@ main(void)
 	TEST("get", strcmp(envv_get(&ev, "A"), "1") == 0);
 	TEST("get keeps '=' in values", strcmp(envv_get(&ev, "B"), "x=y") == 0);
 	TEST("get of a prefix name is NULL", envv_get(&ev, "PAT") == NULL);
-	TEST("set replaces", envv_set(&ev, "A", "2", NULL) == 0 &&
-	    strcmp(envv_get(&ev, "A"), "2") == 0 && ev.n == 4);
+	TEST("set replaces",
+	    envv_set(&ev, "A", "2", NULL) == 0 &&
+		strcmp(envv_get(&ev, "A"), "2") == 0 && ev.n == 4);
 	TEST("set appends", envv_set(&ev, "C", "3", NULL) == 0 && ev.n == 5);
-	TEST("prepend path", envv_prepend_path(&ev, "PATH", "/app/bin", NULL) == 0 &&
-	    strcmp(envv_get(&ev, "PATH"), "/app/bin:/usr/bin:/bin") == 0);
+	TEST("prepend path",
+	    envv_prepend_path(&ev, "PATH", "/app/bin", NULL) == 0 &&
+		strcmp(envv_get(&ev, "PATH"), "/app/bin:/usr/bin:/bin") == 0);
 	TEST("prepend to an empty var has no stray ':'",
 	    envv_prepend_path(&ev, "EMPTY", "/lib", NULL) == 0 &&
-	    strcmp(envv_get(&ev, "EMPTY"), "/lib") == 0);
+		strcmp(envv_get(&ev, "EMPTY"), "/lib") == 0);
 	TEST("prepend to an unset var",
 	    envv_prepend_path(&ev, "LD_LIBRARY_PATH", "/l", NULL) == 0 &&
-	    strcmp(envv_get(&ev, "LD_LIBRARY_PATH"), "/l") == 0);
+		strcmp(envv_get(&ev, "LD_LIBRARY_PATH"), "/l") == 0);
 	envv_unset(&ev, "A");
 	TEST("unset", envv_get(&ev, "A") == NULL && ev.n == 5);
 	arr = envv_array(&ev);

@@ -26,7 +26,7 @@ static void
 test_printable(void)
 {
 	char buf[512], buf2[512], one[2], name[300];
-	const char unterminated[3] = { 'x', 'y', 'z' };
+	const char unterminated[3] = {'x', 'y', 'z'};
 	bool all = true;
 	unsigned c;
 
@@ -34,7 +34,7 @@ test_printable(void)
 	    pr_is("404 Not Found", 99, 20, "404 Not Found"));
 	TEST("err_printable: control bytes as \\xNN",
 	    pr_is("a\nb\r\tc\x1b[2J\x7f", 99, 40,
-	    "a\\x0ab\\x0d\\x09c\\x1b[2J\\x7f"));
+		"a\\x0ab\\x0d\\x09c\\x1b[2J\\x7f"));
 	TEST("err_printable: non-ASCII bytes as \\xNN",
 	    pr_is("caf\xc3\xa9 \xff", 99, 40, "caf\\xc3\\xa9 \\xff"));
 	TEST("err_printable: a backslash as \\x5c",
@@ -74,7 +74,9 @@ test_printable(void)
 	TEST("err_printable: an escape is never split",
 	    pr_is("ab\x01", 99, 6, "ab..."));
 	TEST("err_printable: a cut after an escape keeps it whole",
-	    pr_is("a\x01" "bcdef", 99, 9, "a\\x01..."));
+	    pr_is("a\x01"
+		  "bcdef",
+		99, 9, "a\\x01..."));
 	TEST("err_printable: dsz 4 has room for the mark only",
 	    pr_is("abcd", 99, 4, "..."));
 	TEST("err_printable: dsz 3 cuts without a mark",
@@ -98,7 +100,7 @@ test_printable(void)
 	err_printable_name(buf, 104, name);
 	TEST("err_printable_name: the caller's buffer caps a long name",
 	    strlen(buf) == 103 && strspn(buf, "A") == 100 &&
-	    strcmp(buf + 100, "...") == 0);
+		strcmp(buf + 100, "...") == 0);
 
 	err_printable(buf, sizeof buf, "a\nb\\c\xc3\xa9", 99);
 	snprintf(buf2, sizeof buf2, "%s", buf);
@@ -117,7 +119,7 @@ keep(void *arg, const char *msg)
 int
 main(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	char buf[16];
 
 	TEST("errf returns -1", errf(&e, "open %s", "x") == -1);
@@ -129,9 +131,10 @@ main(void)
 	TEST("errno survives errf", errno == ENOENT);
 	TEST("errprefix returns -1", errprefix(&e, "compile") == -1);
 	TEST("errprefix adds context",
-	    strcmp(e.msg, "compile: open /nope: No such file or directory") == 0);
-	TEST("a NULL errbuf is fine", errf(NULL, "x") == -1 &&
-	    errprefix(NULL, "y") == -1);
+	    strcmp(e.msg, "compile: open /nope: No such file or directory") ==
+		0);
+	TEST("a NULL errbuf is fine",
+	    errf(NULL, "x") == -1 && errprefix(NULL, "y") == -1);
 
 	errf(&e, "process type '%s' skipped", "web\n-----> fake");
 	TEST("a newline in a quoted name cannot forge a log line",
@@ -148,7 +151,8 @@ main(void)
 	    strcmp(buf, "a\\nb\\nc\\nd\\ne\\n") == 0);
 
 	err_warnf(keep, NULL, "Procfile:%d: bad '%s'", 3, "x\ny");
-	TEST("err_warnf passes one line", strcmp(warned, "Procfile:3: bad 'x\\ny'") == 0);
+	TEST("err_warnf passes one line",
+	    strcmp(warned, "Procfile:3: bad 'x\\ny'") == 0);
 	err_warnf(NULL, NULL, "ignored %d", 1);
 	TEST("err_warnf without a receiver does nothing",
 	    strcmp(warned, "Procfile:3: bad 'x\\ny'") == 0);
@@ -159,15 +163,15 @@ main(void)
 	snprintf(buf, sizeof buf, "abcdefghij\n");
 	err_oneline(buf, 12);
 	TEST("err_oneline: after a clean prefix, an escape that no longer "
-	    "fits is dropped whole", strcmp(buf, "abcdefghij") == 0);
+	     "fits is dropped whole",
+	    strcmp(buf, "abcdefghij") == 0);
 	snprintf(buf, sizeof buf, "abcdefghi\n");
 	err_oneline(buf, 12);
 	TEST("err_oneline: after a clean prefix, an exact fit is kept",
 	    strcmp(buf, "abcdefghi\\n") == 0);
 	snprintf(buf, sizeof buf, "a\\x0a \\ b");
 	err_oneline(buf, sizeof buf);
-	TEST("err_oneline keeps backslashes",
-	    strcmp(buf, "a\\x0a \\ b") == 0);
+	TEST("err_oneline keeps backslashes", strcmp(buf, "a\\x0a \\ b") == 0);
 
 	test_printable();
 	return test_report();

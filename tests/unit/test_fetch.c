@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,20 +27,20 @@
 #include "fsutil.h"
 #include "testhelp.h"
 
-#define BIG_SIZE	(3 * 1024 * 1024 + 4321)
-#define SMALL_SIZE	5000
-#define S3_ID		"AKIAIOSFODNN7EXAMPLE"
-#define S3_SECRET	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+#define BIG_SIZE (3 * 1024 * 1024 + 4321)
+#define SMALL_SIZE 5000
+#define S3_ID "AKIAIOSFODNN7EXAMPLE"
+#define S3_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 struct ctx {
-	char *dir;		/* temp dir: root/, logs, port files */
-	char *root;		/* what faultd serves */
+	char *dir;  /* temp dir: root/, logs, port files */
+	char *root; /* what faultd serves */
 	char *big_path;
 	unsigned char *big;
 	char big_sha[65];
 	pid_t faultd;
 	int port;
-	char base[64];		/* http://127.0.0.1:PORT */
+	char base[64]; /* http://127.0.0.1:PORT */
 	char *log;
 	pid_t s3rver;
 	char s3base[64];
@@ -54,7 +54,7 @@ struct sink {
 	size_t len, cap;
 	EVP_MD_CTX *md;
 	int calls;
-	size_t fail_at;		/* refuse a write that passes this; 0 never */
+	size_t fail_at; /* refuse a write that passes this; 0 never */
 };
 
 static void
@@ -297,7 +297,8 @@ static int
 setup(struct ctx *c)
 {
 	struct errbuf e;
-	char bin[PATH_MAX + 32], dir[PATH_MAX], *portfile = NULL, *errfile = NULL;
+	char bin[PATH_MAX + 32], dir[PATH_MAX], *portfile = NULL,
+						*errfile = NULL;
 	unsigned long long x = 0x9e3779b97f4a7c15ULL;
 	const char *tmp;
 	int rv = -1;
@@ -326,8 +327,8 @@ setup(struct ctx *c)
 		c->big[i] = (unsigned char)(x >> 24);
 	}
 	sha_of(c->big, BIG_SIZE, c->big_sha);
-	if (fs_write_file_atomic(c->big_path, c->big, BIG_SIZE, 0644,
-	    &e) == -1) {
+	if (fs_write_file_atomic(c->big_path, c->big, BIG_SIZE, 0644, &e) ==
+	    -1) {
 		fprintf(stderr, "%s\n", e.msg);
 		goto out;
 	}
@@ -335,15 +336,17 @@ setup(struct ctx *c)
 		goto out;
 	snprintf(bin, sizeof bin, "%s/../servers/faultd", dir);
 	{
-		char *argv[] = { bin, "-d", c->root, "-P", portfile, "-l",
-			c->log, NULL };
+		char *argv[] = {bin, "-d", c->root, "-P", portfile, "-l",
+		    c->log, NULL};
 
-		c->faultd = start_server(argv, errfile, portfile, 10, &c->port,
-		    false);
+		c->faultd =
+		    start_server(argv, errfile, portfile, 10, &c->port, false);
 	}
 	if (c->faultd == -1) {
-		fprintf(stderr, "test_fetch: cannot start %s (build it with "
-		    "make %s)\n", bin, "build/servers/faultd");
+		fprintf(stderr,
+		    "test_fetch: cannot start %s (build it with "
+		    "make %s)\n",
+		    bin, "build/servers/faultd");
 		goto out;
 	}
 	snprintf(c->base, sizeof c->base, "http://127.0.0.1:%d", c->port);
@@ -387,23 +390,23 @@ test_redact(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{ "http://user:pw@example.com/x", "http://example.com/x" },
-		{ "https://u@h.example:8443/a?b=1", "https://h.example:8443/a?b=1" },
-		{ "s3://AKID:SECRETKEY@bucket/key.tgz", "s3://bucket/key.tgz" },
-		{ "file:///tmp/x.tgz", "file:///tmp/x.tgz" },
-		{ "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F1&"
-		  "X-Amz-Signature=abcdef&versionId=7",
-		  "https://b.s3.amazonaws.com/k?X-Amz-Credential=REDACTED&"
-		  "X-Amz-Signature=REDACTED&versionId=7" },
-		{ "http://user:pa@ss@host/x", "http://host/x" },
-		{ "ftp://u:p w@h/x\ny", "ftp://h/x\\x0ay" },
-		{ "http://h/caf\xc3\xa9/a\\b", "http://h/caf\\xc3\\xa9/a\\x5cb" },
-		/* A credential word past the 63rd byte of a long name. */
-		{ "https://h/x?an_unusually_long_parameter_name_from_some_"
-		  "signing_scheme_Session_Token=abc&v=1",
-		  "https://h/x?an_unusually_long_parameter_name_from_some_"
-		  "signing_scheme_Session_Token=REDACTED&v=1" },
-		{ "user:secret@host/path", "host/path" },
+	    {"http://user:pw@example.com/x", "http://example.com/x"},
+	    {"https://u@h.example:8443/a?b=1", "https://h.example:8443/a?b=1"},
+	    {"s3://AKID:SECRETKEY@bucket/key.tgz", "s3://bucket/key.tgz"},
+	    {"file:///tmp/x.tgz", "file:///tmp/x.tgz"},
+	    {"https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F1&"
+	     "X-Amz-Signature=abcdef&versionId=7",
+		"https://b.s3.amazonaws.com/k?X-Amz-Credential=REDACTED&"
+		"X-Amz-Signature=REDACTED&versionId=7"},
+	    {"http://user:pa@ss@host/x", "http://host/x"},
+	    {"ftp://u:p w@h/x\ny", "ftp://h/x\\x0ay"},
+	    {"http://h/caf\xc3\xa9/a\\b", "http://h/caf\\xc3\\xa9/a\\x5cb"},
+	    /* A credential word past the 63rd byte of a long name. */
+	    {"https://h/x?an_unusually_long_parameter_name_from_some_"
+	     "signing_scheme_Session_Token=abc&v=1",
+		"https://h/x?an_unusually_long_parameter_name_from_some_"
+		"signing_scheme_Session_Token=REDACTED&v=1"},
+	    {"user:secret@host/path", "host/path"},
 	};
 	size_t i;
 
@@ -434,9 +437,9 @@ test_plain(struct ctx *c)
 	TEST("plain GET: bytes and sha256 identical", same_as_big(c, &s));
 	TEST("plain GET: one attempt, one request, status 200",
 	    r.attempts == 1 && r.requests == 1 && r.http_status == 200 &&
-	    r.total == BIG_SIZE && r.bytes == BIG_SIZE);
-	TEST("plain GET: faultd saw one GET", log_count(c,
-	    "GET /big.bin - 200") == 1);
+		r.total == BIG_SIZE && r.bytes == BIG_SIZE);
+	TEST("plain GET: faultd saw one GET",
+	    log_count(c, "GET /big.bin - 200") == 1);
 	sink_free(&s);
 
 	snprintf(file_url, sizeof file_url, "file://%s", c->big_path);
@@ -453,7 +456,8 @@ test_plain(struct ctx *c)
 	    rc == -1 && r.attempts == 1 && s.len == 0);
 	TEST("file:// error names the URL",
 	    starts_with(e.msg, "fetch file://") &&
-	    strstr(e.msg, "nope.bin") != NULL && strchr(e.msg, '\n') == NULL);
+		strstr(e.msg, "nope.bin") != NULL &&
+		strchr(e.msg, '\n') == NULL);
 	sink_free(&s);
 }
 
@@ -479,7 +483,7 @@ test_progress(struct ctx *c)
 	struct fetch_result r;
 	struct sink s;
 	struct errbuf e;
-	struct prog p = { 0, 0, 0 };
+	struct prog p = {0, 0, 0};
 	char url[256];
 	int rc;
 
@@ -490,8 +494,8 @@ test_progress(struct ctx *c)
 	o.progress_arg = &p;
 	o.progress_interval_ms = 100;
 	rc = run(&o, &s, &r, &e);
-	TEST("progress: throttled download succeeds", rc == 0 &&
-	    same_as_big(c, &s));
+	TEST("progress: throttled download succeeds",
+	    rc == 0 && same_as_big(c, &s));
 	TEST("progress: called a few times, not per chunk",
 	    p.calls >= 3 && p.calls <= 20);
 	TEST("progress: the last call reports done == total == size",
@@ -516,16 +520,16 @@ test_http_errors(struct ctx *c)
 	TEST("404 fails", rc == -1 && s.len == 0 && r.http_status == 404);
 	TEST("404 message is exactly one line naming the URL",
 	    strcmp(e.msg, want) == 0);
-	TEST("404: exactly one request", r.requests == 1 &&
-	    log_count(c, "/missing.bin") == 1);
+	TEST("404: exactly one request",
+	    r.requests == 1 && log_count(c, "/missing.bin") == 1);
 	sink_free(&s);
 
 	snprintf(url, sizeof url, "%s/_fault/status=403/big.bin", c->base);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
 	snprintf(want, sizeof want, "fetch %s: HTTP 403 Forbidden", url);
-	TEST("403 (not S3) fails with its status", rc == -1 &&
-	    strcmp(e.msg, want) == 0);
+	TEST("403 (not S3) fails with its status",
+	    rc == -1 && strcmp(e.msg, want) == 0);
 	TEST("403: exactly one request", log_count(c, "status=403") == 1);
 	sink_free(&s);
 
@@ -534,27 +538,29 @@ test_http_errors(struct ctx *c)
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
 	TEST("503 twice, then served: succeeds", rc == 0 && same_as_big(c, &s));
-	TEST("503 twice: three attempts", r.attempts == 3 &&
-	    log_count(c, "status=503,fail-first=2") == 3 &&
-	    log_count(c, "status=503,fail-first=2/big.bin - 503") == 2);
+	TEST("503 twice: three attempts",
+	    r.attempts == 3 && log_count(c, "status=503,fail-first=2") == 3 &&
+		log_count(c, "status=503,fail-first=2/big.bin - 503") == 2);
 	sink_free(&s);
 
 	snprintf(url, sizeof url, "%s/_fault/status=408,fail-first=1/big.bin",
 	    c->base);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("408 is retried", rc == 0 && r.attempts == 2 &&
-	    same_as_big(c, &s));
+	TEST("408 is retried",
+	    rc == 0 && r.attempts == 2 && same_as_big(c, &s));
 	sink_free(&s);
 
 	snprintf(url, sizeof url, "%s/_fault/status=500/big.bin", c->base);
 	fast_opts(&o, url);
 	o.max_retries = 2;
 	rc = run(&o, &s, &r, &e);
-	snprintf(want, sizeof want, "fetch %s: HTTP 500 Internal Server Error "
-	    "(gave up after 3 attempts)", url);
-	TEST("500 forever: gives up after max_retries", rc == -1 &&
-	    r.attempts == 3 && log_count(c, "status=500/") == 3);
+	snprintf(want, sizeof want,
+	    "fetch %s: HTTP 500 Internal Server Error "
+	    "(gave up after 3 attempts)",
+	    url);
+	TEST("500 forever: gives up after max_retries",
+	    rc == -1 && r.attempts == 3 && log_count(c, "status=500/") == 3);
 	TEST("500 forever: message says so", strcmp(e.msg, want) == 0);
 	sink_free(&s);
 
@@ -566,9 +572,9 @@ test_http_errors(struct ctx *c)
 	o.retry_delay_max_ms = 300;
 	o.retry_max_seconds = 1;
 	rc = run(&o, &s, &r, &e);
-	TEST("502 forever: total time bounds the retries", rc == -1 &&
-	    r.attempts >= 3 && r.attempts <= 5 &&
-	    strstr(e.msg, "HTTP 502 Bad Gateway (gave up after") != NULL);
+	TEST("502 forever: total time bounds the retries",
+	    rc == -1 && r.attempts >= 3 && r.attempts <= 5 &&
+		strstr(e.msg, "HTTP 502 Bad Gateway (gave up after") != NULL);
 	sink_free(&s);
 }
 
@@ -589,8 +595,8 @@ test_retry_after(struct ctx *c)
 	t0 = ms_now();
 	rc = run(&o, &s, &r, &e);
 	dt = ms_now() - t0;
-	TEST("429 with Retry-After: 1 then served", rc == 0 &&
-	    r.attempts == 2 && same_as_big(c, &s));
+	TEST("429 with Retry-After: 1 then served",
+	    rc == 0 && r.attempts == 2 && same_as_big(c, &s));
 	TEST("Retry-After honoured (waited about 1 s, not 10 ms)",
 	    dt >= 950 && dt < 5000);
 	sink_free(&s);
@@ -609,8 +615,8 @@ test_retry_after(struct ctx *c)
 	sink_free(&s);
 
 	/* ... and gives up when the cap exceeds the time budget. */
-	snprintf(url, sizeof url,
-	    "%s/_fault/status=503,retry-after=60/big.bin", c->base);
+	snprintf(url, sizeof url, "%s/_fault/status=503,retry-after=60/big.bin",
+	    c->base);
 	fast_opts(&o, url);
 	o.retry_max_seconds = 5;
 	t0 = ms_now();
@@ -618,7 +624,7 @@ test_retry_after(struct ctx *c)
 	dt = ms_now() - t0;
 	TEST("Retry-After beyond the time budget: fails at once",
 	    rc == -1 && r.attempts == 1 && dt < 2000 &&
-	    strstr(e.msg, "HTTP 503 Service Unavailable (gave up") != NULL);
+		strstr(e.msg, "HTTP 503 Service Unavailable (gave up") != NULL);
 	sink_free(&s);
 }
 
@@ -639,19 +645,20 @@ test_resume(struct ctx *c)
 	rc = run(&o, &s, &r, &e);
 	TEST("drop-after: resumed download succeeds", rc == 0);
 	TEST("drop-after: bytes and sha256 identical", same_as_big(c, &s));
-	TEST("drop-after: one resume, two requests", r.resumes == 1 &&
-	    r.restarts == 0 && r.attempts == 2);
+	TEST("drop-after: one resume, two requests",
+	    r.resumes == 1 && r.restarts == 0 && r.attempts == 2);
 	TEST("drop-after: second request asked for bytes=1000000- and got 206",
 	    log_line(c, "drop-after=1000000,fail-first=1", 1, line,
-	    sizeof line) && strstr(line, " bytes=1000000- 206") != NULL);
+		sizeof line) &&
+		strstr(line, " bytes=1000000- 206") != NULL);
 	sink_free(&s);
 
 	snprintf(url, sizeof url,
 	    "%s/_fault/reset-after=700000,fail-first=1/big.bin", c->base);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("reset-after: resumed, bytes identical", rc == 0 &&
-	    r.resumes == 1 && same_as_big(c, &s));
+	TEST("reset-after: resumed, bytes identical",
+	    rc == 0 && r.resumes == 1 && same_as_big(c, &s));
 	sink_free(&s);
 
 	/* The server ignores Range: the 200's first bytes are skipped. */
@@ -660,11 +667,11 @@ test_resume(struct ctx *c)
 	    c->base);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("no-range: succeeds, bytes identical", rc == 0 &&
-	    same_as_big(c, &s));
+	TEST("no-range: succeeds, bytes identical",
+	    rc == 0 && same_as_big(c, &s));
 	TEST("no-range: the Range request was answered 200 and skipped",
 	    log_line(c, "no-range,drop-after=1200000", 1, line, sizeof line) &&
-	    strstr(line, " bytes=1200000- 200") != NULL && r.restarts == 1);
+		strstr(line, " bytes=1200000- 200") != NULL && r.restarts == 1);
 	sink_free(&s);
 
 	/* A 206 for the wrong bytes: start over without Range. */
@@ -673,14 +680,15 @@ test_resume(struct ctx *c)
 	    c->base);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("bad-range: succeeds, bytes identical", rc == 0 &&
-	    same_as_big(c, &s));
+	TEST("bad-range: succeeds, bytes identical",
+	    rc == 0 && same_as_big(c, &s));
 	TEST("bad-range: then a plain GET answered 200, prefix skipped",
 	    log_line(c, "bad-range,drop-after=900000", 1, line, sizeof line) &&
-	    strstr(line, " bytes=900000- 206") != NULL &&
-	    log_line(c, "bad-range,drop-after=900000", 2, line, sizeof line) &&
-	    strstr(line, " - 200") != NULL && r.restarts == 1 &&
-	    r.resumes == 0);
+		strstr(line, " bytes=900000- 206") != NULL &&
+		log_line(c, "bad-range,drop-after=900000", 2, line,
+		    sizeof line) &&
+		strstr(line, " - 200") != NULL && r.restarts == 1 &&
+		r.resumes == 0);
 	sink_free(&s);
 
 	/* The ETag changes between the two responses. */
@@ -692,8 +700,8 @@ test_resume(struct ctx *c)
 	TEST("etag change: fails", rc == -1 && r.attempts == 2);
 	TEST("etag change: message says changed during download",
 	    starts_with(e.msg, "fetch http://127.0.0.1:") &&
-	    strstr(e.msg, ": changed during download (ETag was \"v1\"") !=
-	    NULL);
+		strstr(e.msg, ": changed during download (ETag was \"v1\"") !=
+		    NULL);
 	TEST("etag change: the sink got only the first response's bytes",
 	    s.len == 800000 && memcmp(s.buf, c->big, s.len) == 0);
 	sink_free(&s);
@@ -704,13 +712,15 @@ test_resume(struct ctx *c)
 	    "%s/_fault/etag=a%%5Cb,drop-after=1200000/big.bin", c->base);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("backslash etag: resumed twice, bytes identical", rc == 0 &&
-	    r.resumes == 2 && r.restarts == 0 && same_as_big(c, &s));
+	TEST("backslash etag: resumed twice, bytes identical",
+	    rc == 0 && r.resumes == 2 && r.restarts == 0 && same_as_big(c, &s));
 	TEST("backslash etag: the resumes were answered 206",
 	    log_line(c, "etag=a%5Cb,drop-after=1200000", 1, line,
-	    sizeof line) && strstr(line, " bytes=1200000- 206") != NULL &&
-	    log_line(c, "etag=a%5Cb,drop-after=1200000", 2, line,
-	    sizeof line) && strstr(line, " bytes=2400000- 206") != NULL);
+		sizeof line) &&
+		strstr(line, " bytes=1200000- 206") != NULL &&
+		log_line(c, "etag=a%5Cb,drop-after=1200000", 2, line,
+		    sizeof line) &&
+		strstr(line, " bytes=2400000- 206") != NULL);
 	sink_free(&s);
 
 	/* A stall hits the low-speed limit and the rest is resumed.  libcurl
@@ -724,22 +734,21 @@ test_resume(struct ctx *c)
 	t0 = ms_now();
 	rc = run(&o, &s, &r, &e);
 	dt = ms_now() - t0;
-	TEST("stall: timed out, resumed, bytes identical", rc == 0 &&
-	    r.resumes == 1 && same_as_big(c, &s));
+	TEST("stall: timed out, resumed, bytes identical",
+	    rc == 0 && r.resumes == 1 && same_as_big(c, &s));
 	TEST("stall: took about the low-speed time", dt >= 900 && dt < 4000);
 	sink_free(&s);
 
 	/* A stall every time: bounded. */
-	snprintf(url, sizeof url, "%s/_fault/stall-after=100/big.bin",
-	    c->base);
+	snprintf(url, sizeof url, "%s/_fault/stall-after=100/big.bin", c->base);
 	fast_opts(&o, url);
 	o.low_speed_time = 1;
 	o.max_retries = 1;
 	rc = run(&o, &s, &r, &e);
 	TEST("stall forever: fails after the retries, naming the timeout",
 	    rc == -1 && r.attempts == 2 &&
-	    strstr(e.msg, "Timeout was reached") != NULL &&
-	    strstr(e.msg, "gave up after 2 attempts") != NULL);
+		strstr(e.msg, "Timeout was reached") != NULL &&
+		strstr(e.msg, "gave up after 2 attempts") != NULL);
 	sink_free(&s);
 
 	/* A trickle above the low-speed limit: only the deadline of the
@@ -752,7 +761,7 @@ test_resume(struct ctx *c)
 	dt = ms_now() - t0;
 	TEST("trickle: ends at the whole download's deadline, once",
 	    rc == -1 && r.attempts == 1 && s.len > 0 && s.len < BIG_SIZE &&
-	    strstr(e.msg, "may take at most 1 s") != NULL);
+		strstr(e.msg, "may take at most 1 s") != NULL);
 	printf("# %s\n", e.msg);
 	/* Deadlines are kept in whole milliseconds (ours and libcurl's
 	 * timers), and both ends of dt are cut to the millisecond too. */
@@ -776,8 +785,8 @@ test_size_cap(struct ctx *c)
 	o.max_bytes = 1048576;
 	rc = run(&o, &s, &r, &e);
 	snprintf(want, sizeof want, "fetch %s: larger than 1048576 bytes", url);
-	TEST("endless body stops at the size cap", rc == -1 &&
-	    s.len <= 1048576 && strcmp(e.msg, want) == 0);
+	TEST("endless body stops at the size cap",
+	    rc == -1 && s.len <= 1048576 && strcmp(e.msg, want) == 0);
 	TEST("endless: not retried", r.attempts == 1);
 	sink_free(&s);
 
@@ -806,20 +815,23 @@ test_redirects(struct ctx *c)
 	snprintf(url, sizeof url, "%s/_fault/redirect=%s/x", c->base, enc);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("redirect to http is followed", rc == 0 && same_as_big(c, &s) &&
-	    r.requests == 2 && r.attempts == 1);
+	TEST("redirect to http is followed",
+	    rc == 0 && same_as_big(c, &s) && r.requests == 2 &&
+		r.attempts == 1);
 	TEST("redirect: log shows the 302 then the file",
 	    log_line(c, "/x - 302", 0, line, sizeof line) &&
-	    log_count(c, "GET /big.bin?via=redirect - 200") == 1);
+		log_count(c, "GET /big.bin?via=redirect - 200") == 1);
 	sink_free(&s);
 
 	pct("file:///etc/passwd", enc, sizeof enc);
 	snprintf(url, sizeof url, "%s/_fault/redirect=%s/y", c->base, enc);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("redirect to file:// refused", rc == -1 && s.len == 0 &&
-	    r.requests == 1 && strstr(e.msg, ": redirect to file:///etc/passwd "
-	    "refused (only http and https are followed)") != NULL);
+	TEST("redirect to file:// refused",
+	    rc == -1 && s.len == 0 && r.requests == 1 &&
+		strstr(e.msg,
+		    ": redirect to file:///etc/passwd "
+		    "refused (only http and https are followed)") != NULL);
 	sink_free(&s);
 
 	/* Two hops with max_redirects 1. */
@@ -830,8 +842,9 @@ test_redirects(struct ctx *c)
 	fast_opts(&o, url);
 	o.max_redirects = 1;
 	rc = run(&o, &s, &r, &e);
-	TEST("redirect hops are bounded", rc == -1 && r.requests == 2 &&
-	    strstr(e.msg, "more than 1 redirects") != NULL);
+	TEST("redirect hops are bounded",
+	    rc == -1 && r.requests == 2 &&
+		strstr(e.msg, "more than 1 redirects") != NULL);
 	sink_free(&s);
 }
 
@@ -847,14 +860,18 @@ test_secrets_and_refused(struct ctx *c)
 	char url[512], want[512];
 	int rc, fd, port;
 
-	snprintf(url, sizeof url, "http://deploy:hunter2secret@127.0.0.1:%d/"
-	    "missing-secret.bin", c->port);
+	snprintf(url, sizeof url,
+	    "http://deploy:hunter2secret@127.0.0.1:%d/"
+	    "missing-secret.bin",
+	    c->port);
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	snprintf(want, sizeof want, "fetch http://127.0.0.1:%d/missing-secret"
-	    ".bin: HTTP 404 Not Found", c->port);
-	TEST("userinfo: error message without user or password", rc == -1 &&
-	    strcmp(e.msg, want) == 0);
+	snprintf(want, sizeof want,
+	    "fetch http://127.0.0.1:%d/missing-secret"
+	    ".bin: HTTP 404 Not Found",
+	    c->port);
+	TEST("userinfo: error message without user or password",
+	    rc == -1 && strcmp(e.msg, want) == 0);
 	sink_free(&s);
 
 	/* A port nobody listens on. */
@@ -874,14 +891,15 @@ test_secrets_and_refused(struct ctx *c)
 	fast_opts(&o, url);
 	o.max_retries = 2;
 	rc = run(&o, &s, &r, &e);
-	snprintf(want, sizeof want, "fetch http://127.0.0.1:%d/x.tgz: "
-	    "Couldn't connect to server", port);
-	TEST("connection refused: retried, then fails", rc == -1 &&
-	    r.attempts == 3);
+	snprintf(want, sizeof want,
+	    "fetch http://127.0.0.1:%d/x.tgz: "
+	    "Couldn't connect to server",
+	    port);
+	TEST("connection refused: retried, then fails",
+	    rc == -1 && r.attempts == 3);
 	TEST("connection refused: message names the URL, not the password",
-	    starts_with(e.msg, want) &&
-	    strstr(e.msg, "pw-secret") == NULL &&
-	    strstr(e.msg, "gave up after 3 attempts") != NULL);
+	    starts_with(e.msg, want) && strstr(e.msg, "pw-secret") == NULL &&
+		strstr(e.msg, "gave up after 3 attempts") != NULL);
 	sink_free(&s);
 }
 
@@ -947,7 +965,8 @@ test_hostile_reply(void)
 	pid_t pid;
 
 	pid = one_reply_server("HTTP/1.1 404 Gone\x1b[2J\xc3\xa4\\x0a\r\n"
-	    "Content-Length: 0\r\nConnection: close\r\n\r\n", &port);
+			       "Content-Length: 0\r\nConnection: close\r\n\r\n",
+	    &port);
 	if (pid == -1) {
 		TEST("start a one-reply server", false);
 		return;
@@ -956,8 +975,10 @@ test_hostile_reply(void)
 	fast_opts(&o, url);
 	o.max_retries = 0;
 	rc = run(&o, &s, &r, &e);
-	snprintf(want, sizeof want, "fetch %s: HTTP 404 Gone\\x1b[2J"
-	    "\\xc3\\xa4\\x5cx0a", url);
+	snprintf(want, sizeof want,
+	    "fetch %s: HTTP 404 Gone\\x1b[2J"
+	    "\\xc3\\xa4\\x5cx0a",
+	    url);
 	TEST("hostile reason: every odd byte shown as \\xNN, one line",
 	    rc == -1 && r.http_status == 404 && strcmp(e.msg, want) == 0);
 	if (strcmp(e.msg, want) != 0)
@@ -965,23 +986,28 @@ test_hostile_reply(void)
 	sink_free(&s);
 	TEST("hostile reason: the server answered once and exited",
 	    waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	    WEXITSTATUS(st) == 0);
+		WEXITSTATUS(st) == 0);
 
 	/* The password holds bytes err_printable escapes; a server that
 	 * echoes it must not get it into the message in that form either. */
 	pid = one_reply_server("HTTP/1.1 401 Bad password p\xc3\xa4ss\\word\r\n"
-	    "Content-Length: 0\r\nConnection: close\r\n\r\n", &port);
+			       "Content-Length: 0\r\nConnection: close\r\n\r\n",
+	    &port);
 	if (pid == -1) {
 		TEST("start a one-reply server", false);
 		return;
 	}
-	snprintf(url, sizeof url, "http://deploy:p%%C3%%A4ss%%5Cword@"
-	    "127.0.0.1:%d/x.tgz", port);
+	snprintf(url, sizeof url,
+	    "http://deploy:p%%C3%%A4ss%%5Cword@"
+	    "127.0.0.1:%d/x.tgz",
+	    port);
 	fast_opts(&o, url);
 	o.max_retries = 0;
 	rc = run(&o, &s, &r, &e);
-	snprintf(want, sizeof want, "fetch http://127.0.0.1:%d/x.tgz: HTTP 401 "
-	    "Bad password ***", port);
+	snprintf(want, sizeof want,
+	    "fetch http://127.0.0.1:%d/x.tgz: HTTP 401 "
+	    "Bad password ***",
+	    port);
 	TEST("an echoed password is scrubbed in its escaped form too",
 	    rc == -1 && strcmp(e.msg, want) == 0);
 	if (strcmp(e.msg, want) != 0)
@@ -989,7 +1015,7 @@ test_hostile_reply(void)
 	sink_free(&s);
 	TEST("echoed password: the server answered once and exited",
 	    waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	    WEXITSTATUS(st) == 0);
+		WEXITSTATUS(st) == 0);
 }
 
 static void
@@ -1008,23 +1034,25 @@ test_sink_and_stop(struct ctx *c)
 	sink_init(&s);
 	s.fail_at = 100000;
 	rc = fetch_stream(&o, sink_write, &s, &r, &e);
-	TEST("sink abort: fails at once, sink_failed set", rc == -1 &&
-	    r.sink_failed && r.attempts == 1 && s.len <= 100000);
+	TEST("sink abort: fails at once, sink_failed set",
+	    rc == -1 && r.sink_failed && r.attempts == 1 && s.len <= 100000);
 	sink_free(&s);
 
 	snprintf(url, sizeof url, "%s/_fault/status=503/big.bin", c->base);
 	fast_opts(&o, url);
 	o.stop = &stop;
 	rc = run(&o, &s, &r, &e);
-	TEST("stop flag: interrupted", rc == -1 &&
-	    strstr(e.msg, ": interrupted") != NULL && r.attempts == 1);
+	TEST("stop flag: interrupted",
+	    rc == -1 && strstr(e.msg, ": interrupted") != NULL &&
+		r.attempts == 1);
 	sink_free(&s);
 
 	fast_opts(&o, "ftp://example.com/x");
 	rc = run(&o, &s, &r, &e);
-	TEST("unsupported scheme refused without a request", rc == -1 &&
-	    strstr(e.msg, "unsupported URL scheme \"ftp\"") != NULL &&
-	    r.requests == 0);
+	TEST("unsupported scheme refused without a request",
+	    rc == -1 &&
+		strstr(e.msg, "unsupported URL scheme \"ftp\"") != NULL &&
+		r.requests == 0);
 	sink_free(&s);
 }
 
@@ -1093,18 +1121,18 @@ tls_start(struct ctx *c, char **cert)
 	if (!key || !*cert || !port || !err)
 		goto out;
 	{
-		char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
-			"-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-			"-keyout", key, "-out", *cert, "-subj", "/CN=127.0.0.1",
-			"-addext", "subjectAltName=IP:127.0.0.1", "-days", "2",
-			NULL };
+		char *argv[] = {"openssl", "req", "-x509", "-newkey", "ec",
+		    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		    "-keyout", key, "-out", *cert, "-subj", "/CN=127.0.0.1",
+		    "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2",
+		    NULL};
 
 		if (run_wait(argv) != 0)
 			goto out;
 	}
 	{
-		char *argv[] = { "python3", "-c", (char *)tls_server_py, *cert,
-			key, port, c->root, NULL };
+		char *argv[] = {"python3", "-c", (char *)tls_server_py, *cert,
+		    key, port, c->root, NULL};
 
 		c->tls = start_server(argv, err, port, 10, &p, true);
 	}
@@ -1148,9 +1176,9 @@ test_https(struct ctx *c)
 
 	fast_opts(&o, url);
 	rc = run(&o, &s, &r, &e);
-	TEST("https with an untrusted certificate fails at once", rc == -1 &&
-	    r.attempts == 1 && s.len == 0 &&
-	    starts_with(e.msg, "fetch https://127.0.0.1:"));
+	TEST("https with an untrusted certificate fails at once",
+	    rc == -1 && r.attempts == 1 && s.len == 0 &&
+		starts_with(e.msg, "fetch https://127.0.0.1:"));
 	sink_free(&s);
 
 	/* https -> https is followed. */
@@ -1160,8 +1188,8 @@ test_https(struct ctx *c)
 	fast_opts(&o, url);
 	o.ca_file = cert;
 	rc = run(&o, &s, &r, &e);
-	TEST("redirect https to https is followed", rc == 0 &&
-	    r.requests == 2 && same_as_big(c, &s));
+	TEST("redirect https to https is followed",
+	    rc == 0 && r.requests == 2 && same_as_big(c, &s));
 	sink_free(&s);
 
 	/* https -> http is not, and the http server sees no request. */
@@ -1171,10 +1199,13 @@ test_https(struct ctx *c)
 	fast_opts(&o, url);
 	o.ca_file = cert;
 	rc = run(&o, &s, &r, &e);
-	snprintf(want, sizeof want, "fetch %s: redirect from https to http "
-	    "(%s) refused", url, target);
-	TEST("redirect https to http refused", rc == -1 && s.len == 0 &&
-	    r.requests == 1 && strcmp(e.msg, want) == 0);
+	snprintf(want, sizeof want,
+	    "fetch %s: redirect from https to http "
+	    "(%s) refused",
+	    url, target);
+	TEST("redirect https to http refused",
+	    rc == -1 && s.len == 0 && r.requests == 1 &&
+		strcmp(e.msg, want) == 0);
 	TEST("https to http: the http server saw nothing",
 	    log_count(c, "downgrade=1") == 0);
 	sink_free(&s);
@@ -1261,11 +1292,11 @@ s3rver_start(struct ctx *c)
 	setenv("S3RVER_ACCESS_KEY_ID", S3_ID, 1);
 	setenv("S3RVER_SECRET_ACCESS_KEY", S3_SECRET, 1);
 	{
-		char *argv[] = { "node", js, "-d", data, "-P", portfile,
-			"--public", "pub", "--region", "us-east-1", NULL };
+		char *argv[] = {"node", js, "-d", data, "-P", portfile,
+		    "--public", "pub", "--region", "us-east-1", NULL};
 
-		c->s3rver = start_server(argv, errfile, portfile, 30, &port,
-		    true);
+		c->s3rver =
+		    start_server(argv, errfile, portfile, 30, &port, true);
 	}
 	free(data);
 	free(portfile);
@@ -1303,7 +1334,8 @@ test_s3(struct ctx *c)
 	if (s3rver_start(c) != 0) {
 		TEST("s3rver available (tests/run installs it)",
 		    getenv("SLUGC_REQUIRE_ALL") == NULL);
-		printf("# skip: s3rver tests (node or build/node/node_modules/"
+		printf(
+		    "# skip: s3rver tests (node or build/node/node_modules/"
 		    "s3rver missing; npm install --prefix build/node s3rver@3)"
 		    "\n");
 		return;
@@ -1318,37 +1350,41 @@ test_s3(struct ctx *c)
 	TEST("s3rver: upload a key with a space",
 	    s3_put(url, c->big, SMALL_SIZE) / 100 == 2);
 	snprintf(url, sizeof url, "%s/pub/open.tgz", c->s3base);
-	TEST("s3rver: upload public", s3_put(url, c->big, SMALL_SIZE) / 100 ==
-	    2);
+	TEST("s3rver: upload public",
+	    s3_put(url, c->big, SMALL_SIZE) / 100 == 2);
 
 	s3_opts(c, &o, "s3://priv/mono/runtime.tgz", true);
 	rc = run(&o, &s, &r, &e);
-	TEST("s3: signed GET of a private object", rc == 0 &&
-	    same_as_big(c, &s));
+	TEST("s3: signed GET of a private object",
+	    rc == 0 && same_as_big(c, &s));
 	if (rc != 0)
 		printf("# %s\n", e.msg);
 	sink_free(&s);
 
 	s3_opts(c, &o, "s3://priv/dir/a b.tgz", true);
 	rc = run(&o, &s, &r, &e);
-	TEST("s3: key with a space, signed", rc == 0 && s.len == SMALL_SIZE &&
-	    memcmp(s.buf, c->big, SMALL_SIZE) == 0);
+	TEST("s3: key with a space, signed",
+	    rc == 0 && s.len == SMALL_SIZE &&
+		memcmp(s.buf, c->big, SMALL_SIZE) == 0);
 	if (rc != 0)
 		printf("# %s\n", e.msg);
 	sink_free(&s);
 
 	s3_opts(c, &o, "s3://pub/open.tgz", false);
 	rc = run(&o, &s, &r, &e);
-	TEST("s3: anonymous GET of a public object", rc == 0 &&
-	    s.len == SMALL_SIZE);
+	TEST("s3: anonymous GET of a public object",
+	    rc == 0 && s.len == SMALL_SIZE);
 	sink_free(&s);
 
 	s3_opts(c, &o, "s3://priv/mono/runtime.tgz", false);
 	rc = run(&o, &s, &r, &e);
 	TEST("s3: anonymous GET of a private object: access denied, one try",
-	    rc == -1 && r.attempts == 1 && starts_with(e.msg,
-	    "fetch s3://priv/mono/runtime.tgz: not found or access denied "
-	    "(HTTP 403 Forbidden: AccessDenied: Access Denied, RequestId "));
+	    rc == -1 && r.attempts == 1 &&
+		starts_with(e.msg,
+		    "fetch s3://priv/mono/runtime.tgz: not found or access "
+		    "denied "
+		    "(HTTP 403 Forbidden: AccessDenied: Access Denied, "
+		    "RequestId "));
 	sink_free(&s);
 
 	s3_opts(c, &o, "s3://priv/mono/runtime.tgz", true);
@@ -1356,19 +1392,21 @@ test_s3(struct ctx *c)
 	rc = run(&o, &s, &r, &e);
 	TEST("s3: wrong secret: access denied with S3's code",
 	    rc == -1 && strstr(e.msg, "not found or access denied") != NULL &&
-	    strstr(e.msg, "SignatureDoesNotMatch") != NULL &&
-	    strstr(e.msg, "RequestId ") != NULL);
+		strstr(e.msg, "SignatureDoesNotMatch") != NULL &&
+		strstr(e.msg, "RequestId ") != NULL);
 	TEST("s3: the secret appears nowhere in the message",
 	    strstr(e.msg, "wrong-secret") == NULL &&
-	    strstr(e.msg, S3_SECRET) == NULL);
+		strstr(e.msg, S3_SECRET) == NULL);
 	sink_free(&s);
 
 	s3_opts(c, &o, "s3://priv/nope.tgz", true);
 	rc = run(&o, &s, &r, &e);
 	TEST("s3: missing key: 404 with NoSuchKey and RequestId",
-	    rc == -1 && r.attempts == 1 && starts_with(e.msg,
-	    "fetch s3://priv/nope.tgz: HTTP 404 Not Found: NoSuchKey: ") &&
-	    strstr(e.msg, "RequestId ") != NULL);
+	    rc == -1 && r.attempts == 1 &&
+		starts_with(e.msg,
+		    "fetch s3://priv/nope.tgz: HTTP 404 Not Found: "
+		    "NoSuchKey: ") &&
+		strstr(e.msg, "RequestId ") != NULL);
 	if (rc != -1 || strstr(e.msg, "NoSuchKey") == NULL)
 		printf("# %s\n", e.msg);
 	sink_free(&s);
@@ -1377,8 +1415,8 @@ test_s3(struct ctx *c)
 	s3_opts(c, &o, "s3://priv/dir/a%20b.tgz", true);
 	o.aws_session_token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
 	rc = run(&o, &s, &r, &e);
-	TEST("s3: signed GET with a session token", rc == 0 &&
-	    s.len == SMALL_SIZE);
+	TEST("s3: signed GET with a session token",
+	    rc == 0 && s.len == SMALL_SIZE);
 	if (rc != 0)
 		printf("# %s\n", e.msg);
 	sink_free(&s);
@@ -1388,8 +1426,10 @@ test_s3(struct ctx *c)
 	rc = run(&o, &s, &r, &e);
 	TEST("s3: credentials for the wrong region: S3's code, one try",
 	    rc == -1 && r.attempts == 1 &&
-	    strstr(e.msg, ": HTTP 400 Bad Request: AuthorizationHeaderMalformed: "
-	    "") != NULL && strstr(e.msg, "'eu-west-1' is wrong") != NULL);
+		strstr(e.msg,
+		    ": HTTP 400 Bad Request: AuthorizationHeaderMalformed: "
+		    "") != NULL &&
+		strstr(e.msg, "'eu-west-1' is wrong") != NULL);
 	if (rc != -1)
 		printf("# %s\n", e.msg);
 	sink_free(&s);
@@ -1397,8 +1437,9 @@ test_s3(struct ctx *c)
 	fast_opts(&o, "s3://bucket.with.dots/k");
 	o.aws_region = "bad region";
 	rc = run(&o, &s, &r, &e);
-	TEST("s3: a bad region is refused", rc == -1 &&
-	    strstr(e.msg, "bad AWS region") != NULL && r.requests == 0);
+	TEST("s3: a bad region is refused",
+	    rc == -1 && strstr(e.msg, "bad AWS region") != NULL &&
+		r.requests == 0);
 	sink_free(&s);
 }
 

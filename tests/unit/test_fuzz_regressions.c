@@ -28,18 +28,18 @@
 #include "testhelp.h"
 
 struct target {
-	const char	*name;
-	int		(*one)(const uint8_t *, size_t);
-	size_t		 min_seeds;
+	const char *name;
+	int (*one)(const uint8_t *, size_t);
+	size_t min_seeds;
 };
 
 static const struct target targets[] = {
-	{ "procfile", fuzz_procfile_one, 5 },
-	{ "manifest", fuzz_manifest_one, 10 },
-	{ "bpconfig", fuzz_bpconfig_one, 8 },
-	{ "unpack_policy", fuzz_unpack_policy_one, 15 },
-	{ "unpack", fuzz_unpack_one, 30 },
-	{ "pack_unpack", fuzz_pack_unpack_one, 15 },
+    {"procfile", fuzz_procfile_one, 5},
+    {"manifest", fuzz_manifest_one, 10},
+    {"bpconfig", fuzz_bpconfig_one, 8},
+    {"unpack_policy", fuzz_unpack_policy_one, 15},
+    {"unpack", fuzz_unpack_one, 30},
+    {"pack_unpack", fuzz_pack_unpack_one, 15},
 };
 
 static int
@@ -82,8 +82,10 @@ replay(const struct target *t, const char *dir, const char *kind)
 		return 0;
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-		snprintf(descr, sizeof descr, "fuzz_%s: %s %s keeps every "
-		    "invariant", t->name, kind, names[i]->d_name);
+		snprintf(descr, sizeof descr,
+		    "fuzz_%s: %s %s keeps every "
+		    "invariant",
+		    t->name, kind, names[i]->d_name);
 		buf = load(path, &len);
 		TEST(descr, buf != NULL && t->one(buf, len) == 0);
 		free(buf);
@@ -167,16 +169,18 @@ test_tree_checks(void)
 	struct errbuf e;
 	char *base, root[4096], path[4200], out[4200];
 
-	base = fs_mkdtemp(getenv("TMPDIR") && *getenv("TMPDIR") ?
-	    getenv("TMPDIR") : "/tmp", "test_fuzz_regressions.", &e);
+	base =
+	    fs_mkdtemp(getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
+							     : "/tmp",
+		"test_fuzz_regressions.", &e);
 	TEST("temp dir", base != NULL);
 	if (base == NULL)
 		return;
 	snprintf(root, sizeof root, "%s/root", base);
-	TEST("a sane tree is built", mkdir(root, 0755) == 0 &&
-	    mk(root, "a/", NULL) && mk(root, "a/f", NULL) &&
-	    mk(root, "a/up", "..") && mk(root, "a/sib", "f") &&
-	    mk(root, "top", "a/up/a/f"));
+	TEST("a sane tree is built",
+	    mkdir(root, 0755) == 0 && mk(root, "a/", NULL) &&
+		mk(root, "a/f", NULL) && mk(root, "a/up", "..") &&
+		mk(root, "a/sib", "f") && mk(root, "top", "a/up/a/f"));
 	TEST("a sane tree passes", ua_check_tree(root) == 0);
 
 	/* a/up is the root, so a/up/.. is the root's parent: lexically
@@ -197,18 +201,19 @@ test_tree_checks(void)
 	unlink(path);
 
 	snprintf(path, sizeof path, "%s/a/f", root);
-	TEST("a setuid file is caught", chmod(path, 04755) == 0 &&
-	    ua_check_tree(root) == -1);
+	TEST("a setuid file is caught",
+	    chmod(path, 04755) == 0 && ua_check_tree(root) == -1);
 	chmod(path, 0644);
 
 	snprintf(out, sizeof out, "%s/linked-out", base);
 	snprintf(path, sizeof path, "%s/a/in", root);
 	TEST("a hard link out of the tree is caught",
 	    mk(base, "linked-out", NULL) && link(out, path) == 0 &&
-	    ua_check_tree(root) == -1);
+		ua_check_tree(root) == -1);
 	unlink(path);
-	TEST("a hard link inside the tree passes", link(out, path) == 0 &&
-	    unlink(out) == 0 && ua_check_tree(root) == 0);
+	TEST("a hard link inside the tree passes",
+	    link(out, path) == 0 && unlink(out) == 0 &&
+		ua_check_tree(root) == 0);
 	TEST("removed", fs_rm_rf(base, &e) == 0);
 	free(base);
 }
@@ -218,18 +223,25 @@ static void
 test_prescan(const char *fuzzdir)
 {
 	static const struct {
-		const char	*file;
-		bool		 unsafe;
+		const char *file;
+		bool unsafe;
 	} cases[] = {
-		{ "good.tar", false }, { "good.tar.gz", false },
-		{ "good.tar.xz", false }, { "good.tar.zst", false },
-		{ "good-pax.tar.gz", false }, { "gnu-longname.tar.gz", false },
-		{ "dotdot.tar", true }, { "dotdot.tar.gz", true },
-		{ "absolute.tar", true }, { "symlink-up.tar", true },
-		{ "symlink-abs.tar", true }, { "hardlink-out.tar", true },
-		{ "chardev.tar", true }, { "fifo.tar", true },
-		{ "symlink-write-through.tar.xz", true },
-		{ "not-tar.zip", false },
+	    {"good.tar", false},
+	    {"good.tar.gz", false},
+	    {"good.tar.xz", false},
+	    {"good.tar.zst", false},
+	    {"good-pax.tar.gz", false},
+	    {"gnu-longname.tar.gz", false},
+	    {"dotdot.tar", true},
+	    {"dotdot.tar.gz", true},
+	    {"absolute.tar", true},
+	    {"symlink-up.tar", true},
+	    {"symlink-abs.tar", true},
+	    {"hardlink-out.tar", true},
+	    {"chardev.tar", true},
+	    {"fifo.tar", true},
+	    {"symlink-write-through.tar.xz", true},
+	    {"not-tar.zip", false},
 	};
 	char path[4096], descr[256];
 	uint8_t *buf;
@@ -241,8 +253,8 @@ test_prescan(const char *fuzzdir)
 		snprintf(descr, sizeof descr, "pre-scan calls %s %s",
 		    cases[i].file, cases[i].unsafe ? "unsafe" : "safe");
 		buf = load(path, &len);
-		TEST(descr, buf != NULL &&
-		    ua_has_unsafe(buf, len) == cases[i].unsafe);
+		TEST(descr,
+		    buf != NULL && ua_has_unsafe(buf, len) == cases[i].unsafe);
 		free(buf);
 	}
 }

@@ -23,8 +23,8 @@ static int
 take(const char *app, const char *dst, int flags, struct gitexport *g,
     struct errbuf *e)
 {
-	return gitexport_take(at(tmpdir, app), at(tmpdir, dst), flags, NULL, NULL,
-	    g, e);
+	return gitexport_take(at(tmpdir, app), at(tmpdir, dst), flags, NULL,
+	    NULL, g, e);
 }
 
 #define GIT(cwd, ...)                                                          \
@@ -86,8 +86,8 @@ test_git_head(void)
 	make_repo();
 	run("repo", (const char *[]){"git", "rev-parse", "HEAD", NULL}, head,
 	    sizeof head);
-	run("repo", (const char *[]){"git", "status", "--porcelain", NULL},
-	    st1, sizeof st1);
+	run("repo", (const char *[]){"git", "status", "--porcelain", NULL}, st1,
+	    sizeof st1);
 	stat(at(tmpdir, "repo/.git/index"), &before);
 	rc = take("repo", "repo-out", 0, &g, &e);
 	TEST("git: succeeds", rc == 0);
@@ -116,8 +116,8 @@ test_git_head(void)
 	TEST("git: temporary index removed", !exists("repo-out.index"));
 	/* The user's tree and index are untouched. */
 	stat(at(tmpdir, "repo/.git/index"), &after);
-	run("repo", (const char *[]){"git", "status", "--porcelain", NULL},
-	    st2, sizeof st2);
+	run("repo", (const char *[]){"git", "status", "--porcelain", NULL}, st2,
+	    sizeof st2);
 	TEST("git: user's work tree untouched",
 	    has("repo/app.cs", "modified\n") && strcmp(st1, st2) == 0);
 	TEST("git: user's index not rewritten",
@@ -184,8 +184,8 @@ test_git_env_and_empty(void)
 	rc = take("empty", "empty-out", GITEXPORT_WORKTREE, &g, &e);
 	TEST("empty repo: --worktree takes the files",
 	    rc == 0 && has("empty-out/Procfile", "web: x\n") && !g.is_git);
-	rc = gitexport_take("/nonexistent-app", at(tmpdir, "empty-out"), 0, NULL, NULL, &g,
-	    &e);
+	rc = gitexport_take("/nonexistent-app", at(tmpdir, "empty-out"), 0,
+	    NULL, NULL, &g, &e);
 	TEST("missing app dir: fails naming it",
 	    rc == -1 && strstr(e.msg, "/nonexistent-app"));
 }

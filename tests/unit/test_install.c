@@ -32,8 +32,8 @@
 #include "testhelp.h"
 #include "testtar.h"
 
-#define RANDOM_SIZE (3 * 1024 * 1024 + 777)  /* several pipe-fulls */
-#define BIG_SIZE    (48 * 1024 * 1024)       /* more than the RSS budget */
+#define RANDOM_SIZE (3 * 1024 * 1024 + 777) /* several pipe-fulls */
+#define BIG_SIZE (48 * 1024 * 1024)	    /* more than the RSS budget */
 
 static char *tmp, *www, *cache;
 static char good_sha[DIGEST_HEX_SIZE];
@@ -47,13 +47,13 @@ static int
 mk_runtime(const char *file, int filter, bool hostile, int64_t noise)
 {
 	const struct tar_ent ents[] = {
-		{ "bin/../../escaped", AE_IFREG, 0644, tar_noise, 10, NULL },
-		{ "bin", AE_IFDIR, 0755, NULL, 0, NULL },
-		{ "bin/mono", AE_IFREG, 0755, "mono!\n", 0, NULL },
-		{ "bin/mono-sgen", 0, 0755, NULL, 0, "bin/mono" },
-		{ "lib", AE_IFDIR, 0755, NULL, 0, NULL },
-		{ "lib/noise.bin", AE_IFREG, 0644, tar_noise, noise, NULL },
-		{ "lib/libnoise.so", AE_IFLNK, 0777, NULL, 0, "noise.bin" },
+	    {"bin/../../escaped", AE_IFREG, 0644, tar_noise, 10, NULL},
+	    {"bin", AE_IFDIR, 0755, NULL, 0, NULL},
+	    {"bin/mono", AE_IFREG, 0755, "mono!\n", 0, NULL},
+	    {"bin/mono-sgen", 0, 0755, NULL, 0, "bin/mono"},
+	    {"lib", AE_IFDIR, 0755, NULL, 0, NULL},
+	    {"lib/noise.bin", AE_IFREG, 0644, tar_noise, noise, NULL},
+	    {"lib/libnoise.so", AE_IFLNK, 0777, NULL, 0, "noise.bin"},
 	};
 	size_t skip = hostile ? 0 : 1;
 
@@ -96,7 +96,8 @@ install(const char *url, const char *sha, const char *dest,
 static bool
 tree_ok(const char *dest)
 {
-	char *p = fs_join(dest, "bin/mono"), *q = fs_join(dest, "bin/mono-sgen");
+	char *p = fs_join(dest, "bin/mono"),
+	     *q = fs_join(dest, "bin/mono-sgen");
 	char *n = fs_join(dest, "lib/libnoise.so");
 	char *data = fs_read_file(p, 100, NULL, &e);
 	struct stat st1, st2, sn;
@@ -123,9 +124,10 @@ expect_fail(const char *descr, int rc, const char *dest, const char *want1,
 	snprintf(buf, sizeof buf, "%s: fails (%s)", descr, e.msg);
 	TEST(buf, rc == -1);
 	snprintf(buf, sizeof buf, "%s: message names it", descr);
-	TEST(buf, strstr(e.msg, want1) != NULL &&
-	    (want2 == NULL || strstr(e.msg, want2) != NULL) &&
-	    strchr(e.msg, '\n') == NULL);
+	TEST(buf,
+	    strstr(e.msg, want1) != NULL &&
+		(want2 == NULL || strstr(e.msg, want2) != NULL) &&
+		strchr(e.msg, '\n') == NULL);
 	snprintf(buf, sizeof buf, "%s: no destination, no leftovers", descr);
 	TEST(buf, !fs_exists(dest) && count_dir(cache) == 0);
 }
@@ -209,13 +211,12 @@ test_file_urls(void)
 	if (rc != 0)
 		printf("# %s\n", e.msg);
 	TEST("file://: the tree is complete", tree_ok(dest));
-	TEST("file://: only the destination is left",
-	    count_dir(cache) == 1);
+	TEST("file://: only the destination is left", count_dir(cache) == 1);
 	fs_rm_rf(dest, &e);
 
 	for (int i = 0; i < 64; i++)
-		upper[i] = (char)(good_sha[i] >= 'a' ? good_sha[i] - 32 :
-		    good_sha[i]);
+		upper[i] =
+		    (char)(good_sha[i] >= 'a' ? good_sha[i] - 32 : good_sha[i]);
 	upper[64] = '\0';
 	TEST("file://: an uppercase sha256 matches",
 	    install(url, upper, dest, NULL) == 0 && tree_ok(dest));
@@ -225,8 +226,9 @@ test_file_urls(void)
 	for (int i = 0; i < 2; i++) {
 		const char *name = i == 0 ? "good.tar.xz" : "good.tar.zst";
 		char *arc = fs_join(www, name), buf[256];
-		mk_runtime(arc, i == 0 ? ARCHIVE_FILTER_XZ :
-		    ARCHIVE_FILTER_ZSTD, false, RANDOM_SIZE);
+		mk_runtime(arc,
+		    i == 0 ? ARCHIVE_FILTER_XZ : ARCHIVE_FILTER_ZSTD, false,
+		    RANDOM_SIZE);
 		digest_file_hex(arc, sha, &e);
 		file_url(url, sizeof url, name);
 		snprintf(buf, sizeof buf, "file://: installs %s", name);
@@ -238,8 +240,8 @@ test_file_urls(void)
 	memcpy(sha, good_sha, sizeof sha);
 	sha[10] = sha[10] == '0' ? '1' : '0';
 	file_url(url, sizeof url, "good.tar.gz");
-	expect_fail("hash mismatch", install(url, sha, dest, NULL), dest,
-	    url, "sha256 mismatch: expected");
+	expect_fail("hash mismatch", install(url, sha, dest, NULL), dest, url,
+	    "sha256 mismatch: expected");
 
 	expect_fail("invalid sha256", install(url, "abc", dest, NULL), dest,
 	    url, "not 64 hex digits");
@@ -284,8 +286,9 @@ test_file_urls(void)
 		    rc == 0 && tree_ok(dest));
 		fs_rm_rf(dest, &e);
 		expect_fail("trailing bytes: hash of the archive alone "
-		    "mismatches", install(url, good_sha, dest, NULL), dest,
-		    url, "sha256 mismatch");
+			    "mismatches",
+		    install(url, good_sha, dest, NULL), dest, url,
+		    "sha256 mismatch");
 	}
 	/* An archive followed by endless data: stopped, not read forever. */
 	{
@@ -311,8 +314,8 @@ test_file_urls(void)
 	rc = install(url, good_sha, dest, NULL);
 	TEST("existing destination refused",
 	    rc == -1 && strstr(e.msg, "already exists") != NULL);
-	TEST("existing destination untouched", fs_exists(p) &&
-	    count_dir(cache) == 1);
+	TEST("existing destination untouched",
+	    fs_exists(p) && count_dir(cache) == 1);
 	free(p);
 	fs_rm_rf(dest, &e);
 
@@ -355,7 +358,7 @@ compress_parts(const char *src, const char *dst, bool zstd, int n)
 			cap = deflateBound(&z, (uLong)m) + 64;
 			out = realloc(out, cap);
 			if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
-			    Z_DEFAULT_STRATEGY) != Z_OK)
+				Z_DEFAULT_STRATEGY) != Z_OK)
 				goto out;
 			z.next_in = (unsigned char *)data + off;
 			z.avail_in = (uInt)m;
@@ -417,15 +420,16 @@ test_streams(void)
 	variant("good.tar.zst", "cut.tar.zst", www_size("good.tar.zst") / 2, 0,
 	    NULL, 0, sha);
 	file_url(url, sizeof url, "cut.tar.zst");
-	expect_fail("truncated zstd (right hash)", install(url, sha, dest,
-	    NULL), dest, url, "archive entry 'lib/noise.bin': truncated zstd "
+	expect_fail("truncated zstd (right hash)",
+	    install(url, sha, dest, NULL), dest, url,
+	    "archive entry 'lib/noise.bin': truncated zstd "
 	    "input");
 	size = www_size("good.tar.gz");
 	variant("good.tar.gz", "cut8.tar.gz", size - 8, 0, NULL, 0, sha);
 	file_url(url, sizeof url, "cut8.tar.gz");
 	expect_fail("gzip cut in its trailer, after the tar's end (right "
-	    "hash)", install(url, sha, dest, NULL), dest, url,
-	    "truncated gzip input");
+		    "hash)",
+	    install(url, sha, dest, NULL), dest, url, "truncated gzip input");
 
 	/* Corrupt. */
 	variant("good.tar.gz", "bad.tar.gz", size, 10, "\xff", 1, sha);
@@ -435,8 +439,9 @@ test_streams(void)
 	variant("good.tar.gz", "crc.tar.gz", size, size - 8, "\0\0\0\0", 4,
 	    sha);
 	file_url(url, sizeof url, "crc.tar.gz");
-	expect_fail("gzip with a wrong CRC (right hash)", install(url, sha,
-	    dest, NULL), dest, url, "gzip data corrupt: incorrect data check");
+	expect_fail("gzip with a wrong CRC (right hash)",
+	    install(url, sha, dest, NULL), dest, url,
+	    "gzip data corrupt: incorrect data check");
 	/* Reserved bit of the frame header set (without a checksum, zstd
 	 * cannot tell damaged data apart: the hash does). */
 	variant("good.tar.zst", "bad.tar.zst", (size_t)-1, 4, "\xff", 1, sha);
@@ -468,7 +473,7 @@ test_streams(void)
 	 * though libarchive sees only the tar. */
 	{
 		const struct tar_ent bomb[] = {
-			{ "zeros", AE_IFREG, 0644, NULL, 256LL << 20, NULL },
+		    {"zeros", AE_IFREG, 0644, NULL, 256LL << 20, NULL},
 		};
 		p = fs_join(www, "bomb.tar.zst");
 		tar_write(p, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
@@ -476,8 +481,9 @@ test_streams(void)
 		free(p);
 		www_sha("bomb.tar.zst", sha);
 		file_url(url, sizeof url, "bomb.tar.zst");
-		expect_fail("zstd bomb, default limits", install(url, sha, dest,
-		    NULL), dest, url, "archive entry 'zeros': archive expands "
+		expect_fail("zstd bomb, default limits",
+		    install(url, sha, dest, NULL), dest, url,
+		    "archive entry 'zeros': archive expands "
 		    "more than 200 times");
 	}
 	{
@@ -494,14 +500,14 @@ test_streams(void)
 		digest_file_hex(plain, sha, &e);
 		TEST("plain tar, ratio limit 20: installs",
 		    install_from_url(&fo, sha, dest, &small, NULL, &e) == 0 &&
-		    tree_ok(dest));
+			tree_ok(dest));
 		fs_rm_rf(dest, &e);
 	}
 	{
 		/* 32 MiB of zeros after the tar's end marker, inside the
 		 * gzip stream: read and counted as decompressed bytes. */
-		char *zeros = calloc(1, 32 << 20), *tar = fs_join(www,
-		    "padded.tar");
+		char *zeros = calloc(1, 32 << 20),
+		     *tar = fs_join(www, "padded.tar");
 
 		appended("plain.tar", "padded.tar", zeros, 32 << 20, sha);
 		free(zeros);
@@ -574,8 +580,8 @@ test_memory(bool http)
 	t0 = monotime_ms();
 	if (pipe(fds) == 0 && (pid = fork()) != -1) {
 		if (pid == 0) {
-			char *argv[] = { exe, "--memory-child", url, sha, dest,
-				NULL };
+			char *argv[] = {exe, "--memory-child", url, sha, dest,
+			    NULL};
 			dup2(fds[1], 1);
 			close(fds[0]);
 			close(fds[1]);
@@ -589,16 +595,19 @@ test_memory(bool http)
 		waitpid(pid, &status, 0);
 		peak = strtol(out, NULL, 10);
 	}
-	snprintf(buf, sizeof buf, "%s: 48 MB install in a child works "
-	    "(%lld ms)", how, monotime_ms() - t0);
-	TEST(buf, WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    fs_exists(dest));
+	snprintf(buf, sizeof buf,
+	    "%s: 48 MB install in a child works "
+	    "(%lld ms)",
+	    how, monotime_ms() - t0);
+	TEST(buf,
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs_exists(dest));
 #if defined(__SANITIZE_ADDRESS__)
-	printf("# %s: peak RSS %ld KiB (ASan build: not checked)\n", how,
-	    peak);
+	printf("# %s: peak RSS %ld KiB (ASan build: not checked)\n", how, peak);
 #else
-	snprintf(buf, sizeof buf, "%s: peak RSS of the whole process under "
-	    "32 MiB (%ld KiB)", how, peak);
+	snprintf(buf, sizeof buf,
+	    "%s: peak RSS of the whole process under "
+	    "32 MiB (%ld KiB)",
+	    how, peak);
 	TEST(buf, peak > 0 && peak < 32 * 1024);
 #endif
 	fs_rm_rf(dest, &e);
@@ -627,8 +636,8 @@ start_faultd(void)
 	if ((pid = fork()) == -1)
 		goto fail;
 	if (pid == 0) {
-		char *argv[] = { bin, "-d", www, "-P", portfile, "-l", log,
-			NULL };
+		char *argv[] = {bin, "-d", www, "-P", portfile, "-l", log,
+		    NULL};
 		int nul = open("/dev/null", O_RDWR);
 		int err = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(nul, 0);
@@ -638,7 +647,7 @@ start_faultd(void)
 		_exit(127);
 	}
 	for (deadline = monotime_ms() + 5000; monotime_ms() < deadline;
-	    usleep(20000)) {
+	     usleep(20000)) {
 		FILE *f = fopen(portfile, "r");
 		if (f != NULL) {
 			bool ok = fscanf(f, "%d", &port) == 1 && port > 0;
@@ -688,24 +697,24 @@ test_http(void)
 
 	memcpy(sha, good_sha, sizeof sha);
 	sha[63] = sha[63] == 'a' ? 'b' : 'a';
-	expect_fail("http: hash mismatch", install(url, sha, dest, NULL),
-	    dest, url, "sha256 mismatch");
+	expect_fail("http: hash mismatch", install(url, sha, dest, NULL), dest,
+	    url, "sha256 mismatch");
 
 	http_url(url, sizeof url, NULL, "missing.tar.gz");
-	expect_fail("http: 404", install(url, good_sha, dest, NULL), dest,
-	    url, "404");
+	expect_fail("http: 404", install(url, good_sha, dest, NULL), dest, url,
+	    "404");
 
 	fetch_opts_init(&fo);
 	fo.max_retries = 0;
 	http_url(url, sizeof url, "status=500", "good.tar.gz");
-	expect_fail("http: 500", install(url, good_sha, dest, &fo), dest,
-	    url, "500");
+	expect_fail("http: 500", install(url, good_sha, dest, &fo), dest, url,
+	    "500");
 
 	/* Cut after 100 kB, no retry allowed: the download's error is
 	 * reported (naming the URL), not libarchive's "truncated". */
 	http_url(url, sizeof url, "drop-after=100000", "good.tar.gz");
-	expect_fail("http: truncated download", install(url, good_sha, dest,
-	    &fo), dest, url, "fetch ");
+	expect_fail("http: truncated download",
+	    install(url, good_sha, dest, &fo), dest, url, "fetch ");
 	TEST("http: truncated download: the network error, not the archive's",
 	    strstr(e.msg, "archive") == NULL);
 
@@ -724,8 +733,10 @@ test_http(void)
 		char *log = fs_join(tmp, "faultd.log");
 		char *text = fs_read_file(log, 1 << 20, NULL, &e);
 		TEST("http: ... with a Range request answered 206",
-		    text != NULL && strstr(text, "drop-after=200000/good.tar.gz "
-		    "bytes=200000- 206") != NULL);
+		    text != NULL &&
+			strstr(text,
+			    "drop-after=200000/good.tar.gz "
+			    "bytes=200000- 206") != NULL);
 		free(text);
 		free(log);
 	}
@@ -733,7 +744,8 @@ test_http(void)
 
 	/* Credentials never reach the message. */
 	snprintf(url, sizeof url,
-	    "http://deploy:s3cr3tpw@127.0.0.1:%d/_fault/status=404/x.tgz", port);
+	    "http://deploy:s3cr3tpw@127.0.0.1:%d/_fault/status=404/x.tgz",
+	    port);
 	rc = install(url, good_sha, dest, NULL);
 	expect_fail("http: credentials in URL", rc, dest, "127.0.0.1", "x.tgz");
 	TEST("http: password not in the message",
@@ -760,8 +772,10 @@ test_http(void)
 	http_url(url, sizeof url, "rate=2000000", "hostile-big.tar");
 	t0 = monotime_ms();
 	rc = install(url, sha, dest, NULL);
-	snprintf(buf, sizeof buf, "http: refusal stops the download early "
-	    "(%lld ms)", monotime_ms() - t0);
+	snprintf(buf, sizeof buf,
+	    "http: refusal stops the download early "
+	    "(%lld ms)",
+	    monotime_ms() - t0);
 	TEST(buf, monotime_ms() - t0 < 5000);
 	expect_fail("http: refused entry in a slow download", rc, dest, url,
 	    "archive entry 'bin/../../escaped'");
@@ -770,7 +784,7 @@ test_http(void)
 	 * handler would) interrupts a stalled download promptly. */
 	{
 		struct sigaction sa;
-		struct itimerval it = { { 0, 0 }, { 0, 300000 } };
+		struct itimerval it = {{0, 0}, {0, 300000}};
 
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_alarm;
@@ -782,8 +796,10 @@ test_http(void)
 		setitimer(ITIMER_REAL, &it, NULL);
 		t0 = monotime_ms();
 		rc = install(url, good_sha, dest, &fo);
-		snprintf(buf, sizeof buf, "http: stop flag ends a stalled "
-		    "install (%lld ms)", monotime_ms() - t0);
+		snprintf(buf, sizeof buf,
+		    "http: stop flag ends a stalled "
+		    "install (%lld ms)",
+		    monotime_ms() - t0);
 		TEST(buf, stop_flag == 1 && monotime_ms() - t0 < 3000);
 		expect_fail("http: interrupted", rc, dest, url, "interrupted");
 	}
@@ -794,8 +810,8 @@ int
 main(int argc, char **argv)
 {
 	char *p;
-	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ?
-	    getenv("TMPDIR") : "/tmp";
+	const char *tmpdir =
+	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 
 	if (argc == 5 && strcmp(argv[1], "--memory-child") == 0)
 		return memory_child(argv[2], argv[3], argv[4]);
@@ -812,7 +828,7 @@ main(int argc, char **argv)
 	p = fs_join(www, "good.tar.gz");
 	TEST("fixture: runtime tarball",
 	    mk_runtime(p, ARCHIVE_FILTER_GZIP, false, RANDOM_SIZE) == 0 &&
-	    digest_file_hex(p, good_sha, &e) == 0);
+		digest_file_hex(p, good_sha, &e) == 0);
 	free(p);
 	p = fs_join(www, "hostile.tar.gz");
 	TEST("fixture: hostile tarball",
@@ -820,11 +836,12 @@ main(int argc, char **argv)
 	free(p);
 	{
 		const struct tar_ent zip[] = {
-			{ "a", AE_IFREG, 0644, "hi", 0, NULL },
+		    {"a", AE_IFREG, 0644, "hi", 0, NULL},
 		};
 		p = fs_join(www, "notar.zip");
-		TEST("fixture: zip file", tar_write(p, ARCHIVE_FORMAT_ZIP,
-		    ARCHIVE_FILTER_NONE, zip, 1) == 0);
+		TEST("fixture: zip file",
+		    tar_write(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, zip,
+			1) == 0);
 		free(p);
 	}
 

@@ -34,9 +34,9 @@ static int
 mk_tarball(const char *file, char sha[DIGEST_HEX_SIZE])
 {
 	static const struct tar_ent ents[] = {
-		{ "bin", AE_IFDIR, 0755, NULL, 0, NULL },
-		{ "bin/mono", AE_IFREG, 0755, "mono!\n", 0, NULL },
-		{ "bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono" },
+	    {"bin", AE_IFDIR, 0755, NULL, 0, NULL},
+	    {"bin/mono", AE_IFREG, 0755, "mono!\n", 0, NULL},
+	    {"bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono"},
 	};
 
 	return tgz_write(file, ents, sizeof ents / sizeof ents[0], sha);
@@ -82,7 +82,7 @@ run(const char *const *argv, struct lines *out)
 static int
 child_default(const char *want)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct installer_so *so = installer_open(NULL, &e);
 	int rc;
 
@@ -91,7 +91,9 @@ child_default(const char *want)
 		return 1;
 	}
 	rc = strcmp(installer_path(so), want) == 0 &&
-	    installer_table(so) != &installer_linked ? 0 : 2;
+		installer_table(so) != &installer_linked
+	    ? 0
+	    : 2;
 	installer_close(so);
 	return rc;
 }
@@ -99,7 +101,7 @@ child_default(const char *want)
 static void
 test_loaded(const char *tmp)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct installer_so *so = installer_open(INSTALLER_SO_PATH, &e);
 	const struct installer *t;
 	struct fetch_opts mine, theirs;
@@ -112,8 +114,9 @@ test_loaded(const char *tmp)
 		goto out;
 	}
 	t = installer_table(so);
-	TEST("its table is its own, not this program's", t != NULL &&
-	    t != &installer_linked && t->install != installer_linked.install);
+	TEST("its table is its own, not this program's",
+	    t != NULL && t != &installer_linked &&
+		t->install != installer_linked.install);
 	TEST("installer_path names it",
 	    strcmp(installer_path(so), INSTALLER_SO_PATH) == 0);
 	installer_linked.opts_init(&mine);
@@ -121,11 +124,11 @@ test_loaded(const char *tmp)
 	TEST("its fetch defaults are this program's",
 	    memcmp(&mine, &theirs, sizeof mine) == 0);
 	shown = t->redact_url("https://user:hunter22@example.com/rt.tar.gz?"
-	    "X-Amz-Signature=abcdef123");
-	TEST("its URL redaction removes credentials", shown != NULL &&
-	    strstr(shown, "hunter22") == NULL &&
-	    strstr(shown, "abcdef123") == NULL &&
-	    strstr(shown, "example.com/rt.tar.gz") != NULL);
+			      "X-Amz-Signature=abcdef123");
+	TEST("its URL redaction removes credentials",
+	    shown != NULL && strstr(shown, "hunter22") == NULL &&
+		strstr(shown, "abcdef123") == NULL &&
+		strstr(shown, "example.com/rt.tar.gz") != NULL);
 	free(shown);
 
 	TEST("make a tarball", mk_tarball(tarball, sha) == 0);
@@ -134,13 +137,13 @@ test_loaded(const char *tmp)
 	theirs.url = url;
 	TEST("it installs a file:// tarball",
 	    t->install(&theirs, sha, dest, NULL, NULL, &e) == 0 &&
-	    fs_exists(dest) && fs_is_dir(dest));
+		fs_exists(dest) && fs_is_dir(dest));
 	{
 		char *mono = fs_join(dest, "bin/mono"), *p;
 		size_t len;
 		p = fs_read_file(mono, 64, &len, NULL);
-		TEST("what it installed is the tarball's", p != NULL &&
-		    len == 6 && memcmp(p, "mono!\n", 6) == 0);
+		TEST("what it installed is the tarball's",
+		    p != NULL && len == 6 && memcmp(p, "mono!\n", 6) == 0);
 		free(p);
 		free(mono);
 	}
@@ -148,7 +151,7 @@ test_loaded(const char *tmp)
 	sha[0] = sha[0] == '0' ? '1' : '0';
 	TEST("a wrong sha256 fails through it, naming the URL, nothing left",
 	    t->install(&theirs, sha, dest, NULL, NULL, &e) == -1 &&
-	    strstr(e.msg, tarball) != NULL && !fs_exists(dest));
+		strstr(e.msg, tarball) != NULL && !fs_exists(dest));
 out:
 	installer_close(so);
 	free(url);
@@ -159,13 +162,14 @@ out:
 static void
 test_refused(const char *tmp)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	char *p = fs_join(tmp, "missing.so");
 	struct installer_so *so = installer_open(p, &e);
 
-	TEST("a missing shared object fails, naming its path", so == NULL &&
-	    strncmp(e.msg, "load ", 5) == 0 && strstr(e.msg, p) != NULL &&
-	    strstr(e.msg, "No such file") != NULL);
+	TEST("a missing shared object fails, naming its path",
+	    so == NULL && strncmp(e.msg, "load ", 5) == 0 &&
+		strstr(e.msg, p) != NULL &&
+		strstr(e.msg, "No such file") != NULL);
 	free(p);
 
 	p = fs_join(tmp, "text.so");
@@ -196,18 +200,18 @@ test_refused(const char *tmp)
 		so = installer_open(lib, &e);
 		TEST("a shared object without the table fails, naming it",
 		    so == NULL && strstr(e.msg, lib) != NULL &&
-		    strstr(e.msg, "installer_linked") != NULL);
+			strstr(e.msg, "installer_linked") != NULL);
 	}
 
 	/* Built from other sources: the layouts differ. */
 	{
-		char *src = fs_join(tmp, "other.c"), *so_path = fs_join(tmp,
-		    "other.so");
+		char *src = fs_join(tmp, "other.c"),
+		     *so_path = fs_join(tmp, "other.so");
 		static const char text[] =
 		    "#include <stddef.h>\n"
 		    "const size_t installer_linked[9] = { 1, 2, 3, 4 };\n";
-		const char *cc[] = { "cc", "-shared", "-fPIC", "-o", so_path, src,
-			NULL };
+		const char *cc[] = {"cc", "-shared", "-fPIC", "-o", so_path,
+		    src, NULL};
 		struct lines out;
 
 		fs_write_file_atomic(src, text, sizeof text - 1, 0644, NULL);
@@ -215,7 +219,7 @@ test_refused(const char *tmp)
 		so = installer_open(so_path, &e);
 		TEST("a table of other layouts is refused, naming the path",
 		    so == NULL && strstr(e.msg, so_path) != NULL &&
-		    strstr(e.msg, "other sources") != NULL);
+			strstr(e.msg, "other sources") != NULL);
 		free(src);
 		free(so_path);
 	}
@@ -225,7 +229,7 @@ test_refused(const char *tmp)
 static void
 test_beside_exe(const char *tmp)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	char exe[PATH_MAX], want[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	struct installer_so *so;
@@ -247,11 +251,12 @@ test_beside_exe(const char *tmp)
 	/* A copy of this program beside a copy of the shared object finds
 	 * it, from whatever working directory. */
 	{
-		char *dir = fs_join(tmp, "bp"), *bin = fs_join(dir, "test_installer");
+		char *dir = fs_join(tmp, "bp"),
+		     *bin = fs_join(dir, "test_installer");
 		char *lib = fs_join(dir, INSTALLER_SO_NAME);
-		const char *cp1[] = { "cp", exe, bin, NULL };
-		const char *cp2[] = { "cp", INSTALLER_SO_PATH, lib, NULL };
-		const char *child[] = { bin, "--child-default", lib, NULL };
+		const char *cp1[] = {"cp", exe, bin, NULL};
+		const char *cp2[] = {"cp", INSTALLER_SO_PATH, lib, NULL};
+		const char *child[] = {bin, "--child-default", lib, NULL};
 
 		fs_mkdir_p(dir, 0755, NULL);
 		TEST("copy this program and the shared object",
@@ -271,14 +276,14 @@ test_beside_exe(const char *tmp)
 static void
 test_compile_links(void)
 {
-	const char *ldd[] = { "ldd", COMPILE_PATH, NULL };
+	const char *ldd[] = {"ldd", COMPILE_PATH, NULL};
 	struct lines out;
 
 	TEST("ldd compile", run(ldd, &out) == 0 && strstr(out.buf, "libc.so"));
 	TEST("compile links neither libcurl nor libarchive nor libcrypto",
 	    strstr(out.buf, "libcurl") == NULL &&
-	    strstr(out.buf, "libarchive") == NULL &&
-	    strstr(out.buf, "libcrypto") == NULL);
+		strstr(out.buf, "libarchive") == NULL &&
+		strstr(out.buf, "libcrypto") == NULL);
 	if (strstr(out.buf, "libcurl") != NULL)
 		printf("# %s", out.buf);
 }
@@ -286,7 +291,7 @@ test_compile_links(void)
 int
 main(int argc, char **argv)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	char *tmp;
 
 	if (argc == 3 && strcmp(argv[1], "--child-default") == 0)

@@ -50,7 +50,7 @@ out_is(struct out *o, const char *want, size_t wantlen)
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -113,8 +113,9 @@ test_messages(void)
 	log_info(o.f, "%s!", big);
 	fflush(o.f);
 	TEST("a long message is printed whole",
-	    o.len == 7 + sizeof big - 1 + 2 && o.buf[7 + sizeof big - 1] ==
-	    '!' && memcmp(o.buf, LOG_INDENT "qqq", 10) == 0);
+	    o.len == 7 + sizeof big - 1 + 2 &&
+		o.buf[7 + sizeof big - 1] == '!' &&
+		memcmp(o.buf, LOG_INDENT "qqq", 10) == 0);
 	fclose(o.f);
 	free(o.buf);
 }
@@ -143,7 +144,7 @@ splits_agree(const char *in, size_t inlen, const char *want, size_t wantlen)
 	return ok;
 }
 
-#define SPLITS(in, want) \
+#define SPLITS(in, want)                                                       \
 	splits_agree((in), sizeof(in) - 1, (want), sizeof(want) - 1)
 
 static void
@@ -165,12 +166,11 @@ test_stream(void)
 	ls = (struct log_stream)LOG_STREAM_INIT(o.f);
 	log_stream_write(&ls, "abc", 3);
 	fflush(o.f);
-	TEST("a partial line shows at once", o.len == 10 &&
-	    memcmp(o.buf, "       abc", 10) == 0);
+	TEST("a partial line shows at once",
+	    o.len == 10 && memcmp(o.buf, "       abc", 10) == 0);
 	log_stream_finish(&ls);
 	log_stream_finish(&ls);
-	TEST("finish ends an open line, once",
-	    OUT_IS(&o, "       abc\n"));
+	TEST("finish ends an open line, once", OUT_IS(&o, "       abc\n"));
 
 	out_open(&o);
 	ls = (struct log_stream)LOG_STREAM_INIT(o.f);
@@ -179,12 +179,12 @@ test_stream(void)
 
 	TEST("multi-line chunk, any split",
 	    SPLITS("one\ntwo\n\nfour\n",
-	    "       one\n       two\n       \n       four\n"));
+		"       one\n       two\n       \n       four\n"));
 	TEST("CRLF becomes LF, any split",
 	    SPLITS("a\r\nb\r\n", "       a\n       b\n"));
 	TEST("\\r progress redraws keep the indent, any split",
 	    SPLITS("10%\r20%\r30%\ndone\n",
-	    "       10%\r       20%\r       30%\n       done\n"));
+		"       10%\r       20%\r       30%\n       done\n"));
 	TEST("\\r at the start of a line is dropped",
 	    SPLITS("\rx\n", "       x\n"));
 	TEST("a final \\r ends the line", SPLITS("50%\r", "       50%\n"));
@@ -192,11 +192,11 @@ test_stream(void)
 	    SPLITS("a\nb", "       a\n       b\n"));
 	TEST("invalid UTF-8 and escapes pass through as they are",
 	    SPLITS("\xff\xfe\xc3(\x1b[31mred\x1b[0m\n",
-	    "       \xff\xfe\xc3(\x1b[31mred\x1b[0m\n"));
-	TEST("NUL bytes pass through",
-	    SPLITS("a\0b\n", "       a\0b\n"));
+		"       \xff\xfe\xc3(\x1b[31mred\x1b[0m\n"));
+	TEST("NUL bytes pass through", SPLITS("a\0b\n", "       a\0b\n"));
 	TEST("UTF-8 text is untouched",
-	    SPLITS("caf\xc3\xa9 \xe2\x9c\x93\n", "       caf\xc3\xa9 \xe2\x9c\x93\n"));
+	    SPLITS("caf\xc3\xa9 \xe2\x9c\x93\n",
+		"       caf\xc3\xa9 \xe2\x9c\x93\n"));
 }
 
 static void
@@ -211,15 +211,15 @@ test_on_line(void)
 	log_stream_on_line(&ls, 2, "warning CS0168", 14, true);
 	log_stream_on_line(&ls, 1, "", 0, true);
 	TEST("on_line: complete lines, both streams",
-	    OUT_IS(&o, "       Build started\n       warning CS0168\n"
-	    "       \n"));
+	    OUT_IS(&o,
+		"       Build started\n       warning CS0168\n"
+		"       \n"));
 
 	out_open(&o);
 	ls = (struct log_stream)LOG_STREAM_INIT(o.f);
 	log_stream_on_line(&ls, 1, "ab", 2, false);
 	log_stream_on_line(&ls, 1, "cd", 2, true);
-	TEST("on_line: pieces of one line join",
-	    OUT_IS(&o, "       abcd\n"));
+	TEST("on_line: pieces of one line join", OUT_IS(&o, "       abcd\n"));
 
 	out_open(&o);
 	ls = (struct log_stream)LOG_STREAM_INIT(o.f);
@@ -255,34 +255,38 @@ test_bytes(void)
 	    strcmp(log_format_bytes(b, sizeof b, 1024), "1.0 KB") == 0);
 	TEST("1.5 KB",
 	    strcmp(log_format_bytes(b, sizeof b, 1536), "1.5 KB") == 0);
-	TEST("12.0 MB", strcmp(log_format_bytes(b, sizeof b,
-	    12ULL << 20), "12.0 MB") == 0);
-	TEST("33.1 MB", strcmp(log_format_bytes(b, sizeof b,
-	    34707046), "33.1 MB") == 0);
+	TEST("12.0 MB",
+	    strcmp(log_format_bytes(b, sizeof b, 12ULL << 20), "12.0 MB") == 0);
+	TEST("33.1 MB",
+	    strcmp(log_format_bytes(b, sizeof b, 34707046), "33.1 MB") == 0);
 	TEST("just under 1 MB rounds up to 1.0 MB, not 1024.0 KB",
-	    strcmp(log_format_bytes(b, sizeof b, (1 << 20) - 1),
-	    "1.0 MB") == 0);
-	TEST("1023.9 KB stays in KB", strcmp(log_format_bytes(b, sizeof b,
-	    1023 * 1024 + 900), "1023.9 KB") == 0);
-	TEST("GB", strcmp(log_format_bytes(b, sizeof b,
-	    3ULL << 30), "3.0 GB") == 0);
-	TEST("the largest count", strcmp(log_format_bytes(b, sizeof b,
-	    UINT64_MAX), "16.0 EB") == 0);
+	    strcmp(log_format_bytes(b, sizeof b, (1 << 20) - 1), "1.0 MB") ==
+		0);
+	TEST("1023.9 KB stays in KB",
+	    strcmp(log_format_bytes(b, sizeof b, 1023 * 1024 + 900),
+		"1023.9 KB") == 0);
+	TEST("GB",
+	    strcmp(log_format_bytes(b, sizeof b, 3ULL << 30), "3.0 GB") == 0);
+	TEST("the largest count",
+	    strcmp(log_format_bytes(b, sizeof b, UINT64_MAX), "16.0 EB") == 0);
 	TEST("small buffer truncates safely",
 	    strcmp(log_format_bytes(b, 4, 12ULL << 20), "12.") == 0);
 
-	TEST("progress with total", strcmp(log_format_progress(b, sizeof b,
-	    "Downloaded", 12ULL << 20, 34707046),
-	    "Downloaded 12.0 MB of 33.1 MB (36%)") == 0);
-	TEST("progress without total", strcmp(log_format_progress(b,
-	    sizeof b, "Downloaded", 12ULL << 20, 0),
-	    "Downloaded 12.0 MB") == 0);
-	TEST("progress over total is 100%", strcmp(log_format_progress(b,
-	    sizeof b, "Got", 2048, 1024), "Got 2.0 KB of 1.0 KB (100%)") ==
-	    0);
+	TEST("progress with total",
+	    strcmp(log_format_progress(b, sizeof b, "Downloaded", 12ULL << 20,
+		       34707046),
+		"Downloaded 12.0 MB of 33.1 MB (36%)") == 0);
+	TEST("progress without total",
+	    strcmp(log_format_progress(b, sizeof b, "Downloaded", 12ULL << 20,
+		       0),
+		"Downloaded 12.0 MB") == 0);
+	TEST("progress over total is 100%",
+	    strcmp(log_format_progress(b, sizeof b, "Got", 2048, 1024),
+		"Got 2.0 KB of 1.0 KB (100%)") == 0);
 	TEST("progress of huge counts does not overflow",
 	    strcmp(log_format_progress(b, sizeof b, "Got", UINT64_MAX / 2,
-	    UINT64_MAX), "Got 8.0 EB of 16.0 EB (49%)") == 0);
+		       UINT64_MAX),
+		"Got 8.0 EB of 16.0 EB (49%)") == 0);
 }
 
 /* Counts lines of the form "       Downloaded X of Y (P%)" in s. */
@@ -302,7 +306,7 @@ progress_lines(const char *s, int *bad)
 		n++;
 		if (strncmp(s, LOG_INDENT "Downloaded ", 18) != 0 ||
 		    sscanf(s + 18, "%31s %7s of %31s %7s (%d%%)", num, unit,
-		    num2, unit2, &pct) != 5)
+			num2, unit2, &pct) != 5)
 			(*bad)++;
 	}
 	return n;
@@ -346,13 +350,12 @@ test_progress_file(const char *dir)
 	n = text != NULL ? progress_lines(text, &bad) : 0;
 	printf("# %d progress lines in ~410 ms at 60 ms\n", n);
 	TEST("slow transfer: throttled plain lines", n >= 3 && n <= 8);
-	TEST("slow transfer: every line well formed", text != NULL &&
-	    bad == 0);
-	TEST("slow transfer: ends with the final figures", text != NULL &&
-	    len > strlen(last) && strcmp(text + len - strlen(last), last) ==
-	    0);
-	TEST("no carriage returns in a file", text != NULL &&
-	    strchr(text, '\r') == NULL);
+	TEST("slow transfer: every line well formed", text != NULL && bad == 0);
+	TEST("slow transfer: ends with the final figures",
+	    text != NULL && len > strlen(last) &&
+		strcmp(text + len - strlen(last), last) == 0);
+	TEST("no carriage returns in a file",
+	    text != NULL && strchr(text, '\r') == NULL);
 	free(text);
 	fs_rm_rf(path, &e);
 	free(path);
@@ -401,9 +404,11 @@ test_progress_tty(void)
 	printf("# %zu redraws on the terminal\n", cr);
 	TEST("terminal: one line redrawn with \\r", cr >= 2 && nl == 1);
 	TEST("terminal: ends with the final figures and a newline",
-	    len > 0 && strstr(buf, "\r" LOG_INDENT
-	    "Downloaded 29.3 KB of 29.3 KB (100%)\n") != NULL &&
-	    buf[len - 1] == '\n');
+	    len > 0 &&
+		strstr(buf,
+		    "\r" LOG_INDENT
+		    "Downloaded 29.3 KB of 29.3 KB (100%)\n") != NULL &&
+		buf[len - 1] == '\n');
 }
 
 int

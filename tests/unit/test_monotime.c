@@ -9,7 +9,7 @@
 int
 main(void)
 {
-	struct timespec nap = { 0, 50 * 1000000L };
+	struct timespec nap = {0, 50 * 1000000L};
 	int64_t a, b, prev;
 	int i, backwards = 0;
 

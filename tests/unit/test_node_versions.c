@@ -30,23 +30,23 @@ main(void)
 	static const struct {
 		const char *range, *want;
 	} cases[] = {
-		{ "", "22.23.5" },
-		{ "*", "22.23.5" },
-		{ "18", "18.20.8" },
-		{ "18.x", "18.20.8" },
-		{ "20.x", "20.20.2" },
-		{ "~20.19", "20.19.5" },
-		{ "20.19.x || 18", "20.19.5" },
-		{ "^20.11.0", "20.20.2" },
-		{ ">=18 <22", "20.20.2" },
-		{ "18 - 20", "20.20.2" },
-		{ "^22", "22.23.5" },
-		{ ">=20", "22.23.5" },
-		{ "20.20.2", "20.20.2" },
-		{ "v20.19.5", "20.19.5" },
-		{ ">=24", "none" },
-		{ "16.x", "none" },
-		{ "lts/*", "bad" },
+	    {"", "22.23.5"},
+	    {"*", "22.23.5"},
+	    {"18", "18.20.8"},
+	    {"18.x", "18.20.8"},
+	    {"20.x", "20.20.2"},
+	    {"~20.19", "20.19.5"},
+	    {"20.19.x || 18", "20.19.5"},
+	    {"^20.11.0", "20.20.2"},
+	    {">=18 <22", "20.20.2"},
+	    {"18 - 20", "20.20.2"},
+	    {"^22", "22.23.5"},
+	    {">=20", "22.23.5"},
+	    {"20.20.2", "20.20.2"},
+	    {"v20.19.5", "20.19.5"},
+	    {">=24", "none"},
+	    {"16.x", "none"},
+	    {"lts/*", "bad"},
 	};
 	const char *path = getenv("SLUGC_NODE_BUILDPACK_YML");
 	const char **versions;
@@ -85,8 +85,9 @@ main(void)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		snprintf(msg, sizeof msg, "engines.node '%s' gets %s",
 		    cases[i].range, cases[i].want);
-		TEST(msg, strcmp(pick(cfg, versions, cases[i].range),
-		    cases[i].want) == 0);
+		TEST(msg,
+		    strcmp(pick(cfg, versions, cases[i].range),
+			cases[i].want) == 0);
 	}
 	free(versions);
 out:

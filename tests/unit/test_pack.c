@@ -72,39 +72,38 @@ test_ignore_match(void)
 		const char *why, *path;
 		bool dir, ignored;
 	} cases[] = {
-		{ "*.psd at the root", "x.psd", false, true },
-		{ "*.psd at any depth", "art/raw/x.psd", false, true },
-		{ "*.psd does not match x.psdx", "x.psdx", false, false },
-		{ "negation is not supported", "keep.psd", false, true },
-		{ "/test at the root", "test", true, true },
-		{ "/test is anchored", "lib/test", true, false },
-		{ "spec unanchored", "lib/spec", true, true },
-		{ "spec unanchored", "spec", false, true },
-		{ "docs/ matches a directory", "docs", true, true },
-		{ "docs/ matches a directory at any depth", "x/docs", true,
-		    true },
-		{ "docs/ does not match a file", "docs", false, false },
-		{ "log/*.log anchored", "log/a.log", false, true },
-		{ "log/*.log anchored", "x/log/a.log", false, false },
-		{ "'*' does not cross '/'", "log/sub/a.log", false, false },
-		{ "**/tmp at the root", "tmp", true, true },
-		{ "**/tmp deep", "a/b/c/tmp", false, true },
-		{ "a/**/b with zero dirs between", "a/b", true, true },
-		{ "a/**/b with several dirs between", "a/x/y/b", false, true },
-		{ "a/**/b wants b at the end", "a/x/y/c", false, false },
-		{ "vendor/cache/** matches inside", "vendor/cache/x.gem", false,
-		    true },
-		{ "vendor/cache/** matches deep inside", "vendor/cache/d/e",
-		    false, true },
-		{ "vendor/cache/** does not match the dir itself",
-		    "vendor/cache", true, false },
-		{ "trailing blanks trimmed", "trailing", false, true },
-		{ "CRLF line endings", "crlf.txt", false, true },
-		{ "last line without a newline", "last-line-without-newline",
-		    false, true },
-		{ "other files kept", "Procfile", false, false },
-		{ "other files kept", "src/app.cs", false, false },
-		{ "a comment is not a pattern", "# art sources", false, false },
+	    {"*.psd at the root", "x.psd", false, true},
+	    {"*.psd at any depth", "art/raw/x.psd", false, true},
+	    {"*.psd does not match x.psdx", "x.psdx", false, false},
+	    {"negation is not supported", "keep.psd", false, true},
+	    {"/test at the root", "test", true, true},
+	    {"/test is anchored", "lib/test", true, false},
+	    {"spec unanchored", "lib/spec", true, true},
+	    {"spec unanchored", "spec", false, true},
+	    {"docs/ matches a directory", "docs", true, true},
+	    {"docs/ matches a directory at any depth", "x/docs", true, true},
+	    {"docs/ does not match a file", "docs", false, false},
+	    {"log/*.log anchored", "log/a.log", false, true},
+	    {"log/*.log anchored", "x/log/a.log", false, false},
+	    {"'*' does not cross '/'", "log/sub/a.log", false, false},
+	    {"**/tmp at the root", "tmp", true, true},
+	    {"**/tmp deep", "a/b/c/tmp", false, true},
+	    {"a/**/b with zero dirs between", "a/b", true, true},
+	    {"a/**/b with several dirs between", "a/x/y/b", false, true},
+	    {"a/**/b wants b at the end", "a/x/y/c", false, false},
+	    {"vendor/cache/** matches inside", "vendor/cache/x.gem", false,
+		true},
+	    {"vendor/cache/** matches deep inside", "vendor/cache/d/e", false,
+		true},
+	    {"vendor/cache/** does not match the dir itself", "vendor/cache",
+		true, false},
+	    {"trailing blanks trimmed", "trailing", false, true},
+	    {"CRLF line endings", "crlf.txt", false, true},
+	    {"last line without a newline", "last-line-without-newline", false,
+		true},
+	    {"other files kept", "Procfile", false, false},
+	    {"other files kept", "src/app.cs", false, false},
+	    {"a comment is not a pattern", "# art sources", false, false},
 	};
 	struct errbuf e;
 	struct pack_ignore *ig = pack_ignore_parse(text, sizeof text - 1, &e);
@@ -122,8 +121,9 @@ test_ignore_match(void)
 		snprintf(descr, sizeof descr, "ignore: %s: %s%s %s",
 		    cases[i].why, cases[i].path, cases[i].dir ? "/" : "",
 		    cases[i].ignored ? "ignored" : "kept");
-		TEST(descr, pack_ignore_match(ig, cases[i].path,
-		    cases[i].dir) == cases[i].ignored);
+		TEST(descr,
+		    pack_ignore_match(ig, cases[i].path, cases[i].dir) ==
+			cases[i].ignored);
 	}
 	pack_ignore_free(ig);
 	pack_ignore_free(NULL);
@@ -210,8 +210,8 @@ read_slug(const char *path, struct tarent *v, int max)
 			if ((s = archive_entry_symlink(ae)) != NULL)
 				snprintf(t->link, sizeof t->link, "%s", s);
 			if ((s = archive_entry_hardlink(ae)) != NULL)
-				snprintf(
-				    t->hardlink, sizeof t->hardlink, "%s", s);
+				snprintf(t->hardlink, sizeof t->hardlink, "%s",
+				    s);
 			t->type = (int)archive_entry_filetype(ae);
 			t->perm = (int)archive_entry_perm(ae);
 			t->size = archive_entry_size(ae);
@@ -299,8 +299,8 @@ test_pack_tree(void)
 	struct tarent ents[64], *t;
 	struct errbuf e;
 	char *app = tpath("app"), *s1 = tpath("s1.tgz"), *s2 = tpath("s2.tgz"),
-	     *s3 = tpath("out/s3.tgz"), *ign = tpath("app"),
-	     *x = tpath("x"), *xapp = tpath("x/app"), *outd = tpath("out");
+	     *s3 = tpath("out/s3.tgz"), *ign = tpath("app"), *x = tpath("x"),
+	     *xapp = tpath("x/app"), *outd = tpath("out");
 	int n, i, rc;
 	bool sorted = true, owners = true, times = true;
 
@@ -354,8 +354,8 @@ test_pack_tree(void)
 	TEST("pack: libarchive reads it back", n > 10);
 	if (n <= 0)
 		goto out;
-	TEST(
-	    "pack: first entry is ./app/", strcmp(ents[0].name, "./app/") == 0);
+	TEST("pack: first entry is ./app/",
+	    strcmp(ents[0].name, "./app/") == 0);
 	for (i = 1; i < n && i < 64; i++)
 		if (strcmp(ents[i - 1].name, ents[i].name) >= 0)
 			sorted = false;
@@ -597,30 +597,36 @@ test_pack_policy(void)
 	TEST("policy: packing a tree with refused entries succeeds", rc == 0);
 	TEST("policy: each entry left out is counted",
 	    r.skipped == (root ? 7u : 6u));
-	TEST("policy: and named in one warning each",
-	    w.n == (root ? 7 : 6));
+	TEST("policy: and named in one warning each", w.n == (root ? 7 : 6));
 	printf("%s", w.buf);
 	TEST("policy: absolute symlink left out, named with its target",
-	    strstr(w.buf, "'abs' left out of the slug: symlink to absolute "
-			  "path '/etc/passwd' refused\n") != NULL);
+	    strstr(w.buf,
+		"'abs' left out of the slug: symlink to absolute "
+		"path '/etc/passwd' refused\n") != NULL);
 	TEST("policy: symlink above the slug's root left out",
-	    strstr(w.buf, "'esc' left out of the slug: symlink target "
-			  "'../../x' escapes the root\n") != NULL);
+	    strstr(w.buf,
+		"'esc' left out of the slug: symlink target "
+		"'../../x' escapes the root\n") != NULL);
 	TEST("policy: a deeper one too",
-	    strstr(w.buf, "'sub/deep' left out of the slug: symlink target "
-			  "'../../../etc' escapes the root\n") != NULL);
+	    strstr(w.buf,
+		"'sub/deep' left out of the slug: symlink target "
+		"'../../../etc' escapes the root\n") != NULL);
 	TEST("policy: '..' after a name left out",
-	    strstr(w.buf, "'sub/mid' left out of the slug: symlink target "
-			  "'a/../../b' has '..' after a name\n") != NULL);
+	    strstr(w.buf,
+		"'sub/mid' left out of the slug: symlink target "
+		"'a/../../b' has '..' after a name\n") != NULL);
 	TEST("policy: FIFO left out",
 	    strstr(w.buf, "'fifo' left out of the slug: FIFO refused\n") !=
 		NULL);
 	TEST("policy: socket left out",
-	    strstr(w.buf, "'sub/sock' left out of the slug: socket "
-			  "refused\n") != NULL);
+	    strstr(w.buf,
+		"'sub/sock' left out of the slug: socket "
+		"refused\n") != NULL);
 	TEST("policy: device left out (as root)",
-	    !root || strstr(w.buf, "'null' left out of the slug: device "
-				   "node refused\n") != NULL);
+	    !root ||
+		strstr(w.buf,
+		    "'null' left out of the slug: device "
+		    "node refused\n") != NULL);
 	n = read_slug(out, ents, 64);
 	TEST("policy: the slug holds exactly the rest", n == 7);
 	TEST("policy: kept entries are there",
@@ -644,8 +650,9 @@ test_pack_policy(void)
 	rc = pack_dir(app, out, &o, &r, &e);
 	TEST("policy: prefix '.': packs", rc == 0);
 	TEST("policy: prefix '.': up -> ../x leaves the root, left out",
-	    strstr(w.buf, "'up' left out of the slug: symlink target '../x' "
-			  "escapes the root\n") != NULL &&
+	    strstr(w.buf,
+		"'up' left out of the slug: symlink target '../x' "
+		"escapes the root\n") != NULL &&
 		r.skipped == (root ? 9u : 8u));
 	TEST("policy: prefix '.': unpack accepts the slug",
 	    unpacks(out, dest2, &e));
@@ -659,8 +666,10 @@ test_pack_policy(void)
 	o.prefix = "../up";
 	rc = pack_dir(app, out, &o, &r, &e);
 	TEST("policy: a prefix with '..' is refused",
-	    rc == -1 && strstr(e.msg, "entry prefix '../up' refused: path "
-				      "escapes the root") != NULL);
+	    rc == -1 &&
+		strstr(e.msg,
+		    "entry prefix '../up' refused: path "
+		    "escapes the root") != NULL);
 	o.prefix = "/app";
 	rc = pack_dir(app, out, &o, &r, &e);
 	TEST("policy: an absolute prefix is refused",

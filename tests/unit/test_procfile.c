@@ -16,12 +16,12 @@
 static struct procfile *
 parse(const char *text, struct warns *w)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct procfile *p = NULL;
 
 	memset(w, 0, sizeof *w);
 	if (procfile_parse(text, strlen(text), "Procfile", &p, collect, w,
-	    &e) == -1)
+		&e) == -1)
 		return NULL;
 	return p;
 }
@@ -41,10 +41,11 @@ test_basic(void)
 	struct warns w;
 
 	p = parse("web: bundle exec rackup -p $PORT\n"
-	    "worker: rake jobs:work\n", &w);
+		  "worker: rake jobs:work\n",
+	    &w);
 	TEST("two types parsed", p != NULL && p->ntypes == 2);
-	TEST("first type in order", is(p, 0, "web",
-	    "bundle exec rackup -p $PORT"));
+	TEST("first type in order",
+	    is(p, 0, "web", "bundle exec rackup -p $PORT"));
 	TEST("second type in order", is(p, 1, "worker", "rake jobs:work"));
 	TEST("no warnings on a good file", w.n == 0);
 	TEST("get finds a type",
@@ -64,7 +65,8 @@ test_basic(void)
 
 	p = parse("web: no newline at end", &w);
 	TEST("last line without a newline",
-	    p != NULL && p->ntypes == 1 && is(p, 0, "web", "no newline at end"));
+	    p != NULL && p->ntypes == 1 &&
+		is(p, 0, "web", "no newline at end"));
 	procfile_free(p);
 }
 
@@ -75,30 +77,32 @@ test_bytes_kept(void)
 	struct warns w;
 
 	p = parse("web: cmd --bind 0.0.0.0:$PORT a:b: c\n"
-	    "hash: run # not a comment\n"
-	    "quotes: sh -c \"echo 'hi' \\\"there\\\"\"\n"
-	    "tabs:\t\tcmd\targ\n"
-	    "tight:cmd\n"
-	    "trail: cmd  \t\n"
-	    "utf8: echo 日本語 ünïcödé ✓\n"
-	    "Web-2_x: ok\n"
-	    "dollar: exec $HOME/bin/x ${FOO:-bar} `date`\n", &w);
+		  "hash: run # not a comment\n"
+		  "quotes: sh -c \"echo 'hi' \\\"there\\\"\"\n"
+		  "tabs:\t\tcmd\targ\n"
+		  "tight:cmd\n"
+		  "trail: cmd  \t\n"
+		  "utf8: echo 日本語 ünïcödé ✓\n"
+		  "Web-2_x: ok\n"
+		  "dollar: exec $HOME/bin/x ${FOO:-bar} `date`\n",
+	    &w);
 	TEST("nine types", p != NULL && p->ntypes == 9);
 	TEST("colons in the command kept",
 	    is(p, 0, "web", "cmd --bind 0.0.0.0:$PORT a:b: c"));
-	TEST("' #' is part of the command", is(p, 1, "hash",
-	    "run # not a comment"));
-	TEST("quotes and backslashes kept", is(p, 2, "quotes",
-	    "sh -c \"echo 'hi' \\\"there\\\"\""));
+	TEST("' #' is part of the command",
+	    is(p, 1, "hash", "run # not a comment"));
+	TEST("quotes and backslashes kept",
+	    is(p, 2, "quotes", "sh -c \"echo 'hi' \\\"there\\\"\""));
 	TEST("tabs after the colon skipped, inner tabs kept",
 	    is(p, 3, "tabs", "cmd\targ"));
 	TEST("no blank after the colon", is(p, 4, "tight", "cmd"));
 	TEST("trailing blanks kept", is(p, 5, "trail", "cmd  \t"));
 	TEST("UTF-8 kept byte for byte",
 	    is(p, 6, "utf8", "echo 日本語 ünïcödé ✓"));
-	TEST("names with '-', '_', digits, capitals", is(p, 7, "Web-2_x", "ok"));
-	TEST("shell syntax kept", is(p, 8, "dollar",
-	    "exec $HOME/bin/x ${FOO:-bar} `date`"));
+	TEST("names with '-', '_', digits, capitals",
+	    is(p, 7, "Web-2_x", "ok"));
+	TEST("shell syntax kept",
+	    is(p, 8, "dollar", "exec $HOME/bin/x ${FOO:-bar} `date`"));
 	TEST("no warnings", w.n == 0);
 	procfile_free(p);
 }
@@ -128,54 +132,59 @@ test_bad_lines(void)
 	struct procfile *p;
 	struct warns w;
 
-	p = parse("web: a\n"		/* 1 */
-	    "\n"			/* 2 */
-	    "this is not a type\n"	/* 3 */
-	    " web2: leading blank\n"	/* 4 */
-	    "bad name: x\n"		/* 5 */
-	    "foo :bar\n"		/* 6 */
-	    "empty:\n"			/* 7 */
-	    "blank:   \t\n"		/* 8 */
-	    ": nameless\n"		/* 9 */
-	    "wéb: accent\n"		/* 10 */
-	    "worker: b\n",		/* 11 */
+	p = parse("web: a\n"		   /* 1 */
+		  "\n"			   /* 2 */
+		  "this is not a type\n"   /* 3 */
+		  " web2: leading blank\n" /* 4 */
+		  "bad name: x\n"	   /* 5 */
+		  "foo :bar\n"		   /* 6 */
+		  "empty:\n"		   /* 7 */
+		  "blank:   \t\n"	   /* 8 */
+		  ": nameless\n"	   /* 9 */
+		  "wéb: accent\n"	   /* 10 */
+		  "worker: b\n",	   /* 11 */
 	    &w);
 	TEST("good lines kept around bad ones",
 	    p != NULL && p->ntypes == 2 && is(p, 0, "web", "a") &&
-	    is(p, 1, "worker", "b"));
+		is(p, 1, "worker", "b"));
 	TEST("one warning per bad line", w.n == 8);
-	TEST("warnings name the file and line", strcmp(w.buf,
-	    "Procfile:3: not 'name: command'\n"
-	    "Procfile:4: not 'name: command'\n"
-	    "Procfile:5: not 'name: command'\n"
-	    "Procfile:6: not 'name: command'\n"
-	    "Procfile:7: process type 'empty' has no command\n"
-	    "Procfile:8: process type 'blank' has no command\n"
-	    "Procfile:9: not 'name: command'\n"
-	    "Procfile:10: not 'name: command'\n") == 0);
+	TEST("warnings name the file and line",
+	    strcmp(w.buf,
+		"Procfile:3: not 'name: command'\n"
+		"Procfile:4: not 'name: command'\n"
+		"Procfile:5: not 'name: command'\n"
+		"Procfile:6: not 'name: command'\n"
+		"Procfile:7: process type 'empty' has no command\n"
+		"Procfile:8: process type 'blank' has no command\n"
+		"Procfile:9: not 'name: command'\n"
+		"Procfile:10: not 'name: command'\n") == 0);
 	procfile_free(p);
 
 	{
 		/* The real length: strlen() would stop at the NUL. */
 		static const char buf[] = "web: a\nnul: b\0c\nw: ok\n";
-		struct errbuf e = { "" };
+		struct errbuf e = {""};
 
 		memset(&w, 0, sizeof w);
-		TEST("NUL byte: parse succeeds", procfile_parse(buf,
-		    sizeof buf - 1, "Procfile", &p, collect, &w, &e) == 0);
-		TEST("NUL byte: that line skipped", p->ntypes == 2 &&
-		    is(p, 0, "web", "a") && is(p, 1, "w", "ok"));
+		TEST("NUL byte: parse succeeds",
+		    procfile_parse(buf, sizeof buf - 1, "Procfile", &p, collect,
+			&w, &e) == 0);
+		TEST("NUL byte: that line skipped",
+		    p->ntypes == 2 && is(p, 0, "web", "a") &&
+			is(p, 1, "w", "ok"));
 		TEST("NUL byte: warned with its line",
 		    strcmp(w.buf, "Procfile:2: NUL byte in line, skipped\n") ==
-		    0);
+			0);
 		procfile_free(p);
 	}
 
 	{
-		struct errbuf e = { "" };
+		struct errbuf e = {""};
 
-		TEST("warn callback may be NULL", procfile_parse("x\nweb: a\n",
-		    9, NULL, &p, NULL, NULL, &e) == 0 && p->ntypes == 1);
+		TEST("warn callback may be NULL",
+		    procfile_parse("x\nweb: a\n", 9, NULL, &p, NULL, NULL,
+			&e) == 0 &&
+			p->ntypes == 1);
 		procfile_free(p);
 	}
 }
@@ -190,16 +199,18 @@ test_duplicates(void)
 	TEST("duplicate: one entry", p != NULL && p->ntypes == 2);
 	TEST("duplicate: last command wins, first position kept",
 	    is(p, 0, "web", "second") && is(p, 1, "worker", "w"));
-	TEST("duplicate: warned with the line", strcmp(w.buf,
-	    "Procfile:3: process type 'web' is declared again, the last one "
-	    "wins\n") == 0);
+	TEST("duplicate: warned with the line",
+	    strcmp(w.buf,
+		"Procfile:3: process type 'web' is declared again, the last "
+		"one "
+		"wins\n") == 0);
 	procfile_free(p);
 }
 
 static void
 test_long_and_random(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct procfile *p;
 	struct warns w;
 	char *buf;
@@ -212,9 +223,10 @@ test_long_and_random(void)
 		buf[i] = "abc :#\"'\\\t-x"[(i - 5) % 12];
 	buf[n] = '\0';
 	p = parse(buf, &w);
-	TEST("10 KiB command kept whole", p != NULL && p->ntypes == 1 &&
-	    strlen(p->types[0].command) == n - 5 &&
-	    memcmp(p->types[0].command, buf + 5, n - 5) == 0);
+	TEST("10 KiB command kept whole",
+	    p != NULL && p->ntypes == 1 &&
+		strlen(p->types[0].command) == n - 5 &&
+		memcmp(p->types[0].command, buf + 5, n - 5) == 0);
 	procfile_free(p);
 
 	/* Random bytes (a fixed seed): never a crash, every type valid. */
@@ -226,8 +238,8 @@ test_long_and_random(void)
 			x = x * 1103515245 + 12345;
 			buf[i] = "web:x \n\r#\t\0\xc3\xa9-_:"[(x >> 16) % 16];
 		}
-		if (procfile_parse(buf, len, "Procfile", &p, NULL, NULL,
-		    &e) == -1) {
+		if (procfile_parse(buf, len, "Procfile", &p, NULL, NULL, &e) ==
+		    -1) {
 			TEST("random input parses", 0);
 			break;
 		}
@@ -249,44 +261,48 @@ test_long_and_random(void)
 static void
 test_list_ops(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct procfile *defaults, *pf, *m, *back;
 	struct warns w;
 	char *text;
 	size_t len;
 
 	defaults = procfile_new();
-	TEST("set appends", procfile_set(defaults, "web", "mono app.exe",
-	    &e) == 0 && procfile_set(defaults, "console", "csharp", &e) == 0);
+	TEST("set appends",
+	    procfile_set(defaults, "web", "mono app.exe", &e) == 0 &&
+		procfile_set(defaults, "console", "csharp", &e) == 0);
 	TEST("set refuses a bad name",
 	    procfile_set(defaults, "we b", "x", &e) == -1 &&
-	    strcmp(e.msg, "invalid process type name 'we\\x20b' (allowed: "
-	    "letters, digits, '_' and '-')") == 0);
+		strcmp(e.msg,
+		    "invalid process type name 'we\\x20b' (allowed: "
+		    "letters, digits, '_' and '-')") == 0);
 	TEST("set refuses an empty name",
 	    procfile_set(defaults, "", "x", &e) == -1);
 	pf = parse("worker: w\nweb: custom\n", &w);
 
 	m = procfile_dup(defaults, &e);
-	TEST("dup copies", m != NULL && m->ntypes == 2 &&
-	    is(m, 0, "web", "mono app.exe") && m->types[0].name !=
-	    defaults->types[0].name);
+	TEST("dup copies",
+	    m != NULL && m->ntypes == 2 && is(m, 0, "web", "mono app.exe") &&
+		m->types[0].name != defaults->types[0].name);
 	TEST("merge: Procfile wins type by type",
 	    procfile_merge(m, pf, &e) == 0 && m->ntypes == 3 &&
-	    is(m, 0, "web", "custom") && is(m, 1, "console", "csharp") &&
-	    is(m, 2, "worker", "w"));
+		is(m, 0, "web", "custom") && is(m, 1, "console", "csharp") &&
+		is(m, 2, "worker", "w"));
 	TEST("merge left the defaults alone",
 	    is(defaults, 0, "web", "mono app.exe"));
-	TEST("merge of NULL is a no-op", procfile_merge(m, NULL, &e) == 0 &&
-	    m->ntypes == 3);
+	TEST("merge of NULL is a no-op",
+	    procfile_merge(m, NULL, &e) == 0 && m->ntypes == 3);
 
 	text = procfile_format(m, &len, &e);
-	TEST("format", text != NULL && strcmp(text,
-	    "web: custom\nconsole: csharp\nworker: w\n") == 0 &&
-	    len == strlen(text));
+	TEST("format",
+	    text != NULL &&
+		strcmp(text, "web: custom\nconsole: csharp\nworker: w\n") ==
+		    0 &&
+		len == strlen(text));
 	back = text ? parse(text, &w) : NULL;
-	TEST("format then parse gives the same list", back != NULL &&
-	    back->ntypes == 3 && is(back, 0, "web", "custom") &&
-	    is(back, 1, "console", "csharp") && is(back, 2, "worker", "w"));
+	TEST("format then parse gives the same list",
+	    back != NULL && back->ntypes == 3 && is(back, 0, "web", "custom") &&
+		is(back, 1, "console", "csharp") && is(back, 2, "worker", "w"));
 	free(text);
 	procfile_free(back);
 
@@ -296,12 +312,13 @@ test_list_ops(void)
 	    text == NULL && strstr(e.msg, "multi") != NULL);
 	free(text);
 	text = procfile_format(NULL, &len, &e);
-	TEST("format of NULL is empty", text != NULL && *text == '\0' &&
-	    len == 0);
+	TEST("format of NULL is empty",
+	    text != NULL && *text == '\0' && len == 0);
 	free(text);
 
-	TEST("name_ok", procfile_name_ok("a-B_9") && !procfile_name_ok("a.b") &&
-	    !procfile_name_ok("") && !procfile_name_ok(NULL));
+	TEST("name_ok",
+	    procfile_name_ok("a-B_9") && !procfile_name_ok("a.b") &&
+		!procfile_name_ok("") && !procfile_name_ok(NULL));
 	procfile_free(m);
 	procfile_free(pf);
 	procfile_free(defaults);
@@ -311,7 +328,7 @@ test_list_ops(void)
 static void
 test_read(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct procfile *p;
 	struct warns w;
 	char *dir, path[PATH_MAX], *big;
@@ -325,8 +342,7 @@ test_read(void)
 	snprintf(path, sizeof path, "%s/Procfile", dir);
 	absent = false;
 	TEST("missing Procfile is not an error",
-	    procfile_read(path, "Procfile", &p, &absent, collect, &w, &e) ==
-	    0);
+	    procfile_read(path, "Procfile", &p, &absent, collect, &w, &e) == 0);
 	TEST("missing Procfile: flagged absent, empty list",
 	    absent && p != NULL && p->ntypes == 0);
 	procfile_free(p);
@@ -335,7 +351,8 @@ test_read(void)
 	memset(&w, 0, sizeof w);
 	TEST("existing Procfile read",
 	    procfile_read(path, "Procfile", &p, &absent, collect, &w, &e) ==
-	    0 && !absent && is(p, 0, "web", "a"));
+		    0 &&
+		!absent && is(p, 0, "web", "a"));
 	TEST("warnings use the display name",
 	    strcmp(w.buf, "Procfile:2: not 'name: command'\n") == 0);
 	procfile_free(p);
@@ -343,15 +360,16 @@ test_read(void)
 	memset(&w, 0, sizeof w);
 	TEST("NULL name: warnings use the path",
 	    procfile_read(path, NULL, &p, NULL, collect, &w, &e) == 0 &&
-	    strncmp(w.buf, path, strlen(path)) == 0 &&
-	    strstr(w.buf, "Procfile:2: not") != NULL);
+		strncmp(w.buf, path, strlen(path)) == 0 &&
+		strstr(w.buf, "Procfile:2: not") != NULL);
 	procfile_free(p);
 
 	unlink(path);
 	mkdir(path, 0755);
 	TEST("a directory named Procfile is an error",
 	    procfile_read(path, "Procfile", &p, &absent, NULL, NULL, &e) ==
-	    -1 && p == NULL && strstr(e.msg, path) != NULL);
+		    -1 &&
+		p == NULL && strstr(e.msg, path) != NULL);
 	rmdir(path);
 
 	big = calloc(1, PROCFILE_MAX + 2);
@@ -359,7 +377,7 @@ test_read(void)
 	fs_write_file_atomic(path, big, PROCFILE_MAX + 1, 0644, &e);
 	TEST("a Procfile over the size cap is an error",
 	    procfile_read(path, "Procfile", &p, NULL, NULL, NULL, &e) == -1 &&
-	    strstr(e.msg, path) != NULL);
+		strstr(e.msg, path) != NULL);
 	free(big);
 
 	fs_rm_rf(dir, &e);
@@ -371,7 +389,7 @@ test_read(void)
 static void
 test_load_beneath(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct procfile *p;
 	struct warns w;
 	char *dir, app[PATH_MAX / 2], path[PATH_MAX];
@@ -393,7 +411,8 @@ test_load_beneath(void)
 	memset(&w, 0, sizeof w);
 	TEST("no Procfile: absent, empty, no error",
 	    procfile_load_beneath(app, "Procfile", &p, &absent, collect, &w,
-	    &e) == 0 && absent && p != NULL && p->ntypes == 0);
+		&e) == 0 &&
+		absent && p != NULL && p->ntypes == 0);
 	procfile_free(p);
 
 	snprintf(path, sizeof path, "%s/Procfile", app);
@@ -401,7 +420,8 @@ test_load_beneath(void)
 	memset(&w, 0, sizeof w);
 	TEST("a Procfile linked inside the app is read",
 	    procfile_load_beneath(app, "Procfile", &p, &absent, collect, &w,
-	    &e) == 0 && !absent && is(p, 0, "web", "inside") && w.n == 0);
+		&e) == 0 &&
+		!absent && is(p, 0, "web", "inside") && w.n == 0);
 	procfile_free(p);
 
 	unlink(path);
@@ -409,9 +429,11 @@ test_load_beneath(void)
 	memset(&w, 0, sizeof w);
 	TEST("a Procfile linked out of the app is refused, one line",
 	    procfile_load_beneath(app, "Procfile", &p, &absent, collect, &w,
-	    &e) == -1 && p == NULL && errno == EXDEV &&
-	    strcmp(e.msg, "Procfile: a symlink out of the app's directory, "
-	    "refused") == 0);
+		&e) == -1 &&
+		p == NULL && errno == EXDEV &&
+		strcmp(e.msg,
+		    "Procfile: a symlink out of the app's directory, "
+		    "refused") == 0);
 	TEST("nothing of the file outside is parsed or quoted", w.n == 0);
 
 	fs_rm_rf(dir, &e);

@@ -25,12 +25,16 @@ project(const char *rel, const char *props, const char *extra)
 {
 	char *text;
 
-	if (asprintf(&text, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	    "<Project ToolsVersion=\"4.0\" DefaultTargets=\"Build\" " MSB ">\n"
-	    "  <PropertyGroup>\n    <OutputType>Exe</OutputType>\n%s"
-	    "  </PropertyGroup>\n%s"
-	    "  <Import Project=\"$(MSBuildToolsPath)\\Microsoft.CSharp.targets\" />\n"
-	    "</Project>\n", props, extra) < 0)
+	if (asprintf(&text,
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<Project ToolsVersion=\"4.0\" DefaultTargets=\"Build\" " MSB
+		">\n"
+		"  <PropertyGroup>\n    <OutputType>Exe</OutputType>\n%s"
+		"  </PropertyGroup>\n%s"
+		"  <Import "
+		"Project=\"$(MSBuildToolsPath)\\Microsoft.CSharp.targets\" />\n"
+		"</Project>\n",
+		props, extra) < 0)
 		abort();
 	put(rel, text, 0644);
 	free(text);
@@ -60,7 +64,8 @@ static void
 test_required(void)
 {
 	project("p/explicit.csproj",
-	    "    <TargetFrameworkVersion>v4.5.1</TargetFrameworkVersion>\n", "");
+	    "    <TargetFrameworkVersion>v4.5.1</TargetFrameworkVersion>\n",
+	    "");
 	TEST("required: explicit v4.5.1",
 	    strcmp(required("p/explicit.csproj"), "v4.5.1") == 0);
 
@@ -74,13 +79,16 @@ test_required(void)
 	    strcmp(required("p/empty.csproj"), "v4.0*") == 0);
 
 	project("p/ws.csproj",
-	    "    <TargetFrameworkVersion>\n\t v4.7.2 \r\n</TargetFrameworkVersion>\n",
+	    "    <TargetFrameworkVersion>\n\t v4.7.2 "
+	    "\r\n</TargetFrameworkVersion>\n",
 	    "");
 	TEST("required: blanks around it are trimmed",
 	    strcmp(required("p/ws.csproj"), "v4.7.2") == 0);
 
 	project("p/cdata.csproj",
-	    "    <TargetFrameworkVersion><![CDATA[v4.6]]></TargetFrameworkVersion>\n",
+	    "    "
+	    "<TargetFrameworkVersion><![CDATA[v4.6]]></"
+	    "TargetFrameworkVersion>\n",
 	    "");
 	TEST("required: CDATA is text",
 	    strcmp(required("p/cdata.csproj"), "v4.6") == 0);
@@ -117,14 +125,20 @@ test_required(void)
 	    strcmp(required("p/differ.csproj"), "-") == 0);
 
 	project("p/portable.csproj",
-	    "    <TargetFrameworkIdentifier>.NETPortable</TargetFrameworkIdentifier>\n"
-	    "    <TargetFrameworkVersion>v4.5</TargetFrameworkVersion>\n", "");
+	    "    "
+	    "<TargetFrameworkIdentifier>.NETPortable</"
+	    "TargetFrameworkIdentifier>\n"
+	    "    <TargetFrameworkVersion>v4.5</TargetFrameworkVersion>\n",
+	    "");
 	TEST("required: another framework than .NETFramework",
 	    strcmp(required("p/portable.csproj"), "-") == 0);
 
 	project("p/netfx.csproj",
-	    "    <TargetFrameworkIdentifier>.NETFramework</TargetFrameworkIdentifier>\n"
-	    "    <TargetFrameworkVersion>v3.5</TargetFrameworkVersion>\n", "");
+	    "    "
+	    "<TargetFrameworkIdentifier>.NETFramework</"
+	    "TargetFrameworkIdentifier>\n"
+	    "    <TargetFrameworkVersion>v3.5</TargetFrameworkVersion>\n",
+	    "");
 	TEST("required: .NETFramework named",
 	    strcmp(required("p/netfx.csproj"), "v3.5") == 0);
 
@@ -141,24 +155,30 @@ test_required(void)
 	    strcmp(required("p/groupimport.csproj"), "-") == 0);
 
 	project("p/toolset.csproj", "",
-	    "  <Import Project=\"$(MSBuildExtensionsPath)\\$(MSBuildToolsVersion)"
+	    "  <Import "
+	    "Project=\"$(MSBuildExtensionsPath)\\$(MSBuildToolsVersion)"
 	    "\\Microsoft.Common.props\" />\n");
 	TEST("required: MSBuild's own imports do not count",
 	    strcmp(required("p/toolset.csproj"), "v4.0*") == 0);
 
-	put("p/sdk.csproj", "<Project Sdk=\"Microsoft.NET.Sdk\">\n"
+	put("p/sdk.csproj",
+	    "<Project Sdk=\"Microsoft.NET.Sdk\">\n"
 	    "  <PropertyGroup><TargetFramework>net472</TargetFramework>"
-	    "</PropertyGroup>\n</Project>\n", 0644);
+	    "</PropertyGroup>\n</Project>\n",
+	    0644);
 	TEST("required: an SDK-style project cannot be told",
 	    strcmp(required("p/sdk.csproj"), "-") == 0);
 
-	put("p/other.xml", "<Root><PropertyGroup><TargetFrameworkVersion>"
-	    "v4.0</TargetFrameworkVersion></PropertyGroup></Root>\n", 0644);
+	put("p/other.xml",
+	    "<Root><PropertyGroup><TargetFrameworkVersion>"
+	    "v4.0</TargetFrameworkVersion></PropertyGroup></Root>\n",
+	    0644);
 	TEST("required: another root element cannot be told",
 	    strcmp(required("p/other.xml"), "-") == 0);
 
 	/* VS2010 writes a BOM and CRLF line ends. */
-	put("p/vs2010.csproj", "\xef\xbb\xbf<?xml version=\"1.0\" "
+	put("p/vs2010.csproj",
+	    "\xef\xbb\xbf<?xml version=\"1.0\" "
 	    "encoding=\"utf-8\"?>\r\n<Project ToolsVersion=\"4.0\" " MSB ">\r\n"
 	    "  <PropertyGroup>\r\n    <TargetFrameworkVersion>v4.0"
 	    "</TargetFrameworkVersion>\r\n  </PropertyGroup>\r\n</Project>\r\n",
@@ -166,17 +186,21 @@ test_required(void)
 	TEST("required: a BOM and CRLF",
 	    strcmp(required("p/vs2010.csproj"), "v4.0") == 0);
 
-	put("p/broken.csproj", "<Project " MSB ">\n  <PropertyGroup>\n"
-	    "</Project>\n", 0644);
+	put("p/broken.csproj",
+	    "<Project " MSB ">\n  <PropertyGroup>\n"
+	    "</Project>\n",
+	    0644);
 	TEST("required: not well-formed: an error naming the file and line",
 	    strcmp(required("p/broken.csproj"), "ERR") == 0 &&
-	    strstr(e.msg, "p/broken.csproj:4: Premature end of data in tag "
-	    "Project line 1") != NULL && strchr(e.msg, '\\') == NULL);
+		strstr(e.msg,
+		    "p/broken.csproj:4: Premature end of data in tag "
+		    "Project line 1") != NULL &&
+		strchr(e.msg, '\\') == NULL);
 
 	TEST("required: a missing file",
 	    strcmp(required("p/missing.csproj"), "ERR") == 0 &&
-	    strstr(e.msg, "p/missing.csproj") != NULL &&
-	    strstr(e.msg, "No such file") != NULL);
+		strstr(e.msg, "p/missing.csproj") != NULL &&
+		strstr(e.msg, "No such file") != NULL);
 }
 
 /* Entities are never substituted nor loaded: a value made of one cannot be
@@ -188,42 +212,53 @@ test_entities(void)
 	const char *r;
 
 	put("p/secret", "v4.8", 0644);
-	put("p/internal.csproj", "<?xml version=\"1.0\"?>\n"
+	put("p/internal.csproj",
+	    "<?xml version=\"1.0\"?>\n"
 	    "<!DOCTYPE Project [ <!ENTITY fx \"v4.8\"> ]>\n"
 	    "<Project " MSB "><PropertyGroup><TargetFrameworkVersion>&fx;"
-	    "</TargetFrameworkVersion></PropertyGroup></Project>\n", 0644);
+	    "</TargetFrameworkVersion></PropertyGroup></Project>\n",
+	    0644);
 	TEST("entities: an internal entity is not substituted",
 	    strcmp(required("p/internal.csproj"), "-") == 0);
 
-	put("p/external.csproj", "<?xml version=\"1.0\"?>\n"
+	put("p/external.csproj",
+	    "<?xml version=\"1.0\"?>\n"
 	    "<!DOCTYPE Project [ <!ENTITY fx SYSTEM \"secret\"> ]>\n"
 	    "<Project " MSB "><PropertyGroup><TargetFrameworkVersion>&fx;"
-	    "</TargetFrameworkVersion></PropertyGroup></Project>\n", 0644);
+	    "</TargetFrameworkVersion></PropertyGroup></Project>\n",
+	    0644);
 	TEST("entities: an external entity is not loaded",
 	    strcmp(required("p/external.csproj"), "-") == 0);
 
-	put("p/laughs.csproj", "<?xml version=\"1.0\"?>\n<!DOCTYPE Project [\n"
+	put("p/laughs.csproj",
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE Project [\n"
 	    " <!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
-	    " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
-	    " <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
-	    " <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
-	    " <!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
-	    " <!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
-	    " <!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
+	    " <!ENTITY b "
+	    "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+	    " <!ENTITY c "
+	    "\"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+	    " <!ENTITY d "
+	    "\"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+	    " <!ENTITY e "
+	    "\"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+	    " <!ENTITY f "
+	    "\"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+	    " <!ENTITY g "
+	    "\"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
 	    "]>\n<Project " MSB "><PropertyGroup><TargetFrameworkVersion>&g;"
-	    "</TargetFrameworkVersion></PropertyGroup></Project>\n", 0644);
+	    "</TargetFrameworkVersion></PropertyGroup></Project>\n",
+	    0644);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = required("p/laughs.csproj");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	TEST("entities: nested entities (a billion laughs) cannot be told",
 	    strcmp(r, "-") == 0 || strcmp(r, "ERR") == 0);
-	TEST("entities: ... and take no time",
-	    t1.tv_sec - t0.tv_sec < 2);
+	TEST("entities: ... and take no time", t1.tv_sec - t0.tv_sec < 2);
 
 	if (mkfifo(tpath_static("p/fifo.csproj"), 0644) == 0)
 		TEST("a FIFO is refused, not waited on",
 		    strcmp(required("p/fifo.csproj"), "ERR") == 0 &&
-		    strstr(e.msg, "not a regular file") != NULL);
+			strstr(e.msg, "not a regular file") != NULL);
 	else
 		TEST("mkfifo", 0);
 }
@@ -231,7 +266,7 @@ test_entities(void)
 static void
 test_available(void)
 {
-	struct strlist l = { 0 };
+	struct strlist l = {0};
 	char joined[256] = "";
 
 	e.msg[0] = '\0';
@@ -249,14 +284,15 @@ test_available(void)
 	put("rt/lib/mono/4.5/mscorlib.dll", "", 0644);
 	put_link("rt/lib/mono/4.8-api", "4.6-api");
 	put_link("rt/lib/mono/4.9-api", "missing");
-	TEST("available: listed", profile_available(tpath_static("rt"), &l,
-	    &e) == 0);
+	TEST("available: listed",
+	    profile_available(tpath_static("rt"), &l, &e) == 0);
 	for (size_t i = 0; i < l.n; i++) {
 		strcat(joined, i ? " " : "");
 		strcat(joined, l.v[i]);
 	}
 	TEST("available: X.Y-api directories (and links to one), in version "
-	    "order", strcmp(joined, "2.0 4.5 4.5.1 4.6 4.8 4.10") == 0);
+	     "order",
+	    strcmp(joined, "2.0 4.5 4.5.1 4.6 4.8 4.10") == 0);
 	if (strcmp(joined, "2.0 4.5 4.5.1 4.6 4.8 4.10") != 0)
 		fprintf(stderr, "  got '%s'\n", joined);
 
@@ -270,17 +306,18 @@ test_available(void)
 	put("rt3/lib/mono/3.5-api/x", "", 0644);
 	TEST("has: v3.5 without 2.0-api",
 	    profile_available(tpath_static("rt3"), &l, &e) == 0 &&
-	    !profile_has(&l, "v3.5"));
+		!profile_has(&l, "v3.5"));
 	put("rt3/lib/mono/2.0-api/x", "", 0644);
 	strlist_free(&l);
 	TEST("has: v3.5 with both",
 	    profile_available(tpath_static("rt3"), &l, &e) == 0 &&
-	    profile_has(&l, "v3.5") && profile_has(&l, "v3.0"));
+		profile_has(&l, "v3.5") && profile_has(&l, "v3.0"));
 	strlist_free(&l);
 }
 
 static const char sln_text[] =
-    "\xef\xbb\xbf\r\nMicrosoft Visual Studio Solution File, Format Version 11.00\r\n"
+    "\xef\xbb\xbf\r\nMicrosoft Visual Studio Solution File, Format Version "
+    "11.00\r\n"
     "# Visual Studio 2010\r\n"
     "Project(\"{2150E333-8FDC-42A3-9474-1A3956D46DE8}\") = \"Folder\", "
     "\"Folder\", \"{00000000-0000-0000-0000-000000000001}\"\r\nEndProject\r\n"
@@ -298,47 +335,56 @@ static const char sln_text[] =
     "EndProject\r\n"
     "Global\r\n"
     "\tGlobalSection(ProjectConfigurationPlatforms) = postSolution\r\n"
-    "\t\t{aaaaaaaa-0000-0000-0000-000000000002}.Release|Any CPU.ActiveCfg = Release|Any CPU\r\n"
-    "\t\t{aaaaaaaa-0000-0000-0000-000000000002}.Release|Any CPU.Build.0 = Release|Any CPU\r\n"
-    "\t\t{AAAAAAAA-0000-0000-0000-000000000003}.release|x86.Build.0 = Release|x86\r\n"
-    "\t\t{AAAAAAAA-0000-0000-0000-000000000004}.Release|Any CPU.ActiveCfg = Release|Any CPU\r\n"
-    "\t\t{AAAAAAAA-0000-0000-0000-000000000005}.Debug|Any CPU.Build.0 = Debug|Any CPU\r\n"
+    "\t\t{aaaaaaaa-0000-0000-0000-000000000002}.Release|Any CPU.ActiveCfg = "
+    "Release|Any CPU\r\n"
+    "\t\t{aaaaaaaa-0000-0000-0000-000000000002}.Release|Any CPU.Build.0 = "
+    "Release|Any CPU\r\n"
+    "\t\t{AAAAAAAA-0000-0000-0000-000000000003}.release|x86.Build.0 = "
+    "Release|x86\r\n"
+    "\t\t{AAAAAAAA-0000-0000-0000-000000000004}.Release|Any CPU.ActiveCfg = "
+    "Release|Any CPU\r\n"
+    "\t\t{AAAAAAAA-0000-0000-0000-000000000005}.Debug|Any CPU.Build.0 = "
+    "Debug|Any CPU\r\n"
     "\tEndGlobalSection\r\nEndGlobal\r\n";
 
 static void
 test_solution_projects(void)
 {
-	struct strlist l = { 0 };
+	struct strlist l = {0};
 
 	put("s/App.sln", sln_text, 0644);
 	e.msg[0] = '\0';
 	TEST("solution: read",
-	    profile_solution_projects(tpath_static("s/App.sln"), "Release",
-	    &l, &e) == 0);
+	    profile_solution_projects(tpath_static("s/App.sln"), "Release", &l,
+		&e) == 0);
 	TEST("solution: the project files Release builds, '\\' made '/', "
-	    "GUIDs and configurations matched in any case",
+	     "GUIDs and configurations matched in any case",
 	    l.n == 2 && strcmp(l.v[0], "src/Web/Web.csproj") == 0 &&
-	    strcmp(l.v[1], "Lib/Lib.FSPROJ") == 0);
+		strcmp(l.v[1], "Lib/Lib.FSPROJ") == 0);
 	strlist_free(&l);
 	TEST("solution: Debug builds another",
-	    profile_solution_projects(tpath_static("s/App.sln"), "Debug",
-	    &l, &e) == 0 && l.n == 1 &&
-	    strcmp(l.v[0], "Tests/Tests.csproj") == 0);
+	    profile_solution_projects(tpath_static("s/App.sln"), "Debug", &l,
+		&e) == 0 &&
+		l.n == 1 && strcmp(l.v[0], "Tests/Tests.csproj") == 0);
 	strlist_free(&l);
 
-	put("s/Plain.sln", "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
+	put("s/Plain.sln",
+	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
 	    " = \"A\", \"A\\A.csproj\", \"{1}\"\nEndProject\n"
 	    "Project(\"{F184B08F-C81C-45F6-A57F-5ABD9991F28F}\") = \"B\", "
-	    "\"B.vbproj\", \"{2}\"\nEndProject\n", 0644);
+	    "\"B.vbproj\", \"{2}\"\nEndProject\n",
+	    0644);
 	TEST("solution: without Build.0 lines, every project",
 	    profile_solution_projects(tpath_static("s/Plain.sln"), "Release",
-	    &l, &e) == 0 && l.n == 2 &&
-	    strcmp(l.v[0], "A/A.csproj") == 0 && strcmp(l.v[1], "B.vbproj") == 0);
+		&l, &e) == 0 &&
+		l.n == 2 && strcmp(l.v[0], "A/A.csproj") == 0 &&
+		strcmp(l.v[1], "B.vbproj") == 0);
 	strlist_free(&l);
 
 	TEST("solution: a missing one",
-	    profile_solution_projects(tpath_static("s/None.sln"), "Release",
-	    &l, &e) == -1 && strstr(e.msg, "s/None.sln") != NULL && l.n == 0);
+	    profile_solution_projects(tpath_static("s/None.sln"), "Release", &l,
+		&e) == -1 &&
+		strstr(e.msg, "s/None.sln") != NULL && l.n == 0);
 }
 
 /* The solution of an app in app/ with one project targeting fx ("" for
@@ -360,46 +406,63 @@ test_check(void)
 	put("rtall/lib/mono/4.5-api/mscorlib.dll", "", 0644);
 	put("rtnone/lib/mono/4.5/mscorlib.dll", "", 0644);
 
-	put("app/Net40.sln", "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
-	    " = \"Net40\", \"Net40\\Net40.csproj\", \"{1}\"\r\nEndProject\r\n", 0644);
+	put("app/Net40.sln",
+	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
+	    " = \"Net40\", \"Net40\\Net40.csproj\", \"{1}\"\r\nEndProject\r\n",
+	    0644);
 	project("app/Net40/Net40.csproj",
 	    "    <TargetFrameworkVersion>v4.0</TargetFrameworkVersion>\n", "");
 	TEST("check: v4.0 against a runtime without 4.0-api: one line",
-	    check("Net40.sln", "rt45") == 1 && strcmp(e.msg,
-	    "Net40/Net40.csproj targets TargetFrameworkVersion v4.0, but this "
-	    "Mono runtime has the reference assemblies of v4.5, v4.7.2 only: "
-	    "retarget the project, or use a runtime with lib/mono/4.0-api "
-	    "(MONO_URL)") == 0);
+	    check("Net40.sln", "rt45") == 1 &&
+		strcmp(e.msg,
+		    "Net40/Net40.csproj targets TargetFrameworkVersion v4.0, "
+		    "but this "
+		    "Mono runtime has the reference assemblies of v4.5, v4.7.2 "
+		    "only: "
+		    "retarget the project, or use a runtime with "
+		    "lib/mono/4.0-api "
+		    "(MONO_URL)") == 0);
 	TEST("check: SOLUTION naming the project itself",
 	    check("Net40/Net40.csproj", "rt45") == 1 &&
-	    strncmp(e.msg, "Net40/Net40.csproj targets", 26) == 0);
-	TEST("check: a runtime with 4.0-api", check("Net40.sln", "rtall") == 0 &&
-	    e.msg[0] == '\0');
+		strncmp(e.msg, "Net40/Net40.csproj targets", 26) == 0);
+	TEST("check: a runtime with 4.0-api",
+	    check("Net40.sln", "rtall") == 0 && e.msg[0] == '\0');
 	TEST("check: a runtime with no *-api at all: xbuild judges",
 	    check("Net40.sln", "rtnone") == 0);
-	TEST("check: a runtime with no lib/mono", check("Net40.sln", "rt0") == 0);
+	TEST("check: a runtime with no lib/mono",
+	    check("Net40.sln", "rt0") == 0);
 
-	put("app/sub/Old.sln", "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
+	put("app/sub/Old.sln",
+	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
 	    " = \"Old\", \"Old\\Old.csproj\", \"{1}\"\nEndProject\n"
 	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
-	    " = \"Out\", \"..\\..\\outside\\Out.csproj\", \"{2}\"\nEndProject\n",
+	    " = \"Out\", \"..\\..\\outside\\Out.csproj\", "
+	    "\"{2}\"\nEndProject\n",
 	    0644);
 	project("outside/Out.csproj",
 	    "    <TargetFrameworkVersion>v2.0</TargetFrameworkVersion>\n", "");
 	project("app/sub/Old/Old.csproj", "", "");
 	TEST("check: a project that sets none, in a subdirectory's solution",
-	    check("sub/Old.sln", "rt45") == 1 && strcmp(e.msg,
-	    "sub/Old/Old.csproj sets no TargetFrameworkVersion, so xbuild "
-	    "targets v4.0, but this Mono runtime has the reference assemblies "
-	    "of v4.5, v4.7.2 only: add <TargetFrameworkVersion> for one of "
-	    "these, or use a runtime with lib/mono/4.0-api (MONO_URL)") == 0);
+	    check("sub/Old.sln", "rt45") == 1 &&
+		strcmp(e.msg,
+		    "sub/Old/Old.csproj sets no TargetFrameworkVersion, so "
+		    "xbuild "
+		    "targets v4.0, but this Mono runtime has the reference "
+		    "assemblies "
+		    "of v4.5, v4.7.2 only: add <TargetFrameworkVersion> for "
+		    "one of "
+		    "these, or use a runtime with lib/mono/4.0-api "
+		    "(MONO_URL)") == 0);
 	project("app/sub/Old/Old.csproj",
-	    "    <TargetFrameworkVersion>v4.7.2</TargetFrameworkVersion>\n", "");
+	    "    <TargetFrameworkVersion>v4.7.2</TargetFrameworkVersion>\n",
+	    "");
 	TEST("check: a project outside the app is not read",
 	    check("sub/Old.sln", "rt45") == 0);
 
-	put("app/Esc.sln", "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
-	    " = \"Esc\", \"Esc.csproj\", \"{2}\"\nEndProject\n", 0644);
+	put("app/Esc.sln",
+	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
+	    " = \"Esc\", \"Esc.csproj\", \"{2}\"\nEndProject\n",
+	    0644);
 	put_link("app/Esc.csproj", "../outside/Out.csproj");
 	TEST("check: nor through a symlink leading out",
 	    check("Esc.sln", "rt45") == 0);
@@ -407,16 +470,19 @@ test_check(void)
 	TEST("check: a symlink inside is followed",
 	    check("In.csproj", "rt45") == 1);
 
-	put("app/Bad.sln", "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
+	put("app/Bad.sln",
+	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
 	    " = \"B\", \"B\\B.csproj\", \"{1}\"\nEndProject\n"
 	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
 	    " = \"M\", \"M\\M.csproj\", \"{2}\"\nEndProject\n"
 	    "Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\")"
-	    " = \"N\", \"Net40\\Net40.csproj\", \"{3}\"\nEndProject\n", 0644);
+	    " = \"N\", \"Net40\\Net40.csproj\", \"{3}\"\nEndProject\n",
+	    0644);
 	put("app/B/B.csproj", "<Project>", 0644);
 	TEST("check: broken and missing projects are xbuild's to report; the "
-	    "next is checked", check("Bad.sln", "rt45") == 1 &&
-	    strncmp(e.msg, "Net40/Net40.csproj targets", 26) == 0);
+	     "next is checked",
+	    check("Bad.sln", "rt45") == 1 &&
+		strncmp(e.msg, "Net40/Net40.csproj targets", 26) == 0);
 	TEST("check: a missing solution is xbuild's to report",
 	    check("Missing.sln", "rt45") == 0);
 }

@@ -30,13 +30,12 @@ static int
 mk_tarball(const char *file, char sha[DIGEST_HEX_SIZE])
 {
 	static const struct tar_ent ents[] = {
-		{ "bin", AE_IFDIR, 0755, NULL, 0, NULL },
-		{ "bin/mono", AE_IFREG, 0755, "#!mono\n", 0, NULL },
-		{ "bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono" },
-		{ "lib", AE_IFDIR, 0755, NULL, 0, NULL },
-		{ "lib/mono", AE_IFDIR, 0755, NULL, 0, NULL },
-		{ "lib/mono/mscorlib.dll", AE_IFREG, 0644, "MZ mscorlib", 0,
-		    NULL },
+	    {"bin", AE_IFDIR, 0755, NULL, 0, NULL},
+	    {"bin/mono", AE_IFREG, 0755, "#!mono\n", 0, NULL},
+	    {"bin/mono-sgen", AE_IFLNK, 0777, NULL, 0, "mono"},
+	    {"lib", AE_IFDIR, 0755, NULL, 0, NULL},
+	    {"lib/mono", AE_IFDIR, 0755, NULL, 0, NULL},
+	    {"lib/mono/mscorlib.dll", AE_IFREG, 0644, "MZ mscorlib", 0, NULL},
 	};
 
 	return tgz_write(file, ents, sizeof ents / sizeof ents[0], sha);
@@ -51,8 +50,8 @@ struct seen {
 static void
 on_event(void *arg, enum runtime_event ev, const char *detail)
 {
-	static const char *const names[] = { "wait", "hit", "unusable",
-		"damaged", "download" };
+	static const char *const names[] = {"wait", "hit", "unusable",
+	    "damaged", "download"};
 	struct seen *s = arg;
 	size_t len = strlen(s->log);
 
@@ -81,7 +80,8 @@ count_entries(const char *dir)
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)
-		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+		n += strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0;
 	closedir(d);
 	return n;
 }
@@ -92,7 +92,8 @@ has_runtime(const char *dir)
 	char target[16];
 	ssize_t n = readlink(at(dir, "bin/mono-sgen"), target, sizeof target);
 	size_t len;
-	char *p = fs_read_file(at(dir, "lib/mono/mscorlib.dll"), 64, &len, NULL);
+	char *p =
+	    fs_read_file(at(dir, "lib/mono/mscorlib.dll"), 64, &len, NULL);
 	bool ok = p != NULL && len == 11 && memcmp(p, "MZ mscorlib", 11) == 0 &&
 	    n == 4 && memcmp(target, "mono", 4) == 0 &&
 	    access(at(dir, "bin/mono"), X_OK) == 0;
@@ -105,37 +106,42 @@ static void
 test_resolve(void)
 {
 	struct envdir *v = envdir_new();
-	struct runtime_spec rs = { NULL, NULL, NULL };
-	struct errbuf e = { "" };
+	struct runtime_spec rs = {NULL, NULL, NULL};
+	struct errbuf e = {""};
 	char *yml = fs_join(tmp, "buildpack.yml");
 	static const char text[] =
 	    "default_version: \"6.8\"\n"
 	    "versions:\n"
 	    "  \"6.8\":\n"
 	    "    url: \"https://example.com/mono-6.8.tar.zst\"\n"
-	    "    sha256: \"" "ABCDEF0123456789abcdef0123456789"
-	    "abcdef0123456789abcdef0123456789" "\"\n"
+	    "    sha256: \""
+	    "ABCDEF0123456789abcdef0123456789"
+	    "abcdef0123456789abcdef0123456789"
+	    "\"\n"
 	    "  \"6.12\":\n"
 	    "    url: \"https://example.com/mono-6.12.tar.zst\"\n"
-	    "    sha256: \"" "0000000000000000000000000000000000000000000000000000000000000000" "\"\n";
+	    "    sha256: \""
+	    "0000000000000000000000000000000000000000000000000000000000000000"
+	    "\"\n";
 
 	fs_write_file_atomic(yml, text, sizeof text - 1, 0644, NULL);
 	TEST("resolve: the default version from buildpack.yml",
 	    runtime_resolve(v, yml, &rs, &e) == 0 &&
-	    strcmp(rs.version, "6.8") == 0 &&
-	    strcmp(rs.url, "https://example.com/mono-6.8.tar.zst") == 0 &&
-	    strcmp(rs.sha256, "abcdef0123456789abcdef0123456789"
-	    "abcdef0123456789abcdef0123456789") == 0);
+		strcmp(rs.version, "6.8") == 0 &&
+		strcmp(rs.url, "https://example.com/mono-6.8.tar.zst") == 0 &&
+		strcmp(rs.sha256,
+		    "abcdef0123456789abcdef0123456789"
+		    "abcdef0123456789abcdef0123456789") == 0);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "6.12", &e);
 	TEST("resolve: MONO_VERSION picks another",
 	    runtime_resolve(v, yml, &rs, &e) == 0 &&
-	    strcmp(rs.url, "https://example.com/mono-6.12.tar.zst") == 0);
+		strcmp(rs.url, "https://example.com/mono-6.12.tar.zst") == 0);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "../6.8", &e);
 	TEST("resolve: a MONO_VERSION outside the label set is refused",
 	    runtime_resolve(v, yml, &rs, &e) == -1 &&
-	    strstr(e.msg, "MONO_VERSION") != NULL);
+		strstr(e.msg, "MONO_VERSION") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "7.0", &e);
 	TEST("resolve: an unknown MONO_VERSION fails",
@@ -147,41 +153,50 @@ test_resolve(void)
 	envdir_set(v, "MONO_URL", "file:///x.tar.gz", &e);
 	TEST("resolve: MONO_URL without MONO_SHA256 is refused",
 	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1 &&
-	    strstr(e.msg, "MONO_SHA256") != NULL);
+		strstr(e.msg, "MONO_SHA256") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256", "abc", &e);
 	TEST("resolve: a short MONO_SHA256 is refused",
 	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1 &&
-	    strstr(e.msg, "64 hexadecimal") != NULL);
+		strstr(e.msg, "64 hexadecimal") != NULL);
 	runtime_spec_free(&rs);
-	envdir_set(v, "MONO_SHA256", "g123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef", &e);
+	envdir_set(v, "MONO_SHA256",
+	    "g123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef",
+	    &e);
 	TEST("resolve: a MONO_SHA256 with a non-hex digit is refused",
 	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1);
 	runtime_spec_free(&rs);
-	envdir_set(v, "MONO_SHA256", "F123456789ABCDEF0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef0", &e);
+	envdir_set(v, "MONO_SHA256",
+	    "F123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0",
+	    &e);
 	TEST("resolve: a MONO_SHA256 of 65 digits is refused",
 	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1);
 	runtime_spec_free(&rs);
-	envdir_set(v, "MONO_SHA256", "F123456789ABCDEF0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef", &e);
+	envdir_set(v, "MONO_SHA256",
+	    "F123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef",
+	    &e);
 	TEST("resolve: MONO_URL + MONO_SHA256 need no buildpack.yml, "
-	    "the sha256 lower-cased, the version custom",
+	     "the sha256 lower-cased, the version custom",
 	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == 0 &&
-	    strcmp(rs.url, "file:///x.tar.gz") == 0 &&
-	    strcmp(rs.sha256, "f123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef") == 0 &&
-	    strcmp(rs.version, "custom") == 0);
+		strcmp(rs.url, "file:///x.tar.gz") == 0 &&
+		strcmp(rs.sha256,
+		    "f123456789abcdef0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef") == 0 &&
+		strcmp(rs.version, "custom") == 0);
 	runtime_spec_free(&rs);
 	runtime_spec_free(NULL);
 	envdir_free(v);
 	v = envdir_new();
-	envdir_set(v, "MONO_SHA256", "f123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef", &e);
+	envdir_set(v, "MONO_SHA256",
+	    "f123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef",
+	    &e);
 	TEST("resolve: MONO_SHA256 without MONO_URL is refused",
 	    runtime_resolve(v, yml, &rs, &e) == -1 &&
-	    strstr(e.msg, "MONO_URL") != NULL);
+		strstr(e.msg, "MONO_URL") != NULL);
 	runtime_spec_free(&rs);
 	envdir_free(v);
 	free(yml);
@@ -191,23 +206,23 @@ static void
 test_install(void)
 {
 	struct envdir *vars = envdir_new();
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct seen seen;
 	char sha[DIGEST_HEX_SIZE], *url = NULL;
 	char *tarball = fs_join(tmp, "mono.tar.gz");
 	char *cache = fs_join(tmp, "cache"), *app = fs_join(tmp, "app");
 	char *dest = fs_join(app, "vendor/mono");
 	char *entry = NULL, *seal = NULL;
-	struct runtime_spec rs = { NULL, NULL, NULL };
+	struct runtime_spec rs = {NULL, NULL, NULL};
 	struct runtime_install ri = {
-		.cache_dir = cache,
-		.stack = "heroku-22",
-		.dest = dest,
-		.vars = vars,
-		.event = on_event,
-		.progress = on_progress,
-		.arg = &seen,
-		.installer = &installer_linked,
+	    .cache_dir = cache,
+	    .stack = "heroku-22",
+	    .dest = dest,
+	    .vars = vars,
+	    .event = on_event,
+	    .progress = on_progress,
+	    .arg = &seen,
+	    .installer = &installer_linked,
 	};
 
 	TEST("install: make a tarball", mk_tarball(tarball, sha) == 0);
@@ -215,8 +230,8 @@ test_install(void)
 		url = NULL;
 	envdir_set(vars, "MONO_URL", url, &e);
 	envdir_set(vars, "MONO_SHA256", sha, &e);
-	TEST("install: resolve", runtime_resolve(vars, "/nonexistent.yml",
-	    &rs, &e) == 0);
+	TEST("install: resolve",
+	    runtime_resolve(vars, "/nonexistent.yml", &rs, &e) == 0);
 	if (asprintf(&entry, "%s/mono/custom-heroku-22-%s", cache, sha) < 0)
 		entry = NULL;
 	if (asprintf(&seal, "%s.ok", entry) < 0)
@@ -234,8 +249,8 @@ test_install(void)
 	TEST("cold: the cache holds the entry, sealed",
 	    has_runtime(entry) && fs_exists(seal));
 	TEST("cold: dest holds the runtime, linked to the cache",
-	    has_runtime(dest) && same_inode(at(dest, "bin/mono"),
-	    at(entry, "bin/mono")));
+	    has_runtime(dest) &&
+		same_inode(at(dest, "bin/mono"), at(entry, "bin/mono")));
 
 	/* Warm: whatever dest held is replaced by the cached runtime. */
 	fs_write_file_atomic(at(dest, "stale"), "x", 1, 0644, NULL);
@@ -251,13 +266,13 @@ test_install(void)
 	ri.installer = NULL;
 	memset(&seen, 0, sizeof seen);
 	TEST("warm without an installer: still a hit",
-	    runtime_install(&rs, &ri, &e) == 0 && strcmp(seen.log, "hit;") == 0 &&
-	    has_runtime(dest));
+	    runtime_install(&rs, &ri, &e) == 0 &&
+		strcmp(seen.log, "hit;") == 0 && has_runtime(dest));
 	unlink(seal);
 	memset(&seen, 0, sizeof seen);
 	TEST("a miss without the installer's shared object fails, naming it",
 	    runtime_install(&rs, &ri, &e) == -1 &&
-	    strstr(e.msg, INSTALLER_SO_NAME) != NULL);
+		strstr(e.msg, INSTALLER_SO_NAME) != NULL);
 	TEST("... leaving no dest and nothing in the cache",
 	    !fs_exists(dest) && !fs_exists(entry) && !fs_exists(seal));
 	ri.installer = &installer_linked;
@@ -266,23 +281,28 @@ test_install(void)
 	TEST("reinstall", runtime_install(&rs, &ri, &e) == 0);
 	unlink(seal);
 	memset(&seen, 0, sizeof seen);
-	TEST("unsealed: installed again", runtime_install(&rs, &ri, &e) == 0 &&
-	    has_runtime(dest) && fs_exists(seal));
+	TEST("unsealed: installed again",
+	    runtime_install(&rs, &ri, &e) == 0 && has_runtime(dest) &&
+		fs_exists(seal));
 	TEST("unsealed: said so, then downloaded",
-	    strncmp(seen.log, "damaged:an earlier install did not finish;"
-	    "download:", 51) == 0);
+	    strncmp(seen.log,
+		"damaged:an earlier install did not finish;"
+		"download:",
+		51) == 0);
 
 	/* A damaged entry is found while placing, and replaced. */
 	unlink(at(entry, "lib/mono/mscorlib.dll"));
 	memset(&seen, 0, sizeof seen);
-	TEST("damaged: installed again", runtime_install(&rs, &ri, &e) == 0 &&
-	    has_runtime(dest) && has_runtime(entry));
+	TEST("damaged: installed again",
+	    runtime_install(&rs, &ri, &e) == 0 && has_runtime(dest) &&
+		has_runtime(entry));
 	TEST("damaged: said what changed, then downloaded",
 	    strncmp(seen.log, "damaged:its files changed (", 27) == 0 &&
-	    strstr(seen.log, ";download:") != NULL);
+		strstr(seen.log, ";download:") != NULL);
 	memset(&seen, 0, sizeof seen);
 	TEST("damaged: and the next one is a hit",
-	    runtime_install(&rs, &ri, &e) == 0 && strcmp(seen.log, "hit;") == 0);
+	    runtime_install(&rs, &ri, &e) == 0 &&
+		strcmp(seen.log, "hit;") == 0);
 
 	/* A download that does not verify leaves nothing. */
 	{
@@ -293,15 +313,15 @@ test_install(void)
 		badsha[0] = badsha[0] == '0' ? '1' : '0';
 		bad.sha256 = badsha;
 		if (asprintf(&badentry, "%s/mono/custom-heroku-22-%s", cache,
-		    badsha) < 0)
+			badsha) < 0)
 			badentry = NULL;
 		memset(&seen, 0, sizeof seen);
 		TEST("bad sha256: fails naming the URL",
 		    runtime_install(&bad, &ri, &e) == -1 &&
-		    strstr(e.msg, url) != NULL);
+			strstr(e.msg, url) != NULL);
 		TEST("bad sha256: no dest, no entry, the good one kept",
 		    !fs_exists(dest) && !fs_exists(badentry) &&
-		    has_runtime(entry));
+			has_runtime(entry));
 		free(badentry);
 	}
 
@@ -313,12 +333,13 @@ test_install(void)
 		fs_write_file_atomic(f, "", 0, 0644, NULL);
 		nocache.cache_dir = f;
 		memset(&seen, 0, sizeof seen);
-		TEST("no cache: installs", runtime_install(&rs, &nocache, &e) == 0 &&
-		    has_runtime(dest));
+		TEST("no cache: installs",
+		    runtime_install(&rs, &nocache, &e) == 0 &&
+			has_runtime(dest));
 		TEST("no cache: says why, then downloads",
 		    strncmp(seen.log, "unusable:", 9) == 0 &&
-		    strstr(seen.log, f) != NULL &&
-		    strstr(seen.log, ";download:") != NULL);
+			strstr(seen.log, f) != NULL &&
+			strstr(seen.log, ";download:") != NULL);
 		free(f);
 	}
 
@@ -340,7 +361,7 @@ static void
 test_full(void)
 {
 	struct envdir *vars = envdir_new();
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct seen seen;
 	char sha[DIGEST_HEX_SIZE], *url = NULL;
 	char *tarball = fs_join(tmp, "full.tar.gz");
@@ -348,18 +369,18 @@ test_full(void)
 	char *cache = fs_join(mnt, "cache"), *filler = fs_join(mnt, "filler");
 	char *dest = fs_join(tmp, "full-app/vendor/mono");
 	char *ns = fs_join(cache, "mono");
-	struct runtime_spec rs = { NULL, NULL, NULL };
+	struct runtime_spec rs = {NULL, NULL, NULL};
 	int local = -1;
 	struct runtime_install ri = {
-		.cache_dir = cache,
-		.stack = "heroku-22",
-		.dest = dest,
-		.vars = vars,
-		.event = on_event,
-		.progress = on_progress,
-		.arg = &seen,
-		.installer = &installer_linked,
-		.local_errno = &local,
+	    .cache_dir = cache,
+	    .stack = "heroku-22",
+	    .dest = dest,
+	    .vars = vars,
+	    .event = on_event,
+	    .progress = on_progress,
+	    .arg = &seen,
+	    .installer = &installer_linked,
+	    .local_errno = &local,
 	};
 
 	TEST("full: make a tarball", mk_tarball(tarball, sha) == 0);
@@ -367,13 +388,13 @@ test_full(void)
 		url = NULL;
 	envdir_set(vars, "MONO_URL", url, &e);
 	envdir_set(vars, "MONO_SHA256", sha, &e);
-	TEST("full: resolve", runtime_resolve(vars, "/nonexistent.yml", &rs,
-	    &e) == 0);
+	TEST("full: resolve",
+	    runtime_resolve(vars, "/nonexistent.yml", &rs, &e) == 0);
 	TEST("full: a 1 MiB tmpfs for the cache (we run as root)",
 	    tmpfs_mount(mnt, 1 << 20) == 0);
 	TEST("full: the cache made, then the tmpfs filled",
 	    fs_mkdir_p(cache, 0755, &e) == 0 && fill_fs(filler, 0) == 0 &&
-	    fs_free(mnt) == 0);
+		fs_free(mnt) == 0);
 
 	memset(&seen, 0, sizeof seen);
 	e.msg[0] = '\0';
@@ -382,10 +403,11 @@ test_full(void)
 	printf("# %s\n", seen.log);
 	TEST("full cache: the log says why, then downloads again",
 	    strstr(seen.log, ";unusable:") != NULL &&
-	    strstr(seen.log, "No space left on device") != NULL &&
-	    strstr(seen.log, cache) != NULL &&
-	    strncmp(strstr(seen.log, ";unusable:") + 1, "unusable:", 9) == 0 &&
-	    strstr(strstr(seen.log, ";unusable:"), ";download:") != NULL);
+		strstr(seen.log, "No space left on device") != NULL &&
+		strstr(seen.log, cache) != NULL &&
+		strncmp(strstr(seen.log, ";unusable:") + 1, "unusable:", 9) ==
+		    0 &&
+		strstr(strstr(seen.log, ";unusable:"), ";download:") != NULL);
 	TEST("full cache: no entry, no seal, no partial directory",
 	    !fs_exists(ns) || count_entries(ns) == 0);
 
@@ -404,18 +426,19 @@ test_full(void)
 		nocache.dest = d2;
 		TEST("full app: a 1 MiB tmpfs for the app",
 		    tmpfs_mount(appfs, 1 << 20) == 0 &&
-		    fs_mkdir_p(at(appfs, "vendor"), 0755, &e) == 0 &&
-		    fill_fs(f2, 0) == 0);
+			fs_mkdir_p(at(appfs, "vendor"), 0755, &e) == 0 &&
+			fill_fs(f2, 0) == 0);
 		local = 0;
 		e.msg[0] = '\0';
 		TEST("full app: fails with the file system's error",
-		    runtime_install(&rs, &nocache, &e) == -1 && local == ENOSPC);
+		    runtime_install(&rs, &nocache, &e) == -1 &&
+			local == ENOSPC);
 		printf("# %s\n", e.msg);
 		TEST("full app: the message names the path and the error",
 		    strstr(e.msg, appfs) != NULL &&
-		    strstr(e.msg, "No space left on device") != NULL);
-		TEST("full app: nothing left", !fs_exists(d2) &&
-		    count_entries(at(appfs, "vendor")) == 0);
+			strstr(e.msg, "No space left on device") != NULL);
+		TEST("full app: nothing left",
+		    !fs_exists(d2) && count_entries(at(appfs, "vendor")) == 0);
 
 		/* A bad sha256 is no local error, full disk or not. */
 		{
@@ -429,7 +452,7 @@ test_full(void)
 			local = -1;
 			TEST("bad sha256: not a local failure",
 			    runtime_install(&bad, &nocache, &e) == -1 &&
-			    local == 0 && strstr(e.msg, "sha256") != NULL);
+				local == 0 && strstr(e.msg, "sha256") != NULL);
 		}
 		tmpfs_umount(appfs);
 		free(appfs);
@@ -453,7 +476,7 @@ test_full(void)
 int
 main(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 
 	if ((tmp = fs_mkdtemp("/tmp", "test_runtime.", &e)) == NULL ||
 	    installer_linked.global_init(&e) == -1) {

@@ -18,14 +18,14 @@
 
 /* runtime_install_logged into a memory stream; returns what it wrote. */
 static char *
-logged(const struct runtime_spec *rs, const char *cache_dir,
-    const char *dest, int *rc, struct errbuf *e)
+logged(const struct runtime_spec *rs, const char *cache_dir, const char *dest,
+    int *rc, struct errbuf *e)
 {
 	struct runtime_install ri = {
-		.cache_dir = cache_dir,
-		.stack = STACK,
-		.dest = dest,
-		.installer = &installer_linked,
+	    .cache_dir = cache_dir,
+	    .stack = STACK,
+	    .dest = dest,
+	    .installer = &installer_linked,
 	};
 	struct envdir *vars = envdir_new();
 	char *text = NULL;
@@ -33,8 +33,9 @@ logged(const struct runtime_spec *rs, const char *cache_dir,
 	FILE *out = open_memstream(&text, &len);
 
 	ri.vars = vars;
-	*rc = out == NULL || vars == NULL ? -2 :
-	    runtime_install_logged(rs, &ri, out, e);
+	*rc = out == NULL || vars == NULL
+	    ? -2
+	    : runtime_install_logged(rs, &ri, out, e);
 	if (out != NULL)
 		fclose(out);
 	envdir_free(vars);
@@ -44,7 +45,7 @@ logged(const struct runtime_spec *rs, const char *cache_dir,
 int
 main(void)
 {
-	struct errbuf e = { "" };
+	struct errbuf e = {""};
 	struct cache_entry c = CACHE_ENTRY_INIT;
 	char *root = fs_mkdtemp("/tmp", "test_runtime_log.", &e);
 	char *cache_dir, *dest, *url, *text;
@@ -59,48 +60,56 @@ main(void)
 	dest = fs_join(root, "app/vendor/mono");
 	if (asprintf(&url, "file://%s/missing.tar.gz", root) < 0)
 		return 1;
-	struct runtime_spec rs = { "6.8.0", url, SHA };
+	struct runtime_spec rs = {"6.8.0", url, SHA};
 
 	/* A sealed entry, as an earlier build leaves it. */
-	TEST("a cache entry", cache_open(&c, cache_dir, "mono", STACK,
-	    rs.version, SHA, NULL, &e) == 0 &&
-	    fs_mkdir_p(at(c.path, "bin"), 0755, &e) == 0 &&
-	    fs_write_file_atomic(at(c.path, "bin/mono"), "ELF", 3, 0755,
-	    &e) == 0 && cache_seal(&c, SHA, &e) == 0);
+	TEST("a cache entry",
+	    cache_open(&c, cache_dir, "mono", STACK, rs.version, SHA, NULL,
+		&e) == 0 &&
+		fs_mkdir_p(at(c.path, "bin"), 0755, &e) == 0 &&
+		fs_write_file_atomic(at(c.path, "bin/mono"), "ELF", 3, 0755,
+		    &e) == 0 &&
+		cache_seal(&c, SHA, &e) == 0);
 	cache_close(&c);
 
 	text = logged(&rs, cache_dir, dest, &rc, &e);
 	TEST("hit: installs", rc == 0 && fs_exists(at(dest, "bin/mono")));
-	TEST("hit: a topic, then one indented line", strcmp(text,
-	    "-----> Installing Mono 6.8.0\n"
-	    "       Using the cached runtime\n") == 0);
+	TEST("hit: a topic, then one indented line",
+	    strcmp(text,
+		"-----> Installing Mono 6.8.0\n"
+		"       Using the cached runtime\n") == 0);
 	free(text);
 
 	/* The entry loses a file: damaged, fetched again, and the fetch
 	 * fails. */
-	TEST("damage the entry", cache_open(&c, cache_dir, "mono", STACK,
-	    rs.version, SHA, NULL, &e) == 0 &&
-	    unlink(at(c.path, "bin/mono")) == 0);
+	TEST("damage the entry",
+	    cache_open(&c, cache_dir, "mono", STACK, rs.version, SHA, NULL,
+		&e) == 0 &&
+		unlink(at(c.path, "bin/mono")) == 0);
 	cache_close(&c);
 	text = logged(&rs, cache_dir, dest, &rc, &e);
-	TEST("damaged: the install fails", rc == -1 && !fs_exists(dest) &&
-	    strstr(e.msg, "missing.tar.gz") != NULL);
+	TEST("damaged: the install fails",
+	    rc == -1 && !fs_exists(dest) &&
+		strstr(e.msg, "missing.tar.gz") != NULL);
 	TEST("damaged: says so with why, then names the download",
-	    strncmp(text, "-----> Installing Mono 6.8.0\n"
-	    "       The cached runtime is damaged (", 67) == 0 &&
-	    strstr(text, "); fetching it again\n") != NULL &&
-	    strstr(text, "\n       Downloading file://") != NULL &&
-	    strstr(text, "/missing.tar.gz\n") != NULL);
+	    strncmp(text,
+		"-----> Installing Mono 6.8.0\n"
+		"       The cached runtime is damaged (",
+		67) == 0 &&
+		strstr(text, "); fetching it again\n") != NULL &&
+		strstr(text, "\n       Downloading file://") != NULL &&
+		strstr(text, "/missing.tar.gz\n") != NULL);
 	free(text);
 
 	/* A cache dir that is a file: no cache, a warning line. */
-	TEST("a cache that is a file", fs_write_file_atomic(at(root, "file"),
-	    "x", 1, 0644, &e) == 0);
+	TEST("a cache that is a file",
+	    fs_write_file_atomic(at(root, "file"), "x", 1, 0644, &e) == 0);
 	text = logged(&rs, at(root, "file"), dest, &rc, &e);
-	TEST("unusable: a warning, then the download", rc == -1 &&
-	    strstr(text, "\n !     Cannot use the build cache (") != NULL &&
-	    strstr(text, "); building without it.\n       Downloading ") !=
-	    NULL);
+	TEST("unusable: a warning, then the download",
+	    rc == -1 &&
+		strstr(text, "\n !     Cannot use the build cache (") != NULL &&
+		strstr(text, "); building without it.\n       Downloading ") !=
+		    NULL);
 	free(text);
 
 	fs_rm_rf(root, NULL);

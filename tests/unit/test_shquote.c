@@ -26,7 +26,8 @@ roundtrip(const char *s)
 		_exit(127);
 	}
 	close(fds[1]);
-	while ((n = read(fds[0], buf + total, sizeof buf - 1 - (size_t)total)) > 0)
+	while (
+	    (n = read(fds[0], buf + total, sizeof buf - 1 - (size_t)total)) > 0)
 		total += n;
 	close(fds[0]);
 	waitpid(pid, &status, 0);
@@ -55,7 +56,8 @@ main(void)
 	TEST("the empty word is ''", strcmp(q, "''") == 0);
 	free(q);
 	TEST("spaces survive sh", roundtrip("My App/bin/Release/My App.exe"));
-	TEST("$(...) and ; survive sh", roundtrip("a; $(echo pwned) `id` $HOME"));
+	TEST("$(...) and ; survive sh",
+	    roundtrip("a; $(echo pwned) `id` $HOME"));
 	TEST("quotes survive sh", roundtrip("it's \"quoted\" \\ back"));
 	TEST("globs survive sh", roundtrip("*.exe ?[a]"));
 	TEST("non-ASCII survives sh", roundtrip("日本語 app.exe"));

@@ -45,8 +45,8 @@ same_file(const char *a, const char *b)
 	size_t la, lb;
 	char *ca = fs_read_file(a, 1 << 30, &la, NULL);
 	char *cb = fs_read_file(b, 1 << 30, &lb, NULL);
-	bool same = ca != NULL && cb != NULL && la == lb &&
-	    memcmp(ca, cb, la) == 0;
+	bool same =
+	    ca != NULL && cb != NULL && la == lb && memcmp(ca, cb, la) == 0;
 
 	free(ca);
 	free(cb);

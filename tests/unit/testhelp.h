@@ -9,16 +9,16 @@
 
 static int test_passed, test_failed;
 
-#define TEST(descr, cond)                                                   \
-	do {                                                                \
-		if (cond) {                                                 \
-			test_passed++;                                      \
-			printf("ok - %s\n", descr);                         \
-		} else {                                                    \
-			test_failed++;                                      \
-			printf("not ok - %s (%s:%d: %s)\n", descr, __FILE__, \
-			    __LINE__, #cond);                               \
-		}                                                           \
+#define TEST(descr, cond)                                                      \
+	do {                                                                   \
+		if (cond) {                                                    \
+			test_passed++;                                         \
+			printf("ok - %s\n", descr);                            \
+		} else {                                                       \
+			test_failed++;                                         \
+			printf("not ok - %s (%s:%d: %s)\n", descr, __FILE__,   \
+			    __LINE__, #cond);                                  \
+		}                                                              \
 	} while (0)
 
 static inline int

@@ -56,7 +56,8 @@ tmpfs_mount(const char *dir, unsigned long size)
 	}
 	snprintf(opts, sizeof opts, "size=%lu,mode=0755", size);
 	if (mount("tmpfs", dir, "tmpfs", 0, opts) == -1) {
-		fprintf(stderr, "mount tmpfs on %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "mount tmpfs on %s: %s\n", dir,
+		    strerror(errno));
 		return -1;
 	}
 	if ((testmount_dirs[i] = strdup(dir)) == NULL) {
@@ -103,12 +104,13 @@ fill_fs(const char *path, uint64_t leave)
 	int fd;
 
 	memset(block, 'f', sizeof block);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	    -1)
 		return -1;
 	while ((avail = fs_free(path)) > leave) {
-		size_t n = avail - leave < sizeof block ?
-		    (size_t)(avail - leave) : sizeof block;
+		size_t n = avail - leave < sizeof block
+		    ? (size_t)(avail - leave)
+		    : sizeof block;
 		ssize_t w = write(fd, block, n);
 		if (w == -1 && errno == ENOSPC)
 			break;

@@ -30,7 +30,7 @@ struct tar_ent {
 	mode_t perm;
 	const char *data;
 	int64_t size;
-	const char *link;	/* a symlink's or a hard link's target */
+	const char *link; /* a symlink's or a hard link's target */
 };
 
 static const char tar_noise[1];
@@ -43,8 +43,8 @@ tar_write_filler(struct archive *a, int64_t size, bool noise, uint64_t *x)
 	static unsigned char zeros[1 << 20], bytes[1 << 20];
 
 	for (int64_t left = size; left > 0;) {
-		size_t k = left > (int64_t)sizeof zeros ? sizeof zeros :
-		    (size_t)left;
+		size_t k =
+		    left > (int64_t)sizeof zeros ? sizeof zeros : (size_t)left;
 
 		for (size_t i = 0; noise && i < k; i++) {
 			*x ^= *x << 13;
@@ -84,8 +84,10 @@ tar_write(const char *file, int format, int filter, const struct tar_ent *ents,
 		const struct tar_ent *t = &ents[i];
 		bool reg = t->type == AE_IFREG;
 		bool filler = t->data == NULL || t->data == tar_noise;
-		int64_t size = !reg ? 0 : !filler ? (int64_t)strlen(t->data) :
-		    t->size > 0 ? t->size : 0;
+		int64_t size = !reg ? 0
+		    : !filler	    ? (int64_t)strlen(t->data)
+		    : t->size > 0   ? t->size
+				    : 0;
 
 		if ((ae = archive_entry_new()) == NULL)
 			goto out;
@@ -105,9 +107,10 @@ tar_write(const char *file, int format, int filter, const struct tar_ent *ents,
 		archive_entry_set_size(ae, size);
 		if (archive_write_header(a, ae) != ARCHIVE_OK ||
 		    (reg && !filler &&
-		    archive_write_data(a, t->data, (size_t)size) != size) ||
-		    (reg && filler && tar_write_filler(a, size,
-		    t->data == tar_noise, &x) == -1)) {
+			archive_write_data(a, t->data, (size_t)size) != size) ||
+		    (reg && filler &&
+			tar_write_filler(a, size, t->data == tar_noise, &x) ==
+			    -1)) {
 			fprintf(stderr, "tar_write %s, entry %s: %s\n", file,
 			    t->path, archive_error_string(a));
 			goto out;
@@ -134,7 +137,7 @@ tgz_write(const char *file, const struct tar_ent *ents, size_t n,
     char sha[DIGEST_HEX_SIZE])
 {
 	if (tar_write(file, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
-	    ARCHIVE_FILTER_GZIP, ents, n) == -1)
+		ARCHIVE_FILTER_GZIP, ents, n) == -1)
 		return -1;
 	return digest_file_hex(file, sha, NULL);
 }

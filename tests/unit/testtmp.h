@@ -19,7 +19,7 @@
 #include "spawn.h"
 #include "testfs.h"
 
-static char *tmpdir;	/* the scratch directory, once tmp_init succeeded */
+static char *tmpdir; /* the scratch directory, once tmp_init succeeded */
 
 /* Makes the scratch directory, named after the test ("test_pack").
  * Returns 0, or -1 after saying why on stderr. */

@@ -9,8 +9,8 @@
 
 /* The warnings so far, one a line; zero it (memset) before a run. */
 struct warns {
-	char	buf[16384];
-	int	n;
+	char buf[16384];
+	int n;
 };
 
 /* The warning callback: arg is a struct warns.  A warning that no longer
