@@ -145,7 +145,17 @@ app_key(const char *app, char *key, size_t size, char *name, size_t nsize,
 		    : '_';
 	base[j] = '\0';
 	snprintf(key, size, "%s-%.8s", base, hex);
-	/* A DNS label for the Host header: lowercase letters, digits, '-'. */
+	app_label(s, name, nsize);
+	return 0;
+}
+
+void
+app_label(const char *s, char *name, size_t nsize)
+{
+	size_t i, j;
+
+	/* Lowercase letters, digits and '-', as a DNS label and a Heroku
+	 * app name are. */
 	for (i = 0, j = 0; s[i] != '\0' && j < nsize - 1; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -159,7 +169,6 @@ app_key(const char *app, char *key, size_t size, char *name, size_t nsize,
 	name[j] = '\0';
 	if (j == 0)
 		snprintf(name, nsize, "app");
-	return 0;
 }
 
 static int
@@ -172,6 +181,9 @@ state_dir(struct ctx *c, struct errbuf *e)
 	if (app_key(c->app, key, sizeof key, c->b->app_name,
 		sizeof c->b->app_name, e) == -1)
 		return -1;
+	if (c->o->app != NULL)
+		snprintf(c->b->app_name, sizeof c->b->app_name, "%s",
+		    c->o->app);
 	if (xdg != NULL && *xdg == '/')
 		rc = asprintf(&root, "%s/slugc/%s", xdg, key);
 	else if (home != NULL && *home == '/')

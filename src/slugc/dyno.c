@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
@@ -281,6 +283,70 @@ stop_all(struct sv *sv)
 /* The environment of one process: a dyno's PATH, the release's config
  * vars, the user's (which win over those), then what the platform itself
  * sets and no config var can change: HOME, PORT, DYNO. */
+/* 16 bytes as a UUID of the given version (RFC 9562's layout). */
+static void
+format_uuid(unsigned char b[16], int version, char out[37])
+{
+	b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* Heroku's dyno metadata (labs:runtime-dyno-metadata), as far as slugc
+ * knows it: the app's id is a name-based UUID (the same app, the same id),
+ * the dyno's a random one per process start. */
+static int
+dyno_metadata(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
+{
+	char hex[DIGEST_HEX_SIZE], uuid[37], domain[128], when[32], desc[32];
+	unsigned char b[16];
+	struct digest *d;
+	struct tm tm;
+	size_t i;
+
+	if (pl->app_name == NULL || pl->app_name[0] == '\0')
+		return 0;
+	if ((d = digest_new(e)) == NULL)
+		return -1;
+	if (digest_update(d, "slugc app ", 10, e) == -1 ||
+	    digest_update(d, pl->app_name, strlen(pl->app_name), e) == -1 ||
+	    digest_final_hex(d, hex, e) == -1) {
+		digest_free(d);
+		return -1;
+	}
+	digest_free(d);
+	for (i = 0; i < 16; i++)
+		sscanf(hex + 2 * i, "%2hhx", &b[i]);
+	format_uuid(b, 5, uuid);
+	snprintf(domain, sizeof domain, "%s.localhost", pl->app_name);
+	if (envv_set(&p->env, "HEROKU_APP_NAME", pl->app_name, e) == -1 ||
+	    envv_set(&p->env, "HEROKU_APP_ID", uuid, e) == -1 ||
+	    envv_set(&p->env, "HEROKU_APP_DEFAULT_DOMAIN_NAME", domain, e) ==
+		-1)
+		return -1;
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+		return errf(e, "%s: getrandom:", p->name);
+	format_uuid(b, 4, uuid);
+	if (envv_set(&p->env, "HEROKU_DYNO_ID", uuid, e) == -1)
+		return -1;
+	if (pl->commit != NULL && pl->commit[0] != '\0') {
+		snprintf(desc, sizeof desc, "Deploy %.7s", pl->commit);
+		if (envv_set(&p->env, "HEROKU_SLUG_COMMIT", pl->commit, e) ==
+			-1 ||
+		    envv_set(&p->env, "HEROKU_SLUG_DESCRIPTION", desc, e) == -1)
+			return -1;
+	}
+	if (pl->created > 0 && gmtime_r(&pl->created, &tm) != NULL &&
+	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 &&
+	    envv_set(&p->env, "HEROKU_RELEASE_CREATED_AT", when, e) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 {
@@ -294,6 +360,10 @@ proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 		if (envv_set(&p->env, pl->release->vars[i].name,
 			pl->release->vars[i].value, e) == -1)
 			return -1;
+	/* The platform's metadata, which the user's config vars may
+	 * override, as on Heroku. */
+	if (dyno_metadata(p, pl, e) == -1)
+		return -1;
 	for (i = 0; pl->vars != NULL && i < pl->vars->nvars; i++)
 		if (envv_set(&p->env, pl->vars->vars[i].name,
 			pl->vars->vars[i].value, e) == -1)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "appstate.h"
 #include "envv.h"
 #include "fetch.h"
 #include "fsutil.h"
@@ -53,6 +54,10 @@ static const char usage_text[] =
     "      --slug-warn MB    warn above this compressed size (300; 0: never)\n"
     "      --slug-max MB     refuse above this compressed size (500; 0: no "
     "limit)\n"
+    "build, run, start, smoke:\n"
+    "      --app NAME        the app's name ([a-z0-9-], as on Heroku), given\n"
+    "                        to its processes as HEROKU_APP_NAME (default:\n"
+    "                        the app directory's or slug file's name)\n"
     "config vars (build, run, start, smoke):\n"
     "      --env FILE        read KEY=VALUE lines (foreman's .env format)\n"
     "  -e, --set KEY=VALUE   set one config var\n"
@@ -83,7 +88,8 @@ enum {
 	OPT_HOST,
 	OPT_EXPECT_STATUS,
 	OPT_EXPECT_BODY,
-	OPT_SLUG
+	OPT_SLUG,
+	OPT_APP
 };
 
 static const struct option longopts[] = {{"buildpack", required_argument, NULL,
@@ -103,7 +109,8 @@ static const struct option longopts[] = {{"buildpack", required_argument, NULL,
     {"host", required_argument, NULL, OPT_HOST},
     {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
     {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
-    {"slug", no_argument, NULL, OPT_SLUG}, {"help", no_argument, NULL, 'h'},
+    {"slug", no_argument, NULL, OPT_SLUG},
+    {"app", required_argument, NULL, OPT_APP}, {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 enum verb { V_BUILD, V_RUN, V_START, V_SMOKE, V_PACK };
@@ -128,6 +135,7 @@ allowed(enum verb v, int opt)
 		return v == V_BUILD || v == V_PACK;
 	case OPT_ENV:
 	case 'e':
+	case OPT_APP:
 		return v != V_PACK;
 	case 'p':
 	case OPT_BOOT_TIMEOUT:
@@ -251,10 +259,37 @@ cmd_build(const struct opts *o)
 	return code;
 }
 
+/* A slug's metadata: its app is --app or the file's name, its time the
+ * file's (when it was packed); its commit is not recorded in it. */
+static void
+slug_metadata(const struct opts *o, const char *slug, char *name, size_t nsize,
+    struct dyno_plan *pl)
+{
+	const char *base = strrchr(slug, '/');
+	char stem[256];
+	struct stat st;
+	size_t n;
+
+	base = base != NULL ? base + 1 : slug;
+	snprintf(stem, sizeof stem, "%s", base);
+	n = strlen(stem);
+	if (n > 4 && strcmp(stem + n - 4, ".tgz") == 0)
+		stem[n - 4] = '\0';
+	else if (n > 7 && strcmp(stem + n - 7, ".tar.gz") == 0)
+		stem[n - 7] = '\0';
+	if (o->app != NULL)
+		snprintf(name, nsize, "%s", o->app);
+	else
+		app_label(stem, name, nsize);
+	pl->app_name = name;
+	pl->created = stat(slug, &st) == 0 ? st.st_mtime : 0;
+}
+
 static int
 cmd_run(const struct opts *o)
 {
 	struct dyno_plan pl = {0};
+	char name[64];
 	struct dyno_result r;
 	struct manifest *m = NULL;
 	struct errbuf e;
@@ -277,6 +312,7 @@ cmd_run(const struct opts *o)
 	pl.release = m;
 	pl.vars = o->vars;
 	pl.port = o->port > 0 ? o->port : DEFAULT_PORT;
+	slug_metadata(o, o->slug, name, sizeof name, &pl);
 	if (o->ncommand == 1) {
 		/* One word is a command line, as `heroku run "a && b"`. */
 		pl.command_line = o->command[0];
@@ -314,6 +350,7 @@ static int
 cmd_start(const struct opts *o)
 {
 	struct dyno_plan pl = {0};
+	char name[64];
 	struct dyno_result r;
 	struct manifest *m = NULL;
 	struct build b;
@@ -340,6 +377,9 @@ cmd_start(const struct opts *o)
 		code = SX_FAIL;
 		pl.home = b.build_dir;
 		pl.release = b.release;
+		pl.app_name = b.app_name;
+		pl.commit = b.git.commit;
+		pl.created = time(NULL);
 	} else {
 		if ((rel = release_path_for(arg)) == NULL ||
 		    dyno_unpack(arg, &dir, &home, &e) == -1 ||
@@ -350,6 +390,7 @@ cmd_start(const struct opts *o)
 		}
 		pl.home = home;
 		pl.release = m;
+		slug_metadata(o, arg, name, sizeof name, &pl);
 	}
 	if (pl.release->types->ntypes == 0) {
 		fprintf(stderr, PROGNAME ": no process types to start\n");
@@ -548,6 +589,16 @@ main(int argc, char **argv)
 			break;
 		case OPT_HOST:
 			o.host = optarg;
+			break;
+		case OPT_APP:
+			if (!appstate_name_ok(optarg)) {
+				code =
+				    usage("an app name is 1 to 30 of "
+					  "[a-z0-9-], starting with a letter "
+					  "or digit");
+				goto out;
+			}
+			o.app = optarg;
 			break;
 		case OPT_EXPECT_STATUS:
 			if (!parse_long(optarg, 100, 599, &v)) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "envdir.h"
 #include "err.h"
@@ -52,6 +53,9 @@ struct opts {
 	uint64_t slug_warn, slug_max; /* bytes */
 	/* config vars from --env files and -e, later ones winning */
 	struct envdir *vars;
+	/* build, run, start, smoke: --app, the app's name (HEROKU_APP_NAME);
+	 * NULL: the app directory's (or slug file's) name */
+	const char *app;
 	/* run, start, smoke */
 	const char *slug;
 	const char *type;
@@ -101,6 +105,10 @@ int build_app(const struct opts *o, bool pack, struct build *b);
 void build_free(struct build *b);
 /* `slugc pack DIR`: DIR as a slug, its .slugignore honoured at pack time. */
 int pack_app(const struct opts *o);
+/* The Heroku-style app name (a DNS label: [a-z0-9-], "app" when nothing is
+ * left) made of s, a directory's or a file's name, into name. */
+void app_label(const char *s, char *name, size_t nsize);
+
 /* "<slug minus .tgz>.release.yml" (malloc'd). */
 char *release_path_for(const char *slug);
 
@@ -133,6 +141,13 @@ struct dyno_plan {
 	dyno_ready_fn *ready;	  /* called once web is bound */
 	void *ready_arg;
 	bool stop_when_ready; /* stop all after ready returns */
+	/* What Heroku's dyno metadata tells every process: the app's name
+	 * (HEROKU_APP_NAME, its domain NAME.localhost), the commit the slug
+	 * was built from and when (HEROKU_SLUG_COMMIT, _CREATED_AT): NULL, ""
+	 * or 0 when unknown, and then not set. */
+	const char *app_name;
+	const char *commit;
+	time_t created;
 };
 
 /* Unpacks slug into a fresh directory (returned in *dir, the caller removes

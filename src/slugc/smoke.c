@@ -164,6 +164,9 @@ smoke_app(const struct opts *o)
 	if (o->host == NULL)
 		snprintf(sm.host, sizeof sm.host, "%s.localhost", b.app_name);
 	log_topic(stdout, "Booting web on port %d", port);
+	pl.app_name = b.app_name;
+	pl.commit = b.git.commit;
+	pl.created = time(NULL);
 	pl.home = home != NULL ? home : b.build_dir;
 	pl.release = b.release;
 	pl.vars = o->vars;

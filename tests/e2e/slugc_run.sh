@@ -238,4 +238,51 @@ test_expect_success 'foreman: start web, with .profile.d sourced, answers HTTP' 
 	test_must_fail curl -fsS "http://127.0.0.1:$port/" 2>/dev/null
 '
 
+test_expect_success 'dyno metadata: the app name, its domain and ids, as Heroku gives them' '
+	"$SLUGC" run --app my-shop "$S" -- env >env1 &&
+	"$SLUGC" run --app my-shop "$S" -- env >env2 &&
+	test_grep "^HEROKU_APP_NAME=my-shop\$" env1 &&
+	test_grep "^HEROKU_APP_DEFAULT_DOMAIN_NAME=my-shop.localhost\$" env1 &&
+	test_grep "^DYNO=run.1\$" env1 &&
+	uuid="[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[89ab][0-9a-f]\{3\}-[0-9a-f]\{12\}" &&
+	test_grep "^HEROKU_APP_ID=$uuid\$" env1 &&
+	test_grep "^HEROKU_DYNO_ID=$uuid\$" env1 &&
+	test "$(grep ^HEROKU_APP_ID= env1)" = "$(grep ^HEROKU_APP_ID= env2)" &&
+	test "$(grep ^HEROKU_DYNO_ID= env1)" != "$(grep ^HEROKU_DYNO_ID= env2)" &&
+	test_grep "^HEROKU_RELEASE_CREATED_AT=[0-9-]*T[0-9:]*Z\$" env1 &&
+	"$SLUGC" run "$S" -- env >env3 &&
+	test_grep "^HEROKU_APP_NAME=echo\$" env3 &&
+	"$SLUGC" run -e HEROKU_APP_NAME=mine "$S" -- env >env4 &&
+	test_grep "^HEROKU_APP_NAME=mine\$" env4 &&
+	test_expect_code 2 "$SLUGC" run --app "Bad_Name" "$S" -- true 2>err &&
+	test_grep "app name" err
+'
+
+test_expect_success 'dyno metadata: smoke of a git app gets its commit, and its domain as Host' '
+	H=$TEST_TMP/Host_App && mkdir -p "$H" &&
+	cat >"$H/server.py" <<-\EOF &&
+	import http.server, os
+	class H(http.server.BaseHTTPRequestHandler):
+	    def do_GET(self):
+	        e = os.environ
+	        body = ("app=%s domain=%s commit=%s desc=%s host=%s\n" % (
+	            e.get("HEROKU_APP_NAME"), e.get("HEROKU_APP_DEFAULT_DOMAIN_NAME"),
+	            e.get("HEROKU_SLUG_COMMIT"), e.get("HEROKU_SLUG_DESCRIPTION"),
+	            self.headers.get("Host"))).encode()
+	        self.send_response(200)
+	        self.send_header("Content-Length", str(len(body)))
+	        self.end_headers()
+	        self.wfile.write(body)
+	    def log_message(self, *a):
+	        pass
+	http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+	EOF
+	printf "web: python3 server.py\n" >"$H/Procfile" &&
+	git -C "$H" init -q && git -C "$H" add -A &&
+	git -C "$H" -c user.name=t -c user.email=t@t commit -qm one &&
+	sha=$(git -C "$H" rev-parse HEAD) &&
+	"$SLUGC" smoke -b "$BP/null" --expect-body "app=host-app domain=host-app.localhost commit=$sha desc=Deploy ${sha:0:7} host=host-app.localhost" "$H" >out 2>&1 &&
+	"$SLUGC" smoke -b "$BP/null" --app shop --expect-body "app=shop domain=shop.localhost commit=$sha desc=Deploy ${sha:0:7} host=shop.localhost" "$H" >out 2>&1
+'
+
 test_done
