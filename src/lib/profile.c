@@ -424,7 +424,7 @@ build_line(const char *line, const char *configuration, char *guid, size_t size,
 
 int
 profile_solution_projects(const char *sln_path, const char *configuration,
-    struct strlist *out, struct errbuf *e)
+    struct strlist *out, struct strlist *skipped, struct errbuf *e)
 {
 	struct strlist paths = {0}, guids = {0}, built = {0};
 	char *buf, *line, *next, field[PATH_MAX];
@@ -469,12 +469,16 @@ profile_solution_projects(const char *sln_path, const char *configuration,
 			builds = strcasecmp(built.v[k], guids.v[i]) == 0;
 		if (builds && strlist_push(out, paths.v[i]) == -1)
 			goto oom;
+		if (!builds && skipped != NULL &&
+		    strlist_push(skipped, paths.v[i]) == -1)
+			goto oom;
 	}
 	rc = 0;
 	goto out;
 oom:
 	errf(e, "%s:", sln_path);
 	strlist_free(out);
+	strlist_free(skipped);
 out:
 	strlist_free(&paths);
 	strlist_free(&guids);
@@ -576,7 +580,7 @@ profile_check(const char *build_dir, const char *solution,
 		}
 		/* An unreadable solution is xbuild's to report. */
 		if (profile_solution_projects(sln, configuration, &projects,
-			&ignored) == -1) {
+			NULL, &ignored) == -1) {
 			rc = 0;
 			goto out;
 		}

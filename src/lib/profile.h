@@ -49,9 +49,10 @@ bool profile_has(const struct strlist *available, const char *version);
  * at sln_path lists, as written there with '\' turned into '/' (relative
  * to the solution's directory), in the solution's order.  When the solution
  * maps projects to configuration with ".Build.0" lines, only those projects
- * are listed: xbuild builds no other. */
+ * are listed: xbuild builds no other; the others go to skipped (when not
+ * NULL), for a warning. */
 int profile_solution_projects(const char *sln_path, const char *configuration,
-    struct strlist *out, struct errbuf *e);
+    struct strlist *out, struct strlist *skipped, struct errbuf *e);
 
 /* The check compile runs before xbuild: the projects that build (a .sln's,
  * or the project file itself) against the runtime's profiles.  solution is

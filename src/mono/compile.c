@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "envdir.h"
 #include "envv.h"
 #include "err.h"
@@ -433,9 +435,35 @@ leave_out(void *arg, const char *name, size_t len, enum envv_over why,
 
 /* Stops before xbuild when a project targets a .NET Framework profile the
  * runtime lacks (profile.h): one line instead of 31 compiler errors. */
+/* A project the solution lists but does not build in this configuration
+ * (no Build.0 line) is often a surprise: name it before xbuild runs. */
+static void
+warn_unbuilt_projects(const struct build *b)
+{
+	struct strlist built = STRLIST_INIT, skipped = STRLIST_INIT;
+	struct errbuf ignored;
+	char *sln;
+	size_t n = strlen(b->solution);
+
+	if (n < 4 || strcasecmp(b->solution + n - 4, ".sln") != 0 ||
+	    (sln = fs_join(b->build_dir, b->solution)) == NULL)
+		return;
+	if (profile_solution_projects(sln, b->configuration, &built, &skipped,
+		&ignored) == 0)
+		for (size_t i = 0; i < skipped.n; i++)
+			log_warn(stdout,
+			    "%s maps %s to no %s build (no Build.0 line): "
+			    "xbuild will not build it",
+			    b->solution, skipped.v[i], b->configuration);
+	strlist_free(&built);
+	strlist_free(&skipped);
+	free(sln);
+}
+
 static int
 check_profiles(struct build *b, struct errbuf *e)
 {
+	warn_unbuilt_projects(b);
 	switch (profile_check(b->build_dir, b->solution, b->configuration,
 	    b->runtime, e)) {
 	case 0:
@@ -454,19 +482,19 @@ check_profiles(struct build *b, struct errbuf *e)
 static int
 link_mono_build(struct build *b, struct errbuf *e)
 {
-	char *procfile = fs_join(b->build_dir, "Procfile");
 	char *link = fs_join(b->build_dir, "mono-build"), *text = NULL;
 	struct errbuf ignored;
 	size_t len;
 	int rc = -1;
 
-	if (procfile == NULL || link == NULL) {
+	if (link == NULL) {
 		errf(e, "compile:");
 		goto out;
 	}
 	/* No Procfile, or one release will complain about: no link. */
 	rc = 0;
-	if ((text = fs_read_file(procfile, 1 << 20, &len, &ignored)) == NULL ||
+	if ((text = beneath_read_file(b->build_dir, "Procfile", 1 << 20, &len,
+		 &ignored)) == NULL ||
 	    strstr(text, "mono-build/") == NULL || fs_exists(link))
 		goto out;
 	if (symlink(RUNTIME_DIR, link) == -1) {
@@ -477,7 +505,6 @@ link_mono_build(struct build *b, struct errbuf *e)
 	    "The Procfile runs mono-build/ (the original "
 	    "buildpack's layout): linked mono-build -> " RUNTIME_DIR);
 out:
-	free(procfile);
 	free(link);
 	free(text);
 	return rc;

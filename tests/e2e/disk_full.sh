@@ -133,14 +133,14 @@ test_expect_success 'a full CACHE_DIR: built without the cache, no partial entry
 '
 
 # The cache's tmpfs is filled but for 40 MiB and the download throttled, so
-# that the unpack into the cache runs out of space a third of the way; the
+# that the unpack into the cache (~160 MB) runs out of space early; the
 # filler is removed as soon as that shows (the disk full, or compile saying
 # it gives up the cache).  Before: the writes that failed were warnings,
 # the later ones succeeded, the files were padded with zeros to their size,
 # the sha256 of the download matched, and the corrupt entry was sealed:
 # every later build hit it.
 test_expect_success 'space back mid-unpack: no zero-filled file, no corrupt seal' '
-	M4=$TEST_TMP/fs4 && mount_tmpfs "$M4" 128m &&
+	M4=$TEST_TMP/fs4 && mount_tmpfs "$M4" 256m &&
 	new_app && C=$M4/cache && mkdir "$C" &&
 	setvar MONO_URL "$(faultd_url rate=12000000 "/$RT_GZ")" &&
 	fill "$M4/filler" 40 &&

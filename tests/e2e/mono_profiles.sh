@@ -114,6 +114,19 @@ test_expect_success 'compile: no mono-build link when the Procfile does not name
 	test_no_grep "mono-build" log
 '
 
+test_expect_success 'a project the solution does not build in Release is named' '
+	new_app hello && mkdir "$B/Extra" &&
+	cp "$B/Hello/Hello.csproj" "$B/Extra/Extra.csproj" &&
+	guid={6F4D2C3A-1B8E-4C5D-9A7F-2E3B4C5D6E02} &&
+	sed -i "s|^Global\r*\$|Project(\"{FAE04EC0-301F-11D3-BF4B-00C04F79EFBC}\") = \"Extra\", \"Extra\\\\Extra.csproj\", \"$guid\"\nEndProject\n&|" "$B"/*.sln &&
+	sed -i "s|^\(\tGlobalSection(ProjectConfigurationPlatforms) = postSolution\)\r*\$|&\n\t\t$guid.Release\|Any CPU.ActiveCfg = Release\|Any CPU|" "$B"/*.sln &&
+	grep -c Extra "$B"/*.sln &&
+	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&
+	test_grep "^ !     Hello.sln maps Extra/Extra.csproj to no Release build (no Build.0 line): xbuild will not build it\$" log &&
+	test_no_grep "maps Hello/Hello.csproj" log &&
+	test ! -e "$B/Extra/bin/Release"
+'
+
 test_expect_success 'SOLUTION naming a .csproj builds that project' '
 	new_app net451 && printf Net451/Net451.csproj >"$ENVD/SOLUTION" &&
 	"$COMPILE" "$B" "$CACHE" "$ENVD" >log 2>&1 &&

@@ -350,21 +350,25 @@ static const char sln_text[] =
 static void
 test_solution_projects(void)
 {
-	struct strlist l = {0};
+	struct strlist l = {0}, skipped = {0};
 
 	put("s/App.sln", sln_text, 0644);
 	e.msg[0] = '\0';
 	TEST("solution: read",
 	    profile_solution_projects(tpath_static("s/App.sln"), "Release", &l,
-		&e) == 0);
+		&skipped, &e) == 0);
 	TEST("solution: the project files Release builds, '\\' made '/', "
 	     "GUIDs and configurations matched in any case",
 	    l.n == 2 && strcmp(l.v[0], "src/Web/Web.csproj") == 0 &&
 		strcmp(l.v[1], "Lib/Lib.FSPROJ") == 0);
+	TEST("solution: the projects Release does not build are named",
+	    skipped.n == 2 && strcmp(skipped.v[0], "Vb/Vb.vbproj") == 0 &&
+		strcmp(skipped.v[1], "Tests/Tests.csproj") == 0);
+	strlist_free(&skipped);
 	strlist_free(&l);
 	TEST("solution: Debug builds another",
 	    profile_solution_projects(tpath_static("s/App.sln"), "Debug", &l,
-		&e) == 0 &&
+		NULL, &e) == 0 &&
 		l.n == 1 && strcmp(l.v[0], "Tests/Tests.csproj") == 0);
 	strlist_free(&l);
 
@@ -376,14 +380,15 @@ test_solution_projects(void)
 	    0644);
 	TEST("solution: without Build.0 lines, every project",
 	    profile_solution_projects(tpath_static("s/Plain.sln"), "Release",
-		&l, &e) == 0 &&
-		l.n == 2 && strcmp(l.v[0], "A/A.csproj") == 0 &&
+		&l, &skipped, &e) == 0 &&
+		skipped.n == 0 && l.n == 2 &&
+		strcmp(l.v[0], "A/A.csproj") == 0 &&
 		strcmp(l.v[1], "B.vbproj") == 0);
 	strlist_free(&l);
 
 	TEST("solution: a missing one",
 	    profile_solution_projects(tpath_static("s/None.sln"), "Release", &l,
-		&e) == -1 &&
+		NULL, &e) == -1 &&
 		strstr(e.msg, "s/None.sln") != NULL && l.n == 0);
 }
 
