@@ -182,8 +182,12 @@ fuzz: $(FUZZ_BINS)
 # The relocatable Mono runtime the tests and the demo serve over HTTP, packed
 # from Debian's installed Mono (see tests/fixtures/make-mono-tarball.sh).
 RUNTIME_DIR := build/runtime
+# It also becomes the buildpack's local runtime (buildpack.local.yml), so
+# a local build needs no MONO_URL.
 runtime:
 	tests/fixtures/make-mono-tarball.sh $(RUNTIME_DIR)
+	@mkdir -p $(BPDIR)
+	tests/fixtures/local-runtime.sh $(RUNTIME_DIR)/mono.env $(BPDIR)
 
 # A relocatable Node.js runtime, from the npm registry's official binaries
 # (see tests/fixtures/make-node-tarball.sh).
@@ -223,6 +227,11 @@ install: all
 	install -m 755 $(MONO_BINS) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
 	install -m 644 $(INSTALLER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
 	install -m 644 buildpacks/mono/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/
+	if [ -f $(RUNTIME_DIR)/mono.env ]; then \
+	    tests/fixtures/local-runtime.sh $(RUNTIME_DIR)/mono.env \
+	        $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono \
+	        $(DESTDIR)$(PREFIX)/lib/slugc/runtimes; \
+	fi
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \

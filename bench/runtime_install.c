@@ -24,7 +24,7 @@ static int
 install(const char *cache, const char *dest, const char *url, const char *sha,
     struct errbuf *e)
 {
-	struct runtime_spec rs = {NULL, NULL, NULL};
+	struct runtime_spec rs = {NULL, NULL, NULL, false};
 	struct envdir *vars;
 	const char *stack = getenv("STACK");
 	int rc = -1;
@@ -35,7 +35,8 @@ install(const char *cache, const char *dest, const char *url, const char *sha,
 	}
 	if (envdir_set(vars, "MONO_URL", url, e) == -1 ||
 	    envdir_set(vars, "MONO_SHA256", sha, e) == -1 ||
-	    runtime_resolve(vars, "/nonexistent/buildpack.yml", &rs, e) == -1)
+	    runtime_resolve(vars, "/nonexistent/buildpack.yml", NULL, &rs, e) ==
+		-1)
 		goto out;
 
 	struct runtime_install ri = {

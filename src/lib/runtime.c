@@ -37,7 +37,7 @@ lowercase(char *s)
 
 int
 runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
-    struct runtime_spec *rs, struct errbuf *e)
+    const char *local_path, struct runtime_spec *rs, struct errbuf *e)
 {
 	const char *url = envdir_get(vars, "MONO_URL");
 	const char *sha = envdir_get(vars, "MONO_SHA256");
@@ -47,6 +47,7 @@ runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
 	int rc = -1;
 
 	rs->version = rs->url = rs->sha256 = NULL;
+	rs->local = false;
 	if (version != NULL && !valid_label(version))
 		return errf(e,
 		    "MONO_VERSION must be letters, digits, '.', "
@@ -68,10 +69,23 @@ runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
 	}
 	if (sha != NULL)
 		return errf(e, "MONO_SHA256 is set but MONO_URL is not");
+	if (local_path != NULL && fs_exists(local_path)) {
+		if (bpconfig_read(local_path, &cfg, e) == -1)
+			return -1;
+		/* This machine's runtime, unless another version is asked
+		 * for than it has. */
+		if ((v = bpconfig_lookup(cfg, version, NULL)) != NULL) {
+			rs->local = true;
+			goto found;
+		}
+		bpconfig_free(cfg);
+		cfg = NULL;
+	}
 	if (bpconfig_read(bpconfig_path, &cfg, e) == -1)
 		return -1;
 	if ((v = bpconfig_lookup(cfg, version, e)) == NULL)
 		goto out;
+found:
 	if ((rs->url = strdup(v->url)) == NULL ||
 	    (rs->sha256 = lowercase(strdup(v->sha256))) == NULL ||
 	    (rs->version = strdup(v->version)) == NULL) {

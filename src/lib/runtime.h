@@ -8,6 +8,7 @@
 #ifndef SLUGC_RUNTIME_H
 #define SLUGC_RUNTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "envdir.h"
@@ -18,13 +19,18 @@ struct runtime_spec {
 	char *version; /* from buildpack.yml, MONO_VERSION, or "custom" */
 	char *url;
 	char *sha256; /* 64 lowercase hex digits */
+	bool local;   /* from this machine's buildpack.local.yml */
 };
 
 /* Fills rs from the config vars and the buildpack.yml at bpconfig_path
- * (read only when MONO_URL is not set).  Errors name the config var or the
- * file and line.  rs is freed with runtime_spec_free, even on failure. */
+ * (read only when MONO_URL is not set).  When local_path (may be NULL)
+ * names a file that exists, a version it lists wins over bpconfig_path's:
+ * `make runtime` and `make install` write one beside buildpack.yml,
+ * pointing at the tarballs this machine packed (file:// URLs), so a local
+ * build needs no MONO_URL.  Errors name the config var or the file and
+ * line.  rs is freed with runtime_spec_free, even on failure. */
 int runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
-    struct runtime_spec *rs, struct errbuf *e);
+    const char *local_path, struct runtime_spec *rs, struct errbuf *e);
 
 void runtime_spec_free(struct runtime_spec *rs);
 

@@ -58,6 +58,10 @@ runtime_install_logged(const struct runtime_spec *rs,
 	logged.progress = on_progress;
 	logged.arg = &l;
 	log_topic(out, "Installing Mono %s", rs->version);
+	if (rs->local)
+		log_info(out,
+		    "This machine's runtime (buildpack.local.yml, "
+		    "from make runtime)");
 	log_progress_start(&l.progress, out, "Downloaded");
 	rc = runtime_install(rs, &logged, e);
 	log_progress_end(&l.progress);

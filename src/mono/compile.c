@@ -185,7 +185,7 @@ out:
 static int
 gather(struct build *b, int argc, char **argv, struct errbuf *e)
 {
-	char *bpconfig;
+	char *bpconfig, *local = NULL;
 	const char *s;
 	int rc;
 
@@ -234,11 +234,29 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 		return errf(e, "compile:");
 	if (choose_solution(b, e) == -1)
 		return -1;
-	if ((bpconfig = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL)
+	if ((bpconfig = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL ||
+	    (local = fs_join(b->buildpack_dir, "buildpack.local.yml")) ==
+		NULL) {
+		free(bpconfig);
 		return errf(e, "compile:");
-	rc = runtime_resolve(b->vars, bpconfig, &b->rt, e);
+	}
+	rc = runtime_resolve(b->vars, bpconfig, local, &b->rt, e);
 	free(bpconfig);
+	free(local);
 	return rc;
+}
+
+/* Appends to a failed download from buildpack.yml how to get a runtime:
+ * the URL there is the one to replace when publishing. */
+static void
+errf_append_hint(struct errbuf *e)
+{
+	size_t n = strlen(e->msg);
+
+	snprintf(e->msg + n, sizeof e->msg - n,
+	    " (no Mono runtime there: pack one with `make runtime` for local "
+	    "builds, or set MONO_URL and MONO_SHA256, or publish one and put "
+	    "its URL in buildpack.yml)");
 }
 
 /* *local: the file-system error that failed it (a full BUILD_DIR: exit 4,
@@ -678,6 +696,12 @@ main(int argc, char **argv)
 		rc = EXIT_USAGE;
 	} else if (install_runtime(&b, &local, &e) == -1) {
 		rc = local != 0 ? EXIT_IO : EXIT_FETCH;
+		/* buildpack.yml's URL is a placeholder until someone publishes
+		 * a runtime there: say how to get one. */
+		if (local == 0 && !b.rt.local &&
+		    envdir_get(b.vars, "MONO_URL") == NULL &&
+		    !spawn_interrupted())
+			errf_append_hint(&e);
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
 	} else if ((rc = check_profiles(&b, &e)) != EXIT_OK) {

@@ -97,4 +97,21 @@ test_expect_success 'foreman: check, and start web with .profile.d sourced' '
 	test_must_fail curl -fsS "http://127.0.0.1:$port/" 2>/dev/null
 '
 
+test_expect_success 'out of the box: with no MONO_URL, the runtime make runtime packed' '
+	test -f "$SLUGC_BPDIR/buildpack.local.yml" &&
+	"$SLUGC" smoke --no-cache --expect-body "Hello from Mono" "$H" >log 2>&1 &&
+	cat log &&
+	test_grep "^       This machine.s runtime (buildpack.local.yml, from make runtime)\$" log &&
+	test_grep "^       Downloading file://.*/mono-$MONO_VERSION.tar.zst\$" log
+'
+
+test_expect_success 'no runtime reachable: the line says how to get one' '
+	bp=$TEST_TMP/bp-unreachable && mkdir -p "$bp" &&
+	cp -a "$SLUGC_BPDIR/bin" "$bp/" &&
+	printf "default_version: \"9.9\"\nversions:\n  \"9.9\":\n    url: \"http://127.0.0.1:1/mono.tar.zst\"\n    sha256: \"%s\"\n" "$SHA256_ZST" >"$bp/buildpack.yml" &&
+	test_expect_code 3 "$SLUGC" build --no-cache -b "$bp" -o "$TEST_TMP/u.tgz" "$H" >log 2>&1 &&
+	cat log &&
+	test_grep "^ !     .*127.0.0.1:1.*make runtime.*MONO_URL and MONO_SHA256" log
+'
+
 test_done

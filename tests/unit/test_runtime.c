@@ -106,7 +106,7 @@ static void
 test_resolve(void)
 {
 	struct envdir *v = envdir_new();
-	struct runtime_spec rs = {NULL, NULL, NULL};
+	struct runtime_spec rs = {NULL, NULL, NULL, false};
 	struct errbuf e = {""};
 	char *yml = fs_join(tmp, "buildpack.yml");
 	static const char text[] =
@@ -126,7 +126,7 @@ test_resolve(void)
 
 	fs_write_file_atomic(yml, text, sizeof text - 1, 0644, NULL);
 	TEST("resolve: the default version from buildpack.yml",
-	    runtime_resolve(v, yml, &rs, &e) == 0 &&
+	    runtime_resolve(v, yml, NULL, &rs, &e) == 0 &&
 		strcmp(rs.version, "6.8") == 0 &&
 		strcmp(rs.url, "https://example.com/mono-6.8.tar.zst") == 0 &&
 		strcmp(rs.sha256,
@@ -135,29 +135,68 @@ test_resolve(void)
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "6.12", &e);
 	TEST("resolve: MONO_VERSION picks another",
-	    runtime_resolve(v, yml, &rs, &e) == 0 &&
+	    runtime_resolve(v, yml, NULL, &rs, &e) == 0 &&
 		strcmp(rs.url, "https://example.com/mono-6.12.tar.zst") == 0);
 	runtime_spec_free(&rs);
+	{
+		char *local = fs_join(tmp, "buildpack.local.yml");
+		static const char ltext[] =
+		    "default_version: \"6.8\"\n"
+		    "versions:\n"
+		    "  \"6.8\":\n"
+		    "    url: \"file:///var/lib/mono-6.8.tar.zst\"\n"
+		    "    sha256: \""
+		    "1111111111111111111111111111111111111111111111111111111111"
+		    "111111"
+		    "\"\n";
+
+		struct envdir *none = envdir_new();
+
+		fs_write_file_atomic(local, ltext, sizeof ltext - 1, 0644,
+		    NULL);
+		TEST("resolve: buildpack.local.yml's version wins",
+		    runtime_resolve(none, yml, local, &rs, &e) == 0 &&
+			rs.local &&
+			strcmp(rs.url, "file:///var/lib/mono-6.8.tar.zst") ==
+			    0 &&
+			rs.sha256[0] == '1');
+		runtime_spec_free(&rs);
+		envdir_set(v, "MONO_VERSION", "6.12", &e);
+		TEST("resolve: a version only buildpack.yml has comes from it",
+		    runtime_resolve(v, yml, local, &rs, &e) == 0 && !rs.local &&
+			strcmp(rs.url,
+			    "https://example.com/mono-6.12.tar.zst") == 0);
+		runtime_spec_free(&rs);
+		fs_write_file_atomic(local, "versions: [", 11, 0644, NULL);
+		TEST("resolve: a broken buildpack.local.yml is named",
+		    runtime_resolve(v, yml, local, &rs, &e) == -1 &&
+			strstr(e.msg, "buildpack.local.yml") != NULL);
+		runtime_spec_free(&rs);
+		unlink(local);
+		free(local);
+		envdir_free(none);
+	}
 	envdir_set(v, "MONO_VERSION", "../6.8", &e);
 	TEST("resolve: a MONO_VERSION outside the label set is refused",
-	    runtime_resolve(v, yml, &rs, &e) == -1 &&
+	    runtime_resolve(v, yml, NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "MONO_VERSION") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "7.0", &e);
 	TEST("resolve: an unknown MONO_VERSION fails",
-	    runtime_resolve(v, yml, &rs, &e) == -1 && strstr(e.msg, "7.0"));
+	    runtime_resolve(v, yml, NULL, &rs, &e) == -1 &&
+		strstr(e.msg, "7.0"));
 	runtime_spec_free(&rs);
 
 	envdir_free(v);
 	v = envdir_new();
 	envdir_set(v, "MONO_URL", "file:///x.tar.gz", &e);
 	TEST("resolve: MONO_URL without MONO_SHA256 is refused",
-	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1 &&
+	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "MONO_SHA256") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256", "abc", &e);
 	TEST("resolve: a short MONO_SHA256 is refused",
-	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1 &&
+	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "64 hexadecimal") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256",
@@ -165,14 +204,14 @@ test_resolve(void)
 	    "0123456789abcdef0123456789abcdef",
 	    &e);
 	TEST("resolve: a MONO_SHA256 with a non-hex digit is refused",
-	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1);
+	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256",
 	    "F123456789ABCDEF0123456789abcdef"
 	    "0123456789abcdef0123456789abcdef0",
 	    &e);
 	TEST("resolve: a MONO_SHA256 of 65 digits is refused",
-	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == -1);
+	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256",
 	    "F123456789ABCDEF0123456789abcdef"
@@ -180,7 +219,7 @@ test_resolve(void)
 	    &e);
 	TEST("resolve: MONO_URL + MONO_SHA256 need no buildpack.yml, "
 	     "the sha256 lower-cased, the version custom",
-	    runtime_resolve(v, "/nonexistent.yml", &rs, &e) == 0 &&
+	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == 0 &&
 		strcmp(rs.url, "file:///x.tar.gz") == 0 &&
 		strcmp(rs.sha256,
 		    "f123456789abcdef0123456789abcdef"
@@ -195,7 +234,7 @@ test_resolve(void)
 	    "0123456789abcdef0123456789abcdef",
 	    &e);
 	TEST("resolve: MONO_SHA256 without MONO_URL is refused",
-	    runtime_resolve(v, yml, &rs, &e) == -1 &&
+	    runtime_resolve(v, yml, NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "MONO_URL") != NULL);
 	runtime_spec_free(&rs);
 	envdir_free(v);
@@ -213,7 +252,7 @@ test_install(void)
 	char *cache = fs_join(tmp, "cache"), *app = fs_join(tmp, "app");
 	char *dest = fs_join(app, "vendor/mono");
 	char *entry = NULL, *seal = NULL;
-	struct runtime_spec rs = {NULL, NULL, NULL};
+	struct runtime_spec rs = {NULL, NULL, NULL, false};
 	struct runtime_install ri = {
 	    .cache_dir = cache,
 	    .stack = "heroku-22",
@@ -231,7 +270,7 @@ test_install(void)
 	envdir_set(vars, "MONO_URL", url, &e);
 	envdir_set(vars, "MONO_SHA256", sha, &e);
 	TEST("install: resolve",
-	    runtime_resolve(vars, "/nonexistent.yml", &rs, &e) == 0);
+	    runtime_resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
 	if (asprintf(&entry, "%s/mono/custom-heroku-22-%s", cache, sha) < 0)
 		entry = NULL;
 	if (asprintf(&seal, "%s.ok", entry) < 0)
@@ -369,7 +408,7 @@ test_full(void)
 	char *cache = fs_join(mnt, "cache"), *filler = fs_join(mnt, "filler");
 	char *dest = fs_join(tmp, "full-app/vendor/mono");
 	char *ns = fs_join(cache, "mono");
-	struct runtime_spec rs = {NULL, NULL, NULL};
+	struct runtime_spec rs = {NULL, NULL, NULL, false};
 	int local = -1;
 	struct runtime_install ri = {
 	    .cache_dir = cache,
@@ -389,7 +428,7 @@ test_full(void)
 	envdir_set(vars, "MONO_URL", url, &e);
 	envdir_set(vars, "MONO_SHA256", sha, &e);
 	TEST("full: resolve",
-	    runtime_resolve(vars, "/nonexistent.yml", &rs, &e) == 0);
+	    runtime_resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
 	TEST("full: a 1 MiB tmpfs for the cache (we run as root)",
 	    tmpfs_mount(mnt, 1 << 20) == 0);
 	TEST("full: the cache made, then the tmpfs filled",

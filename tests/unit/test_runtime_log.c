@@ -60,7 +60,7 @@ main(void)
 	dest = fs_join(root, "app/vendor/mono");
 	if (asprintf(&url, "file://%s/missing.tar.gz", root) < 0)
 		return 1;
-	struct runtime_spec rs = {"6.8.0", url, SHA};
+	struct runtime_spec rs = {"6.8.0", url, SHA, false};
 
 	/* A sealed entry, as an earlier build leaves it. */
 	TEST("a cache entry",
