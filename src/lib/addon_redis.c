@@ -80,8 +80,11 @@ redis_write_conf(const struct addon *a, const char *conf, int port,
 	bad |= fputs("dir ", f) == EOF || conf_quoted(f, datadir) == -1;
 	bad |= fputs("\npidfile ", f) == EOF || conf_quoted(f, pidfile) == -1;
 	bad |= fputs("\nlogfile ", f) == EOF || conf_quoted(f, logfile) == -1;
+	/* appendfsync always: a session written just before a crash (kill
+	 * -9) must be there after the restart; everysec may hold a write
+	 * back for up to two seconds while an fsync runs. */
 	bad |= fprintf(f,
-		   "\nappendonly %s\n"
+		   "\nappendonly %s\nappendfsync always\n"
 		   "proc-title-template \"{title} {listen-addr} {server-mode} "
 		   "{config-file}\"\n",
 		   aof ? "yes" : "no") < 0;

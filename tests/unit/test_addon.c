@@ -793,6 +793,11 @@ main(void)
 		TEST("port taken: started on a new port",
 		    rc == ADDON_OK && s.n[ADDON_EV_PORT_CHANGED] == 1 &&
 			s.n[ADDON_EV_STARTED] == 1);
+		if (rc != ADDON_OK || s.n[ADDON_EV_PORT_CHANGED] != 1 ||
+		    s.n[ADDON_EV_STARTED] != 1)
+			printf("# rc %d, %d port changes, %d starts: %s\n", rc,
+			    s.n[ADDON_EV_PORT_CHANGED], s.n[ADDON_EV_STARTED],
+			    e.msg);
 		pid = s.pid;
 		free(url);
 		url = config(st, "REDISTOGO_URL");
