@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "beneath.h"
 #include "fsutil.h"
 
 /* Deeper than any package.json, and json-c's default (32) is not. */
@@ -357,7 +358,7 @@ out:
 }
 
 int
-pkgjson_read(const char *path, const char *name, struct pkgjson **out,
+pkgjson_read(const char *root, const char *rel, struct pkgjson **out,
     struct errbuf *e)
 {
 	char *buf;
@@ -365,9 +366,9 @@ pkgjson_read(const char *path, const char *name, struct pkgjson **out,
 	int rc, saved;
 
 	*out = NULL;
-	if ((buf = fs_read_file(path, PKGJSON_MAX, &len, e)) == NULL)
+	if ((buf = beneath_read_file(root, rel, PKGJSON_MAX, &len, e)) == NULL)
 		return -1;
-	rc = pkgjson_parse(buf, len, name != NULL ? name : path, out, e);
+	rc = pkgjson_parse(buf, len, rel, out, e);
 	saved = errno;
 	free(buf);
 	errno = saved;

@@ -42,10 +42,12 @@ struct pkgjson {
 int pkgjson_parse(const char *buf, size_t len, const char *name,
     struct pkgjson **out, struct errbuf *e);
 
-/* Reads and parses the package.json at path (at most PKGJSON_MAX bytes);
- * name as for pkgjson_parse (NULL: path).  A missing file is an error with
- * errno ENOENT.  Returns 0 or -1 with e filled; the caller frees *out. */
-int pkgjson_read(const char *path, const char *name, struct pkgjson **out,
+/* Reads and parses the app's rel ("package.json") beneath root, the app's
+ * directory (beneath.h: a symlink out of the app is refused, errno EXDEV),
+ * at most PKGJSON_MAX bytes; rel names it in messages.  A missing file is
+ * an error with errno ENOENT.  Returns 0 or -1 with e filled; the caller
+ * frees *out. */
+int pkgjson_read(const char *root, const char *rel, struct pkgjson **out,
     struct errbuf *e);
 
 /* Frees p and its strings.  NULL is fine. */

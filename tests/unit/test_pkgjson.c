@@ -388,40 +388,37 @@ test_read(void)
 {
 	struct pkgjson *p = NULL;
 	struct errbuf e;
-	char *path, *big;
+	char *root = tpath("."), *path, *big;
 	size_t n = PKGJSON_MAX + 10;
 
 	put("package.json", "{\"engines\": {\"node\": \"20.x\"}}\n", 0644);
-	path = tpath("package.json");
 	TEST("read a file",
-	    pkgjson_read(path, NULL, &p, &e) == 0 && p != NULL &&
+	    pkgjson_read(root, "package.json", &p, &e) == 0 && p != NULL &&
 		streq(p->engines_node, "20.x"));
 	pkgjson_free(p);
-	free(path);
 
 	put("bad.json", "{\n\"engines\": {\"node\": \"20.x\"\n}\n", 0644);
-	path = tpath("bad.json");
-	TEST("a bad file: the message names it by name",
-	    pkgjson_read(path, "package.json", &p, &e) == -1 && p == NULL &&
-		strcmp(e.msg, "package.json:4:1: unexpected end of file") == 0);
-	TEST("by its path without a name",
-	    pkgjson_read(path, NULL, &p, &e) == -1 &&
-		strncmp(e.msg, path, strlen(path)) == 0 &&
-		strcmp(e.msg + strlen(path), ":4:1: unexpected end of file") ==
-		    0);
-	free(path);
+	TEST("a bad file: the message names it",
+	    pkgjson_read(root, "bad.json", &p, &e) == -1 && p == NULL &&
+		strcmp(e.msg, "bad.json:4:1: unexpected end of file") == 0);
 
-	path = tpath("missing.json");
 	errno = 0;
-	TEST("a missing file: ENOENT and its path",
-	    pkgjson_read(path, NULL, &p, &e) == -1 && errno == ENOENT &&
-		strstr(e.msg, path) != NULL);
-	free(path);
+	TEST("a missing file: ENOENT, named",
+	    pkgjson_read(root, "missing.json", &p, &e) == -1 &&
+		errno == ENOENT && strstr(e.msg, "missing.json") != NULL);
 
 	path = tpath("dir.json");
 	TEST("mkdir", mkdir(path, 0755) == 0);
 	TEST("a directory is refused",
-	    pkgjson_read(path, NULL, &p, &e) == -1 && p == NULL);
+	    pkgjson_read(root, "dir.json", &p, &e) == -1 && p == NULL);
+	free(path);
+
+	path = tpath("out.json");
+	TEST("a link out of the app made", symlink("/etc/passwd", path) == 0);
+	errno = 0;
+	TEST("a package.json linked out of the app is refused (EXDEV)",
+	    pkgjson_read(root, "out.json", &p, &e) == -1 && p == NULL &&
+		errno == EXDEV && strstr(e.msg, "out.json") != NULL);
 	free(path);
 
 	big = malloc(n + 1);
@@ -435,12 +432,13 @@ test_read(void)
 	put("big.json", big, 0644);
 	path = tpath("big.json");
 	TEST("a file over PKGJSON_MAX is refused",
-	    pkgjson_read(path, NULL, &p, &e) == -1 && p == NULL);
+	    pkgjson_read(root, "big.json", &p, &e) == -1 && p == NULL);
 	TEST("pkgjson_parse refuses it too",
 	    pkgjson_parse(big, n, "big", &p, &e) == -1 &&
 		strstr(e.msg, "larger than") != NULL);
 	free(path);
 	free(big);
+	free(root);
 	pkgjson_free(NULL);
 }
 
