@@ -184,7 +184,11 @@ state_dir(struct ctx *c, struct errbuf *e)
 	if (c->o->app != NULL)
 		snprintf(c->b->app_name, sizeof c->b->app_name, "%s",
 		    c->o->app);
-	if (xdg != NULL && *xdg == '/')
+	/* With --cache DIR everything the app keeps goes there (CI points
+	 * it at a directory it throws away), not into the cache home too. */
+	if (c->o->cache_dir != NULL && !c->o->no_cache)
+		rc = asprintf(&root, "%s/apps/%s", c->o->cache_dir, key);
+	else if (xdg != NULL && *xdg == '/')
 		rc = asprintf(&root, "%s/slugc/%s", xdg, key);
 	else if (home != NULL && *home == '/')
 		rc = asprintf(&root, "%s/.cache/slugc/%s", home, key);

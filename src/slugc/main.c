@@ -441,6 +441,7 @@ cmd_smoke(const struct opts *o)
 int
 main(int argc, char **argv)
 {
+	char cwd[PATH_MAX], cache_abs[PATH_MAX + 256];
 	struct opts o = {0};
 	struct errbuf e;
 	struct envv_limits lim;
@@ -537,7 +538,14 @@ main(int argc, char **argv)
 			o.buildpacks = bps;
 			break;
 		case OPT_CACHE:
-			o.cache_dir = optarg;
+			/* Absolute: buildpacks get it, and run elsewhere. */
+			if (optarg[0] != '/' &&
+			    getcwd(cwd, sizeof cwd) != NULL &&
+			    snprintf(cache_abs, sizeof cache_abs, "%s/%s", cwd,
+				optarg) < (int)sizeof cache_abs)
+				o.cache_dir = cache_abs;
+			else
+				o.cache_dir = optarg;
 			break;
 		case OPT_NO_CACHE:
 			o.no_cache = true;

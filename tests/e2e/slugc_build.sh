@@ -90,6 +90,19 @@ test_expect_success 'build: --cache DIR keeps a subdirectory per buildpack there
 	test -f "$TEST_TMP/mycache/null/builds"
 '
 
+test_expect_success 'build: with --cache DIR (relative too), the app keeps its slug there, not in the cache home' '
+	CA=$TEST_TMP/apps/cached && mkdir -p "$CA" && echo hi >"$CA/index.html" &&
+	printf "web: true\n" >"$CA/Procfile" &&
+	(cd "$TEST_TMP" && "$SLUGC" build --cache rel-cache -b "$BP/null" "$CA") >log 2>&1 &&
+	slug=$(sed -n "s/^       Slug:    //p" log) &&
+	case $slug in "$TEST_TMP"/rel-cache/apps/cached-*/slug.tgz) ;; *) false ;; esac &&
+	test -f "$slug" &&
+	test -f "$TEST_TMP/rel-cache/null/builds" &&
+	test_must_fail ls -d "$XDG_CACHE_HOME"/slugc/cached-* &&
+	(cd "$TEST_TMP" && "$SLUGC" build --cache rel-cache -b "$BP/null" "$CA") >log 2>&1 &&
+	test $(ls "$TEST_TMP"/rel-cache/apps/cached-*/*.tgz | wc -l) -eq 1
+'
+
 test_expect_success 'build: default slug path is per app under XDG_CACHE_HOME' '
 	"$SLUGC" build -b "$BP/null" "$A" >log 2>&1 &&
 	slug=$(sed -n "s/^       Slug:    //p" log) &&
