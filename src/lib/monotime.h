@@ -8,4 +8,8 @@
 /* Milliseconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
 int64_t monotime_ms(void);
 
+/* The same clock with its fraction of a millisecond, for timing phases
+ * that take less than one. */
+double monotime_msf(void);
+
 #endif

@@ -25,6 +25,7 @@
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
+#include "monotime.h"
 #include "pack.h"
 #include "slugc.h"
 #include "spawn.h"
@@ -893,7 +894,7 @@ release(struct ctx *c)
 	struct errbuf e;
 	struct manifest *m;
 	char *rel, *out;
-	size_t k, i, len;
+	size_t k, len;
 	int st;
 
 	if ((b->release = manifest_new()) == NULL) {
@@ -940,15 +941,8 @@ release(struct ctx *c)
 			log_error(stdout, "%s release: %s", bp->name, e.msg);
 			return SX_FAIL;
 		}
-		for (i = 0; i < m->nvars; i++)
-			if (manifest_set_var(b->release, m->vars[i].name,
-				m->vars[i].value, &e) == -1)
-				break;
-		for (i = 0; i < m->naddons; i++)
-			if (manifest_add_addon(b->release, m->addons[i], &e) ==
-			    -1)
-				break;
-		st = procfile_merge(b->release->types, m->types, &e);
+		/* Later buildpacks win, addons accumulate. */
+		st = manifest_merge(b->release, m, &e);
 		manifest_free(m);
 		if (st == -1) {
 			log_error(stdout, "release: %s", e.msg);
@@ -1280,10 +1274,10 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		goto out;
 	}
 
-	t = now_ms();
+	t = monotime_msf();
 	if ((code = take_app(&c)) != SX_OK)
 		goto out;
-	b->ms_take = now_ms() - t;
+	b->ms_take = monotime_msf() - t;
 	/* ENV_DIR takes any size; an environment does not, and a buildpack
 	 * that exports its config vars to its tools will fail on this one. */
 	envv_exec_limits(&lim);
@@ -1300,7 +1294,7 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		goto out;
 	}
 
-	t = now_ms();
+	t = monotime_msf();
 	for (k = 0; k < c.nbps; k++) {
 		struct bp *bp = &c.bps[k];
 
@@ -1344,19 +1338,19 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		code = SX_NO_BUILDPACK;
 		goto out;
 	}
-	b->ms_compile = now_ms() - t;
+	b->ms_compile = monotime_msf() - t;
 
-	t = now_ms();
+	t = monotime_msf();
 	if ((code = release(&c)) != SX_OK ||
 	    (code = discover_types(&c)) != SX_OK)
 		goto out;
-	b->ms_release = now_ms() - t;
+	b->ms_release = monotime_msf() - t;
 
 	if (pack) {
-		t = now_ms();
+		t = monotime_msf();
 		if ((code = pack_slug(&c)) != SX_OK)
 			goto out;
-		b->ms_pack = now_ms() - t;
+		b->ms_pack = monotime_msf() - t;
 	}
 	code = SX_OK;
 out:

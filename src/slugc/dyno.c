@@ -19,6 +19,7 @@
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
+#include "monotime.h"
 #include "slugc.h"
 #include "spawn.h"
 #include "unpack.h"
@@ -496,7 +497,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	}
 	fflush(stdout);
 
-	t0 = now_ms();
+	t0 = monotime_msf();
 	for (i = 0; i < n; i++) {
 		struct proc *p = &sv.procs[i];
 
@@ -544,15 +545,15 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		if (web == NULL || bound || pl->boot_timeout <= 0 || stopping ||
 		    spawn_interrupted() != 0)
 			continue;
-		now = now_ms();
+		now = monotime_msf();
 		if (port_bound(web->port)) {
 			bound = true;
 			r->ms_boot = now - t0;
 			if (pl->ready != NULL) {
-				double t1 = now_ms();
+				double t1 = monotime_msf();
 
 				code = pl->ready(pl->ready_arg, web->port);
-				r->ms_request = now_ms() - t1;
+				r->ms_request = monotime_msf() - t1;
 				ready_done = true;
 				if (code != SX_OK || pl->stop_when_ready)
 					stop_all(&sv);
@@ -572,12 +573,12 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		}
 	}
 	/* One ended (or we stop): the others go with it. */
-	now = now_ms();
+	now = monotime_msf();
 	stop_all(&sv);
 	for (i = 0; i < n; i++)
 		if (sv.procs[i].started)
 			pthread_join(sv.procs[i].th, NULL);
-	r->ms_stop = now_ms() - now;
+	r->ms_stop = monotime_msf() - now;
 	sig = spawn_interrupted();
 
 	if (sv.first >= 0) {

@@ -23,15 +23,6 @@
 #include "slugc.h"
 #include "spawn.h"
 
-double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static const char usage_text[] =
     "usage: slugc build [options] [APP_DIR]\n"
     "       slugc run [options] SLUG [TYPE | -- COMMAND...]\n"

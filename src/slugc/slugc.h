@@ -178,6 +178,5 @@ int dotenv_load(const char *path, struct envdir *vars, struct errbuf *e);
 
 /* main.c */
 #define PROGNAME "slugc"
-double now_ms(void);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "fsutil.h"
 #include "log.h"
+#include "monotime.h"
 #include "slugc.h"
 #include "spawn.h"
 
@@ -130,7 +131,7 @@ smoke_app(const struct opts *o)
 	const char *types[] = {"web", NULL};
 	char *dir = NULL, *home = NULL, times[512];
 	const char *path = o->path != NULL ? o->path : "/";
-	double t0 = now_ms(), t_unpack = -1, t_stop = 0;
+	double t0 = monotime_msf(), t_unpack = -1, t_stop = 0;
 	size_t used = 0;
 	int code, port;
 
@@ -139,14 +140,14 @@ smoke_app(const struct opts *o)
 	if (code != SX_OK)
 		goto out;
 	if (o->smoke_slug) {
-		double t1 = now_ms();
+		double t1 = monotime_msf();
 
 		if (dyno_unpack(b.slug_path, &dir, &home, &e) == -1) {
 			log_error(stdout, "%s", e.msg);
 			code = SX_FAIL;
 			goto out;
 		}
-		t_unpack = now_ms() - t1;
+		t_unpack = monotime_msf() - t1;
 	}
 	if (procfile_get(b.release->types, "web") == NULL) {
 		log_error(stdout,
@@ -178,7 +179,7 @@ smoke_app(const struct opts *o)
 	pl.ready_arg = &sm;
 	pl.stop_when_ready = true;
 	code = dyno_run(&pl, &r);
-	t_stop = now_ms();
+	t_stop = monotime_msf();
 
 	phase(times, sizeof times, &used, "take", b.ms_take);
 	phase(times, sizeof times, &used, "compile", b.ms_compile);
@@ -220,8 +221,9 @@ out:
 	}
 	build_free(&b);
 	if (used > 0) {
-		phase(times, sizeof times, &used, "cleanup", now_ms() - t_stop);
-		phase(times, sizeof times, &used, "total", now_ms() - t0);
+		phase(times, sizeof times, &used, "cleanup",
+		    monotime_msf() - t_stop);
+		phase(times, sizeof times, &used, "total", monotime_msf() - t0);
 		log_info(stdout, "%s", times);
 	}
 	free(dir);

@@ -26,5 +26,17 @@ main(void)
 		prev = now;
 	}
 	TEST("100000 readings in a row never go back", backwards == 0);
+
+	{
+		double fa = monotime_msf(), fb;
+		int64_t ms = monotime_ms();
+
+		nanosleep(&nap, NULL);
+		fb = monotime_msf();
+		TEST("msf: the same clock as monotime_ms",
+		    fa <= (double)ms + 1.0 && (double)ms <= fb);
+		TEST("msf: a 50 ms sleep advances it by at least 50",
+		    fb - fa >= 50.0);
+	}
 	return test_report();
 }
