@@ -94,7 +94,7 @@ test_expect_success 'kill -9 of slugc build: the compile goes with it' '
 	alive $compile && alive $writer &&
 	kill -9 $pid &&
 	test_expect_code 137 wait $pid &&
-	wait_gone 3 alive $compile
+	wait_gone 8 alive $compile
 '
 
 test_expect_success 'kill -9: the next build stops what is left, then builds cleanly' '
@@ -168,7 +168,7 @@ test_expect_success 'kill -9 during xbuild: compile stops the xbuild tree at onc
 	kill -9 $pid &&
 	test_expect_code 137 wait $pid &&
 	wait_gone 8 group_alive $xbuild &&
-	test_must_fail alive $compile &&
+	wait_gone 8 alive $compile &&
 	test_must_fail alive $sleeper
 '
 
