@@ -715,6 +715,7 @@ server_start(struct appstate *st, struct addon *a, const struct addon_opts *o,
 	char *server = NULL;
 	pid_t pid;
 	int rc = ADDON_ERR, r, tries;
+	bool died = false;
 
 	if (paths_get(a, false, &p, e) == -1)
 		return ADDON_ERR;
@@ -738,7 +739,9 @@ server_start(struct appstate *st, struct addon *a, const struct addon_opts *o,
 			goto out;
 		}
 		/* It died while we looked: start it again. */
+		died = true;
 	} else if (pid != 0) {
+		died = true;
 		if (unlink(p.pid) == -1 && errno != ENOENT) {
 			errf(e, "%s: remove %s:", a->name, p.pid);
 			goto out;
@@ -750,6 +753,14 @@ server_start(struct appstate *st, struct addon *a, const struct addon_opts *o,
 		goto out;
 	rc = ADDON_ERR;
 	for (tries = 0;; tries++) {
+		/* A server of ours that has just died (kill -9) can hold its
+		 * port a moment longer, through a fork child of its own (a
+		 * rewrite) or an exit not yet done: wait for it before
+		 * taking the port for someone else's. */
+		for (int w = 0; died && w < 60 && !addon_port_free(a->port);
+		     w++)
+			nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+		died = false;
 		if (!addon_port_free(a->port) && move_port(st, a, o, e) == -1)
 			goto out;
 		r = launch(a, server, &p, a->port, true, o, &pid, e);

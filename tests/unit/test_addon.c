@@ -650,6 +650,9 @@ main(void)
 	    rc == ADDON_OK && s.n[ADDON_EV_STALE_PID] == 1 &&
 		s.n[ADDON_EV_STARTED] == 1);
 	pid = s.pid;
+	if (s.n[ADDON_EV_PORT_CHANGED] != 0)
+		printf("# killed: the port moved (%d changes): %s\n",
+		    s.n[ADDON_EV_PORT_CHANGED], e.msg);
 	TEST("killed: what it had written is there",
 	    get_is(port, pw, "views", "4"));
 	o = opts(&s);
