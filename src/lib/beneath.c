@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fsutil.h"
+
 /* As the kernel's path walk (MAXSYMLINKS). */
 #define WALK_MAXLINKS 40
 
@@ -223,81 +225,13 @@ char *
 beneath_read_file(const char *root, const char *rel, size_t max, size_t *len,
     struct errbuf *e)
 {
-	struct stat st;
-	char *buf = NULL, *nb;
-	size_t cap, n = 0;
-	ssize_t r;
-	int fd, saved;
+	int fd;
 
 	/* O_NONBLOCK: opening a FIFO would wait for a writer forever. */
 	if ((fd = beneath_open(root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY,
 		 e)) == -1)
 		return NULL;
-	if (fstat(fd, &st) == -1) {
-		errf(e, "%s:", rel);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		errf(e, "%s: not a regular file", rel);
-		goto fail;
-	}
-	if (fcntl(fd, F_SETFL, 0) == -1) {
-		errf(e, "%s:", rel);
-		goto fail;
-	}
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
-		errf(e, "%s: larger than %zu bytes", rel, max);
-		goto fail;
-	}
-	cap = (size_t)st.st_size + 1;
-	if ((buf = malloc(cap)) == NULL) {
-		errf(e, "%s:", rel);
-		goto fail;
-	}
-	for (;;) {
-		if (n + 1 == cap) {
-			/* The file grew while we read it. */
-			if (cap > max) {
-				errno = EFBIG;
-				errf(e, "%s: larger than %zu bytes", rel, max);
-				goto fail;
-			}
-			if ((nb = realloc(buf, cap * 2)) == NULL) {
-				errf(e, "%s:", rel);
-				goto fail;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			errf(e, "read %s:", rel);
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > max) {
-		errno = EFBIG;
-		errf(e, "%s: larger than %zu bytes", rel, max);
-		goto fail;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
-	return buf;
-fail:
-	saved = errno;
-	free(buf);
-	close(fd);
-	errno = saved;
-	return NULL;
+	return fs_read_fd(fd, rel, max, len, e);
 }
 
 int

@@ -96,41 +96,37 @@ fs_rm_rf(const char *path, struct errbuf *e)
 }
 
 char *
-fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e)
+fs_read_fd(int fd, const char *name, size_t max, size_t *len, struct errbuf *e)
 {
 	struct stat st;
-	char *buf = NULL;
+	char *buf = NULL, *nb;
 	size_t cap, n = 0;
 	ssize_t r;
-	int fd, saved;
+	int saved;
 
-	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-	 * writer forever; regular files are checked for, then it is dropped. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		errf(e, "open %s:", path);
-		return NULL;
-	}
 	if (fstat(fd, &st) == -1) {
-		errf(e, "stat %s:", path);
+		errf(e, "stat %s:", name);
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
-		errf(e, "%s: not a regular file", path);
+		errf(e, "%s: not a regular file", name);
 		goto fail;
 	}
+	/* Opened with O_NONBLOCK (a FIFO would wait for a writer); a regular
+	 * file is read blocking. */
 	if (fcntl(fd, F_SETFL, 0) == -1) {
-		errf(e, "open %s:", path);
+		errf(e, "%s:", name);
 		goto fail;
 	}
 	if ((size_t)st.st_size > max) {
 		errno = EFBIG;
-		errf(e, "%s: larger than %zu bytes", path, max);
+		errf(e, "%s: larger than %zu bytes", name, max);
 		goto fail;
 	}
 	cap = (size_t)st.st_size + 1;
 	if ((buf = malloc(cap)) == NULL) {
-		errf(e, "read %s:", path);
+		errf(e, "read %s:", name);
 		goto fail;
 	}
 	for (;;) {
@@ -138,12 +134,11 @@ fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e)
 			/* The file grew while we read it. */
 			if (cap > max) {
 				errno = EFBIG;
-				errf(e, "%s: larger than %zu bytes", path, max);
+				errf(e, "%s: larger than %zu bytes", name, max);
 				goto fail;
 			}
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				errf(e, "read %s:", path);
+			if ((nb = realloc(buf, cap * 2)) == NULL) {
+				errf(e, "read %s:", name);
 				goto fail;
 			}
 			buf = nb;
@@ -153,12 +148,17 @@ fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			errf(e, "read %s:", path);
+			errf(e, "read %s:", name);
 			goto fail;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
+	}
+	if (n > max) {
+		errno = EFBIG;
+		errf(e, "%s: larger than %zu bytes", name, max);
+		goto fail;
 	}
 	close(fd);
 	buf[n] = '\0';
@@ -171,6 +171,20 @@ fail:
 	close(fd);
 	errno = saved;
 	return NULL;
+}
+
+char *
+fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e)
+{
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer forever. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		errf(e, "open %s:", path);
+		return NULL;
+	}
+	return fs_read_fd(fd, path, max, len, e);
 }
 
 int

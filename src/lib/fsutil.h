@@ -29,6 +29,12 @@ int fs_write_all(int fd, const void *buf, size_t len);
  * NULL with errno set (ENOENT for a missing file) and e filled. */
 char *fs_read_file(const char *path, size_t max, size_t *len, struct errbuf *e);
 
+/* fs_read_file's reading half: reads the regular file open on fd (opened
+ * with O_NONBLOCK, so that a FIFO never blocks the open) and closes fd,
+ * whatever happens; name names it in messages. */
+char *fs_read_fd(int fd, const char *name, size_t max, size_t *len,
+    struct errbuf *e);
+
 /* Writes len bytes to path atomically: a temporary file in the same
  * directory, fsync'd, then renamed over path. */
 int fs_write_file_atomic(const char *path, const void *buf, size_t len,
