@@ -199,15 +199,47 @@ provision_one(struct appstate *st, const char *spec, const char *as,
 }
 
 int
-addon_provision(struct appstate *st, const struct manifest *release,
-    const char *app_dir, const struct addon_opts *o, size_t *created,
+provision_wants(const struct manifest *release, const char *app_dir,
+    struct provision_want **out, size_t *n, err_warn_fn *warn, void *arg,
     struct errbuf *e)
 {
+	struct provision_want *w = NULL, *aj = NULL;
+	size_t nr = release != NULL ? release->naddons : 0, naj = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	if (app_dir != NULL &&
+	    provision_appjson(app_dir, &aj, &naj, warn, arg, e) == -1)
+		return -1;
+	if (nr + naj == 0)
+		return 0;
+	if ((w = calloc(nr + naj, sizeof *w)) == NULL) {
+		provision_wants_free(aj, naj);
+		return errf(e, "add-ons: out of memory");
+	}
+	for (i = 0; i < nr; i++)
+		if ((w[i].spec = strdup(release->addons[i])) == NULL) {
+			provision_wants_free(w, nr);
+			provision_wants_free(aj, naj);
+			return errf(e, "add-ons: out of memory");
+		}
+	/* app.json's entries move over whole. */
+	if (naj > 0)
+		memcpy(w + nr, aj, naj * sizeof *aj);
+	free(aj);
+	*out = w;
+	*n = nr + naj;
+	return 0;
+}
+
+int
+addon_provision(struct appstate *st, const struct provision_want *w, size_t n,
+    const struct addon_opts *o, size_t *created, struct errbuf *e)
+{
 	static const struct addon_opts noopts;
-	struct provision_want *w = NULL;
 	struct stat sb;
 	char *mark = NULL, when[32];
-	size_t nw = 0, i, made = 0;
+	size_t i, made = 0;
 	struct tm tm;
 	time_t now;
 	int rc = ADDON_ERR;
@@ -216,6 +248,8 @@ addon_provision(struct appstate *st, const struct manifest *release,
 		o = &noopts;
 	if (created != NULL)
 		*created = 0;
+	if (n == 0)
+		return 1;
 	if (appstate_lock(st, e) == -1)
 		return ADDON_ERR;
 	if ((mark = appstate_path(st, "first-build", e)) == NULL)
@@ -228,14 +262,7 @@ addon_provision(struct appstate *st, const struct manifest *release,
 		errf(e, "%s:", mark);
 		goto out;
 	}
-	if (app_dir != NULL &&
-	    provision_appjson(app_dir, &w, &nw, o->warn, o->arg, e) == -1)
-		goto out;
-	for (i = 0; release != NULL && i < release->naddons; i++)
-		if ((rc = provision_one(st, release->addons[i], NULL, o, &made,
-			 e)) != ADDON_OK)
-			goto out;
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < n; i++)
 		if ((rc = provision_one(st, w[i].spec, w[i].as, o, &made, e)) !=
 		    ADDON_OK)
 			goto out;
@@ -252,7 +279,6 @@ addon_provision(struct appstate *st, const struct manifest *release,
 out:
 	if (created != NULL)
 		*created = made;
-	provision_wants_free(w, nw);
 	free(mark);
 	appstate_unlock(st);
 	return rc;

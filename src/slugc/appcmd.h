@@ -21,10 +21,11 @@ int appcmd_main(int argc, char **argv);
 int cmd_addons(const char *verb, int argc, char **argv);
 int cmd_config(const char *verb, int argc, char **argv);
 
-/* build_addons.c: on the app's first successful build, the add-ons its
- * release and app.json (under build_dir) ask for, in the build log on
- * stdout.  The app is o->app or app_dir's name.  A failure is a warning:
- * the build stands, and the next one tries again. */
+/* build_addons.c: on the app's first successful build that asks for
+ * add-ons (its release's and app.json's under build_dir), provisions
+ * them, saying so in the build log on stdout.  The app is o->app or
+ * app_dir's name.  A failure is a warning: the build stands, and the next
+ * one tries again.  A build that asks for none touches no state. */
 struct opts;
 struct manifest;
 void build_provision(const struct opts *o, const char *app_dir,

@@ -335,8 +335,17 @@ test_expect_success 'setup: a buildpack whose release asks for add-ons' '
 	EOF
 	chmod +x "$BPX/bin/release" &&
 	echo "web: sleep 1" >web/Procfile &&
-	echo "{\"addons\": [{\"plan\": \"heroku-redis:mini\", \"as\": \"CACHE\"}]}" \
+	echo "{\"addons\": [{\"plan\": \"heroku-redis:mini\", \"as\": \"CACHE\", \"options\": {}}]}" \
 		>web/app.json
+'
+
+test_expect_success 'a build that asks for no add-ons touches no state' '
+	mkdir -p plain &&
+	echo "web: sleep 1" >plain/Procfile &&
+	"$SLUGC" build -b "$FIXTURES/buildpacks/null" --worktree -o plain.tgz plain \
+		>build0 2>&1 || { cat build0; false; } &&
+	test_no_grep -i provision build0 &&
+	test_must_fail test -e "$APPDIR/plain"
 '
 
 test_expect_success 'the first build provisions them, and says so' '
@@ -346,6 +355,7 @@ test_expect_success 'the first build provisions them, and says so' '
 	test_grep -E "^       Created redistogo-[0-9]{5} as REDISTOGO_URL, REDIS_URL$" build1 &&
 	test_grep -E "^       Created heroku-redis-[0-9]{5} as CACHE_URL$" build1 &&
 	test_grep -x " !     papertrail:choklad has no local equivalent: not provisioned" build1 &&
+	test_grep -x " !     app.json: addons\[0\]: options are ignored by local add-ons" build1 &&
 	sc addons -a web &&
 	test "$(grep -c " as " out)" = 2 &&
 	test "$(grep -c stopped out)" = 2
@@ -356,6 +366,7 @@ test_expect_success 'a later build provisions nothing' '
 	"$SLUGC" build -b "$BPX" --worktree -o web.tgz web >build2 2>&1 ||
 		{ cat build2; false; } &&
 	test_no_grep -i provision build2 &&
+	test_no_grep "options are ignored" build2 &&
 	sc addons -a web &&
 	test "$(grep -c " as " out)" = 1
 '

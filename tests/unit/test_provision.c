@@ -81,6 +81,22 @@ release(const char *const *addons)
 	return m;
 }
 
+/* provision_wants then addon_provision. */
+static int
+provision(struct appstate *st, const struct manifest *m, const char *dir,
+    struct addon_opts *o, size_t *made, struct errbuf *e)
+{
+	struct provision_want *w;
+	size_t n;
+	int rc;
+
+	if (provision_wants(m, dir, &w, &n, o->warn, o->arg, e) == -1)
+		return -100;
+	rc = addon_provision(st, w, n, o, made, e);
+	provision_wants_free(w, n);
+	return rc;
+}
+
 static size_t
 count_addons(struct appstate *st)
 {
@@ -115,7 +131,7 @@ test_first_build(void)
 	    "\"heroku-redis:mini\", \"as\": \"CACHE\", \"options\": {}}]}\n",
 	    0644);
 	o = opts(&s);
-	rc = addon_provision(st, m, at(tmpdir, "first"), &o, &made, &e);
+	rc = provision(st, m, at(tmpdir, "first"), &o, &made, &e);
 	TEST("first build: provisions", rc == 0);
 	if (rc != 0)
 		printf("# %s\n", e.msg);
@@ -147,10 +163,12 @@ test_first_build(void)
 		(sb.st_mode & 07777) == 0600);
 	o = opts(&s);
 	made = 99;
+	/* The one warning is app.json's options, read again (a caller
+	 * shows it only when it provisions). */
 	TEST("second build: nothing done",
-	    addon_provision(st, m, at(tmpdir, "first"), &o, &made, &e) == 1 &&
-		made == 0 && s.created == 0 && s.warnings == 0 &&
-		count_addons(st) == 2);
+	    provision(st, m, at(tmpdir, "first"), &o, &made, &e) == 1 &&
+		made == 0 && s.created == 0 && s.warnings == 1 &&
+		strstr(s.warning, "options") != NULL && count_addons(st) == 2);
 	manifest_free(m);
 	appstate_close(st);
 }
@@ -169,14 +187,13 @@ test_retry(void)
 	o = opts(&s);
 	o.redis_server = at(tmpdir, "no-redis-server");
 	TEST("retry: no redis-server: the first build fails to provision",
-	    addon_provision(st, m, NULL, &o, &made, &e) ==
-		    ADDON_ERR_NOTINSTALLED &&
+	    provision(st, m, NULL, &o, &made, &e) == ADDON_ERR_NOTINSTALLED &&
 		made == 0 && strstr(e.msg, "redis-server") != NULL);
 	TEST("retry: ...and is not recorded",
 	    !exists("state/slugc/apps/retry/first-build"));
 	o = opts(&s);
 	TEST("retry: the next build provisions",
-	    addon_provision(st, m, NULL, &o, &made, &e) == 0 && made == 2 &&
+	    provision(st, m, NULL, &o, &made, &e) == 0 && made == 2 &&
 		count_addons(st) == 2);
 	appstate_close(st);
 
@@ -187,9 +204,35 @@ test_retry(void)
 		abort();
 	o = opts(&s);
 	TEST("retry: one made by hand before the first build is kept",
-	    addon_provision(st, m, NULL, &o, &made, &e) == 0 && made == 1 &&
+	    provision(st, m, NULL, &o, &made, &e) == 0 && made == 1 &&
 		count_addons(st) == 2 && s.warnings == 1);
 	manifest_free(m);
+	appstate_close(st);
+}
+
+static void
+test_none_asked(void)
+{
+	static const char *const none[] = {NULL},
+				 *const one[] = {"redis", NULL};
+	struct manifest *m0 = release(none), *m1 = release(one);
+	struct appstate *st = app("later");
+	struct addon_opts o;
+	struct seen s;
+	struct errbuf e;
+	size_t made = 99;
+
+	o = opts(&s);
+	TEST("none asked: nothing to do, nothing recorded",
+	    provision(st, m0, NULL, &o, &made, &e) == 1 && made == 0 &&
+		!exists("state/slugc/apps/later/first-build"));
+	TEST("none asked: a NULL release and no app.json too",
+	    provision(st, NULL, at(tmpdir, "nowhere"), &o, &made, &e) == 1);
+	TEST("the first build that asks provisions",
+	    provision(st, m1, NULL, &o, &made, &e) == 0 && made == 1 &&
+		exists("state/slugc/apps/later/first-build"));
+	manifest_free(m0);
+	manifest_free(m1);
 	appstate_close(st);
 }
 
@@ -252,9 +295,8 @@ test_appjson(void)
 	st = app("badjson");
 	o = opts(&s);
 	put("bj/app.json", "{\"addons\": 1}", 0644);
-	TEST("app.json: a bad one fails provisioning, not recorded",
-	    addon_provision(st, m, at(tmpdir, "bj"), &o, &made, &e) ==
-		    ADDON_ERR &&
+	TEST("app.json: a bad one fails before provisioning, not recorded",
+	    provision(st, m, at(tmpdir, "bj"), &o, &made, &e) == -100 &&
 		!exists("state/slugc/apps/badjson/first-build"));
 	appstate_close(st);
 	manifest_free(m);
@@ -269,6 +311,7 @@ main(void)
 	setenv("XDG_STATE_HOME", at(tmpdir, "state"), 1);
 	test_first_build();
 	test_retry();
+	test_none_asked();
 	test_appjson();
 	return test_report();
 }
