@@ -1482,6 +1482,7 @@ addon_import(struct appstate *st, const char *name, int fd,
 	if (redis_check_dump(rdb, checker, e) == -1) {
 		errprefix(e, "%s: import refused, its data are unchanged",
 		    a->name);
+		rc = ADDON_ERR_REFUSED;
 		goto out;
 	}
 	if (fs_mkdir_p(ip.data, 0700, e) == -1)

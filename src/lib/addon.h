@@ -51,8 +51,11 @@ enum addon_rc {
 					   e says which Debian package to
 					   install (a CLI exits 2) */
 	ADDON_ERR_NOTFOUND = -3,     /* no add-on of that name (exit 2) */
-	ADDON_ERR_EXISTS = -4	     /* addon_create: the name, or the
+	ADDON_ERR_EXISTS = -4,	     /* addon_create: the name, or the
 					   --as config var, is taken (exit 2) */
+	ADDON_ERR_REFUSED = -5	     /* addon_import: the input is not a
+					   Redis dump; the data are unchanged
+					   (exit 2) */
 };
 
 /* What happened, for the caller's log.  detail is a short text without
@@ -196,7 +199,8 @@ int addon_export(struct appstate *st, const char *name, int fd,
  * a side port and writes it as append-only data, the server is stopped,
  * and the new data directory is swapped for the old one in one rename
  * (RENAME_EXCHANGE) before the server starts again.  On any failure, or a
- * crash at any point before the swap, the old data stay. */
+ * crash at any point before the swap, the old data stay; input that is
+ * not a dump gives ADDON_ERR_REFUSED. */
 int addon_import(struct appstate *st, const char *name, int fd,
     const struct addon_opts *o, struct errbuf *e);
 

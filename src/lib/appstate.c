@@ -119,16 +119,26 @@ check_dir(const char *dir, struct errbuf *e)
 
 	if (lstat(dir, &st) == -1)
 		return errf(e, "%s:", dir);
-	if (S_ISLNK(st.st_mode))
-		return errf(e, "%s: is a symlink; refusing to use it as state",
-		    dir);
-	if (!S_ISDIR(st.st_mode))
-		return errf(e, "%s: not a directory", dir);
-	if (st.st_uid != geteuid())
-		return errf(e,
+	/* errno says which, so that a caller can tell these from ENOENT
+	 * (no state yet). */
+	if (S_ISLNK(st.st_mode)) {
+		errf(e, "%s: is a symlink; refusing to use it as state", dir);
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		errf(e, "%s: not a directory", dir);
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		errf(e,
 		    "%s: owned by uid %u, not by us; refusing to "
 		    "use it",
 		    dir, (unsigned)st.st_uid);
+		errno = EPERM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -891,29 +901,4 @@ out:
 	envdir_free(keep);
 	appstate_unlock(st);
 	return rc;
-}
-
-char *
-appstate_mask_url(const char *value)
-{
-	const char *p, *auth, *end, *at, *colon;
-	char *out;
-
-	if ((p = strstr(value, "://")) == NULL)
-		return strdup(value);
-	auth = p + 3;
-	end = auth + strcspn(auth, "/?#");
-	/* The last '@' before the path ends the userinfo (a password may
-	 * hold '@' unescaped in sloppy URLs). */
-	for (at = NULL, p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL ||
-	    (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL ||
-	    colon + 1 == at)
-		return strdup(value);
-	if (asprintf(&out, "%.*s*****%s", (int)(colon + 1 - value), value, at) <
-	    0)
-		return NULL;
-	return out;
 }

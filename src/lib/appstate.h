@@ -66,8 +66,9 @@ char *appstate_root(struct errbuf *e);
 /* Opens app name's state into *out (the caller frees it with
  * appstate_close).  With create, the directories are made (0700) as
  * needed; without, an app with no state is an error with errno ENOENT.
- * Refuses invalid names, and a state directory that is a symlink or not
- * owned by us.  Returns 0 or -1. */
+ * Refuses invalid names, and a state directory that is a symlink (errno
+ * ELOOP), not a directory (ENOTDIR) or not owned by us (EPERM).  Returns
+ * 0 or -1. */
 int appstate_open(const char *name, bool create, struct appstate **out,
     struct errbuf *e);
 
@@ -119,12 +120,6 @@ int appstate_config_unset(struct appstate *st, const char *const *names,
  * is for read-modify-write sequences of its own). */
 int appstate_config_write(struct appstate *st, const struct envdir *env,
     struct errbuf *e);
-
-/* A copy of value for showing in `slugc config`: in something that looks
- * like a URL with a password ("scheme://user:PASSWORD@host"), the password
- * becomes "*****".  Anything else is returned as it is.  malloc'd; NULL
- * when out of memory. */
-char *appstate_mask_url(const char *value);
 
 /* The YAML codec of config.yml, for other state files made of names and
  * strings (an add-on's addon.yml): reads path into a new set (1 when the

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appcmd.h"
 #include "beneath.h"
 #include "digest.h"
 #include "envv.h"
@@ -1353,6 +1354,8 @@ build_app(const struct opts *o, bool pack, struct build *b)
 		b->ms_pack = monotime_msf() - t;
 	}
 	code = SX_OK;
+	/* Heroku provisions the add-ons asked for on the first deploy. */
+	build_provision(o, c.app, b->build_dir, b->release);
 out:
 	fflush(stdout);
 	/* Config vars must not outlive the build on disk. */

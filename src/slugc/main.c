@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "appcmd.h"
 #include "appstate.h"
 #include "envv.h"
 #include "fetch.h"
@@ -29,6 +30,10 @@ static const char usage_text[] =
     "       slugc start [options] [APP_DIR | SLUG]\n"
     "       slugc smoke [options] [APP_DIR]\n"
     "       slugc pack [-o SLUG] [--slug-warn MB] [--slug-max MB] DIR\n"
+    "       slugc addons[:create|:info|:destroy|:export|:import] ... "
+    "[-a APP]\n"
+    "       slugc config[:get|:set|:unset] ... [-a APP]\n"
+    "       (each has its own --help)\n"
     "\n"
     "build, start and smoke (building):\n"
     "  -b, --buildpack DIR   use this buildpack (repeat for a multi-buildpack\n"
@@ -459,6 +464,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	vname = argv[1];
+	/* addons[:VERB] and config[:VERB] parse their own arguments. */
+	if ((code = appcmd_main(argc - 1, argv + 1)) >= 0)
+		goto out;
+	code = SX_USAGE;
 	if (strcmp(vname, "build") == 0)
 		verb = V_BUILD;
 	else if (strcmp(vname, "run") == 0)

@@ -843,7 +843,8 @@ main(void)
 	note(e.msg);
 	close(fd);
 	TEST("import: not an RDB is refused",
-	    rc == ADDON_ERR && strstr(e.msg, "not a Redis dump") != NULL);
+	    rc == ADDON_ERR_REFUSED &&
+		strstr(e.msg, "not a Redis dump") != NULL);
 	TEST("import refused: the old data and server stay",
 	    get_is(port, pw, "later", "x") && alive(pid) &&
 		!dir_has_temp(a->dir));
@@ -866,7 +867,7 @@ main(void)
 	note(e.msg);
 	close(fd);
 	TEST("import: a damaged RDB is refused (redis-check-rdb)",
-	    rc == ADDON_ERR && strstr(e.msg, "damaged") != NULL);
+	    rc == ADDON_ERR_REFUSED && strstr(e.msg, "damaged") != NULL);
 	TEST("import refused: the old data stay",
 	    get_is(port, pw, "later", "x") && !dir_has_temp(a->dir));
 

@@ -503,30 +503,6 @@ test_lock(void)
 	appstate_close(st);
 }
 
-static void
-test_mask(void)
-{
-	char *m;
-
-	m = appstate_mask_url("redis://redistogo:s3cr3t@127.0.0.1:6379/");
-	TEST("mask: the password in a URL",
-	    m != NULL &&
-		strcmp(m, "redis://redistogo:*****@127.0.0.1:6379/") == 0);
-	free(m);
-	m = appstate_mask_url("postgres://u:p@ss@h/db?x=a:b@c");
-	TEST("mask: up to the last '@' of the authority",
-	    m != NULL && strcmp(m, "postgres://u:*****@h/db?x=a:b@c") == 0);
-	free(m);
-	m = appstate_mask_url("https://example.com/a:b@c");
-	TEST("mask: no userinfo, unchanged",
-	    m != NULL && strcmp(m, "https://example.com/a:b@c") == 0);
-	free(m);
-	m = appstate_mask_url("plain value");
-	TEST("mask: not a URL, unchanged",
-	    m != NULL && strcmp(m, "plain value") == 0);
-	free(m);
-}
-
 int
 main(void)
 {
@@ -539,6 +515,5 @@ main(void)
 	test_config();
 	test_full_disk();
 	test_lock();
-	test_mask();
 	return test_report();
 }

@@ -1,0 +1,60 @@
+/* appcmd.h - slugc's commands about an app's state, with the Heroku CLI's
+ * verbs: addons, addons:create, addons:info, addons:destroy,
+ * addons:export, addons:import (cmd_addons.c); config, config:get,
+ * config:set, config:unset (cmd_config.c).  Each parses its own options;
+ * every one takes the app as -a/--app NAME, or else from the current
+ * directory's name (appname_for, as `slugc build` names it). */
+#ifndef SLUGC_APPCMD_H
+#define SLUGC_APPCMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "addon.h"
+#include "appstate.h"
+
+/* If argv[0] is one of these commands, runs it with argv[1..argc-1] and
+ * returns its exit status (enum slugc_exit); otherwise returns -1. */
+int appcmd_main(int argc, char **argv);
+
+/* cmd_addons.c and cmd_config.c: verb is argv[0] ("addons:create"). */
+int cmd_addons(const char *verb, int argc, char **argv);
+int cmd_config(const char *verb, int argc, char **argv);
+
+/* build_addons.c: on the app's first successful build that asks for
+ * add-ons (its release's and app.json's under build_dir), provisions
+ * them, saying so in the build log on stdout.  The app is o->app or
+ * app_dir's name.  A failure is a warning: the build stands, and the next
+ * one tries again.  A build that asks for none touches no state. */
+struct opts;
+struct manifest;
+void build_provision(const struct opts *o, const char *app_dir,
+    const char *build_dir, const struct manifest *release);
+
+/* --- cmd_app.c: what they share --- */
+
+/* A command's usage error: one line, then where to read more.  Returns
+ * SX_USAGE. */
+int appcmd_usage(const char *verb, const char *why);
+
+/* The app's name into out, from given (-a) or the current directory.
+ * Prints the error and returns SX_USAGE when there is none. */
+int appcmd_app(const char *given, char out[APPSTATE_NAME_MAX + 1]);
+
+/* Opens the app's state (made when create).  Returns SX_OK, SX_FAIL
+ * after printing why, or, without create, 1 when the app has no state
+ * yet (*st NULL, nothing printed). */
+int appcmd_open(const char *app, bool create, struct appstate **st);
+
+/* Add-on options that print warnings and events on stderr. */
+struct addon_opts appcmd_addon_opts(void);
+
+/* The exit status for an enum addon_rc, after printing e's message. */
+int appcmd_addon_fail(int rc, const char *msg);
+
+/* Prints "KEY: value" lines as the Heroku CLI's styledObject does: the
+ * values aligned two columns after the longest key. */
+void appcmd_styled(FILE *f, const char *const *keys, const char *const *values,
+    size_t n);
+
+#endif
