@@ -38,6 +38,9 @@ buildpack_copy() {
 }
 
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/slugc-$TEST_NAME.XXXXXX")
+# Apps' state (config vars, add-ons) stays in this test's directory, never
+# in the $HOME of whoever runs the suite.
+export XDG_STATE_HOME=$TEST_TMP/state
 test_passed=0
 test_failed=0
 test_declared=0
