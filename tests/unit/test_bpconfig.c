@@ -57,7 +57,7 @@ test_good(void)
 		strcmp(cfg->versions[1].version, "6.12.0") == 0);
 	TEST("default version",
 	    strcmp(bpconfig_default_version(cfg), "6.8.0") == 0);
-	v = bpconfig_lookup(cfg, NULL, &e);
+	v = bpconfig_lookup(cfg, "Mono", NULL, &e);
 	TEST("lookup of NULL gives the default", v == &cfg->versions[0]);
 	TEST("url as written",
 	    v != NULL &&
@@ -66,7 +66,7 @@ test_good(void)
 		    "mono-6.8.0.tar.gz") == 0);
 	TEST("sha256 as written", v != NULL && strcmp(v->sha256, SHA_A) == 0);
 	TEST("line of the version", v != NULL && v->line == 4);
-	v = bpconfig_lookup(cfg, "6.12.0", &e);
+	v = bpconfig_lookup(cfg, "Mono", "6.12.0", &e);
 	TEST("lookup by version",
 	    v != NULL &&
 		strcmp(v->url, "file:///srv/mono-6.12.0.tar.zst") == 0 &&
@@ -76,7 +76,7 @@ test_good(void)
 		strcmp(v->sha256,
 		    "00112233445566778899aabbccddeeff00112233445566778899aabbcc"
 		    "ddeeff") == 0);
-	v = bpconfig_lookup(cfg, "6.9.9", &e);
+	v = bpconfig_lookup(cfg, "Mono", "6.9.9", &e);
 	TEST("unknown version: NULL", v == NULL);
 	TEST("unknown version: the message lists the known ones",
 	    strcmp(e.msg,
@@ -90,7 +90,7 @@ test_good(void)
 	    &e);
 	TEST("flow style, a float-looking version taken as written",
 	    cfg != NULL && strcmp(cfg->default_version, "6.8") == 0 &&
-		bpconfig_lookup(cfg, "6.8", &e) != NULL);
+		bpconfig_lookup(cfg, "Mono", "6.8", &e) != NULL);
 	bpconfig_free(cfg);
 
 	/* An editor or a template may leave a "---" at the end. */
@@ -253,7 +253,7 @@ test_files(void)
 	cfg = NULL;
 	TEST("buildpacks/mono/buildpack.yml is valid",
 	    bpconfig_read("buildpacks/mono/buildpack.yml", &cfg, &e) == 0 &&
-		bpconfig_lookup(cfg, NULL, &e) != NULL);
+		bpconfig_lookup(cfg, "Mono", NULL, &e) != NULL);
 	if (cfg == NULL)
 		printf("# %s\n", e.msg);
 	bpconfig_free(cfg);
@@ -309,7 +309,7 @@ test_random(void)
 				break;
 		}
 		if (bpconfig_parse(buf, k, NULL, &cfg, &e) == 0) {
-			if (bpconfig_lookup(cfg, NULL, &e) == NULL)
+			if (bpconfig_lookup(cfg, "Mono", NULL, &e) == NULL)
 				break;
 			ok++;
 			bpconfig_free(cfg);
@@ -325,7 +325,7 @@ test_random(void)
 			buf[(x >> 8) % (sizeof good - 1)] = (char)(x >> 24);
 		}
 		if (bpconfig_parse(buf, sizeof good - 1, NULL, &cfg, &e) == 0) {
-			if (bpconfig_lookup(cfg, NULL, &e) == NULL ||
+			if (bpconfig_lookup(cfg, "Mono", NULL, &e) == NULL ||
 			    strlen(cfg->versions[0].sha256) != 64)
 				break;
 			ok++;
