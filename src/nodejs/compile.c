@@ -50,6 +50,7 @@ struct build {
 	struct pkgjson *pj;	/* the app's package.json */
 	struct runtime_spec rt; /* which Node.js tarball */
 	char *runtime;		/* build_dir/.heroku/node */
+	char *heroku;		/* build_dir/.heroku, NULL if the app had one */
 	char note[512];		/* why this version, for the log */
 };
 
@@ -149,8 +150,13 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	for (int i = 0; written[i] != NULL; i++)
 		if (fs_check_beneath(b->build_dir, written[i], e) == -1)
 			return -1;
-	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL)
+	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL ||
+	    (b->heroku = fs_join(b->build_dir, ".heroku")) == NULL)
 		return errf(e, "compile:");
+	if (fs_exists(b->heroku)) {
+		free(b->heroku);
+		b->heroku = NULL;
+	}
 	if (pkgjson_read(b->build_dir, "package.json", &b->pj, e) == -1) {
 		if (errno == ENOENT)
 			errf(e,
@@ -382,6 +388,7 @@ build_free(struct build *b)
 	pkgjson_free(b->pj);
 	runtime_spec_free(&b->rt);
 	free(b->runtime);
+	free(b->heroku);
 }
 
 int
@@ -416,6 +423,10 @@ main(int argc, char **argv)
 		    envdir_get(b.vars, "NODE_URL") == NULL &&
 		    !spawn_interrupted())
 			errf_append_hint(&e);
+		/* The installer leaves no runtime; nor the .heroku it made
+		 * for it (rmdir: only if empty, only if it was ours). */
+		if (b.heroku != NULL)
+			(void)rmdir(b.heroku);
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
 	} else if (build_env(&b, &env, &e) == -1) {
