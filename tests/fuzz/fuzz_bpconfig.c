@@ -21,8 +21,8 @@ bp_version_ok(const char *s)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
-			*s == '+' || *s == '-'))
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		    *s == '+' || *s == '-'))
 			return false;
 	return true;
 }
@@ -33,8 +33,8 @@ bp_sha256_ok(const char *s)
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
 			return false;
 	return i == 64;
 }
@@ -55,10 +55,9 @@ bp_check(const struct bpconfig *cfg)
 		if (v->url == NULL || v->url[0] == '\0')
 			return fuzz_fail(BP, "version %s: no url", v->version);
 		if (v->sha256 == NULL || !bp_sha256_ok(v->sha256))
-			return fuzz_fail(BP,
-			    "version %s: sha256 '%s' is not "
-			    "64 lowercase hex digits",
-			    v->version, v->sha256 ? v->sha256 : "(null)");
+			return fuzz_fail(BP, "version %s: sha256 '%s' is not "
+			    "64 lowercase hex digits", v->version,
+			    v->sha256 ? v->sha256 : "(null)");
 		if (v->line == 0)
 			return fuzz_fail(BP, "version %s: line 0", v->version);
 		for (j = 0; j < i; j++)
@@ -94,15 +93,13 @@ fuzz_bpconfig_one(const uint8_t *data, size_t size)
 
 	e.msg[0] = '\0';
 	if (bpconfig_parse((const char *)data, size, "buildpack.yml", &cfg,
-		&e) == -1) {
+	    &e) == -1) {
 		if (cfg != NULL)
 			fuzz_fail(BP, "failed but *out is set");
 		else if (strncmp(e.msg, "buildpack.yml", 13) != 0 ||
 		    fuzz_multiline(e.msg))
-			fuzz_fail(BP,
-			    "error message is not one "
-			    "'buildpack.yml' line: %s",
-			    e.msg);
+			fuzz_fail(BP, "error message is not one "
+			    "'buildpack.yml' line: %s", e.msg);
 		else
 			rc = 0;
 		goto out;

@@ -82,6 +82,25 @@ test_good(void)
 	    strcmp(e.msg,
 		"buildpack.yml: no Mono version 6.9.9 (known: "
 		"6.8.0, 6.12.0)") == 0);
+	v = bpconfig_lookup(cfg, "Node.js", "6.9.9", &e);
+	TEST("unknown version: the runtime's name is the caller's",
+	    v == NULL &&
+		strcmp(e.msg,
+		    "buildpack.yml: no Node.js version 6.9.9 (known: "
+		    "6.8.0, 6.12.0)") == 0);
+	v = bpconfig_lookup(cfg, NULL, "6.9.9", &e);
+	TEST("unknown version: no name at all",
+	    v == NULL &&
+		strcmp(e.msg,
+		    "buildpack.yml: no version 6.9.9 (known: 6.8.0, "
+		    "6.12.0)") == 0);
+	{
+		char known[16];
+
+		bpconfig_known(cfg, known, sizeof known);
+		TEST("known: cut with ', ...' when it does not fit",
+		    strcmp(known, "6.8.0, ...") == 0);
+	}
 	bpconfig_free(cfg);
 	bpconfig_free(NULL);
 
