@@ -7,10 +7,12 @@ PKGS     = libcurl libarchive yaml-0.1 libcrypto zlib libzstd libisal hiredis \
            json-c libxml-2.0
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san, with
-# its own copy of the buildpack directory, so both builds can be tested.
+# its own copy of the buildpack directories, so both builds can be tested.
+# BPDIR is the Mono buildpack's, NODE_BPDIR the Node.js buildpack's.
 ifeq ($(SAN),1)
 O       ?= build/san
 BPDIR   ?= $(O)/buildpacks/mono
+NODE_BPDIR ?= $(O)/buildpacks/nodejs
 BINDIR  ?= $(O)/bin
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
            -fno-omit-frame-pointer
@@ -18,6 +20,7 @@ OPT     ?= -O1 -g
 else
 O       ?= build
 BPDIR   ?= buildpacks/mono
+NODE_BPDIR ?= buildpacks/nodejs
 BINDIR  ?= bin
 OPT     ?= -O2 -g
 endif
@@ -37,6 +40,9 @@ LIB        := $(O)/libslugc.a
 
 MONO_PROGS := detect compile release
 MONO_BINS  := $(MONO_PROGS:%=$(BPDIR)/bin/%)
+
+NODE_PROGS := detect compile release
+NODE_BINS  := $(NODE_PROGS:%=$(NODE_BPDIR)/bin/%)
 
 SLUGC_SRC  := $(wildcard src/slugc/*.c)
 SLUGC_OBJ  := $(SLUGC_SRC:src/%.c=$(O)/%.o)
@@ -61,7 +67,8 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
               -iquote src/lib $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 60
 
-ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
+ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o) \
+           $(NODE_PROGS:%=$(O)/nodejs/%.o)
 
 # The download half of a runtime install (fetch, install, unpack: libcurl,
 # libarchive and the ~40 libraries they load) as a shared object beside the
@@ -69,11 +76,14 @@ ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o)
 # a warm compile starts without them.  The library is built -fPIC with hidden
 # symbols for it; installer_linked is the one symbol it exports.
 INSTALLER_SO := $(BPDIR)/bin/slugc-install.so
+NODE_INSTALLER_SO := $(NODE_BPDIR)/bin/slugc-install.so
 WARM_LIBS    := $(shell pkg-config --libs yaml-0.1)
+JSON_LIBS    := $(shell pkg-config --libs json-c)
 
 .PHONY: all tests check check-san check-all runtime node-runtime deps install \
         clean bench demo fuzz format print-test-env
-all: $(MONO_BINS) $(INSTALLER_SO) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml)
+all: $(MONO_BINS) $(INSTALLER_SO) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml) \
+     $(NODE_BINS) $(NODE_INSTALLER_SO) $(if $(filter $(NODE_BPDIR),buildpacks/nodejs),,$(NODE_BPDIR)/buildpack.yml)
 
 $(O)/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -87,6 +97,11 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(NODE_BPDIR)/bin/compile $(NODE_BPDIR)/bin/release: $(NODE_BPDIR)/bin/%: \
+    $(O)/nodejs/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -105,6 +120,8 @@ endif
 DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/strlist.c \
                src/lib/fsutil.c src/lib/err.c
 DETECT_OBJ  := $(DETECT_SRC:src/%.c=$(O)/musl/%.o)
+# The Node.js buildpack's needs libc alone: one stat.
+NODE_DETECT_OBJ := $(O)/musl/nodejs/detect.o
 MUSL_CFLAGS  = $(OPT) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
                -iquote src/lib -MMD -MP
 
@@ -122,8 +139,14 @@ ifeq ($(SAN),1)
 $(BPDIR)/bin/detect: $(O)/mono/detect.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^
+$(NODE_BPDIR)/bin/detect: $(O)/nodejs/detect.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
 else
 $(BPDIR)/bin/detect: $(DETECT_OBJ)
+	@mkdir -p $(@D)
+	$(MUSL_CC) -static -o $@ $^
+$(NODE_BPDIR)/bin/detect: $(NODE_DETECT_OBJ)
 	@mkdir -p $(@D)
 	$(MUSL_CC) -static -o $@ $^
 endif
@@ -133,17 +156,29 @@ $(INSTALLER_SO): $(LIB)
 	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--undefined=installer_linked \
 	    -o $@ $(LIB) -Wl,--as-needed $(LDLIBS)
 
+# The same shared object beside the Node.js buildpack's programs: each
+# buildpack directory is published on its own.
+$(NODE_INSTALLER_SO): $(INSTALLER_SO)
+	@mkdir -p $(@D)
+	cp $< $@
+
 # Neither libcurl nor libarchive (see INSTALLER_SO); release needs libyaml
 # alone, and runs on every push too.  compile reads project files (profile.c)
 # with libxml2.
 $(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
 $(BPDIR)/bin/compile: private LDLIBS = $(WARM_LIBS) $(shell pkg-config --libs libxml-2.0)
+# The Node.js buildpack's read package.json with json-c.
+$(NODE_BPDIR)/bin/compile $(NODE_BPDIR)/bin/release: private LDLIBS = $(WARM_LIBS) $(JSON_LIBS)
 $(O)/bench/runtime_install: $(O)/bench/slugc-install.so
 $(O)/bench/slugc-install.so: $(INSTALLER_SO)
 	@mkdir -p $(@D)
 	cp $< $@
 
 $(BPDIR)/buildpack.yml: buildpacks/mono/buildpack.yml
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(NODE_BPDIR)/buildpack.yml: buildpacks/nodejs/buildpack.yml
 	@mkdir -p $(@D)
 	cp $< $@
 
@@ -190,15 +225,19 @@ runtime:
 	tests/fixtures/local-runtime.sh $(RUNTIME_DIR)/mono.env $(BPDIR)
 
 # A relocatable Node.js runtime, from the npm registry's official binaries
-# (see tests/fixtures/make-node-tarball.sh).
+# (see tests/fixtures/make-node-tarball.sh); it becomes the Node.js
+# buildpack's local runtime the same way.
 NODE_RUNTIME_DIR := build/node-runtime
 node-runtime:
 	tests/fixtures/make-node-tarball.sh $(NODE_RUNTIME_DIR)
+	@mkdir -p $(NODE_BPDIR)
+	tests/fixtures/local-runtime.sh $(NODE_RUNTIME_DIR)/node.env $(NODE_BPDIR)
 
 TEST_ENV = SLUGC_O=$(O) SLUGC_BPDIR=$(BPDIR) SLUGC_BINDIR=$(BINDIR) \
-           SLUGC_RUNTIME_DIR=$(RUNTIME_DIR)
+           SLUGC_RUNTIME_DIR=$(RUNTIME_DIR) SLUGC_NODE_BPDIR=$(NODE_BPDIR) \
+           SLUGC_NODE_RUNTIME_DIR=$(NODE_RUNTIME_DIR)
 
-check: tests runtime
+check: tests runtime node-runtime
 	$(TEST_ENV) tests/run
 
 print-test-env:
@@ -232,12 +271,22 @@ install: all
 	        $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono \
 	        $(DESTDIR)$(PREFIX)/lib/slugc/runtimes; \
 	fi
+	install -d $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin
+	install -m 755 $(NODE_BINS) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin/
+	install -m 644 $(NODE_INSTALLER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin/
+	install -m 644 buildpacks/nodejs/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/
+	if [ -f $(NODE_RUNTIME_DIR)/node.env ]; then \
+	    tests/fixtures/local-runtime.sh $(NODE_RUNTIME_DIR)/node.env \
+	        $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs \
+	        $(DESTDIR)$(PREFIX)/lib/slugc/runtimes; \
+	fi
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
 	    tests/servers/*.c bench/*.c
 
 clean:
-	rm -rf build bin $(MONO_BINS) $(INSTALLER_SO)
+	rm -rf build bin $(MONO_BINS) $(INSTALLER_SO) $(NODE_BINS) $(NODE_INSTALLER_SO)
 
--include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d) $(DETECT_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d) $(DETECT_OBJ:.o=.d) \
+         $(NODE_DETECT_OBJ:.o=.d)

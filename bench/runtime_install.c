@@ -24,7 +24,11 @@ static int
 install(const char *cache, const char *dest, const char *url, const char *sha,
     struct errbuf *e)
 {
-	struct runtime_spec rs = {NULL, NULL, NULL, false};
+	struct runtime_spec rs = {.kind = &runtime_mono};
+	struct runtime_want w = {
+	    .kind = &runtime_mono,
+	    .bpconfig_path = "/nonexistent/buildpack.yml",
+	};
 	struct envdir *vars;
 	const char *stack = getenv("STACK");
 	int rc = -1;
@@ -33,10 +37,10 @@ install(const char *cache, const char *dest, const char *url, const char *sha,
 		errf(e, "runtime_install:");
 		return -1;
 	}
+	w.vars = vars;
 	if (envdir_set(vars, "MONO_URL", url, e) == -1 ||
 	    envdir_set(vars, "MONO_SHA256", sha, e) == -1 ||
-	    runtime_resolve(vars, "/nonexistent/buildpack.yml", NULL, &rs, e) ==
-		-1)
+	    runtime_resolve(&w, &rs, e) == -1)
 		goto out;
 
 	struct runtime_install ri = {

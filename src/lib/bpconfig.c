@@ -1,4 +1,4 @@
-/* bpconfig.c - read buildpacks/mono/buildpack.yml with libyaml. */
+/* bpconfig.c - read a buildpack's buildpack.yml with libyaml. */
 #include "bpconfig.h"
 
 #include <ctype.h>
@@ -142,8 +142,6 @@ add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k, yaml_node_t *v)
 	return 0;
 }
 
-static void known_list(const struct bpconfig *, char *, size_t);
-
 static int
 parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 {
@@ -190,11 +188,11 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 		    "string");
 	if ((cfg->default_version = strdup(text(dv))) == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
-	if (bpconfig_lookup(cfg, cfg->default_version, NULL) == NULL) {
+	if (bpconfig_lookup(cfg, NULL, cfg->default_version, NULL) == NULL) {
 		char shown[104];
 
 		err_printable_name(shown, sizeof shown, cfg->default_version);
-		known_list(cfg, known, sizeof known);
+		bpconfig_known(cfg, known, sizeof known);
 		return lerr(c, dv,
 		    "default_version %s is not among the "
 		    "versions (known: %s)",
@@ -259,9 +257,8 @@ bpconfig_read(const char *path, struct bpconfig **out, struct errbuf *e)
 	return rc;
 }
 
-/* Fills buf with "A, B, C" (", ..." when they do not all fit). */
-static void
-known_list(const struct bpconfig *cfg, char *buf, size_t size)
+void
+bpconfig_known(const struct bpconfig *cfg, char *buf, size_t size)
 {
 	size_t i, k = 0, room = size - 8;
 	int n;
@@ -279,8 +276,8 @@ known_list(const struct bpconfig *cfg, char *buf, size_t size)
 }
 
 const struct bpconfig_version *
-bpconfig_lookup(const struct bpconfig *cfg, const char *version,
-    struct errbuf *e)
+bpconfig_lookup(const struct bpconfig *cfg, const char *runtime,
+    const char *version, struct errbuf *e)
 {
 	char known[ERRBUF_MAX / 2], shown[104];
 	size_t i;
@@ -290,9 +287,11 @@ bpconfig_lookup(const struct bpconfig *cfg, const char *version,
 	for (i = 0; i < cfg->nversions; i++)
 		if (strcmp(cfg->versions[i].version, version) == 0)
 			return &cfg->versions[i];
-	known_list(cfg, known, sizeof known);
+	bpconfig_known(cfg, known, sizeof known);
 	err_printable_name(shown, sizeof shown, version);
-	errf(e, "%s: no Mono version %s (known: %s)", cfg->name, shown, known);
+	errf(e, "%s: no %s%sversion %s (known: %s)", cfg->name,
+	    runtime != NULL ? runtime : "", runtime != NULL ? " " : "", shown,
+	    known);
 	return NULL;
 }
 

@@ -1,4 +1,5 @@
-/* bpconfig.h - the Mono buildpack's own config, buildpacks/mono/buildpack.yml:
+/* bpconfig.h - a buildpack's own config, its buildpack.yml (the runtimes it
+ * knows; buildpacks/mono/buildpack.yml, buildpacks/nodejs/buildpack.yml):
  *
  *	default_version: "6.8.0"
  *	versions:
@@ -45,10 +46,14 @@ int bpconfig_parse(const char *buf, size_t len, const char *name,
     struct bpconfig **out, struct errbuf *e);
 
 /* Returns the entry of version (NULL version: the default one); the entry
- * belongs to cfg.  An unknown version gives NULL and e = "NAME: no Mono
- * version X (known: A, B)". */
+ * belongs to cfg.  An unknown version gives NULL and e = "NAME: no RUNTIME
+ * version X (known: A, B)", RUNTIME being runtime ("Mono"; NULL: none). */
 const struct bpconfig_version *bpconfig_lookup(const struct bpconfig *cfg,
-    const char *version, struct errbuf *e);
+    const char *runtime, const char *version, struct errbuf *e);
+
+/* Fills buf (size > 8) with cfg's versions, "A, B, C", in file order
+ * (", ..." when they do not all fit). */
+void bpconfig_known(const struct bpconfig *cfg, char *buf, size_t size);
 
 /* Returns cfg's default version (belongs to cfg). */
 const char *bpconfig_default_version(const struct bpconfig *cfg);

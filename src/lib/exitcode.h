@@ -6,7 +6,8 @@
 
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_NOT_DETECTED = 1, /* detect: the app has no *.sln at its root */
+	EXIT_NOT_DETECTED = 1, /* detect: not this buildpack's app (no *.sln,
+	                          no package.json at its root) */
 	EXIT_BUILD_FAILED = 1, /* compile: xbuild reported a failed build */
 	EXIT_USAGE = 2,	       /* bad arguments or bad input: missing BUILD_DIR,
 	                          no solution, bad config var or buildpack.yml */

@@ -368,8 +368,11 @@ pkgjson_read(const char *root, const char *rel, struct pkgjson **out,
 	*out = NULL;
 	if ((buf = beneath_read_file(root, rel, PKGJSON_MAX, &len, e)) == NULL)
 		return -1;
+	/* The file was read: what failed is its content, whatever errno a
+	 * library call left behind (callers tell ENOENT, a missing file,
+	 * from the rest). */
 	rc = pkgjson_parse(buf, len, rel, out, e);
-	saved = errno;
+	saved = rc == -1 ? EINVAL : errno;
 	free(buf);
 	errno = saved;
 	return rc;

@@ -45,8 +45,8 @@ int pkgjson_parse(const char *buf, size_t len, const char *name,
 /* Reads and parses the app's rel ("package.json") beneath root, the app's
  * directory (beneath.h: a symlink out of the app is refused, errno EXDEV),
  * at most PKGJSON_MAX bytes; rel names it in messages.  A missing file is
- * an error with errno ENOENT.  Returns 0 or -1 with e filled; the caller
- * frees *out. */
+ * an error with errno ENOENT; content pkgjson_parse refuses, EINVAL.
+ * Returns 0 or -1 with e filled; the caller frees *out. */
 int pkgjson_read(const char *root, const char *rel, struct pkgjson **out,
     struct errbuf *e);
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "installer.h"
+#include "semver.h"
 
 /* Version labels end up in cache keys and the log. */
 static bool
@@ -35,31 +37,80 @@ lowercase(char *s)
 	return s;
 }
 
-int
-runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
-    const char *local_path, struct runtime_spec *rs, struct errbuf *e)
+/* The config var <PREFIX>_WHAT, in buf. */
+static const char *
+var(char buf[64], const struct runtime_kind *k, const char *what)
 {
-	const char *url = envdir_get(vars, "MONO_URL");
-	const char *sha = envdir_get(vars, "MONO_SHA256");
-	const char *version = envdir_get(vars, "MONO_VERSION");
+	snprintf(buf, 64, "%s_%s", k->var_prefix, what);
+	return buf;
+}
+
+/* The entry of cfg that w asks for: the version var's, else the highest
+ * that w->range allows, else the default.  NULL when there is none, e
+ * (may be NULL) saying why. */
+static const struct bpconfig_version *
+pick(const struct runtime_want *w, const struct bpconfig *cfg,
+    const char *version, struct errbuf *e)
+{
+	char known[ERRBUF_MAX / 2], shown[104];
+	const char **names;
+	struct errbuf why = {""};
+	long i;
+
+	if (version != NULL || w->range == NULL)
+		return bpconfig_lookup(cfg, w->kind->name, version, e);
+	if ((names = calloc(cfg->nversions, sizeof *names)) == NULL) {
+		errf(e, "runtime:");
+		return NULL;
+	}
+	for (size_t j = 0; j < cfg->nversions; j++)
+		names[j] = cfg->versions[j].version;
+	i = semver_max_satisfying(w->range, names, cfg->nversions, &why);
+	free(names);
+	if (i >= 0)
+		return &cfg->versions[i];
+	if (i == SEMVER_NOMATCH) {
+		bpconfig_known(cfg, known, sizeof known);
+		err_printable(shown, sizeof shown, w->range, strlen(w->range));
+		errf(e, "%s '%s' matches no %s version known (%s: %s)",
+		    w->range_from ? w->range_from : "range", shown,
+		    w->kind->name, cfg->name, known);
+	} else {
+		errf(e, "%s: %s", w->range_from ? w->range_from : "range",
+		    why.msg);
+	}
+	return NULL;
+}
+
+int
+runtime_resolve(const struct runtime_want *w, struct runtime_spec *rs,
+    struct errbuf *e)
+{
+	char nurl[64], nsha[64], nver[64];
+	const struct runtime_kind *k = w->kind;
+	const char *url = envdir_get(w->vars, var(nurl, k, "URL"));
+	const char *sha = envdir_get(w->vars, var(nsha, k, "SHA256"));
+	const char *version = envdir_get(w->vars, var(nver, k, "VERSION"));
 	const struct bpconfig_version *v;
 	struct bpconfig *cfg = NULL;
 	int rc = -1;
 
 	rs->version = rs->url = rs->sha256 = NULL;
 	rs->local = false;
+	rs->kind = k;
 	if (version != NULL && !valid_label(version))
 		return errf(e,
-		    "MONO_VERSION must be letters, digits, '.', "
-		    "'_', '+' or '-'");
+		    "%s must be letters, digits, '.', "
+		    "'_', '+' or '-'",
+		    nver);
 	if (url != NULL) {
 		if (sha == NULL)
 			return errf(e,
-			    "MONO_URL is set but MONO_SHA256 is not: "
-			    "set it to the tarball's sha256");
+			    "%s is set but %s is not: "
+			    "set it to the tarball's sha256",
+			    nurl, nsha);
 		if (!digest_hex_valid(sha))
-			return errf(e,
-			    "MONO_SHA256 is not 64 hexadecimal digits");
+			return errf(e, "%s is not 64 hexadecimal digits", nsha);
 		if ((rs->url = strdup(url)) == NULL ||
 		    (rs->sha256 = lowercase(strdup(sha))) == NULL ||
 		    (rs->version = strdup(version ? version : "custom")) ==
@@ -68,22 +119,22 @@ runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
 		return 0;
 	}
 	if (sha != NULL)
-		return errf(e, "MONO_SHA256 is set but MONO_URL is not");
-	if (local_path != NULL && fs_exists(local_path)) {
-		if (bpconfig_read(local_path, &cfg, e) == -1)
+		return errf(e, "%s is set but %s is not", nsha, nurl);
+	if (w->local_path != NULL && fs_exists(w->local_path)) {
+		if (bpconfig_read(w->local_path, &cfg, e) == -1)
 			return -1;
 		/* This machine's runtime, unless another version is asked
 		 * for than it has. */
-		if ((v = bpconfig_lookup(cfg, version, NULL)) != NULL) {
+		if ((v = pick(w, cfg, version, NULL)) != NULL) {
 			rs->local = true;
 			goto found;
 		}
 		bpconfig_free(cfg);
 		cfg = NULL;
 	}
-	if (bpconfig_read(bpconfig_path, &cfg, e) == -1)
+	if (bpconfig_read(w->bpconfig_path, &cfg, e) == -1)
 		return -1;
-	if ((v = bpconfig_lookup(cfg, version, e)) == NULL)
+	if ((v = pick(w, cfg, version, e)) == NULL)
 		goto out;
 found:
 	if ((rs->url = strdup(v->url)) == NULL ||
@@ -221,8 +272,8 @@ runtime_install(const struct runtime_spec *rs, const struct runtime_install *ri,
 	rc = -1;
 	struct cache_wait w = {ri->stop, on_cache_wait, (void *)ri};
 
-	if (cache_open(&c, ri->cache_dir, "mono", ri->stack, rs->version,
-		rs->sha256, &w, &why) == -1) {
+	if (cache_open(&c, ri->cache_dir, rs->kind->cache_ns, ri->stack,
+		rs->version, rs->sha256, &w, &why) == -1) {
 		if (stopflag_is_set(ri->stop)) {
 			errf(e, "%s", why.msg);
 			goto out;

@@ -1,10 +1,13 @@
-/* runtime.h - which Mono runtime an app gets, and putting it in the app.
+/* runtime.h - which runtime an app gets, and putting it in the app: one
+ * installer for any runtime, parameterised by a struct runtime_kind (Mono
+ * and Node.js are two users of it, runtime_kinds.c).
  *
- * The tarball comes from MONO_URL + MONO_SHA256 when set, else from the
- * buildpack's buildpack.yml (MONO_VERSION or its default version).  It is
- * installed once into the build cache (keyed by stack, version and sha256,
- * see cache.h), then placed in the app; without a usable cache it is
- * installed straight into the app. */
+ * The tarball comes from <PREFIX>_URL + <PREFIX>_SHA256 when set, else from
+ * the buildpack's buildpack.yml (<PREFIX>_VERSION, else the highest version
+ * a semver range such as engines.node allows, else its default version).
+ * It is installed once into the build cache (keyed by stack, version and
+ * sha256 under the kind's namespace, see cache.h), then placed in the app;
+ * without a usable cache it is installed straight into the app. */
 #ifndef SLUGC_RUNTIME_H
 #define SLUGC_RUNTIME_H
 
@@ -15,22 +18,56 @@
 #include "err.h"
 #include "stopflag.h"
 
+/* What tells one runtime from another; the rest of the install is common. */
+struct runtime_kind {
+	const char *name; /* "Mono": the log's topic and messages */
+	const char
+	    *var_prefix;      /* "MONO": MONO_URL, MONO_SHA256, MONO_VERSION */
+	const char *cache_ns; /* "mono": its entries in CACHE_DIR/mono/ */
+	const char *prefix;   /* "vendor/mono": where it goes in BUILD_DIR */
+	const char *local_from; /* what writes buildpack.local.yml, for the log:
+	                           "make runtime" */
+};
+
+#define RUNTIME_MONO_PREFIX "vendor/mono"
+#define RUNTIME_NODE_PREFIX ".heroku/node"
+
+extern const struct runtime_kind runtime_mono, runtime_node;
+
 struct runtime_spec {
-	char *version; /* from buildpack.yml, MONO_VERSION, or "custom" */
+	char *version; /* from buildpack.yml, <PREFIX>_VERSION, or "custom" */
 	char *url;
 	char *sha256; /* 64 lowercase hex digits */
 	bool local;   /* from this machine's buildpack.local.yml */
+	const struct runtime_kind *kind; /* set by runtime_resolve; never NULL
+	                                    when installing */
 };
 
-/* Fills rs from the config vars and the buildpack.yml at bpconfig_path
- * (read only when MONO_URL is not set).  When local_path (may be NULL)
- * names a file that exists, a version it lists wins over bpconfig_path's:
- * `make runtime` and `make install` write one beside buildpack.yml,
- * pointing at the tarballs this machine packed (file:// URLs), so a local
- * build needs no MONO_URL.  Errors name the config var or the file and
- * line.  rs is freed with runtime_spec_free, even on failure. */
-int runtime_resolve(const struct envdir *vars, const char *bpconfig_path,
-    const char *local_path, struct runtime_spec *rs, struct errbuf *e);
+/* Which runtime to resolve, and from where. */
+struct runtime_want {
+	const struct runtime_kind *kind;
+	const struct envdir *vars; /* the config vars */
+	/* A semver range (npm's rules, semver.h) the version must satisfy,
+	 * the highest match winning; NULL: the default version.  The
+	 * <PREFIX>_VERSION config var wins over it. */
+	const char *range;
+	const char *range_from;	   /* the range's origin, for messages:
+	                           "package.json engines.node" */
+	const char *bpconfig_path; /* the buildpack's buildpack.yml */
+	const char *local_path;	   /* buildpack.local.yml, or NULL */
+};
+
+/* Fills rs from the config vars and the buildpack.yml at w->bpconfig_path
+ * (read only when <PREFIX>_URL is not set).  When w->local_path names a
+ * file that exists, a version it lists (and that the version var or range
+ * asks for) wins over buildpack.yml's: `make runtime` and `make install`
+ * write one beside buildpack.yml, pointing at the tarballs this machine
+ * packed (file:// URLs), so a local build needs no <PREFIX>_URL.  Errors
+ * name the config var, the file and line, or the range ("package.json
+ * engines.node '>=99' matches no Node.js version known (18.20.8, 20.20.2)").
+ * rs is freed with runtime_spec_free, even on failure. */
+int runtime_resolve(const struct runtime_want *w, struct runtime_spec *rs,
+    struct errbuf *e);
 
 void runtime_spec_free(struct runtime_spec *rs);
 
@@ -50,6 +87,8 @@ struct runtime_install {
 	const char *cache_dir;
 	const char *stack;
 	const char *dest;	   /* e.g. BUILD_DIR/vendor/mono */
+	const char *note;	   /* runtime_install_logged logs it under the
+	                              topic (why this version); may be NULL */
 	const struct envdir *vars; /* AWS_* and S3_ENDPOINT for s3:// */
 	void (*event)(void *arg, enum runtime_event ev, const char *detail);
 	void (*progress)(void *arg, uint64_t done, uint64_t total);

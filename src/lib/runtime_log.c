@@ -57,11 +57,13 @@ runtime_install_logged(const struct runtime_spec *rs,
 	logged.event = on_event;
 	logged.progress = on_progress;
 	logged.arg = &l;
-	log_topic(out, "Installing Mono %s", rs->version);
+	log_topic(out, "Installing %s %s", rs->kind->name, rs->version);
+	if (ri->note != NULL)
+		log_info(out, "%s", ri->note);
 	if (rs->local)
 		log_info(out,
-		    "This machine's runtime (buildpack.local.yml, "
-		    "from make runtime)");
+		    "This machine's runtime (buildpack.local.yml, from %s)",
+		    rs->kind->local_from);
 	log_progress_start(&l.progress, out, "Downloaded");
 	rc = runtime_install(rs, &logged, e);
 	log_progress_end(&l.progress);

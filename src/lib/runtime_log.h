@@ -2,8 +2,9 @@
  *
  * compile and the benchmark's driver install the runtime through this, so
  * the log a user reads is the one that was measured: a "-----> Installing
- * Mono VERSION" topic, then indented lines for the cache's verdict and the
- * download, and the download's progress. */
+ * NAME VERSION" topic (NAME the kind's: Mono, Node.js), ri->note, then
+ * indented lines for the cache's verdict and the download, and the
+ * download's progress. */
 #ifndef SLUGC_RUNTIME_LOG_H
 #define SLUGC_RUNTIME_LOG_H
 

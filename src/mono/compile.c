@@ -36,7 +36,7 @@
 
 extern char **environ;
 
-#define RUNTIME_DIR "vendor/mono"
+#define RUNTIME_DIR RUNTIME_MONO_PREFIX
 
 /* What this build is about, gathered from the arguments, the environment,
  * the config vars and buildpack.yml before anything is changed. */
@@ -240,7 +240,13 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 		free(bpconfig);
 		return errf(e, "compile:");
 	}
-	rc = runtime_resolve(b->vars, bpconfig, local, &b->rt, e);
+	struct runtime_want w = {
+	    .kind = &runtime_mono,
+	    .vars = b->vars,
+	    .bpconfig_path = bpconfig,
+	    .local_path = local,
+	};
+	rc = runtime_resolve(&w, &b->rt, e);
 	free(bpconfig);
 	free(local);
 	return rc;

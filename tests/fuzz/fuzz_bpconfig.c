@@ -64,21 +64,21 @@ bp_check(const struct bpconfig *cfg)
 			if (strcmp(cfg->versions[j].version, v->version) == 0)
 				return fuzz_fail(BP, "version %s twice",
 				    v->version);
-		if (bpconfig_lookup(cfg, v->version, &e) != v)
+		if (bpconfig_lookup(cfg, NULL, v->version, &e) != v)
 			return fuzz_fail(BP, "lookup(%s) is not its entry",
 			    v->version);
 	}
 	if (cfg->default_version == NULL ||
 	    bpconfig_default_version(cfg) != cfg->default_version)
 		return fuzz_fail(BP, "no default version");
-	if ((dv = bpconfig_lookup(cfg, NULL, &e)) == NULL)
+	if ((dv = bpconfig_lookup(cfg, NULL, NULL, &e)) == NULL)
 		return fuzz_fail(BP, "default version %s is not a version: %s",
 		    cfg->default_version, e.msg);
 	if (strcmp(dv->version, cfg->default_version) != 0)
 		return fuzz_fail(BP, "lookup(NULL) gives %s, default is %s",
 		    dv->version, cfg->default_version);
 	/* A name no version can have: the message must stay one line. */
-	if (bpconfig_lookup(cfg, "no such/version", &e) != NULL ||
+	if (bpconfig_lookup(cfg, NULL, "no such/version", &e) != NULL ||
 	    fuzz_multiline(e.msg))
 		return fuzz_fail(BP, "lookup of an unknown version: %s", e.msg);
 	return 0;

@@ -57,7 +57,7 @@ test_good(void)
 		strcmp(cfg->versions[1].version, "6.12.0") == 0);
 	TEST("default version",
 	    strcmp(bpconfig_default_version(cfg), "6.8.0") == 0);
-	v = bpconfig_lookup(cfg, NULL, &e);
+	v = bpconfig_lookup(cfg, "Mono", NULL, &e);
 	TEST("lookup of NULL gives the default", v == &cfg->versions[0]);
 	TEST("url as written",
 	    v != NULL &&
@@ -66,7 +66,7 @@ test_good(void)
 		    "mono-6.8.0.tar.gz") == 0);
 	TEST("sha256 as written", v != NULL && strcmp(v->sha256, SHA_A) == 0);
 	TEST("line of the version", v != NULL && v->line == 4);
-	v = bpconfig_lookup(cfg, "6.12.0", &e);
+	v = bpconfig_lookup(cfg, "Mono", "6.12.0", &e);
 	TEST("lookup by version",
 	    v != NULL &&
 		strcmp(v->url, "file:///srv/mono-6.12.0.tar.zst") == 0 &&
@@ -76,12 +76,31 @@ test_good(void)
 		strcmp(v->sha256,
 		    "00112233445566778899aabbccddeeff00112233445566778899aabbcc"
 		    "ddeeff") == 0);
-	v = bpconfig_lookup(cfg, "6.9.9", &e);
+	v = bpconfig_lookup(cfg, "Mono", "6.9.9", &e);
 	TEST("unknown version: NULL", v == NULL);
 	TEST("unknown version: the message lists the known ones",
 	    strcmp(e.msg,
 		"buildpack.yml: no Mono version 6.9.9 (known: "
 		"6.8.0, 6.12.0)") == 0);
+	v = bpconfig_lookup(cfg, "Node.js", "6.9.9", &e);
+	TEST("unknown version: the runtime's name is the caller's",
+	    v == NULL &&
+		strcmp(e.msg,
+		    "buildpack.yml: no Node.js version 6.9.9 (known: "
+		    "6.8.0, 6.12.0)") == 0);
+	v = bpconfig_lookup(cfg, NULL, "6.9.9", &e);
+	TEST("unknown version: no name at all",
+	    v == NULL &&
+		strcmp(e.msg,
+		    "buildpack.yml: no version 6.9.9 (known: 6.8.0, "
+		    "6.12.0)") == 0);
+	{
+		char known[16];
+
+		bpconfig_known(cfg, known, sizeof known);
+		TEST("known: cut with ', ...' when it does not fit",
+		    strcmp(known, "6.8.0, ...") == 0);
+	}
 	bpconfig_free(cfg);
 	bpconfig_free(NULL);
 
@@ -90,7 +109,7 @@ test_good(void)
 	    &e);
 	TEST("flow style, a float-looking version taken as written",
 	    cfg != NULL && strcmp(cfg->default_version, "6.8") == 0 &&
-		bpconfig_lookup(cfg, "6.8", &e) != NULL);
+		bpconfig_lookup(cfg, "Mono", "6.8", &e) != NULL);
 	bpconfig_free(cfg);
 
 	/* An editor or a template may leave a "---" at the end. */
@@ -253,7 +272,7 @@ test_files(void)
 	cfg = NULL;
 	TEST("buildpacks/mono/buildpack.yml is valid",
 	    bpconfig_read("buildpacks/mono/buildpack.yml", &cfg, &e) == 0 &&
-		bpconfig_lookup(cfg, NULL, &e) != NULL);
+		bpconfig_lookup(cfg, "Mono", NULL, &e) != NULL);
 	if (cfg == NULL)
 		printf("# %s\n", e.msg);
 	bpconfig_free(cfg);
@@ -309,7 +328,7 @@ test_random(void)
 				break;
 		}
 		if (bpconfig_parse(buf, k, NULL, &cfg, &e) == 0) {
-			if (bpconfig_lookup(cfg, NULL, &e) == NULL)
+			if (bpconfig_lookup(cfg, "Mono", NULL, &e) == NULL)
 				break;
 			ok++;
 			bpconfig_free(cfg);
@@ -325,7 +344,7 @@ test_random(void)
 			buf[(x >> 8) % (sizeof good - 1)] = (char)(x >> 24);
 		}
 		if (bpconfig_parse(buf, sizeof good - 1, NULL, &cfg, &e) == 0) {
-			if (bpconfig_lookup(cfg, NULL, &e) == NULL ||
+			if (bpconfig_lookup(cfg, "Mono", NULL, &e) == NULL ||
 			    strlen(cfg->versions[0].sha256) != 64)
 				break;
 			ok++;

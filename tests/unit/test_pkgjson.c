@@ -398,8 +398,11 @@ test_read(void)
 	pkgjson_free(p);
 
 	put("bad.json", "{\n\"engines\": {\"node\": \"20.x\"\n}\n", 0644);
-	TEST("a bad file: the message names it",
+	errno = ENOENT;
+	TEST("a bad file: the message names it, errno EINVAL (not a stale "
+	     "ENOENT: the caller would call it missing)",
 	    pkgjson_read(root, "bad.json", &p, &e) == -1 && p == NULL &&
+		errno == EINVAL &&
 		strcmp(e.msg, "bad.json:4:1: unexpected end of file") == 0);
 
 	errno = 0;

@@ -102,11 +102,26 @@ has_runtime(const char *dir)
 	return ok;
 }
 
+/* runtime_resolve for Mono, as the Mono buildpack asks. */
+static int
+resolve(const struct envdir *vars, const char *yml, const char *local,
+    struct runtime_spec *rs, struct errbuf *e)
+{
+	struct runtime_want w = {
+	    .kind = &runtime_mono,
+	    .vars = vars,
+	    .bpconfig_path = yml,
+	    .local_path = local,
+	};
+
+	return runtime_resolve(&w, rs, e);
+}
+
 static void
 test_resolve(void)
 {
 	struct envdir *v = envdir_new();
-	struct runtime_spec rs = {NULL, NULL, NULL, false};
+	struct runtime_spec rs = {NULL, NULL, NULL, false, NULL};
 	struct errbuf e = {""};
 	char *yml = fs_join(tmp, "buildpack.yml");
 	static const char text[] =
@@ -126,7 +141,7 @@ test_resolve(void)
 
 	fs_write_file_atomic(yml, text, sizeof text - 1, 0644, NULL);
 	TEST("resolve: the default version from buildpack.yml",
-	    runtime_resolve(v, yml, NULL, &rs, &e) == 0 &&
+	    resolve(v, yml, NULL, &rs, &e) == 0 &&
 		strcmp(rs.version, "6.8") == 0 &&
 		strcmp(rs.url, "https://example.com/mono-6.8.tar.zst") == 0 &&
 		strcmp(rs.sha256,
@@ -135,7 +150,7 @@ test_resolve(void)
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "6.12", &e);
 	TEST("resolve: MONO_VERSION picks another",
-	    runtime_resolve(v, yml, NULL, &rs, &e) == 0 &&
+	    resolve(v, yml, NULL, &rs, &e) == 0 &&
 		strcmp(rs.url, "https://example.com/mono-6.12.tar.zst") == 0);
 	runtime_spec_free(&rs);
 	{
@@ -155,21 +170,20 @@ test_resolve(void)
 		fs_write_file_atomic(local, ltext, sizeof ltext - 1, 0644,
 		    NULL);
 		TEST("resolve: buildpack.local.yml's version wins",
-		    runtime_resolve(none, yml, local, &rs, &e) == 0 &&
-			rs.local &&
+		    resolve(none, yml, local, &rs, &e) == 0 && rs.local &&
 			strcmp(rs.url, "file:///var/lib/mono-6.8.tar.zst") ==
 			    0 &&
 			rs.sha256[0] == '1');
 		runtime_spec_free(&rs);
 		envdir_set(v, "MONO_VERSION", "6.12", &e);
 		TEST("resolve: a version only buildpack.yml has comes from it",
-		    runtime_resolve(v, yml, local, &rs, &e) == 0 && !rs.local &&
+		    resolve(v, yml, local, &rs, &e) == 0 && !rs.local &&
 			strcmp(rs.url,
 			    "https://example.com/mono-6.12.tar.zst") == 0);
 		runtime_spec_free(&rs);
 		fs_write_file_atomic(local, "versions: [", 11, 0644, NULL);
 		TEST("resolve: a broken buildpack.local.yml is named",
-		    runtime_resolve(v, yml, local, &rs, &e) == -1 &&
+		    resolve(v, yml, local, &rs, &e) == -1 &&
 			strstr(e.msg, "buildpack.local.yml") != NULL);
 		runtime_spec_free(&rs);
 		unlink(local);
@@ -178,25 +192,24 @@ test_resolve(void)
 	}
 	envdir_set(v, "MONO_VERSION", "../6.8", &e);
 	TEST("resolve: a MONO_VERSION outside the label set is refused",
-	    runtime_resolve(v, yml, NULL, &rs, &e) == -1 &&
+	    resolve(v, yml, NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "MONO_VERSION") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_VERSION", "7.0", &e);
 	TEST("resolve: an unknown MONO_VERSION fails",
-	    runtime_resolve(v, yml, NULL, &rs, &e) == -1 &&
-		strstr(e.msg, "7.0"));
+	    resolve(v, yml, NULL, &rs, &e) == -1 && strstr(e.msg, "7.0"));
 	runtime_spec_free(&rs);
 
 	envdir_free(v);
 	v = envdir_new();
 	envdir_set(v, "MONO_URL", "file:///x.tar.gz", &e);
 	TEST("resolve: MONO_URL without MONO_SHA256 is refused",
-	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1 &&
+	    resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "MONO_SHA256") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256", "abc", &e);
 	TEST("resolve: a short MONO_SHA256 is refused",
-	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1 &&
+	    resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "64 hexadecimal") != NULL);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256",
@@ -204,14 +217,14 @@ test_resolve(void)
 	    "0123456789abcdef0123456789abcdef",
 	    &e);
 	TEST("resolve: a MONO_SHA256 with a non-hex digit is refused",
-	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1);
+	    resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256",
 	    "F123456789ABCDEF0123456789abcdef"
 	    "0123456789abcdef0123456789abcdef0",
 	    &e);
 	TEST("resolve: a MONO_SHA256 of 65 digits is refused",
-	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1);
+	    resolve(v, "/nonexistent.yml", NULL, &rs, &e) == -1);
 	runtime_spec_free(&rs);
 	envdir_set(v, "MONO_SHA256",
 	    "F123456789ABCDEF0123456789abcdef"
@@ -219,7 +232,7 @@ test_resolve(void)
 	    &e);
 	TEST("resolve: MONO_URL + MONO_SHA256 need no buildpack.yml, "
 	     "the sha256 lower-cased, the version custom",
-	    runtime_resolve(v, "/nonexistent.yml", NULL, &rs, &e) == 0 &&
+	    resolve(v, "/nonexistent.yml", NULL, &rs, &e) == 0 &&
 		strcmp(rs.url, "file:///x.tar.gz") == 0 &&
 		strcmp(rs.sha256,
 		    "f123456789abcdef0123456789abcdef"
@@ -234,7 +247,7 @@ test_resolve(void)
 	    "0123456789abcdef0123456789abcdef",
 	    &e);
 	TEST("resolve: MONO_SHA256 without MONO_URL is refused",
-	    runtime_resolve(v, yml, NULL, &rs, &e) == -1 &&
+	    resolve(v, yml, NULL, &rs, &e) == -1 &&
 		strstr(e.msg, "MONO_URL") != NULL);
 	runtime_spec_free(&rs);
 	envdir_free(v);
@@ -252,7 +265,7 @@ test_install(void)
 	char *cache = fs_join(tmp, "cache"), *app = fs_join(tmp, "app");
 	char *dest = fs_join(app, "vendor/mono");
 	char *entry = NULL, *seal = NULL;
-	struct runtime_spec rs = {NULL, NULL, NULL, false};
+	struct runtime_spec rs = {NULL, NULL, NULL, false, NULL};
 	struct runtime_install ri = {
 	    .cache_dir = cache,
 	    .stack = "heroku-22",
@@ -270,7 +283,7 @@ test_install(void)
 	envdir_set(vars, "MONO_URL", url, &e);
 	envdir_set(vars, "MONO_SHA256", sha, &e);
 	TEST("install: resolve",
-	    runtime_resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
+	    resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
 	if (asprintf(&entry, "%s/mono/custom-heroku-22-%s", cache, sha) < 0)
 		entry = NULL;
 	if (asprintf(&seal, "%s.ok", entry) < 0)
@@ -393,6 +406,221 @@ test_install(void)
 	free(seal);
 }
 
+/* The same installer as Node.js: NODE_* config vars, a semver range, the
+ * "node" cache namespace; Mono's vars mean nothing to it and the two
+ * runtimes' entries never meet. */
+static void
+test_node(void)
+{
+	struct envdir *v = envdir_new();
+	struct runtime_spec rs = {NULL, NULL, NULL, false, NULL};
+	struct errbuf e = {""};
+	char *yml = fs_join(tmp, "node.yml"),
+	     *local = fs_join(tmp, "node.l.yml");
+	static const char text[] =
+	    "default_version: \"20.20.2\"\n"
+	    "versions:\n"
+	    "  \"18.20.8\":\n"
+	    "    url: \"https://example.com/node-18.tar.zst\"\n"
+	    "    sha256: \""
+	    "1818181818181818181818181818181818181818181818181818181818181818"
+	    "\"\n"
+	    "  \"20.20.2\":\n"
+	    "    url: \"https://example.com/node-20.tar.zst\"\n"
+	    "    sha256: \""
+	    "2020202020202020202020202020202020202020202020202020202020202020"
+	    "\"\n"
+	    "  \"22.23.5\":\n"
+	    "    url: \"https://example.com/node-22.tar.zst\"\n"
+	    "    sha256: \""
+	    "2222222222222222222222222222222222222222222222222222222222222222"
+	    "\"\n";
+	static const char ltext[] =
+	    "default_version: \"20.20.2\"\n"
+	    "versions:\n"
+	    "  \"20.20.2\":\n"
+	    "    url: \"file:///here/node-20.tar.zst\"\n"
+	    "    sha256: \""
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\"\n";
+	struct runtime_want w = {
+	    .kind = &runtime_node,
+	    .vars = v,
+	    .range_from = "package.json engines.node",
+	    .bpconfig_path = yml,
+	};
+
+	fs_write_file_atomic(yml, text, sizeof text - 1, 0644, NULL);
+	fs_write_file_atomic(local, ltext, sizeof ltext - 1, 0644, NULL);
+	TEST("node: no range gives the default, kind set",
+	    runtime_resolve(&w, &rs, &e) == 0 &&
+		strcmp(rs.version, "20.20.2") == 0 && rs.kind == &runtime_node);
+	runtime_spec_free(&rs);
+	w.range = "18.x || 20.x";
+	TEST("node: a range picks the highest match",
+	    runtime_resolve(&w, &rs, &e) == 0 &&
+		strcmp(rs.version, "20.20.2") == 0);
+	runtime_spec_free(&rs);
+	w.range = ">=18 <20";
+	TEST("node: ... not the default when the range excludes it",
+	    runtime_resolve(&w, &rs, &e) == 0 &&
+		strcmp(rs.version, "18.20.8") == 0 &&
+		strcmp(rs.url, "https://example.com/node-18.tar.zst") == 0);
+	runtime_spec_free(&rs);
+	w.range = ">=24 <26";
+	TEST("node: a range nothing satisfies is one line naming it and "
+	     "the versions",
+	    runtime_resolve(&w, &rs, &e) == -1 &&
+		strstr(e.msg,
+		    "package.json engines.node '>=24 <26' matches no "
+		    "Node.js version known (") == e.msg &&
+		strstr(e.msg, "node.yml: 18.20.8, 20.20.2, 22.23.5)") != NULL &&
+		strchr(e.msg, '\n') == NULL);
+	runtime_spec_free(&rs);
+	w.range = "lts/*";
+	TEST("node: an invalid range is named with where it came from",
+	    runtime_resolve(&w, &rs, &e) == -1 &&
+		strncmp(e.msg,
+		    "package.json engines.node: invalid range 'lts/*'",
+		    48) == 0);
+	runtime_spec_free(&rs);
+	w.range = "^20";
+	w.local_path = local;
+	TEST("node: buildpack.local.yml wins when it satisfies the range",
+	    runtime_resolve(&w, &rs, &e) == 0 && rs.local &&
+		strcmp(rs.url, "file:///here/node-20.tar.zst") == 0);
+	runtime_spec_free(&rs);
+	w.range = "^22";
+	TEST("node: ... and buildpack.yml answers when it does not",
+	    runtime_resolve(&w, &rs, &e) == 0 && !rs.local &&
+		strcmp(rs.version, "22.23.5") == 0);
+	runtime_spec_free(&rs);
+	envdir_set(v, "NODE_VERSION", "18.20.8", &e);
+	TEST("node: NODE_VERSION wins over the range",
+	    runtime_resolve(&w, &rs, &e) == 0 &&
+		strcmp(rs.version, "18.20.8") == 0);
+	runtime_spec_free(&rs);
+	envdir_set(v, "NODE_VERSION", "19.0.0", &e);
+	TEST("node: an unknown NODE_VERSION names Node.js and the versions",
+	    runtime_resolve(&w, &rs, &e) == -1 &&
+		strstr(e.msg,
+		    "node.yml: no Node.js version 19.0.0 (known: 18.20.8, "
+		    "20.20.2, 22.23.5)") != NULL);
+	runtime_spec_free(&rs);
+	envdir_free(v);
+	v = envdir_new();
+	w.vars = v;
+	envdir_set(v, "MONO_URL", "file:///mono.tar.gz", &e);
+	envdir_set(v, "MONO_SHA256",
+	    "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    &e);
+	TEST("node: MONO_URL is not Node's",
+	    runtime_resolve(&w, &rs, &e) == 0 &&
+		strcmp(rs.version, "22.23.5") == 0);
+	runtime_spec_free(&rs);
+	envdir_set(v, "NODE_URL", "file:///node.tar.gz", &e);
+	TEST("node: NODE_URL without NODE_SHA256 is refused, naming both",
+	    runtime_resolve(&w, &rs, &e) == -1 &&
+		strcmp(e.msg,
+		    "NODE_URL is set but NODE_SHA256 is not: set it to the "
+		    "tarball's sha256") == 0);
+	runtime_spec_free(&rs);
+	envdir_set(v, "NODE_SHA256",
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF",
+	    &e);
+	TEST("node: NODE_URL + NODE_SHA256 win over the range",
+	    runtime_resolve(&w, &rs, &e) == 0 &&
+		strcmp(rs.url, "file:///node.tar.gz") == 0 &&
+		strcmp(rs.version, "custom") == 0 &&
+		strcmp(rs.sha256 + 56, "89abcdef") == 0);
+	runtime_spec_free(&rs);
+	envdir_free(v);
+	v = envdir_new();
+	envdir_set(v, "NODE_VERSION", "a b", &e);
+	w.vars = v;
+	TEST("node: NODE_VERSION outside the label set is named",
+	    runtime_resolve(&w, &rs, &e) == -1 &&
+		strncmp(e.msg, "NODE_VERSION must be", 20) == 0);
+	runtime_spec_free(&rs);
+	envdir_free(v);
+	free(yml);
+	free(local);
+}
+
+/* Two kinds share a CACHE_DIR without meeting: each in its namespace. */
+static void
+test_namespaces(void)
+{
+	struct envdir *vars = envdir_new();
+	struct errbuf e = {""};
+	struct seen seen;
+	char sha[DIGEST_HEX_SIZE], *url = NULL, *mono_entry = NULL;
+	char *node_entry = NULL;
+	char *tarball = fs_join(tmp, "ns.tar.gz");
+	char *cache = fs_join(tmp, "ns-cache");
+	char *mdest = fs_join(tmp, "ns-app/vendor/mono");
+	char *ndest = fs_join(tmp, "ns-app/.heroku/node");
+	struct runtime_spec rs = {NULL, NULL, NULL, false, NULL};
+	struct runtime_install ri = {
+	    .cache_dir = cache,
+	    .stack = "heroku-22",
+	    .vars = vars,
+	    .event = on_event,
+	    .progress = on_progress,
+	    .arg = &seen,
+	    .installer = &installer_linked,
+	};
+
+	TEST("ns: make a tarball", mk_tarball(tarball, sha) == 0);
+	if (asprintf(&url, "file://%s", tarball) < 0)
+		url = NULL;
+	if (asprintf(&mono_entry, "%s/mono/custom-heroku-22-%s", cache, sha) <
+	    0)
+		mono_entry = NULL;
+	if (asprintf(&node_entry, "%s/node/custom-heroku-22-%s", cache, sha) <
+	    0)
+		node_entry = NULL;
+	envdir_set(vars, "NODE_URL", url, &e);
+	envdir_set(vars, "NODE_SHA256", sha, &e);
+	{
+		struct runtime_want w = {.kind = &runtime_node,
+		    .vars = vars,
+		    .bpconfig_path = "/nonexistent.yml"};
+		TEST("ns: resolve as Node.js",
+		    runtime_resolve(&w, &rs, &e) == 0);
+	}
+	ri.dest = ndest;
+	memset(&seen, 0, sizeof seen);
+	TEST("ns: Node.js installs into CACHE_DIR/node, not mono",
+	    runtime_install(&rs, &ri, &e) == 0 && has_runtime(ndest) &&
+		has_runtime(node_entry) && !fs_exists(at(cache, "mono")) &&
+		strncmp(seen.log, "download:", 9) == 0);
+	runtime_spec_free(&rs);
+	envdir_set(vars, "MONO_URL", url, &e);
+	envdir_set(vars, "MONO_SHA256", sha, &e);
+	TEST("ns: resolve as Mono",
+	    resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
+	ri.dest = mdest;
+	memset(&seen, 0, sizeof seen);
+	TEST("ns: the same tarball as Mono misses Node's entry",
+	    runtime_install(&rs, &ri, &e) == 0 && has_runtime(mdest) &&
+		has_runtime(mono_entry) &&
+		strncmp(seen.log, "download:", 9) == 0);
+	memset(&seen, 0, sizeof seen);
+	TEST("ns: and hits its own the next time",
+	    runtime_install(&rs, &ri, &e) == 0 &&
+		strcmp(seen.log, "hit;") == 0);
+	runtime_spec_free(&rs);
+	envdir_free(vars);
+	free(url);
+	free(mono_entry);
+	free(node_entry);
+	free(tarball);
+	free(cache);
+	free(mdest);
+	free(ndest);
+}
+
 /* Full disks: a full cache is done without (the partial entry removed,
  * the runtime put straight into the app, the log told); a full app fails
  * with the file-system error for compile's exit code, naming the path. */
@@ -408,7 +636,7 @@ test_full(void)
 	char *cache = fs_join(mnt, "cache"), *filler = fs_join(mnt, "filler");
 	char *dest = fs_join(tmp, "full-app/vendor/mono");
 	char *ns = fs_join(cache, "mono");
-	struct runtime_spec rs = {NULL, NULL, NULL, false};
+	struct runtime_spec rs = {NULL, NULL, NULL, false, NULL};
 	int local = -1;
 	struct runtime_install ri = {
 	    .cache_dir = cache,
@@ -428,7 +656,7 @@ test_full(void)
 	envdir_set(vars, "MONO_URL", url, &e);
 	envdir_set(vars, "MONO_SHA256", sha, &e);
 	TEST("full: resolve",
-	    runtime_resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
+	    resolve(vars, "/nonexistent.yml", NULL, &rs, &e) == 0);
 	TEST("full: a 1 MiB tmpfs for the cache (we run as root)",
 	    tmpfs_mount(mnt, 1 << 20) == 0);
 	TEST("full: the cache made, then the tmpfs filled",
@@ -523,7 +751,9 @@ main(void)
 		return 1;
 	}
 	test_resolve();
+	test_node();
 	test_install();
+	test_namespaces();
 	test_full();
 	installer_linked.global_cleanup();
 	fs_rm_rf(tmp, NULL);

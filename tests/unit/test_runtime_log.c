@@ -18,13 +18,14 @@
 
 /* runtime_install_logged into a memory stream; returns what it wrote. */
 static char *
-logged(const struct runtime_spec *rs, const char *cache_dir, const char *dest,
-    int *rc, struct errbuf *e)
+logged_note(const struct runtime_spec *rs, const char *cache_dir,
+    const char *dest, const char *note, int *rc, struct errbuf *e)
 {
 	struct runtime_install ri = {
 	    .cache_dir = cache_dir,
 	    .stack = STACK,
 	    .dest = dest,
+	    .note = note,
 	    .installer = &installer_linked,
 	};
 	struct envdir *vars = envdir_new();
@@ -40,6 +41,13 @@ logged(const struct runtime_spec *rs, const char *cache_dir, const char *dest,
 		fclose(out);
 	envdir_free(vars);
 	return text != NULL ? text : strdup("");
+}
+
+static char *
+logged(const struct runtime_spec *rs, const char *cache_dir, const char *dest,
+    int *rc, struct errbuf *e)
+{
+	return logged_note(rs, cache_dir, dest, NULL, rc, e);
 }
 
 int
@@ -60,7 +68,7 @@ main(void)
 	dest = fs_join(root, "app/vendor/mono");
 	if (asprintf(&url, "file://%s/missing.tar.gz", root) < 0)
 		return 1;
-	struct runtime_spec rs = {"6.8.0", url, SHA, false};
+	struct runtime_spec rs = {"6.8.0", url, SHA, false, &runtime_mono};
 
 	/* A sealed entry, as an earlier build leaves it. */
 	TEST("a cache entry",
@@ -111,6 +119,35 @@ main(void)
 		strstr(text, "); building without it.\n       Downloading ") !=
 		    NULL);
 	free(text);
+
+	/* Node.js: its name in the topic, the caller's note under it, and
+	 * what made this machine's runtime. */
+	{
+		struct runtime_spec ns = {"20.20.2", url, SHA, true,
+		    &runtime_node};
+		char *ndest = fs_join(root, "app/.heroku/node");
+
+		TEST("node: a cache entry in its namespace",
+		    cache_open(&c, cache_dir, "node", STACK, ns.version, SHA,
+			NULL, &e) == 0 &&
+			fs_mkdir_p(at(c.path, "bin"), 0755, &e) == 0 &&
+			fs_write_file_atomic(at(c.path, "bin/node"), "ELF", 3,
+			    0755, &e) == 0 &&
+			cache_seal(&c, SHA, &e) == 0);
+		cache_close(&c);
+		text = logged_note(&ns, cache_dir, ndest,
+		    "engines.node (package.json): ^20", &rc, &e);
+		TEST("node: the topic names Node.js, then the note",
+		    rc == 0 && fs_exists(at(ndest, "bin/node")) &&
+			strcmp(text,
+			    "-----> Installing Node.js 20.20.2\n"
+			    "       engines.node (package.json): ^20\n"
+			    "       This machine's runtime "
+			    "(buildpack.local.yml, from make node-runtime)\n"
+			    "       Using the cached runtime\n") == 0);
+		free(text);
+		free(ndest);
+	}
 
 	fs_rm_rf(root, NULL);
 	free(url);

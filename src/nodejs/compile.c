@@ -1,0 +1,456 @@
+/* compile BUILD_DIR CACHE_DIR [ENV_DIR] - the Node.js buildpack's build.
+ *
+ * Resolves the Node.js version (NODE_URL + NODE_SHA256, else NODE_VERSION,
+ * else the highest version of buildpack.yml that package.json's
+ * engines.node allows, else its default), installs it into
+ * BUILD_DIR/.heroku/node through the runtime installer shared with the
+ * Mono buildpack (from the cache, or streamed from its URL and verified
+ * against its sha256), writes .profile.d/nodejs.sh and the buildpack's
+ * export file, then installs the app's dependencies with the vendored node
+ * first on PATH.  stdout is the build log (Heroku's "-----> " and 7-space
+ * lines).  Exit codes: exitcode.h and the README. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "envdir.h"
+#include "envv.h"
+#include "err.h"
+#include "exitcode.h"
+#include "fsutil.h"
+#include "log.h"
+#include "nodeapp.h"
+#include "pkgjson.h"
+#include "procfile.h"
+#include "runtime.h"
+#include "runtime_log.h"
+#include "shquote.h"
+#include "spawn.h"
+
+extern char **environ;
+
+#define RUNTIME_DIR RUNTIME_NODE_PREFIX
+#define PROFILE ".profile.d/nodejs.sh"
+
+/* What this build is about, gathered from the arguments, the environment,
+ * the config vars, package.json and buildpack.yml before anything is
+ * changed. */
+struct build {
+	char *build_dir; /* absolute: the export file names it */
+	const char *cache_dir;
+	const char *env_dir; /* may be NULL */
+	const char *stack;
+	char *buildpack_dir;	/* where bin/compile lives, one up */
+	struct envdir *vars;	/* config vars */
+	struct pkgjson *pj;	/* the app's package.json */
+	struct runtime_spec rt; /* which Node.js tarball */
+	char *runtime;		/* build_dir/.heroku/node */
+	char *heroku;		/* build_dir/.heroku, NULL if the app had one */
+	char note[512];		/* why this version, for the log */
+};
+
+static void
+warn_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warn(stdout, "%s", msg);
+}
+
+static int
+find_buildpack_dir(struct build *b, struct errbuf *e)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n == -1)
+		return errf(e, "locate the buildpack: /proc/self/exe:");
+	exe[n] = '\0';
+	/* exe is BUILDPACK/bin/compile: strip two components. */
+	for (int i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return errf(e, "locate the buildpack from %s", exe);
+		*slash = '\0';
+	}
+	if ((b->buildpack_dir = strdup(exe[0] ? exe : "/")) == NULL)
+		return errf(e, "locate the buildpack:");
+	return 0;
+}
+
+/* What compile writes inside BUILD_DIR. */
+static const char *const written[] = {RUNTIME_DIR, PROFILE, NULL};
+
+/* Config vars the buildpack itself consumes stay out of the build's
+ * environment: the runtime's location and credentials are none of npm's
+ * or the app's scripts' business. */
+static bool
+buildpack_only(const char *name)
+{
+	static const char *const names[] = {"NODE_URL", "NODE_SHA256",
+	    "S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	    "AWS_SESSION_TOKEN", NULL};
+
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The line under the install's topic saying why this version. */
+static void
+explain_version(struct build *b)
+{
+	char shown[200];
+
+	if (envdir_get(b->vars, "NODE_URL") != NULL) {
+		snprintf(b->note, sizeof b->note,
+		    "NODE_URL and NODE_SHA256 (config vars): a tarball of "
+		    "your choice");
+	} else if (envdir_get(b->vars, "NODE_VERSION") != NULL) {
+		snprintf(b->note, sizeof b->note,
+		    "NODE_VERSION (config var): %s", b->rt.version);
+	} else if (b->pj->engines_node != NULL) {
+		err_printable(shown, sizeof shown, b->pj->engines_node,
+		    strlen(b->pj->engines_node));
+		snprintf(b->note, sizeof b->note,
+		    "engines.node (package.json): '%s', resolved to %s", shown,
+		    b->rt.version);
+	} else {
+		snprintf(b->note, sizeof b->note,
+		    "engines.node (package.json): unspecified, the default "
+		    "version");
+	}
+}
+
+static int
+gather(struct build *b, int argc, char **argv, struct errbuf *e)
+{
+	char *bpconfig, *local = NULL;
+	const char *s;
+	int rc;
+
+	b->cache_dir = argv[2];
+	b->env_dir = argc > 3 ? argv[3] : NULL;
+	s = getenv("STACK");
+	b->stack = s != NULL && *s != '\0' ? s : "unknown-stack";
+	if (!fs_is_dir(argv[1]))
+		return errf(e, "BUILD_DIR %s: not a directory", argv[1]);
+	if ((b->build_dir = realpath(argv[1], NULL)) == NULL)
+		return errf(e, "BUILD_DIR %s:", argv[1]);
+	if (find_buildpack_dir(b, e) == -1)
+		return -1;
+	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
+		return -1;
+	/* The app's tree is untrusted: nothing we write may go through one
+	 * of its symlinks to somewhere else. */
+	for (int i = 0; written[i] != NULL; i++)
+		if (fs_check_beneath(b->build_dir, written[i], e) == -1)
+			return -1;
+	if ((b->runtime = fs_join(b->build_dir, RUNTIME_DIR)) == NULL ||
+	    (b->heroku = fs_join(b->build_dir, ".heroku")) == NULL)
+		return errf(e, "compile:");
+	if (fs_exists(b->heroku)) {
+		free(b->heroku);
+		b->heroku = NULL;
+	}
+	if (pkgjson_read(b->build_dir, "package.json", &b->pj, e) == -1) {
+		if (errno == ENOENT)
+			errf(e,
+			    "no package.json at the root of the app: "
+			    "the Node.js buildpack builds apps that have one");
+		return -1;
+	}
+	if ((bpconfig = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL ||
+	    (local = fs_join(b->buildpack_dir, "buildpack.local.yml")) ==
+		NULL) {
+		free(bpconfig);
+		return errf(e, "compile:");
+	}
+	struct runtime_want w = {
+	    .kind = &runtime_node,
+	    .vars = b->vars,
+	    .range = b->pj->engines_node,
+	    .range_from = "package.json engines.node",
+	    .bpconfig_path = bpconfig,
+	    .local_path = local,
+	};
+	rc = runtime_resolve(&w, &b->rt, e);
+	free(bpconfig);
+	free(local);
+	if (rc == 0)
+		explain_version(b);
+	return rc;
+}
+
+/* Appends to a failed download from buildpack.yml how to get a runtime:
+ * the URL there is the one to replace when publishing. */
+static void
+errf_append_hint(struct errbuf *e)
+{
+	size_t n = strlen(e->msg);
+
+	snprintf(e->msg + n, sizeof e->msg - n,
+	    " (no Node.js runtime there: pack one with `make node-runtime` "
+	    "for local builds, or set NODE_URL and NODE_SHA256, or publish "
+	    "one and put its URL in buildpack.yml)");
+}
+
+/* Returns 0, -1 when the install failed (*local: the file-system error
+ * that failed it, a full BUILD_DIR: exit 4, not 3; or 0), or -2 when the
+ * tarball installed holds no Node tree (exit 3). */
+static int
+install_runtime(struct build *b, int *local, struct errbuf *e)
+{
+	struct runtime_install ri = {
+	    .cache_dir = b->cache_dir,
+	    .stack = b->stack,
+	    .dest = b->runtime,
+	    .note = b->note,
+	    .vars = b->vars,
+	    .stop = spawn_interrupt_flag(),
+	    .local_errno = local,
+	};
+	struct stat st;
+	char *node;
+
+	if (runtime_install_logged(&b->rt, &ri, stdout, e) == -1)
+		return -1;
+	/* A tarball is a Node tree at its root (make-node-tarball.sh's
+	 * layout); nodejs.org's own have a node-vX-linux-x64/ directory
+	 * above it, which would leave no node on PATH: say so now, not at
+	 * the first npm call, and leave nothing behind. */
+	if ((node = fs_join(b->runtime, "bin/node")) == NULL)
+		return errf(e, "compile:");
+	if (lstat(node, &st) == -1 || !S_ISREG(st.st_mode)) {
+		free(node);
+		(void)fs_rm_rf(b->runtime, NULL);
+		errf(e,
+		    "the Node.js %s tarball has no bin/node at its root (a "
+		    "tarball with a top directory, as nodejs.org's, must be "
+		    "repacked with the tree at its root: see "
+		    "tests/fixtures/make-node-tarball.sh)",
+		    b->rt.version);
+		return -2;
+	}
+	free(node);
+	return 0;
+}
+
+/* .profile.d/nodejs.sh puts node, npm and the app's node_modules/.bin on
+ * the dyno's PATH (relative to $HOME, where the slug is mounted) and sets
+ * NODE_ENV unless the dyno has it (a config var); the export file gives
+ * the next buildpack of a multi-buildpack build the same at build-time
+ * paths, with NODE_ENV as this build has it. */
+static int
+write_environment(struct build *b, struct errbuf *e)
+{
+	static const char profile[] =
+	    "# Written by the Node.js buildpack: the vendored node and npm, "
+	    "and the\n"
+	    "# app's own tools, on PATH; NODE_ENV production unless set.\n"
+	    "export PATH=\"$HOME/" RUNTIME_DIR
+	    "/bin:$HOME/node_modules/.bin:$PATH\"\n"
+	    "export NODE_ENV=\"${NODE_ENV:-production}\"\n";
+	const char *node_env = envdir_get(b->vars, "NODE_ENV");
+	char *dir = fs_join(b->build_dir, ".profile.d"), *path = NULL;
+	char *exp = NULL, *text = NULL, *qbin = NULL, *qmod = NULL;
+	char *qenv = NULL, *bin = NULL, *mods = NULL;
+	struct errbuf ee = {""};
+	int rc = -1, n;
+
+	if (dir == NULL || (path = fs_join(dir, "nodejs.sh")) == NULL) {
+		errf(e, "compile:");
+		goto out;
+	}
+	if (fs_mkdir_p(dir, 0755, e) == -1 ||
+	    fs_write_file_atomic(path, profile, sizeof profile - 1, 0644, e) ==
+		-1)
+		goto out;
+	if ((bin = fs_join(b->runtime, "bin")) == NULL ||
+	    (mods = fs_join(b->build_dir, "node_modules/.bin")) == NULL ||
+	    (qbin = shquote(bin)) == NULL || (qmod = shquote(mods)) == NULL ||
+	    (qenv = node_env != NULL
+		    ? shquote(node_env)
+		    : strdup("\"${NODE_ENV:-production}\"")) == NULL ||
+	    (exp = fs_join(b->buildpack_dir, "export")) == NULL ||
+	    (n = asprintf(&text,
+		 "export PATH=%s:%s:\"$PATH\"\n"
+		 "export NODE_ENV=%s\n",
+		 qbin, qmod, qenv)) < 0) {
+		text = NULL;
+		errf(e, "compile:");
+		goto out;
+	}
+	/* A read-only buildpack directory only costs the next buildpack
+	 * node on its PATH: say so, and go on. */
+	if (fs_write_file_atomic(exp, text, (size_t)n, 0644, &ee) == -1)
+		log_warn(stdout, "Cannot write the export file: %s", ee.msg);
+	rc = 0;
+out:
+	free(dir);
+	free(path);
+	free(exp);
+	free(text);
+	free(qbin);
+	free(qmod);
+	free(qenv);
+	free(bin);
+	free(mods);
+	return rc;
+}
+
+/* The environment the dependency step runs in: this build's own (proxy
+ * and CA variables included), the config vars (envdir_read dropped the
+ * denied ones; the buildpack's own stay out), NODE_ENV production unless
+ * set, and the vendored node and npm first on PATH. */
+static int
+build_env(struct build *b, struct envv *env, struct errbuf *e)
+{
+	char *bin = NULL;
+	int rc = -1;
+
+	if (envv_from(env, environ, e) == -1)
+		goto out;
+	for (size_t i = 0; i < b->vars->nvars; i++)
+		if (!buildpack_only(b->vars->vars[i].name) &&
+		    envv_set(env, b->vars->vars[i].name, b->vars->vars[i].value,
+			e) == -1)
+			goto out;
+	if (envv_get(env, "NODE_ENV") == NULL &&
+	    envv_set(env, "NODE_ENV", "production", e) == -1)
+		goto out;
+	if ((bin = fs_join(b->runtime, "bin")) == NULL) {
+		errf(e, "compile:");
+		goto out;
+	}
+	rc = envv_prepend_path(env, "PATH", bin, e);
+out:
+	free(bin);
+	return rc;
+}
+
+/* The npm step: npm ci or npm install, the heroku-prebuild, build or
+ * heroku-postbuild and heroku-cleanup scripts, the prune, npm's cache in
+ * CACHE_DIR.  Runs in env (build_env: BUILD_DIR/.heroku/node/bin first on
+ * PATH).  Returns an exit code, with e filled when it is not EXIT_OK.
+ *
+ * NOT DONE YET: it installs nothing, and says so in the log. */
+static int
+install_dependencies(struct build *b, struct envv *env, struct errbuf *e)
+{
+	/* npm: see src/lib/npm.h (lead integrates) */
+	(void)env;
+	(void)e;
+	if (b->pj->has_deps || b->pj->has_dev_deps)
+		log_warn(stdout,
+		    "Dependencies are not installed yet: this buildpack "
+		    "does not run npm");
+	return EXIT_OK;
+}
+
+/* Warns when release will have no web process to offer. */
+static int
+check_web(struct build *b, struct errbuf *e)
+{
+	struct procfile *pf = NULL;
+	const char *web = nodeapp_web_command(b->pj, b->build_dir);
+	bool absent;
+
+	if (procfile_load_beneath(b->build_dir, "Procfile", &pf, &absent, NULL,
+		NULL, e) == -1)
+		return -1;
+	if (!absent && procfile_get(pf, "web") != NULL) {
+		/* The Procfile's web wins: nothing to say. */
+	} else if (web != NULL) {
+		log_info(stdout, "Default web process: %s", web);
+	} else {
+		log_warn(stdout,
+		    "No start script in package.json, no server.js and no "
+		    "web in a Procfile: there is no default web process.");
+		log_warn(stdout,
+		    "Add a start script, e.g. \"scripts\": {\"start\": "
+		    "\"node index.js\"}, or a Procfile");
+	}
+	procfile_free(pf);
+	return 0;
+}
+
+static void
+build_free(struct build *b)
+{
+	free(b->build_dir);
+	free(b->buildpack_dir);
+	envdir_free(b->vars);
+	pkgjson_free(b->pj);
+	runtime_spec_free(&b->rt);
+	free(b->runtime);
+	free(b->heroku);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct build b = {0};
+	struct errbuf e = {""};
+	struct envv env = ENVV_INIT;
+	int rc, r, local = 0;
+
+	if (argc < 3) {
+		fprintf(stderr,
+		    "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
+		return EXIT_USAGE;
+	}
+	/* The log streams: a line must reach the platform as it is written. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* No fetch_global_init: libcurl is loaded with the installer, and
+	 * only when the runtime must be downloaded (installer.h). */
+	if (spawn_install_signal_handlers(&e) == -1) {
+		log_error(stdout, "%s", e.msg);
+		return EXIT_IO;
+	}
+
+	if (gather(&b, argc, argv, &e) == -1) {
+		rc = EXIT_USAGE;
+	} else if ((r = install_runtime(&b, &local, &e)) != 0) {
+		rc = local != 0 ? EXIT_IO : EXIT_FETCH;
+		/* buildpack.yml's URL is a placeholder until someone publishes
+		 * a runtime there: say how to get one. */
+		if (r == -1 && local == 0 && !b.rt.local &&
+		    envdir_get(b.vars, "NODE_URL") == NULL &&
+		    !spawn_interrupted())
+			errf_append_hint(&e);
+		/* The installer leaves no runtime; nor the .heroku it made
+		 * for it (rmdir: only if empty, only if it was ours). */
+		if (b.heroku != NULL)
+			(void)rmdir(b.heroku);
+	} else if (write_environment(&b, &e) == -1) {
+		rc = EXIT_IO;
+	} else if (build_env(&b, &env, &e) == -1) {
+		rc = EXIT_IO;
+	} else if ((rc = install_dependencies(&b, &env, &e)) != EXIT_OK) {
+		/* rc says what failed */
+	} else if (check_web(&b, &e) == -1) {
+		rc = EXIT_USAGE;
+	} else {
+		rc = EXIT_OK;
+	}
+
+	if (spawn_interrupted()) {
+		log_error(stdout, "Interrupted by %s",
+		    spawn_signal_name(spawn_interrupted()));
+		rc = EXIT_SIGNAL_BASE + spawn_interrupted();
+	} else if (rc != EXIT_OK) {
+		log_error(stdout, "%s", e.msg);
+	}
+	envv_free(&env);
+	build_free(&b);
+	/* The log is flushed line by line: a write that failed on the way
+	 * is remembered in ferror, not reported again by fclose. */
+	if ((ferror(stdout) || fclose(stdout) == EOF) && rc == EXIT_OK)
+		rc = EXIT_IO;
+	return rc;
+}
