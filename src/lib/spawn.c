@@ -513,7 +513,9 @@ struct spawn_child {
 	int wfd;	  /* spawn_stop's eventfd */
 	int state;
 	bool reaped;
-	int ws; /* the wait status, once reaped */
+	bool done;  /* spawn_step said so */
+	int failed; /* spawn_step's waitpid failed: its errno */
+	int ws;	    /* the wait status, once reaped */
 };
 
 static void
@@ -784,14 +786,13 @@ child_done(struct spawn *s, int64_t now)
 	/* The leader is gone; when stopping, wait for the rest of the group
 	 * to go too, until the grace period ends. */
 	if (ch->reaped && (ch->state != TERMINATING || group_gone(s->pid)))
-		return 1;
-	if (ch->state == TERMINATING && now >= ch->kill_at) {
+		ch->done = true;
+	else if (ch->state == TERMINATING && now >= ch->kill_at) {
 		killpg(s->pid, SIGKILL);
 		ch->state = KILLED;
-		if (ch->reaped)
-			return 1;
+		ch->done = ch->reaped;
 	}
-	return 0;
+	return ch->done ? 1 : 0;
 }
 
 int
@@ -824,8 +825,10 @@ spawn_step(struct spawn *s, const struct pollfd *pfd, size_t n,
 			for (i = 0; i < 2; i++)
 				stream_drain(&ch->st[i], ch->cap, ch->fn,
 				    ch->arg);
-		} else if (r < 0)
+		} else if (r < 0) {
+			ch->failed = errno;
 			return errf(e, "%s: waitpid:", s->argv[0]);
+		}
 	}
 	now = monotime_ms();
 	if (ch->state == RUNNING && !ch->reaped && ch->deadline > 0 &&
@@ -847,7 +850,11 @@ wait_child(struct spawn *s, struct errbuf *e)
 	size_t k, n;
 	int tmo, gidx, widx, r;
 
-	if (ch->reaped && ch->state != TERMINATING)
+	if (ch->failed != 0) {
+		errno = ch->failed;
+		return errf(e, "%s: waitpid:", s->argv[0]);
+	}
+	if (ch->done)
 		return 0;
 	for (;;) {
 		if (ch->state == RUNNING && !ch->reaped) {
