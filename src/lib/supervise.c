@@ -340,6 +340,16 @@ task_done(struct supervise *sv)
 
 /* ---- processes ------------------------------------------------------ */
 
+/* The status of a process spawn could not start or watch (st -1), else
+ * st. */
+static int
+status_of(const struct supervise_proc *p, int st)
+{
+	if (st >= 0)
+		return st;
+	return p->s.status > 0 ? p->s.status : 1;
+}
+
 /* p has ended (or never started): its status, the event, and the others
  * stopped if it is the first. */
 static void
@@ -348,8 +358,6 @@ proc_ended(struct supervise *sv, size_t i, int status)
 	struct supervise_proc *p = sv->procs[i];
 	struct supervise_event ev = {.type = SV_EV_EXITED};
 
-	if (status < 0)
-		status = p->s.status > 0 ? p->s.status : 1;
 	p->status = status;
 	p->done_ = true;
 	sv->ndone++;
@@ -381,8 +389,15 @@ procs_start(struct supervise *sv)
 		struct supervise_proc *p = sv->procs[i];
 
 		p->started_at_ = p->probe_at_ = monotime_ms();
-		if (spawn_start(&p->s, &p->err) == -1) {
+		if (sv->stopping) {
+			/* One before it could not start: it never runs. */
+			errf(&p->err, "%s: not started: the run is stopping",
+			    p->name);
 			proc_ended(sv, i, -1);
+			continue;
+		}
+		if (spawn_start(&p->s, &p->err) == -1) {
+			proc_ended(sv, i, status_of(p, -1));
 			continue;
 		}
 		p->started = true;
@@ -550,7 +565,8 @@ dispatch(struct supervise *sv, int64_t now)
 		}
 		r = spawn_step(&p->s, pfd + p->pfd_at_, p->pfd_n_, &p->err);
 		if (r != 0)
-			proc_ended(sv, i, spawn_finish(&p->s, &p->err));
+			proc_ended(sv, i,
+			    status_of(p, spawn_finish(&p->s, &p->err)));
 	}
 	for (i = 0; i < sv->nsvcs; i++) {
 		struct supervise_service *svc = sv->svcs[i];
@@ -574,7 +590,8 @@ kill_all(struct supervise *sv)
 
 		if (p->started && !p->done_) {
 			killpg(p->s.pid, SIGKILL);
-			proc_ended(sv, i, spawn_finish(&p->s, &ignored));
+			proc_ended(sv, i,
+			    status_of(p, spawn_finish(&p->s, &ignored)));
 		}
 	}
 	if (sv->task.running)

@@ -91,7 +91,9 @@ struct supervise_proc {
 	/* Out, after supervise_run. */
 	bool started;	   /* its child was started */
 	int status;	   /* 0..255 or 128+N; 127/126 when exec failed,
-			      1 for other failures to start */
+			      1 for other failures to start; -1 when not
+			      started because the run was stopping (one
+			      before it failed to start) */
 	bool bound;	   /* its port was seen bound */
 	double ms_bound;   /* start to bound */
 	bool boot_timeout; /* not bound within boot_timeout_ms */
