@@ -103,8 +103,7 @@ push(void ***v, size_t *n, void *x, struct errbuf *e)
 }
 
 int
-supervise_add(struct supervise *sv, struct supervise_proc *p,
-    struct errbuf *e)
+supervise_add(struct supervise *sv, struct supervise_proc *p, struct errbuf *e)
 {
 	p->started = p->bound = p->boot_timeout = p->done_ = false;
 	p->status = -1;
@@ -123,7 +122,7 @@ supervise_add_service(struct supervise *sv, struct supervise_service *svc,
 		return errf(e, "%s: a service needs a start function",
 		    svc->name);
 	svc->pid = 0;
-	svc->ready_ = svc->exited = false;
+	svc->is_ready = svc->exited = false;
 	svc->pidfd_ = -1;
 	return push((void ***)&sv->svcs, &sv->nsvcs, svc, e);
 }
@@ -186,8 +185,7 @@ probe_close(struct supervise *sv, struct supervise_proc *p, int64_t now)
 	p->probe_at_ = now + sv->o.probe_ms;
 }
 
-static void
-task_start(struct supervise *sv, struct supervise_proc *p);
+static void task_start(struct supervise *sv, struct supervise_proc *p);
 
 static void
 proc_bound(struct supervise *sv, size_t i, int64_t now)
@@ -438,8 +436,7 @@ procs_tick(struct supervise *sv, int64_t now)
 /* ---- the loop ------------------------------------------------------- */
 
 static int
-pfd_add(struct supervise *sv, size_t *n, int fd, short events,
-    struct errbuf *e)
+pfd_add(struct supervise *sv, size_t *n, int fd, short events, struct errbuf *e)
 {
 	struct pollfd *np;
 	size_t cap;
@@ -714,11 +711,10 @@ supervise_start_services(struct supervise *sv, struct errbuf *e)
 			return -1;
 		/* Not our child: a pidfd still tells when it dies. */
 		if (svc->pid > 0)
-			svc->pidfd_ =
-			    (int)syscall(SYS_pidfd_open, svc->pid, 0);
+			svc->pidfd_ = (int)syscall(SYS_pidfd_open, svc->pid, 0);
 		if ((rc = service_wait(sv, svc, e)) != 0)
 			return rc;
-		svc->ready_ = true;
+		svc->is_ready = true;
 		ev.name = svc->name;
 		ev.pid = svc->pid;
 		emit(sv, &ev);

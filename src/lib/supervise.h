@@ -36,19 +36,18 @@
 #include "err.h"
 #include "spawn.h"
 
-#define SUPERVISE_PROBE_MS 50		  /* between two port probes */
+#define SUPERVISE_PROBE_MS 50		   /* between two port probes */
 #define SUPERVISE_SERVICE_TIMEOUT_MS 10000 /* a service's readiness */
 
 enum supervise_ev {
-	SV_EV_SERVICE_READY,  /* a service started and is ready (pid) */
-	SV_EV_STARTED,	      /* a process was started (pid) */
-	SV_EV_BOUND,	      /* its port accepts connections (port, ms) */
-	SV_EV_BOOT_TIMEOUT,   /* it did not bind in time (ms): all stop */
-	SV_EV_EXITED,	      /* a process ended (status, first, stopping,
-				 error) */
-	SV_EV_TASK_DONE,      /* the on_bound task returned (status) */
-	SV_EV_SIGNAL,	      /* SIGINT or SIGTERM came (signo): all stop */
-	SV_EV_SERVICE_EXITED  /* a service's process died while we ran */
+	SV_EV_SERVICE_READY, /* a service started and is ready (pid) */
+	SV_EV_STARTED,	     /* a process was started (pid) */
+	SV_EV_BOUND,	     /* its port accepts connections (port, ms) */
+	SV_EV_BOOT_TIMEOUT,  /* it did not bind in time (ms): all stop */
+	SV_EV_EXITED,	     /* a process ended (status, first, ...) */
+	SV_EV_TASK_DONE,     /* the on_bound task returned (status) */
+	SV_EV_SIGNAL,	     /* SIGINT or SIGTERM came (signo): all stop */
+	SV_EV_SERVICE_EXITED /* a service's process died while we ran */
 };
 
 struct supervise_event {
@@ -56,15 +55,13 @@ struct supervise_event {
 	const char *name; /* the process's or service's */
 	size_t index;	  /* the process's, in the order added */
 	pid_t pid;
-	int status; /* EXITED: 0..255 or 128+N; TASK_DONE: its return */
-	int signo;  /* SIGNAL */
-	int port;   /* BOUND */
-	double ms;  /* BOUND: since the process started; BOOT_TIMEOUT:
-		       the timeout */
+	int status;	   /* EXITED: 0..255 or 128+N; TASK_DONE: its return */
+	int signo;	   /* SIGNAL */
+	int port;	   /* BOUND */
+	double ms;	   /* BOUND: since its start; BOOT_TIMEOUT: limit */
 	bool first;	   /* EXITED: the first process to end */
 	bool stopping;	   /* EXITED: we had asked everything to stop */
-	const char *error; /* EXITED: why it could not be started or
-			      watched ("exec bash: ..."), or NULL */
+	const char *error; /* EXITED: why spawn failed, or NULL */
 };
 
 typedef void supervise_event_fn(void *arg, const struct supervise_event *ev);
@@ -79,26 +76,25 @@ typedef int supervise_task_fn(void *arg, int port);
  * stay valid and unmoved from supervise_add until supervise_run returns. */
 struct supervise_proc {
 	/* In. */
-	const char *name;	    /* "web.1" */
+	const char *name; /* "web.1" */
 	struct spawn s;
-	int port;		    /* > 0: bound once 127.0.0.1:port
-				       accepts a connection */
-	int boot_timeout_ms;	    /* > 0 (with port): not bound by then
-				       is a boot timeout */
+	/* > 0: bound once 127.0.0.1:port accepts a connection; with
+	 * boot_timeout_ms > 0, not bound by then is a boot timeout. */
+	int port;
+	int boot_timeout_ms;
 	supervise_task_fn *on_bound; /* NULL, or run once bound */
 	void *on_bound_arg;
 
-	/* Out, after supervise_run. */
-	bool started;	   /* its child was started */
-	int status;	   /* 0..255 or 128+N; 127/126 when exec failed,
-			      1 for other failures to start; -1 when not
-			      started because the run was stopping (one
-			      before it failed to start) */
+	/* Out, after supervise_run.  status: 0..255 or 128+N; 127/126 when
+	 * exec failed, 1 for other failures to start; -1 when it was not
+	 * started because the run was stopping (one before it could not
+	 * start).  err: why it could not be started or watched, or "". */
+	bool started; /* its child was started */
+	int status;
 	bool bound;	   /* its port was seen bound */
 	double ms_bound;   /* start to bound */
 	bool boot_timeout; /* not bound within boot_timeout_ms */
-	struct errbuf err; /* why it could not be started or watched, or
-			      "" */
+	struct errbuf err;
 
 	/* Private. */
 	bool done_;
@@ -137,13 +133,13 @@ struct supervise_service {
 	supervise_start_fn *start;
 	supervise_ready_fn *ready; /* NULL: ready once started */
 	void *arg;		   /* for start and ready */
-	int timeout_ms;		   /* for ready; 0: SUPERVISE_SERVICE_TIMEOUT_MS */
+	int timeout_ms;		   /* 0: SUPERVISE_SERVICE_TIMEOUT_MS */
 	int poll_ms;		   /* between ready's tries; 0: 50 */
 
 	/* Out. */
-	pid_t pid;   /* what start gave */
-	bool ready_; /* it was ready */
-	bool exited; /* its process died while we ran */
+	pid_t pid;     /* what start gave */
+	bool is_ready; /* it was ready */
+	bool exited;   /* its process died while we ran */
 
 	/* Private. */
 	int pidfd_;
@@ -158,12 +154,12 @@ struct supervise_opts {
 
 /* What a run came to. */
 struct supervise_result {
-	long first;	  /* index of the first process to end, or -1 */
-	int signo;	  /* SIGINT/SIGTERM that stopped the run, or 0 */
+	long first;	   /* index of the first process to end, or -1 */
+	int signo;	   /* SIGINT/SIGTERM that stopped the run, or 0 */
 	long boot_timeout; /* index of the process that timed out, or -1 */
-	bool task_done;	  /* the on_bound task ran */
-	int task_status;  /* and returned this */
-	double ms_stop;	  /* from the first stop to all gone, or 0 */
+	bool task_done;	   /* the on_bound task ran */
+	int task_status;   /* and returned this */
+	double ms_stop;	   /* from the first stop to all gone, or 0 */
 };
 
 struct supervise;

@@ -179,11 +179,11 @@ struct dyno {
 	struct proc *web;
 	bool tty, oneoff;
 	size_t width;
-	struct appstate *state;	  /* the app's, when it has any */
-	struct addon_opts ao;	  /* for its add-ons */
+	struct appstate *state; /* the app's, when it has any */
+	struct addon_opts ao;	/* for its add-ons */
 	struct addon_services *addons;
-	struct envdir *config;	  /* the app's config vars, or NULL */
-	int ready_code;		  /* pl->ready's, once its task is done */
+	struct envdir *config; /* the app's config vars, or NULL */
+	int ready_code;	       /* pl->ready's, once its task is done */
 };
 
 static const char *const colors[] = {"\033[36m", "\033[33m", "\033[32m",
@@ -371,7 +371,6 @@ proc_argv(struct proc *p, const char *command, char **argv, struct errbuf *e)
 	return 0;
 }
 
-
 /* supervise_task_fn: the plan's ready (smoke's request), once web is
  * bound.  Runs on the supervisor's task thread; d->ready_code and
  * r->ms_request are read after it is joined. */
@@ -464,7 +463,8 @@ proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
 	p->idx = i;
 	p->port = pl->port + 100 * (int)i; /* as foreman does */
 	snprintf(p->name, sizeof p->name, "%s.1", type);
-	if (!d->oneoff && (cmd = procfile_get(pl->release->types, type)) == NULL) {
+	if (!d->oneoff &&
+	    (cmd = procfile_get(pl->release->types, type)) == NULL) {
 		fprintf(stderr, PROGNAME ": no process type %s\n", type);
 		return SX_USAGE;
 	}
@@ -499,7 +499,8 @@ proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
 		p->sp.s.on_line = prefix_line;
 		p->sp.s.arg = p;
 	}
-	p->sp.s.inherit_stdin = d->n == 1 && !pl->prefix && !isatty(STDIN_FILENO);
+	p->sp.s.inherit_stdin =
+	    d->n == 1 && !pl->prefix && !isatty(STDIN_FILENO);
 	/* R10 is web's: $PORT bound within the boot timeout. */
 	if (p == d->web && pl->boot_timeout > 0) {
 		p->sp.port = p->port;

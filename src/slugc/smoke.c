@@ -142,17 +142,17 @@ smoke_report(const struct smoke *sm, const struct dyno_result *r, int code)
 	} else if (sm->failure[0] != '\0') {
 		log_error(stdout, "Smoke test failed: %s", sm->failure);
 	} else if (r->first[0] != '\0') {
-		log_error(stdout, "Smoke test failed: %s ended with status %d%s",
-		    r->first, r->status,
-		    r->crashed ? " before binding $PORT" : "");
+		log_error(stdout,
+		    "Smoke test failed: %s ended with status %d%s", r->first,
+		    r->status, r->crashed ? " before binding $PORT" : "");
 	}
 }
 
 /* Boots web from the build (or its unpacked slug at home) on port and
  * makes the request once it is bound. */
 static int
-smoke_boot(struct smoke *sm, const struct build *b, const char *home,
-    int port, struct dyno_result *r)
+smoke_boot(struct smoke *sm, const struct build *b, const char *home, int port,
+    struct dyno_result *r)
 {
 	const struct opts *o = sm->o;
 	struct dyno_plan pl = {0};

@@ -1316,7 +1316,6 @@ test_lifetime(const char *self, const char *dir)
 	close(fd);
 }
 
-
 /* Drives started children with spawn_pollfds/spawn_step in one poll loop
  * until each is done; returns how many polls it took, -1 on failure. */
 static int
@@ -1332,9 +1331,9 @@ drive(struct spawn **v, int n, struct errbuf *e)
 		tmo = -1;
 		for (i = 0; i < n; i++) {
 			at[i] = k;
-			cnt[i] = done[i] ? 0
-					 : spawn_pollfds(v[i], pfd + k,
-					       SPAWN_POLLFDS, &tmo);
+			cnt[i] = done[i]
+			    ? 0
+			    : spawn_pollfds(v[i], pfd + k, SPAWN_POLLFDS, &tmo);
 			k += cnt[i];
 		}
 		if (poll(pfd, (nfds_t)k, tmo) < 0 && errno != EINTR)
@@ -1358,8 +1357,7 @@ static void
 test_start_finish(void)
 {
 	static const char *a1[] = {"sh", "-c", "echo one; exit 3", NULL};
-	static const char *a2[] = {"sh", "-c", "sleep 0.2; echo two >&2",
-	    NULL};
+	static const char *a2[] = {"sh", "-c", "sleep 0.2; echo two >&2", NULL};
 	static const char *a3[] = {"sh", "-c", "exec sleep 600", NULL};
 	static const char *a4[] = {"sh", "-c",
 	    "trap '' TERM; sleep 600 & echo $!; wait; wait", NULL};
@@ -1381,8 +1379,8 @@ test_start_finish(void)
 	TEST("finish: its status and output",
 	    st == 3 && s.status == 3 && sn[0].n == 1 &&
 		strcmp(sn[0].l[0].text, "one") == 0);
-	TEST("finish: the child is reaped", our_zombies() == 0 &&
-	    kill(s.pid, 0) == -1);
+	TEST("finish: the child is reaped",
+	    our_zombies() == 0 && kill(s.pid, 0) == -1);
 
 	s.argv = bad;
 	TEST("start: an exec failure is -1 at once, 127, nothing to finish",
@@ -1442,7 +1440,8 @@ test_start_finish(void)
 			now_ns() - t0 >= 290000000LL &&
 			now_ns() - t0 < 2000000000LL);
 		TEST("terminate: the whole group is gone, grandchild too",
-		    first_pid(&sn[1]) > 0 && gone_within(first_pid(&sn[1]), 0) &&
+		    first_pid(&sn[1]) > 0 &&
+			gone_within(first_pid(&sn[1]), 0) &&
 			our_zombies() == 0);
 	} else
 		TEST("terminate: started", 0);

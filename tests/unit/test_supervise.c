@@ -175,8 +175,8 @@ on_line(void *arg, int fd, const char *line, size_t len, bool complete)
 	size_t l = strlen(sn->lines);
 
 	(void)fd;
-	snprintf(sn->lines + l, sizeof sn->lines - l, "%.*s%s", (int)len,
-	    line, complete ? "\n" : "");
+	snprintf(sn->lines + l, sizeof sn->lines - l, "%.*s%s", (int)len, line,
+	    complete ? "\n" : "");
 }
 
 static int
@@ -298,8 +298,8 @@ proc_listen(struct supervise_proc *p, struct argv8 *a, const char *name,
 /* Runs the processes given (and services) in a new supervisor. */
 static int
 sv_run(struct seen *sn, struct supervise_proc **procs, size_t n,
-    struct supervise_service **svcs, size_t nsvcs,
-    struct supervise_result *r, struct errbuf *e)
+    struct supervise_service **svcs, size_t nsvcs, struct supervise_result *r,
+    struct errbuf *e)
 {
 	struct supervise_opts o = {on_event, sn, 0};
 	struct supervise *sv;
@@ -391,8 +391,8 @@ test_boot_timeout(void)
 	TEST("R10: after the timeout, not much later",
 	    took >= 400 && took < 2000);
 	TEST("R10: web was stopped (SIGTERM), no task ran",
-	    web.status == 128 + SIGTERM && sn.task_calls == 0 &&
-		!r.task_done && !group_alive(web.s.pid));
+	    web.status == 128 + SIGTERM && sn.task_calls == 0 && !r.task_done &&
+		!group_alive(web.s.pid));
 }
 
 static void
@@ -462,8 +462,8 @@ test_exec_failure(void)
 	x = find_ev(&sn, SV_EV_EXITED, "bad.1");
 	TEST("exec failure: 127, first, with the error",
 	    rc == 0 && x >= 0 && sn.ev[x].status == 127 && r.first == 0 &&
-		!p.started && strstr(p.err.msg, "/nonexistent/program") !=
-		NULL);
+		!p.started &&
+		strstr(p.err.msg, "/nonexistent/program") != NULL);
 	TEST("exec failure: the processes after it are not started",
 	    !q.started && q.status == -1 && count_ev(&sn, SV_EV_EXITED) == 2 &&
 		count_ev(&sn, SV_EV_STARTED) == 0);
@@ -537,8 +537,10 @@ test_sigterm(void)
 		return;
 	}
 	/* The first process sends SIGTERM to us, its supervisor. */
-	snprintf(script, sizeof script, "sleep 0.3; kill -TERM %ld; exec "
-	    "sleep 600", (long)getpid());
+	snprintf(script, sizeof script,
+	    "sleep 0.3; kill -TERM %ld; exec "
+	    "sleep 600",
+	    (long)getpid());
 	proc_sh(&p, &a, "web.1", script, &sn);
 	proc_sh(&q, &b, "worker.1", "sleep 600 & sleep 600 & wait", &sn);
 	rc = sv_run(&sn, ps, 2, NULL, 0, &r, &e);
@@ -644,12 +646,11 @@ test_service(void)
 	ready = find_ev(&sn, SV_EV_SERVICE_READY, "listener");
 	started = find_ev(&sn, SV_EV_STARTED, "web.1");
 	TEST("service: started once, asked until ready",
-	    rc == 0 && l.starts == 1 && l.readies >= 2 && svc.ready_ &&
+	    rc == 0 && l.starts == 1 && l.readies >= 2 && svc.is_ready &&
 		svc.pid == l.pid);
 	TEST("service: ready before the process started",
 	    ready >= 0 && started > ready && sn.ev[ready].pid == l.pid);
-	TEST("service: the process found it serving (exit 0)",
-	    p.status == 0);
+	TEST("service: the process found it serving (exit 0)", p.status == 0);
 	TEST("service: left running after the run",
 	    alive(l.pid) && supervise_port_bound(l.port) && !svc.exited &&
 		count_ev(&sn, SV_EV_SERVICE_EXITED) == 0);
@@ -729,8 +730,8 @@ test_service_never_ready(void)
 	rc = sv_run(&sn, ps, 1, ss, 1, &r, &e);
 	took = monotime_ms() - t0;
 	TEST("service not ready: the run fails, naming it",
-	    rc == -1 && strstr(e.msg, "slowpoke: not ready within 300 ms") !=
-		NULL);
+	    rc == -1 &&
+		strstr(e.msg, "slowpoke: not ready within 300 ms") != NULL);
 	TEST("service not ready: no process started, in its time",
 	    !p.started && count_ev(&sn, SV_EV_STARTED) == 0 && took >= 300 &&
 		took < 2000);
@@ -805,8 +806,7 @@ test_redis_addon(void)
 	started = find_ev(&sn, SV_EV_STARTED, "web.1");
 	TEST("redis: one service per add-on, named after it",
 	    rc == 0 && n == 1 && ready >= 0 && sn.ev[ready].pid > 0);
-	TEST("redis: ready before the app's process started",
-	    started > ready);
+	TEST("redis: ready before the app's process started", started > ready);
 	TEST("redis: the process's authenticated PING answered",
 	    p.status == 0 && strcmp(sn.lines, "PONG\n") == 0);
 	TEST("redis: the server outlives the run",
