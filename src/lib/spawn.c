@@ -500,90 +500,85 @@ exec_failed(struct spawn *s, const struct childerr *ce, struct errbuf *e)
 
 enum { RUNNING, TERMINATING, KILLED };
 
-static int
-run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out, bool pipe_err,
-    struct errbuf *e)
+/* A started child, from spawn_start to spawn_finish. */
+struct spawn_child {
+	struct stream st[2];
+	spawn_line_fn *fn;
+	void *arg;
+	size_t cap;	  /* line buffer size */
+	int64_t grace;	  /* TERM to KILL, ms */
+	int64_t deadline; /* timeout_ms ends, or 0 */
+	int64_t kill_at;  /* TERMINATING: when KILL goes */
+	int pidfd;	  /* -1: none (kernels before 5.3) */
+	int wfd;	  /* spawn_stop's eventfd */
+	int state;
+	bool reaped;
+	bool done;  /* spawn_step said so */
+	int failed; /* spawn_step's waitpid failed: its errno */
+	int ws;	    /* the wait status, once reaped */
+};
+
+static void
+child_free(struct spawn *s)
 {
-	struct prep p = {NULL, NULL, -1, {-1, -1}, {-1, -1}, {-1, -1}, 0};
-	struct stream st[2] = {{-1, 1, NULL, 0}, {-1, 2, NULL, 0}};
-	struct pollfd pfd[5];
-	struct childerr ce;
-	sigset_t all, old;
-	const char *name;
-	size_t cap;
-	int64_t now, deadline = 0, kill_at = 0, tmo;
-	int state = RUNNING, pidfd = -1, wfd = -1, ws = 0, grace, nfds, i;
-	int sidx[2], pidx, gidx, widx, saved, ret = -1;
-	bool reaped = false;
-	uint64_t count;
-	ssize_t n;
-	pid_t pid = -1, r;
+	struct spawn_child *ch = s->child_;
+	int i;
 
-	s->pid = -1;
-	s->status = -1;
-	s->signo = 0;
-	s->timed_out = false;
-	s->interrupted = 0;
-	s->stopped = false;
-	if (s->argv == NULL || s->argv[0] == NULL || s->argv[0][0] == '\0')
-		return errf(e, "spawn: empty argv");
-	name = s->argv[0];
-	if (sigstate.signo != 0) {
-		s->interrupted = sigstate.signo;
-		return errf(e, "%s: not started: received %s", name,
-		    spawn_signal_name(s->interrupted));
+	if (ch == NULL)
+		return;
+	if (ch->pidfd >= 0)
+		close(ch->pidfd);
+	if (ch->wfd >= 0) {
+		/* Withdrawn first, then closed once no spawn_stop is still
+		 * writing to it: the number may be reused at once. */
+		atomic_store(&s->wake_, 0);
+		while (atomic_load(&s->wakers_) > 0)
+			sched_yield();
+		close(ch->wfd);
 	}
-	if (atomic_load(&s->stop_)) {
-		s->stopped = true;
-		return errf(e, "%s: not started: stopped", name);
+	for (i = 0; i < 2; i++) {
+		close_fd(&ch->st[i].fd);
+		free(ch->st[i].buf);
 	}
-	cap = s->line_max > 0 ? s->line_max : SPAWN_LINE_MAX;
-	grace = s->grace_ms > 0 ? s->grace_ms : SPAWN_GRACE_MS;
-	p.envp = s->envp != NULL ? s->envp : environ;
-	p.parent = getpid();
+	free(ch);
+	s->child_ = NULL;
+}
 
-	if ((p.cand = candidates(name, p.envp)) == NULL) {
-		errf(e, "%s:", name);
-		goto out;
-	}
+/* stdin, the output pipes wanted and the exec error pipe, made before
+ * fork. */
+static int
+prep_pipes(const struct spawn *s, struct prep *p, struct spawn_child *ch,
+    bool pipe_out, bool pipe_err, struct errbuf *e)
+{
+	const char *name = s->argv[0];
+	const bool want[2] = {pipe_out, pipe_err};
+	int *ends[2] = {p->out, p->err};
+	int i;
+
 	if (!s->inherit_stdin &&
-	    (p.in = fd_high(open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0) {
-		errf(e, "%s: /dev/null:", name);
-		goto out;
+	    (p->in = fd_high(open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0)
+		return errf(e, "%s: /dev/null:", name);
+	for (i = 0; i < 2; i++) {
+		if (!want[i])
+			continue;
+		if (pipe_high(ends[i]) < 0 ||
+		    fcntl(ends[i][0], F_SETFL, O_NONBLOCK) < 0)
+			return errf(e, "%s: pipe:", name);
+		if ((ch->st[i].buf = malloc(ch->cap)) == NULL)
+			return errf(e, "%s:", name);
 	}
-	if (pipe_out) {
-		if (pipe_high(p.out) < 0 ||
-		    fcntl(p.out[0], F_SETFL, O_NONBLOCK) < 0) {
-			errf(e, "%s: pipe:", name);
-			goto out;
-		}
-		if ((st[0].buf = malloc(cap)) == NULL) {
-			errf(e, "%s:", name);
-			goto out;
-		}
-	}
-	if (pipe_err) {
-		if (pipe_high(p.err) < 0 ||
-		    fcntl(p.err[0], F_SETFL, O_NONBLOCK) < 0) {
-			errf(e, "%s: pipe:", name);
-			goto out;
-		}
-		if ((st[1].buf = malloc(cap)) == NULL) {
-			errf(e, "%s:", name);
-			goto out;
-		}
-	}
-	if (pipe_high(p.ep) < 0) {
-		errf(e, "%s: pipe:", name);
-		goto out;
-	}
-	/* spawn_stop's wake-up, published before the loop first looks at
-	 * stop_: a stop that comes after that look finds the descriptor. */
-	if ((wfd = fd_high(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
-		errf(e, "%s: eventfd:", name);
-		goto out;
-	}
-	atomic_store(&s->wake_, wfd + 1);
+	if (pipe_high(p->ep) < 0)
+		return errf(e, "%s: pipe:", name);
+	return 0;
+}
+
+/* Forks; the child execs (child_exec).  Returns its pid, or -1. */
+static pid_t
+fork_child(const struct spawn *s, const struct prep *p, struct errbuf *e)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
 
 	/* Blocked across fork so no handler runs in the child before it has
 	 * reset them (see child_exec). */
@@ -591,116 +586,301 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out, bool pipe_err,
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_exec(s, &p);
+		child_exec(s, p);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		errno = saved;
-		errf(e, "fork %s:", name);
-		goto out;
+		errf(e, "fork %s:", s->argv[0]);
+		return -1;
 	}
-	s->pid = pid;
 	/* Both sides set the group so it exists whichever runs first: a TERM
 	 * to the group right after fork must not miss.  Fails harmlessly
 	 * (EACCES) once the child has exec'd. */
 	setpgid(pid, pid);
-	close_fd(&p.in);
-	close_fd(&p.out[1]);
-	close_fd(&p.err[1]);
-	close_fd(&p.ep[1]);
-	st[0].fd = p.out[0];
-	st[1].fd = p.err[0];
-	p.out[0] = p.err[0] = -1;
+	return pid;
+}
 
+/* After fork: our ends of the pipes, and what the error pipe says (EOF
+ * when exec worked).  -1 when the child could not exec; it is reaped. */
+static int
+after_fork(struct spawn *s, struct prep *p, struct errbuf *e)
+{
+	struct spawn_child *ch = s->child_;
+	struct childerr ce;
+	ssize_t n;
+
+	close_fd(&p->in);
+	close_fd(&p->out[1]);
+	close_fd(&p->err[1]);
+	close_fd(&p->ep[1]);
+	ch->st[0].fd = p->out[0];
+	ch->st[1].fd = p->err[0];
+	p->out[0] = p->err[0] = -1;
 	do
-		n = read(p.ep[0], &ce, sizeof ce);
+		n = read(p->ep[0], &ce, sizeof ce);
 	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof ce) {
-		ret = exec_failed(s, &ce, e);
-		pid = -1;
-		goto out;
-	}
-	close_fd(&p.ep[0]);
+	if (n == (ssize_t)sizeof ce)
+		return exec_failed(s, &ce, e);
+	return 0;
+}
 
+/* Refuses to start when a signal came or spawn_stop asked. */
+static int
+may_start(struct spawn *s, struct errbuf *e)
+{
+	s->pid = -1;
+	s->status = -1;
+	s->signo = 0;
+	s->timed_out = false;
+	s->interrupted = 0;
+	s->stopped = false;
+	s->child_ = NULL;
+	if (s->argv == NULL || s->argv[0] == NULL || s->argv[0][0] == '\0')
+		return errf(e, "spawn: empty argv");
+	if (sigstate.signo != 0) {
+		s->interrupted = sigstate.signo;
+		return errf(e, "%s: not started: received %s", s->argv[0],
+		    spawn_signal_name(s->interrupted));
+	}
+	if (atomic_load(&s->stop_)) {
+		s->stopped = true;
+		return errf(e, "%s: not started: stopped", s->argv[0]);
+	}
+	return 0;
+}
+
+static struct spawn_child *
+child_new(const struct spawn *s, spawn_line_fn *fn, void *arg)
+{
+	struct spawn_child *ch;
+
+	if ((ch = calloc(1, sizeof *ch)) == NULL)
+		return NULL;
+	ch->st[0] = (struct stream){-1, 1, NULL, 0};
+	ch->st[1] = (struct stream){-1, 2, NULL, 0};
+	ch->fn = fn;
+	ch->arg = arg;
+	ch->cap = s->line_max > 0 ? s->line_max : SPAWN_LINE_MAX;
+	ch->grace = s->grace_ms > 0 ? s->grace_ms : SPAWN_GRACE_MS;
+	ch->pidfd = ch->wfd = -1;
+	ch->state = RUNNING;
+	return ch;
+}
+
+static int
+start(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out,
+    bool pipe_err, struct errbuf *e)
+{
+	struct prep p = {NULL, NULL, -1, {-1, -1}, {-1, -1}, {-1, -1}, 0};
+	struct spawn_child *ch;
+	const char *name;
+	int wfd;
+
+	if (may_start(s, e) == -1)
+		goto fail;
+	name = s->argv[0];
+	if ((ch = s->child_ = child_new(s, fn, arg)) == NULL) {
+		errf(e, "%s:", name);
+		goto fail;
+	}
+	p.envp = s->envp != NULL ? s->envp : environ;
+	p.parent = getpid();
+	if ((p.cand = candidates(name, p.envp)) == NULL) {
+		errf(e, "%s:", name);
+		goto fail;
+	}
+	if (prep_pipes(s, &p, ch, pipe_out, pipe_err, e) == -1)
+		goto fail;
+	/* spawn_stop's wake-up, published before spawn_finish first looks
+	 * at stop_: a stop that comes after that look finds the
+	 * descriptor. */
+	if ((wfd = fd_high(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
+		errf(e, "%s: eventfd:", name);
+		goto fail;
+	}
+	ch->wfd = wfd;
+	atomic_store(&s->wake_, wfd + 1);
+	if ((s->pid = fork_child(s, &p, e)) < 0 || after_fork(s, &p, e) == -1)
+		goto fail;
 	/* A pidfd turns "the child exited" into a poll event; without one
 	 * (kernels before 5.3) waitpid is retried every RECHECK_MS. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	now = monotime_ms();
+	ch->pidfd = fd_high((int)syscall(SYS_pidfd_open, s->pid, 0));
 	if (s->timeout_ms > 0)
-		deadline = now + s->timeout_ms;
+		ch->deadline = monotime_ms() + s->timeout_ms;
+	prep_free(&p);
+	return 0;
+fail:
+	prep_free(&p);
+	child_free(s);
+	/* The request was for this start: the next one starts afresh. */
+	atomic_store(&s->stop_, false);
+	return -1;
+}
 
+int
+spawn_start(struct spawn *s, struct errbuf *e)
+{
+	return start(s, s->on_line, s->arg, s->on_line != NULL,
+	    s->on_line != NULL, e);
+}
+
+/* Lowers *tmo (-1: none yet) to ms, at least 0. */
+static void
+tmo_lower(int *tmo, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms > INT32_MAX)
+		ms = INT32_MAX;
+	if (*tmo < 0 || ms < *tmo)
+		*tmo = (int)ms;
+}
+
+size_t
+spawn_pollfds(const struct spawn *s, struct pollfd *pfd, size_t n, int *tmo)
+{
+	const struct spawn_child *ch = s->child_;
+	int64_t now;
+	size_t k = 0;
+	int i;
+
+	if (ch == NULL)
+		return 0;
+	for (i = 0; i < 2 && k < n; i++)
+		if (ch->st[i].fd >= 0)
+			pfd[k++] = (struct pollfd){ch->st[i].fd, POLLIN, 0};
+	if (!ch->reaped && ch->pidfd >= 0 && k < n)
+		pfd[k++] = (struct pollfd){ch->pidfd, POLLIN, 0};
+	now = monotime_ms();
+	if (ch->state == RUNNING && !ch->reaped && ch->deadline > 0)
+		tmo_lower(tmo, ch->deadline - now);
+	if (ch->state == TERMINATING)
+		tmo_lower(tmo, ch->kill_at - now);
+	/* Nothing to poll for: the group after its leader died, or no
+	 * pidfd. */
+	if (ch->reaped || ch->pidfd < 0)
+		tmo_lower(tmo, RECHECK_MS);
+	return k;
+}
+
+void
+spawn_terminate(struct spawn *s)
+{
+	struct spawn_child *ch = s->child_;
+
+	if (ch == NULL || ch->state != RUNNING || ch->reaped)
+		return;
+	killpg(s->pid, SIGTERM);
+	ch->kill_at = monotime_ms() + ch->grace;
+	ch->state = TERMINATING;
+}
+
+/* 1 once the child is done: reaped and, when it was being stopped, its
+ * group gone or killed. */
+static int
+child_done(struct spawn *s, int64_t now)
+{
+	struct spawn_child *ch = s->child_;
+
+	/* The leader is gone; when stopping, wait for the rest of the group
+	 * to go too, until the grace period ends. */
+	if (ch->reaped && (ch->state != TERMINATING || group_gone(s->pid)))
+		ch->done = true;
+	else if (ch->state == TERMINATING && now >= ch->kill_at) {
+		killpg(s->pid, SIGKILL);
+		ch->state = KILLED;
+		ch->done = ch->reaped;
+	}
+	return ch->done ? 1 : 0;
+}
+
+int
+spawn_step(struct spawn *s, const struct pollfd *pfd, size_t n,
+    struct errbuf *e)
+{
+	struct spawn_child *ch = s->child_;
+	bool exited;
+	int64_t now;
+	size_t k;
+	pid_t r;
+	int i;
+
+	if (ch == NULL)
+		return 1;
+	exited = ch->pidfd < 0;
+	for (k = 0; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		for (i = 0; i < 2; i++)
+			if (ch->st[i].fd >= 0 && pfd[k].fd == ch->st[i].fd)
+				stream_read(&ch->st[i], ch->cap, ch->cap,
+				    ch->fn, ch->arg);
+		if (ch->pidfd >= 0 && pfd[k].fd == ch->pidfd)
+			exited = true;
+	}
+	if (!ch->reaped && exited) {
+		if ((r = waitpid_eintr(s->pid, &ch->ws, WNOHANG)) == s->pid) {
+			ch->reaped = true;
+			for (i = 0; i < 2; i++)
+				stream_drain(&ch->st[i], ch->cap, ch->fn,
+				    ch->arg);
+		} else if (r < 0) {
+			ch->failed = errno;
+			return errf(e, "%s: waitpid:", s->argv[0]);
+		}
+	}
+	now = monotime_ms();
+	if (ch->state == RUNNING && !ch->reaped && ch->deadline > 0 &&
+	    now >= ch->deadline) {
+		s->timed_out = true;
+		spawn_terminate(s);
+	}
+	return child_done(s, now);
+}
+
+/* spawn_finish's loop: the child's events, plus our signals and
+ * spawn_stop's wake-up.  0 once the child is done, -1 on error. */
+static int
+wait_child(struct spawn *s, struct errbuf *e)
+{
+	struct spawn_child *ch = s->child_;
+	struct pollfd pfd[5];
+	uint64_t count;
+	size_t k, n;
+	int tmo, gidx, widx, r;
+
+	if (ch->failed != 0) {
+		errno = ch->failed;
+		return errf(e, "%s: waitpid:", s->argv[0]);
+	}
+	if (ch->done)
+		return 0;
 	for (;;) {
-		now = monotime_ms();
-		if (state == RUNNING && !reaped) {
+		if (ch->state == RUNNING && !ch->reaped) {
 			if (sigstate.signo != 0)
 				s->interrupted = sigstate.signo;
-			if (deadline > 0 && now >= deadline)
-				s->timed_out = true;
 			if (atomic_load(&s->stop_))
 				s->stopped = true;
-			if (s->stopped || s->interrupted || s->timed_out) {
-				killpg(pid, SIGTERM);
-				kill_at = now + grace;
-				state = TERMINATING;
-			}
+			if (s->stopped || s->interrupted)
+				spawn_terminate(s);
 		}
-		if (reaped) {
-			if (state != TERMINATING)
-				break;
-			/* The leader is gone; wait for the rest of the group
-			 * to go too, until the grace period ends. */
-			if (group_gone(pid))
-				break;
-		}
-		if (state == TERMINATING && now >= kill_at) {
-			killpg(pid, SIGKILL);
-			state = KILLED;
-			if (reaped)
-				break;
-		}
-
-		nfds = 0;
-		for (i = 0; i < 2; i++) {
-			sidx[i] = -1;
-			if (st[i].fd < 0)
-				continue;
-			pfd[nfds].fd = st[i].fd;
-			pfd[nfds].events = POLLIN;
-			sidx[i] = nfds++;
-		}
-		pidx = -1;
-		if (!reaped && pidfd >= 0) {
-			pfd[nfds].fd = pidfd;
-			pfd[nfds].events = POLLIN;
-			pidx = nfds++;
-		}
+		tmo = -1;
+		n = k = spawn_pollfds(s, pfd, 3, &tmo);
 		gidx = widx = -1;
-		if (state == RUNNING && sigstate.rfd >= 0) {
-			pfd[nfds].fd = sigstate.rfd;
-			pfd[nfds].events = POLLIN;
-			gidx = nfds++;
+		if (ch->state == RUNNING && sigstate.rfd >= 0) {
+			pfd[n] = (struct pollfd){sigstate.rfd, POLLIN, 0};
+			gidx = (int)n++;
 		}
-		if (state == RUNNING) {
-			pfd[nfds].fd = wfd;
-			pfd[nfds].events = POLLIN;
-			widx = nfds++;
+		if (ch->state == RUNNING) {
+			pfd[n] = (struct pollfd){ch->wfd, POLLIN, 0};
+			widx = (int)n++;
 		}
-		tmo = -1; /* no end */
-		if (state == RUNNING && deadline > 0)
-			tmo = deadline > now ? deadline - now : 0;
-		if (state == TERMINATING)
-			tmo = kill_at > now ? kill_at - now : 0;
-		if ((reaped || pidfd < 0) && (tmo < 0 || tmo > RECHECK_MS))
-			tmo = RECHECK_MS;
-		if (poll(pfd, (nfds_t)nfds, (int)tmo) < 0) {
+		if (poll(pfd, (nfds_t)n, tmo) < 0) {
 			if (errno == EINTR)
 				continue;
-			errf(e, "%s: poll:", name);
-			goto out;
+			return errf(e, "%s: poll:", s->argv[0]);
 		}
-		for (i = 0; i < 2; i++)
-			if (sidx[i] >= 0 && pfd[sidx[i]].revents != 0)
-				stream_read(&st[i], cap, cap, fn, arg);
 		if (gidx >= 0 && pfd[gidx].revents != 0 &&
 		    sigstate.signo == 0) {
 			/* A stale byte left by a reset.  Should a signal come
@@ -710,59 +890,43 @@ run(struct spawn *s, spawn_line_fn *fn, void *arg, bool pipe_out, bool pipe_err,
 				sigpipe_wake();
 		}
 		/* The flag is what counts; the count only woke us. */
-		if (widx >= 0 && pfd[widx].revents != 0) {
-			n = read(wfd, &count, sizeof count);
-			(void)n;
-		}
-		if (reaped || (pidx >= 0 && pfd[pidx].revents == 0))
-			continue;
-		if ((r = waitpid_eintr(pid, &ws, WNOHANG)) == pid) {
-			reaped = true;
-			for (i = 0; i < 2; i++)
-				stream_drain(&st[i], cap, fn, arg);
-		} else if (r < 0) {
-			errf(e, "%s: waitpid:", name);
-			goto out;
-		}
+		if (widx >= 0 && pfd[widx].revents != 0 &&
+		    read(ch->wfd, &count, sizeof count) < 0)
+			count = 0;
+		if ((r = spawn_step(s, pfd, k, e)) != 0)
+			return r < 0 ? -1 : 0;
 	}
-	pid = -1;
-	ret = s->status = exit_status(s, ws);
-	if (s->interrupted == 0)
-		s->interrupted = sigstate.signo;
-out:
-	if (pid > 0) {
+}
+
+int
+spawn_finish(struct spawn *s, struct errbuf *e)
+{
+	struct spawn_child *ch = s->child_;
+	int ret, ws;
+
+	if (ch == NULL)
+		return errf(e, "spawn: no child started");
+	if ((ret = wait_child(s, e)) == 0) {
+		ret = s->status = exit_status(s, ch->ws);
+		if (s->interrupted == 0)
+			s->interrupted = sigstate.signo;
+	} else if (!ch->reaped) {
 		/* Failing with a child still running: do not leave it. */
-		killpg(pid, SIGKILL);
-		waitpid_eintr(pid, &ws, 0);
+		killpg(s->pid, SIGKILL);
+		waitpid_eintr(s->pid, &ws, 0);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (wfd >= 0) {
-		/* Withdrawn first, then closed once no spawn_stop is still
-		 * writing to it: the number may be reused at once. */
-		atomic_store(&s->wake_, 0);
-		while (atomic_load(&s->wakers_) > 0)
-			sched_yield();
-		close(wfd);
-	}
-	for (i = 0; i < 2; i++) {
-		close_fd(&st[i].fd);
-		free(st[i].buf);
-	}
-	prep_free(&p);
+	child_free(s);
+	/* The request was for this run: the next one starts afresh. */
+	atomic_store(&s->stop_, false);
 	return ret;
 }
 
 int
 spawn_run(struct spawn *s, struct errbuf *e)
 {
-	int ret;
-
-	ret = run(s, s->on_line, s->arg, s->on_line != NULL, s->on_line != NULL,
-	    e);
-	/* The request was for this run: the next one starts afresh. */
-	atomic_store(&s->stop_, false);
-	return ret;
+	if (spawn_start(s, e) == -1)
+		return -1;
+	return spawn_finish(s, e);
 }
 
 struct capture {
@@ -819,8 +983,9 @@ spawn_capture(struct spawn *s, size_t max, char **out, size_t *outlen,
 	*out = NULL;
 	if (outlen != NULL)
 		*outlen = 0;
-	status = run(s, capture_line, &c, true, s->on_line != NULL, e);
-	atomic_store(&s->stop_, false);
+	status = start(s, capture_line, &c, true, s->on_line != NULL, e);
+	if (status == 0)
+		status = spawn_finish(s, e);
 	if (status < 0)
 		goto fail;
 	if (c.nomem) {
@@ -996,4 +1161,22 @@ spawn_interrupt_reset(void)
 	if (sigstate.rfd >= 0)
 		sigpipe_drain();
 	sigstate.signo = 0;
+}
+
+int
+spawn_interrupt_fd(void)
+{
+	return sigstate.rfd;
+}
+
+int
+spawn_interrupt_check(void)
+{
+	if (sigstate.signo == 0 && sigstate.rfd >= 0) {
+		/* A stale byte left by a reset; as in wait_child. */
+		sigpipe_drain();
+		if (sigstate.signo != 0)
+			sigpipe_wake();
+	}
+	return sigstate.signo;
 }

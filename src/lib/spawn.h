@@ -1,4 +1,9 @@
-/* spawn.h - run a child process to completion (after git's run-command).
+/* spawn.h - run a child process (after git's run-command).
+ *
+ * spawn_run runs a child to completion.  It is spawn_start, which forks and
+ * execs, then spawn_finish, which waits.  A caller watching several children
+ * at once in one poll loop (supervise.h) drives each between the two with
+ * spawn_pollfds, spawn_step and spawn_terminate instead.
  *
  * The child gets an argv (never a shell string), its own process group (so a
  * timeout or a Ctrl-C can end the whole tree), stdin from /dev/null, and no
@@ -9,13 +14,15 @@
  * The child does not outlive us: it gets SIGTERM when we die, even by
  * SIGKILL (PR_SET_PDEATHSIG).  The kernel sends it when the *thread* that
  * forked exits; spawn_run waits for the child in the thread that started
- * it, so that only happens when the whole process dies.  Only the child
+ * it, so that only happens when the whole process dies (a caller of
+ * spawn_start must keep its thread alive until spawn_finish too).  Only the child
  * gets it, not its own children: a child that runs others with spawn
  * (compile running xbuild) stops its group on that SIGTERM, as on a
  * Ctrl-C; for the rest, see keep_fd. */
 #ifndef SLUGC_SPAWN_H
 #define SLUGC_SPAWN_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -56,7 +63,7 @@ struct spawn {
 	                             hold, so that it is held until the last
 	                             of them is gone); 0: none */
 
-	/* Out, filled by spawn_run. */
+	/* Out, filled by spawn_start and spawn_finish (spawn_run). */
 	pid_t pid;	 /* the child, also its process group id */
 	int status;	 /* same as spawn_run's result; 127/126 when
 	                             exec failed, -1 when fork etc. failed */
@@ -64,6 +71,9 @@ struct spawn {
 	bool timed_out;	 /* timeout_ms expired */
 	int interrupted; /* SIGINT/SIGTERM we received, or 0 */
 	bool stopped;	 /* spawn_stop asked */
+
+	/* Private: the started child, from spawn_start to spawn_finish. */
+	struct spawn_child *child_;
 
 	/* Private: spawn_stop's request, and the eventfd (+1, so that 0 is
 	 * none) it writes to while a run is in progress.  Aligned apart from
@@ -110,6 +120,45 @@ struct spawn {
  * pipes.  Normal exits do not touch the rest of the group. */
 int spawn_run(struct spawn *s, struct errbuf *e);
 
+/* The first half of spawn_run: checks as spawn_run does, then starts the
+ * child (s->pid set) and returns 0; or returns -1 with e filled, s->status
+ * and s->interrupted/s->stopped as spawn_run gives them.  After 0, call
+ * spawn_finish exactly once, whatever happens in between.  s must stay
+ * valid and unmoved until then, and its on_line is called from
+ * spawn_finish and spawn_step only. */
+int spawn_start(struct spawn *s, struct errbuf *e);
+
+/* The second half: waits for the child started by spawn_start as spawn_run
+ * does (timeout, spawn_stop, SIGINT/SIGTERM, output delivered) and returns
+ * its status, or -1 with e filled; then releases what spawn_start took.
+ * Returns at once when spawn_step has said the child is done. */
+int spawn_finish(struct spawn *s, struct errbuf *e);
+
+/* For a caller's own poll loop, between spawn_start and spawn_finish.
+ * spawn_pollfds puts the child's poll entries (its output pipes and its
+ * pidfd: at most SPAWN_POLLFDS) in pfd[0..n) and returns how many; *tmo
+ * (ms, -1 for none) is lowered to when spawn_step must run again even
+ * without an event (a timeout, a grace period, or a recheck every few ms
+ * where the kernel gives nothing to poll).  After poll, spawn_step gets the
+ * same entries back with their revents: it hands out output, reaps the
+ * child when it exited, stops it on timeout_ms and kills its group when the
+ * grace period is over.  It returns 1 once the child is done (then call
+ * spawn_finish for its status), 0 while not, -1 on error (e filled; call
+ * spawn_finish, which kills the child).  This path does not look at
+ * spawn_stop or at our signals: the caller does. */
+#define SPAWN_POLLFDS 3
+size_t spawn_pollfds(const struct spawn *s, struct pollfd *pfd, size_t n,
+    int *tmo);
+int spawn_step(struct spawn *s, const struct pollfd *pfd, size_t n,
+    struct errbuf *e);
+
+/* Begins to stop the started child: SIGTERM to its process group now,
+ * SIGKILL once grace_ms have passed if any member is left (spawn_step or
+ * spawn_finish sends it).  Nothing when it has exited or is being stopped
+ * already; its other group members are then left alone, as at a normal
+ * exit. */
+void spawn_terminate(struct spawn *s);
+
 /* Like spawn_run, but collects the child's stdout into *out: a malloc'd
  * NUL-terminated buffer of *outlen bytes, which the caller frees.  Output
  * beyond max bytes stops the child and fails.  stderr goes to s->on_line
@@ -151,6 +200,13 @@ int spawn_install_signal_handlers(struct errbuf *e);
 /* The first SIGINT/SIGTERM received since spawn_install_signal_handlers, or
  * 0.  Exit with 128 + that. */
 int spawn_interrupted(void);
+
+/* For a caller's own poll loop: a descriptor that polls readable once
+ * SIGINT/SIGTERM came (-1 before spawn_install_signal_handlers).  Never read
+ * it; when poll says it is readable, call spawn_interrupt_check, which
+ * returns spawn_interrupted() (0 after dropping a stale wake-up). */
+int spawn_interrupt_fd(void);
+int spawn_interrupt_check(void);
 
 /* The flag spawn_interrupted() reads, for code that polls a flag and does
  * not know this module (fetch_opts.stop): nonzero (the signal number) once

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addon_supervise.h"
+#include "appstate.h"
 #include "digest.h"
 #include "envv.h"
 #include "fsutil.h"
@@ -22,6 +23,7 @@
 #include "monotime.h"
 #include "slugc.h"
 #include "spawn.h"
+#include "supervise.h"
 #include "unpack.h"
 
 /* What a dyno's bash does before the command: cd to the app, source the
@@ -152,138 +154,98 @@ dyno_free_port(void)
 	return port;
 }
 
-/* true if something accepts connections on 127.0.0.1:port: the way a
- * router sees that web has bound $PORT (0.0.0.0 or 127.0.0.1). */
-static bool
-port_bound(int port)
-{
-	struct sockaddr_in sa = {0};
-	struct pollfd pfd;
-	socklen_t len;
-	int fd, err = -1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return false;
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-		err = 0;
-	else if (errno == EINPROGRESS) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		len = sizeof err;
-		if (poll(&pfd, 1, 200) != 1 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-			err = -1;
-	}
-	close(fd);
-	return err == 0;
-}
-
 /* ---- supervision ---------------------------------------------------- */
 
-struct sv;
+struct dyno;
 
 struct proc {
-	struct sv *sv;
+	struct dyno *d;
 	size_t idx;
 	char name[80];
 	int port;
 	struct envv env;
 	const char **argv;
-	struct spawn s;
-	pthread_t th;
-	bool started;
-	bool done;
-	int status;
-	struct errbuf err;
+	struct supervise_proc sp;
 	bool midline[3];
 };
 
-struct sv {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_mutex_t out_mu;
+/* One dyno_run: the plan, its processes, and what the supervisor's events
+ * told us. */
+struct dyno {
+	const struct dyno_plan *pl;
+	struct dyno_result *r;
 	struct proc *procs;
 	size_t n;
-	long first; /* index of the first process to end, or -1 */
-	size_t ndone;
-	bool stopping; /* we asked everything to stop */
-	bool prefix, tty;
+	struct proc *web;
+	bool tty, oneoff;
 	size_t width;
+	struct appstate *state; /* the app's, when it has any */
+	struct addon_opts ao;	/* for its add-ons */
+	struct addon_services *addons;
+	struct envdir *config; /* the app's config vars, or NULL */
+	int ready_code;	       /* pl->ready's, once its task is done */
 };
 
 static const char *const colors[] = {"\033[36m", "\033[33m", "\033[32m",
     "\033[35m", "\033[31m", "\033[34m"};
 
 /* Writes a process's line as "web.1  | line", foreman style; both of its
- * streams go to our stdout. */
+ * streams go to our stdout.  Called from the supervisor's loop only. */
 static void
 prefix_line(void *arg, int fd, const char *line, size_t len, bool complete)
 {
 	struct proc *p = arg;
-	struct sv *sv = p->sv;
+	struct dyno *d = p->d;
 
 	if (fd < 1 || fd > 2)
 		fd = 1;
-	pthread_mutex_lock(&sv->out_mu);
 	if (!p->midline[fd]) {
-		if (sv->tty)
+		if (d->tty)
 			printf("%s%-*s |\033[0m ", colors[p->idx % 6],
-			    (int)sv->width, p->name);
+			    (int)d->width, p->name);
 		else
-			printf("%-*s | ", (int)sv->width, p->name);
+			printf("%-*s | ", (int)d->width, p->name);
 	}
 	fwrite(line, 1, len, stdout);
 	if (complete)
 		putchar('\n');
 	p->midline[fd] = !complete;
 	fflush(stdout);
-	pthread_mutex_unlock(&sv->out_mu);
 }
 
-static void *
-proc_main(void *arg)
-{
-	struct proc *p = arg;
-	struct sv *sv = p->sv;
-	int st;
-
-	st = spawn_run(&p->s, &p->err);
-	if (st < 0)
-		st = p->s.status > 0 ? p->s.status : 1;
-	pthread_mutex_lock(&sv->mu);
-	p->status = st;
-	p->done = true;
-	sv->ndone++;
-	if (sv->first < 0)
-		sv->first = (long)p->idx;
-	pthread_cond_broadcast(&sv->cv);
-	pthread_mutex_unlock(&sv->mu);
-	return NULL;
-}
-
-/* Stops every process: spawn ends each process group with SIGTERM, then
- * SIGKILL after its grace period, as on a Ctrl-C.  A process whose thread
- * has not reached spawn_run yet is not started; one that has ended
- * ignores it. */
+/* What the supervisor reports, said as a dyno manager says it. */
 static void
-stop_all(struct sv *sv)
+on_event(void *arg, const struct supervise_event *ev)
 {
-	size_t i;
+	struct dyno *d = arg;
 
-	pthread_mutex_lock(&sv->mu);
-	sv->stopping = true;
-	pthread_mutex_unlock(&sv->mu);
-	for (i = 0; i < sv->n; i++)
-		spawn_stop(&sv->procs[i].s);
+	switch (ev->type) {
+	case SV_EV_EXITED:
+		/* One of several ended by itself: foreman's line. */
+		if (ev->first && d->n > 1 && !ev->stopping &&
+		    spawn_interrupted() == 0) {
+			printf("%-*s | %s exited with status %d, stopping all "
+			       "processes\n",
+			    (int)d->width, "slugc", ev->name, ev->status);
+			fflush(stdout);
+		}
+		break;
+	case SV_EV_BOOT_TIMEOUT:
+		fprintf(stderr,
+		    "Error R10 (Boot timeout) -> Web process failed to bind "
+		    "to $PORT within %d seconds of launch\n",
+		    d->pl->boot_timeout);
+		break;
+	case SV_EV_SERVICE_EXITED:
+		fprintf(stderr,
+		    PROGNAME ": warning: add-on %s (pid %ld) exited\n",
+		    ev->name, (long)ev->pid);
+		break;
+	default:
+		break;
+	}
 }
 
-/* The environment of one process: a dyno's PATH, the release's config
- * vars, the user's (which win over those), then what the platform itself
- * sets and no config var can change: HOME, PORT, DYNO. */
 /* 16 bytes as a UUID of the given version (RFC 9562's layout). */
 static void
 format_uuid(unsigned char b[16], int version, char out[37])
@@ -348,9 +310,14 @@ dyno_metadata(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 	return 0;
 }
 
+/* The environment of one process: a dyno's PATH, the release's config
+ * vars, the platform's metadata, the app's config vars, the user's (which
+ * win over those), then what the platform itself sets and no config var
+ * can change: HOME, PORT, DYNO. */
 static int
-proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
+proc_env(struct proc *p, const struct dyno *d, struct errbuf *e)
 {
+	const struct dyno_plan *pl = d->pl;
 	char port[16];
 	size_t i;
 
@@ -365,6 +332,10 @@ proc_env(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 	 * override, as on Heroku. */
 	if (dyno_metadata(p, pl, e) == -1)
 		return -1;
+	for (i = 0; d->config != NULL && i < d->config->nvars; i++)
+		if (envv_set(&p->env, d->config->vars[i].name,
+			d->config->vars[i].value, e) == -1)
+			return -1;
 	for (i = 0; pl->vars != NULL && i < pl->vars->nvars; i++)
 		if (envv_set(&p->env, pl->vars->vars[i].name,
 			pl->vars->vars[i].value, e) == -1)
@@ -400,221 +371,229 @@ proc_argv(struct proc *p, const char *command, char **argv, struct errbuf *e)
 	return 0;
 }
 
-int
-dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
+/* supervise_task_fn: the plan's ready (smoke's request), once web is
+ * bound.  Runs on the supervisor's task thread; d->ready_code and
+ * r->ms_request are read after it is joined. */
+static int
+ready_task(void *arg, int port)
 {
-	struct sv sv = {0};
-	pthread_condattr_t ca;
-	struct timespec ts;
+	struct dyno *d = arg;
+	double t1 = monotime_msf();
+
+	d->ready_code = d->pl->ready(d->pl->ready_arg, port);
+	d->r->ms_request = monotime_msf() - t1;
+	return d->ready_code != SX_OK || d->pl->stop_when_ready;
+}
+
+static void
+addon_event(void *arg, enum addon_event ev, const struct addon *a,
+    const char *detail)
+{
+	(void)arg;
+	if (ev == ADDON_EV_STARTED || ev == ADDON_EV_PORT_CHANGED ||
+	    ev == ADDON_EV_STALE_PID)
+		fprintf(stderr, PROGNAME ": add-on %s: %s\n", a->name,
+		    detail != NULL ? detail : "");
+}
+
+/* The app's state, when it has any: NULL otherwise, and then no add-ons
+ * and no config vars of its own. */
+static int
+open_state(const char *name, struct appstate **out, struct errbuf *e)
+{
+	struct errbuf ignored;
+	char *root, *dir;
+	bool have;
+
+	*out = NULL;
+	if (name == NULL || !appstate_name_ok(name) ||
+	    (root = appstate_root(&ignored)) == NULL)
+		return 0;
+	dir = fs_join(root, name);
+	have = dir != NULL && fs_exists(dir);
+	free(dir);
+	free(root);
+	return have ? appstate_open(name, false, out, e) : 0;
+}
+
+/* The app's add-ons, started (or found running) before its processes and
+ * left running after them, then its config vars, which name the add-ons'
+ * ports. */
+static int
+start_addons(struct dyno *d, struct supervise *sv)
+{
 	struct errbuf e;
+	size_t n;
+	int rc;
+
+	if (open_state(d->pl->app_name, &d->state, &e) == -1)
+		goto fail;
+	if (d->state == NULL)
+		return SX_OK;
+	d->ao.on_event = addon_event;
+	d->ao.warn = warn_stderr;
+	if (addon_services_add(sv, d->state, &d->ao, &d->addons, &n, &e) == -1)
+		goto fail;
+	if (n > 0 && (rc = supervise_start_services(sv, &e)) != 0) {
+		if (rc == 1)
+			return SX_SIGNAL + spawn_interrupted();
+		goto fail;
+	}
+	if (appstate_config_read(d->state, &d->config, &e) == -1)
+		goto fail;
+	return SX_OK;
+fail:
+	fprintf(stderr, PROGNAME ": %s\n", e.msg);
+	return SX_FAIL;
+}
+
+/* Prepares process i: its name, port, environment and argv, checked, and
+ * its supervise_proc.  Returns SX_OK or the exit status, said. */
+static int
+proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
+{
+	const struct dyno_plan *pl = d->pl;
+	struct proc *p = &d->procs[i];
+	const char *type = d->oneoff ? "run" : pl->types[i];
+	const char *cmd = pl->command_line;
 	struct envv_limits lim;
-	struct proc *web = NULL;
-	double t0, now;
-	size_t n = 0, i;
-	int code = SX_OK, sig;
-	bool bound = false, ready_done = false, stopping;
-	long first;
+	struct errbuf e;
 
-	memset(r, 0, sizeof *r);
-	r->ms_boot = r->ms_request = -1;
-	pthread_mutex_init(&sv.mu, NULL);
-	pthread_mutex_init(&sv.out_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&sv.cv, &ca);
-	pthread_condattr_destroy(&ca);
-	sv.first = -1;
-	sv.prefix = pl->prefix;
-	sv.tty = isatty(STDOUT_FILENO);
+	p->d = d;
+	p->idx = i;
+	p->port = pl->port + 100 * (int)i; /* as foreman does */
+	snprintf(p->name, sizeof p->name, "%s.1", type);
+	if (!d->oneoff &&
+	    (cmd = procfile_get(pl->release->types, type)) == NULL) {
+		fprintf(stderr, PROGNAME ": no process type %s\n", type);
+		return SX_USAGE;
+	}
+	if (strcmp(type, "web") == 0)
+		d->web = p;
+	if (proc_env(p, d, &e) == -1 ||
+	    proc_argv(p, cmd, pl->command, &e) == -1) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		return SX_FAIL;
+	}
+	/* Here, naming the variable, rather than "Argument list too long"
+	 * from the child's exec. */
+	envv_exec_limits(&lim);
+	if (envv_fit_exec(&p->env, (const char *const *)p->argv, &lim, NULL,
+		NULL, &e) == -1) {
+		fprintf(stderr, PROGNAME ": %s: %s\n", p->name, e.msg);
+		return SX_USAGE;
+	}
+	if (supervise_port_bound(p->port)) {
+		fprintf(stderr,
+		    PROGNAME ": port %d is already in use (choose another "
+			     "with -p)\n",
+		    p->port);
+		return SX_USAGE;
+	}
+	p->sp = (struct supervise_proc)SUPERVISE_PROC_INIT;
+	p->sp.name = p->name;
+	p->sp.s.argv = p->argv;
+	p->sp.s.envp = envv_array(&p->env);
+	p->sp.s.cwd = pl->home;
+	if (pl->prefix) {
+		p->sp.s.on_line = prefix_line;
+		p->sp.s.arg = p;
+	}
+	p->sp.s.inherit_stdin =
+	    d->n == 1 && !pl->prefix && !isatty(STDIN_FILENO);
+	/* R10 is web's: $PORT bound within the boot timeout. */
+	if (p == d->web && pl->boot_timeout > 0) {
+		p->sp.port = p->port;
+		p->sp.boot_timeout_ms = pl->boot_timeout * 1000;
+		if (pl->ready != NULL) {
+			p->sp.on_bound = ready_task;
+			p->sp.on_bound_arg = d;
+		}
+	}
+	if (supervise_add(sv, &p->sp, &e) == -1) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		return SX_FAIL;
+	}
+	return SX_OK;
+}
 
-	if (pl->command != NULL || pl->command_line != NULL)
-		n = 1;
+static int
+procs_prepare(struct dyno *d, struct supervise *sv)
+{
+	const struct dyno_plan *pl = d->pl;
+	size_t i;
+	int code;
+
+	d->n = 0;
+	if (d->oneoff)
+		d->n = 1;
 	else
-		while (pl->types[n] != NULL)
-			n++;
-	if ((sv.procs = calloc(n, sizeof *sv.procs)) == NULL) {
+		while (pl->types[d->n] != NULL)
+			d->n++;
+	if ((d->procs = calloc(d->n, sizeof *d->procs)) == NULL) {
 		fprintf(stderr, PROGNAME ": out of memory\n");
-		code = SX_FAIL;
-		goto out;
+		return SX_FAIL;
 	}
-	sv.n = n;
-	for (i = 0; i < n; i++) {
-		struct proc *p = &sv.procs[i];
-		bool oneoff = pl->command != NULL || pl->command_line != NULL;
-		const char *type = oneoff ? "run" : pl->types[i];
-		const char *cmd = pl->command_line;
+	for (i = 0; i < d->n; i++) {
+		const char *type = d->oneoff ? "run" : pl->types[i];
 
-		p->sv = &sv;
-		p->idx = i;
-		p->port = pl->port + 100 * (int)i; /* as foreman does */
-		snprintf(p->name, sizeof p->name, "%s.1", type);
-		if (strlen(p->name) > sv.width)
-			sv.width = strlen(p->name);
-		if (n > 1 && sv.width < strlen("slugc"))
-			sv.width = strlen("slugc");
-		if (!oneoff &&
-		    (cmd = procfile_get(pl->release->types, type)) == NULL) {
-			fprintf(stderr, PROGNAME ": no process type %s\n",
-			    type);
-			code = SX_USAGE;
-			goto out;
-		}
-		if (strcmp(type, "web") == 0)
-			web = p;
-		if (proc_env(p, pl, &e) == -1 ||
-		    proc_argv(p, cmd, pl->command, &e) == -1) {
-			fprintf(stderr, PROGNAME ": %s\n", e.msg);
-			code = SX_FAIL;
-			goto out;
-		}
-		/* Here, naming the variable, rather than "Argument list too
-		 * long" from the child's exec. */
-		envv_exec_limits(&lim);
-		if (envv_fit_exec(&p->env, (const char *const *)p->argv, &lim,
-			NULL, NULL, &e) == -1) {
-			fprintf(stderr, PROGNAME ": %s: %s\n", p->name, e.msg);
-			code = SX_USAGE;
-			goto out;
-		}
-		if (port_bound(p->port)) {
-			fprintf(stderr,
-			    PROGNAME ": port %d is already in use "
-				     "(choose another with -p)\n",
-			    p->port);
-			code = SX_USAGE;
-			goto out;
-		}
-		p->s = (struct spawn)SPAWN_INIT;
-		p->s.argv = p->argv;
-		p->s.envp = envv_array(&p->env);
-		p->s.cwd = pl->home;
-		if (pl->prefix) {
-			p->s.on_line = prefix_line;
-			p->s.arg = p;
-		}
-		p->s.inherit_stdin =
-		    n == 1 && !pl->prefix && !isatty(STDIN_FILENO);
+		if (strlen(type) + 2 > d->width)
+			d->width = strlen(type) + 2;
 	}
-	fflush(stdout);
+	if (d->n > 1 && d->width < strlen("slugc"))
+		d->width = strlen("slugc");
+	for (i = 0; i < d->n; i++)
+		if ((code = proc_prepare(d, i, sv)) != SX_OK)
+			return code;
+	return SX_OK;
+}
 
-	t0 = monotime_msf();
-	for (i = 0; i < n; i++) {
-		struct proc *p = &sv.procs[i];
+/* The exit status the run comes to, and the line that says why when it
+ * is not a clean one. */
+static int
+outcome(struct dyno *d, const struct supervise_result *sr)
+{
+	const struct dyno_plan *pl = d->pl;
+	struct dyno_result *r = d->r;
+	const struct proc *p;
+	int code = SX_OK, sig = spawn_interrupted();
 
-		if ((errno = pthread_create(&p->th, NULL, proc_main, p)) != 0) {
-			fprintf(stderr, PROGNAME ": start %s: %s\n", p->name,
-			    strerror(errno));
-			code = SX_FAIL;
-			stop_all(&sv);
-			break;
-		}
-		p->started = true;
-	}
-
-	/* Watch: a process ending, web binding its port, the boot timeout. */
-	for (;;) {
-		pthread_mutex_lock(&sv.mu);
-		if (sv.first < 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += 50 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&sv.cv, &sv.mu, &ts);
-		}
-		first = sv.first;
-		stopping = sv.stopping;
-		pthread_mutex_unlock(&sv.mu);
-		if (first >= 0) {
-			if (n > 1 && !stopping && spawn_interrupted() == 0) {
-				const struct proc *p = &sv.procs[first];
-
-				pthread_mutex_lock(&sv.out_mu);
-				printf("%-*s | %s exited with status %d, "
-				       "stopping "
-				       "all processes\n",
-				    (int)sv.width, "slugc", p->name, p->status);
-				fflush(stdout);
-				pthread_mutex_unlock(&sv.out_mu);
-			}
-			break;
-		}
-		if (code != SX_OK)
-			break;
-		if (web == NULL || bound || pl->boot_timeout <= 0 || stopping ||
-		    spawn_interrupted() != 0)
-			continue;
-		now = monotime_msf();
-		if (port_bound(web->port)) {
-			bound = true;
-			r->ms_boot = now - t0;
-			if (pl->ready != NULL) {
-				double t1 = monotime_msf();
-
-				code = pl->ready(pl->ready_arg, web->port);
-				r->ms_request = monotime_msf() - t1;
-				ready_done = true;
-				if (code != SX_OK || pl->stop_when_ready)
-					stop_all(&sv);
-				if (code != SX_OK)
-					break;
-			}
-		} else if (now - t0 > pl->boot_timeout * 1000.0) {
-			fprintf(stderr,
-			    "Error R10 (Boot timeout) -> Web process "
-			    "failed to bind to $PORT within %d seconds of "
-			    "launch\n",
-			    pl->boot_timeout);
-			r->r10 = true;
-			code = SX_BOOT_TIMEOUT;
-			stop_all(&sv);
-			break;
-		}
-	}
-	/* One ended (or we stop): the others go with it. */
-	now = monotime_msf();
-	stop_all(&sv);
-	for (i = 0; i < n; i++)
-		if (sv.procs[i].started)
-			pthread_join(sv.procs[i].th, NULL);
-	r->ms_stop = monotime_msf() - now;
-	sig = spawn_interrupted();
-
-	if (sv.first >= 0) {
-		struct proc *p = &sv.procs[sv.first];
-
-		r->status = p->status;
+	r->ms_stop = sr->ms_stop;
+	r->r10 = sr->boot_timeout >= 0;
+	if (d->web != NULL && d->web->sp.bound)
+		r->ms_boot = d->web->sp.ms_bound;
+	if (r->r10)
+		code = SX_BOOT_TIMEOUT;
+	else if (sr->task_done)
+		code = d->ready_code;
+	if (sr->first >= 0) {
+		p = &d->procs[sr->first];
+		r->status = p->sp.status;
 		snprintf(r->first, sizeof r->first, "%s", p->name);
-		if (p == web && !bound && !r->r10 && !ready_done)
+		if (p == d->web && !p->sp.bound && !r->r10 && !sr->task_done)
 			r->crashed = true;
-		if (p->err.msg[0] != '\0' && p->s.status != 0 &&
-		    !(sv.stopping && (p->s.interrupted || p->s.stopped)))
+		if (p->sp.err.msg[0] != '\0' && sig == 0)
 			fprintf(stderr, PROGNAME ": %s: %s\n", p->name,
-			    p->err.msg);
+			    p->sp.err.msg);
 	}
-	if (code == SX_OK && !(ready_done && pl->stop_when_ready)) {
+	if (code == SX_OK && !(sr->task_done && pl->stop_when_ready)) {
 		/* Pass the first process's status on, and say why when it
 		 * is not a clean exit.  A web that ends before binding $PORT
 		 * crashed, even with status 0: that is 124 (it never bound),
 		 * as 0 would say all went well. */
 		code = r->status;
-		bool oneoff = pl->command != NULL || pl->command_line != NULL;
-
 		if (r->crashed && r->status == 0 && sig == 0 &&
 		    pl->boot_timeout > 0)
 			code = SX_BOOT_TIMEOUT;
-		if (sv.first >= 0 && code != 0 && !oneoff && sig == 0) {
+		if (sr->first >= 0 && code != 0 && !d->oneoff && sig == 0) {
 			if (r->status > 128)
 				fprintf(stderr,
-				    PROGNAME ": %s was killed by "
-					     "%s\n",
+				    PROGNAME ": %s was killed by %s\n",
 				    r->first,
 				    spawn_signal_name(r->status - 128));
 			else
 				fprintf(stderr,
-				    PROGNAME ": %s exited with "
-					     "status %d%s\n",
+				    PROGNAME ": %s exited with status %d%s\n",
 				    r->first, r->status,
 				    r->crashed ? " before binding $PORT" : "");
 		}
@@ -622,14 +601,52 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 	/* Stopped by a signal: main says so, with 128 + N. */
 	if (sig != 0)
 		code = SX_SIGNAL + sig;
-out:
-	for (i = 0; i < sv.n; i++) {
-		envv_free(&sv.procs[i].env);
-		free(sv.procs[i].argv);
+	return code;
+}
+
+int
+dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
+{
+	struct dyno d = {0};
+	struct supervise_opts so = {0};
+	struct supervise_result sr;
+	struct supervise *sv;
+	struct errbuf e;
+	size_t i;
+	int code;
+
+	memset(r, 0, sizeof *r);
+	r->ms_boot = r->ms_request = -1;
+	d.pl = pl;
+	d.r = r;
+	d.tty = isatty(STDOUT_FILENO);
+	d.oneoff = pl->command != NULL || pl->command_line != NULL;
+	so.on_event = on_event;
+	so.arg = &d;
+	if ((sv = supervise_new(&so, &e)) == NULL) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		return SX_FAIL;
 	}
-	free(sv.procs);
-	pthread_cond_destroy(&sv.cv);
-	pthread_mutex_destroy(&sv.mu);
-	pthread_mutex_destroy(&sv.out_mu);
+	if ((code = start_addons(&d, sv)) != SX_OK ||
+	    (code = procs_prepare(&d, sv)) != SX_OK)
+		goto out;
+	fflush(stdout);
+	if (supervise_run(sv, &sr, &e) == -1) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		code = spawn_interrupted() ? SX_SIGNAL + spawn_interrupted()
+					   : SX_FAIL;
+		goto out;
+	}
+	code = outcome(&d, &sr);
+out:
+	supervise_free(sv);
+	for (i = 0; i < d.n; i++) {
+		envv_free(&d.procs[i].env);
+		free(d.procs[i].argv);
+	}
+	free(d.procs);
+	addon_services_free(d.addons);
+	envdir_free(d.config);
+	appstate_close(d.state);
 	return code;
 }

@@ -120,67 +120,110 @@ phase(char *buf, size_t size, size_t *used, const char *name, double ms)
 		*used += (size_t)n;
 }
 
-int
-smoke_app(const struct opts *o)
+/* The line that says how the smoke test went (none after a signal: main
+ * says so). */
+static void
+smoke_report(const struct smoke *sm, const struct dyno_result *r, int code)
 {
-	struct build b;
-	struct dyno_plan pl = {0};
-	struct dyno_result r;
-	struct smoke sm = {0};
-	struct errbuf e;
-	const char *types[] = {"web", NULL};
-	char *dir = NULL, *home = NULL, times[512];
+	const struct opts *o = sm->o;
 	const char *path = o->path != NULL ? o->path : "/";
-	double t0 = monotime_msf(), t_unpack = -1, t_stop = 0;
-	size_t used = 0;
-	int code, port;
 
-	sm.o = o;
-	code = build_app(o, o->smoke_slug, &b);
-	if (code != SX_OK)
-		goto out;
-	if (o->smoke_slug) {
-		double t1 = monotime_msf();
-
-		if (dyno_unpack(b.slug_path, &dir, &home, &e) == -1) {
-			log_error(stdout, "%s", e.msg);
-			code = SX_FAIL;
-			goto out;
-		}
-		t_unpack = monotime_msf() - t1;
-	}
-	if (procfile_get(b.release->types, "web") == NULL) {
+	if (spawn_interrupted()) {
+		/* main says so */
+	} else if (code == SX_OK) {
+		log_topic(stdout,
+		    "Smoke test passed: GET %s -> %ld (%zu bytes, Host %s)",
+		    path, sm->status, sm->len, sm->host);
+	} else if (r->r10) {
 		log_error(stdout,
-		    "Smoke test failed: the app has no web "
-		    "process type");
-		code = SX_USAGE;
-		goto out;
+		    "Smoke test failed: web did not bind $PORT within %d "
+		    "seconds (R10)",
+		    o->boot_timeout);
+	} else if (sm->failure[0] != '\0') {
+		log_error(stdout, "Smoke test failed: %s", sm->failure);
+	} else if (r->first[0] != '\0') {
+		log_error(stdout,
+		    "Smoke test failed: %s ended with status %d%s", r->first,
+		    r->status, r->crashed ? " before binding $PORT" : "");
 	}
-	if ((port = o->port > 0 ? o->port : dyno_free_port()) <= 0) {
-		log_error(stdout, "Smoke test failed: no free port");
-		code = SX_FAIL;
-		goto out;
-	}
-	snprintf(sm.host, sizeof sm.host, "%s", o->host != NULL ? o->host : "");
+}
+
+/* Boots web from the build (or its unpacked slug at home) on port and
+ * makes the request once it is bound. */
+static int
+smoke_boot(struct smoke *sm, const struct build *b, const char *home, int port,
+    struct dyno_result *r)
+{
+	const struct opts *o = sm->o;
+	struct dyno_plan pl = {0};
+	const char *types[] = {"web", NULL};
+
+	snprintf(sm->host, sizeof sm->host, "%s",
+	    o->host != NULL ? o->host : "");
 	if (o->host == NULL)
-		snprintf(sm.host, sizeof sm.host, "%s.localhost", b.app_name);
+		snprintf(sm->host, sizeof sm->host, "%s.localhost",
+		    b->app_name);
 	log_topic(stdout, "Booting web on port %d", port);
-	pl.app_name = b.app_name;
-	pl.commit = b.git.commit;
+	pl.app_name = b->app_name;
+	pl.commit = b->git.commit;
 	pl.created = time(NULL);
-	pl.home = home != NULL ? home : b.build_dir;
-	pl.release = b.release;
+	pl.home = home != NULL ? home : b->build_dir;
+	pl.release = b->release;
 	pl.vars = o->vars;
 	pl.types = types;
 	pl.port = port;
 	pl.boot_timeout = o->boot_timeout;
 	pl.prefix = true;
 	pl.ready = smoke_request;
-	pl.ready_arg = &sm;
+	pl.ready_arg = sm;
 	pl.stop_when_ready = true;
-	code = dyno_run(&pl, &r);
-	t_stop = monotime_msf();
+	return dyno_run(&pl, r);
+}
 
+/* The build's web process and a port for it, or the status to leave
+ * with. */
+static int
+smoke_check(const struct opts *o, const struct build *b, int *port)
+{
+	if (procfile_get(b->release->types, "web") == NULL) {
+		log_error(stdout,
+		    "Smoke test failed: the app has no web process type");
+		return SX_USAGE;
+	}
+	if ((*port = o->port > 0 ? o->port : dyno_free_port()) <= 0) {
+		log_error(stdout, "Smoke test failed: no free port");
+		return SX_FAIL;
+	}
+	return SX_OK;
+}
+
+int
+smoke_app(const struct opts *o)
+{
+	struct build b;
+	struct dyno_result r;
+	struct smoke sm = {0};
+	struct errbuf e;
+	char *dir = NULL, *home = NULL, times[512];
+	double t0 = monotime_msf(), t_unpack = -1, t_stop = 0, t1;
+	size_t used = 0;
+	int code, port;
+
+	sm.o = o;
+	if ((code = build_app(o, o->smoke_slug, &b)) != SX_OK)
+		goto out;
+	t1 = monotime_msf();
+	if (o->smoke_slug && dyno_unpack(b.slug_path, &dir, &home, &e) == -1) {
+		log_error(stdout, "%s", e.msg);
+		code = SX_FAIL;
+		goto out;
+	}
+	if (o->smoke_slug)
+		t_unpack = monotime_msf() - t1;
+	if ((code = smoke_check(o, &b, &port)) != SX_OK)
+		goto out;
+	code = smoke_boot(&sm, &b, home, port, &r);
+	t_stop = monotime_msf();
 	phase(times, sizeof times, &used, "take", b.ms_take);
 	phase(times, sizeof times, &used, "compile", b.ms_compile);
 	phase(times, sizeof times, &used, "release", b.ms_release);
@@ -192,27 +235,7 @@ smoke_app(const struct opts *o)
 	phase(times, sizeof times, &used, "stop", r.ms_stop);
 	if (code == SX_OK && sm.status == 0)
 		code = SX_SMOKE; /* web ended (status 0) before binding */
-	if (spawn_interrupted()) {
-		/* main says so */
-	} else if (code == SX_OK) {
-		log_topic(stdout,
-		    "Smoke test passed: GET %s -> %ld (%zu "
-		    "bytes, Host %s)",
-		    path, sm.status, sm.len, sm.host);
-	} else if (r.r10) {
-		log_error(stdout,
-		    "Smoke test failed: web did not bind $PORT "
-		    "within %d seconds (R10)",
-		    o->boot_timeout);
-	} else if (sm.failure[0] != '\0') {
-		log_error(stdout, "Smoke test failed: %s", sm.failure);
-	} else if (r.first[0] != '\0') {
-		log_error(stdout,
-		    "Smoke test failed: %s ended with status %d"
-		    "%s",
-		    r.first, r.status,
-		    r.crashed ? " before binding $PORT" : "");
-	}
+	smoke_report(&sm, &r, code);
 out:
 	if (dir != NULL) {
 		struct errbuf ignored;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1315,6 +1316,138 @@ test_lifetime(const char *self, const char *dir)
 	close(fd);
 }
 
+/* Drives started children with spawn_pollfds/spawn_step in one poll loop
+ * until each is done; returns how many polls it took, -1 on failure. */
+static int
+drive(struct spawn **v, int n, struct errbuf *e)
+{
+	struct pollfd pfd[3 * 8];
+	size_t at[8], cnt[8], k;
+	bool done[8] = {false};
+	int i, left = n, tmo, polls = 0, r;
+
+	while (left > 0) {
+		k = 0;
+		tmo = -1;
+		for (i = 0; i < n; i++) {
+			at[i] = k;
+			cnt[i] = done[i]
+			    ? 0
+			    : spawn_pollfds(v[i], pfd + k, SPAWN_POLLFDS, &tmo);
+			k += cnt[i];
+		}
+		if (poll(pfd, (nfds_t)k, tmo) < 0 && errno != EINTR)
+			return -1;
+		polls++;
+		for (i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			if ((r = spawn_step(v[i], pfd + at[i], cnt[i], e)) < 0)
+				return -1;
+			if (r == 1) {
+				done[i] = true;
+				left--;
+			}
+		}
+	}
+	return polls;
+}
+
+static void
+test_start_finish(void)
+{
+	static const char *a1[] = {"sh", "-c", "echo one; exit 3", NULL};
+	static const char *a2[] = {"sh", "-c", "sleep 0.2; echo two >&2", NULL};
+	static const char *a3[] = {"sh", "-c", "exec sleep 600", NULL};
+	static const char *a4[] = {"sh", "-c",
+	    "trap '' TERM; sleep 600 & echo $!; wait; wait", NULL};
+	static const char *bad[] = {"/nonexistent/prog", NULL};
+	struct spawn s = SPAWN_INIT, t = SPAWN_INIT, u = SPAWN_INIT;
+	struct spawn *v[3] = {&s, &t, &u};
+	struct seen *sn = calloc(2, sizeof *sn);
+	struct errbuf e;
+	int64_t t0;
+	int st, polls;
+
+	/* start, then finish: spawn_run in two halves. */
+	s.argv = a1;
+	s.on_line = on_line;
+	s.arg = &sn[0];
+	TEST("start: returns with the child running",
+	    spawn_start(&s, &e) == 0 && s.pid > 0 && kill(s.pid, 0) == 0);
+	st = spawn_finish(&s, &e);
+	TEST("finish: its status and output",
+	    st == 3 && s.status == 3 && sn[0].n == 1 &&
+		strcmp(sn[0].l[0].text, "one") == 0);
+	TEST("finish: the child is reaped",
+	    our_zombies() == 0 && kill(s.pid, 0) == -1);
+
+	s.argv = bad;
+	TEST("start: an exec failure is -1 at once, 127, nothing to finish",
+	    spawn_start(&s, &e) == -1 && s.status == 127 &&
+		strstr(e.msg, "/nonexistent/prog") != NULL);
+
+	/* Three children in one loop of ours. */
+	memset(sn, 0, 2 * sizeof *sn);
+	s.argv = a1;
+	s.arg = &sn[0];
+	t.argv = a2;
+	t.on_line = on_line;
+	t.arg = &sn[1];
+	u.argv = a3;
+	u.timeout_ms = 300;
+	t0 = now_ns();
+	TEST("steps: three started",
+	    spawn_start(&s, &e) == 0 && spawn_start(&t, &e) == 0 &&
+		spawn_start(&u, &e) == 0);
+	polls = drive(v, 3, &e);
+	TEST("steps: all done, without busy polling",
+	    polls > 0 && polls < 50 && now_ns() - t0 < 2000000000LL);
+	TEST("steps: statuses as spawn_run gives them",
+	    spawn_finish(&s, &e) == 3 && spawn_finish(&t, &e) == 0 &&
+		spawn_finish(&u, &e) == 128 + SIGTERM);
+	TEST("steps: output of each, to its own callback",
+	    sn[0].n == 1 && strcmp(sn[0].l[0].text, "one") == 0 &&
+		sn[1].n == 1 && sn[1].l[0].fd == 2 &&
+		strcmp(sn[1].l[0].text, "two") == 0);
+	TEST("steps: timeout_ms is honoured", u.timed_out && !t.timed_out);
+
+	/* spawn_terminate: TERM to the group, KILL after the grace. */
+	t.argv = a4;
+	memset(&sn[1], 0, sizeof sn[1]);
+	t.grace_ms = 300;
+	u.argv = a3;
+	u.timeout_ms = 0;
+	if (spawn_start(&t, &e) == 0 && spawn_start(&u, &e) == 0) {
+		for (int i = 0; i < 100 && sn[1].n == 0; i++) {
+			struct pollfd pfd[3];
+			int tmo = 10;
+			size_t k = spawn_pollfds(&t, pfd, 3, &tmo);
+
+			if (poll(pfd, (nfds_t)k, tmo) >= 0 &&
+			    spawn_step(&t, pfd, k, &e) != 0)
+				break;
+		}
+		t0 = now_ns();
+		spawn_terminate(&t);
+		spawn_terminate(&u);
+		spawn_terminate(&u); /* twice is once */
+		polls = drive(v + 1, 2, &e);
+		TEST("terminate: SIGTERM ends one at once",
+		    spawn_finish(&u, &e) == 128 + SIGTERM);
+		TEST("terminate: one ignoring it is killed after its grace",
+		    spawn_finish(&t, &e) == 128 + SIGKILL &&
+			now_ns() - t0 >= 290000000LL &&
+			now_ns() - t0 < 2000000000LL);
+		TEST("terminate: the whole group is gone, grandchild too",
+		    first_pid(&sn[1]) > 0 &&
+			gone_within(first_pid(&sn[1]), 0) &&
+			our_zombies() == 0);
+	} else
+		TEST("terminate: started", 0);
+	free(sn);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1353,6 +1486,7 @@ main(int argc, char **argv)
 		TEST("readlink /proc/self/exe", 0);
 	test_stop();
 	test_capture();
+	test_start_finish();
 	test_signals();
 	TEST("temp dir removed", fs_rm_rf(dir, &e) == 0 && !fs_exists(dir));
 	free(dir);
