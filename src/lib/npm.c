@@ -407,7 +407,9 @@ run_npm(struct ctx *c, const char *what, const char **argv, bool hold,
 	if (sp.interrupted || sp.stopped || sp.signo != 0) {
 		spawn_errstatus(&sp, st, e);
 		errprefix(e, "%s failed", what);
-		return outcome(c, NPM_SIGNAL, 0, sp.signo);
+		/* The signal that ended npm is ours when we stopped it. */
+		return outcome(c, NPM_SIGNAL, 0,
+		    sp.interrupted || sp.stopped ? 0 : sp.signo);
 	}
 	/* npm reports files it could not write while unpacking as warnings
 	 * and may still exit 0, leaving node_modules incomplete. */
@@ -703,8 +705,10 @@ steps(struct ctx *c, struct errbuf *e)
 	event(c, NPM_EV_TOPIC, "Pruning devDependencies");
 	if (!c->prune) {
 		event(c, NPM_EV_INFO, "Skipping because %s", c->why_no_prune);
-	} else if ((st = run_npm(c, "npm prune", prune, false, e)) != NPM_OK) {
-		return st;
+	} else {
+		event(c, NPM_EV_INFO, "Running npm prune --omit=dev");
+		if ((st = run_npm(c, "npm prune", prune, false, e)) != NPM_OK)
+			return st;
 	}
 
 	if (pj->heroku_cleanup != NULL) {

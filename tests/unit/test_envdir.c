@@ -185,7 +185,7 @@ test_read(const char *root)
 		    "%s: not a config var name, skipped", badnames[i].shown);
 		TEST(descr, has_line(&w, dir, rest));
 	}
-	TEST("one warning per skipped entry", w.n == 20);
+	TEST("one warning per skipped entry", w.n == 22);
 	TEST("no warning holds a value",
 	    strstr(w.buf, SECRET) == NULL && strstr(w.buf, "xxxxxxxx") == NULL);
 	TEST("no warning holds a raw control byte",

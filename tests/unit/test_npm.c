@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "envdir.h"
 #include "fsutil.h"
+#include "monotime.h"
 #include "npm.h"
 #include "testhelp.h"
 #include "testmount.h"
@@ -351,7 +353,7 @@ test_express_offline(void)
 	TEST("express: npm's own cache options stay in CACHE_DIR",
 	    fs_exists(at(a->cache, "npm/_cacache")) &&
 		fs_exists(at(a->cache, "npm/slugc.npmrc")));
-	if (a->st != NPM_OK)
+	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
 		dump_log(a);
 	app_free(a);
 }
@@ -386,7 +388,7 @@ test_build_scripts(void)
 		"-----> Cleanup\n", "       Running heroku-cleanup\n", NULL));
 	TEST("build: npm's output streamed into the log",
 	    logs(a, "> npm-build@1.0.0 build\n") && logs(a, "added 2 packages"));
-	if (a->st != NPM_OK)
+	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
 		dump_log(a);
 	app_free(a);
 
@@ -445,7 +447,7 @@ test_nolock_cache(void)
 			"(package.json)\n") &&
 		app_has(a, "node_modules/ms") &&
 		fs_exists(at(a->cache, "npm/_cacache/index-v5")));
-	if (a->st != NPM_OK)
+	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
 		dump_log(a);
 	cache = strdup(a->cache);
 	app_free(a);
@@ -458,7 +460,7 @@ test_nolock_cache(void)
 	    build_offline(a));
 	TEST("no lockfile, second build: npm install from CACHE_DIR alone",
 	    a->st == NPM_OK && app_has(a, "node_modules/ms"));
-	if (a->st != NPM_OK)
+	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
 		dump_log(a);
 	free(cache);
 	app_free(a);
@@ -718,6 +720,45 @@ test_local_failures(void)
 	app_free(a);
 }
 
+/* npm killed, and our own SIGTERM while npm runs: run last, since the
+ * second installs spawn's signal handlers in this process. */
+static void
+test_signals(void)
+{
+	struct app *a = tiny_app("killed",
+	    "\"heroku-prebuild\": \"kill -KILL $PPID\"");
+	struct errbuf e;
+	char pid[32];
+	int64_t t0;
+
+	build(a);
+	TEST("npm killed by a signal: NPM_SIGNAL with the signal, the step "
+	     "named",
+	    a->st == NPM_SIGNAL && a->signo == SIGKILL &&
+		strcmp(a->e.msg,
+		    "heroku-prebuild script failed: npm was killed by "
+		    "SIGKILL") == 0);
+	app_free(a);
+
+	TEST("signals: handlers installed",
+	    spawn_install_signal_handlers(&e) == 0);
+	a = tiny_app("sigterm",
+	    "\"heroku-prebuild\": \"kill -TERM $TEST_PID; sleep 30; echo "
+	    "not stopped > late.txt\"");
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	setvar(a, "TEST_PID", pid);
+	t0 = monotime_ms();
+	build(a);
+	TEST("SIGTERM during a script: NPM_SIGNAL (signo 0: ours), npm's "
+	     "group stopped at once",
+	    a->st == NPM_SIGNAL && a->signo == 0 &&
+		spawn_interrupted() == SIGTERM &&
+		monotime_ms() - t0 < 15000 && !app_has(a, "late.txt") &&
+		!logs(a, "Installing dependencies"));
+	spawn_interrupt_reset();
+	app_free(a);
+}
+
 /* Runs the seed script (quick when up to date) and finds its output. */
 static int
 seed_cache(void)
@@ -792,6 +833,7 @@ main(void)
 	RUN(test_environment);
 	RUN(test_npmrc);
 	RUN(test_local_failures);
+	RUN(test_signals);
 out:
 	tmp_done();
 	return test_report();
