@@ -80,14 +80,17 @@ struct held {
 	size_t len;
 };
 
+/* Where a piece of npm's output goes: LINE_START means the piece begins
+ * a line, to be decided; a line's later pieces follow its first. */
+enum piece { LINE_START, LINE_SHOWN, LINE_HELD, LINE_DROPPED };
+
 /* One npm run: what its output said, and the lines held back. */
 struct scan {
 	spawn_line_fn *on_line;
 	void *arg;
 	bool hold;	    /* hold back npm's error lines (ci, install) */
 	bool holding;	    /* one was held: hold the rest too, in order */
-	bool open[3];	    /* a piece of a line on fd 1/2 left it open */
-	bool open_held[3];  /* ... and that line is held */
+	enum piece line[3]; /* what fd 1/2's next piece is */
 	struct held *held;
 	size_t nheld, capheld, heldbytes;
 	bool out_of_sync;   /* npm ci's EUSAGE about the lockfile */
@@ -289,31 +292,29 @@ static void
 on_line(void *arg, int fd, const char *line, size_t len, bool complete)
 {
 	struct scan *s = arg;
-	bool held;
+	enum piece what;
 
 	if (fd < 1 || fd > 2)
 		fd = 2;
-	if (!s->open[fd]) {
-		bool err = classify(s, line, len);
-
-		held = s->holding || (s->hold && err);
-		/* A flood of the same warning: the first few show, the rest
-		 * are counted (the error says how many). */
-		if (s->ntar > TAR_LINES_MAX &&
-		    after_any(line, len, tar_prefixes, 2) != NULL) {
-			s->open[fd] = !complete;
-			s->open_held[fd] = false;
-			return;
-		}
+	if (s->line[fd] != LINE_START) {
+		what = s->line[fd]; /* the rest of a line goes its way */
+	} else if (classify(s, line, len) && s->hold) {
+		what = LINE_HELD;
+	} else if (s->ntar > TAR_LINES_MAX &&
+	    after_any(line, len, tar_prefixes, 2) != NULL) {
+		/* A flood of the same warning: the first few show, the
+		 * rest are counted (the error says how many). */
+		what = LINE_DROPPED;
 	} else {
-		held = s->open_held[fd];
+		what = s->holding && s->hold ? LINE_HELD : LINE_SHOWN;
 	}
-	s->open[fd] = !complete;
-	s->open_held[fd] = held;
-	if (held) {
+	if (what == LINE_HELD && !s->hold)
+		what = LINE_SHOWN; /* held_add gave up holding */
+	s->line[fd] = complete ? LINE_START : what;
+	if (what == LINE_HELD) {
 		s->holding = true;
 		held_add(s, fd, line, len, complete);
-	} else {
+	} else if (what == LINE_SHOWN) {
 		deliver(s, fd, line, len, complete);
 	}
 }

@@ -25,6 +25,7 @@
 
 #include "envdir.h"
 #include "fsutil.h"
+#include "log.h"
 #include "monotime.h"
 #include "npm.h"
 #include "testhelp.h"
@@ -54,47 +55,53 @@ pathf(char *dst, size_t n, const char *fmt, ...)
 		abort();
 }
 
-/* A build's log: npm's lines as they came, and the events as the
- * buildpack prints them ("-----> ", 7 spaces, " !     "). */
+/* A build's log, written as the buildpack's compile writes it (the
+ * callbacks below are what src/nodejs/compile.c uses): npm's lines
+ * indented as they stream, the events as "-----> " headers, 7-space notes
+ * and " !     " warnings; into memory. */
 struct log {
+	FILE *f;
 	char *text;
-	size_t len, cap;
+	size_t len;
+	struct log_stream ls;
 };
 
 static void
-log_add(struct log *l, const char *s, size_t n)
+log_open(struct log *l)
 {
-	if (l->len + n + 1 > l->cap) {
-		size_t cap = (l->len + n + 1) * 2;
-		char *t = realloc(l->text, cap);
+	struct log_stream ls = LOG_STREAM_INIT(NULL);
 
-		if (t == NULL)
-			abort();
-		l->text = t;
-		l->cap = cap;
+	if ((l->f = open_memstream(&l->text, &l->len)) == NULL)
+		abort();
+	ls.f = l->f;
+	l->ls = ls;
+}
+
+/* The log's text so far ("" when empty). */
+static const char *
+log_text(struct log *l)
+{
+	fflush(l->f);
+	return l->text != NULL ? l->text : "";
+}
+
+static void
+npm_event(void *arg, enum npm_event ev, const char *text)
+{
+	struct log_stream *ls = arg;
+
+	log_stream_finish(ls);
+	switch (ev) {
+	case NPM_EV_TOPIC:
+		log_topic(ls->f, "%s", text);
+		break;
+	case NPM_EV_INFO:
+		log_info(ls->f, "%s", text);
+		break;
+	case NPM_EV_WARN:
+		log_warn(ls->f, "%s", text);
+		break;
 	}
-	memcpy(l->text + l->len, s, n);
-	l->len += n;
-	l->text[l->len] = '\0';
-}
-
-static void
-on_line(void *arg, int fd, const char *line, size_t len, bool complete)
-{
-	(void)fd;
-	log_add(arg, line, len);
-	if (complete)
-		log_add(arg, "\n", 1);
-}
-
-static void
-on_event(void *arg, enum npm_event ev, const char *text)
-{
-	static const char *const pfx[] = {"-----> ", "       ", " !     "};
-
-	log_add(arg, pfx[ev], 7);
-	log_add(arg, text, strlen(text));
-	log_add(arg, "\n", 1);
 }
 
 /* One app being built: TMP/NAME/app is BUILD_DIR, TMP/NAME/cache
@@ -138,6 +145,7 @@ app_new(const char *name, const char *fixture, bool seeded)
 	pathf(a->cache, sizeof a->cache, "%s/cache", p);
 	free(p);
 	pathf(a->node, sizeof a->node, "%s/.heroku/node/bin", a->dir);
+	log_open(&a->log);
 	if ((a->vars = envdir_new()) == NULL ||
 	    fs_mkdir_p(a->cache, 0755, NULL) == -1)
 		abort();
@@ -161,6 +169,7 @@ app_free(struct app *a)
 	if (a == NULL)
 		return;
 	envdir_free(a->vars);
+	fclose(a->log.f);
 	free(a->log.text);
 	free(a);
 }
@@ -183,9 +192,9 @@ build(struct app *a)
 	    .node_dir = a->node,
 	    .vars = a->vars,
 	    .envp = a->envp,
-	    .on_line = on_line,
-	    .on_event = on_event,
-	    .arg = &a->log,
+	    .on_line = log_stream_on_line,
+	    .on_event = npm_event,
+	    .arg = &a->log.ls,
 	    .local_errno = &a->local,
 	    .signo = &a->signo,
 	};
@@ -193,6 +202,7 @@ build(struct app *a)
 	a->e.msg[0] = '\0';
 	a->local = a->signo = -1;
 	a->st = npm_build(&nb, &a->e);
+	log_stream_finish(&a->log.ls);
 	if (a->st != NPM_OK)
 		printf("# %s: %s\n", a->name, a->e.msg);
 }
@@ -240,8 +250,7 @@ build_offline(struct app *a)
 		}
 		code = network_cut() ? 0 : 16;
 		build(a);
-		if (put_file(lp, a->log.text ? a->log.text : "",
-			a->log.len, 0644) == -1 ||
+		if (put_file(lp, log_text(&a->log), a->log.len, 0644) == -1 ||
 		    put_file(errp, a->e.msg, strlen(a->e.msg), 0644) == -1)
 			_exit(98);
 		fflush(stdout);
@@ -251,7 +260,7 @@ build_offline(struct app *a)
 		return false;
 	a->st = (enum npm_status)(WEXITSTATUS(ws) & 15);
 	if ((text = slurp(lp)) != NULL) {
-		log_add(&a->log, text, strlen(text));
+		fputs(text, a->log.f);
 		free(text);
 	}
 	if ((text = slurp(errp)) != NULL) {
@@ -262,16 +271,16 @@ build_offline(struct app *a)
 }
 
 static bool
-logs(const struct app *a, const char *text)
+logs(struct app *a, const char *text)
 {
-	return a->log.text != NULL && strstr(a->log.text, text) != NULL;
+	return strstr(log_text(&a->log), text) != NULL;
 }
 
 /* The texts come in the log in this order (NULL-terminated). */
 static bool
-logs_in_order(const struct app *a, ...)
+logs_in_order(struct app *a, ...)
 {
-	const char *p = a->log.text ? a->log.text : "", *t;
+	const char *p = log_text(&a->log), *t;
 	va_list ap;
 	bool ok = true;
 
@@ -313,10 +322,10 @@ app_file_is(const struct app *a, const char *rel, const char *text)
 }
 
 static void
-dump_log(const struct app *a)
+dump_log(struct app *a)
 {
 	printf("# --- %s's log:\n", a->name);
-	for (const char *p = a->log.text ? a->log.text : ""; *p != '\0';) {
+	for (const char *p = log_text(&a->log); *p != '\0';) {
 		const char *nl = strchr(p, '\n');
 		int n = nl ? (int)(nl - p) : (int)strlen(p);
 
@@ -337,11 +346,13 @@ test_express_offline(void)
 
 	TEST("express: built with the network cut off", build_offline(a));
 	TEST("express: npm ci from the cache alone", a->st == NPM_OK);
-	TEST("express: npm ci was chosen for the lockfile",
-	    logs_in_order(a, "-----> Installing dependencies\n",
-		"       Installing node modules with npm ci (package.json + "
-		"package-lock.json)\n",
-		"added 68 packages", NULL));
+	TEST("express: npm ci was chosen for the lockfile; npm's output "
+	     "indented in the log",
+	    logs(a, "-----> Installing dependencies\n"
+		    "       Installing node modules with npm ci (package.json + "
+		    "package-lock.json)\n"
+		    "       \n"
+		    "       added 68 packages in "));
 	TEST("express: no scripts to run, nothing to prune",
 	    !logs(a, "-----> Prebuild") && !logs(a, "-----> Build") &&
 		logs(a, "-----> Pruning devDependencies\n       Skipping "
@@ -387,7 +398,8 @@ test_build_scripts(void)
 		"-----> Pruning devDependencies\n",
 		"-----> Cleanup\n", "       Running heroku-cleanup\n", NULL));
 	TEST("build: npm's output streamed into the log",
-	    logs(a, "> npm-build@1.0.0 build\n") && logs(a, "added 2 packages"));
+	    logs(a, "\n       > npm-build@1.0.0 build\n") &&
+		logs(a, "\n       added 2 packages in "));
 	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
 		dump_log(a);
 	app_free(a);
@@ -671,7 +683,8 @@ static void
 test_local_failures(void)
 {
 	struct app *a = app_new("full", "express", true);
-	char *mnt = tpath("full-mnt"), *p;
+	char *mnt = tpath("full-mnt");
+	const char *p;
 	int ntar = 0;
 
 	/* BUILD_DIR on a 1 MiB tmpfs: express's node_modules takes 4. */
@@ -686,7 +699,7 @@ test_local_failures(void)
 		strncmp(a->e.msg, "npm ci failed: npm could not write ", 35) ==
 		    0 &&
 		strstr(a->e.msg, "(ENOSPC: no space left on device") != NULL);
-	for (p = a->log.text; p && (p = strstr(p, "TAR_ENTRY_ERROR")); p++)
+	for (p = log_text(&a->log); (p = strstr(p, "TAR_ENTRY_ERROR")); p++)
 		ntar++;
 	TEST("a full BUILD_DIR: npm's flood of warnings cut to 5 lines",
 	    ntar == 5);
