@@ -334,6 +334,42 @@ dump_log(struct app *a)
 	}
 }
 
+/* Starts the app's server.js in node on a free port and asks it for /
+ * once: out gets "STATUS BODY". */
+static int
+serve_once(struct app *a, char *out, size_t size)
+{
+	static const char js[] =
+	    "require('./server.js');"
+	    "const ask = () => require('http').get("
+	    "  `http://127.0.0.1:${process.env.PORT}/`, (r) => {"
+	    "    let b = ''; r.on('data', (d) => b += d);"
+	    "    r.on('end', () => { console.log(`${r.statusCode} ${b.trim()}`);"
+	    "      process.exit(0); });"
+	    "  }).on('error', () => setTimeout(ask, 50));"
+	    "ask(); setTimeout(() => process.exit(3), 10000);";
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sin;
+	char port[16], rel[128];
+	const char *argv[] = {at(a->node, "node"), "-e", js, NULL};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(port, sizeof port, "%u", ntohs(sin.sin_port));
+	snprintf(rel, sizeof rel, "%s/app", a->name);
+	setenv("PORT", port, 1);
+	fd = run(rel, argv, out, size);
+	unsetenv("PORT");
+	return fd;
+}
+
 /* An express app with a lockfile, with the network cut: npm ci from the
  * cache alone; the app then runs. */
 static void
@@ -361,6 +397,10 @@ test_express_offline(void)
 	TEST("express: node finds express in node_modules",
 	    run("express/app", argv, out, sizeof out) == 0 &&
 		strcmp(out, "function") == 0);
+	/* server.js says "listening on PORT" first. */
+	TEST("express: server.js answers GET / on $PORT",
+	    serve_once(a, out, sizeof out) == 0 &&
+		ends_with(out, "\n200 Hello from express on Node v20.20.2"));
 	TEST("express: npm's own cache options stay in CACHE_DIR",
 	    fs_exists(at(a->cache, "npm/_cacache")) &&
 		fs_exists(at(a->cache, "npm/slugc.npmrc")));
@@ -375,6 +415,7 @@ static void
 test_build_scripts(void)
 {
 	struct app *a = app_new("build", "build", true);
+	char out[256];
 
 	build(a);
 	TEST("build: succeeds", a->st == NPM_OK);
@@ -388,6 +429,9 @@ test_build_scripts(void)
 	    "version.txt", "1.3.0\n"));
 	TEST("build: devDependencies pruned, dependencies kept",
 	    !app_has(a, "node_modules/semver") && app_has(a, "node_modules/ms"));
+	TEST("build: server.js serves what the build wrote",
+	    serve_once(a, out, sizeof out) == 0 &&
+		strcmp(out, "200 built version 1.3.0, 1h") == 0);
 	TEST("build: headers in order",
 	    logs_in_order(a, "-----> Prebuild\n",
 		"       Running heroku-prebuild\n",
@@ -450,7 +494,7 @@ static void
 test_nolock_cache(void)
 {
 	struct app *a = app_new("nolock", "nolock", false);
-	char *cache;
+	char *cache, out[256];
 
 	build(a);
 	TEST("no lockfile: npm install, from the registry into CACHE_DIR/npm",
@@ -472,6 +516,9 @@ test_nolock_cache(void)
 	    build_offline(a));
 	TEST("no lockfile, second build: npm install from CACHE_DIR alone",
 	    a->st == NPM_OK && app_has(a, "node_modules/ms"));
+	TEST("no lockfile: server.js answers with its dependency",
+	    serve_once(a, out, sizeof out) == 0 &&
+		strcmp(out, "200 one hour is 1h") == 0);
 	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
 		dump_log(a);
 	free(cache);
