@@ -35,8 +35,8 @@ static const char *const error_prefixes[] = {"npm error", "npm ERR!"};
 static const char out_of_sync_text[] =
     "can only install packages when your package.json and "
     "package-lock.json";
-static const char *const tar_prefixes[] = {
-    "npm warn tar TAR_ENTRY_ERROR ", "npm WARN tar TAR_ENTRY_ERROR "};
+static const char *const tar_prefixes[] = {"npm warn tar TAR_ENTRY_ERROR ",
+    "npm WARN tar TAR_ENTRY_ERROR "};
 
 /* At most this much of npm's error text is held back (see on_line). */
 #define HELD_MAX (256 * 1024)
@@ -65,8 +65,7 @@ static const struct {
 static int
 local_code(const char *code)
 {
-	for (size_t i = 0; i < sizeof local_codes / sizeof local_codes[0];
-	     i++)
+	for (size_t i = 0; i < sizeof local_codes / sizeof local_codes[0]; i++)
 		if (strcmp(code, local_codes[i].code) == 0)
 			return local_codes[i].err;
 	return 0;
@@ -93,8 +92,8 @@ struct scan {
 	enum piece line[3]; /* what fd 1/2's next piece is */
 	struct held *held;
 	size_t nheld, capheld, heldbytes;
-	bool out_of_sync;   /* npm ci's EUSAGE about the lockfile */
-	size_t nsync;	    /* Missing/Invalid lines seen */
+	bool out_of_sync; /* npm ci's EUSAGE about the lockfile */
+	size_t nsync;	  /* Missing/Invalid lines seen */
 	char sync_first[160];
 	char code[32];	    /* "npm error code E404" */
 	char detail[300];   /* the first error line that says something */
@@ -108,16 +107,15 @@ struct ctx {
 	const struct npm_build *nb;
 	struct pkgjson *pj;
 	struct envv env;
-	char *npm;	 /* node_dir/npm */
-	char *cache;	 /* CACHE_DIR/npm */
-	bool prune;	 /* NODE_ENV production, NPM_CONFIG_PRODUCTION not false */
-	bool no_dev;	 /* NPM_CONFIG_PRODUCTION true: no --include=dev */
+	char *npm;   /* node_dir/npm */
+	char *cache; /* CACHE_DIR/npm */
+	bool prune;  /* NODE_ENV production, NPM_CONFIG_PRODUCTION not false */
+	bool no_dev; /* NPM_CONFIG_PRODUCTION true: no --include=dev */
 	const char *why_no_prune;
 	const char *lockfile; /* "package-lock.json", or NULL */
 };
 
-static void
-event(const struct ctx *c, enum npm_event ev, const char *fmt, ...)
+static void event(const struct ctx *c, enum npm_event ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -338,8 +336,9 @@ finish_lines(struct scan *s)
 		r = after_any(h->text, h->len, error_prefixes, 2);
 		while (r != NULL && *r == ' ')
 			r++;
-		if (r == NULL || (after(r, strlen(r), "Missing: ") == NULL &&
-				     after(r, strlen(r), "Invalid: ") == NULL))
+		if (r == NULL ||
+		    (after(r, strlen(r), "Missing: ") == NULL &&
+			after(r, strlen(r), "Invalid: ") == NULL))
 			continue;
 		if (shown++ < SYNC_LINES_MAX)
 			deliver(s, h->fd, h->text, h->len, true);
@@ -425,7 +424,8 @@ run_npm(struct ctx *c, const char *what, const char **argv, bool hold,
 	if (st == 0)
 		return NPM_OK;
 	if (s.out_of_sync) {
-		const char *lock = c->lockfile ? c->lockfile : "package-lock.json";
+		const char *lock =
+		    c->lockfile ? c->lockfile : "package-lock.json";
 
 		if (s.sync_first[0] != '\0')
 			errf(e,
@@ -475,8 +475,7 @@ get_nocase(const struct envv *env, const char *name)
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < env->n; i++)
-		if (strncasecmp(env->v[i], name, n) == 0 &&
-		    env->v[i][n] == '=')
+		if (strncasecmp(env->v[i], name, n) == 0 && env->v[i][n] == '=')
 			return env->v[i] + n + 1;
 	return NULL;
 }
@@ -546,8 +545,7 @@ make_env(struct ctx *c, struct errbuf *e)
 	char *rc = NULL;
 	int ret = -1;
 
-	if (envv_from(&c->env, nb->envp != NULL ? nb->envp : environ, e) ==
-	    -1)
+	if (envv_from(&c->env, nb->envp != NULL ? nb->envp : environ, e) == -1)
 		return -1;
 	for (size_t i = 0; vars != NULL && i < vars->nvars; i++)
 		if (!envdir_name_denied(vars->vars[i].name) &&
@@ -646,8 +644,8 @@ check_node_dir(struct ctx *c, struct errbuf *e)
 static const char *
 find_lockfile(const char *build_dir)
 {
-	static const char *const names[] = {
-	    "npm-shrinkwrap.json", "package-lock.json"};
+	static const char *const names[] = {"npm-shrinkwrap.json",
+	    "package-lock.json"};
 	char *p;
 	bool found;
 

@@ -344,8 +344,10 @@ serve_once(struct app *a, char *out, size_t size)
 	    "const ask = () => require('http').get("
 	    "  `http://127.0.0.1:${process.env.PORT}/`, (r) => {"
 	    "    let b = ''; r.on('data', (d) => b += d);"
-	    "    r.on('end', () => { console.log(`${r.statusCode} ${b.trim()}`);"
-	    "      process.exit(0); });"
+	    "    r.on('end', () => {"
+	    "      console.log(`${r.statusCode} ${b.trim()}`);"
+	    "      process.exit(0);"
+	    "    });"
 	    "  }).on('error', () => setTimeout(ask, 50));"
 	    "ask(); setTimeout(() => process.exit(3), 10000);";
 	struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -384,15 +386,17 @@ test_express_offline(void)
 	TEST("express: npm ci from the cache alone", a->st == NPM_OK);
 	TEST("express: npm ci was chosen for the lockfile; npm's output "
 	     "indented in the log",
-	    logs(a, "-----> Installing dependencies\n"
-		    "       Installing node modules with npm ci (package.json + "
-		    "package-lock.json)\n"
-		    "       \n"
-		    "       added 68 packages in "));
+	    logs(a,
+		"-----> Installing dependencies\n"
+		"       Installing node modules with npm ci (package.json + "
+		"package-lock.json)\n"
+		"       \n"
+		"       added 68 packages in "));
 	TEST("express: no scripts to run, nothing to prune",
 	    !logs(a, "-----> Prebuild") && !logs(a, "-----> Build") &&
-		logs(a, "-----> Pruning devDependencies\n       Skipping "
-			"because package.json has no devDependencies\n") &&
+		logs(a,
+		    "-----> Pruning devDependencies\n       Skipping "
+		    "because package.json has no devDependencies\n") &&
 		!logs(a, "-----> Cleanup"));
 	TEST("express: node finds express in node_modules",
 	    run("express/app", argv, out, sizeof out) == 0 &&
@@ -425,10 +429,11 @@ test_build_scripts(void)
 		"heroku-prebuild node_modules=no NODE_ENV=production\n"
 		"build semver=yes\n"
 		"heroku-cleanup semver=no ms=yes\n"));
-	TEST("build: the devDependency's bin ran", app_file_is(a,
-	    "version.txt", "1.3.0\n"));
+	TEST("build: the devDependency's bin ran",
+	    app_file_is(a, "version.txt", "1.3.0\n"));
 	TEST("build: devDependencies pruned, dependencies kept",
-	    !app_has(a, "node_modules/semver") && app_has(a, "node_modules/ms"));
+	    !app_has(a, "node_modules/semver") &&
+		app_has(a, "node_modules/ms"));
 	TEST("build: server.js serves what the build wrote",
 	    serve_once(a, out, sizeof out) == 0 &&
 		strcmp(out, "200 built version 1.3.0, 1h") == 0);
@@ -439,8 +444,8 @@ test_build_scripts(void)
 		"       Installing node modules with npm ci (package.json + "
 		"package-lock.json)\n",
 		"-----> Build\n", "       Running build\n",
-		"-----> Pruning devDependencies\n",
-		"-----> Cleanup\n", "       Running heroku-cleanup\n", NULL));
+		"-----> Pruning devDependencies\n", "-----> Cleanup\n",
+		"       Running heroku-cleanup\n", NULL));
 	TEST("build: npm's output streamed into the log",
 	    logs(a, "\n       > npm-build@1.0.0 build\n") &&
 		logs(a, "\n       added 2 packages in "));
@@ -457,8 +462,9 @@ test_build_scripts(void)
 		    "heroku-prebuild node_modules=no NODE_ENV=production\n"
 		    "build semver=yes\n"
 		    "heroku-cleanup semver=yes ms=yes\n") &&
-		logs(a, "-----> Pruning devDependencies\n       Skipping "
-			"because NPM_CONFIG_PRODUCTION is 'false'\n"));
+		logs(a,
+		    "-----> Pruning devDependencies\n       Skipping "
+		    "because NPM_CONFIG_PRODUCTION is 'false'\n"));
 	app_free(a);
 
 	a = app_new("devenv", "build", true);
@@ -470,8 +476,9 @@ test_build_scripts(void)
 		    "heroku-prebuild node_modules=no NODE_ENV=development\n"
 		    "build semver=yes\n"
 		    "heroku-cleanup semver=yes ms=yes\n") &&
-		logs(a, "       Skipping because NODE_ENV is not "
-			"'production'\n") &&
+		logs(a,
+		    "       Skipping because NODE_ENV is not "
+		    "'production'\n") &&
 		!logs(a, "development"));
 	app_free(a);
 
@@ -499,8 +506,9 @@ test_nolock_cache(void)
 	build(a);
 	TEST("no lockfile: npm install, from the registry into CACHE_DIR/npm",
 	    a->st == NPM_OK &&
-		logs(a, "       Installing node modules with npm install "
-			"(package.json)\n") &&
+		logs(a,
+		    "       Installing node modules with npm install "
+		    "(package.json)\n") &&
 		app_has(a, "node_modules/ms") &&
 		fs_exists(at(a->cache, "npm/_cacache/index-v5")));
 	if (a->st != NPM_OK || getenv("TEST_NPM_DEBUG") != NULL)
@@ -590,8 +598,8 @@ test_script_choice(void)
 
 	build(a);
 	TEST("build and heroku-postbuild: only heroku-postbuild runs",
-	    a->st == NPM_OK && app_file_is(a, "steps.log",
-				   "heroku-postbuild\n") &&
+	    a->st == NPM_OK &&
+		app_file_is(a, "steps.log", "heroku-postbuild\n") &&
 		logs(a, "Detected both \"build\" and \"heroku-postbuild\""));
 	app_free(a);
 
@@ -612,8 +620,7 @@ test_script_choice(void)
 	build(a);
 	TEST("a failing heroku-prebuild: no install",
 	    a->st == NPM_FAILED &&
-		strncmp(a->e.msg, "heroku-prebuild script failed: ", 31) ==
-		    0 &&
+		strncmp(a->e.msg, "heroku-prebuild script failed: ", 31) == 0 &&
 		!logs(a, "Installing dependencies"));
 	app_free(a);
 }
@@ -622,7 +629,8 @@ test_script_choice(void)
 static void
 test_environment(void)
 {
-	struct app *a = tiny_app("env", "\"heroku-prebuild\": \"env > env.txt\"");
+	struct app *a =
+	    tiny_app("env", "\"heroku-prebuild\": \"env > env.txt\"");
 	char cafile[4200], path_entry[4200], cache_entry[4200], *env, *text;
 	char *envp[8];
 	int n = 0;
@@ -736,8 +744,8 @@ test_local_failures(void)
 
 	/* BUILD_DIR on a 1 MiB tmpfs: express's node_modules takes 4. */
 	TEST("full: tmpfs mounted", tmpfs_mount(mnt, 1 << 20) == 0);
-	TEST("full: the app on it", copy(at(fixtures, "express"),
-					at(mnt, "app"), false) == 0);
+	TEST("full: the app on it",
+	    copy(at(fixtures, "express"), at(mnt, "app"), false) == 0);
 	pathf(a->dir, sizeof a->dir, "%s/app", mnt);
 	pathf(a->node, sizeof a->node, "%s", node_bin);
 	build(a);
@@ -785,8 +793,8 @@ test_local_failures(void)
 static void
 test_signals(void)
 {
-	struct app *a = tiny_app("killed",
-	    "\"heroku-prebuild\": \"kill -KILL $PPID\"");
+	struct app *a =
+	    tiny_app("killed", "\"heroku-prebuild\": \"kill -KILL $PPID\"");
 	struct errbuf e;
 	char pid[32];
 	int64_t t0;
@@ -812,9 +820,8 @@ test_signals(void)
 	TEST("SIGTERM during a script: NPM_SIGNAL (signo 0: ours), npm's "
 	     "group stopped at once",
 	    a->st == NPM_SIGNAL && a->signo == 0 &&
-		spawn_interrupted() == SIGTERM &&
-		monotime_ms() - t0 < 15000 && !app_has(a, "late.txt") &&
-		!logs(a, "Installing dependencies"));
+		spawn_interrupted() == SIGTERM && monotime_ms() - t0 < 15000 &&
+		!app_has(a, "late.txt") && !logs(a, "Installing dependencies"));
 	spawn_interrupt_reset();
 	app_free(a);
 }
@@ -834,7 +841,8 @@ seed_cache(void)
 	argv[1] = dir;
 	s.argv = argv;
 	if ((st = spawn_run(&s, &e)) != 0) {
-		printf("# seed-npm-cache.sh: %s\n", st == -1 ? e.msg : "failed");
+		printf("# seed-npm-cache.sh: %s\n",
+		    st == -1 ? e.msg : "failed");
 		return -1;
 	}
 	if (realpath(dir, seed) == NULL ||
