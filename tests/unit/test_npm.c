@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ extern char **environ;
 static char seed[4096];	    /* build/npm-cache, absolute */
 static char fixtures[4096]; /* tests/fixtures/npm, absolute */
 static char node_bin[4096]; /* the seed's node/bin */
+static int seed_lock = -1;  /* its .lock */
 
 /* snprintf for paths; a path that does not fit ends the test. */
 static void pathf(char *dst, size_t n, const char *fmt, ...)
@@ -155,10 +157,13 @@ app_new(const char *name, const char *fixture, bool seeded)
 	} else if (fs_mkdir_p(a->dir, 0755, NULL) == -1) {
 		abort();
 	}
-	if (fs_mkdir_p(at(a->dir, ".heroku"), 0755, NULL) == -1 ||
-	    copy(at(seed, "node"), at(a->dir, ".heroku/node"), true) == -1)
-		abort();
-	if (seeded && copy(at(seed, "npm"), at(a->cache, "npm"), false) == -1)
+	/* The seed script's readers' lock: no reseed while we copy. */
+	if (flock(seed_lock, LOCK_SH) == -1 ||
+	    fs_mkdir_p(at(a->dir, ".heroku"), 0755, NULL) == -1 ||
+	    copy(at(seed, "node"), at(a->dir, ".heroku/node"), true) == -1 ||
+	    (seeded &&
+		copy(at(seed, "npm"), at(a->cache, "npm"), false) == -1) ||
+	    flock(seed_lock, LOCK_UN) == -1)
 		abort();
 	return a;
 }
@@ -851,6 +856,10 @@ seed_cache(void)
 		return -1;
 	}
 	pathf(node_bin, sizeof node_bin, "%s/node/bin", seed);
+	if ((seed_lock = open(at(seed, ".lock"), O_RDONLY | O_CLOEXEC)) == -1) {
+		printf("# %s/.lock: %s\n", seed, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -903,6 +912,8 @@ main(void)
 	RUN(test_local_failures);
 	RUN(test_signals);
 out:
+	if (seed_lock != -1)
+		close(seed_lock);
 	tmp_done();
 	return test_report();
 }
