@@ -8,8 +8,9 @@
  *   npm ci --include=dev                with package-lock.json or
  *                                       npm-shrinkwrap.json; else npm install
  *   npm run heroku-postbuild            if present, else npm run build
- *   npm prune --omit=dev                when NODE_ENV is production and
+ *   npm prune --omit=dev                when NODE_ENV is production,
  *                                       NPM_CONFIG_PRODUCTION is not false
+ *                                       and there are devDependencies
  *   npm run heroku-cleanup              if present
  * (--include=dev is left out when NPM_CONFIG_PRODUCTION is true: npm then
  * installs no devDependencies, as on Heroku.)
@@ -86,7 +87,7 @@ struct npm_build {
  * status with e holding one line that names the step ("npm ci failed:
  * npm exited with status 1", "heroku-postbuild script failed: ...",
  * "package.json:6:3: ...", "package-lock.json is out of sync with
- * package.json (Missing: semver@^7.6.0 from lock file): run `npm install`
+ * package.json (Missing: semver@7.8.6 from lock file): run `npm install`
  * and commit package-lock.json").  npm's own page of text for an out-of-sync
  * lockfile is not passed to on_line, only its "Missing:" and "Invalid:"
  * lines.  npm reports files it could not write while unpacking packages
