@@ -13,7 +13,9 @@
 
 #include "fsutil.h"
 
-/* What Heroku's export_env_dir refuses to import. */
+/* What Heroku's export_env_dir refuses to import (its default
+ * blacklist in heroku-buildpack-nodejs, lib/environment.sh): the one list
+ * every buildpack here uses, through envdir_read and envdir_name_denied. */
 static const char *const denied[] = {
     "PATH",
     "GIT_DIR",
@@ -21,6 +23,8 @@ static const char *const denied[] = {
     "CPPATH",
     "LD_PRELOAD",
     "LIBRARY_PATH",
+    "LANG",
+    "BUILD_DIR",
 };
 
 bool

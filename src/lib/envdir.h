@@ -48,7 +48,10 @@ void envdir_free(struct envdir *env);
 bool envdir_name_ok(const char *name);
 
 /* true if name must never be imported from an ENV_DIR into a build's
- * environment: PATH, GIT_DIR, CPATH, CPPATH, LD_PRELOAD, LIBRARY_PATH. */
+ * environment: PATH, GIT_DIR, CPATH, CPPATH, LD_PRELOAD, LIBRARY_PATH,
+ * LANG, BUILD_DIR (Heroku's list).  The one block-list of every buildpack:
+ * envdir_read drops these names, and code that exports a set made another
+ * way (npm.c) asks here. */
 bool envdir_name_denied(const char *name);
 
 /* Reads the ENV_DIR dir into a new set *out (the caller frees it).  A NULL

@@ -66,6 +66,8 @@ test_read(const char *root)
 	    "CPPATH",
 	    "LD_PRELOAD",
 	    "LIBRARY_PATH",
+	    "LANG",
+	    "BUILD_DIR",
 	};
 	/* Names that are no config var's: skipped, and shown escaped. */
 	static const struct {
@@ -183,7 +185,7 @@ test_read(const char *root)
 		    "%s: not a config var name, skipped", badnames[i].shown);
 		TEST(descr, has_line(&w, dir, rest));
 	}
-	TEST("one warning per skipped entry", w.n == 20);
+	TEST("one warning per skipped entry", w.n == 22);
 	TEST("no warning holds a value",
 	    strstr(w.buf, SECRET) == NULL && strstr(w.buf, "xxxxxxxx") == NULL);
 	TEST("no warning holds a raw control byte",
@@ -271,6 +273,12 @@ test_set(void)
 		!envdir_name_ok("a-b") && !envdir_name_ok(NULL) &&
 		envdir_name_denied("LD_PRELOAD") &&
 		!envdir_name_denied("LD_PRELOADX"));
+	TEST("LANG and BUILD_DIR are denied, as in Heroku's buildpacks; "
+	     "LC_ALL and BUILD_DIRS are not",
+	    envdir_name_denied("LANG") && envdir_name_denied("BUILD_DIR") &&
+		!envdir_name_denied("LC_ALL") &&
+		!envdir_name_denied("BUILD_DIRS") &&
+		!envdir_name_denied("lang"));
 	envdir_free(env);
 }
 
