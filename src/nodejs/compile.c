@@ -6,8 +6,8 @@
  * BUILD_DIR/.heroku/node through the runtime installer shared with the
  * Mono buildpack (from the cache, or streamed from its URL and verified
  * against its sha256), writes .profile.d/nodejs.sh and the buildpack's
- * export file, then installs the app's dependencies with the vendored node
- * first on PATH.  stdout is the build log (Heroku's "-----> " and 7-space
+ * export file, then installs the app's dependencies with npm (npm.h) and
+ * the vendored node first on PATH.  stdout is the build log (Heroku's "-----> " and 7-space
  * lines).  Exit codes: exitcode.h and the README. */
 #include <errno.h>
 #include <limits.h>
@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "envdir.h"
-#include "envv.h"
 #include "err.h"
 #include "exitcode.h"
 #include "fsutil.h"
 #include "log.h"
 #include "nodeapp.h"
+#include "npm.h"
 #include "pkgjson.h"
 #include "procfile.h"
 #include "runtime.h"
@@ -32,7 +32,6 @@
 #include "shquote.h"
 #include "spawn.h"
 
-extern char **environ;
 
 #define RUNTIME_DIR RUNTIME_NODE_PREFIX
 #define PROFILE ".profile.d/nodejs.sh"
@@ -303,53 +302,104 @@ out:
 	return rc;
 }
 
-/* The environment the dependency step runs in: this build's own (proxy
- * and CA variables included), the config vars (envdir_read dropped the
- * denied ones; the buildpack's own stay out), NODE_ENV production unless
- * set, and the vendored node and npm first on PATH. */
+/* The config vars npm and the app's scripts see: all of them but the
+ * buildpack's own (npm_build drops the denied ones and adds the rest of
+ * the environment). */
 static int
-build_env(struct build *b, struct envv *env, struct errbuf *e)
+npm_vars(const struct build *b, struct envdir **out, struct errbuf *e)
 {
-	char *bin = NULL;
-	int rc = -1;
+	struct envdir *v = envdir_new();
 
-	if (envv_from(env, environ, e) == -1)
-		goto out;
+	*out = NULL;
+	if (v == NULL)
+		return errf(e, "compile:");
 	for (size_t i = 0; i < b->vars->nvars; i++)
 		if (!buildpack_only(b->vars->vars[i].name) &&
-		    envv_set(env, b->vars->vars[i].name, b->vars->vars[i].value,
-			e) == -1)
-			goto out;
-	if (envv_get(env, "NODE_ENV") == NULL &&
-	    envv_set(env, "NODE_ENV", "production", e) == -1)
-		goto out;
-	if ((bin = fs_join(b->runtime, "bin")) == NULL) {
-		errf(e, "compile:");
-		goto out;
-	}
-	rc = envv_prepend_path(env, "PATH", bin, e);
-out:
-	free(bin);
-	return rc;
+		    envdir_set(v, b->vars->vars[i].name,
+			b->vars->vars[i].value, e) == -1) {
+			envdir_free(v);
+			return -1;
+		}
+	*out = v;
+	return 0;
 }
 
-/* The npm step: npm ci or npm install, the heroku-prebuild, build or
- * heroku-postbuild and heroku-cleanup scripts, the prune, npm's cache in
- * CACHE_DIR.  Runs in env (build_env: BUILD_DIR/.heroku/node/bin first on
- * PATH).  Returns an exit code, with e filled when it is not EXIT_OK.
- *
- * NOT DONE YET: it installs nothing, and says so in the log. */
-static int
-install_dependencies(struct build *b, struct envv *env, struct errbuf *e)
+/* npm's headers and notes as the buildpack's own lines; an unfinished
+ * line of npm's output is ended first. */
+static void
+npm_event(void *arg, enum npm_event ev, const char *text)
 {
-	/* npm: see src/lib/npm.h (lead integrates) */
-	(void)env;
-	(void)e;
-	if (b->pj->has_deps || b->pj->has_dev_deps)
-		log_warn(stdout,
-		    "Dependencies are not installed yet: this buildpack "
-		    "does not run npm");
-	return EXIT_OK;
+	struct log_stream *ls = arg;
+
+	log_stream_finish(ls);
+	switch (ev) {
+	case NPM_EV_TOPIC:
+		log_topic(ls->f, "%s", text);
+		break;
+	case NPM_EV_INFO:
+		log_info(ls->f, "%s", text);
+		break;
+	case NPM_EV_WARN:
+		log_warn(ls->f, "%s", text);
+		break;
+	}
+}
+
+/* The npm step (npm.h): npm ci or npm install, the heroku-prebuild,
+ * build or heroku-postbuild and heroku-cleanup scripts, the prune, npm's
+ * cache in CACHE_DIR, with the vendored node first on PATH and npm's
+ * output indented as it streams.  Returns an exit code, with e filled
+ * when it is not EXIT_OK. */
+static int
+install_dependencies(struct build *b, struct errbuf *e)
+{
+	struct log_stream ls = LOG_STREAM_INIT(stdout);
+	struct envdir *vars = NULL;
+	char *bin = fs_join(b->runtime, "bin");
+	int local = 0, signo = 0, rc;
+
+	if (bin == NULL) {
+		errf(e, "compile:");
+		return EXIT_IO;
+	}
+	if (npm_vars(b, &vars, e) == -1) {
+		free(bin);
+		return EXIT_IO;
+	}
+	struct npm_build nb = {
+	    .build_dir = b->build_dir,
+	    .cache_dir = b->cache_dir,
+	    .node_dir = bin,
+	    .vars = vars,
+	    .on_line = log_stream_on_line,
+	    .on_event = npm_event,
+	    .arg = &ls,
+	    .local_errno = &local,
+	    .signo = &signo,
+	};
+	switch (npm_build(&nb, e)) {
+	case NPM_OK:
+		rc = EXIT_OK;
+		break;
+	case NPM_BAD_APP: /* bad package.json, lockfile out of sync */
+		rc = EXIT_USAGE;
+		break;
+	case NPM_FAILED: /* npm or one of the app's scripts failed */
+		rc = EXIT_BUILD_FAILED;
+		break;
+	case NPM_SIGNAL: /* killed by signal N: 128+N, as a shell says;
+	                    0 is our own SIGINT/SIGTERM, which main reports */
+		rc = signo != 0 ? EXIT_SIGNAL_BASE + signo : EXIT_IO;
+		break;
+	case NPM_LOCAL: /* ENOSPC and the like under BUILD_DIR, CACHE_DIR */
+	default:
+		rc = EXIT_IO;
+		break;
+	}
+	log_stream_finish(&ls);
+	envdir_free(vars);
+	free(bin);
+	return rc;
 }
 
 /* Warns when release will have no web process to offer. */
@@ -396,7 +446,6 @@ main(int argc, char **argv)
 {
 	struct build b = {0};
 	struct errbuf e = {""};
-	struct envv env = ENVV_INIT;
 	int rc, r, local = 0;
 
 	if (argc < 3) {
@@ -429,9 +478,7 @@ main(int argc, char **argv)
 			(void)rmdir(b.heroku);
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
-	} else if (build_env(&b, &env, &e) == -1) {
-		rc = EXIT_IO;
-	} else if ((rc = install_dependencies(&b, &env, &e)) != EXIT_OK) {
+	} else if ((rc = install_dependencies(&b, &e)) != EXIT_OK) {
 		/* rc says what failed */
 	} else if (check_web(&b, &e) == -1) {
 		rc = EXIT_USAGE;
@@ -446,7 +493,6 @@ main(int argc, char **argv)
 	} else if (rc != EXIT_OK) {
 		log_error(stdout, "%s", e.msg);
 	}
-	envv_free(&env);
 	build_free(&b);
 	/* The log is flushed line by line: a write that failed on the way
 	 * is remembered in ferror, not reported again by fclose. */
