@@ -20,25 +20,36 @@ REAL_VERSION=$NODE_VERSION REAL_NPM=$NPM_VERSION
 unset NODE_VERSION NPM_VERSION # the env file's, not config vars
 
 # A private copy of the buildpack (compile writes its export file there),
-# with a buildpack.yml of three versions: 18.20.8 and 22.23.5 are small
-# stand-in trees made below (bin/node prints its version), 20.20.2 the real
+# with a buildpack.yml of three versions: 18.20.8 and 22.23.5 are the real
+# Node tree repacked with their VERSION (made below), 20.20.2 the real
 # tarball over HTTP.
 BP=$TEST_TMP/nodejs
 DETECT=$BP/bin/detect COMPILE=$BP/bin/compile RELEASE=$BP/bin/release
 FAKES=$TEST_TMP/fakes
 CACHE=$TEST_TMP/cache
 
-# fake_tarball VERSION [TOPDIR]: a .tar.gz of a tree whose bin/node prints
-# vVERSION, under TOPDIR/ when given (as nodejs.org packs them); sets FAKE
-# to its path and FAKE_SHA to its sha256.
+# fake_tarball VERSION [TOPDIR]: a tarball standing for another Node.js
+# version.  Without TOPDIR it is the real Node tree (so npm runs as in any
+# build) with VERSION saying VERSION, as a .tar.zst; with TOPDIR, a small
+# tree whose bin/node prints vVERSION under TOPDIR/ (as nodejs.org packs
+# them), as a .tar.gz, refused before anything runs.  Sets FAKE to its
+# path and FAKE_SHA to its sha256.
 fake_tarball() {
 	local v=$1 top=${2:-} t=$FAKES/tree-$1${2:+-top}
-	mkdir -p "$t/${top:+$top/}bin" &&
-	printf '#!/bin/sh\necho v%s\n' "$v" >"$t/${top:+$top/}bin/node" &&
-	chmod 755 "$t/${top:+$top/}bin/node" &&
-	echo "$v" >"$t/${top:+$top/}VERSION" &&
-	FAKE=$FAKES/node-$v${top:+-top}.tar.gz &&
-	tar -C "$t" -czf "$FAKE" . &&
+	if [ -z "$top" ]; then
+		mkdir -p "$t" &&
+		tar -C "$t" --zstd -xf "$TARBALL_ZST" &&
+		echo "$v" >"$t/VERSION" &&
+		FAKE=$FAKES/node-$v.tar.zst &&
+		tar -C "$t" --zstd -cf "$FAKE" . || return 1
+	else
+		mkdir -p "$t/$top/bin" &&
+		printf '#!/bin/sh\necho v%s\n' "$v" >"$t/$top/bin/node" &&
+		chmod 755 "$t/$top/bin/node" &&
+		echo "$v" >"$t/$top/VERSION" &&
+		FAKE=$FAKES/node-$v-top.tar.gz &&
+		tar -C "$t" -czf "$FAKE" . || return 1
+	fi
 	FAKE_SHA=$(sha256sum "$FAKE" | cut -d" " -f1)
 }
 
@@ -175,7 +186,7 @@ test_expect_success 'compile, warm: a cache hit with the server stopped' '
 
 test_expect_success 'compile: the cache keeps Node under its own namespace' '
 	ls "$CACHE" >ns &&
-	echo node >expect &&
+	printf "node\nnpm\n" >expect &&
 	test_cmp expect ns &&
 	test -d "$CACHE/node/$REAL_VERSION-heroku-22-$SHA256_GZ"
 '
@@ -200,7 +211,7 @@ for c in "18.x 18.20.8" ">=18_<20 18.20.8" ">=18_<22 $REAL_VERSION" \
 		compile_ok &&
 		test_grep "^-----> Installing Node.js $want\$" log &&
 		test_grep -F "engines.node (package.json): '"'"'$range'"'"', resolved to $want" log &&
-		"$B/.heroku/node/bin/node" -v >v && echo "v$want" >expect &&
+		head -n1 "$B/.heroku/node/VERSION" >v && echo "$want" >expect &&
 		test_cmp expect v
 	'
 done
@@ -228,7 +239,7 @@ test_expect_success 'compile: NODE_VERSION wins over engines.node' '
 	compile_ok &&
 	test_grep "^-----> Installing Node.js 18.20.8\$" log &&
 	test_grep "^       NODE_VERSION (config var): 18.20.8\$" log &&
-	"$B/.heroku/node/bin/node" -v >v && echo v18.20.8 >expect && test_cmp expect v
+	head -n1 "$B/.heroku/node/VERSION" >v && echo 18.20.8 >expect && test_cmp expect v
 '
 
 test_expect_success 'compile: an unknown NODE_VERSION names the versions, exit 2' '
