@@ -271,7 +271,7 @@ slug_metadata(const struct opts *o, const char *slug, char *name, size_t nsize,
 	if (o->app != NULL)
 		snprintf(name, nsize, "%s", o->app);
 	else
-		app_label(stem, name, nsize);
+		slugstore_app_label(stem, name, nsize);
 	pl->app_name = name;
 	pl->created = stat(slug, &st) == 0 ? st.st_mtime : 0;
 }
@@ -344,7 +344,7 @@ cmd_start(const struct opts *o)
 	char name[64];
 	struct dyno_result r;
 	struct manifest *m = NULL;
-	struct build b;
+	struct build b = BUILD_INIT;
 	struct errbuf e;
 	struct stat st;
 	const char **types = NULL;
@@ -353,8 +353,6 @@ cmd_start(const struct opts *o)
 	size_t i;
 	int code = SX_FAIL;
 
-	memset(&b, 0, sizeof b);
-	b.lock_fd = b.tree_fd = -1;
 	if (stat(arg, &st) == -1) {
 		fprintf(stderr, PROGNAME ": %s: %s\n", arg, strerror(errno));
 		return SX_USAGE;
