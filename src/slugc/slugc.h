@@ -61,6 +61,10 @@ struct opts {
 	const char *type;
 	char **command; /* after "--", NULL-terminated */
 	size_t ncommand;
+	/* every command: the arguments after the options (commands[]'s args
+	 * hook takes them apart for the built-in ones) */
+	char **args;
+	size_t nargs;
 	int port;	  /* 0: default */
 	int boot_timeout; /* seconds */
 	/* smoke */
