@@ -185,7 +185,7 @@ test_lock(void)
 	/* Another build holds "lock" for a while: we wait, and say so once. */
 	slugstore_open(&s, "/x/locked", cache, &e);
 	pid = holder(at(s.dir, "lock"),
-	    (const char *const[]){"sleep", "0.4", NULL}, false);
+	    (const char *const[]){"sleep", "1", NULL}, false);
 	n.waiting = n.stopping = 0;
 	TEST("lock: waits for another build",
 	    slugstore_lock(&s, count, &n, &e) == 0 && n.waiting == 1 &&
