@@ -322,3 +322,86 @@ nomem:
 	errf(e, "Procfile: out of memory");
 	return NULL;
 }
+
+void
+procfile_names(const struct procfile *p, const struct procfile *except,
+    char *buf, size_t size)
+{
+	size_t i, used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->ntypes && used < size; i++) {
+		if (except != NULL &&
+		    procfile_get(except, p->types[i].name) != NULL)
+			continue;
+		n = snprintf(buf + used, size - used, "%s%s",
+		    used > 0 ? ", " : "", p->types[i].name);
+		if (n > 0)
+			used += (size_t)n;
+	}
+}
+
+/* old (olen bytes, may end without a newline) and then text, into a new
+ * buffer of *len bytes. */
+static char *
+append_text(const char *old, size_t olen, const char *text, size_t tlen,
+    size_t *len, struct errbuf *e)
+{
+	char *buf;
+
+	if ((buf = malloc(olen + tlen + 2)) == NULL) {
+		errf(e, "Procfile:");
+		return NULL;
+	}
+	if (olen > 0)
+		memcpy(buf, old, olen);
+	if (olen > 0 && old[olen - 1] != '\n')
+		buf[olen++] = '\n';
+	memcpy(buf + olen, text, tlen);
+	*len = olen + tlen;
+	return buf;
+}
+
+int
+procfile_complete(const char *root, const char *rel,
+    const struct procfile *declared, const struct procfile *all,
+    procfile_warn_fn *warn, void *arg, struct errbuf *e)
+{
+	struct procfile *extra;
+	char *path = NULL, *old = NULL, *text = NULL, *buf = NULL;
+	size_t i, olen = 0, tlen, len;
+	int rc = -1;
+
+	if ((extra = procfile_new()) == NULL)
+		return errf(e, "%s:", rel);
+	for (i = 0; i < all->ntypes; i++)
+		if (procfile_get(declared, all->types[i].name) == NULL &&
+		    procfile_set(extra, all->types[i].name,
+			all->types[i].command, e) == -1)
+			goto out;
+	rc = 0;
+	if (extra->ntypes == 0)
+		goto out;
+	if ((text = procfile_format(extra, &tlen, e)) == NULL) {
+		err_warnf(warn, arg, "Procfile not completed: %s", e->msg);
+		goto out;
+	}
+	rc = -1;
+	old = beneath_read_file(root, rel, PROCFILE_MAX, &olen, e);
+	if (old == NULL && errno != ENOENT)
+		goto out;
+	if (old == NULL)
+		olen = 0;
+	if ((path = fs_join(root, rel)) == NULL)
+		errf(e, "%s:", rel);
+	else if ((buf = append_text(old, olen, text, tlen, &len, e)) != NULL)
+		rc = fs_write_file_atomic(path, buf, len, 0644, e);
+out:
+	procfile_free(extra);
+	free(path);
+	free(old);
+	free(text);
+	free(buf);
+	return rc;
+}

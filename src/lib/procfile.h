@@ -103,4 +103,23 @@ struct procfile *procfile_dup(const struct procfile *p, struct errbuf *e);
  * for `bash -c`); every other byte does. */
 char *procfile_format(const struct procfile *p, size_t *len, struct errbuf *e);
 
+/* The names of p's types that except (may be NULL) does not have, in
+ * order, as "web, worker" into buf (size > 0; cut when it does not fit):
+ * for a build log's "Procfile declares types -> web, worker". */
+void procfile_names(const struct procfile *p, const struct procfile *except,
+    char *buf, size_t size);
+
+/* Completes the app's Procfile (rel beneath root, usually "Procfile") so
+ * that the slug carries every process type and runs under foreman or any
+ * Procfile runner: appends the types of all that declared (the app's own
+ * Procfile, as read) does not have, creating the file when it is absent
+ * and leaving the app's own lines byte-for-byte.  Nothing to add writes
+ * nothing.  A type that cannot be written on a line (procfile_format) is
+ * not an error: warn gets "Procfile not completed: ..." and the file is
+ * left alone.  Written atomically (a temporary file renamed over it).
+ * Returns 0 or -1 with e filled. */
+int procfile_complete(const char *root, const char *rel,
+    const struct procfile *declared, const struct procfile *all,
+    procfile_warn_fn *warn, void *arg, struct errbuf *e);
+
 #endif

@@ -40,7 +40,7 @@ extern char **environ;
 
 /* What this build is about, gathered from the arguments, the environment,
  * the config vars and buildpack.yml before anything is changed. */
-struct build {
+struct compile_job {
 	char *build_dir; /* absolute: the child runs elsewhere */
 	const char *cache_dir;
 	const char *env_dir; /* may be NULL */
@@ -63,7 +63,7 @@ warn_log(void *arg, const char *msg)
 }
 
 static int
-find_buildpack_dir(struct build *b, struct errbuf *e)
+find_buildpack_dir(struct compile_job *b, struct errbuf *e)
 {
 	char exe[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -137,7 +137,7 @@ buildpack_only(const char *name)
 
 /* Picks the solution: SOLUTION, else the first *.sln in byte order. */
 static int
-choose_solution(struct build *b, struct errbuf *e)
+choose_solution(struct compile_job *b, struct errbuf *e)
 {
 	const char *named = envdir_get(b->vars, "SOLUTION");
 	struct strlist sln = {0};
@@ -183,7 +183,7 @@ out:
 }
 
 static int
-gather(struct build *b, int argc, char **argv, struct errbuf *e)
+gather(struct compile_job *b, int argc, char **argv, struct errbuf *e)
 {
 	char *bpconfig, *local = NULL;
 	const char *s;
@@ -268,7 +268,7 @@ errf_append_hint(struct errbuf *e)
 /* *local: the file-system error that failed it (a full BUILD_DIR: exit 4,
  * not 3), or 0. */
 static int
-install_runtime(struct build *b, int *local, struct errbuf *e)
+install_runtime(struct compile_job *b, int *local, struct errbuf *e)
 {
 	struct runtime_install ri = {
 	    .cache_dir = b->cache_dir,
@@ -320,7 +320,7 @@ nuget_log(void *arg, enum nuget_event ev, const char *id, const char *version,
  * there is something to restore, so that every other app's warm build
  * starts without those libraries (installer.h). */
 static int
-restore_packages(struct build *b, struct errbuf *e)
+restore_packages(struct compile_job *b, struct errbuf *e)
 {
 	struct strlist configs = {0};
 	struct installer_so *so = NULL;
@@ -367,7 +367,7 @@ out:
  * $HOME, where the slug is mounted); the export file gives the next
  * buildpack of a multi-buildpack build the same, at build-time paths. */
 static int
-write_environment(struct build *b, struct errbuf *e)
+write_environment(struct compile_job *b, struct errbuf *e)
 {
 	static const char profile[] =
 	    "# Written by the Mono buildpack: the vendored runtime.\n"
@@ -462,7 +462,7 @@ leave_out(void *arg, const char *name, size_t len, enum envv_over why,
 /* A project the solution lists but does not build in this configuration
  * (no Build.0 line) is often a surprise: name it before xbuild runs. */
 static void
-warn_unbuilt_projects(const struct build *b)
+warn_unbuilt_projects(const struct compile_job *b)
 {
 	struct strlist built = STRLIST_INIT, skipped = STRLIST_INIT;
 	struct errbuf ignored;
@@ -485,7 +485,7 @@ warn_unbuilt_projects(const struct build *b)
 }
 
 static int
-check_profiles(struct build *b, struct errbuf *e)
+check_profiles(struct compile_job *b, struct errbuf *e)
 {
 	warn_unbuilt_projects(b);
 	switch (profile_check(b->build_dir, b->solution, b->configuration,
@@ -504,7 +504,7 @@ check_profiles(struct build *b, struct errbuf *e)
  * and the app has no mono-build of its own, a relative link to the runtime
  * (which finds its root from /proc/self/exe) runs them unchanged. */
 static int
-link_mono_build(struct build *b, struct errbuf *e)
+link_mono_build(struct compile_job *b, struct errbuf *e)
 {
 	char *link = fs_join(b->build_dir, "mono-build"), *text = NULL;
 	struct errbuf ignored;
@@ -536,7 +536,7 @@ out:
 
 /* Runs xbuild on the solution with the log streaming its output. */
 static int
-build(struct build *b, int *status, int *signo, struct errbuf *e)
+build(struct compile_job *b, int *status, int *signo, struct errbuf *e)
 {
 	struct log_stream ls = LOG_STREAM_INIT(stdout);
 	struct spawn s = SPAWN_INIT;
@@ -627,7 +627,7 @@ out:
 /* Records the executables this build produced for release, and warns when
  * release will have no web process to offer. */
 static int
-record_executables(struct build *b, struct errbuf *e)
+record_executables(struct compile_job *b, struct errbuf *e)
 {
 	struct strlist exes = {0};
 	char *procfile = fs_join(b->build_dir, "Procfile");
@@ -666,7 +666,7 @@ out:
 }
 
 static void
-build_free(struct build *b)
+build_free(struct compile_job *b)
 {
 	free(b->build_dir);
 	free(b->buildpack_dir);
@@ -679,7 +679,7 @@ build_free(struct build *b)
 int
 main(int argc, char **argv)
 {
-	struct build b = {0};
+	struct compile_job b = {0};
 	struct errbuf e = {""};
 	int rc, status = 0, signo = 0, local = 0;
 

@@ -5,8 +5,10 @@
  *	slugc start [options] [APP_DIR | SLUG]
  *	slugc smoke [options] [APP_DIR]
  *
- * main parses the arguments into a struct opts, calls one function per verb
- * and leaves through one exit path. */
+ * main parses the arguments into a struct opts, calls the command's one
+ * function from the command table and leaves through one exit path.  A
+ * new command is one entry in commands[] (and its function); new options
+ * are an entry in optdefs[], a case in set_option, and their group. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,16 +26,8 @@
 #include "slugc.h"
 #include "spawn.h"
 
-static const char usage_text[] =
-    "usage: slugc build [options] [APP_DIR]\n"
-    "       slugc run [options] SLUG [TYPE | -- COMMAND...]\n"
-    "       slugc start [options] [APP_DIR | SLUG]\n"
-    "       slugc smoke [options] [APP_DIR]\n"
-    "       slugc pack [-o SLUG] [--slug-warn MB] [--slug-max MB] DIR\n"
-    "       slugc addons[:create|:info|:destroy|:export|:import] ... "
-    "[-a APP]\n"
-    "       slugc config[:get|:set|:unset] ... [-a APP]\n"
-    "       (each has its own --help)\n"
+/* The option help, after the commands' synopses (usage_synopses). */
+static const char usage_options[] =
     "\n"
     "build, start and smoke (building):\n"
     "  -b, --buildpack DIR   use this buildpack (repeat for a multi-buildpack\n"
@@ -71,6 +65,18 @@ static const char usage_text[] =
     "pack: DIR (a built app) as a slug, its .slugignore honoured, into SLUG\n"
     "      (default slug.tgz)\n";
 
+/* Options come in groups; a command takes the groups its entry names. */
+enum {
+	OG_BUILD = 1 << 0,  /* -b --cache --no-cache --worktree --stack */
+	OG_OUTPUT = 1 << 1, /* -o */
+	OG_SIZE = 1 << 2,   /* --slug-warn --slug-max */
+	OG_VARS = 1 << 3,   /* --env -e */
+	OG_APP = 1 << 4,    /* --app */
+	OG_RUN = 1 << 5,    /* -p --boot-timeout */
+	OG_SMOKE = 1 << 6   /* --path --host --expect-status --expect-body
+			       --slug */
+};
+
 enum {
 	OPT_CACHE = 256,
 	OPT_NO_CACHE,
@@ -88,63 +94,49 @@ enum {
 	OPT_APP
 };
 
-static const struct option longopts[] = {{"buildpack", required_argument, NULL,
-					     'b'},
-    {"cache", required_argument, NULL, OPT_CACHE},
-    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
-    {"env", required_argument, NULL, OPT_ENV},
-    {"set", required_argument, NULL, 'e'},
-    {"output", required_argument, NULL, 'o'},
-    {"worktree", no_argument, NULL, OPT_WORKTREE},
-    {"stack", required_argument, NULL, OPT_STACK},
-    {"slug-warn", required_argument, NULL, OPT_SLUG_WARN},
-    {"slug-max", required_argument, NULL, OPT_SLUG_MAX},
-    {"port", required_argument, NULL, 'p'},
-    {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
-    {"path", required_argument, NULL, OPT_PATH},
-    {"host", required_argument, NULL, OPT_HOST},
-    {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
-    {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
-    {"slug", no_argument, NULL, OPT_SLUG},
-    {"app", required_argument, NULL, OPT_APP}, {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define SHORTOPTS ":b:e:o:p:h"
 
-enum verb { V_BUILD, V_RUN, V_START, V_SMOKE, V_PACK };
+static const struct optdef {
+	const char *name;
+	int has_arg;
+	int val;
+	unsigned group; /* 0: every command (--help) */
+} optdefs[] = {
+    {"buildpack", required_argument, 'b', OG_BUILD},
+    {"cache", required_argument, OPT_CACHE, OG_BUILD},
+    {"no-cache", no_argument, OPT_NO_CACHE, OG_BUILD},
+    {"env", required_argument, OPT_ENV, OG_VARS},
+    {"set", required_argument, 'e', OG_VARS},
+    {"output", required_argument, 'o', OG_OUTPUT},
+    {"worktree", no_argument, OPT_WORKTREE, OG_BUILD},
+    {"stack", required_argument, OPT_STACK, OG_BUILD},
+    {"slug-warn", required_argument, OPT_SLUG_WARN, OG_SIZE},
+    {"slug-max", required_argument, OPT_SLUG_MAX, OG_SIZE},
+    {"port", required_argument, 'p', OG_RUN},
+    {"boot-timeout", required_argument, OPT_BOOT_TIMEOUT, OG_RUN},
+    {"path", required_argument, OPT_PATH, OG_SMOKE},
+    {"host", required_argument, OPT_HOST, OG_SMOKE},
+    {"expect-status", required_argument, OPT_EXPECT_STATUS, OG_SMOKE},
+    {"expect-body", required_argument, OPT_EXPECT_BODY, OG_SMOKE},
+    {"slug", no_argument, OPT_SLUG, OG_SMOKE},
+    {"app", required_argument, OPT_APP, OG_APP},
+    {"help", no_argument, 'h', 0},
+};
 
-/* Which options each verb takes (by option value). */
-static bool
-allowed(enum verb v, int opt)
-{
-	switch (opt) {
-	case 'h':
-		return true;
-	case OPT_SLUG_WARN:
-	case OPT_SLUG_MAX:
-		return v != V_RUN;
-	case 'b':
-	case OPT_CACHE:
-	case OPT_NO_CACHE:
-	case OPT_WORKTREE:
-	case OPT_STACK:
-		return v != V_RUN && v != V_PACK;
-	case 'o':
-		return v == V_BUILD || v == V_PACK;
-	case OPT_ENV:
-	case 'e':
-	case OPT_APP:
-		return v != V_PACK;
-	case 'p':
-	case OPT_BOOT_TIMEOUT:
-		return v != V_BUILD && v != V_PACK;
-	case OPT_PATH:
-	case OPT_HOST:
-	case OPT_EXPECT_STATUS:
-	case OPT_EXPECT_BODY:
-	case OPT_SLUG:
-		return v == V_SMOKE;
-	}
-	return false;
-}
+#define NOPTDEFS (sizeof optdefs / sizeof optdefs[0])
+
+/* What main keeps while it parses: the options and the storage they
+ * point into. */
+struct cli {
+	struct opts o;
+	const char **bps; /* -b, o.buildpacks */
+	char cache_abs[PATH_MAX + 256];
+};
+
+/* A value that means "go on" where the rest are exit statuses. */
+#define GO_ON (-1)
+
+static void print_usage(FILE *f);
 
 /* A usage error: one line saying what is wrong and where to read more
  * (the whole text only when there was nothing to go on). */
@@ -152,7 +144,7 @@ static int
 usage(const char *why)
 {
 	if (why == NULL)
-		fputs(usage_text, stderr);
+		print_usage(stderr);
 	else
 		fprintf(stderr,
 		    PROGNAME ": %s\n"
@@ -244,6 +236,8 @@ set_var(struct opts *o, const char *kv)
 	return 0;
 }
 
+/* ---- the commands ------------------------------------------------------ */
+
 static int
 cmd_build(const struct opts *o)
 {
@@ -276,7 +270,7 @@ slug_metadata(const struct opts *o, const char *slug, char *name, size_t nsize,
 	if (o->app != NULL)
 		snprintf(name, nsize, "%s", o->app);
 	else
-		app_label(stem, name, nsize);
+		slugstore_app_label(stem, name, nsize);
 	pl->app_name = name;
 	pl->created = stat(slug, &st) == 0 ? st.st_mtime : 0;
 }
@@ -349,7 +343,7 @@ cmd_start(const struct opts *o)
 	char name[64];
 	struct dyno_result r;
 	struct manifest *m = NULL;
-	struct build b;
+	struct build b = BUILD_INIT;
 	struct errbuf e;
 	struct stat st;
 	const char **types = NULL;
@@ -358,8 +352,6 @@ cmd_start(const struct opts *o)
 	size_t i;
 	int code = SX_FAIL;
 
-	memset(&b, 0, sizeof b);
-	b.lock_fd = b.tree_fd = -1;
 	if (stat(arg, &st) == -1) {
 		fprintf(stderr, PROGNAME ": %s: %s\n", arg, strerror(errno));
 		return SX_USAGE;
@@ -434,267 +426,350 @@ cmd_smoke(const struct opts *o)
 	return code;
 }
 
-int
-main(int argc, char **argv)
+/* ---- the command table ---------------------------------------------- */
+
+/* Positional arguments, after the options: each command's own check puts
+ * them into o and returns GO_ON, or returns usage(). */
+static int
+args_app_dir(struct opts *o, char **pos, int npos)
 {
-	char cwd[PATH_MAX], cache_abs[PATH_MAX + 256];
-	struct opts o = {0};
-	struct errbuf e;
-	struct envv_limits lim;
-	const char **bps = NULL, **nbps;
-	enum verb verb;
-	const char *vname;
-	char **pos;
-	long v;
-	int code = SX_USAGE, c, dashdash = -1, npos, i, sig;
+	if (npos > 1)
+		return usage("one APP_DIR at most");
+	if (npos == 1)
+		o->app_dir = pos[0];
+	return GO_ON;
+}
 
-	o.stack = getenv("STACK") != NULL && *getenv("STACK") != '\0'
-	    ? getenv("STACK")
-	    : DEFAULT_STACK;
-	o.slug_warn = (uint64_t)SLUG_WARN_MB << 20;
-	o.slug_max = (uint64_t)SLUG_MAX_MB << 20;
-	o.boot_timeout = BOOT_TIMEOUT_S;
-	o.app_dir = ".";
-	if ((o.vars = envdir_new()) == NULL) {
-		fprintf(stderr, PROGNAME ": out of memory\n");
+static int
+args_pack(struct opts *o, char **pos, int npos)
+{
+	if (npos != 1)
+		return usage("pack wants one DIR");
+	o->app_dir = pos[0];
+	return GO_ON;
+}
+
+static int
+args_start(struct opts *o, char **pos, int npos)
+{
+	if (npos > 1)
+		return usage("one APP_DIR or SLUG at most");
+	if (npos == 1)
+		o->slug = pos[0];
+	return GO_ON;
+}
+
+static int
+args_run(struct opts *o, char **pos, int npos)
+{
+	if (npos < 1 || npos > 2 || (npos == 2 && o->command != NULL))
+		return usage("run wants SLUG and a TYPE or -- COMMAND");
+	o->slug = pos[0];
+	if (npos == 2)
+		o->type = pos[1];
+	return GO_ON;
+}
+
+/* Command flags. */
+enum {
+	CMD_ENV = 1 << 0,     /* config vars go into processes' environment:
+				 one too big for it is refused at once */
+	CMD_DASHDASH = 1 << 1 /* takes "-- COMMAND..." (o->command) */
+};
+
+static const struct command {
+	const char *name;
+	const char *synopsis; /* for the usage text */
+	int (*run)(const struct opts *o);
+	unsigned groups; /* the option groups it takes (OG_*) */
+	/* Its positional arguments into o; NULL: they stay in o->args for
+	 * run to read. */
+	int (*args)(struct opts *o, char **pos, int npos);
+	unsigned flags; /* CMD_* */
+} commands[] = {
+    {"build", "[options] [APP_DIR]", cmd_build,
+	OG_BUILD | OG_OUTPUT | OG_SIZE | OG_VARS | OG_APP, args_app_dir, 0},
+    {"run", "[options] SLUG [TYPE | -- COMMAND...]", cmd_run,
+	OG_VARS | OG_APP | OG_RUN, args_run, CMD_ENV | CMD_DASHDASH},
+    {"start", "[options] [APP_DIR | SLUG]", cmd_start,
+	OG_BUILD | OG_SIZE | OG_VARS | OG_APP | OG_RUN, args_start, CMD_ENV},
+    {"smoke", "[options] [APP_DIR]", cmd_smoke,
+	OG_BUILD | OG_SIZE | OG_VARS | OG_APP | OG_RUN | OG_SMOKE, args_app_dir,
+	CMD_ENV},
+    {"pack", "[-o SLUG] [--slug-warn MB] [--slug-max MB] DIR", pack_app,
+	OG_OUTPUT | OG_SIZE, args_pack, 0},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "%s" PROGNAME " %s %s\n",
+		    i == 0 ? "usage: " : "       ", commands[i].name,
+		    commands[i].synopsis);
+	/* addons[:VERB] and config[:VERB] parse their own (appcmd.h). */
+	fputs("       " PROGNAME " addons[:create|:info|:destroy|:export|"
+	      ":import] ... [-a APP]\n"
+	      "       " PROGNAME " config[:get|:set|:unset] ... [-a APP]\n"
+	      "       (each has its own --help)\n",
+	    f);
+	fputs(usage_options, f);
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static bool
+allowed(const struct command *cmd, int opt)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].val == opt)
+			return optdefs[i].group == 0 ||
+			    (optdefs[i].group & cmd->groups) != 0;
+	return false;
+}
+
+static int
+add_buildpack(struct cli *cli, const char *dir)
+{
+	struct opts *o = &cli->o;
+	const char **v;
+
+	if ((v = realloc(cli->bps, (o->nbuildpacks + 2) * sizeof *v)) == NULL)
 		return SX_FAIL;
+	cli->bps = v;
+	v[o->nbuildpacks++] = dir;
+	v[o->nbuildpacks] = NULL;
+	o->buildpacks = v;
+	return GO_ON;
+}
+
+static void
+set_cache(struct cli *cli, const char *dir)
+{
+	char cwd[PATH_MAX];
+
+	/* Absolute: buildpacks get it, and run elsewhere. */
+	if (dir[0] != '/' && getcwd(cwd, sizeof cwd) != NULL &&
+	    snprintf(cli->cache_abs, sizeof cli->cache_abs, "%s/%s", cwd, dir) <
+		(int)sizeof cli->cache_abs)
+		cli->o.cache_dir = cli->cache_abs;
+	else
+		cli->o.cache_dir = dir;
+}
+
+/* The options with a number: its range and what a bad one is called. */
+static int
+set_number(struct opts *o, int c, const char *arg)
+{
+	long v;
+
+	if (c == OPT_SLUG_WARN || c == OPT_SLUG_MAX) {
+		if (!parse_mb(arg,
+			c == OPT_SLUG_WARN ? &o->slug_warn : &o->slug_max))
+			return usage("sizes are in MB");
+	} else if (c == 'p') {
+		if (!parse_long(arg, 1, 65535, &v))
+			return usage("bad port");
+		o->port = (int)v;
+	} else if (c == OPT_BOOT_TIMEOUT) {
+		if (!parse_long(arg, 1, 86400, &v))
+			return usage("bad boot timeout");
+		o->boot_timeout = (int)v;
+	} else if (c == OPT_EXPECT_STATUS) {
+		if (!parse_long(arg, 100, 599, &v))
+			return usage("bad status");
+		o->expect_status = (int)v;
 	}
-	if (argc < 2) {
-		code = usage(NULL);
-		goto out;
+	return GO_ON;
+}
+
+/* One option: GO_ON, or the exit status to leave with. */
+static int
+set_option(struct cli *cli, int c, const char *arg)
+{
+	struct opts *o = &cli->o;
+	struct errbuf e;
+
+	switch (c) {
+	case 'h':
+		print_usage(stdout);
+		return SX_OK;
+	case 'b':
+		return add_buildpack(cli, arg);
+	case OPT_CACHE:
+		set_cache(cli, arg);
+		break;
+	case OPT_NO_CACHE:
+		o->no_cache = true;
+		break;
+	case OPT_ENV:
+		if (dotenv_load(arg, o->vars, &e) == -1) {
+			fprintf(stderr, PROGNAME ": %s\n", e.msg);
+			return SX_USAGE;
+		}
+		break;
+	case 'e':
+		return set_var(o, arg) == -1 ? SX_USAGE : GO_ON;
+	case 'o':
+		o->output = arg;
+		break;
+	case OPT_WORKTREE:
+		o->worktree = true;
+		break;
+	case OPT_STACK:
+		o->stack = arg;
+		break;
+	case OPT_PATH:
+		o->path = arg;
+		break;
+	case OPT_HOST:
+		o->host = arg;
+		break;
+	case OPT_APP:
+		if (!appstate_name_ok(arg))
+			return usage("an app name is 1 to 30 of [a-z0-9-], "
+				     "starting with a letter or digit");
+		o->app = arg;
+		break;
+	case OPT_EXPECT_BODY:
+		o->expect_body = arg;
+		break;
+	case OPT_SLUG:
+		o->smoke_slug = true;
+		break;
+	default:
+		return set_number(o, c, arg);
 	}
-	vname = argv[1];
-	/* addons[:VERB] and config[:VERB] parse their own arguments. */
-	if ((code = appcmd_main(argc - 1, argv + 1)) >= 0)
-		goto out;
-	code = SX_USAGE;
-	if (strcmp(vname, "build") == 0)
-		verb = V_BUILD;
-	else if (strcmp(vname, "run") == 0)
-		verb = V_RUN;
-	else if (strcmp(vname, "start") == 0)
-		verb = V_START;
-	else if (strcmp(vname, "smoke") == 0)
-		verb = V_SMOKE;
-	else if (strcmp(vname, "pack") == 0)
-		verb = V_PACK;
-	else if (strcmp(vname, "help") == 0 || strcmp(vname, "-h") == 0 ||
-	    strcmp(vname, "--help") == 0) {
-		fputs(usage_text, stdout);
-		code = SX_OK;
-		goto out;
-	} else {
-		code =
-		    usage_quoting("unknown command ", vname, strlen(vname), "");
-		goto out;
-	}
-	/* `run SLUG -- COMMAND...`: what follows "--" is the command, kept
-	 * away from option parsing. */
-	for (i = 2; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0) {
-			dashdash = i;
+	return GO_ON;
+}
+
+/* `run SLUG -- COMMAND...`: what follows "--" is the command, kept away
+ * from option parsing; *argc is cut before it. */
+static int
+split_command(const struct command *cmd, struct opts *o, int *argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < *argc; i++)
+		if (strcmp(argv[i], "--") == 0)
 			break;
-		}
-	if (dashdash >= 0) {
-		if (verb != V_RUN || dashdash + 1 >= argc) {
-			code = usage("'-- COMMAND' goes with run");
-			goto out;
-		}
-		o.command = argv + dashdash + 1;
-		o.ncommand = (size_t)(argc - dashdash - 1);
-		argc = dashdash;
-	}
-	argv++;
-	argc--;
+	if (i == *argc)
+		return GO_ON;
+	if (!(cmd->flags & CMD_DASHDASH) || i + 1 >= *argc)
+		return usage("'-- COMMAND' goes with run");
+	o->command = argv + i + 1;
+	o->ncommand = (size_t)(*argc - i - 1);
+	*argc = i;
+	return GO_ON;
+}
+
+/* The options and arguments after the command's name. */
+static int
+parse_options(struct cli *cli, const struct command *cmd, int argc, char **argv)
+{
+	struct option lo[NOPTDEFS + 1];
+	char what[64];
+	size_t i;
+	int c, code;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		lo[i] = (struct option){optdefs[i].name, optdefs[i].has_arg,
+		    NULL, optdefs[i].val};
+	lo[NOPTDEFS] = (struct option){NULL, 0, NULL, 0};
 	opterr = 0;
-	while (
-	    (c = getopt_long(argc, argv, ":b:e:o:p:h", longopts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			code = option_error(c, argv);
-			goto out;
-		}
-		if (!allowed(verb, c)) {
-			char what[32];
-
-			snprintf(what, sizeof what, "%s does not take ", vname);
-			code = usage_quoting(what, argv[optind - 1],
+	while ((c = getopt_long(argc, argv, SHORTOPTS, lo, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return option_error(c, argv);
+		if (!allowed(cmd, c)) {
+			snprintf(what, sizeof what, "%s does not take ",
+			    cmd->name);
+			return usage_quoting(what, argv[optind - 1],
 			    strlen(argv[optind - 1]), "");
-			goto out;
 		}
-		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			code = SX_OK;
-			goto out;
-		case 'b':
-			if ((nbps = realloc(bps,
-				 (o.nbuildpacks + 2) * sizeof *bps)) == NULL) {
-				code = SX_FAIL;
-				goto out;
-			}
-			bps = nbps;
-			bps[o.nbuildpacks++] = optarg;
-			bps[o.nbuildpacks] = NULL;
-			o.buildpacks = bps;
-			break;
-		case OPT_CACHE:
-			/* Absolute: buildpacks get it, and run elsewhere. */
-			if (optarg[0] != '/' &&
-			    getcwd(cwd, sizeof cwd) != NULL &&
-			    snprintf(cache_abs, sizeof cache_abs, "%s/%s", cwd,
-				optarg) < (int)sizeof cache_abs)
-				o.cache_dir = cache_abs;
-			else
-				o.cache_dir = optarg;
-			break;
-		case OPT_NO_CACHE:
-			o.no_cache = true;
-			break;
-		case OPT_ENV:
-			if (dotenv_load(optarg, o.vars, &e) == -1) {
-				fprintf(stderr, PROGNAME ": %s\n", e.msg);
-				goto out;
-			}
-			break;
-		case 'e':
-			if (set_var(&o, optarg) == -1)
-				goto out;
-			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case OPT_WORKTREE:
-			o.worktree = true;
-			break;
-		case OPT_STACK:
-			o.stack = optarg;
-			break;
-		case OPT_SLUG_WARN:
-		case OPT_SLUG_MAX:
-			if (!parse_mb(optarg,
-				c == OPT_SLUG_WARN ? &o.slug_warn
-						   : &o.slug_max)) {
-				code = usage("sizes are in MB");
-				goto out;
-			}
-			break;
-		case 'p':
-			if (!parse_long(optarg, 1, 65535, &v)) {
-				code = usage("bad port");
-				goto out;
-			}
-			o.port = (int)v;
-			break;
-		case OPT_BOOT_TIMEOUT:
-			if (!parse_long(optarg, 1, 86400, &v)) {
-				code = usage("bad boot timeout");
-				goto out;
-			}
-			o.boot_timeout = (int)v;
-			break;
-		case OPT_PATH:
-			o.path = optarg;
-			break;
-		case OPT_HOST:
-			o.host = optarg;
-			break;
-		case OPT_APP:
-			if (!appstate_name_ok(optarg)) {
-				code =
-				    usage("an app name is 1 to 30 of "
-					  "[a-z0-9-], starting with a letter "
-					  "or digit");
-				goto out;
-			}
-			o.app = optarg;
-			break;
-		case OPT_EXPECT_STATUS:
-			if (!parse_long(optarg, 100, 599, &v)) {
-				code = usage("bad status");
-				goto out;
-			}
-			o.expect_status = (int)v;
-			break;
-		case OPT_EXPECT_BODY:
-			o.expect_body = optarg;
-			break;
-		case OPT_SLUG:
-			o.smoke_slug = true;
-			break;
-		}
+		if ((code = set_option(cli, c, optarg)) != GO_ON)
+			return code;
 	}
-	pos = argv + optind;
-	npos = argc - optind;
-	switch (verb) {
-	case V_BUILD:
-	case V_SMOKE:
-		if (npos > 1) {
-			code = usage("one APP_DIR at most");
-			goto out;
-		}
-		if (npos == 1)
-			o.app_dir = pos[0];
-		break;
-	case V_PACK:
-		if (npos != 1) {
-			code = usage("pack wants one DIR");
-			goto out;
-		}
-		o.app_dir = pos[0];
-		break;
-	case V_START:
-		if (npos > 1) {
-			code = usage("one APP_DIR or SLUG at most");
-			goto out;
-		}
-		if (npos == 1)
-			o.slug = pos[0];
-		break;
-	case V_RUN:
-		if (npos < 1 || npos > 2 || (npos == 2 && o.command != NULL)) {
-			code = usage("run wants SLUG and a TYPE or -- COMMAND");
-			goto out;
-		}
-		o.slug = pos[0];
-		if (npos == 2)
-			o.type = pos[1];
-		break;
-	}
+	cli->o.args = argv + optind;
+	cli->o.nargs = (size_t)(argc - optind);
+	if (cmd->args == NULL)
+		return GO_ON;
+	return cmd->args(&cli->o, argv + optind, argc - optind);
+}
 
-	/* Config vars go into the processes' environment: one too big for
-	 * it is refused now, by name, not after a build as E2BIG.  (A build
-	 * alone takes it: buildpacks get config vars as files.) */
+/* The whole command line into cli and *cmd: GO_ON, or the exit status to
+ * leave with (usage errors, --help). */
+static int
+parse(struct cli *cli, int argc, char **argv, const struct command **cmd)
+{
+	const char *name;
+	int code;
+
+	if (argc < 2)
+		return usage(NULL);
+	name = argv[1];
+	if (strcmp(name, "help") == 0 || strcmp(name, "-h") == 0 ||
+	    strcmp(name, "--help") == 0) {
+		print_usage(stdout);
+		return SX_OK;
+	}
+	if ((*cmd = find_command(name)) == NULL)
+		return usage_quoting("unknown command ", name, strlen(name),
+		    "");
+	if ((code = split_command(*cmd, &cli->o, &argc, argv)) != GO_ON)
+		return code;
+	return parse_options(cli, *cmd, argc - 1, argv + 1);
+}
+
+/* Config vars go into the processes' environment: one too big for it is
+ * refused now, by name, not after a build as E2BIG.  (A build alone takes
+ * it: buildpacks get config vars as files.) */
+static int
+check_env_limits(const struct opts *o)
+{
+	struct envv_limits lim;
+	struct errbuf e;
+	size_t k;
+
 	envv_exec_limits(&lim);
-	if (verb == V_RUN || verb == V_START || verb == V_SMOKE)
-		for (size_t k = 0; k < o.vars->nvars; k++)
-			if (envv_check_var("config var", o.vars->vars[k].name,
-				o.vars->vars[k].len, &lim, &e) == -1) {
-				fprintf(stderr, PROGNAME ": %s\n", e.msg);
-				code = SX_USAGE;
-				goto out;
-			}
+	for (k = 0; k < o->vars->nvars; k++)
+		if (envv_check_var("config var", o->vars->vars[k].name,
+			o->vars->vars[k].len, &lim, &e) == -1) {
+			fprintf(stderr, PROGNAME ": %s\n", e.msg);
+			return SX_USAGE;
+		}
+	return GO_ON;
+}
+
+static int
+run_command(const struct command *cmd, const struct opts *o)
+{
+	struct errbuf e;
+	int code, sig;
+
+	if ((cmd->flags & CMD_ENV) && (code = check_env_limits(o)) != GO_ON)
+		return code;
 	if (spawn_install_signal_handlers(&e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
-		code = SX_FAIL;
-		goto out;
+		return SX_FAIL;
 	}
-	switch (verb) {
-	case V_BUILD:
-		code = cmd_build(&o);
-		break;
-	case V_RUN:
-		code = cmd_run(&o);
-		break;
-	case V_START:
-		code = cmd_start(&o);
-		break;
-	case V_SMOKE:
-		code = cmd_smoke(&o);
-		break;
-	case V_PACK:
-		code = pack_app(&o);
-		break;
-	}
+	code = cmd->run(o);
 	/* Stopped by SIGINT or SIGTERM: what ran has been stopped and what
 	 * was half done removed; one line and 128 + N say so, whatever the
 	 * stopped processes' own statuses were. */
@@ -703,9 +778,44 @@ main(int argc, char **argv)
 		fprintf(stderr, PROGNAME ": stopped by %s\n",
 		    spawn_signal_name(sig));
 	}
+	return code;
+}
+
+static void
+cli_init(struct cli *cli)
+{
+	const char *stack = getenv("STACK");
+	struct opts *o = &cli->o;
+
+	memset(cli, 0, sizeof *cli);
+	o->stack = stack != NULL && *stack != '\0' ? stack : DEFAULT_STACK;
+	o->slug_warn = (uint64_t)SLUG_WARN_MB << 20;
+	o->slug_max = (uint64_t)SLUG_MAX_MB << 20;
+	o->boot_timeout = BOOT_TIMEOUT_S;
+	o->app_dir = ".";
+	o->vars = envdir_new();
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	struct cli cli;
+	int code;
+
+	cli_init(&cli);
+	if (cli.o.vars == NULL) {
+		fprintf(stderr, PROGNAME ": out of memory\n");
+		return SX_FAIL;
+	}
+	/* addons[:VERB] and config[:VERB] parse their own arguments. */
+	if (argc >= 2 && (code = appcmd_main(argc - 1, argv + 1)) >= 0)
+		goto out;
+	if ((code = parse(&cli, argc, argv, &cmd)) == GO_ON)
+		code = run_command(cmd, &cli.o);
 out:
-	envdir_free(o.vars);
-	free(bps);
+	envdir_free(cli.o.vars);
+	free(cli.bps);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, PROGNAME ": write error on stdout\n");
 		if (code == SX_OK)

@@ -2,7 +2,6 @@
 #ifndef SLUGC_SLUGC_H
 #define SLUGC_SLUGC_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +12,7 @@
 #include "gitexport.h"
 #include "manifest.h"
 #include "procfile.h"
+#include "slugstore.h"
 
 /* slugc's exit statuses (the README's table).  Where slugc runs something
  * on the user's behalf, that thing's status is passed through instead: a
@@ -61,6 +61,10 @@ struct opts {
 	const char *type;
 	char **command; /* after "--", NULL-terminated */
 	size_t ncommand;
+	/* every command: the arguments after the options (commands[]'s args
+	 * hook takes them apart for the built-in ones) */
+	char **args;
+	size_t nargs;
 	int port;	  /* 0: default */
 	int boot_timeout; /* seconds */
 	/* smoke */
@@ -74,12 +78,10 @@ struct opts {
 /* What a build made.  build_free() releases it and removes the
  * directories it owns. */
 struct build {
-	char *state_dir; /* per app, under the cache home */
-	int lock_fd;	 /* "lock": slugc's own */
-	int tree_fd;	 /* "build.lock": shared with the buildpacks */
-	char *build_dir; /* BUILD_DIR: becomes the slug */
-	char *tmp_dir;	 /* ENV_DIR, HOME, TMPDIR (under state_dir) */
-	char *slug_path; /* NULL when not packed */
+	struct slugstore store; /* the app's state directory and locks */
+	char *build_dir;	/* BUILD_DIR: becomes the slug */
+	char *tmp_dir;		/* ENV_DIR, HOME, TMPDIR (in the store) */
+	char *slug_path;	/* NULL when not packed */
 	char *release_path;
 	char app_name[64]; /* for Host headers: [a-z0-9-] */
 	char bp_name[128]; /* what the last detect printed */
@@ -88,13 +90,17 @@ struct build {
 				     over the defaults */
 	uint64_t slug_bytes;
 	double ms_take, ms_compile, ms_release, ms_pack;
-	/* Earlier build directories are removed by a thread while this build
-	 * runs; this one stays for the next build to remove when it was not
-	 * packed (start, smoke), so removing ~100 MB is never waited for. */
-	pthread_t trash_th;
-	bool trash_started;
+	/* Earlier build directories are removed while this build runs
+	 * (slugstore_sweep_dir); this one stays for the next build to remove
+	 * when it was not packed (start, smoke), so removing ~100 MB is
+	 * never waited for. */
 	bool keep_build_dir;
 };
+
+#define BUILD_INIT                                                             \
+	{                                                                      \
+		.store = SLUGSTORE_INIT                                        \
+	}
 
 /* build.c */
 /* Builds o->app_dir as a push would: takes the app, runs the buildpacks,
@@ -105,9 +111,6 @@ int build_app(const struct opts *o, bool pack, struct build *b);
 void build_free(struct build *b);
 /* `slugc pack DIR`: DIR as a slug, its .slugignore honoured at pack time. */
 int pack_app(const struct opts *o);
-/* The Heroku-style app name (a DNS label: [a-z0-9-], "app" when nothing is
- * left) made of s, a directory's or a file's name, into name. */
-void app_label(const char *s, char *name, size_t nsize);
 
 /* "<slug minus .tgz>.release.yml" (malloc'd). */
 char *release_path_for(const char *slug);

@@ -440,6 +440,116 @@ test_load_beneath(void)
 	free(dir);
 }
 
+/* procfile_names: the build log's "web, worker" lists. */
+static void
+test_names(void)
+{
+	struct procfile *p, *except;
+	struct warns w;
+	char buf[64], tiny[8];
+
+	p = parse("web: a\nworker: b\nclock: c\n", &w);
+	except = parse("worker: x\n", &w);
+	procfile_names(p, NULL, buf, sizeof buf);
+	TEST("names: all, in order", strcmp(buf, "web, worker, clock") == 0);
+	procfile_names(p, except, buf, sizeof buf);
+	TEST("names: except's types left out", strcmp(buf, "web, clock") == 0);
+	procfile_names(except, p, buf, sizeof buf);
+	TEST("names: none left is empty", buf[0] == '\0');
+	procfile_names(p, NULL, tiny, sizeof tiny);
+	TEST("names: cut to the buffer, terminated",
+	    strcmp(tiny, "web, wo") == 0);
+	procfile_free(p);
+	procfile_free(except);
+}
+
+/* procfile_complete on real files in a temporary app directory. */
+static void
+test_complete(void)
+{
+	struct errbuf e = {""};
+	struct procfile *pf, *all;
+	struct warns w;
+	char *dir, app[PATH_MAX / 2], path[PATH_MAX], *text;
+	struct stat st0, st1;
+	size_t len;
+	bool absent;
+	int rc;
+
+	dir = fs_mkdtemp("/tmp", "test_procfile.", &e);
+	TEST("complete: temp dir", dir != NULL);
+	if (dir == NULL)
+		return;
+	snprintf(app, sizeof app, "%s/app", dir);
+	TEST("complete: app dir", fs_mkdir_p(app, 0755, &e) == 0);
+	snprintf(path, sizeof path, "%s/Procfile", app);
+	/* The app's own line without a final newline, a comment kept. */
+	fs_write_file_atomic(path, "# mine\nweb:  ./run", 18, 0644, &e);
+	all = parse("web: default-web\nworker: default-worker\n", &w);
+	TEST("complete: read the app's Procfile",
+	    procfile_load_beneath(app, "Procfile", &pf, &absent, NULL, NULL,
+		&e) == 0);
+	memset(&w, 0, sizeof w);
+	rc = procfile_complete(app, "Procfile", pf, all, collect, &w, &e);
+	text = fs_read_file(path, 4096, &len, &e);
+	TEST("complete: missing types appended, the app's bytes kept",
+	    rc == 0 && text != NULL &&
+		strcmp(text, "# mine\nweb:  ./run\nworker: default-worker\n") ==
+		    0);
+	TEST("complete: no warning", w.n == 0);
+	free(text);
+	procfile_free(pf);
+
+	/* Complete already: the file is not written again. */
+	TEST("complete: reread",
+	    procfile_load_beneath(app, "Procfile", &pf, &absent, NULL, NULL,
+		&e) == 0);
+	TEST("complete: stat before", stat(path, &st0) == 0);
+	rc = procfile_complete(app, "Procfile", pf, all, collect, &w, &e);
+	/* An atomic write would have put a new inode there. */
+	TEST("complete: nothing to add writes nothing",
+	    rc == 0 && stat(path, &st1) == 0 && st1.st_ino == st0.st_ino);
+	procfile_free(pf);
+
+	/* No Procfile: made of the defaults. */
+	unlink(path);
+	pf = procfile_new();
+	rc = procfile_complete(app, "Procfile", pf, all, collect, &w, &e);
+	text = fs_read_file(path, 4096, &len, &e);
+	TEST("complete: an absent Procfile is created",
+	    rc == 0 && text != NULL &&
+		strcmp(text, "web: default-web\nworker: default-worker\n") ==
+		    0);
+	free(text);
+
+	/* A default that spans lines cannot go in: a warning, no file. */
+	unlink(path);
+	TEST("complete: multi-line default",
+	    procfile_set(all, "clock", "a\nb", &e) == 0);
+	memset(&w, 0, sizeof w);
+	rc = procfile_complete(app, "Procfile", pf, all, collect, &w, &e);
+	TEST("complete: an unwritable type warns, not fails",
+	    rc == 0 && w.n == 1 &&
+		strstr(w.buf, "Procfile not completed: process type clock") ==
+		    w.buf);
+	TEST("complete: and leaves the file alone", !fs_exists(path));
+	procfile_free(pf);
+
+	/* An unreadable Procfile (a directory) is an error naming it. */
+	TEST("complete: Procfile a directory", mkdir(path, 0755) == 0);
+	procfile_free(all);
+	all = parse("web: w\n", &w);
+	pf = procfile_new();
+	errno = 0;
+	rc = procfile_complete(app, "Procfile", pf, all, collect, &w, &e);
+	TEST("complete: an unreadable Procfile fails",
+	    rc == -1 && strstr(e.msg, "Procfile") != NULL);
+	procfile_free(pf);
+	procfile_free(all);
+	fs_rm_rf(dir, &e);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -452,5 +562,7 @@ main(void)
 	test_list_ops();
 	test_read();
 	test_load_beneath();
+	test_names();
+	test_complete();
 	return test_report();
 }
