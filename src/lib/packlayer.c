@@ -157,11 +157,28 @@ entry_of(const char *ns_dir, const struct stat *first, const char *firstrel)
 	return found;
 }
 
+/* Hashes what lstat shows of an entry that its tar header holds or that
+ * changes when it is written: a chmod of a hard-linked file changes the
+ * cache's file too, and the seal knows nothing of modes. */
+static void
+hash_ent(struct treesum_hash *h, const struct packwalk_ent *b)
+{
+	uint64_t v[5] = {b->st.st_mode, (uint64_t)b->st.st_size,
+	    (uint64_t)b->st.st_mtim.tv_sec, (uint64_t)b->st.st_mtim.tv_nsec,
+	    strlen(b->rel)};
+
+	treesum_hash_update(h, v, sizeof v);
+	treesum_hash_update(h, b->rel, strlen(b->rel) + 1);
+	if (b->target != NULL)
+		treesum_hash_update(h, b->target, strlen(b->target) + 1);
+}
+
 /* Whether the walk's entries [start, end) (the subtree at rel) are the
- * entry's tree cw, name for name; sums cw into sum as it goes. */
+ * entry's tree cw, name for name; sums cw into sum and h as it goes. */
 static bool
 same_tree(const struct packwalk *w, size_t start, size_t end, size_t rlen,
-    const struct packwalk *cw, struct cache_statsum *sum)
+    const struct packwalk *cw, struct cache_statsum *sum,
+    struct treesum_hash *h)
 {
 	size_t k;
 
@@ -182,6 +199,7 @@ same_tree(const struct packwalk *w, size_t start, size_t end, size_t rlen,
 			strcmp(a->target, b->target) != 0))
 			return false;
 		cache_statsum_add(sum, b->rel, &b->st);
+		hash_ent(h, b);
 	}
 	return true;
 }
@@ -190,7 +208,7 @@ same_tree(const struct packwalk *w, size_t start, size_t end, size_t rlen,
  * ns_dir; NULL fields when memory runs out. */
 static int
 make_key(struct packlayer *l, const struct packwalk *w, const char *rel,
-    const char *ns_dir, const char *entry, const char *seal,
+    const char *ns_dir, const char *entry, const char *seal, uint64_t stats,
     const struct packlayer_settings *set)
 {
 	struct treesum_hash h;
@@ -200,10 +218,11 @@ make_key(struct packlayer *l, const struct packwalk *w, const char *rel,
 		return -1;
 	if (asprintf(&l->key,
 		"slugc segment 1\nzlib %s\nlibarchive %d\nformat gnutar\n"
-		"level %d\nblock %zu\nmtime %lld\nname %s\nentry %s\nseal %s",
+		"level %d\nblock %zu\nmtime %lld\nname %s\nentry %s\n"
+		"stat %016llx\nseal %s",
 		zlibVersion(), archive_version_number(), set->level,
 		set->block_size, (long long)set->mtime, name, entry,
-		seal) == -1) {
+		(unsigned long long)stats, seal) == -1) {
 		l->key = NULL;
 		return -1;
 	}
@@ -226,6 +245,7 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 	char rel[PATH_MAX], cprefix[PATH_MAX], path[PATH_MAX];
 	struct packwalk cw = {0};
 	struct cache_statsum sum = {0};
+	struct treesum_hash h;
 	struct errbuf ignored;
 	char *entry = NULL, *seal = NULL;
 	size_t rlen = strlen(want->rel), start, end, first;
@@ -263,8 +283,9 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 		goto out;
 	cw.root = path;
 	cw.prefix = cprefix;
+	treesum_hash_init(&h);
 	if (packwalk_run(&cw, &ignored) == -1 ||
-	    !same_tree(w, start, end, rlen, &cw, &sum))
+	    !same_tree(w, start, end, rlen, &cw, &sum, &h))
 		goto out;
 	n = snprintf(path, sizeof path, "%s/%s.ok", want->ns_dir, entry);
 	if (n < 0 || (size_t)n >= sizeof path ||
@@ -272,7 +293,10 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 		goto out;
 	l->start = start;
 	l->end = end;
-	rc = make_key(l, w, rel, want->ns_dir, entry, seal, set) == -1 ? -1 : 1;
+	rc = make_key(l, w, rel, want->ns_dir, entry, seal,
+		 treesum_hash_final(&h), set) == -1
+	    ? -1
+	    : 1;
 out:
 	packwalk_free(&cw);
 	free(entry);

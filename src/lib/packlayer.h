@@ -8,8 +8,9 @@
  * walk gives them contiguously, sorted; every tar entry is a multiple of
  * 512 bytes, so where the layer starts in the tar changes nothing).  Those
  * bytes are a pure function of the segment's key: the pack settings, the
- * layer's tar name, the entry's name and the text of its seal (which holds
- * the tarball's sha256 and a digest of the files' contents).
+ * layer's tar name, the entry's name, the text of its seal (which holds
+ * the tarball's sha256 and a digest of the files' contents) and a hash of
+ * what lstat shows of every entry (name, mode, size, mtime, link target).
  *
  * A subtree is a layer only when it is exactly the entry: the same names,
  * every file and symlink the entry's own inode (hard links), every
