@@ -99,7 +99,7 @@ install(const char *cache, const char *sha, const char *src, const char *app)
 
 	snprintf(dest, sizeof dest, "%s/vendor", app);
 	if (fs_mkdir_p(at(tmpdir, dest), 0755, &e) == -1 ||
-	    cache_open(&c, tpath(cache), "mono", "heroku-22", "6.8", sha, NULL,
+	    cache_open(&c, at(tmpdir, cache), "mono", "heroku-22", "6.8", sha, NULL,
 		&e) == -1)
 		goto out;
 	if (!fs_is_dir(c.path) &&
@@ -580,7 +580,7 @@ test_discard(void)
 	int n;
 
 	TEST("discard: an entry's segments go with it",
-	    cache_open(&c, tpath("cache2"), "mono", "heroku-22", "6.8", SHA2,
+	    cache_open(&c, at(tmpdir, "cache2"), "mono", "heroku-22", "6.8", SHA2,
 		NULL, &e) == 0 &&
 		cache_discard(&c, &e) == 0 &&
 		(free(segment_of("cache2", &n)), n == 1));
