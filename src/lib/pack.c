@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "monotime.h"
 #include "packlayer.h"
 #include "packwalk.h"
 #include "pgzip.h"
@@ -37,6 +38,7 @@ struct packer {
 	struct packlayer *layers;
 	size_t nlayers;
 	size_t reused, stored, damaged;
+	double ms_walk, ms_layers, ms_splice, t0;
 };
 
 static la_ssize_t
@@ -253,8 +255,11 @@ pack_layer(struct packer *p, const struct packlayer *l, struct errbuf *e)
 	if (p->o->segments != PACK_SEG_REUSE)
 		return compress_layer(p, l, e);
 	if ((fd = packlayer_seg_open(l, &s, &damaged, &why)) != -1) {
+		double t = monotime_msf();
+
 		r = pgzip_splice(p->z, fd, &s, e);
 		close(fd);
+		p->ms_splice += monotime_msf() - t;
 		if (r == -1)
 			return -1;
 		if (r == 0) {
@@ -387,6 +392,12 @@ packer_done(struct packer *p, struct pack_result *r)
 	res.reused = p->reused;
 	res.stored = p->stored;
 	res.damaged = p->damaged;
+	res.ms_walk = p->ms_walk;
+	res.ms_layers = p->ms_layers;
+	res.ms_splice = p->ms_splice;
+	if (p->t0 > 0)
+		res.ms_rest = monotime_msf() - p->t0 - p->ms_walk -
+		    p->ms_layers - p->ms_splice;
 	packlayer_free(p->layers, p->nlayers);
 	res.ignored = p->w.ignored;
 	res.skipped = p->w.skipped;
@@ -402,9 +413,14 @@ find_layers(struct packer *p, const struct pgzip_opts *zo, struct errbuf *e)
 {
 	struct packlayer_settings set = {zo->level, zo->block_size,
 	    p->o->layer_mtime};
+	double t = monotime_msf();
+	int rc;
 
-	return packlayer_find(&p->w, p->o->layers, p->o->nlayers, &set,
+	p->ms_walk = t - p->t0;
+	rc = packlayer_find(&p->w, p->o->layers, p->o->nlayers, &set,
 	    &p->layers, &p->nlayers, e);
+	p->ms_layers = monotime_msf() - t;
+	return rc;
 }
 
 int
@@ -420,6 +436,7 @@ pack_dir(const char *dir, const char *out, const struct pack_opts *o,
 	if (o == NULL)
 		o = &defaults;
 	p.o = o;
+	p.t0 = monotime_msf();
 	p.w.root = dir;
 	p.w.prefix = o->prefix != NULL && *o->prefix != '\0' ? o->prefix : ".";
 	p.w.skip = o->ignore != NULL ? skip_ignored : NULL;

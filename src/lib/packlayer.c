@@ -157,49 +157,61 @@ entry_of(const char *ns_dir, const struct stat *first, const char *firstrel)
 	return found;
 }
 
-/* Hashes what lstat shows of an entry that its tar header holds or that
- * changes when it is written: a chmod of a hard-linked file changes the
- * cache's file too, and the seal knows nothing of modes. */
+/* Hashes what the tar holds of an entry, and a file's mtime (what
+ * changes when it is written): a chmod of a hard-linked file changes the
+ * cache's file too, and the seal knows nothing of modes.  rel is relative
+ * to the layer's root. */
 static void
-hash_ent(struct treesum_hash *h, const struct packwalk_ent *b)
+hash_ent(struct treesum_hash *h, const char *rel, const struct packwalk_ent *a)
 {
-	uint64_t v[5] = {b->st.st_mode, (uint64_t)b->st.st_size,
-	    (uint64_t)b->st.st_mtim.tv_sec, (uint64_t)b->st.st_mtim.tv_nsec,
-	    strlen(b->rel)};
+	const struct stat *st = &a->st;
+	uint64_t v[5] = {st->st_mode, strlen(rel), 0, 0, 0};
 
+	if (S_ISREG(st->st_mode)) {
+		v[2] = (uint64_t)st->st_size;
+		v[3] = (uint64_t)st->st_mtim.tv_sec;
+		v[4] = (uint64_t)st->st_mtim.tv_nsec;
+	}
 	treesum_hash_update(h, v, sizeof v);
-	treesum_hash_update(h, b->rel, strlen(b->rel) + 1);
-	if (b->target != NULL)
-		treesum_hash_update(h, b->target, strlen(b->target) + 1);
+	treesum_hash_update(h, rel, strlen(rel) + 1);
+	if (a->target != NULL)
+		treesum_hash_update(h, a->target, strlen(a->target) + 1);
 }
 
-/* Whether the walk's entries [start, end) (the subtree at rel) are the
- * entry's tree cw, name for name; sums cw into sum and h as it goes. */
+/* Whether each of the walk's entries [start, end) (the subtree at rel,
+ * rlen bytes) is the entry's own, open at dfd: its file or symlink (the
+ * same inode), its directory (the same mode).  Sums them into sum and h as
+ * it goes.  One fstatat each: the walk read the names already. */
 static bool
 same_tree(const struct packwalk *w, size_t start, size_t end, size_t rlen,
-    const struct packwalk *cw, struct cache_statsum *sum,
-    struct treesum_hash *h)
+    int dfd, struct cache_statsum *sum, struct treesum_hash *h)
 {
-	size_t k;
+	char rel[PATH_MAX];
+	struct stat st;
+	size_t k, n;
 
-	if (cw->n != end - start)
-		return false;
-	for (k = 0; k < cw->n; k++) {
-		const struct packwalk_ent *a = &w->v[start + k], *b = &cw->v[k];
-		const char *ar = k == 0 ? "" : a->rel + rlen + 1;
+	for (k = start; k < end; k++) {
+		const struct packwalk_ent *a = &w->v[k];
 
-		if (strcmp(ar, b->rel) != 0 || a->st.st_mode != b->st.st_mode)
+		if (k == start)
+			rel[0] = '\0';
+		else {
+			n = strlen(a->rel + rlen + 1);
+			if (n >= sizeof rel)
+				return false;
+			memcpy(rel, a->rel + rlen + 1, n + 1);
+			if (n > 0 && rel[n - 1] == '/')
+				rel[n - 1] = '\0';
+		}
+		if (fstatat(dfd, k == start ? "." : rel, &st,
+			AT_SYMLINK_NOFOLLOW) == -1 ||
+		    st.st_mode != a->st.st_mode)
 			return false;
-		if (!S_ISDIR(a->st.st_mode) &&
-		    (a->st.st_dev != b->st.st_dev ||
-			a->st.st_ino != b->st.st_ino))
+		if (!S_ISDIR(st.st_mode) &&
+		    (st.st_dev != a->st.st_dev || st.st_ino != a->st.st_ino))
 			return false;
-		if (S_ISLNK(a->st.st_mode) &&
-		    (a->target == NULL || b->target == NULL ||
-			strcmp(a->target, b->target) != 0))
-			return false;
-		cache_statsum_add(sum, b->rel, &b->st);
-		hash_ent(h, b);
+		cache_statsum_add(sum, rel, &a->st);
+		hash_ent(h, rel, a);
 	}
 	return true;
 }
@@ -242,15 +254,14 @@ static int
 check_one(const struct packwalk *w, const struct pack_layer *want,
     const struct packlayer_settings *set, struct packlayer *l)
 {
-	char rel[PATH_MAX], cprefix[PATH_MAX], path[PATH_MAX];
-	struct packwalk cw = {0};
+	char rel[PATH_MAX], path[PATH_MAX];
 	struct cache_statsum sum = {0};
 	struct treesum_hash h;
 	struct errbuf ignored;
 	char *entry = NULL, *seal = NULL;
 	size_t rlen = strlen(want->rel), start, end, first;
 	long at;
-	int n, rc = 0, linked;
+	int n, rc = 0, linked, dfd = -1;
 
 	while (rlen > 0 && want->rel[rlen - 1] == '/')
 		rlen--;
@@ -273,19 +284,13 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 	if ((entry = entry_of(want->ns_dir, &w->v[first].st,
 		 w->v[first].rel + rlen + 1)) == NULL)
 		return 0;
-	/* The entry's tree, walked as the layer is: under the same tar
-	 * names, so the slug policy judges its entries alike. */
-	n = snprintf(cprefix, sizeof cprefix, "%s/%.*s", w->prefix, (int)rlen,
-	    want->rel);
-	if (n < 0 || (size_t)n >= sizeof cprefix ||
-	    packwalk_join(path, sizeof path, want->ns_dir, entry, &ignored) ==
-		-1)
+	if (packwalk_join(path, sizeof path, want->ns_dir, entry, &ignored) ==
+		-1 ||
+	    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			       O_CLOEXEC)) == -1)
 		goto out;
-	cw.root = path;
-	cw.prefix = cprefix;
 	treesum_hash_init(&h);
-	if (packwalk_run(&cw, &ignored) == -1 ||
-	    !same_tree(w, start, end, rlen, &cw, &sum, &h))
+	if (!same_tree(w, start, end, rlen, dfd, &sum, &h))
 		goto out;
 	n = snprintf(path, sizeof path, "%s/%s.ok", want->ns_dir, entry);
 	if (n < 0 || (size_t)n >= sizeof path ||
@@ -298,7 +303,8 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 	    ? -1
 	    : 1;
 out:
-	packwalk_free(&cw);
+	if (dfd != -1)
+		close(dfd);
 	free(entry);
 	free(seal);
 	return rc;

@@ -10,15 +10,17 @@
  * bytes are a pure function of the segment's key: the pack settings, the
  * layer's tar name, the entry's name, the text of its seal (which holds
  * the tarball's sha256 and a digest of the files' contents) and a hash of
- * what lstat shows of every entry (name, mode, size, mtime, link target).
+ * what the tar holds of every entry (name, mode, link target) and of each
+ * file's size and mtime.
  *
- * A subtree is a layer only when it is exactly the entry: the same names,
- * every file and symlink the entry's own inode (hard links), every
+ * A subtree is a layer only when it is exactly the entry: every file and
+ * symlink of it the entry's own inode at the same name (hard links), every
  * directory with the entry's mode, no file of it linked from an entry
- * packed before it, and the entry's tree matching its seal by what lstat
+ * packed before it, and its entries matching the entry's seal by what lstat
  * shows (entries, bytes, mtimes, sizes): a build that added, removed,
  * replaced or rewrote a file in place makes it an ordinary subtree.  Only
- * lstat is used: no file is read. */
+ * lstat is used (one fstatat per entry beside the walk's): no file is
+ * read. */
 #ifndef SLUGC_PACKLAYER_H
 #define SLUGC_PACKLAYER_H
 
