@@ -3,7 +3,8 @@
 # packlayer.h): the hello app built with the Mono buildpack gives the same
 # slug byte for byte cold, warm, after its segment is damaged, from another
 # cache entry of the same runtime; a buildpack that writes into vendor/mono
-# gets a slug holding what it wrote.
+# gets a slug holding what it wrote.  The same for .heroku/node with the
+# Node.js buildpack on the node-start fixture.
 . "$(dirname "$0")/../lib.sh"
 
 . "$SLUGC_RUNTIME_DIR/mono.env" || exit 1
@@ -11,7 +12,7 @@ export XDG_CACHE_HOME=$TEST_TMP/xdg
 unset SLUGC_BUILDPACKS SOURCE_DATE_EPOCH
 H=$TEST_TMP/hello
 C=$TEST_TMP/cache
-case $SLUGC_BPDIR in /*) MONO_BP=$SLUGC_BPDIR ;; *) MONO_BP=$REPO/$SLUGC_BPDIR ;; esac
+MONO_BP=$SLUGC_BPDIR
 
 # build OUT [TARBALL SHA256 [slugc options...]]: hello, with the cache $C.
 build() {
@@ -121,4 +122,31 @@ test_expect_success 'the next build replaces the damaged entry: the cold slug ag
 	test_grep "The cached runtime is damaged" "$TEST_TMP/h7.tgz.log" &&
 	cmp "$TEST_TMP/h1.tgz" "$TEST_TMP/h7.tgz"
 '
+# The Node.js buildpack: .heroku/node is a layer too.
+NODE_BPDIR=$(abspath "${SLUGC_NODE_BPDIR:-$(dirname "$SLUGC_BPDIR")/nodejs}")
+NODE_RUNTIME_DIR=$(abspath "${SLUGC_NODE_RUNTIME_DIR:-build/node-runtime}")
+NC=$TEST_TMP/node-cache
+
+build_node() {
+	(. "$NODE_RUNTIME_DIR/node.env" &&
+	"$SLUGC" build --cache "$NC" -b "$NODE_BPDIR" \
+		-e NODE_URL="file://$TARBALL_ZST" -e NODE_SHA256="$SHA256_ZST" \
+		-o "$TEST_TMP/$1" "$TEST_TMP/nodeapp" >"$TEST_TMP/$1.log" 2>&1) ||
+	{ cat "$TEST_TMP/$1.log"; return 1; }
+}
+
+test_expect_success 'node: cold then warm, the same slug, .heroku/node spliced' '
+	cp -R "$FIXTURES/node/node-start" "$TEST_TMP/nodeapp" &&
+	build_node n1.tgz &&
+	find "$NC" -name "*.seg-*" ! -name ".*" -printf "%i %p\n" >nseg1 &&
+	test $(wc -l <nseg1) -eq 1 &&
+	build_node n2.tgz &&
+	cmp "$TEST_TMP/n1.tgz" "$TEST_TMP/n2.tgz" &&
+	find "$NC" -name "*.seg-*" ! -name ".*" -printf "%i %p\n" >nseg2 &&
+	test_cmp nseg1 nseg2 &&
+	gzip -t "$TEST_TMP/n2.tgz" &&
+	tar tzf "$TEST_TMP/n2.tgz" >nlist &&
+	test_grep "^./app/.heroku/node/bin/node\$" nlist
+'
+
 test_done
