@@ -197,7 +197,8 @@ skip_layer(struct packer *p, const struct packlayer *l, struct errbuf *e)
 		    (ae = make_entry(p, en, p->o->layer_mtime, full, &spare,
 			 e)) == NULL)
 			return -1;
-		if (S_ISREG(en->st.st_mode) && archive_entry_hardlink(ae) == NULL)
+		if (S_ISREG(en->st.st_mode) &&
+		    archive_entry_hardlink(ae) == NULL)
 			p->done += (uint64_t)en->st.st_size;
 		p->entries++;
 		archive_entry_free(ae);

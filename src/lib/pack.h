@@ -2,7 +2,8 @@
  * (slugignore.h) the .slugignore patterns that keep files out of it.
  *
  * Slugs are reproducible: entries sorted by path in byte order, owner 0:0
- * without names, one fixed mtime, no atime/ctime/xattrs, and a gzip stream
+ * without names, one fixed mtime (and one of their own for layers, below),
+ * no atime/ctime/xattrs, and a gzip stream
  * whose bytes depend only on the input (not on thread timing or the number
  * of threads).  The tar stream comes from libarchive in GNU tar's format
  * (what `tar czf` gives Heroku's slugs); zlib compresses it in
@@ -98,8 +99,8 @@ struct pack_result {
 	 * checking its layers, splicing segments, and the rest (tar headers,
 	 * reading and compressing files, writing). */
 	double ms_walk, ms_layers, ms_splice, ms_rest;
-	bool too_big;	     /* failed because of max_bytes */
-	bool cancelled;	     /* failed because cancel() returned non-zero */
+	bool too_big;	/* failed because of max_bytes */
+	bool cancelled; /* failed because cancel() returned non-zero */
 };
 
 /* Packs the tree at dir into the gzipped tarball out.  The slug is written

@@ -286,8 +286,8 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 		return 0;
 	if (packwalk_join(path, sizeof path, want->ns_dir, entry, &ignored) ==
 		-1 ||
-	    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			       O_CLOEXEC)) == -1)
+	    (dfd = open(path,
+		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		goto out;
 	treesum_hash_init(&h);
 	if (!same_tree(w, start, end, rlen, dfd, &sum, &h))
@@ -396,10 +396,9 @@ packlayer_seg_open(const struct packlayer *l, struct pgzip_seg *s,
 	}
 	*damaged = true;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    read_all(fd, h, sizeof h) == -1 ||
-	    memcmp(h, SEG_MAGIC, 8) != 0 || get_le(h + 32, 4) != klen ||
-	    klen > SEG_KEY_MAX || (key = malloc(klen + 1)) == NULL ||
-	    read_all(fd, key, klen) == -1) {
+	    read_all(fd, h, sizeof h) == -1 || memcmp(h, SEG_MAGIC, 8) != 0 ||
+	    get_le(h + 32, 4) != klen || klen > SEG_KEY_MAX ||
+	    (key = malloc(klen + 1)) == NULL || read_all(fd, key, klen) == -1) {
 		errf(why, "%s: not a segment header", l->seg_path);
 		goto fail;
 	}

@@ -508,8 +508,8 @@ pgzip_capture_begin(struct pgzip *z, int fd, struct errbuf *e)
 int
 pgzip_capture_end(struct pgzip *z, struct pgzip_seg *s, struct errbuf *e)
 {
-	int rc = pz_cut(z) == -1 || pz_flush(z, true, UINT64_MAX) == -1 ? -1
-									: 0;
+	int rc =
+	    pz_cut(z) == -1 || pz_flush(z, true, UINT64_MAX) == -1 ? -1 : 0;
 
 	z->cap_fd = -1;
 	if (rc == -1)

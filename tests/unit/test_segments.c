@@ -99,8 +99,8 @@ install(const char *cache, const char *sha, const char *src, const char *app)
 
 	snprintf(dest, sizeof dest, "%s/vendor", app);
 	if (fs_mkdir_p(at(tmpdir, dest), 0755, &e) == -1 ||
-	    cache_open(&c, at(tmpdir, cache), "mono", "heroku-22", "6.8", sha, NULL,
-		&e) == -1)
+	    cache_open(&c, at(tmpdir, cache), "mono", "heroku-22", "6.8", sha,
+		NULL, &e) == -1)
 		goto out;
 	if (!fs_is_dir(c.path) &&
 	    (fs_mkdir_p(c.ns, 0755, &e) == -1 ||
@@ -232,8 +232,8 @@ tools_accept(const char *slug, size_t n)
 	    NULL};
 	char out[64];
 
-	return run(NULL, gz, NULL, 0) == 0 && run(NULL, tz, out, sizeof out) ==
-	    0 && strtoull(out, NULL, 10) == n;
+	return run(NULL, gz, NULL, 0) == 0 &&
+	    run(NULL, tz, out, sizeof out) == 0 && strtoull(out, NULL, 10) == n;
 }
 
 struct tarent {
@@ -420,8 +420,8 @@ test_damaged(void)
 		else if (cases[i].off == -2)
 			ok = truncate(seg, 0) == 0;
 		else
-			ok = flip(seg, cases[i].off == -3 ? -1 : cases[i].off) ==
-			    0;
+			ok = flip(seg,
+				 cases[i].off == -3 ? -1 : cases[i].off) == 0;
 		snprintf(descr, sizeof descr,
 		    "%s: found, recompressed, the cold bytes", cases[i].why);
 		TEST(descr,
@@ -434,8 +434,8 @@ test_damaged(void)
 		    pack(&warm, "d2.tgz", &r) == 0 && r.reused == 1 &&
 			r.damaged == 0 && sf("d2.tgz", "dcold.tgz"));
 	}
-	TEST("damaged: still one segment", (free(segment_of("cache3", &n)),
-						n == 1));
+	TEST("damaged: still one segment",
+	    (free(segment_of("cache3", &n)), n == 1));
 	free(seg);
 }
 
@@ -450,9 +450,10 @@ packs_cold(const char *app)
 	struct pack_result r1, r2, r3;
 
 	return pack(&warm, "m1.tgz", &r1) == 0 && r1.layers == 0 &&
-	    r1.reused == 0 && r1.stored == 0 && pack(&warm, "m2.tgz", &r2) == 0 &&
-	    r2.layers == 0 && pack(&plain, "m3.tgz", &r3) == 0 &&
-	    sf("m1.tgz", "m3.tgz") && sf("m2.tgz", "m3.tgz");
+	    r1.reused == 0 && r1.stored == 0 &&
+	    pack(&warm, "m2.tgz", &r2) == 0 && r2.layers == 0 &&
+	    pack(&plain, "m3.tgz", &r3) == 0 && sf("m1.tgz", "m3.tgz") &&
+	    sf("m2.tgz", "m3.tgz");
 }
 
 /* A fresh app with the runtime placed: name. */
@@ -477,8 +478,10 @@ test_modified(void)
 	    fresh("f1") == 0 && (put("f1/vendor/mono/new.txt", "x", 0644), 1) &&
 		packs_cold("f1"));
 	TEST("a file removed from the runtime: packed cold",
-	    fresh("f2") == 0 && unlink(at(tmpdir, "f2/vendor/mono/etc/mono/"
-						  "config")) == 0 &&
+	    fresh("f2") == 0 &&
+		unlink(at(tmpdir,
+		    "f2/vendor/mono/etc/mono/"
+		    "config")) == 0 &&
 		packs_cold("f2"));
 	TEST("a file replaced (same bytes, a new inode): packed cold",
 	    fresh("f3") == 0 &&
@@ -564,8 +567,7 @@ test_runtime_changed(void)
 		free(ns);
 	}
 	TEST("a segment of another key under this one's name: recompressed",
-	    seg != NULL && other != NULL &&
-		copy_file(other, seg) == 0 &&
+	    seg != NULL && other != NULL && copy_file(other, seg) == 0 &&
 		pack(&warm, "n4.tgz", &r) == 0 && r.damaged == 1 &&
 		r.reused == 0 && r.stored == 1 && sf("n4.tgz", "n3.tgz"));
 	free(seg);
@@ -580,8 +582,8 @@ test_discard(void)
 	int n;
 
 	TEST("discard: an entry's segments go with it",
-	    cache_open(&c, at(tmpdir, "cache2"), "mono", "heroku-22", "6.8", SHA2,
-		NULL, &e) == 0 &&
+	    cache_open(&c, at(tmpdir, "cache2"), "mono", "heroku-22", "6.8",
+		SHA2, NULL, &e) == 0 &&
 		cache_discard(&c, &e) == 0 &&
 		(free(segment_of("cache2", &n)), n == 1));
 	cache_close(&c);
