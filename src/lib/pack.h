@@ -2,13 +2,12 @@
  * (slugignore.h) the .slugignore patterns that keep files out of it.
  *
  * Slugs are reproducible: entries sorted by path in byte order, owner 0:0
- * without names, one fixed mtime (and one of their own for layers, below),
- * no atime/ctime/xattrs, and a gzip stream
- * whose bytes depend only on the input (not on thread timing or the number
- * of threads).  The tar stream comes from libarchive in GNU tar's format
- * (what `tar czf` gives Heroku's slugs); zlib compresses it in
- * parallel blocks, each primed with the previous block's last 32 KiB, the
- * way pigz does, into one gzip member.
+ * without names, one fixed mtime (layers have one of their own, below), no
+ * atime/ctime/xattrs, and a gzip stream whose bytes depend only on the
+ * input (not on thread timing or the number of threads).  The tar stream
+ * comes from libarchive in GNU tar's format (what `tar czf` gives Heroku's
+ * slugs); zlib compresses it in parallel blocks, each primed with the
+ * previous block's last 32 KiB, the way pigz does, into one gzip member.
  *
  * A slug holds only what `slugc run` will extract from it: every entry is
  * judged by slugpolicy_check (the rule unpack applies) under its name in
