@@ -20,6 +20,7 @@
 #include "fsutil.h"
 #include "pack.h"
 #include "testhelp.h"
+#include "testmount.h"
 #include "testtmp.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -589,6 +590,59 @@ test_discard(void)
 	cache_close(&c);
 }
 
+/* Names in dir that a segment left behind while it was written. */
+static int
+temporaries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".seg-") != NULL)
+			n++;
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+/* A cache too full to keep the segment: the slug is packed all the same,
+ * and nothing is left behind. */
+static void
+test_full_cache(void)
+{
+	struct how warm = {"full/app", "full/cache", PACK_SEG_REUSE, 0, 0, 0};
+	struct how cold = {"full/app", "full/cache", PACK_SEG_COLD, 0, 0, 0};
+	struct pack_result r;
+	char *full = tpath("full");
+	int n;
+
+	if (tmpfs_mount(full, 4 << 20) == -1) {
+		TEST("full cache: a tmpfs for the cache and the app", false);
+		free(full);
+		return;
+	}
+	TEST("full cache: runtime installed and placed on the tmpfs",
+	    install("full/cache", SHA, "rt1", "full/app") == 0);
+	make_app("full/app");
+	TEST("full cache: cold pack",
+	    pack(&cold, "fcold.tgz", &r) == 0 && r.layers == 1);
+	TEST("full cache: filled to 16 KiB free",
+	    fill_fs(at(full, "filler"), 16 << 10) == 0);
+	TEST("full cache: the segment cannot be kept, the slug is the same",
+	    pack(&warm, "f1.tgz", &r) == 0 && r.layers == 1 && r.stored == 0 &&
+		r.reused == 0 && sf("f1.tgz", "fcold.tgz"));
+	TEST("full cache: no segment nor temporary file left",
+	    (free(segment_of("full/cache", &n)), n == 0) &&
+		temporaries(at(full, "cache/mono")) == 0);
+	TEST("full cache: with room again it is kept, then spliced",
+	    unlink(at(full, "filler")) == 0 && pack(&warm, "f2.tgz", &r) == 0 &&
+		r.stored == 1 && pack(&warm, "f3.tgz", &r) == 0 &&
+		r.reused == 1 && sf("f3.tgz", "fcold.tgz"));
+	tmpfs_umount(full);
+	free(full);
+}
+
 int
 main(void)
 {
@@ -599,6 +653,7 @@ main(void)
 	test_modified();
 	test_runtime_changed();
 	test_discard();
+	test_full_cache();
 	tmp_done();
 	return test_report();
 }
