@@ -256,6 +256,48 @@ compare(const struct tally *got, const struct tally *want, bool content,
 	return CACHE_DAMAGED;
 }
 
+void
+cache_statsum_add(struct cache_statsum *s, const char *rel,
+    const struct stat *st)
+{
+	struct tally t = {0};
+
+	s->entries++;
+	if (!S_ISREG(st->st_mode))
+		return;
+	tally_file(&t, st, rel, strlen(rel));
+	s->bytes += t.bytes;
+	s->mtimes += t.mtimes;
+	s->sizes += t.sizes;
+}
+
+int
+cache_statsum_check(const char *seal_path, const struct cache_statsum *s,
+    char **text, struct errbuf *why)
+{
+	struct tally want;
+	char sha[128];
+	size_t len;
+	char *seal;
+
+	*text = NULL;
+	if ((seal = fs_read_file(seal_path, 4096, &len, NULL)) == NULL)
+		return errf(why, "%s: no seal", seal_path);
+	if (sscanf(seal, "%127s %llu %llu %llu %llx %llx", sha, &want.entries,
+		&want.bytes, &want.mtimes, &want.sizes, &want.content) != 6) {
+		free(seal);
+		return errf(why, "%s: not a seal", seal_path);
+	}
+	if (want.entries != s->entries || want.bytes != s->bytes ||
+	    want.mtimes != s->mtimes || want.sizes != s->sizes) {
+		free(seal);
+		return errf(why, "%s: the tree does not match its seal",
+		    seal_path);
+	}
+	*text = seal;
+	return 0;
+}
+
 enum cache_state
 cache_check(const struct cache_entry *c, const char *sha256, struct errbuf *why)
 {
@@ -501,6 +543,18 @@ cache_place(const struct cache_entry *c, const char *sha256, const char *dest,
 	}
 }
 
+/* Whether n is one of the files an entry named base keeps beside it,
+ * other than its seal. */
+static bool
+entry_sibling(const char *n, const char *base, size_t blen)
+{
+	if (n[0] == '.' && strncmp(n + 1, base, blen) == 0)
+		return strncmp(n + 1 + blen, ".part-", 6) == 0 ||
+		    strncmp(n + 1 + blen, ".seg-", 5) == 0;
+	return strncmp(n, base, blen) == 0 &&
+	    strncmp(n + blen, ".seg-", 5) == 0;
+}
+
 int
 cache_discard(const struct cache_entry *c, struct errbuf *e)
 {
@@ -514,7 +568,9 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 		return errf(e, "remove %s:", c->seal);
 	if (fs_rm_rf(c->path, e) == -1)
 		return -1;
-	/* install_from_url's temporary siblings are ".<key>.part-XXXXXX". */
+	/* install_from_url's temporary siblings are ".<key>.part-XXXXXX";
+	 * the entry's slug segments "<key>.seg-HASH", and while they are
+	 * written ".<key>.seg-XXXXXX". */
 	if ((dir = strdup(c->path)) == NULL)
 		return errf(e, "cache:");
 	base = strrchr(dir, '/');
@@ -526,9 +582,7 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 		return rc;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.' ||
-		    strncmp(de->d_name + 1, base, blen) != 0 ||
-		    strncmp(de->d_name + 1 + blen, ".part-", 6) != 0)
+		if (!entry_sibling(de->d_name, base, blen))
 			continue;
 		char *p = fs_join(dir, de->d_name);
 		rc = p == NULL ? errf(e, "cache:") : fs_rm_rf(p, e);

@@ -14,6 +14,7 @@
 #define SLUGC_CACHE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "err.h"
 #include "stopflag.h"
@@ -105,6 +106,26 @@ int cache_seal(const struct cache_entry *c, const char *sha256,
  * caller discards it). */
 int cache_seal_place(const struct cache_entry *c, const char *sha256,
     const char *dest, const struct treesum *expect, struct errbuf *e);
+
+/* Slug segments (packlayer.h): pack keeps the compressed bytes of a placed
+ * entry beside it, as <key>.seg-<hash>, and needs to know that the tree it
+ * is packing is still the one the seal describes, without reading it.
+ * cache_discard removes an entry's segments with it. */
+struct cache_statsum {
+	unsigned long long entries, bytes, mtimes, sizes;
+};
+
+/* Adds one entry of the tree (rel: its path below the entry's root, no
+ * trailing '/'; "" for the root itself) as lstat showed it. */
+void cache_statsum_add(struct cache_statsum *s, const char *rel,
+    const struct stat *st);
+
+/* Whether the seal at seal_path (an entry's <key>.ok) matches what s
+ * counted: entries, bytes, modification times and sizes (the checks a warm
+ * placement makes).  Returns 0 with the seal's text in *text (malloc'd, for
+ * the caller to free), or -1 with why saying what differs. */
+int cache_statsum_check(const char *seal_path, const struct cache_statsum *s,
+    char **text, struct errbuf *why);
 
 /* Removes CACHE_DIR/<ns> if it is empty, unlocks and frees.  Accepts an
  * entry that was never opened. */

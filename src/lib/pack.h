@@ -2,17 +2,25 @@
  * (slugignore.h) the .slugignore patterns that keep files out of it.
  *
  * Slugs are reproducible: entries sorted by path in byte order, owner 0:0
- * without names, one fixed mtime, no atime/ctime/xattrs, and a gzip stream
- * whose bytes depend only on the input (not on thread timing or the number
- * of threads).  The tar stream comes from libarchive in GNU tar's format
- * (what `tar czf` gives Heroku's slugs); zlib compresses it in
- * parallel blocks, each primed with the previous block's last 32 KiB, the
- * way pigz does, into one gzip member.
+ * without names, one fixed mtime (layers have one of their own, below), no
+ * atime/ctime/xattrs, and a gzip stream whose bytes depend only on the
+ * input (not on thread timing or the number of threads).  The tar stream
+ * comes from libarchive in GNU tar's format (what `tar czf` gives Heroku's
+ * slugs); zlib compresses it in parallel blocks, each primed with the
+ * previous block's last 32 KiB, the way pigz does, into one gzip member.
  *
  * A slug holds only what `slugc run` will extract from it: every entry is
  * judged by slugpolicy_check (the rule unpack applies) under its name in
  * the slug, and what it refuses (FIFOs, sockets, devices, symlinks that are
- * absolute or climb out of the slug's root) is left out with a warning. */
+ * absolute or climb out of the slug's root) is left out with a warning.
+ *
+ * Layers (packlayer.h): a subtree that is a runtime cache entry placed by
+ * hard links (vendor/mono, .heroku/node) is compressed on its own, between
+ * two cuts of the deflate stream, and its compressed bytes are kept beside
+ * the entry; the next pack of the same entry splices them in instead of
+ * compressing the runtime again.  The slug is byte for byte the one a pack
+ * that compresses everything gives (PACK_SEG_COLD), and still one gzip
+ * member. */
 #ifndef SLUGC_PACK_H
 #define SLUGC_PACK_H
 
@@ -27,6 +35,18 @@
 /* Progress: called from the packing thread with the bytes of file data
  * read so far and the total expected (known after the directory walk). */
 typedef void pack_progress_fn(void *arg, uint64_t done, uint64_t total);
+
+/* A subtree that may be a layer. */
+struct pack_layer {
+	const char *rel;    /* below dir: "vendor/mono" */
+	const char *ns_dir; /* the cache namespace that may hold it as an
+			       entry: CACHE_DIR/mono */
+};
+
+enum pack_segments {
+	PACK_SEG_REUSE, /* splice the layers' kept segments, keep new ones */
+	PACK_SEG_COLD,	/* compress the layers, keep nothing */
+};
 
 struct pack_opts {
 	const char *prefix; /* entry name prefix, e.g. "./app" (Heroku's
@@ -48,6 +68,14 @@ struct pack_opts {
 	 * socket refused".  May be NULL. */
 	err_warn_fn *warn;
 	void *warn_arg;
+	/* Subtrees to pack as layers when they are their cache entry. */
+	const struct pack_layer *layers;
+	size_t nlayers;
+	/* The one mtime of a layer's entries: the runtime is not the
+	 * commit's, and a layer stamped with the commit's time could not
+	 * be reused by the next commit. */
+	time_t layer_mtime;
+	enum pack_segments segments;
 };
 
 #define PACK_OPTS_INIT                                                         \
@@ -62,8 +90,16 @@ struct pack_result {
 	size_t entries;	     /* tar entries written */
 	size_t ignored;	     /* paths left out by the ignore set */
 	size_t skipped;	     /* entries the slug policy left out */
-	bool too_big;	     /* failed because of max_bytes */
-	bool cancelled;	     /* failed because cancel() returned non-zero */
+	size_t layers;	     /* subtrees packed as layers */
+	size_t reused;	     /* layers spliced from their kept segment */
+	size_t stored;	     /* layers whose segment was kept */
+	size_t damaged;	     /* kept segments found damaged (recompressed) */
+	/* Where the time went, in ms: the walk of the tree, finding and
+	 * checking its layers, splicing segments, and the rest (tar headers,
+	 * reading and compressing files, writing). */
+	double ms_walk, ms_layers, ms_splice, ms_rest;
+	bool too_big;	/* failed because of max_bytes */
+	bool cancelled; /* failed because cancel() returned non-zero */
 };
 
 /* Packs the tree at dir into the gzipped tarball out.  The slug is written

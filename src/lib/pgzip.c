@@ -65,6 +65,14 @@ struct pgzip {
 	bool too_big, cancelled;
 	bool aborted; /* refuse further input */
 	struct errbuf err;
+
+	/* The capture (pgzip_capture_begin): blocks from cap_from on are
+	 * copied to cap_fd too, while it is not -1. */
+	int cap_fd;
+	uint64_t cap_from;
+	struct pgzip_seg cap;
+	bool cap_failed;
+	struct errbuf cap_err;
 };
 
 static int
@@ -168,6 +176,35 @@ pz_write_all(struct pgzip *z, const void *buf, size_t len)
 	return 0;
 }
 
+/* Copies a block just written to the capture, if it is in it. */
+static void
+pz_capture(struct pgzip *z, const struct pz_blk *b)
+{
+	const unsigned char *p = b->out;
+	size_t len = b->outlen;
+	ssize_t n;
+
+	if (z->cap_fd == -1 || z->cap_failed || z->next_write < z->cap_from)
+		return;
+	z->cap.ccrc = (uint32_t)crc32(z->cap.ccrc, b->out, (uInt)b->outlen);
+	z->cap.ucrc =
+	    (uint32_t)crc32_combine(z->cap.ucrc, b->crc, (z_off_t)b->inlen);
+	z->cap.clen += b->outlen;
+	z->cap.ulen += b->inlen;
+	while (len > 0) {
+		n = write(z->cap_fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			errf(&z->cap_err, "write segment:");
+			z->cap_failed = true;
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
 /* Writes out compressed blocks in order; with wait, until block `until`
  * (exclusive) has been written, otherwise only those already done. */
 static int
@@ -202,6 +239,7 @@ pz_flush(struct pgzip *z, bool wait, uint64_t until)
 		}
 		if (pz_write_all(z, b->out, b->outlen) == -1)
 			return -1;
+		pz_capture(z, b);
 		z->crc = crc32_combine(z->crc, b->crc, (z_off_t)b->inlen);
 		z->isize += b->inlen;
 		pthread_mutex_lock(&z->mu);
@@ -343,6 +381,7 @@ pz_init(struct pgzip *z, int fd, const char *path, int level, int threads,
 	z->level = level;
 	z->bsize = bsize;
 	z->crc = crc32(0L, Z_NULL, 0);
+	z->cap_fd = -1;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->work, NULL);
 	pthread_cond_init(&z->done, NULL);
@@ -428,6 +467,137 @@ pgzip_finish(struct pgzip *z, struct errbuf *e)
 	if (pz_finish(z) == -1)
 		return errf(e, "%s", z->err.msg);
 	return 0;
+}
+
+/* Submits the current block if it holds anything, and forgets the
+ * dictionary: the next block starts the deflate stream afresh. */
+static int
+pz_cut(struct pgzip *z)
+{
+	if (z->aborted)
+		return z->err.msg[0] ? -1 : errf(&z->err, "packing aborted");
+	if (z->cur->inlen > 0 &&
+	    (pz_submit(z, false) == -1 || pz_acquire(z) == -1))
+		return -1;
+	z->taillen = 0;
+	return 0;
+}
+
+int
+pgzip_cut(struct pgzip *z, struct errbuf *e)
+{
+	if (pz_cut(z) == -1)
+		return errf(e, "%s", z->err.msg);
+	return 0;
+}
+
+int
+pgzip_capture_begin(struct pgzip *z, int fd, struct errbuf *e)
+{
+	if (pz_cut(z) == -1)
+		return errf(e, "%s", z->err.msg);
+	memset(&z->cap, 0, sizeof z->cap);
+	z->cap.ccrc = z->cap.ucrc = (uint32_t)crc32(0L, Z_NULL, 0);
+	z->cap_fd = fd;
+	z->cap_from = z->next_seq;
+	z->cap_failed = false;
+	z->cap_err.msg[0] = '\0';
+	return 0;
+}
+
+int
+pgzip_capture_end(struct pgzip *z, struct pgzip_seg *s, struct errbuf *e)
+{
+	int rc =
+	    pz_cut(z) == -1 || pz_flush(z, true, UINT64_MAX) == -1 ? -1 : 0;
+
+	z->cap_fd = -1;
+	if (rc == -1)
+		return errf(e, "%s", z->err.msg);
+	if (z->cap_failed) {
+		errf(e, "%s", z->cap_err.msg);
+		return 1;
+	}
+	*s = z->cap;
+	return 0;
+}
+
+/* Cuts the member's file back to off after a segment that failed its
+ * check: 1 (e says why), or -1 when it cannot be. */
+static int
+pz_unsplice(struct pgzip *z, off_t off, struct errbuf *e)
+{
+	if (ftruncate(z->fd, off) == -1 || lseek(z->fd, off, SEEK_SET) == -1) {
+		errf(&z->err, "write %s:", z->path);
+		return errf(e, "%s", z->err.msg);
+	}
+	return 1;
+}
+
+int
+pgzip_splice(struct pgzip *z, int fd, const struct pgzip_seg *s,
+    struct errbuf *e)
+{
+	unsigned char *buf = NULL;
+	uint64_t left = s->clen;
+	size_t bsize = 1 << 20;
+	uLong crc = crc32(0L, Z_NULL, 0);
+	off_t off;
+	ssize_t n;
+	int rc = -1;
+
+	if (z->cancel != NULL && z->cancel()) {
+		z->cancelled = true;
+		errf(&z->err, "packing interrupted");
+		return errf(e, "%s", z->err.msg);
+	}
+	if (pz_cut(z) == -1 || pz_flush(z, true, UINT64_MAX) == -1)
+		return errf(e, "%s", z->err.msg);
+	if (z->max_bytes > 0 && z->written + s->clen + 18 > z->max_bytes) {
+		z->too_big = true;
+		errf(&z->err, "slug exceeds the limit of %llu bytes",
+		    (unsigned long long)z->max_bytes);
+		return errf(e, "%s", z->err.msg);
+	}
+	if ((off = lseek(z->fd, 0, SEEK_CUR)) == -1) {
+		errf(&z->err, "seek %s:", z->path);
+		return errf(e, "%s", z->err.msg);
+	}
+	if ((buf = malloc(bsize)) == NULL) {
+		errf(&z->err, "compress slug:");
+		return errf(e, "%s", z->err.msg);
+	}
+	while (left > 0) {
+		n = read(fd, buf, left < bsize ? (size_t)left : bsize);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == -1)
+				errf(e, "read segment:");
+			else
+				errf(e, "segment ends early");
+			rc = pz_unsplice(z, off, e);
+			goto out;
+		}
+		crc = crc32(crc, buf, (uInt)n);
+		if (pz_write_all(z, buf, (size_t)n) == -1) {
+			errf(e, "%s", z->err.msg);
+			goto out;
+		}
+		left -= (uint64_t)n;
+	}
+	if ((uint32_t)crc != s->ccrc) {
+		errf(e, "segment does not match its checksum");
+		rc = pz_unsplice(z, off, e);
+		goto out;
+	}
+	z->written += s->clen;
+	z->crc = crc32_combine(z->crc, s->ucrc, (z_off_t)s->ulen);
+	z->isize += s->ulen;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 void

@@ -6,7 +6,14 @@
  * its own with the previous block's last 32 KiB as a preset dictionary, so
  * matches reach across the cut as they would in one stream; the output
  * depends only on the input and the level, never on the number of threads
- * or their timing.  A few MiB are in flight at most. */
+ * or their timing.  A few MiB are in flight at most.
+ *
+ * Segments (pack's layers): a cut ends the current block there and starts
+ * the next without a dictionary, so what is written between two cuts
+ * deflates to bytes that depend on nothing before it.  Those bytes can be
+ * captured into a file while they are written, and later spliced into
+ * another member at a cut instead of compressing the same input again; the
+ * member's CRC is combined from the segment's (crc32_combine). */
 #ifndef SLUGC_PGZIP_H
 #define SLUGC_PGZIP_H
 
@@ -47,6 +54,40 @@ struct pgzip *pgzip_new(int fd, const char *path, const struct pgzip_opts *o,
 /* Compresses len bytes of buf.  Returns 0, or -1 with e filled (a write
  * error naming the path, max_bytes, cancel). */
 int pgzip_write(struct pgzip *z, const void *buf, size_t len, struct errbuf *e);
+
+/* Ends the current block here (when it holds anything) and starts the
+ * next with no dictionary: the deflate stream is byte-aligned, and what
+ * follows compresses as if it began a stream.  Returns 0 or -1. */
+int pgzip_cut(struct pgzip *z, struct errbuf *e);
+
+/* A segment's figures: its deflate bytes (clen, their own CRC-32 ccrc),
+ * and the input they hold (ulen, its CRC-32 ucrc). */
+struct pgzip_seg {
+	uint64_t ulen, clen;
+	uint32_t ucrc, ccrc;
+};
+
+/* Starts copying what is compressed from here (a cut is made first) to
+ * fd as well, in order, until pgzip_capture_end.  A failure to write fd
+ * does not fail the compressor: pgzip_capture_end reports it. */
+int pgzip_capture_begin(struct pgzip *z, int fd, struct errbuf *e);
+
+/* Cuts, writes out everything compressed so far and stops the capture.
+ * Returns 0 with *s filled, 1 when the capture failed (e says why: fd could
+ * not be written; the member itself is fine), or -1 when the compressor
+ * failed. */
+int pgzip_capture_end(struct pgzip *z, struct pgzip_seg *s, struct errbuf *e);
+
+/* Splices the segment s, whose deflate bytes are read from fd (at its
+ * offset), into the member at a cut (one is made first): as if its input
+ * had been written, without compressing it.  The bytes are checked against
+ * s->ccrc as they are copied; when fd ends early, cannot be read or does
+ * not match, the member's file is cut back to where the segment started
+ * (it must be a regular file) and 1 is returned (e says why): the caller
+ * writes the input instead.  Returns 0 when spliced, -1 on the member's own
+ * failure (a write error, max_bytes). */
+int pgzip_splice(struct pgzip *z, int fd, const struct pgzip_seg *s,
+    struct errbuf *e);
 
 /* Compresses what is left and writes the trailer.  Returns 0 or -1.  fd
  * stays open: the caller closes it. */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "pack.h"
+#include "runtime.h"
 #include "slugc.h"
 #include "spawn.h"
 
@@ -360,13 +361,14 @@ pack_failed(const struct opts *o, const struct pack_result *r,
 }
 
 /* Packs dir into slug with the build log's lines and the size limits.
- * ig (may be NULL) leaves paths out.  Returns SX_OK, SX_TOO_BIG, SX_FAIL or
- * SX_SIGNAL + N; *bytes gets the slug's size. */
+ * ig (may be NULL) leaves paths out; po (may hold layers) has the rest.
+ * Returns SX_OK, SX_TOO_BIG, SX_FAIL or SX_SIGNAL + N; *bytes gets the
+ * slug's size. */
 static int
 pack_log(const struct opts *o, const char *dir, const char *slug, time_t mtime,
-    const struct pack_ignore *ig, uint64_t *bytes)
+    const struct pack_ignore *ig, struct pack_opts *po_in, uint64_t *bytes)
 {
-	struct pack_opts po = PACK_OPTS_INIT;
+	struct pack_opts po = *po_in;
 	struct pack_result r;
 	struct log_progress lp;
 	struct errbuf e;
@@ -416,14 +418,53 @@ slug_time(long long commit_time)
 	return (time_t)commit_time;
 }
 
+/* The runtimes the buildpacks that ran may have placed from their caches:
+ * packed as layers, their compressed bytes kept in those caches for the
+ * next build (pack.h).  *n may be 0; the caller frees with free_layers. */
+static struct pack_layer *
+runtime_layers(struct ctx *c, size_t *n)
+{
+	static const struct runtime_kind *const kinds[] = {&runtime_mono,
+	    &runtime_node};
+	const size_t nk = sizeof kinds / sizeof kinds[0];
+	struct pack_layer *v;
+	size_t i, k;
+
+	*n = 0;
+	if ((v = calloc(c->run.nbps * nk + 1, sizeof *v)) == NULL)
+		return NULL;
+	for (i = 0; i < c->run.nbps; i++) {
+		if (!c->run.bps[i].used || c->run.bps[i].cache == NULL)
+			continue;
+		for (k = 0; k < nk; k++) {
+			v[*n].rel = kinds[k]->prefix;
+			if ((v[*n].ns_dir = fs_join(c->run.bps[i].cache,
+				 kinds[k]->cache_ns)) == NULL)
+				return v;
+			(*n)++;
+		}
+	}
+	return v;
+}
+
+static void
+free_layers(struct pack_layer *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].ns_dir);
+	free(v);
+}
+
 static int
 pack_slug(struct ctx *c)
 {
 	const struct opts *o = c->o;
 	struct build *b = c->b;
+	struct pack_opts po = PACK_OPTS_INIT;
+	struct pack_layer *layers;
 	struct errbuf e;
 	char *yaml = NULL;
-	size_t ylen;
+	size_t ylen, nlayers;
 	int code;
 
 	b->slug_path = o->output != NULL ? strdup(o->output)
@@ -433,8 +474,15 @@ pack_slug(struct ctx *c)
 		log_error(stdout, "pack: out of memory");
 		return SX_FAIL;
 	}
+	/* Without a cache (--no-cache: a temporary one) nothing is kept. */
+	layers = runtime_layers(c, &nlayers);
+	po.layers = layers;
+	po.nlayers = nlayers;
+	po.layer_mtime = slug_time(0);
+	po.segments = o->no_cache ? PACK_SEG_COLD : PACK_SEG_REUSE;
 	code = pack_log(o, b->build_dir, b->slug_path,
-	    slug_time(b->git.commit_time), NULL, &b->slug_bytes);
+	    slug_time(b->git.commit_time), NULL, &po, &b->slug_bytes);
+	free_layers(layers, nlayers);
 	if (code != SX_OK)
 		return code;
 	if (manifest_emit(b->release, &yaml, &ylen, &e) == -1 ||
@@ -452,6 +500,7 @@ pack_slug(struct ctx *c)
 int
 pack_app(const struct opts *o)
 {
+	struct pack_opts po = PACK_OPTS_INIT;
 	struct pack_ignore *ig = NULL;
 	struct errbuf e;
 	const char *slug = o->output != NULL ? o->output : "slug.tgz";
@@ -466,7 +515,7 @@ pack_app(const struct opts *o)
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
-	code = pack_log(o, o->app_dir, slug, slug_time(0), ig, &bytes);
+	code = pack_log(o, o->app_dir, slug, slug_time(0), ig, &po, &bytes);
 	if (code == SX_OK)
 		log_info(stdout, "Slug:    %s", slug);
 out:
