@@ -16,6 +16,7 @@
 
 #include "addon_supervise.h"
 #include "appstate.h"
+#include "configvars.h"
 #include "digest.h"
 #include "envv.h"
 #include "fsutil.h"
@@ -183,6 +184,7 @@ struct dyno {
 	struct addon_opts ao;	/* for its add-ons */
 	struct addon_services *addons;
 	struct envdir *config; /* the app's config vars, or NULL */
+	struct envdir *vars;   /* config, then --env's, then -e's */
 	int ready_code;	       /* pl->ready's, once its task is done */
 };
 
@@ -311,9 +313,9 @@ dyno_metadata(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
 }
 
 /* The environment of one process: a dyno's PATH, the release's config
- * vars, the platform's metadata, the app's config vars, the user's (which
- * win over those), then what the platform itself sets and no config var
- * can change: HOME, PORT, DYNO. */
+ * vars, the platform's metadata, the app's config vars with the user's
+ * over them (d->vars), then what the platform itself sets and no config
+ * var can change: HOME, PORT, DYNO. */
 static int
 proc_env(struct proc *p, const struct dyno *d, struct errbuf *e)
 {
@@ -332,13 +334,9 @@ proc_env(struct proc *p, const struct dyno *d, struct errbuf *e)
 	 * override, as on Heroku. */
 	if (dyno_metadata(p, pl, e) == -1)
 		return -1;
-	for (i = 0; d->config != NULL && i < d->config->nvars; i++)
-		if (envv_set(&p->env, d->config->vars[i].name,
-			d->config->vars[i].value, e) == -1)
-			return -1;
-	for (i = 0; pl->vars != NULL && i < pl->vars->nvars; i++)
-		if (envv_set(&p->env, pl->vars->vars[i].name,
-			pl->vars->vars[i].value, e) == -1)
+	for (i = 0; i < d->vars->nvars; i++)
+		if (envv_set(&p->env, d->vars->vars[i].name,
+			d->vars->vars[i].value, e) == -1)
 			return -1;
 	if (envv_set(&p->env, "HOME", pl->home, e) == -1 ||
 	    envv_set(&p->env, "PORT", port, e) == -1 ||
@@ -445,6 +443,21 @@ start_addons(struct dyno *d, struct supervise *sv)
 fail:
 	fprintf(stderr, PROGNAME ": %s\n", e.msg);
 	return SX_FAIL;
+}
+
+/* The config vars over the release's: the app's, then --env's, then -e's,
+ * whatever their order on the command line. */
+static int
+merge_config(struct dyno *d)
+{
+	struct errbuf e;
+
+	if (configvars_merge(NULL, d->config, d->pl->envfile_vars,
+		d->pl->cli_vars, &d->vars, &e) == -1) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		return SX_FAIL;
+	}
+	return SX_OK;
 }
 
 /* Prepares process i: its name, port, environment and argv, checked, and
@@ -628,6 +641,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		return SX_FAIL;
 	}
 	if ((code = start_addons(&d, sv)) != SX_OK ||
+	    (code = merge_config(&d)) != SX_OK ||
 	    (code = procs_prepare(&d, sv)) != SX_OK)
 		goto out;
 	fflush(stdout);
@@ -647,6 +661,7 @@ out:
 	free(d.procs);
 	addon_services_free(d.addons);
 	envdir_free(d.config);
+	envdir_free(d.vars);
 	appstate_close(d.state);
 	return code;
 }
