@@ -78,7 +78,7 @@ test_expect_success 'start: the same chain, -e before --env' '
 	P=$TEST_TMP/apps/shop-start && mkdir -p "$P" &&
 	printf "web: printenv GREETING NULL_RELEASE; exec sleep 300\n" >"$P/Procfile" &&
 	"$SLUGC" build -b "$BP/null" --app shop -o "$TEST_TMP/start.tgz" "$P" >log 2>&1 &&
-	test_expect_code 124 "$SLUGC" start --app shop --boot-timeout 1 \
+	test_expect_code 124 "$SLUGC" start --app shop -p "$(free_port)" --boot-timeout 1 \
 		-e GREETING=mine --env "$TEST_TMP/a.env" "$TEST_TMP/start.tgz" >out 2>err &&
 	test_grep "^web.1 *| mine\$" out &&
 	test_grep "^web.1 *| file wins\$" out &&
