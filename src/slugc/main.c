@@ -60,7 +60,8 @@ static const char usage_options[] =
     "      --path PATH       request PATH (default /)\n"
     "      --host HOST       Host header (default APP.localhost)\n"
     "      --expect-status N the status to expect (default: any 2xx/3xx)\n"
-    "      --expect-body T   the body must contain T\n"
+    "      --expect-body T   the (last) body must contain T\n"
+    "      --requests N      send N requests, cookies kept between them (1)\n"
     "      --slug            pack the slug and boot from it unpacked\n"
     "                        (default: boot from the build directory)\n"
     "pack: DIR (a built app) as a slug, its .slugignore honoured, into SLUG\n"
@@ -75,7 +76,7 @@ enum {
 	OG_APP = 1 << 4,    /* --app */
 	OG_RUN = 1 << 5,    /* -p --boot-timeout */
 	OG_SMOKE = 1 << 6   /* --path --host --expect-status --expect-body
-			       --slug */
+			       --requests --slug */
 };
 
 enum {
@@ -92,7 +93,8 @@ enum {
 	OPT_EXPECT_STATUS,
 	OPT_EXPECT_BODY,
 	OPT_SLUG,
-	OPT_APP
+	OPT_APP,
+	OPT_REQUESTS
 };
 
 #define SHORTOPTS ":b:e:o:p:h"
@@ -119,6 +121,7 @@ static const struct optdef {
     {"host", required_argument, OPT_HOST, OG_SMOKE},
     {"expect-status", required_argument, OPT_EXPECT_STATUS, OG_SMOKE},
     {"expect-body", required_argument, OPT_EXPECT_BODY, OG_SMOKE},
+    {"requests", required_argument, OPT_REQUESTS, OG_SMOKE},
     {"slug", no_argument, OPT_SLUG, OG_SMOKE},
     {"app", required_argument, OPT_APP, OG_APP},
     {"help", no_argument, 'h', 0},
@@ -599,6 +602,10 @@ set_number(struct opts *o, int c, const char *arg)
 		if (!parse_long(arg, 100, 599, &v))
 			return usage("bad status");
 		o->expect_status = (int)v;
+	} else if (c == OPT_REQUESTS) {
+		if (!parse_long(arg, 1, SMOKE_REQUESTS_MAX, &v))
+			return usage("--requests wants 1 to 1000");
+		o->requests = (int)v;
 	}
 	return GO_ON;
 }

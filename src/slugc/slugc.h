@@ -39,6 +39,7 @@ enum slugc_exit {
 #define BOOT_TIMEOUT_S 60
 #define DEFAULT_PORT 5000
 #define DEFAULT_STACK "heroku-22"
+#define SMOKE_REQUESTS_MAX 1000
 
 struct opts {
 	/* build, smoke, start */
@@ -75,6 +76,7 @@ struct opts {
 	const char *host;
 	const char *expect_body;
 	int expect_status; /* 0: any 2xx or 3xx */
+	int requests;	   /* how many, cookies kept; 0: one */
 	bool smoke_slug;   /* pack, unpack and run the slug */
 };
 
@@ -176,7 +178,7 @@ int dyno_load_release(const char *release_path, const char *home,
 int dyno_free_port(void);
 
 /* smoke.c */
-/* `slugc smoke`: build, boot web, one request, stop; returns the status. */
+/* `slugc smoke`: build, boot web, the requests, stop; returns the status. */
 int smoke_app(const struct opts *o);
 
 /* dotenv.c */

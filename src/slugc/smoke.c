@@ -1,5 +1,6 @@
 /* smoke.c - `slugc smoke`: build, boot web, one HTTP request through
- * libcurl the way a router sends it, and the time of each phase. */
+ * libcurl the way a router sends it (or several, cookies kept), and the
+ * time of each phase. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,55 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* dyno_ready_fn: the request, once web is bound. */
+/* One request on c, whose cookie engine holds what earlier answers set:
+ * its status checked, and the body of the last one (i == n). */
+static int
+smoke_one(struct smoke *sm, CURL *c, const char *path, int i, int n)
+{
+	const struct opts *o = sm->o;
+	char what[300];
+	CURLcode cc;
+
+	snprintf(what, sizeof what, "GET %s", path);
+	if (n > 1)
+		snprintf(what + strlen(what), sizeof what - strlen(what),
+		    " (request %d of %d)", i, n);
+	sm->len = 0;
+	if (sm->body != NULL)
+		sm->body[0] = '\0';
+	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
+		snprintf(sm->failure, sizeof sm->failure, "%s: %s", what,
+		    curl_easy_strerror(cc));
+		return SX_SMOKE;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &sm->status);
+	if (o->expect_status > 0 ? sm->status != o->expect_status
+				 : sm->status < 200 || sm->status > 399) {
+		if (o->expect_status > 0)
+			snprintf(sm->failure, sizeof sm->failure,
+			    "%s answered %ld, expected %d", what, sm->status,
+			    o->expect_status);
+		else
+			snprintf(sm->failure, sizeof sm->failure,
+			    "%s answered %ld, expected 2xx or 3xx", what,
+			    sm->status);
+		return SX_SMOKE;
+	}
+	if (i == n && o->expect_body != NULL &&
+	    (sm->body == NULL || strstr(sm->body, o->expect_body) == NULL)) {
+		snprintf(sm->failure, sizeof sm->failure,
+		    "%s answered %ld without the expected text in its "
+		    "body (%zu bytes)",
+		    what, sm->status, sm->len);
+		return SX_SMOKE;
+	}
+	return SX_OK;
+}
+
+/* dyno_ready_fn: the requests, once web is bound.  They share one handle
+ * with libcurl's cookie engine on, as a browser would send them: a
+ * session the app keeps in a cookie is the same session throughout, and
+ * the last answer shows whether the app kept its state. */
 static int
 smoke_request(void *arg, int port)
 {
@@ -53,9 +102,8 @@ smoke_request(void *arg, int port)
 	struct curl_slist *hdrs = NULL;
 	char url[512], hosthdr[320];
 	const char *path = o->path != NULL ? o->path : "/";
-	CURLcode cc;
+	int code = SX_SMOKE, i, n = o->requests > 0 ? o->requests : 1;
 	CURL *c;
-	int code = SX_SMOKE;
 
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s%s", port,
 	    path[0] == '/' ? "" : "/", path);
@@ -73,33 +121,16 @@ smoke_request(void *arg, int port)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "slugc-smoke");
-	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
-		snprintf(sm->failure, sizeof sm->failure, "GET %s: %s", path,
-		    curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &sm->status);
-	if (o->expect_status > 0 ? sm->status != o->expect_status
-				 : sm->status < 200 || sm->status > 399) {
-		if (o->expect_status > 0)
-			snprintf(sm->failure, sizeof sm->failure,
-			    "GET %s answered %ld, expected %d", path,
-			    sm->status, o->expect_status);
-		else
-			snprintf(sm->failure, sizeof sm->failure,
-			    "GET %s answered %ld, expected 2xx or 3xx", path,
-			    sm->status);
-		goto out;
-	}
-	if (o->expect_body != NULL &&
-	    (sm->body == NULL || strstr(sm->body, o->expect_body) == NULL)) {
+	/* "": the cookie engine on, reading no file.  Cookies are matched
+	 * against the Host header's name, not 127.0.0.1. */
+	if (n > 1 && curl_easy_setopt(c, CURLOPT_COOKIEFILE, "") != CURLE_OK) {
 		snprintf(sm->failure, sizeof sm->failure,
-		    "GET %s answered %ld without the expected text in its "
-		    "body (%zu bytes)",
-		    path, sm->status, sm->len);
+		    "this libcurl keeps no cookies");
 		goto out;
 	}
-	code = SX_OK;
+	for (i = 1; i <= n; i++)
+		if ((code = smoke_one(sm, c, path, i, n)) != SX_OK)
+			break;
 out:
 	curl_slist_free_all(hdrs);
 	if (c != NULL)
@@ -127,13 +158,17 @@ smoke_report(const struct smoke *sm, const struct dyno_result *r, int code)
 {
 	const struct opts *o = sm->o;
 	const char *path = o->path != NULL ? o->path : "/";
+	char many[64] = "";
 
+	if (o->requests > 1)
+		snprintf(many, sizeof many,
+		    ", the last of %d with cookies kept", o->requests);
 	if (spawn_interrupted()) {
 		/* main says so */
 	} else if (code == SX_OK) {
 		log_topic(stdout,
-		    "Smoke test passed: GET %s -> %ld (%zu bytes, Host %s)",
-		    path, sm->status, sm->len, sm->host);
+		    "Smoke test passed: GET %s -> %ld (%zu bytes, Host %s)%s",
+		    path, sm->status, sm->len, sm->host, many);
 	} else if (r->r10) {
 		log_error(stdout,
 		    "Smoke test failed: web did not bind $PORT within %d "
