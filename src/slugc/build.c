@@ -13,6 +13,7 @@
 
 #include "appcmd.h"
 #include "bprun.h"
+#include "configvars.h"
 #include "fsutil.h"
 #include "log.h"
 #include "monotime.h"
@@ -28,6 +29,7 @@ struct ctx {
 	char *app; /* realpath of the app */
 	char *env_dir, *home, *tmp;
 	char *copy_root, *cache_root; /* bprun's */
+	struct envdir *vars; /* ENV_DIR's: -e over --env (configvars.h) */
 };
 
 char *
@@ -274,9 +276,11 @@ prepare(struct ctx *c, struct errbuf *e)
 	if (c->cache_root == NULL)
 		return errf(e, "out of memory");
 	if (fs_mkdir_p(c->home, 0700, e) == -1 ||
-	    fs_mkdir_p(c->tmp, 0700, e) == -1)
+	    fs_mkdir_p(c->tmp, 0700, e) == -1 ||
+	    configvars_merge(NULL, NULL, o->envfile_vars, o->cli_vars, &c->vars,
+		e) == -1)
 		return -1;
-	return envdir_write(c->env_dir, o->vars, e);
+	return envdir_write(c->env_dir, c->vars, e);
 }
 
 /* ENV_DIR takes any size; an environment does not, and a buildpack that
@@ -533,6 +537,7 @@ ctx_free(struct ctx *c)
 	free(c->tmp);
 	free(c->copy_root);
 	free(c->cache_root);
+	envdir_free(c->vars);
 }
 
 /* The app's directory and buildpacks, before anything is locked or made:
@@ -629,7 +634,7 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	if ((code = take_app(&c)) != SX_OK)
 		goto out;
 	b->ms_take = monotime_msf() - t;
-	warn_env_limits(o->vars);
+	warn_env_limits(c.vars);
 	if ((code = run_buildpacks(&c)) != SX_OK)
 		goto out;
 	if (pack) {

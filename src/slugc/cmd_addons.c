@@ -234,16 +234,19 @@ verb_of(const char *name, enum verb *v)
 	return false;
 }
 
-int
-cmd_addons(const char *verb, int argc, char **argv)
-{
-	struct args x = {0};
-	struct appstate *st = NULL;
-	char why[160];
-	int c, code, npos;
+/* A value that means "go on" where the rest are exit statuses. */
+#define GO_ON (-1)
 
-	x.name = verb;
-	if (!verb_of(verb, &x.verb)) {
+/* The verb, options and arguments into x: GO_ON, or the exit status to
+ * leave with (a usage error, --help). */
+static int
+parse_args(const char *verb, int argc, char **argv, struct args *x)
+{
+	char why[160];
+	int c, npos;
+
+	x->name = verb;
+	if (!verb_of(verb, &x->verb)) {
 		char shown[64];
 
 		err_printable(shown, sizeof shown, verb, strlen(verb));
@@ -258,16 +261,16 @@ cmd_addons(const char *verb, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return SX_OK;
 		case 'a':
-			x.app_given = optarg;
+			x->app_given = optarg;
 			break;
 		case OPT_AS:
-			x.as = optarg;
+			x->as = optarg;
 			break;
 		case OPT_NAME:
-			x.addon_name = optarg;
+			x->addon_name = optarg;
 			break;
 		case 'c':
-			x.confirm = optarg;
+			x->confirm = optarg;
 			break;
 		case ':':
 			return appcmd_usage(verb, "an option needs a value");
@@ -277,8 +280,8 @@ cmd_addons(const char *verb, int argc, char **argv)
 			err_oneline(why, sizeof why);
 			return appcmd_usage(verb, why);
 		}
-		if (((c == OPT_AS || c == OPT_NAME) && x.verb != A_CREATE) ||
-		    (c == 'c' && x.verb != A_DESTROY)) {
+		if (((c == OPT_AS || c == OPT_NAME) && x->verb != A_CREATE) ||
+		    (c == 'c' && x->verb != A_DESTROY)) {
 			snprintf(why, sizeof why, "does not take %.40s",
 			    argv[optind - 1]);
 			err_oneline(why, sizeof why);
@@ -286,41 +289,79 @@ cmd_addons(const char *verb, int argc, char **argv)
 		}
 	}
 	npos = argc - optind;
-	if (x.verb == A_LIST ? npos != 0 : npos != 1)
+	if (x->verb == A_LIST ? npos != 0 : npos != 1)
 		return appcmd_usage(verb,
-		    x.verb == A_LIST	     ? "takes no arguments"
-			: x.verb == A_CREATE ? "wants one SERVICE[:PLAN]"
-					     : "wants one ADDON");
-	x.arg = npos == 1 ? argv[optind] : NULL;
-	if ((code = appcmd_app(x.app_given, x.app)) != SX_OK)
-		return code;
-	if (x.verb == A_DESTROY) {
-		/* As the Heroku CLI's, without a terminal to ask on. */
-		if (x.confirm == NULL) {
-			fprintf(stderr,
-			    PROGNAME ": this destroys the add-on and its data: "
-				     "re-run with --confirm %s\n",
-			    x.app);
-			return SX_USAGE;
-		}
-		if (strcmp(x.confirm, x.app) != 0) {
-			char shown[64];
+		    x->verb == A_LIST	      ? "takes no arguments"
+			: x->verb == A_CREATE ? "wants one SERVICE[:PLAN]"
+					      : "wants one ADDON");
+	x->arg = npos == 1 ? argv[optind] : NULL;
+	return GO_ON;
+}
 
-			err_printable_name(shown, sizeof shown, x.confirm);
-			fprintf(stderr,
-			    PROGNAME ": confirmation %s did not match %s: "
-				     "aborted\n",
-			    shown, x.app);
-			return SX_USAGE;
-		}
+/* What must hold before anything is opened: destroy's confirmation (as
+ * the Heroku CLI's, without a terminal to ask on), and a dump's stream
+ * not being a terminal.  GO_ON, or the exit status, said. */
+static int
+check_args(const struct args *x)
+{
+	char shown[64];
+
+	if (x->verb == A_DESTROY && x->confirm == NULL) {
+		fprintf(stderr,
+		    PROGNAME ": this destroys the add-on and its data: "
+			     "re-run with --confirm %s\n",
+		    x->app);
+		return SX_USAGE;
 	}
-	if (x.verb == A_EXPORT && isatty(STDOUT_FILENO))
-		return appcmd_usage(verb,
+	if (x->verb == A_DESTROY && strcmp(x->confirm, x->app) != 0) {
+		err_printable_name(shown, sizeof shown, x->confirm);
+		fprintf(stderr,
+		    PROGNAME ": confirmation %s did not match %s: "
+			     "aborted\n",
+		    shown, x->app);
+		return SX_USAGE;
+	}
+	if (x->verb == A_EXPORT && isatty(STDOUT_FILENO))
+		return appcmd_usage(x->name,
 		    "the dump goes to stdout: redirect it to a file");
-	if (x.verb == A_IMPORT && isatty(STDIN_FILENO))
-		return appcmd_usage(verb,
+	if (x->verb == A_IMPORT && isatty(STDIN_FILENO))
+		return appcmd_usage(x->name,
 		    "the dump comes from stdin: redirect it from a file");
+	return GO_ON;
+}
 
+/* The verb's own function, on the app's state. */
+static int
+run_verb(struct appstate *st, const struct args *x)
+{
+	switch (x->verb) {
+	case A_LIST:
+		return do_list(st, x);
+	case A_CREATE:
+		return do_create(st, x);
+	case A_INFO:
+		return do_info(st, x);
+	case A_DESTROY:
+		return do_destroy(st, x);
+	case A_EXPORT:
+	case A_IMPORT:
+		return do_transfer(st, x);
+	}
+	return SX_FAIL;
+}
+
+int
+cmd_addons(const char *verb, int argc, char **argv)
+{
+	struct args x = {0};
+	struct appstate *st = NULL;
+	char why[80];
+	int code;
+
+	if ((code = parse_args(verb, argc, argv, &x)) != GO_ON ||
+	    (code = appcmd_app(x.app_given, x.app)) != SX_OK ||
+	    (code = check_args(&x)) != GO_ON)
+		return code;
 	code = appcmd_open(x.app, x.verb == A_CREATE, &st);
 	if (code == 1) {
 		/* No state: no add-ons. */
@@ -328,31 +369,14 @@ cmd_addons(const char *verb, int argc, char **argv)
 			printf("No add-ons for app %s.\n", x.app);
 			return SX_OK;
 		}
-		err_printable_name(why, 80, x.arg);
+		err_printable_name(why, sizeof why, x.arg);
 		fprintf(stderr, PROGNAME ": no add-on %s for app %s\n", why,
 		    x.app);
 		return SX_USAGE;
 	}
 	if (code != SX_OK)
 		return code;
-	switch (x.verb) {
-	case A_LIST:
-		code = do_list(st, &x);
-		break;
-	case A_CREATE:
-		code = do_create(st, &x);
-		break;
-	case A_INFO:
-		code = do_info(st, &x);
-		break;
-	case A_DESTROY:
-		code = do_destroy(st, &x);
-		break;
-	case A_EXPORT:
-	case A_IMPORT:
-		code = do_transfer(st, &x);
-		break;
-	}
+	code = run_verb(st, &x);
 	appstate_close(st);
 	return code;
 }

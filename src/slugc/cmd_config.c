@@ -243,26 +243,18 @@ verb_of(const char *name, enum verb *v)
 	return false;
 }
 
-int
-cmd_config(const char *verb, int argc, char **argv)
+/* A value that means "go on" where the rest are exit statuses. */
+#define GO_ON (-1)
+
+/* The options into *given (-a) and *shell (-s): GO_ON, or the exit
+ * status to leave with (a usage error, --help). */
+static int
+parse_opts(const char *verb, enum verb v, int argc, char **argv,
+    const char **given, bool *shell)
 {
-	char app[APPSTATE_NAME_MAX + 1], why[160];
-	const char *given = NULL;
-	struct appstate *st = NULL;
-	struct envdir *env = NULL;
-	struct errbuf e;
-	enum verb v;
-	bool shell = false;
-	char **args;
-	int c, code, n;
+	char why[160];
+	int c;
 
-	if (!verb_of(verb, &v)) {
-		char shown[64];
-
-		err_printable(shown, sizeof shown, verb, strlen(verb));
-		snprintf(why, sizeof why, "unknown command %s", shown);
-		return appcmd_usage("config", why);
-	}
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":a:sh", longopts, NULL)) != -1) {
@@ -271,12 +263,12 @@ cmd_config(const char *verb, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return SX_OK;
 		case 'a':
-			given = optarg;
+			*given = optarg;
 			break;
 		case 's':
 			if (v != C_LIST && v != C_GET)
 				return appcmd_usage(verb, "does not take -s");
-			shell = true;
+			*shell = true;
 			break;
 		case ':':
 			return appcmd_usage(verb, "an option needs a value");
@@ -287,6 +279,48 @@ cmd_config(const char *verb, int argc, char **argv)
 			return appcmd_usage(verb, why);
 		}
 	}
+	return GO_ON;
+}
+
+/* The app's config vars into *env (empty when st is NULL: no state yet).
+ * Returns SX_OK, or SX_FAIL, said. */
+static int
+read_config(struct appstate *st, struct envdir **env)
+{
+	struct errbuf e;
+
+	if (st != NULL && appstate_config_read(st, env, &e) == -1) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		return SX_FAIL;
+	}
+	if (*env == NULL && (*env = envdir_new()) == NULL) {
+		fprintf(stderr, PROGNAME ": out of memory\n");
+		return SX_FAIL;
+	}
+	return SX_OK;
+}
+
+int
+cmd_config(const char *verb, int argc, char **argv)
+{
+	char app[APPSTATE_NAME_MAX + 1], why[160];
+	const char *given = NULL;
+	struct appstate *st = NULL;
+	struct envdir *env = NULL;
+	enum verb v;
+	bool shell = false;
+	char **args;
+	int code, n;
+
+	if (!verb_of(verb, &v)) {
+		char shown[64];
+
+		err_printable(shown, sizeof shown, verb, strlen(verb));
+		snprintf(why, sizeof why, "unknown command %s", shown);
+		return appcmd_usage("config", why);
+	}
+	if ((code = parse_opts(verb, v, argc, argv, &given, &shell)) != GO_ON)
+		return code;
 	args = argv + optind;
 	n = argc - optind;
 	/* `config KEY` asks for one var by name, as config:get does. */
@@ -302,17 +336,9 @@ cmd_config(const char *verb, int argc, char **argv)
 	code = appcmd_open(app, v == C_SET, &st);
 	if (code != SX_OK && code != 1)
 		return code;
-	if (v == C_LIST || v == C_GET) {
-		if (st != NULL && appstate_config_read(st, &env, &e) == -1) {
-			fprintf(stderr, PROGNAME ": %s\n", e.msg);
-			appstate_close(st);
-			return SX_FAIL;
-		}
-		if (env == NULL && (env = envdir_new()) == NULL) {
-			fprintf(stderr, PROGNAME ": out of memory\n");
-			return SX_FAIL;
-		}
-	}
+	if ((v == C_LIST || v == C_GET) &&
+	    (code = read_config(st, &env)) != SX_OK)
+		goto out;
 	switch (v) {
 	case C_LIST:
 		code = do_list(app, env, shell);
@@ -327,6 +353,7 @@ cmd_config(const char *verb, int argc, char **argv)
 		code = do_unset(st, app, args, n);
 		break;
 	}
+out:
 	envdir_free(env);
 	appstate_close(st);
 	return code;

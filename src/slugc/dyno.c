@@ -2,21 +2,18 @@
  * as $HOME, .profile.d sourced, the command run with bash, $PORT watched
  * for Heroku's R10, every process stopped together. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addon_supervise.h"
 #include "appstate.h"
-#include "digest.h"
+#include "configvars.h"
+#include "dynoenv.h"
 #include "envv.h"
 #include "fsutil.h"
 #include "log.h"
@@ -25,27 +22,6 @@
 #include "spawn.h"
 #include "supervise.h"
 #include "unpack.h"
-
-/* What a dyno's bash does before the command: cd to the app, source the
- * .profile.d scripts then .profile, then run the command line (-c) or exec
- * an argv (--).  The command arrives as data in the positional parameters,
- * never spliced into this text.  The command line runs in a bash exec'd in
- * place of this one, which itself execs a simple command: the app is then
- * the process group's leader and gets SIGTERM first-hand, as on a dyno. */
-static const char dyno_script[] =
-    "__slugc=(\"$@\"); set --\n"
-    "cd \"$HOME\" || exit 126\n"
-    "for __f in .profile.d/*.sh; do [ -f \"$__f\" ] && . \"./$__f\"; done\n"
-    "unset __f\n"
-    "[ -f .profile ] && . ./.profile\n"
-    "if [ \"${__slugc[0]}\" = -c ]; then\n"
-    "\texec bash -c \"${__slugc[1]}\"\n"
-    "else\n"
-    "\texec \"${__slugc[@]:1}\"\n"
-    "fi\n";
-
-/* A dyno's PATH before .profile.d adds to it. */
-#define DYNO_PATH "/usr/local/bin:/usr/bin:/bin"
 
 int
 dyno_unpack(const char *slug, char **dirp, char **homep, struct errbuf *e)
@@ -183,6 +159,7 @@ struct dyno {
 	struct addon_opts ao;	/* for its add-ons */
 	struct addon_services *addons;
 	struct envdir *config; /* the app's config vars, or NULL */
+	struct envdir *vars;   /* config, then --env's, then -e's */
 	int ready_code;	       /* pl->ready's, once its task is done */
 };
 
@@ -244,131 +221,6 @@ on_event(void *arg, const struct supervise_event *ev)
 	default:
 		break;
 	}
-}
-
-/* 16 bytes as a UUID of the given version (RFC 9562's layout). */
-static void
-format_uuid(unsigned char b[16], int version, char out[37])
-{
-	b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
-}
-
-/* Heroku's dyno metadata (labs:runtime-dyno-metadata), as far as slugc
- * knows it: the app's id is a name-based UUID (the same app, the same id),
- * the dyno's a random one per process start. */
-static int
-dyno_metadata(struct proc *p, const struct dyno_plan *pl, struct errbuf *e)
-{
-	char hex[DIGEST_HEX_SIZE], uuid[37], domain[128], when[32], desc[32];
-	unsigned char b[16];
-	struct digest *d;
-	struct tm tm;
-	size_t i;
-
-	if (pl->app_name == NULL || pl->app_name[0] == '\0')
-		return 0;
-	if ((d = digest_new(e)) == NULL)
-		return -1;
-	if (digest_update(d, "slugc app ", 10, e) == -1 ||
-	    digest_update(d, pl->app_name, strlen(pl->app_name), e) == -1 ||
-	    digest_final_hex(d, hex, e) == -1) {
-		digest_free(d);
-		return -1;
-	}
-	digest_free(d);
-	for (i = 0; i < 16; i++)
-		sscanf(hex + 2 * i, "%2hhx", &b[i]);
-	format_uuid(b, 5, uuid);
-	snprintf(domain, sizeof domain, "%s.localhost", pl->app_name);
-	if (envv_set(&p->env, "HEROKU_APP_NAME", pl->app_name, e) == -1 ||
-	    envv_set(&p->env, "HEROKU_APP_ID", uuid, e) == -1 ||
-	    envv_set(&p->env, "HEROKU_APP_DEFAULT_DOMAIN_NAME", domain, e) ==
-		-1)
-		return -1;
-	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
-		return errf(e, "%s: getrandom:", p->name);
-	format_uuid(b, 4, uuid);
-	if (envv_set(&p->env, "HEROKU_DYNO_ID", uuid, e) == -1)
-		return -1;
-	if (pl->commit != NULL && pl->commit[0] != '\0') {
-		snprintf(desc, sizeof desc, "Deploy %.7s", pl->commit);
-		if (envv_set(&p->env, "HEROKU_SLUG_COMMIT", pl->commit, e) ==
-			-1 ||
-		    envv_set(&p->env, "HEROKU_SLUG_DESCRIPTION", desc, e) == -1)
-			return -1;
-	}
-	if (pl->created > 0 && gmtime_r(&pl->created, &tm) != NULL &&
-	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 &&
-	    envv_set(&p->env, "HEROKU_RELEASE_CREATED_AT", when, e) == -1)
-		return -1;
-	return 0;
-}
-
-/* The environment of one process: a dyno's PATH, the release's config
- * vars, the platform's metadata, the app's config vars, the user's (which
- * win over those), then what the platform itself sets and no config var
- * can change: HOME, PORT, DYNO. */
-static int
-proc_env(struct proc *p, const struct dyno *d, struct errbuf *e)
-{
-	const struct dyno_plan *pl = d->pl;
-	char port[16];
-	size_t i;
-
-	snprintf(port, sizeof port, "%d", p->port);
-	if (envv_set(&p->env, "PATH", DYNO_PATH, e) == -1)
-		return -1;
-	for (i = 0; pl->release != NULL && i < pl->release->nvars; i++)
-		if (envv_set(&p->env, pl->release->vars[i].name,
-			pl->release->vars[i].value, e) == -1)
-			return -1;
-	/* The platform's metadata, which the user's config vars may
-	 * override, as on Heroku. */
-	if (dyno_metadata(p, pl, e) == -1)
-		return -1;
-	for (i = 0; d->config != NULL && i < d->config->nvars; i++)
-		if (envv_set(&p->env, d->config->vars[i].name,
-			d->config->vars[i].value, e) == -1)
-			return -1;
-	for (i = 0; pl->vars != NULL && i < pl->vars->nvars; i++)
-		if (envv_set(&p->env, pl->vars->vars[i].name,
-			pl->vars->vars[i].value, e) == -1)
-			return -1;
-	if (envv_set(&p->env, "HOME", pl->home, e) == -1 ||
-	    envv_set(&p->env, "PORT", port, e) == -1 ||
-	    envv_set(&p->env, "DYNO", p->name, e) == -1)
-		return -1;
-	return 0;
-}
-
-static int
-proc_argv(struct proc *p, const char *command, char **argv, struct errbuf *e)
-{
-	size_t n = 0, i;
-
-	while (argv != NULL && argv[n] != NULL)
-		n++;
-	if ((p->argv = calloc(n + 7, sizeof *p->argv)) == NULL)
-		return errf(e, "%s:", p->name);
-	i = 0;
-	p->argv[i++] = "bash";
-	p->argv[i++] = "-c";
-	p->argv[i++] = dyno_script;
-	p->argv[i++] = "bash"; /* $0 */
-	if (command != NULL) {
-		p->argv[i++] = "-c";
-		p->argv[i++] = command;
-	} else {
-		p->argv[i++] = "--";
-		memcpy(p->argv + i, argv, n * sizeof *argv);
-	}
-	return 0;
 }
 
 /* supervise_task_fn: the plan's ready (smoke's request), once web is
@@ -447,49 +299,62 @@ fail:
 	return SX_FAIL;
 }
 
-/* Prepares process i: its name, port, environment and argv, checked, and
- * its supervise_proc.  Returns SX_OK or the exit status, said. */
+/* The config vars over the release's: the app's, then --env's, then -e's,
+ * whatever their order on the command line. */
 static int
-proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
+merge_config(struct dyno *d)
 {
-	const struct dyno_plan *pl = d->pl;
-	struct proc *p = &d->procs[i];
-	const char *type = d->oneoff ? "run" : pl->types[i];
-	const char *cmd = pl->command_line;
-	struct envv_limits lim;
 	struct errbuf e;
 
-	p->d = d;
-	p->idx = i;
-	p->port = pl->port + 100 * (int)i; /* as foreman does */
-	snprintf(p->name, sizeof p->name, "%s.1", type);
-	if (!d->oneoff &&
-	    (cmd = procfile_get(pl->release->types, type)) == NULL) {
-		fprintf(stderr, PROGNAME ": no process type %s\n", type);
-		return SX_USAGE;
-	}
-	if (strcmp(type, "web") == 0)
-		d->web = p;
-	if (proc_env(p, d, &e) == -1 ||
-	    proc_argv(p, cmd, pl->command, &e) == -1) {
+	if (configvars_merge(NULL, d->config, d->pl->envfile_vars,
+		d->pl->cli_vars, &d->vars, &e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
 		return SX_FAIL;
 	}
-	/* Here, naming the variable, rather than "Argument list too long"
-	 * from the child's exec. */
+	return SX_OK;
+}
+
+/* Process p's environment and argv (dynoenv.h), checked against the
+ * kernel's limits here, naming the variable, rather than as "Argument list
+ * too long" from the child's exec.  Returns SX_OK or the exit status,
+ * said. */
+static int
+proc_build(struct dyno *d, struct proc *p, const char *cmd)
+{
+	const struct dyno_plan *pl = d->pl;
+	struct dynoenv de = {.home = pl->home,
+	    .dyno = p->name,
+	    .port = p->port,
+	    .release = pl->release,
+	    .vars = d->vars,
+	    .app_name = pl->app_name,
+	    .commit = pl->commit,
+	    .created = pl->created};
+	struct envv_limits lim;
+	struct errbuf e;
+
+	if (dynoenv_build(&p->env, &de, &e) == -1 ||
+	    (p->argv = dynoenv_argv(cmd, pl->command, &e)) == NULL) {
+		fprintf(stderr, PROGNAME ": %s\n", e.msg);
+		return SX_FAIL;
+	}
 	envv_exec_limits(&lim);
 	if (envv_fit_exec(&p->env, (const char *const *)p->argv, &lim, NULL,
 		NULL, &e) == -1) {
 		fprintf(stderr, PROGNAME ": %s: %s\n", p->name, e.msg);
 		return SX_USAGE;
 	}
-	if (supervise_port_bound(p->port)) {
-		fprintf(stderr,
-		    PROGNAME ": port %d is already in use (choose another "
-			     "with -p)\n",
-		    p->port);
-		return SX_USAGE;
-	}
+	return SX_OK;
+}
+
+/* Hands process p to the supervisor: how it runs, where its lines go,
+ * and, for web, the R10 watch and the plan's ready. */
+static int
+proc_supervise(struct dyno *d, struct proc *p, struct supervise *sv)
+{
+	const struct dyno_plan *pl = d->pl;
+	struct errbuf e;
+
 	p->sp = (struct supervise_proc)SUPERVISE_PROC_INIT;
 	p->sp.name = p->name;
 	p->sp.s.argv = p->argv;
@@ -515,6 +380,41 @@ proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
 		return SX_FAIL;
 	}
 	return SX_OK;
+}
+
+/* Prepares process i: its name, port and command, then its environment
+ * and argv, then its place in the supervisor.  Returns SX_OK or the exit
+ * status, said. */
+static int
+proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
+{
+	const struct dyno_plan *pl = d->pl;
+	struct proc *p = &d->procs[i];
+	const char *type = d->oneoff ? "run" : pl->types[i];
+	const char *cmd = pl->command_line;
+	int code;
+
+	p->d = d;
+	p->idx = i;
+	p->port = pl->port + 100 * (int)i; /* as foreman does */
+	snprintf(p->name, sizeof p->name, "%s.1", type);
+	if (!d->oneoff &&
+	    (cmd = procfile_get(pl->release->types, type)) == NULL) {
+		fprintf(stderr, PROGNAME ": no process type %s\n", type);
+		return SX_USAGE;
+	}
+	if (strcmp(type, "web") == 0)
+		d->web = p;
+	if ((code = proc_build(d, p, cmd)) != SX_OK)
+		return code;
+	if (supervise_port_bound(p->port)) {
+		fprintf(stderr,
+		    PROGNAME ": port %d is already in use (choose another "
+			     "with -p)\n",
+		    p->port);
+		return SX_USAGE;
+	}
+	return proc_supervise(d, p, sv);
 }
 
 static int
@@ -628,6 +528,7 @@ dyno_run(const struct dyno_plan *pl, struct dyno_result *r)
 		return SX_FAIL;
 	}
 	if ((code = start_addons(&d, sv)) != SX_OK ||
+	    (code = merge_config(&d)) != SX_OK ||
 	    (code = procs_prepare(&d, sv)) != SX_OK)
 		goto out;
 	fflush(stdout);
@@ -647,6 +548,7 @@ out:
 	free(d.procs);
 	addon_services_free(d.addons);
 	envdir_free(d.config);
+	envdir_free(d.vars);
 	appstate_close(d.state);
 	return code;
 }

@@ -48,7 +48,8 @@ static const char usage_options[] =
     "      --app NAME        the app's name ([a-z0-9-], as on Heroku), given\n"
     "                        to its processes as HEROKU_APP_NAME (default:\n"
     "                        the app directory's or slug file's name)\n"
-    "config vars (build, run, start, smoke):\n"
+    "config vars (build, run, start, smoke; -e wins over --env, which wins\n"
+    "over the app's config and the release's config_vars):\n"
     "      --env FILE        read KEY=VALUE lines (foreman's .env format)\n"
     "  -e, --set KEY=VALUE   set one config var\n"
     "run, start, smoke:\n"
@@ -232,7 +233,7 @@ set_var(struct opts *o, const char *kv)
 		    name);
 		return -1;
 	}
-	if (envdir_set(o->vars, name, eq + 1, &e) == -1) {
+	if (envdir_set(o->cli_vars, name, eq + 1, &e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
 		return -1;
 	}
@@ -303,7 +304,8 @@ cmd_run(const struct opts *o)
 	}
 	pl.home = home;
 	pl.release = m;
-	pl.vars = o->vars;
+	pl.envfile_vars = o->envfile_vars;
+	pl.cli_vars = o->cli_vars;
 	pl.port = o->port > 0 ? o->port : DEFAULT_PORT;
 	slug_metadata(o, o->slug, name, sizeof name, &pl);
 	if (o->ncommand == 1) {
@@ -394,7 +396,8 @@ cmd_start(const struct opts *o)
 	for (i = 0; i < pl.release->types->ntypes; i++)
 		types[i] = pl.release->types->types[i].name;
 	pl.types = types;
-	pl.vars = o->vars;
+	pl.envfile_vars = o->envfile_vars;
+	pl.cli_vars = o->cli_vars;
 	pl.port = o->port > 0 ? o->port : DEFAULT_PORT;
 	pl.boot_timeout = o->boot_timeout;
 	pl.prefix = true;
@@ -627,7 +630,7 @@ set_option(struct cli *cli, int c, const char *arg)
 		o->no_cache = true;
 		break;
 	case OPT_ENV:
-		if (dotenv_load(arg, o->vars, &e) == -1) {
+		if (dotenv_load(arg, o->envfile_vars, &e) == -1) {
 			fprintf(stderr, PROGNAME ": %s\n", e.msg);
 			return SX_USAGE;
 		}
@@ -748,16 +751,16 @@ parse(struct cli *cli, int argc, char **argv, const struct command **cmd)
  * refused now, by name, not after a build as E2BIG.  (A build alone takes
  * it: buildpacks get config vars as files.) */
 static int
-check_env_limits(const struct opts *o)
+check_env_limits(const struct envdir *vars)
 {
 	struct envv_limits lim;
 	struct errbuf e;
 	size_t k;
 
 	envv_exec_limits(&lim);
-	for (k = 0; k < o->vars->nvars; k++)
-		if (envv_check_var("config var", o->vars->vars[k].name,
-			o->vars->vars[k].len, &lim, &e) == -1) {
+	for (k = 0; k < vars->nvars; k++)
+		if (envv_check_var("config var", vars->vars[k].name,
+			vars->vars[k].len, &lim, &e) == -1) {
 			fprintf(stderr, PROGNAME ": %s\n", e.msg);
 			return SX_USAGE;
 		}
@@ -770,7 +773,9 @@ run_command(const struct command *cmd, const struct opts *o)
 	struct errbuf e;
 	int code, sig;
 
-	if ((cmd->flags & CMD_ENV) && (code = check_env_limits(o)) != GO_ON)
+	if ((cmd->flags & CMD_ENV) &&
+	    ((code = check_env_limits(o->envfile_vars)) != GO_ON ||
+		(code = check_env_limits(o->cli_vars)) != GO_ON))
 		return code;
 	if (spawn_install_signal_handlers(&e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
@@ -800,7 +805,8 @@ cli_init(struct cli *cli)
 	o->slug_max = (uint64_t)SLUG_MAX_MB << 20;
 	o->boot_timeout = BOOT_TIMEOUT_S;
 	o->app_dir = ".";
-	o->vars = envdir_new();
+	o->envfile_vars = envdir_new();
+	o->cli_vars = envdir_new();
 }
 
 int
@@ -811,9 +817,10 @@ main(int argc, char **argv)
 	int code;
 
 	cli_init(&cli);
-	if (cli.o.vars == NULL) {
+	if (cli.o.envfile_vars == NULL || cli.o.cli_vars == NULL) {
 		fprintf(stderr, PROGNAME ": out of memory\n");
-		return SX_FAIL;
+		code = SX_FAIL;
+		goto out;
 	}
 	/* addons[:VERB] and config[:VERB] parse their own arguments. */
 	if (argc >= 2 && (code = appcmd_main(argc - 1, argv + 1)) >= 0)
@@ -821,7 +828,8 @@ main(int argc, char **argv)
 	if ((code = parse(&cli, argc, argv, &cmd)) == GO_ON)
 		code = run_command(cmd, &cli.o);
 out:
-	envdir_free(cli.o.vars);
+	envdir_free(cli.o.envfile_vars);
+	envdir_free(cli.o.cli_vars);
 	free(cli.bps);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, PROGNAME ": write error on stdout\n");

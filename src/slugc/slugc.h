@@ -52,8 +52,11 @@ struct opts {
 	bool worktree;
 	const char *stack;
 	uint64_t slug_warn, slug_max; /* bytes */
-	/* config vars from --env files and -e, later ones winning */
-	struct envdir *vars;
+	/* The user's config vars, kept in two sets because -e wins over
+	 * --env whatever their order on the command line (configvars.h has
+	 * the whole chain): */
+	struct envdir *envfile_vars; /* --env files, a later file winning */
+	struct envdir *cli_vars;     /* -e, a later one winning */
 	/* build, run, start, smoke: --app, the app's name (HEROKU_APP_NAME);
 	 * NULL: the app directory's (or slug file's) name */
 	const char *app;
@@ -135,8 +138,9 @@ typedef int dyno_ready_fn(void *arg, int port);
 
 struct dyno_plan {
 	const char *home; /* the app: unpacked slug or BUILD_DIR */
-	const struct manifest *release; /* types and config_vars */
-	const struct envdir *vars;	/* user's config vars */
+	const struct manifest *release;	   /* types and config_vars */
+	const struct envdir *envfile_vars; /* --env's, over the app's */
+	const struct envdir *cli_vars;	   /* -e's, over --env's */
 	const char **types;	  /* process types to run, NULL-terminated */
 	char **command;		  /* one-off command (argv), or NULL */
 	const char *command_line; /* one-off shell command line, or NULL */

@@ -204,7 +204,8 @@ smoke_boot(struct smoke *sm, const struct build *b, const char *home, int port,
 	pl.created = time(NULL);
 	pl.home = home != NULL ? home : b->build_dir;
 	pl.release = b->release;
-	pl.vars = o->vars;
+	pl.envfile_vars = o->envfile_vars;
+	pl.cli_vars = o->cli_vars;
 	pl.types = types;
 	pl.port = port;
 	pl.boot_timeout = o->boot_timeout;

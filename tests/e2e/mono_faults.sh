@@ -46,11 +46,13 @@ no_runtime_in_build() {
 }
 
 # hostile_tarball NAME KIND: a gzipped tar with one hostile entry, served
-# by faultd; sets HOSTILE_URL and HOSTILE_SHA.
+# by faultd; sets HOSTILE_URL and HOSTILE_SHA.  The absolute entry names a
+# path of this run's own (under TEST_TMP), so that a run that wrongly
+# extracted it cannot fail another run's check, nor this one find another's.
 hostile_tarball() {
-	/usr/bin/python3 - "$SERVE/$1" "$2" <<-\PY || return 1
+	/usr/bin/python3 - "$SERVE/$1" "$2" "$TEST_TMP/absolute-escape" <<-\PY || return 1
 	import io, sys, tarfile
-	path, kind = sys.argv[1], sys.argv[2]
+	path, kind, absolute = sys.argv[1], sys.argv[2], sys.argv[3]
 	with tarfile.open(path, "w:gz") as t:
 	    def add(name, data=b"x", **kw):
 	        ti = tarfile.TarInfo(name)
@@ -65,7 +67,7 @@ hostile_tarball() {
 	    if kind == "dotdot":
 	        add("bin/../../escaped-file")
 	    elif kind == "absolute":
-	        add("/tmp/slugc-absolute-escape")
+	        add(absolute)
 	    elif kind == "symlink":
 	        add("bin/link", type=tarfile.SYMTYPE, linkname="../../..")
 	        add("bin/link/escaped-through-link")
@@ -138,7 +140,7 @@ for kind in dotdot absolute symlink device hardlink; do
 		test_expect_code 3 "$COMPILE" "$B" "$C" "$ENVD" >log 2>&1 &&
 		test_grep "^ !     .*archive entry" log &&
 		test_must_fail test -e "$TEST_TMP/escaped-file" &&
-		test_must_fail test -e /tmp/slugc-absolute-escape &&
+		test_must_fail test -e "$TEST_TMP/absolute-escape" &&
 		test -z "$(find "$TEST_TMP" -name escaped-through-link)" &&
 		test -z "$(ls -A "$C")" && no_runtime_in_build
 	'

@@ -119,8 +119,9 @@ test_expect_success 'run: .env quoting as foreman reads it; PORT is not a config
 '
 
 test_expect_success 'run: a process type of the slug (worker), its status passed on' '
-	"$SLUGC" run -p 6000 "$S" worker >out &&
-	echo "working 6000" >expect && test_cmp expect out
+	port=$(free_port) &&
+	"$SLUGC" run -p $port "$S" worker >out &&
+	echo "working $port" >expect && test_cmp expect out
 '
 
 test_expect_success 'run: no such process type: exit 2' '
