@@ -32,7 +32,6 @@
 #include "shquote.h"
 #include "spawn.h"
 
-
 #define RUNTIME_DIR RUNTIME_NODE_PREFIX
 #define PROFILE ".profile.d/nodejs.sh"
 
@@ -315,8 +314,8 @@ npm_vars(const struct build *b, struct envdir **out, struct errbuf *e)
 		return errf(e, "compile:");
 	for (size_t i = 0; i < b->vars->nvars; i++)
 		if (!buildpack_only(b->vars->vars[i].name) &&
-		    envdir_set(v, b->vars->vars[i].name,
-			b->vars->vars[i].value, e) == -1) {
+		    envdir_set(v, b->vars->vars[i].name, b->vars->vars[i].value,
+			e) == -1) {
 			envdir_free(v);
 			return -1;
 		}
