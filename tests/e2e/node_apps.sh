@@ -119,6 +119,19 @@ test_expect_success 'offline without the cache, the same build fails: exit 1, on
 	test_must_fail test -e "$TEST_TMP/x.tgz"
 '
 
+test_expect_success 'compile with a relative CACHE_DIR: npm'"'"'s cache is there, not in the app' '
+	r=$TEST_TMP/relative && mkdir -p "$r/env" &&
+	cp -a "$FIXTURES/npm/express" "$r/app" &&
+	seed_cache "$r" && mv "$r/nodejs" "$r/cache" &&
+	cp -al "$CACHE/nodejs/node" "$r/cache/" &&
+	printf 0 >"$r/env/NPM_CONFIG_FETCH_RETRIES" &&
+	(cd "$r" && unshare -n "$BP/bin/compile" app cache env) >log 2>&1 ||
+		{ cat log; false; } &&
+	test_grep "^       added [0-9]* packages in " log &&
+	test_must_fail test -e "$r/app/cache" &&
+	test -f "$r/app/node_modules/express/package.json"
+'
+
 test_expect_success 'build script + devDependencies: scripts in order, the build'"'"'s output served from the slug' '
 	app build npm/build &&
 	smoke build "built version 1.3.0, 1h" --slug &&
