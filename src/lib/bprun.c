@@ -19,12 +19,14 @@
 	"/sbin:/bin"
 
 /* Passed through from our environment when set: locale, terminal and the
- * network settings a download needs.  Nothing else of the user's
- * environment reaches a buildpack (config vars go through ENV_DIR). */
+ * network settings a download needs (NODE_EXTRA_CA_CERTS is node's, hence
+ * npm's: node reads neither SSL_CERT_FILE nor SSL_CERT_DIR).  Nothing else
+ * of the user's environment reaches a buildpack (config vars go through
+ * ENV_DIR). */
 static const char *const env_keep[] = {"TERM", "LANG", "LC_ALL", "LC_CTYPE",
     "TZ", "http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY",
     "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
-    "CURL_CA_BUNDLE", NULL};
+    "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", NULL};
 
 /* Sources the earlier buildpacks' export files, in order, then runs the
  * compile: "bash -c SCRIPT bash N EXPORT... COMPILE BUILD CACHE ENV".  The

@@ -37,6 +37,10 @@ static const char out_of_sync_text[] =
     "package-lock.json";
 static const char *const tar_prefixes[] = {"npm warn tar TAR_ENTRY_ERROR ",
     "npm WARN tar TAR_ENTRY_ERROR "};
+/* npm's own bug: its event loop ran dry before it finished (npm 10 does
+ * so when the registry cannot be reached while it fetches tarballs), and
+ * it may exit 0 with node_modules half made. */
+static const char no_exit_handler_text[] = "Exit handler never called!";
 
 /* At most this much of npm's error text is held back (see on_line). */
 #define HELD_MAX (256 * 1024)
@@ -93,6 +97,7 @@ struct scan {
 	struct held *held;
 	size_t nheld, capheld, heldbytes;
 	bool out_of_sync; /* npm ci's EUSAGE about the lockfile */
+	bool unfinished;  /* "Exit handler never called!" */
 	size_t nsync;	  /* Missing/Invalid lines seen */
 	char sync_first[160];
 	char code[32];	    /* "npm error code E404" */
@@ -215,6 +220,8 @@ classify(struct scan *s, const char *line, size_t len)
 	} else if (memmem(r, (size_t)(end - r), out_of_sync_text,
 		       sizeof out_of_sync_text - 1) != NULL) {
 		s->out_of_sync = true;
+	} else if (after(r, (size_t)(end - r), no_exit_handler_text) != NULL) {
+		s->unfinished = true;
 	} else if (s->detail[0] == '\0' && !says_nothing(r, end)) {
 		keep_text(s->detail, sizeof s->detail, r, end);
 	}
@@ -420,6 +427,14 @@ run_npm(struct ctx *c, const char *what, const char **argv, bool hold,
 		    "node_modules (%s)",
 		    what, s.ntar, s.ntar == 1 ? "" : "s", s.tar_text);
 		return outcome(c, err != 0 ? NPM_LOCAL : NPM_FAILED, err, 0);
+	}
+	if (s.unfinished) {
+		errf(e,
+		    "%s failed: npm stopped before it had finished (its "
+		    "\"Exit handler never called!\" bug, met when the "
+		    "registry cannot be reached) (npm exited with status %d)",
+		    what, st);
+		return outcome(c, NPM_FAILED, 0, 0);
 	}
 	if (st == 0)
 		return NPM_OK;

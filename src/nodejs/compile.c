@@ -39,8 +39,8 @@
  * the config vars, package.json and buildpack.yml before anything is
  * changed. */
 struct build {
-	char *build_dir; /* absolute: the export file names it */
-	const char *cache_dir;
+	char *build_dir;     /* absolute: the export file names it */
+	char *cache_dir;     /* absolute: npm runs in build_dir */
 	const char *env_dir; /* may be NULL */
 	const char *stack;
 	char *buildpack_dir;	/* where bin/compile lives, one up */
@@ -124,6 +124,22 @@ explain_version(struct build *b)
 	}
 }
 
+/* path made absolute against the working directory, lexically: CACHE_DIR
+ * may not exist yet.  npm gets its cache beneath it and runs in BUILD_DIR,
+ * where a relative one would name a fresh cache inside the app.  The
+ * caller frees; NULL with errno set on failure. */
+static char *
+absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return NULL;
+	return fs_join(cwd, path);
+}
+
 static int
 gather(struct build *b, int argc, char **argv, struct errbuf *e)
 {
@@ -131,7 +147,8 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	const char *s;
 	int rc;
 
-	b->cache_dir = argv[2];
+	if ((b->cache_dir = absolute(argv[2])) == NULL)
+		return errf(e, "CACHE_DIR %s:", argv[2]);
 	b->env_dir = argc > 3 ? argv[3] : NULL;
 	s = getenv("STACK");
 	b->stack = s != NULL && *s != '\0' ? s : "unknown-stack";
@@ -432,6 +449,7 @@ static void
 build_free(struct build *b)
 {
 	free(b->build_dir);
+	free(b->cache_dir);
 	free(b->buildpack_dir);
 	envdir_free(b->vars);
 	pkgjson_free(b->pj);
