@@ -148,7 +148,7 @@ test_env(void)
 	static const char *const ours[] = {"TERM", "LC_ALL", "LC_CTYPE", "TZ",
 	    "http_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
 	    "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
-	    "CURL_CA_BUNDLE", NULL};
+	    "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", NULL};
 	size_t i;
 
 	for (i = 0; ours[i] != NULL; i++)
