@@ -254,7 +254,7 @@ check-all:
 demo: all runtime $(O)/servers/faultd
 	tests/demo.sh
 
-bench: all tests runtime $(BENCH_BINS)
+bench: all tests runtime node-runtime $(BENCH_BINS)
 	bench/run
 
 deps:
