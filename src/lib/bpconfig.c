@@ -2,11 +2,13 @@
 #include "bpconfig.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "fsutil.h"
@@ -317,4 +319,28 @@ bpconfig_free(struct bpconfig *cfg)
 	free(cfg->default_version);
 	free(cfg->name);
 	free(cfg);
+}
+
+char *
+bpconfig_buildpack_dir(struct errbuf *e)
+{
+	char exe[PATH_MAX], *slash, *dir;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n == -1) {
+		errf(e, "locate the buildpack: /proc/self/exe:");
+		return NULL;
+	}
+	exe[n] = '\0';
+	/* exe is BUILDPACK/bin/NAME: strip two components. */
+	for (int i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL) {
+			errf(e, "locate the buildpack from %s", exe);
+			return NULL;
+		}
+		*slash = '\0';
+	}
+	if ((dir = strdup(exe[0] ? exe : "/")) == NULL)
+		errf(e, "locate the buildpack:");
+	return dir;
 }

@@ -61,4 +61,9 @@ const char *bpconfig_default_version(const struct bpconfig *cfg);
 /* Frees cfg.  NULL is fine. */
 void bpconfig_free(struct bpconfig *cfg);
 
+/* The buildpack the running program belongs to (it is BUILDPACK/bin/NAME),
+ * where buildpack.yml and the export file live: malloc'd, or NULL with e
+ * filled. */
+char *bpconfig_buildpack_dir(struct errbuf *e);
+
 #endif

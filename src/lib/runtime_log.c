@@ -1,6 +1,8 @@
 /* runtime_log.c - see runtime_log.h. */
 #include "runtime_log.h"
 
+#include <string.h>
+
 #include "log.h"
 
 struct runtime_log {
@@ -68,4 +70,16 @@ runtime_install_logged(const struct runtime_spec *rs,
 	rc = runtime_install(rs, &logged, e);
 	log_progress_end(&l.progress);
 	return rc;
+}
+
+void
+runtime_hint_append(const struct runtime_kind *k, struct errbuf *e)
+{
+	size_t n = strlen(e->msg);
+
+	snprintf(e->msg + n, sizeof e->msg - n,
+	    " (no %s runtime there: pack one with `%s` for local builds, or "
+	    "set %s_URL and %s_SHA256, or publish one and put its URL in "
+	    "buildpack.yml)",
+	    k->name, k->local_from, k->var_prefix, k->var_prefix);
 }

@@ -17,4 +17,8 @@
 int runtime_install_logged(const struct runtime_spec *rs,
     const struct runtime_install *ri, FILE *out, struct errbuf *e);
 
+/* Appends to e, after a failed download from buildpack.yml, how to get a
+ * runtime of kind k: the URL there is the one to replace when publishing. */
+void runtime_hint_append(const struct runtime_kind *k, struct errbuf *e);
+
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "beneath.h"
+#include "bpconfig.h"
 #include "envdir.h"
 #include "envv.h"
 #include "err.h"
@@ -60,26 +61,6 @@ warn_log(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warn(stdout, "%s", msg);
-}
-
-static int
-find_buildpack_dir(struct compile_job *b, struct errbuf *e)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n == -1)
-		return errf(e, "locate the buildpack: /proc/self/exe:");
-	exe[n] = '\0';
-	/* exe is BUILDPACK/bin/compile: strip two components. */
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return errf(e, "locate the buildpack from %s", exe);
-		*slash = '\0';
-	}
-	if ((b->buildpack_dir = strdup(exe[0] ? exe : "/")) == NULL)
-		return errf(e, "locate the buildpack:");
-	return 0;
 }
 
 static bool
@@ -197,7 +178,7 @@ gather(struct compile_job *b, int argc, char **argv, struct errbuf *e)
 		return errf(e, "BUILD_DIR %s: not a directory", argv[1]);
 	if ((b->build_dir = realpath(argv[1], NULL)) == NULL)
 		return errf(e, "BUILD_DIR %s:", argv[1]);
-	if (find_buildpack_dir(b, e) == -1)
+	if ((b->buildpack_dir = bpconfig_buildpack_dir(e)) == NULL)
 		return -1;
 	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
 		return -1;
@@ -250,19 +231,6 @@ gather(struct compile_job *b, int argc, char **argv, struct errbuf *e)
 	free(bpconfig);
 	free(local);
 	return rc;
-}
-
-/* Appends to a failed download from buildpack.yml how to get a runtime:
- * the URL there is the one to replace when publishing. */
-static void
-errf_append_hint(struct errbuf *e)
-{
-	size_t n = strlen(e->msg);
-
-	snprintf(e->msg + n, sizeof e->msg - n,
-	    " (no Mono runtime there: pack one with `make runtime` for local "
-	    "builds, or set MONO_URL and MONO_SHA256, or publish one and put "
-	    "its URL in buildpack.yml)");
 }
 
 /* *local: the file-system error that failed it (a full BUILD_DIR: exit 4,
@@ -707,7 +675,7 @@ main(int argc, char **argv)
 		if (local == 0 && !b.rt.local &&
 		    envdir_get(b.vars, "MONO_URL") == NULL &&
 		    !spawn_interrupted())
-			errf_append_hint(&e);
+			runtime_hint_append(&runtime_mono, &e);
 	} else if (write_environment(&b, &e) == -1) {
 		rc = EXIT_IO;
 	} else if ((rc = check_profiles(&b, &e)) != EXIT_OK) {

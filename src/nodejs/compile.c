@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpconfig.h"
 #include "envdir.h"
 #include "err.h"
 #include "exitcode.h"
@@ -57,26 +58,6 @@ warn_log(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warn(stdout, "%s", msg);
-}
-
-static int
-find_buildpack_dir(struct build *b, struct errbuf *e)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n == -1)
-		return errf(e, "locate the buildpack: /proc/self/exe:");
-	exe[n] = '\0';
-	/* exe is BUILDPACK/bin/compile: strip two components. */
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return errf(e, "locate the buildpack from %s", exe);
-		*slash = '\0';
-	}
-	if ((b->buildpack_dir = strdup(exe[0] ? exe : "/")) == NULL)
-		return errf(e, "locate the buildpack:");
-	return 0;
 }
 
 /* What compile writes inside BUILD_DIR. */
@@ -156,7 +137,7 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 		return errf(e, "BUILD_DIR %s: not a directory", argv[1]);
 	if ((b->build_dir = realpath(argv[1], NULL)) == NULL)
 		return errf(e, "BUILD_DIR %s:", argv[1]);
-	if (find_buildpack_dir(b, e) == -1)
+	if ((b->buildpack_dir = bpconfig_buildpack_dir(e)) == NULL)
 		return -1;
 	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
 		return -1;
@@ -199,19 +180,6 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	if (rc == 0)
 		explain_version(b);
 	return rc;
-}
-
-/* Appends to a failed download from buildpack.yml how to get a runtime:
- * the URL there is the one to replace when publishing. */
-static void
-errf_append_hint(struct errbuf *e)
-{
-	size_t n = strlen(e->msg);
-
-	snprintf(e->msg + n, sizeof e->msg - n,
-	    " (no Node.js runtime there: pack one with `make node-runtime` "
-	    "for local builds, or set NODE_URL and NODE_SHA256, or publish "
-	    "one and put its URL in buildpack.yml)");
 }
 
 /* Returns 0, -1 when the install failed (*local: the file-system error
@@ -488,7 +456,7 @@ main(int argc, char **argv)
 		if (r == -1 && local == 0 && !b.rt.local &&
 		    envdir_get(b.vars, "NODE_URL") == NULL &&
 		    !spawn_interrupted())
-			errf_append_hint(&e);
+			runtime_hint_append(&runtime_node, &e);
 		/* The installer leaves no runtime; nor the .heroku it made
 		 * for it (rmdir: only if empty, only if it was ours). */
 		if (b.heroku != NULL)

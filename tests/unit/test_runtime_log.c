@@ -149,6 +149,26 @@ main(void)
 		free(ndest);
 	}
 
+	{
+		struct errbuf h = {"GET x: 404"};
+
+		runtime_hint_append(&runtime_mono, &h);
+		TEST("hint: how to get a Mono runtime",
+		    strcmp(h.msg,
+			"GET x: 404 (no Mono runtime there: pack one with "
+			"`make runtime` for local builds, or set MONO_URL and "
+			"MONO_SHA256, or publish one and put its URL in "
+			"buildpack.yml)") == 0);
+		snprintf(h.msg, sizeof h.msg, "GET y: 404");
+		runtime_hint_append(&runtime_node, &h);
+		TEST("hint: how to get a Node.js runtime",
+		    strcmp(h.msg,
+			"GET y: 404 (no Node.js runtime there: pack one with "
+			"`make node-runtime` for local builds, or set NODE_URL "
+			"and NODE_SHA256, or publish one and put its URL in "
+			"buildpack.yml)") == 0);
+	}
+
 	fs_rm_rf(root, NULL);
 	free(url);
 	free(dest);
