@@ -407,7 +407,8 @@ proc_prepare(struct dyno *d, size_t i, struct supervise *sv)
 		d->web = p;
 	if ((code = proc_build(d, p, cmd)) != SX_OK)
 		return code;
-	if (supervise_port_bound(p->port)) {
+	/* A one-off binds no $PORT: a busy one is no reason to refuse it. */
+	if (!d->oneoff && supervise_port_bound(p->port)) {
 		fprintf(stderr,
 		    PROGNAME ": port %d is already in use (choose another "
 			     "with -p)\n",

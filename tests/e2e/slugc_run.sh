@@ -139,6 +139,15 @@ test_expect_success 'run: a busy port: exit 2' '
 	kill $BG
 '
 
+test_expect_success 'run -- COMMAND: a one-off binds no port, a busy one is no matter' '
+	port=$(free_port) &&
+	bg python3 -m http.server $port --bind 127.0.0.1 &&
+	wait_for_http "http://127.0.0.1:$port/" 20 &&
+	"$SLUGC" run -p $port "$S" -- printenv PORT >out 2>err &&
+	echo $port >expect && test_cmp expect out &&
+	kill $BG
+'
+
 test_expect_success 'R10: web that never binds is stopped within the timeout + 2 s' '
 	mkdir -p "$TEST_TMP/lazy" &&
 	printf "web: echo \$\$ >\"%s\"; exec sleep 600\n" "$TEST_TMP/lazy.pid" >"$TEST_TMP/lazy/Procfile" &&
