@@ -695,24 +695,31 @@ static int
 parse_options(struct cli *cli, const struct command *cmd, int argc, char **argv)
 {
 	struct option lo[NOPTDEFS + 1];
-	char what[64];
+	char what[64], name[64];
 	size_t i;
-	int c, code;
+	int c, code, li = -1;
 
 	for (i = 0; i < NOPTDEFS; i++)
 		lo[i] = (struct option){optdefs[i].name, optdefs[i].has_arg,
 		    NULL, optdefs[i].val};
 	lo[NOPTDEFS] = (struct option){NULL, 0, NULL, 0};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, SHORTOPTS, lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORTOPTS, lo, &li)) != -1) {
 		if (c == '?' || c == ':')
 			return option_error(c, argv);
 		if (!allowed(cmd, c)) {
+			/* The option, never its value (argv[optind - 1]
+			 * when given apart: "--path /x"). */
+			if (li >= 0)
+				snprintf(name, sizeof name, "--%s",
+				    lo[li].name);
+			else
+				snprintf(name, sizeof name, "-%c", c);
 			snprintf(what, sizeof what, "%s does not take ",
 			    cmd->name);
-			return usage_quoting(what, argv[optind - 1],
-			    strlen(argv[optind - 1]), "");
+			return usage_quoting(what, name, strlen(name), "");
 		}
+		li = -1;
 		if ((code = set_option(cli, c, optarg)) != GO_ON)
 			return code;
 	}

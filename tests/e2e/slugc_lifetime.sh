@@ -341,7 +341,13 @@ test_expect_success 'option errors: one line and a hint, exit 2' '
 	printf "%s\n" "slugc: option --port needs a value" "Try '\''slugc --help'\''." >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 "$SLUGC" build --port=1 . 2>err &&
-	printf "%s\n" "slugc: build does not take --port=1" "Try '\''slugc --help'\''." >expect &&
+	printf "%s\n" "slugc: build does not take --port" "Try '\''slugc --help'\''." >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 "$SLUGC" start --path /x . 2>err &&
+	printf "%s\n" "slugc: start does not take --path" "Try '\''slugc --help'\''." >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 "$SLUGC" build -p 1 . 2>err &&
+	printf "%s\n" "slugc: build does not take -p" "Try '\''slugc --help'\''." >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 "$SLUGC" frobnicate 2>err &&
 	printf "%s\n" "slugc: unknown command frobnicate" "Try '\''slugc --help'\''." >expect &&
