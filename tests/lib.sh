@@ -146,11 +146,12 @@ wait_for_http() {
 	return 1
 }
 
-# free_port: an unused TCP port on 127.0.0.1.
+# free_port: an unused TCP port on 127.0.0.1, below the kernel's ephemeral
+# range (32768-60999), from which any connect may take it meanwhile.
 free_port() {
 	local port
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 30000))
+		port=$((10000 + RANDOM % 22768))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
