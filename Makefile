@@ -34,7 +34,9 @@ CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
 LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS  += $(PKG_LIBS)
 
-LIB_SRC    := $(wildcard src/lib/*.c)
+# The library's modules, and its layers' folders (src/lib/runtime: the
+# runtimes the buildpacks install; src/lib/monoapp: a Mono app's files).
+LIB_SRC    := $(wildcard src/lib/*.c src/lib/*/*.c)
 LIB_OBJ    := $(LIB_SRC:src/%.c=$(O)/%.o)
 LIB        := $(O)/libslugc.a
 
@@ -70,20 +72,20 @@ FUZZ_SECONDS ?= 60
 ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o) \
            $(NODE_PROGS:%=$(O)/nodejs/%.o)
 
-# The download half of a runtime install (fetch, install, unpack: libcurl,
-# libarchive and the ~40 libraries they load) as a shared object beside the
-# buildpack's programs, which load it only on a cache miss (installer.h), so
-# a warm compile starts without them.  The library is built -fPIC with hidden
-# symbols for it; installer_linked is the one symbol it exports.
-INSTALLER_SO := $(BPDIR)/bin/slugc-install.so
-NODE_INSTALLER_SO := $(NODE_BPDIR)/bin/slugc-install.so
+# The runtime downloader (fetch, download, unpack: libcurl, libarchive and
+# the ~40 libraries they load) as a shared object beside the buildpack's
+# programs, which load it only on a cache miss (runtime/downloader.h), so a
+# warm compile starts without them.  The library is built -fPIC with hidden
+# symbols for it; runtime_downloader_linked is the one symbol it exports.
+DOWNLOADER_SO := $(BPDIR)/bin/slugc-install.so
+NODE_DOWNLOADER_SO := $(NODE_BPDIR)/bin/slugc-install.so
 WARM_LIBS    := $(shell pkg-config --libs yaml-0.1)
 JSON_LIBS    := $(shell pkg-config --libs json-c)
 
 .PHONY: all tests check check-san check-all runtime node-runtime deps install \
         clean bench demo fuzz format print-test-env
-all: $(MONO_BINS) $(INSTALLER_SO) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml) \
-     $(NODE_BINS) $(NODE_INSTALLER_SO) $(if $(filter $(NODE_BPDIR),buildpacks/nodejs),,$(NODE_BPDIR)/buildpack.yml)
+all: $(MONO_BINS) $(DOWNLOADER_SO) $(SLUGC_BIN) $(if $(filter $(BPDIR),buildpacks/mono),,$(BPDIR)/buildpack.yml) \
+     $(NODE_BINS) $(NODE_DOWNLOADER_SO) $(if $(filter $(NODE_BPDIR),buildpacks/nodejs),,$(NODE_BPDIR)/buildpack.yml)
 
 $(O)/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -117,7 +119,7 @@ ifeq ($(MUSL_CC),)
 override MUSL_CC := $(CC)
 $(warning musl-gcc not found (apt-get install musl-tools): detect is linked statically against glibc)
 endif
-DETECT_SRC  := src/mono/detect.c src/lib/solution.c src/lib/strlist.c \
+DETECT_SRC  := src/mono/detect.c src/lib/monoapp/solution.c src/lib/strlist.c \
                src/lib/fsutil.c src/lib/err.c
 DETECT_OBJ  := $(DETECT_SRC:src/%.c=$(O)/musl/%.o)
 # The Node.js buildpack's needs libc alone: one stat.
@@ -151,18 +153,18 @@ $(NODE_BPDIR)/bin/detect: $(NODE_DETECT_OBJ)
 	$(MUSL_CC) -static -o $@ $^
 endif
 
-$(INSTALLER_SO): $(LIB)
+$(DOWNLOADER_SO): $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--undefined=installer_linked \
+	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--undefined=runtime_downloader_linked \
 	    -o $@ $(LIB) -Wl,--as-needed $(LDLIBS)
 
 # The same shared object beside the Node.js buildpack's programs: each
 # buildpack directory is published on its own.
-$(NODE_INSTALLER_SO): $(INSTALLER_SO)
+$(NODE_DOWNLOADER_SO): $(DOWNLOADER_SO)
 	@mkdir -p $(@D)
 	cp $< $@
 
-# Neither libcurl nor libarchive (see INSTALLER_SO); release needs libyaml
+# Neither libcurl nor libarchive (see DOWNLOADER_SO); release needs libyaml
 # alone, and runs on every push too.  compile reads project files (profile.c)
 # with libxml2.
 $(BPDIR)/bin/release $(O)/bench/runtime_install: private LDLIBS = $(WARM_LIBS)
@@ -170,7 +172,7 @@ $(BPDIR)/bin/compile: private LDLIBS = $(WARM_LIBS) $(shell pkg-config --libs li
 # The Node.js buildpack's read package.json with json-c.
 $(NODE_BPDIR)/bin/compile $(NODE_BPDIR)/bin/release: private LDLIBS = $(WARM_LIBS) $(JSON_LIBS)
 $(O)/bench/runtime_install: $(O)/bench/slugc-install.so
-$(O)/bench/slugc-install.so: $(INSTALLER_SO)
+$(O)/bench/slugc-install.so: $(DOWNLOADER_SO)
 	@mkdir -p $(@D)
 	cp $< $@
 
@@ -190,23 +192,28 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# test_installer loads the real shared object and checks what compile links.
-$(O)/tests/test_installer: $(INSTALLER_SO) $(BPDIR)/bin/compile
-$(O)/tests/test_installer: private CFLAGS += \
-    -DINSTALLER_SO_PATH='"$(abspath $(INSTALLER_SO))"' \
+# test_runtime_downloader loads the real shared object and checks what compile links.
+$(O)/tests/test_runtime_downloader: $(DOWNLOADER_SO) $(BPDIR)/bin/compile
+$(O)/tests/test_runtime_downloader: private CFLAGS += \
+    -DDOWNLOADER_SO_PATH='"$(abspath $(DOWNLOADER_SO))"' \
     -DCOMPILE_PATH='"$(abspath $(BPDIR)/bin/compile)"'
 
 $(O)/servers/%: tests/servers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
+# tests/run runs every $(O)/tests/test_*: one whose source is gone (renamed,
+# removed) goes too.
+STALE_UNIT := $(filter-out $(UNIT_BINS) %.d,$(wildcard $(O)/tests/test_*))
+
 tests: all $(UNIT_BINS) $(SERVER_BINS)
+	$(if $(STALE_UNIT),rm -f $(STALE_UNIT) $(STALE_UNIT:=.d))
 
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(FUZZ_O)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/lib/*.h tests/fuzz/*.h)
+$(FUZZ_O)/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/lib/*.h src/lib/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
@@ -264,7 +271,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin
 	$(if $(SLUGC_BIN),install -m 755 $(SLUGC_BIN) $(DESTDIR)$(PREFIX)/bin/slugc)
 	install -m 755 $(MONO_BINS) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
-	install -m 644 $(INSTALLER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
+	install -m 644 $(DOWNLOADER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/bin/
 	install -m 644 buildpacks/mono/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/mono/
 	if [ -f $(RUNTIME_DIR)/mono.env ]; then \
 	    tests/fixtures/local-runtime.sh $(RUNTIME_DIR)/mono.env \
@@ -273,7 +280,7 @@ install: all
 	fi
 	install -d $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin
 	install -m 755 $(NODE_BINS) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin/
-	install -m 644 $(NODE_INSTALLER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin/
+	install -m 644 $(NODE_DOWNLOADER_SO) $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/bin/
 	install -m 644 buildpacks/nodejs/buildpack.yml $(DESTDIR)$(PREFIX)/lib/slugc/buildpacks/nodejs/
 	if [ -f $(NODE_RUNTIME_DIR)/node.env ]; then \
 	    tests/fixtures/local-runtime.sh $(NODE_RUNTIME_DIR)/node.env \
@@ -282,11 +289,11 @@ install: all
 	fi
 
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
+	clang-format -i src/*/*.c src/*/*.h src/lib/*/*.c src/lib/*/*.h tests/unit/*.c tests/unit/*.h \
 	    tests/servers/*.c bench/*.c
 
 clean:
-	rm -rf build bin $(MONO_BINS) $(INSTALLER_SO) $(NODE_BINS) $(NODE_INSTALLER_SO)
+	rm -rf build bin $(MONO_BINS) $(DOWNLOADER_SO) $(NODE_BINS) $(NODE_DOWNLOADER_SO)
 
 -include $(ALL_OBJ:.o=.d) $(UNIT_BINS:=.d) $(SERVER_BINS:=.d) $(BENCH_BINS:=.d) $(DETECT_OBJ:.o=.d) \
          $(NODE_DETECT_OBJ:.o=.d)

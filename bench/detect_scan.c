@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "solution.h"
+#include "monoapp/solution.h"
 
 #define ROUNDS_MAX 10000
 #define LIST_BUF (1 << 20)

@@ -11,7 +11,7 @@
  * install, a sealed one a warm install.  The log goes to stdout like
  * compile's; STACK as compile reads it.  Like compile, it links neither
  * libcurl nor libarchive: on a miss runtime_install loads them with
- * slugc-install.so from beside this program (installer.h). */
+ * slugc-install.so from beside this program (runtime/downloader.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +19,8 @@
 #include "envdir.h"
 #include "err.h"
 #include "exitcode.h"
-#include "runtime.h"
-#include "runtime_log.h"
+#include "runtime/install_log.h"
+#include "runtime/runtime.h"
 #include "spawn.h"
 
 static int
@@ -30,7 +30,7 @@ install(const struct runtime_kind *k, const char *cache, const char *dest,
 	struct runtime_spec rs = {.kind = k};
 	struct runtime_want w = {
 	    .kind = k,
-	    .bpconfig_path = "/nonexistent/buildpack.yml",
+	    .versions_path = "/nonexistent/buildpack.yml",
 	};
 	struct envdir *vars;
 	const char *stack = getenv("STACK");

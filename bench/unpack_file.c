@@ -1,5 +1,5 @@
 /* unpack_file TARBALL DEST - the physical floor of a runtime install on this
- * machine: the same libarchive extraction install_from_url does (unpack_fd,
+ * machine: the same libarchive extraction runtime_download does (unpack_fd,
  * same filters, same write_disk flags and checks), from a local file, with
  * no network, no hash and no second thread. */
 #include <fcntl.h>

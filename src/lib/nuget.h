@@ -14,9 +14,9 @@
  * The module comes in two halves.  nuget_find.c finds the packages.config
  * files with libc alone: compile links it, to learn whether there is
  * anything to restore.  nuget.c restores (libxml2, libcurl, libarchive) and
- * lives in slugc-install.so, which compile loads only then (installer.h),
- * so that apps without NuGet packages start no faster or slower than
- * before. */
+ * lives in slugc-install.so, which compile loads only then
+ * (runtime/downloader.h), so that apps without NuGet packages start no faster
+ * or slower than before. */
 #ifndef SLUGC_NUGET_H
 #define SLUGC_NUGET_H
 

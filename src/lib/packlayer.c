@@ -15,7 +15,7 @@
 #include <archive.h>
 #include <zlib.h>
 
-#include "cache.h"
+#include "runtime/cache.h"
 #include "treesum.h"
 
 /* A segment file: this header, the key (keylen bytes), the deflate bytes
@@ -184,7 +184,7 @@ hash_ent(struct treesum_hash *h, const char *rel, const struct packwalk_ent *a)
  * it goes.  One fstatat each: the walk read the names already. */
 static bool
 same_tree(const struct packwalk *w, size_t start, size_t end, size_t rlen,
-    int dfd, struct cache_statsum *sum, struct treesum_hash *h)
+    int dfd, struct runtime_cache_statsum *sum, struct treesum_hash *h)
 {
 	char rel[PATH_MAX];
 	struct stat st;
@@ -210,7 +210,7 @@ same_tree(const struct packwalk *w, size_t start, size_t end, size_t rlen,
 		if (!S_ISDIR(st.st_mode) &&
 		    (st.st_dev != a->st.st_dev || st.st_ino != a->st.st_ino))
 			return false;
-		cache_statsum_add(sum, rel, &a->st);
+		runtime_cache_statsum_add(sum, rel, &a->st);
 		hash_ent(h, rel, a);
 	}
 	return true;
@@ -255,7 +255,7 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
     const struct packlayer_settings *set, struct packlayer *l)
 {
 	char rel[PATH_MAX], path[PATH_MAX];
-	struct cache_statsum sum = {0};
+	struct runtime_cache_statsum sum = {0};
 	struct treesum_hash h;
 	struct errbuf ignored;
 	char *entry = NULL, *seal = NULL;
@@ -294,7 +294,7 @@ check_one(const struct packwalk *w, const struct pack_layer *want,
 		goto out;
 	n = snprintf(path, sizeof path, "%s/%s.ok", want->ns_dir, entry);
 	if (n < 0 || (size_t)n >= sizeof path ||
-	    cache_statsum_check(path, &sum, &seal, &ignored) == -1)
+	    runtime_cache_statsum_check(path, &sum, &seal, &ignored) == -1)
 		goto out;
 	l->start = start;
 	l->end = end;
@@ -437,7 +437,7 @@ packlayer_seg_create(const struct packlayer *l, char **tmp, struct errbuf *e)
 	const char *slash = strrchr(l->seg_path, '/'), *dot;
 	int fd;
 
-	/* ".<entry>.seg-XXXXXX": cache_discard removes these too. */
+	/* ".<entry>.seg-XXXXXX": runtime_cache_discard removes these too. */
 	dot = strrchr(slash + 1, '.');
 	if (asprintf(tmp, "%.*s.%.*s.seg-XXXXXX",
 		(int)(slash + 1 - l->seg_path), l->seg_path,

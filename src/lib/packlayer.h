@@ -1,7 +1,7 @@
 /* packlayer.h - pack's layers: subtrees of the tree being packed that are
- * a runtime cache entry placed by hard links (cache.h), found and checked
- * before the tar is written, and their segments, kept in the cache beside
- * the entry.
+ * a runtime cache entry placed by hard links (runtime/cache.h), found and
+ * checked before the tar is written, and their segments, kept in the cache
+ * beside the entry.
  *
  * A layer is packed between two cuts of the deflater (pgzip.h), so its
  * compressed bytes depend only on its entries and the pack settings (the

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-#include "solution.h"
+#include "monoapp/solution.h"
 
 /* What xbuild targets when a project sets no TargetFrameworkVersion
  * (xbuild 14.0's Microsoft.Common.targets). */

@@ -17,22 +17,22 @@
 #include <unistd.h>
 
 #include "beneath.h"
-#include "bpconfig.h"
 #include "envdir.h"
 #include "envv.h"
 #include "err.h"
 #include "exitcode.h"
 #include "fsutil.h"
-#include "installer.h"
 #include "log.h"
-#include "monoapp.h"
+#include "monoapp/monoapp.h"
+#include "monoapp/solution.h"
 #include "nuget.h"
 #include "procfile.h"
 #include "profile.h"
-#include "runtime.h"
-#include "runtime_log.h"
+#include "runtime/downloader.h"
+#include "runtime/install_log.h"
+#include "runtime/runtime.h"
+#include "runtime/versions.h"
 #include "shquote.h"
-#include "solution.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -166,7 +166,7 @@ out:
 static int
 gather(struct compile_job *b, int argc, char **argv, struct errbuf *e)
 {
-	char *bpconfig, *local = NULL;
+	char *versions, *local = NULL;
 	const char *s;
 	int rc;
 
@@ -178,7 +178,7 @@ gather(struct compile_job *b, int argc, char **argv, struct errbuf *e)
 		return errf(e, "BUILD_DIR %s: not a directory", argv[1]);
 	if ((b->build_dir = realpath(argv[1], NULL)) == NULL)
 		return errf(e, "BUILD_DIR %s:", argv[1]);
-	if ((b->buildpack_dir = bpconfig_buildpack_dir(e)) == NULL)
+	if ((b->buildpack_dir = runtime_buildpack_dir(e)) == NULL)
 		return -1;
 	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
 		return -1;
@@ -215,20 +215,20 @@ gather(struct compile_job *b, int argc, char **argv, struct errbuf *e)
 		return errf(e, "compile:");
 	if (choose_solution(b, e) == -1)
 		return -1;
-	if ((bpconfig = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL ||
+	if ((versions = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL ||
 	    (local = fs_join(b->buildpack_dir, "buildpack.local.yml")) ==
 		NULL) {
-		free(bpconfig);
+		free(versions);
 		return errf(e, "compile:");
 	}
 	struct runtime_want w = {
 	    .kind = &runtime_mono,
 	    .vars = b->vars,
-	    .bpconfig_path = bpconfig,
+	    .versions_path = versions,
 	    .local_path = local,
 	};
 	rc = runtime_resolve(&w, &b->rt, e);
-	free(bpconfig);
+	free(versions);
 	free(local);
 	return rc;
 }
@@ -286,12 +286,12 @@ nuget_log(void *arg, enum nuget_event ev, const char *id, const char *version,
  * any; returns an exit code.  Finding them needs libc alone; restoring
  * (libxml2, libcurl, libarchive) is in slugc-install.so, loaded only when
  * there is something to restore, so that every other app's warm build
- * starts without those libraries (installer.h). */
+ * starts without those libraries (runtime/downloader.h). */
 static int
 restore_packages(struct compile_job *b, struct errbuf *e)
 {
 	struct strlist configs = {0};
-	struct installer_so *so = NULL;
+	struct runtime_downloader_so *so = NULL;
 	struct nuget_result r;
 	struct nuget_opts o = {
 	    .size = sizeof o,
@@ -312,9 +312,9 @@ restore_packages(struct compile_job *b, struct errbuf *e)
 		goto out;
 	log_topic(stdout, "Restoring NuGet packages");
 	rc = EXIT_FETCH;
-	if ((so = installer_open(NULL, e)) == NULL)
+	if ((so = runtime_downloader_open(NULL, e)) == NULL)
 		goto out;
-	if (installer_table(so)->nuget_restore(&o, &r, e) == -1) {
+	if (runtime_downloader_table(so)->nuget_restore(&o, &r, e) == -1) {
 		rc = r.failure == NUGET_FAIL_INPUT  ? EXIT_USAGE
 		    : r.failure == NUGET_FAIL_FETCH ? EXIT_FETCH
 						    : EXIT_IO;
@@ -326,7 +326,7 @@ restore_packages(struct compile_job *b, struct errbuf *e)
 	    r.downloaded, r.cached, r.committed);
 	rc = EXIT_OK;
 out:
-	installer_close(so);
+	runtime_downloader_close(so);
 	strlist_free(&configs);
 	return rc;
 }
@@ -659,8 +659,8 @@ main(int argc, char **argv)
 	/* The log streams: a line must reach the platform as it is written. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	b.started = time(NULL);
-	/* No fetch_global_init: libcurl is loaded with the installer, and
-	 * only when the runtime must be downloaded (installer.h). */
+	/* No fetch_global_init: libcurl is loaded with the downloader, and
+	 * only when the runtime must be downloaded (runtime/downloader.h). */
 	if (spawn_install_signal_handlers(&e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return EXIT_IO;

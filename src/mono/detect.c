@@ -8,7 +8,7 @@
 #include "err.h"
 #include "exitcode.h"
 #include "fsutil.h"
-#include "solution.h"
+#include "monoapp/solution.h"
 
 int
 main(int argc, char **argv)

@@ -14,7 +14,7 @@
 #include "exitcode.h"
 #include "fsutil.h"
 #include "manifest.h"
-#include "monoapp.h"
+#include "monoapp/monoapp.h"
 #include "procfile.h"
 
 /* Fills m's process types from the Procfile or, without one, from what

@@ -3,7 +3,7 @@
  * Resolves the Node.js version (NODE_URL + NODE_SHA256, else NODE_VERSION,
  * else the highest version of buildpack.yml that package.json's
  * engines.node allows, else its default), installs it into
- * BUILD_DIR/.heroku/node through the runtime installer shared with the
+ * BUILD_DIR/.heroku/node through the runtime install shared with the
  * Mono buildpack (from the cache, or streamed from its URL and verified
  * against its sha256), writes .profile.d/nodejs.sh and the buildpack's
  * export file, then installs the app's dependencies with npm (npm.h) and
@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpconfig.h"
 #include "envdir.h"
 #include "err.h"
 #include "exitcode.h"
@@ -28,8 +27,9 @@
 #include "npm.h"
 #include "pkgjson.h"
 #include "procfile.h"
-#include "runtime.h"
-#include "runtime_log.h"
+#include "runtime/install_log.h"
+#include "runtime/runtime.h"
+#include "runtime/versions.h"
 #include "shquote.h"
 #include "spawn.h"
 
@@ -124,7 +124,7 @@ absolute(const char *path)
 static int
 gather(struct build *b, int argc, char **argv, struct errbuf *e)
 {
-	char *bpconfig, *local = NULL;
+	char *versions, *local = NULL;
 	const char *s;
 	int rc;
 
@@ -137,7 +137,7 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 		return errf(e, "BUILD_DIR %s: not a directory", argv[1]);
 	if ((b->build_dir = realpath(argv[1], NULL)) == NULL)
 		return errf(e, "BUILD_DIR %s:", argv[1]);
-	if ((b->buildpack_dir = bpconfig_buildpack_dir(e)) == NULL)
+	if ((b->buildpack_dir = runtime_buildpack_dir(e)) == NULL)
 		return -1;
 	if (envdir_read(b->env_dir, &b->vars, warn_log, NULL, e) == -1)
 		return -1;
@@ -160,10 +160,10 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 			    "the Node.js buildpack builds apps that have one");
 		return -1;
 	}
-	if ((bpconfig = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL ||
+	if ((versions = fs_join(b->buildpack_dir, "buildpack.yml")) == NULL ||
 	    (local = fs_join(b->buildpack_dir, "buildpack.local.yml")) ==
 		NULL) {
-		free(bpconfig);
+		free(versions);
 		return errf(e, "compile:");
 	}
 	struct runtime_want w = {
@@ -171,11 +171,11 @@ gather(struct build *b, int argc, char **argv, struct errbuf *e)
 	    .vars = b->vars,
 	    .range = b->pj->engines_node,
 	    .range_from = "package.json engines.node",
-	    .bpconfig_path = bpconfig,
+	    .versions_path = versions,
 	    .local_path = local,
 	};
 	rc = runtime_resolve(&w, &b->rt, e);
-	free(bpconfig);
+	free(versions);
 	free(local);
 	if (rc == 0)
 		explain_version(b);
@@ -440,8 +440,8 @@ main(int argc, char **argv)
 	}
 	/* The log streams: a line must reach the platform as it is written. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* No fetch_global_init: libcurl is loaded with the installer, and
-	 * only when the runtime must be downloaded (installer.h). */
+	/* No fetch_global_init: libcurl is loaded with the downloader, and
+	 * only when the runtime must be downloaded (runtime/downloader.h). */
 	if (spawn_install_signal_handlers(&e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return EXIT_IO;
@@ -457,7 +457,7 @@ main(int argc, char **argv)
 		    envdir_get(b.vars, "NODE_URL") == NULL &&
 		    !spawn_interrupted())
 			runtime_hint_append(&runtime_node, &e);
-		/* The installer leaves no runtime; nor the .heroku it made
+		/* The install leaves no runtime; nor the .heroku it made
 		 * for it (rmdir: only if empty, only if it was ours). */
 		if (b.heroku != NULL)
 			(void)rmdir(b.heroku);

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "pack.h"
-#include "runtime.h"
+#include "runtime/runtime.h"
 #include "slugc.h"
 #include "spawn.h"
 

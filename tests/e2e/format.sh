@@ -4,7 +4,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 cd "$REPO" || exit 1
-for f in src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
+for f in src/*/*.c src/*/*.h src/lib/*/*.c src/lib/*/*.h \
+    tests/unit/*.c tests/unit/*.h \
     tests/servers/*.c bench/*.c; do
 	test_expect_success "$f is formatted" '
 		clang-format "$f" >"$TEST_TMP/formatted" &&

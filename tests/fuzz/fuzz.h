@@ -24,7 +24,7 @@
  * printing to stderr which one broke. */
 int fuzz_procfile_one(const uint8_t *data, size_t size);
 int fuzz_manifest_one(const uint8_t *data, size_t size);
-int fuzz_bpconfig_one(const uint8_t *data, size_t size);
+int fuzz_runtime_versions_one(const uint8_t *data, size_t size);
 int fuzz_unpack_policy_one(const uint8_t *data, size_t size);
 int fuzz_unpack_one(const uint8_t *data, size_t size);
 int fuzz_pack_unpack_one(const uint8_t *data, size_t size);

@@ -6,8 +6,8 @@
 # fuzz_unpack_policy.c) and tests/fuzz/corpus/pack_unpack/ (trees to pack,
 # see fuzz_pack_unpack.c).  The output is deterministic (fixed mtimes, gzip
 # header time 0), so re-running it changes nothing unless this script
-# changed.  The text corpora (procfile, manifest, bpconfig) are written by
-# hand.  Needs python3 and zstd.
+# changed.  The text corpora (procfile, manifest, runtime_versions) are
+# written by hand.  Needs python3 and zstd.
 set -eu
 cd "$(dirname "$0")"
 command -v python3 >/dev/null || { echo "make-seeds.sh: needs python3" >&2; exit 1; }

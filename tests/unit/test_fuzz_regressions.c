@@ -9,10 +9,10 @@
  * silently accepts everything would be caught.  Run from the repository
  * root (as tests/run does), or set SLUGC_FUZZ_DIR. */
 #define FUZZ_NO_MAIN
-#include "../fuzz/fuzz_bpconfig.c"
 #include "../fuzz/fuzz_manifest.c"
 #include "../fuzz/fuzz_pack_unpack.c"
 #include "../fuzz/fuzz_procfile.c"
+#include "../fuzz/fuzz_runtime_versions.c"
 #include "../fuzz/fuzz_unpack.c"
 #include "../fuzz/fuzz_unpack_policy.c"
 
@@ -36,7 +36,7 @@ struct target {
 static const struct target targets[] = {
     {"procfile", fuzz_procfile_one, 5},
     {"manifest", fuzz_manifest_one, 10},
-    {"bpconfig", fuzz_bpconfig_one, 8},
+    {"runtime_versions", fuzz_runtime_versions_one, 8},
     {"unpack_policy", fuzz_unpack_policy_one, 15},
     {"unpack", fuzz_unpack_one, 30},
     {"pack_unpack", fuzz_pack_unpack_one, 15},

@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpconfig.h"
+#include "runtime/versions.h"
 #include "semver.h"
 #include "testhelp.h"
 
 /* The version range picks from cfg, or "none" / "bad". */
 static const char *
-pick(const struct bpconfig *cfg, const char **versions, const char *range)
+pick(const struct runtime_versions *cfg, const char **versions,
+    const char *range)
 {
 	long i = semver_max_satisfying(range, versions, cfg->nversions, NULL);
 
@@ -50,7 +51,7 @@ main(void)
 	};
 	const char *path = getenv("SLUGC_NODE_BUILDPACK_YML");
 	const char **versions;
-	struct bpconfig *cfg = NULL;
+	struct runtime_versions *cfg = NULL;
 	struct errbuf e;
 	struct semver v;
 	char msg[200];
@@ -59,13 +60,13 @@ main(void)
 
 	if (path == NULL)
 		path = "buildpacks/nodejs/buildpack.yml";
-	TEST("buildpack.yml loads", bpconfig_read(path, &cfg, &e) == 0);
+	TEST("buildpack.yml loads", runtime_versions_read(path, &cfg, &e) == 0);
 	if (cfg == NULL) {
 		printf("# %s\n", e.msg);
 		return test_report();
 	}
 	TEST("the default is 20.20.2, the tests' runtime",
-	    strcmp(bpconfig_default_version(cfg), "20.20.2") == 0);
+	    strcmp(runtime_versions_default(cfg), "20.20.2") == 0);
 	TEST("several versions, so that ranges matter", cfg->nversions >= 3);
 	versions = calloc(cfg->nversions, sizeof *versions);
 	TEST("calloc", versions != NULL);
@@ -91,6 +92,6 @@ main(void)
 	}
 	free(versions);
 out:
-	bpconfig_free(cfg);
+	runtime_versions_free(cfg);
 	return test_report();
 }

@@ -1,7 +1,7 @@
 /* Unit tests for runtime: which runtime the config vars and buildpack.yml
  * pick, and runtime_install's paths through the cache (cold, warm, damaged,
  * unsealed, unusable, a bad download) on file:// tarballs, with the linked
- * installer; and that a cache hit never needs the installer's shared
+ * downloader; and that a cache hit never needs the downloader's shared
  * object, while a miss without one fails naming it. */
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include "digest.h"
 #include "envdir.h"
 #include "fsutil.h"
-#include "installer.h"
-#include "runtime.h"
+#include "runtime/downloader.h"
+#include "runtime/runtime.h"
 #include "testfs.h"
 #include "testhelp.h"
 #include "testmount.h"
@@ -110,7 +110,7 @@ resolve(const struct envdir *vars, const char *yml, const char *local,
 	struct runtime_want w = {
 	    .kind = &runtime_mono,
 	    .vars = vars,
-	    .bpconfig_path = yml,
+	    .versions_path = yml,
 	    .local_path = local,
 	};
 
@@ -274,7 +274,7 @@ test_install(void)
 	    .event = on_event,
 	    .progress = on_progress,
 	    .arg = &seen,
-	    .installer = &installer_linked,
+	    .downloader = &runtime_downloader_linked,
 	};
 
 	TEST("install: make a tarball", mk_tarball(tarball, sha) == 0);
@@ -313,21 +313,21 @@ test_install(void)
 	TEST("warm: dest is the runtime alone",
 	    has_runtime(dest) && !fs_exists(at(dest, "stale")));
 
-	/* A cache hit never loads the installer: the test binaries have no
+	/* A cache hit never loads the downloader: the test binaries have no
 	 * slugc-install.so beside them. */
-	ri.installer = NULL;
+	ri.downloader = NULL;
 	memset(&seen, 0, sizeof seen);
-	TEST("warm without an installer: still a hit",
+	TEST("warm without a downloader: still a hit",
 	    runtime_install(&rs, &ri, &e) == 0 &&
 		strcmp(seen.log, "hit;") == 0 && has_runtime(dest));
 	unlink(seal);
 	memset(&seen, 0, sizeof seen);
-	TEST("a miss without the installer's shared object fails, naming it",
+	TEST("a miss without the downloader's shared object fails, naming it",
 	    runtime_install(&rs, &ri, &e) == -1 &&
-		strstr(e.msg, INSTALLER_SO_NAME) != NULL);
+		strstr(e.msg, RUNTIME_DOWNLOADER_SO) != NULL);
 	TEST("... leaving no dest and nothing in the cache",
 	    !fs_exists(dest) && !fs_exists(entry) && !fs_exists(seal));
-	ri.installer = &installer_linked;
+	ri.downloader = &runtime_downloader_linked;
 
 	/* An interrupted install (no seal) is replaced. */
 	TEST("reinstall", runtime_install(&rs, &ri, &e) == 0);
@@ -406,7 +406,7 @@ test_install(void)
 	free(seal);
 }
 
-/* The same installer as Node.js: NODE_* config vars, a semver range, the
+/* The same install as Node.js: NODE_* config vars, a semver range, the
  * "node" cache namespace; Mono's vars mean nothing to it and the two
  * runtimes' entries never meet. */
 static void
@@ -447,7 +447,7 @@ test_node(void)
 	    .kind = &runtime_node,
 	    .vars = v,
 	    .range_from = "package.json engines.node",
-	    .bpconfig_path = yml,
+	    .versions_path = yml,
 	};
 
 	fs_write_file_atomic(yml, text, sizeof text - 1, 0644, NULL);
@@ -568,7 +568,7 @@ test_namespaces(void)
 	    .event = on_event,
 	    .progress = on_progress,
 	    .arg = &seen,
-	    .installer = &installer_linked,
+	    .downloader = &runtime_downloader_linked,
 	};
 
 	TEST("ns: make a tarball", mk_tarball(tarball, sha) == 0);
@@ -585,7 +585,7 @@ test_namespaces(void)
 	{
 		struct runtime_want w = {.kind = &runtime_node,
 		    .vars = vars,
-		    .bpconfig_path = "/nonexistent.yml"};
+		    .versions_path = "/nonexistent.yml"};
 		TEST("ns: resolve as Node.js",
 		    runtime_resolve(&w, &rs, &e) == 0);
 	}
@@ -646,7 +646,7 @@ test_full(void)
 	    .event = on_event,
 	    .progress = on_progress,
 	    .arg = &seen,
-	    .installer = &installer_linked,
+	    .downloader = &runtime_downloader_linked,
 	    .local_errno = &local,
 	};
 
@@ -746,7 +746,7 @@ main(void)
 	struct errbuf e = {""};
 
 	if ((tmp = fs_mkdtemp("/tmp", "test_runtime.", &e)) == NULL ||
-	    installer_linked.global_init(&e) == -1) {
+	    runtime_downloader_linked.global_init(&e) == -1) {
 		printf("%s\n", e.msg);
 		return 1;
 	}
@@ -755,7 +755,7 @@ main(void)
 	test_install();
 	test_namespaces();
 	test_full();
-	installer_linked.global_cleanup();
+	runtime_downloader_linked.global_cleanup();
 	fs_rm_rf(tmp, NULL);
 	free(tmp);
 	return test_report();

@@ -16,9 +16,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "cache.h"
 #include "fsutil.h"
 #include "pack.h"
+#include "runtime/cache.h"
 #include "testhelp.h"
 #include "testmount.h"
 #include "testtmp.h"
@@ -92,30 +92,30 @@ make_runtime(const char *rel, unsigned seed)
 static int
 install(const char *cache, const char *sha, const char *src, const char *app)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
-	enum cache_state st;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
+	enum runtime_cache_state st;
 	struct errbuf e;
 	char dest[512];
 	int rc = -1;
 
 	snprintf(dest, sizeof dest, "%s/vendor", app);
 	if (fs_mkdir_p(at(tmpdir, dest), 0755, &e) == -1 ||
-	    cache_open(&c, at(tmpdir, cache), "mono", "heroku-22", "6.8", sha,
-		NULL, &e) == -1)
+	    runtime_cache_open(&c, at(tmpdir, cache), "mono", "heroku-22",
+		"6.8", sha, NULL, &e) == -1)
 		goto out;
 	if (!fs_is_dir(c.path) &&
 	    (fs_mkdir_p(c.ns, 0755, &e) == -1 ||
 		fs_copy_tree(at(tmpdir, src), c.path, true, &e) == -1 ||
-		cache_seal(&c, sha, &e) == -1))
+		runtime_cache_seal(&c, sha, &e) == -1))
 		goto out;
 	snprintf(dest, sizeof dest, "%s/vendor/mono", app);
-	if (cache_place(&c, sha, at(tmpdir, dest), &st, &e) == 0 &&
-	    st == CACHE_OK)
+	if (runtime_cache_place(&c, sha, at(tmpdir, dest), &st, &e) == 0 &&
+	    st == RUNTIME_CACHE_OK)
 		rc = 0;
 out:
 	if (rc == -1)
 		fprintf(stderr, "install: %s\n", e.msg);
-	cache_close(&c);
+	runtime_cache_close(&c);
 	return rc;
 }
 
@@ -578,16 +578,16 @@ test_runtime_changed(void)
 static void
 test_discard(void)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
 	struct errbuf e;
 	int n;
 
 	TEST("discard: an entry's segments go with it",
-	    cache_open(&c, at(tmpdir, "cache2"), "mono", "heroku-22", "6.8",
-		SHA2, NULL, &e) == 0 &&
-		cache_discard(&c, &e) == 0 &&
+	    runtime_cache_open(&c, at(tmpdir, "cache2"), "mono", "heroku-22",
+		"6.8", SHA2, NULL, &e) == 0 &&
+		runtime_cache_discard(&c, &e) == 0 &&
 		(free(segment_of("cache2", &n)), n == 1));
-	cache_close(&c);
+	runtime_cache_close(&c);
 }
 
 /* Names in dir that a segment left behind while it was written. */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "solution.h"
+#include "monoapp/solution.h"
 #include "testhelp.h"
 
 static char root[256];

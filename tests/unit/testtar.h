@@ -1,5 +1,5 @@
 /* testtar.h - archives written with libarchive from a table of entries, for
- * the tests that extract them (unpack, install, installer, runtime).
+ * the tests that extract them (unpack, runtime download, downloader, install).
  * Static inline, so that including it costs a test nothing it does not
  * use. */
 #ifndef SLUGC_TESTTAR_H

@@ -1,16 +1,17 @@
-/* installer_linked.c - the installer table over the linked modules.  Apart
- * from installer.c so that naming it, and nothing else, pulls fetch, install
- * and unpack (and libcurl and libarchive) into a program. */
-#include "installer.h"
+/* runtime/downloader_linked.c - the downloader's table over the linked
+ * modules.  Apart from downloader.c so that naming it, and nothing else,
+ * pulls fetch, download and unpack (and libcurl and libarchive) into a
+ * program. */
+#include "runtime/downloader.h"
 
-#include "install.h"
 #include "nuget.h"
+#include "runtime/download.h"
 
 /* The one symbol slugc-install.so exports (the library is built with hidden
  * visibility). */
 __attribute__((visibility("default")))
-const struct installer installer_linked = {
-    .size = sizeof(struct installer),
+const struct runtime_downloader runtime_downloader_linked = {
+    .size = sizeof(struct runtime_downloader),
     .opts_size = sizeof(struct fetch_opts),
     .limits_size = sizeof(struct unpack_limits),
     .errbuf_size = sizeof(struct errbuf),
@@ -19,6 +20,6 @@ const struct installer installer_linked = {
     .global_cleanup = fetch_global_cleanup,
     .opts_init = fetch_opts_init,
     .redact_url = fetch_redact_url,
-    .install = install_from_url,
+    .download = runtime_download,
     .nuget_restore = nuget_restore,
 };

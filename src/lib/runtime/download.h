@@ -1,7 +1,8 @@
-/* install.h - installing a runtime tarball from a URL: downloaded, hashed and
- * extracted in one pass, and put in place atomically only once verified. */
-#ifndef SLUGC_INSTALL_H
-#define SLUGC_INSTALL_H
+/* runtime/download.h - a runtime tarball from a URL into a directory:
+ * downloaded, hashed and extracted in one pass, and put in place atomically
+ * only once verified. */
+#ifndef SLUGC_RUNTIME_DOWNLOAD_H
+#define SLUGC_RUNTIME_DOWNLOAD_H
 
 #include "err.h"
 #include "fetch.h"
@@ -32,7 +33,7 @@
  * thread.  fo->stop, when set (by the caller's signal handler), interrupts
  * the download and extraction within about a second.  fetch_global_init must
  * have been called. */
-int install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
+int runtime_download(const struct fetch_opts *fo, const char *sha256_hex,
     const char *dest, const struct unpack_limits *lim, struct unpack_sum *sum,
     struct errbuf *e);
 

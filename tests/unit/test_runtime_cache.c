@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cache.h"
 #include "fsutil.h"
+#include "runtime/cache.h"
 #include "testfs.h"
 #include "testhelp.h"
 #include "testmount.h"
@@ -82,14 +82,14 @@ fill_tree(const char *dir)
 	free(p);
 }
 
-/* cache_place: one pass that links the entry into place and checks it
+/* runtime_cache_place: one pass that links the entry into place and checks it
  * against the seal. */
 static void
 test_place(const char *root)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
 	struct errbuf e = {""}, why = {""};
-	enum cache_state st = CACHE_OK;
+	enum runtime_cache_state st = RUNTIME_CACHE_OK;
 	struct stat s1, s2;
 	char *cdir = fs_join(root, "place-cache");
 	char *dest = NULL;
@@ -97,26 +97,30 @@ test_place(const char *root)
 	ssize_t n;
 
 	TEST("place: open",
-	    cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	dest = fs_join(root, "app/vendor/mono");
 	fs_mkdir_p(at(root, "app/vendor"), 0755, NULL);
 
 	TEST("place: a missing entry says so and places nothing",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_MISSING &&
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_MISSING &&
 		strcmp(e.msg, "not cached") == 0 && !fs_exists(dest));
 	fill_tree(c.path);
 	TEST("place: an unsealed entry is not placed",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_UNSEALED &&
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_UNSEALED &&
 		strstr(e.msg, "did not finish") != NULL && !fs_exists(dest));
-	TEST("place: seal", cache_seal(&c, SHA, &e) == 0);
+	TEST("place: seal", runtime_cache_seal(&c, SHA, &e) == 0);
 	TEST("place: another sha is damaged, nothing placed",
-	    cache_place(&c, SHA2, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    runtime_cache_place(&c, SHA2, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_DAMAGED &&
 		strstr(e.msg, "seal does not match") != NULL &&
 		!fs_exists(dest));
 
 	TEST("place: a sealed entry is placed",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_OK);
 	TEST("place: files are hard links into the cache",
 	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
 		same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
@@ -140,7 +144,7 @@ test_place(const char *root)
 	TEST("place: the top directory keeps the entry's mode",
 	    stat(dest, &s2) == 0 && (s2.st_mode & 07777) == 0755);
 	TEST("place: an existing dest is refused and left alone",
-	    cache_place(&c, SHA, dest, &st, &e) == -1 &&
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == -1 &&
 		strstr(e.msg, dest) != NULL && fs_exists(at(dest, "bin/mono")));
 	chmod(at(dest, "ro"), 0755);
 	TEST("place: remove the placed tree", fs_rm_rf(dest, &e) == 0);
@@ -151,8 +155,9 @@ test_place(const char *root)
 		if (getcwd(cwd, sizeof cwd) != NULL &&
 		    chdir(at(root, "app")) == 0) {
 			TEST("place: a relative dest",
-			    cache_place(&c, SHA, "mono", &st, &e) == 0 &&
-				st == CACHE_OK &&
+			    runtime_cache_place(&c, SHA, "mono", &st, &e) ==
+				    0 &&
+				st == RUNTIME_CACHE_OK &&
 				fs_exists(at(root, "app/mono/bin/mono")));
 			chmod("mono/ro", 0755);
 			fs_rm_rf("mono", NULL);
@@ -167,7 +172,7 @@ test_place(const char *root)
 		char *f = fs_join(root, "plainfile"), *d = fs_join(f, "mono");
 		fs_write_file_atomic(f, "", 0, 0644, NULL);
 		TEST("place: an unwritable dest is an error, not damage",
-		    cache_place(&c, SHA, d, &st, &e) == -1 &&
+		    runtime_cache_place(&c, SHA, d, &st, &e) == -1 &&
 			strstr(e.msg, f) != NULL && fs_exists(f));
 		free(f);
 		free(d);
@@ -181,15 +186,16 @@ test_place(const char *root)
 		int fd;
 
 		TEST("place: for an in-place edit",
-		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
-			st == CACHE_OK &&
+		    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+			st == RUNTIME_CACHE_OK &&
 			stat(at(c.path, "lib/mono/4.5/mscorlib.dll"), &orig) ==
 			    0);
 		fd = open(at(dest, "lib/mono/4.5/mscorlib.dll"), O_WRONLY);
 		TEST("place: edited through the app's link",
 		    fd >= 0 && pwrite(fd, "XY", 2, 0) == 2 && close(fd) == 0);
 		TEST("place: a same-size edit in place is damage",
-		    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
+		    runtime_cache_check(&c, SHA, &why) ==
+			    RUNTIME_CACHE_DAMAGED &&
 			strstr(why.msg, "modified in place") != NULL);
 		printf("# %s\n", why.msg);
 		chmod(at(dest, "ro"), 0755);
@@ -201,58 +207,64 @@ test_place(const char *root)
 		TEST("place: the same bytes and times again are intact",
 		    utimensat(AT_FDCWD, at(c.path, "lib/mono/4.5/mscorlib.dll"),
 			back, 0) == 0 &&
-			cache_check(&c, SHA, &why) == CACHE_OK);
+			runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_OK);
 	}
 
 	/* Damage found halfway: whatever was placed is removed. */
 	unlink(at(c.path, "lib/mono/4.5/mscorlib.dll"));
 	TEST("place: a deleted file is damage, nothing left placed",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_DAMAGED &&
 		strstr(e.msg, "files changed") != NULL && !fs_exists(dest) &&
 		fs_is_dir(at(root, "app/vendor")));
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ0123456789", 12, 0644, NULL);
 	TEST("place: restored with a new time, it is still damage",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_DAMAGED &&
 		strstr(e.msg, "modified in place") != NULL && !fs_exists(dest));
-	TEST("place: resealed, it places again", cache_seal(&c, SHA, &e) == 0);
+	TEST("place: resealed, it places again",
+	    runtime_cache_seal(&c, SHA, &e) == 0);
 	TEST("place: restored, it places again",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_OK);
 	chmod(at(dest, "ro"), 0755);
 	fs_rm_rf(dest, NULL);
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ01234567890", 13, 0644, NULL);
 	TEST("place: a file of another size is damage",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_DAMAGED &&
 		strstr(e.msg, "files changed") != NULL && !fs_exists(dest));
 	fs_write_file_atomic(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 	    "MZ0123456789", 12, 0644, NULL);
-	TEST("place: resealed after the restore", cache_seal(&c, SHA, &e) == 0);
+	TEST("place: resealed after the restore",
+	    runtime_cache_seal(&c, SHA, &e) == 0);
 	fs_write_file_atomic(at(c.path, "etc/extra"), "", 0, 0644, NULL);
 	TEST("place: an extra entry is damage",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-		!fs_exists(dest));
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_DAMAGED && !fs_exists(dest));
 	unlink(at(c.path, "etc/extra"));
 	if (geteuid() != 0) {
 		chmod(at(c.path, "lib/mono"), 0);
 		TEST("place: an unreadable directory is damage",
-		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
-			st == CACHE_DAMAGED &&
+		    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+			st == RUNTIME_CACHE_DAMAGED &&
 			strstr(e.msg, "cannot be read") && !fs_exists(dest));
 		chmod(at(c.path, "lib/mono"), 0755);
 	}
 
 	/* Another file system (tmpfs): copied, not linked, still checked. */
 	{
-		char *shm = fs_mkdtemp("/dev/shm", "test_cache.", NULL);
+		char *shm = fs_mkdtemp("/dev/shm", "test_runtime_cache.", NULL);
 		struct stat a, b;
 
 		if (shm != NULL && stat(shm, &a) == 0 &&
 		    stat(c.path, &b) == 0 && a.st_dev != b.st_dev) {
 			char *d = fs_join(shm, "mono");
 			TEST("place: across file systems it copies",
-			    cache_place(&c, SHA, d, &st, &e) == 0 &&
-				st == CACHE_OK &&
+			    runtime_cache_place(&c, SHA, d, &st, &e) == 0 &&
+				st == RUNTIME_CACHE_OK &&
 				same_file(at(c.path, "bin/mono"),
 				    at(d, "bin/mono")) &&
 				!same_inode(at(c.path, "bin/mono"),
@@ -263,8 +275,8 @@ test_place(const char *root)
 			fs_rm_rf(d, NULL);
 			unlink(at(c.path, "bin/mono"));
 			TEST("place: across file systems damage is still found",
-			    cache_place(&c, SHA, d, &st, &e) == 0 &&
-				st == CACHE_DAMAGED && !fs_exists(d));
+			    runtime_cache_place(&c, SHA, d, &st, &e) == 0 &&
+				st == RUNTIME_CACHE_DAMAGED && !fs_exists(d));
 			free(d);
 		}
 		if (shm != NULL)
@@ -272,27 +284,27 @@ test_place(const char *root)
 		free(shm);
 	}
 	chmod(at(c.path, "ro"), 0755);
-	cache_close(&c);
+	runtime_cache_close(&c);
 	free(dest);
 	free(cdir);
 }
 
 /* The seal a fresh entry gets, as text ("" when there is none). */
 static char *
-seal_text(const struct cache_entry *c)
+seal_text(const struct runtime_cache_entry *c)
 {
 	char *t = fs_read_file(c->seal, 4096, NULL, NULL);
 
 	return t != NULL ? t : strdup("");
 }
 
-/* cache_seal_place: a fresh entry placed and sealed in one pass. */
+/* runtime_cache_seal_place: a fresh entry placed and sealed in one pass. */
 static void
 test_seal_place(const char *root)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
 	struct errbuf e = {""}, why = {""};
-	enum cache_state st = CACHE_MISSING;
+	enum runtime_cache_state st = RUNTIME_CACHE_MISSING;
 	char *cdir = fs_join(root, "sp-cache");
 	char *dest = fs_join(root, "sp-app/vendor/mono");
 	char *dest2 = fs_join(root, "sp-app2/mono");
@@ -300,33 +312,36 @@ test_seal_place(const char *root)
 	char *one = NULL, *walked = NULL;
 
 	TEST("seal_place: open",
-	    cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	fill_tree(c.path);
 	fs_mkdir_p(at(root, "sp-app/vendor"), 0755, NULL);
 	fs_mkdir_p(at(root, "sp-app2"), 0755, NULL);
 
 	TEST("seal_place: a dest whose parent is missing is an error naming it",
-	    cache_seal_place(&c, SHA, lost, NULL, &e) == -1 &&
+	    runtime_cache_seal_place(&c, SHA, lost, NULL, &e) == -1 &&
 		strstr(e.msg, lost) != NULL && !fs_exists(lost));
 	TEST("seal_place: ...and nothing is sealed",
-	    !fs_exists(c.seal) && cache_check(&c, SHA, &why) == CACHE_UNSEALED);
+	    !fs_exists(c.seal) &&
+		runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_UNSEALED);
 
 	TEST("seal_place: places and seals",
-	    cache_seal_place(&c, SHA, dest, NULL, &e) == 0 &&
+	    runtime_cache_seal_place(&c, SHA, dest, NULL, &e) == 0 &&
 		fs_exists(c.seal));
 	TEST("seal_place: files are hard links into the cache",
 	    same_inode(at(c.path, "bin/mono"), at(dest, "bin/mono")) &&
 		same_inode(at(c.path, "lib/libmono.so"),
 		    at(dest, "lib/libmono.so")));
 	TEST("seal_place: the sealed entry checks out",
-	    cache_check(&c, SHA, &why) == CACHE_OK);
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_OK);
 	one = seal_text(&c);
 	TEST("seal_place: the seal is the one a separate walk writes",
-	    cache_seal(&c, SHA, &e) == 0 && (walked = seal_text(&c)) != NULL &&
-		one[0] != '\0' && strcmp(one, walked) == 0);
+	    runtime_cache_seal(&c, SHA, &e) == 0 &&
+		(walked = seal_text(&c)) != NULL && one[0] != '\0' &&
+		strcmp(one, walked) == 0);
 	TEST("seal_place: a later build places it",
-	    cache_place(&c, SHA, dest2, &st, &e) == 0 && st == CACHE_OK &&
+	    runtime_cache_place(&c, SHA, dest2, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_OK &&
 		same_inode(at(c.path, "lib/mono/4.5/mscorlib.dll"),
 		    at(dest2, "lib/mono/4.5/mscorlib.dll")));
 	chmod(at(dest2, "ro"), 0755);
@@ -339,13 +354,14 @@ test_seal_place(const char *root)
 	unlink(c.seal);
 	fs_mkdir_p(c.seal, 0755, NULL);
 	TEST("seal_place: a seal that cannot be written fails, dest removed",
-	    cache_seal_place(&c, SHA, dest, NULL, &e) == CACHE_UNSEALABLE &&
+	    runtime_cache_seal_place(&c, SHA, dest, NULL, &e) ==
+		    RUNTIME_CACHE_UNSEALABLE &&
 		!fs_exists(dest) && strstr(e.msg, ".ok") != NULL);
 	rmdir(c.seal);
 
 	/* Another file system (tmpfs): sealed by a walk, then copied. */
 	{
-		char *shm = fs_mkdtemp("/dev/shm", "test_cache.", NULL);
+		char *shm = fs_mkdtemp("/dev/shm", "test_runtime_cache.", NULL);
 		struct stat a, b;
 
 		if (shm != NULL && stat(shm, &a) == 0 &&
@@ -353,8 +369,10 @@ test_seal_place(const char *root)
 			char *d = fs_join(shm, "mono");
 			TEST("seal_place: across file systems it seals and "
 			     "copies",
-			    cache_seal_place(&c, SHA, d, NULL, &e) == 0 &&
-				cache_check(&c, SHA, &why) == CACHE_OK &&
+			    runtime_cache_seal_place(&c, SHA, d, NULL, &e) ==
+				    0 &&
+				runtime_cache_check(&c, SHA, &why) ==
+				    RUNTIME_CACHE_OK &&
 				same_file(at(c.path, "bin/mono"),
 				    at(d, "bin/mono")) &&
 				!same_inode(at(c.path, "bin/mono"),
@@ -367,7 +385,7 @@ test_seal_place(const char *root)
 		free(shm);
 	}
 	chmod(at(c.path, "ro"), 0755);
-	cache_close(&c);
+	runtime_cache_close(&c);
 	free(one);
 	free(walked);
 	free(lost);
@@ -399,17 +417,17 @@ rewrite_keeping_times(const char *dir, const char *rel, const char *data,
 static void
 test_seal_vouches(const char *root)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
 	struct errbuf e = {""}, why = {""};
-	enum cache_state st;
+	enum runtime_cache_state st;
 	struct treesum good, bad;
 	char *cdir = fs_join(root, "sv-cache");
 	char *dest = fs_join(root, "sv-app/mono");
 	char *mnt = fs_join(root, "sv-full");
 
 	TEST("vouch: open",
-	    cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, cdir, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	fill_tree(c.path);
 	chmod(at(c.path, "ro"), 0755);
 	fs_mkdir_p(at(root, "sv-app"), 0755, NULL);
@@ -420,7 +438,8 @@ test_seal_vouches(const char *root)
 	bad.content ^= 1;
 	e.msg[0] = '\0';
 	TEST("vouch: contents not as unpacked are not sealed",
-	    cache_seal_place(&c, SHA, dest, &bad, &e) == CACHE_UNSEALABLE &&
+	    runtime_cache_seal_place(&c, SHA, dest, &bad, &e) ==
+		    RUNTIME_CACHE_UNSEALABLE &&
 		!fs_exists(c.seal) && !fs_exists(dest) &&
 		strstr(e.msg, "do not read back as they were unpacked") !=
 		    NULL &&
@@ -428,12 +447,14 @@ test_seal_vouches(const char *root)
 	bad = good;
 	bad.sizes ^= 1;
 	TEST("vouch: sizes not as unpacked are not sealed",
-	    cache_seal_place(&c, SHA, dest, &bad, &e) == CACHE_UNSEALABLE &&
+	    runtime_cache_seal_place(&c, SHA, dest, &bad, &e) ==
+		    RUNTIME_CACHE_UNSEALABLE &&
 		!fs_exists(c.seal) && !fs_exists(dest) &&
 		strstr(e.msg, "sizes") != NULL);
 	TEST("vouch: as unpacked, it is sealed",
-	    cache_seal_place(&c, SHA, dest, &good, &e) == 0 &&
-		fs_exists(c.seal) && cache_check(&c, SHA, &why) == CACHE_OK);
+	    runtime_cache_seal_place(&c, SHA, dest, &good, &e) == 0 &&
+		fs_exists(c.seal) &&
+		runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_OK);
 	fs_rm_rf(dest, NULL);
 
 	/* One file a byte longer, another a byte shorter, times kept: the
@@ -442,13 +463,14 @@ test_seal_vouches(const char *root)
 	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
 	    "MZ012345678", 11);
 	TEST("vouch: sizes that moved between files are damage",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_DAMAGED &&
-		!fs_exists(dest));
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_DAMAGED && !fs_exists(dest));
 	rewrite_keeping_times(c.path, "bin/mono", "ELF...", 6);
 	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
 	    "MZ0123456789", 12);
 	TEST("vouch: restored, it places again",
-	    cache_place(&c, SHA, dest, &st, &e) == 0 && st == CACHE_OK);
+	    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+		st == RUNTIME_CACHE_OK);
 	fs_rm_rf(dest, NULL);
 
 	/* Zeros where bytes were, size and times kept: a warm placement does
@@ -456,13 +478,13 @@ test_seal_vouches(const char *root)
 	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
 	    "MZ01\0\0\0\0\0\0\0\0", 12);
 	TEST("vouch: zeroed bytes are found by a whole check",
-	    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_DAMAGED &&
 		strstr(why.msg, "contents changed") != NULL);
 	printf("# %s\n", why.msg);
 	rewrite_keeping_times(c.path, "lib/mono/4.5/mscorlib.dll",
 	    "MZ0123456789", 12);
 	TEST("vouch: restored, the whole check passes",
-	    cache_check(&c, SHA, &why) == CACHE_OK);
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_OK);
 
 	/* A seal of the older format vouched for no sizes nor contents. */
 	{
@@ -475,12 +497,12 @@ test_seal_vouches(const char *root)
 			sp[-1] = '\n', *sp = '\0';
 		fs_write_file_atomic(c.seal, old, strlen(old), 0644, NULL);
 		TEST("vouch: an older seal is not trusted",
-		    cache_place(&c, SHA, dest, &st, &e) == 0 &&
-			st == CACHE_DAMAGED && !fs_exists(dest) &&
+		    runtime_cache_place(&c, SHA, dest, &st, &e) == 0 &&
+			st == RUNTIME_CACHE_DAMAGED && !fs_exists(dest) &&
 			strstr(e.msg, "seal does not match") != NULL);
 		free(old);
 	}
-	cache_close(&c);
+	runtime_cache_close(&c);
 
 	/* A full cache: the seal cannot be written, nothing is left. */
 	TEST("vouch: a 1 MiB tmpfs (we run as root)",
@@ -491,8 +513,8 @@ test_seal_vouches(const char *root)
 		char *d2 = fs_join(mnt, "app-mono");
 
 		TEST("vouch: open on the tmpfs",
-		    cache_open(&c, full, "mono", "heroku-22", "6.8", SHA, NULL,
-			&e) == 0);
+		    runtime_cache_open(&c, full, "mono", "heroku-22", "6.8",
+			SHA, NULL, &e) == 0);
 		fill_tree(c.path);
 		chmod(at(c.path, "ro"), 0755);
 		TEST("vouch: its sum", treesum_tree(c.path, &good, &e) == 0);
@@ -500,13 +522,13 @@ test_seal_vouches(const char *root)
 		    fill_fs(filler, 0) == 0 && fs_free(mnt) == 0);
 		e.msg[0] = '\0';
 		TEST("vouch: a seal that cannot be written: not sealed",
-		    cache_seal_place(&c, SHA, d2, &good, &e) ==
-			    CACHE_UNSEALABLE &&
+		    runtime_cache_seal_place(&c, SHA, d2, &good, &e) ==
+			    RUNTIME_CACHE_UNSEALABLE &&
 			!fs_exists(c.seal) && !fs_exists(d2) &&
 			strstr(e.msg, ".ok") != NULL &&
 			strstr(e.msg, "No space left on device") != NULL);
 		printf("# %s\n", e.msg);
-		cache_close(&c);
+		runtime_cache_close(&c);
 		tmpfs_umount(mnt);
 		free(full);
 		free(filler);
@@ -530,20 +552,21 @@ int
 main(void)
 {
 	struct errbuf e = {""}, why = {""};
-	struct cache_entry c = CACHE_ENTRY_INIT, c2 = CACHE_ENTRY_INIT;
-	char *root = fs_mkdtemp("/tmp", "test_cache.", &e), *p;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT,
+				   c2 = RUNTIME_CACHE_ENTRY_INIT;
+	char *root = fs_mkdtemp("/tmp", "test_runtime_cache.", &e), *p;
 
 	test_seal_vouches(root);
 
 	TEST("open locks",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	TEST("key spells stack, version and sha",
 	    strstr(c.path, "/mono/6.8-heroku-22-" SHA) != NULL);
 	TEST("empty entry is missing",
-	    cache_check(&c, SHA, &why) == CACHE_MISSING &&
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_MISSING &&
 		strcmp(why.msg, "not cached") == 0);
-	cache_close(&c);
+	runtime_cache_close(&c);
 	{
 		char *ns = fs_join(root, "mono");
 		TEST("opening and closing leaves no file behind",
@@ -551,22 +574,23 @@ main(void)
 		free(ns);
 	}
 	TEST("open again",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	fill(c.path);
 	TEST("unsealed entry is not valid (interrupted run)",
-	    cache_check(&c, SHA, &why) == CACHE_UNSEALED &&
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_UNSEALED &&
 		strstr(why.msg, "did not finish"));
-	TEST("seal", cache_seal(&c, SHA, &e) == 0);
-	TEST("sealed entry is valid", cache_check(&c, SHA, &why) == CACHE_OK);
+	TEST("seal", runtime_cache_seal(&c, SHA, &e) == 0);
+	TEST("sealed entry is valid",
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_OK);
 	TEST("another sha does not match the seal",
-	    cache_check(&c, SHA2, &why) == CACHE_DAMAGED &&
+	    runtime_cache_check(&c, SHA2, &why) == RUNTIME_CACHE_DAMAGED &&
 		strstr(why.msg, "seal does not match") != NULL);
 	p = fs_join(c.path, "bin/mono");
 	unlink(p);
 	free(p);
 	TEST("a missing file is detected",
-	    cache_check(&c, SHA, &why) == CACHE_DAMAGED &&
+	    runtime_cache_check(&c, SHA, &why) == RUNTIME_CACHE_DAMAGED &&
 		strstr(why.msg, "files changed") != NULL);
 	{
 		char *tmp = NULL;
@@ -574,26 +598,27 @@ main(void)
 		if (asprintf(&tmp, "%.*s/.%s.part-XYZ", (int)(slash - c.path),
 			c.path, slash + 1) > 0)
 			fill(tmp);
-		TEST("discard", cache_discard(&c, &e) == 0);
+		TEST("discard", runtime_cache_discard(&c, &e) == 0);
 		TEST("discard removes the entry, the seal and temp siblings",
 		    !fs_exists(c.path) && !fs_exists(c.seal) &&
 			!fs_exists(tmp));
 		free(tmp);
 	}
-	cache_close(&c);
+	runtime_cache_close(&c);
 
 	/* A version holding '/' or '..' stays inside the namespace. */
 	TEST("hostile version",
-	    cache_open(&c, root, "mono", "st", "../../x", SHA, NULL, &e) == 0);
+	    runtime_cache_open(&c, root, "mono", "st", "../../x", SHA, NULL,
+		&e) == 0);
 	TEST("hostile version is escaped",
 	    strstr(c.path, "/mono/%2e.%2f..%2fx-st-") != NULL &&
 		strchr(strstr(c.path, "/mono/") + 6, '/') == NULL);
-	cache_close(&c);
+	runtime_cache_close(&c);
 
 	/* The lock excludes another process until released. */
 	TEST("reopen",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	{
 		char *lock = root;
 		pid_t pid;
@@ -610,7 +635,7 @@ main(void)
 		waitpid(pid, &status, 0);
 		TEST("another process cannot take the lock while held",
 		    WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		cache_close(&c);
+		runtime_cache_close(&c);
 		pid = fork();
 		if (pid == 0) {
 			int fd = open(lock, O_RDONLY | O_DIRECTORY);
@@ -623,21 +648,21 @@ main(void)
 
 	/* Waiting for another build's lock can be interrupted. */
 	TEST("hold the lock",
-	    cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL, &e) ==
-		0);
+	    runtime_cache_open(&c, root, "mono", "heroku-22", "6.8", SHA, NULL,
+		&e) == 0);
 	{
 		stopflag stop = 1;
-		struct cache_wait w = {&stop, count_wait, NULL};
+		struct runtime_cache_wait w = {&stop, count_wait, NULL};
 
 		TEST("a second open waits, then gives up when told to stop",
-		    cache_open(&c2, root, "mono", "heroku-22", "6.8", SHA, &w,
-			&e) == -1 &&
+		    runtime_cache_open(&c2, root, "mono", "heroku-22", "6.8",
+			SHA, &w, &e) == -1 &&
 			strstr(e.msg, "interrupted") != NULL);
 		TEST("the waiting callback ran once", waits == 1);
 		TEST("a failed open holds nothing",
 		    c2.lockfd == -1 && c2.path == NULL);
 	}
-	cache_close(&c);
+	runtime_cache_close(&c);
 
 	/* An unwritable cache directory is reported, not used. */
 	p = fs_join(root, "ro");
@@ -648,17 +673,19 @@ main(void)
 		char *f = fs_join(root, "file");
 		fs_write_file_atomic(f, "", 0, 0644, NULL);
 		TEST("a cache dir that cannot be created fails",
-		    cache_open(&c2, f, "mono", "s", "v", SHA, NULL, &e) == -1 &&
+		    runtime_cache_open(&c2, f, "mono", "s", "v", SHA, NULL,
+			&e) == -1 &&
 			strstr(e.msg, "file") != NULL);
 		free(f);
 	} else {
 		TEST("an unwritable cache dir fails",
-		    cache_open(&c2, p, "mono", "s", "v", SHA, NULL, &e) == -1);
+		    runtime_cache_open(&c2, p, "mono", "s", "v", SHA, NULL,
+			&e) == -1);
 	}
-	cache_close(&c2);
+	runtime_cache_close(&c2);
 	chmod(p, 0755);
 	free(p);
-	cache_close(NULL);
+	runtime_cache_close(NULL);
 
 	test_place(root);
 	test_seal_place(root);

@@ -1,6 +1,29 @@
-/* runtime.h - which runtime an app gets, and putting it in the app: one
- * installer for any runtime, parameterised by a struct runtime_kind (Mono
- * and Node.js are two users of it, runtime_kinds.c).
+/* runtime/runtime.h - which runtime an app gets, and putting it in the
+ * app: one install for any runtime, parameterised by a struct runtime_kind.
+ *
+ * The words of this folder, one name a thing:
+ *   kind        what tells one runtime from another: Mono, Node.js
+ *               (struct runtime_kind, kinds.c)
+ *   versions    the versions a buildpack knows, each a tarball's URL and
+ *               sha256, and its default: the buildpack's buildpack.yml,
+ *               and this machine's buildpack.local.yml beside it
+ *               (struct runtime_versions, versions.h)
+ *   spec        the one version an app gets: from the config vars, a
+ *               semver range or the versions (struct runtime_spec,
+ *               runtime_resolve)
+ *   tarball     the archive at a spec's URL
+ *   download    fetching a tarball, hashing and unpacking it in one pass
+ *               into a new directory (runtime_download, download.h)
+ *   downloader  the download functions as one table: linked, or loaded
+ *               from slugc-install.so on a cache miss (struct
+ *               runtime_downloader, downloader.h)
+ *   cache entry a downloaded runtime kept in CACHE_DIR/<ns>/<key>, sealed
+ *               by <key>.ok (struct runtime_cache_entry, cache.h)
+ *   place       putting a cache entry into the app by hard links
+ *               (runtime_cache_place)
+ *   install     making the app's directory hold a spec's runtime: placed
+ *               from the cache, downloaded into it first on a miss
+ *               (runtime_install; install_log.h writes it to the log)
  *
  * The tarball comes from <PREFIX>_URL + <PREFIX>_SHA256 when set, else from
  * the buildpack's buildpack.yml (<PREFIX>_VERSION, else the highest version
@@ -8,8 +31,8 @@
  * It is installed once into the build cache (keyed by stack, version and
  * sha256 under the kind's namespace, see cache.h), then placed in the app;
  * without a usable cache it is installed straight into the app. */
-#ifndef SLUGC_RUNTIME_H
-#define SLUGC_RUNTIME_H
+#ifndef SLUGC_RUNTIME_RUNTIME_H
+#define SLUGC_RUNTIME_RUNTIME_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,11 +76,11 @@ struct runtime_want {
 	const char *range;
 	const char *range_from;	   /* the range's origin, for messages:
 	                           "package.json engines.node" */
-	const char *bpconfig_path; /* the buildpack's buildpack.yml */
+	const char *versions_path; /* the buildpack's buildpack.yml */
 	const char *local_path;	   /* buildpack.local.yml, or NULL */
 };
 
-/* Fills rs from the config vars and the buildpack.yml at w->bpconfig_path
+/* Fills rs from the config vars and the buildpack.yml at w->versions_path
  * (read only when <PREFIX>_URL is not set).  When w->local_path names a
  * file that exists, a version it lists (and that the version var or range
  * asks for) wins over buildpack.yml's: `make runtime` and `make install`
@@ -73,15 +96,15 @@ void runtime_spec_free(struct runtime_spec *rs);
 
 /* What runtime_install tells its caller while it works, for the log. */
 enum runtime_event {
-	RUNTIME_CACHE_WAIT,	/* detail: NULL; another build holds the
+	RUNTIME_EV_CACHE_WAIT,	   /* detail: NULL; another build holds the
 	                           cache's lock */
-	RUNTIME_CACHE_HIT,	/* detail: NULL */
-	RUNTIME_CACHE_UNUSABLE, /* detail: why; installing without a cache */
-	RUNTIME_CACHE_DAMAGED,	/* detail: what is wrong; fetching again */
-	RUNTIME_DOWNLOAD,	/* detail: the URL, credentials removed */
+	RUNTIME_EV_CACHE_HIT,	   /* detail: NULL */
+	RUNTIME_EV_CACHE_UNUSABLE, /* detail: why; installing without a cache */
+	RUNTIME_EV_CACHE_DAMAGED,  /* detail: what is wrong; fetching again */
+	RUNTIME_EV_DOWNLOAD,	   /* detail: the URL, credentials removed */
 };
 
-struct installer; /* installer.h */
+struct runtime_downloader; /* downloader.h */
 
 struct runtime_install {
 	const char *cache_dir;
@@ -96,9 +119,9 @@ struct runtime_install {
 	const stopflag *stop; /* interrupts a download */
 	/* What downloads, verifies and unpacks on a cache miss: NULL loads
 	 * slugc-install.so from beside the running executable then, and only
-	 * then (installer.h); &installer_linked uses the linked modules
-	 * (whose global_init the caller has called). */
-	const struct installer *installer;
+	 * then (downloader.h); &runtime_downloader_linked uses the linked
+	 * modules (whose global_init the caller has called). */
+	const struct runtime_downloader *downloader;
 	/* When not NULL, set on failure: the local file system's error that
 	 * failed the install (ENOSPC, EIO... writing dest: compile's exit 4),
 	 * or 0 when the runtime could not be downloaded, verified or
@@ -111,10 +134,10 @@ struct runtime_install {
  * against the seal as they are made), otherwise downloads, verifies and
  * installs it into the cache first.  A cache that cannot be used, or that
  * fails on writing (full, failing, or what was written does not read back:
- * RUNTIME_CACHE_UNUSABLE), is done without: its entry is discarded and the
+ * RUNTIME_EV_CACHE_UNUSABLE), is done without: its entry is discarded and the
  * runtime goes straight into dest.  On failure dest does not exist and the
  * cache holds nothing partial; e names the URL without credentials, the
- * path that could not be written, or the installer's shared object when it
+ * path that could not be written, or the downloader's shared object when it
  * cannot be loaded. */
 int runtime_install(const struct runtime_spec *rs,
     const struct runtime_install *ri, struct errbuf *e);

@@ -1,14 +1,14 @@
-/* monoapp.h - what the Mono buildpack's compile leaves for its release.
+/* monoapp/monoapp.h - what the Mono buildpack's compile leaves for its release.
  *
  * release only gets BUILD_DIR, yet the default web process depends on what
  * compile's build produced, so compile records the executables it built in
  * BUILD_DIR/.mono/executables (one path relative to BUILD_DIR per line) and
  * release reads them back. */
-#ifndef SLUGC_MONOAPP_H
-#define SLUGC_MONOAPP_H
+#ifndef SLUGC_MONOAPP_MONOAPP_H
+#define SLUGC_MONOAPP_MONOAPP_H
 
 #include "err.h"
-#include "solution.h"
+#include "monoapp/solution.h"
 
 #define MONOAPP_EXECUTABLES ".mono/executables"
 

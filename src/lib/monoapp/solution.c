@@ -1,4 +1,4 @@
-#include "solution.h"
+#include "monoapp/solution.h"
 
 #include <dirent.h>
 #include <errno.h>

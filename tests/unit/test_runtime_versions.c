@@ -1,13 +1,13 @@
-/* Unit tests for bpconfig: good and bad buildpack.yml files, every error
- * naming the file and line; real files in a temporary directory. */
+/* Unit tests for runtime/versions.c: good and bad buildpack.yml files,
+ * every error naming the file and line; real files in a temporary directory. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "bpconfig.h"
 #include "fsutil.h"
+#include "runtime/versions.h"
 #include "testhelp.h"
 
 #define SHA_A "64c1b4e2c55d1c6b1c6b5f0e1d7a9a3f2b8e4d6c0a1b2c3d4e5f60718293a4b5"
@@ -27,13 +27,14 @@ static const char good[] =
     "    notes: ignored\n"			 /* 10 */
     "future: ignored too\n";			 /* 11 */
 
-static struct bpconfig *
+static struct runtime_versions *
 parse(const char *text, struct errbuf *e)
 {
-	struct bpconfig *cfg = NULL;
+	struct runtime_versions *cfg = NULL;
 
 	e->msg[0] = '\0';
-	if (bpconfig_parse(text, strlen(text), "buildpack.yml", &cfg, e) == -1)
+	if (runtime_versions_parse(text, strlen(text), "buildpack.yml", &cfg,
+		e) == -1)
 		return cfg; /* NULL, checked by the callers */
 	return cfg;
 }
@@ -42,8 +43,8 @@ static void
 test_good(void)
 {
 	struct errbuf e = {""};
-	const struct bpconfig_version *v;
-	struct bpconfig *cfg;
+	const struct runtime_version *v;
+	struct runtime_versions *cfg;
 
 	cfg = parse(good, &e);
 	TEST("good file parses", cfg != NULL);
@@ -56,8 +57,8 @@ test_good(void)
 		strcmp(cfg->versions[0].version, "6.8.0") == 0 &&
 		strcmp(cfg->versions[1].version, "6.12.0") == 0);
 	TEST("default version",
-	    strcmp(bpconfig_default_version(cfg), "6.8.0") == 0);
-	v = bpconfig_lookup(cfg, "Mono", NULL, &e);
+	    strcmp(runtime_versions_default(cfg), "6.8.0") == 0);
+	v = runtime_versions_lookup(cfg, "Mono", NULL, &e);
 	TEST("lookup of NULL gives the default", v == &cfg->versions[0]);
 	TEST("url as written",
 	    v != NULL &&
@@ -66,7 +67,7 @@ test_good(void)
 		    "mono-6.8.0.tar.gz") == 0);
 	TEST("sha256 as written", v != NULL && strcmp(v->sha256, SHA_A) == 0);
 	TEST("line of the version", v != NULL && v->line == 4);
-	v = bpconfig_lookup(cfg, "Mono", "6.12.0", &e);
+	v = runtime_versions_lookup(cfg, "Mono", "6.12.0", &e);
 	TEST("lookup by version",
 	    v != NULL &&
 		strcmp(v->url, "file:///srv/mono-6.12.0.tar.zst") == 0 &&
@@ -76,19 +77,19 @@ test_good(void)
 		strcmp(v->sha256,
 		    "00112233445566778899aabbccddeeff00112233445566778899aabbcc"
 		    "ddeeff") == 0);
-	v = bpconfig_lookup(cfg, "Mono", "6.9.9", &e);
+	v = runtime_versions_lookup(cfg, "Mono", "6.9.9", &e);
 	TEST("unknown version: NULL", v == NULL);
 	TEST("unknown version: the message lists the known ones",
 	    strcmp(e.msg,
 		"buildpack.yml: no Mono version 6.9.9 (known: "
 		"6.8.0, 6.12.0)") == 0);
-	v = bpconfig_lookup(cfg, "Node.js", "6.9.9", &e);
+	v = runtime_versions_lookup(cfg, "Node.js", "6.9.9", &e);
 	TEST("unknown version: the runtime's name is the caller's",
 	    v == NULL &&
 		strcmp(e.msg,
 		    "buildpack.yml: no Node.js version 6.9.9 (known: "
 		    "6.8.0, 6.12.0)") == 0);
-	v = bpconfig_lookup(cfg, NULL, "6.9.9", &e);
+	v = runtime_versions_lookup(cfg, NULL, "6.9.9", &e);
 	TEST("unknown version: no name at all",
 	    v == NULL &&
 		strcmp(e.msg,
@@ -97,20 +98,20 @@ test_good(void)
 	{
 		char known[16];
 
-		bpconfig_known(cfg, known, sizeof known);
+		runtime_versions_known(cfg, known, sizeof known);
 		TEST("known: cut with ', ...' when it does not fit",
 		    strcmp(known, "6.8.0, ...") == 0);
 	}
-	bpconfig_free(cfg);
-	bpconfig_free(NULL);
+	runtime_versions_free(cfg);
+	runtime_versions_free(NULL);
 
 	cfg = parse("{default_version: 6.8, versions: {6.8: {url: u, "
 		    "sha256: " SHA_A "}}}",
 	    &e);
 	TEST("flow style, a float-looking version taken as written",
 	    cfg != NULL && strcmp(cfg->default_version, "6.8") == 0 &&
-		bpconfig_lookup(cfg, "Mono", "6.8", &e) != NULL);
-	bpconfig_free(cfg);
+		runtime_versions_lookup(cfg, "Mono", "6.8", &e) != NULL);
+	runtime_versions_free(cfg);
 
 	/* An editor or a template may leave a "---" at the end. */
 	cfg =
@@ -119,7 +120,7 @@ test_good(void)
 		&e);
 	TEST("a stray trailing --- is accepted",
 	    cfg != NULL && strcmp(cfg->default_version, "a") == 0);
-	bpconfig_free(cfg);
+	runtime_versions_free(cfg);
 }
 
 struct bad {
@@ -221,17 +222,17 @@ static void
 test_bad(void)
 {
 	struct errbuf e = {""};
-	struct bpconfig *cfg;
+	struct runtime_versions *cfg;
 	char descr[160];
 	size_t i;
 
 	for (i = 0; i < sizeof bads / sizeof bads[0]; i++) {
-		cfg = (struct bpconfig *)(uintptr_t)1;
+		cfg = (struct runtime_versions *)(uintptr_t)1;
 		e.msg[0] = '\0';
 		snprintf(descr, sizeof descr, "%s: refused with \"%s\"",
 		    bads[i].descr, bads[i].msg);
 		TEST(descr,
-		    bpconfig_parse(bads[i].text, strlen(bads[i].text),
+		    runtime_versions_parse(bads[i].text, strlen(bads[i].text),
 			"buildpack.yml", &cfg, &e) == -1 &&
 			cfg == NULL && strcmp(e.msg, bads[i].msg) == 0);
 		if (strcmp(e.msg, bads[i].msg) != 0)
@@ -243,27 +244,27 @@ static void
 test_files(void)
 {
 	struct errbuf e = {""};
-	struct bpconfig *cfg;
+	struct runtime_versions *cfg;
 	char *dir, path[PATH_MAX];
 
-	dir = fs_mkdtemp("/tmp", "test_bpconfig.", &e);
+	dir = fs_mkdtemp("/tmp", "test_runtime_versions.", &e);
 	TEST("temp dir", dir != NULL);
 	if (dir == NULL)
 		return;
 	snprintf(path, sizeof path, "%s/buildpack.yml", dir);
 	TEST("missing file: error naming it",
-	    bpconfig_read(path, &cfg, &e) == -1 && cfg == NULL &&
+	    runtime_versions_read(path, &cfg, &e) == -1 && cfg == NULL &&
 		strstr(e.msg, path) != NULL);
 
 	fs_write_file_atomic(path, good, strlen(good), 0644, &e);
 	TEST("read from a file",
-	    bpconfig_read(path, &cfg, &e) == 0 && cfg->nversions == 2);
-	bpconfig_free(cfg);
+	    runtime_versions_read(path, &cfg, &e) == 0 && cfg->nversions == 2);
+	runtime_versions_free(cfg);
 
 	fs_write_file_atomic(path, bads[0].text, strlen(bads[0].text), 0644,
 	    &e);
 	TEST("errors from a file name its path and line",
-	    bpconfig_read(path, &cfg, &e) == -1 &&
+	    runtime_versions_read(path, &cfg, &e) == -1 &&
 		strncmp(e.msg, path, strlen(path)) == 0 &&
 		strcmp(e.msg + strlen(path),
 		    ":3: version 6.8.0 has no sha256") == 0);
@@ -271,11 +272,12 @@ test_files(void)
 	/* The buildpack's own file (tests run from the repository root). */
 	cfg = NULL;
 	TEST("buildpacks/mono/buildpack.yml is valid",
-	    bpconfig_read("buildpacks/mono/buildpack.yml", &cfg, &e) == 0 &&
-		bpconfig_lookup(cfg, "Mono", NULL, &e) != NULL);
+	    runtime_versions_read("buildpacks/mono/buildpack.yml", &cfg, &e) ==
+		    0 &&
+		runtime_versions_lookup(cfg, "Mono", NULL, &e) != NULL);
 	if (cfg == NULL)
 		printf("# %s\n", e.msg);
-	bpconfig_free(cfg);
+	runtime_versions_free(cfg);
 
 	fs_rm_rf(dir, &e);
 	free(dir);
@@ -285,7 +287,7 @@ static void
 test_random(void)
 {
 	struct errbuf e = {""};
-	struct bpconfig *cfg;
+	struct runtime_versions *cfg;
 	static const char *const parts[] = {
 	    "default_version: ",
 	    "versions:\n",
@@ -327,11 +329,12 @@ test_random(void)
 			if ((x >> 8) % 7 == 0)
 				break;
 		}
-		if (bpconfig_parse(buf, k, NULL, &cfg, &e) == 0) {
-			if (bpconfig_lookup(cfg, "Mono", NULL, &e) == NULL)
+		if (runtime_versions_parse(buf, k, NULL, &cfg, &e) == 0) {
+			if (runtime_versions_lookup(cfg, "Mono", NULL, &e) ==
+			    NULL)
 				break;
 			ok++;
-			bpconfig_free(cfg);
+			runtime_versions_free(cfg);
 		}
 	}
 	TEST("5000 random files parsed without a crash", round == 5000);
@@ -343,12 +346,14 @@ test_random(void)
 			x = x * 1103515245 + 12345;
 			buf[(x >> 8) % (sizeof good - 1)] = (char)(x >> 24);
 		}
-		if (bpconfig_parse(buf, sizeof good - 1, NULL, &cfg, &e) == 0) {
-			if (bpconfig_lookup(cfg, "Mono", NULL, &e) == NULL ||
+		if (runtime_versions_parse(buf, sizeof good - 1, NULL, &cfg,
+			&e) == 0) {
+			if (runtime_versions_lookup(cfg, "Mono", NULL, &e) ==
+				NULL ||
 			    strlen(cfg->versions[0].sha256) != 64)
 				break;
 			ok++;
-			bpconfig_free(cfg);
+			runtime_versions_free(cfg);
 		}
 	}
 	TEST("5000 mutated files parsed without a crash", round == 5000);

@@ -1,7 +1,7 @@
 /* solution_check.c - checking a solution before xbuild is given it (see
  * solution.h: apart from solution.c so that detect does not link
  * beneath.c). */
-#include "solution.h"
+#include "monoapp/solution.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
-/* solution.h - finding an app's Visual Studio solutions and the executables
- * a build produced. */
-#ifndef SLUGC_SOLUTION_H
-#define SLUGC_SOLUTION_H
+/* monoapp/solution.h - finding an app's Visual Studio solutions and the
+ * executables a build produced. */
+#ifndef SLUGC_MONOAPP_SOLUTION_H
+#define SLUGC_MONOAPP_SOLUTION_H
 
 #include <stdbool.h>
 #include <stddef.h>

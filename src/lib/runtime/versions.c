@@ -1,5 +1,5 @@
-/* bpconfig.c - read a buildpack's buildpack.yml with libyaml. */
-#include "bpconfig.h"
+/* runtime/versions.c - read a buildpack's buildpack.yml with libyaml. */
+#include "runtime/versions.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -89,9 +89,10 @@ get(struct ctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
 }
 
 static int
-add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k, yaml_node_t *v)
+add_version(struct ctx *c, struct runtime_versions *cfg, yaml_node_t *k,
+    yaml_node_t *v)
 {
-	struct bpconfig_version *bv;
+	struct runtime_version *bv;
 	yaml_node_t *url, *sum;
 	const char *ver, *s;
 	size_t i;
@@ -136,7 +137,7 @@ add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k, yaml_node_t *v)
 	bv->version = strdup(ver);
 	bv->url = strdup(text(url));
 	bv->sha256 = strdup(s);
-	cfg->nversions++; /* so that bpconfig_free() sees it */
+	cfg->nversions++; /* so that runtime_versions_free() sees it */
 	if (bv->version == NULL || bv->url == NULL || bv->sha256 == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
 	for (i = 0; i < 64; i++)
@@ -145,7 +146,7 @@ add_version(struct ctx *c, struct bpconfig *cfg, yaml_node_t *k, yaml_node_t *v)
 }
 
 static int
-parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
+parse_root(struct ctx *c, struct runtime_versions *cfg, yaml_node_t *root)
 {
 	yaml_node_t *dv, *vers, *dvk = NULL, *vk = NULL;
 	yaml_node_pair_t *pair;
@@ -190,11 +191,12 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 		    "string");
 	if ((cfg->default_version = strdup(text(dv))) == NULL)
 		return errf(c->e, "%s: out of memory", c->name);
-	if (bpconfig_lookup(cfg, NULL, cfg->default_version, NULL) == NULL) {
+	if (runtime_versions_lookup(cfg, NULL, cfg->default_version, NULL) ==
+	    NULL) {
 		char shown[104];
 
 		err_printable_name(shown, sizeof shown, cfg->default_version);
-		bpconfig_known(cfg, known, sizeof known);
+		runtime_versions_known(cfg, known, sizeof known);
 		return lerr(c, dv,
 		    "default_version %s is not among the "
 		    "versions (known: %s)",
@@ -204,12 +206,12 @@ parse_root(struct ctx *c, struct bpconfig *cfg, yaml_node_t *root)
 }
 
 int
-bpconfig_parse(const char *buf, size_t len, const char *name,
-    struct bpconfig **out, struct errbuf *e)
+runtime_versions_parse(const char *buf, size_t len, const char *name,
+    struct runtime_versions **out, struct errbuf *e)
 {
 	yaml_document_t doc;
 	yaml_mark_t second;
-	struct bpconfig *cfg = NULL;
+	struct runtime_versions *cfg = NULL;
 	struct ctx c;
 	int rc;
 
@@ -239,28 +241,30 @@ bpconfig_parse(const char *buf, size_t len, const char *name,
 	cfg = NULL;
 	rc = 0;
 out:
-	bpconfig_free(cfg);
+	runtime_versions_free(cfg);
 	yaml_document_delete(&doc);
 	return rc;
 }
 
 int
-bpconfig_read(const char *path, struct bpconfig **out, struct errbuf *e)
+runtime_versions_read(const char *path, struct runtime_versions **out,
+    struct errbuf *e)
 {
 	char *buf;
 	size_t len;
 	int rc;
 
 	*out = NULL;
-	if ((buf = fs_read_file(path, BPCONFIG_MAX, &len, e)) == NULL)
+	if ((buf = fs_read_file(path, RUNTIME_VERSIONS_MAX, &len, e)) == NULL)
 		return -1;
-	rc = bpconfig_parse(buf, len, path, out, e);
+	rc = runtime_versions_parse(buf, len, path, out, e);
 	free(buf);
 	return rc;
 }
 
 void
-bpconfig_known(const struct bpconfig *cfg, char *buf, size_t size)
+runtime_versions_known(const struct runtime_versions *cfg, char *buf,
+    size_t size)
 {
 	size_t i, k = 0, room = size - 8;
 	int n;
@@ -277,8 +281,8 @@ bpconfig_known(const struct bpconfig *cfg, char *buf, size_t size)
 	}
 }
 
-const struct bpconfig_version *
-bpconfig_lookup(const struct bpconfig *cfg, const char *runtime,
+const struct runtime_version *
+runtime_versions_lookup(const struct runtime_versions *cfg, const char *runtime,
     const char *version, struct errbuf *e)
 {
 	char known[ERRBUF_MAX / 2], shown[104];
@@ -289,7 +293,7 @@ bpconfig_lookup(const struct bpconfig *cfg, const char *runtime,
 	for (i = 0; i < cfg->nversions; i++)
 		if (strcmp(cfg->versions[i].version, version) == 0)
 			return &cfg->versions[i];
-	bpconfig_known(cfg, known, sizeof known);
+	runtime_versions_known(cfg, known, sizeof known);
 	err_printable_name(shown, sizeof shown, version);
 	errf(e, "%s: no %s%sversion %s (known: %s)", cfg->name,
 	    runtime != NULL ? runtime : "", runtime != NULL ? " " : "", shown,
@@ -298,13 +302,13 @@ bpconfig_lookup(const struct bpconfig *cfg, const char *runtime,
 }
 
 const char *
-bpconfig_default_version(const struct bpconfig *cfg)
+runtime_versions_default(const struct runtime_versions *cfg)
 {
 	return cfg->default_version;
 }
 
 void
-bpconfig_free(struct bpconfig *cfg)
+runtime_versions_free(struct runtime_versions *cfg)
 {
 	size_t i;
 
@@ -322,7 +326,7 @@ bpconfig_free(struct bpconfig *cfg)
 }
 
 char *
-bpconfig_buildpack_dir(struct errbuf *e)
+runtime_buildpack_dir(struct errbuf *e)
 {
 	char exe[PATH_MAX], *slash, *dir;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

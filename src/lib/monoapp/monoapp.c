@@ -1,4 +1,4 @@
-#include "monoapp.h"
+#include "monoapp/monoapp.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -26,8 +26,8 @@
 #include "digest.h"
 #include "fetch.h"
 #include "fsutil.h"
-#include "install.h"
 #include "monotime.h"
+#include "runtime/download.h"
 #include "testfs.h"
 #include "testhelp.h"
 #include "testtar.h"
@@ -89,7 +89,7 @@ install(const char *url, const char *sha, const char *dest,
 		fetch_opts_init(&fo);
 	fo.url = url;
 	e.msg[0] = '\0';
-	return install_from_url(&fo, sha, dest, NULL, NULL, &e);
+	return runtime_download(&fo, sha, dest, NULL, NULL, &e);
 }
 
 /* The installed tree is the runtime built by mk_runtime. */
@@ -499,7 +499,7 @@ test_streams(void)
 		fo.url = url;
 		digest_file_hex(plain, sha, &e);
 		TEST("plain tar, ratio limit 20: installs",
-		    install_from_url(&fo, sha, dest, &small, NULL, &e) == 0 &&
+		    runtime_download(&fo, sha, dest, &small, NULL, &e) == 0 &&
 			tree_ok(dest));
 		fs_rm_rf(dest, &e);
 	}
@@ -816,7 +816,7 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "--memory-child") == 0)
 		return memory_child(argv[2], argv[3], argv[4]);
 	if (fetch_global_init(&e) == -1 ||
-	    (tmp = fs_mkdtemp(tmpdir, "test_install.", &e)) == NULL) {
+	    (tmp = fs_mkdtemp(tmpdir, "test_runtime_download.", &e)) == NULL) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}

@@ -1,4 +1,4 @@
-#include "installer.h"
+#include "runtime/downloader.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-struct installer_so {
+struct runtime_downloader_so {
 	void *handle;
-	const struct installer *table;
+	const struct runtime_downloader *table;
 	char *path;
 };
 
-/* INSTALLER_SO_NAME in the running executable's directory.  Never a
+/* RUNTIME_DOWNLOADER_SO in the running executable's directory.  Never a
  * search: what a program runs as code must be what was installed with it. */
 static char *
 beside_exe(struct errbuf *e)
@@ -22,17 +22,17 @@ beside_exe(struct errbuf *e)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
 	if (n == -1) {
-		errf(e, "locate %s: /proc/self/exe:", INSTALLER_SO_NAME);
+		errf(e, "locate %s: /proc/self/exe:", RUNTIME_DOWNLOADER_SO);
 		return NULL;
 	}
 	exe[n] = '\0';
 	if ((slash = strrchr(exe, '/')) == NULL) {
-		errf(e, "locate %s beside %s", INSTALLER_SO_NAME, exe);
+		errf(e, "locate %s beside %s", RUNTIME_DOWNLOADER_SO, exe);
 		return NULL;
 	}
 	*slash = '\0';
-	if (asprintf(&p, "%s/%s", exe, INSTALLER_SO_NAME) < 0) {
-		errf(e, "locate %s:", INSTALLER_SO_NAME);
+	if (asprintf(&p, "%s/%s", exe, RUNTIME_DOWNLOADER_SO) < 0) {
+		errf(e, "locate %s:", RUNTIME_DOWNLOADER_SO);
 		return NULL;
 	}
 	return p;
@@ -53,14 +53,14 @@ dl_reason(const char *path)
 	return msg;
 }
 
-struct installer_so *
-installer_open(const char *path, struct errbuf *e)
+struct runtime_downloader_so *
+runtime_downloader_open(const char *path, struct errbuf *e)
 {
-	struct installer_so *so = calloc(1, sizeof *so);
-	const struct installer *t;
+	struct runtime_downloader_so *so = calloc(1, sizeof *so);
+	const struct runtime_downloader *t;
 
 	if (so == NULL) {
-		errf(e, "load the runtime installer:");
+		errf(e, "load the runtime downloader:");
 		return NULL;
 	}
 	so->path = path != NULL ? strdup(path) : beside_exe(e);
@@ -76,7 +76,7 @@ installer_open(const char *path, struct errbuf *e)
 		errf(e, "load %s: %s", so->path, dl_reason(so->path));
 		goto fail;
 	}
-	if ((t = dlsym(so->handle, "installer_linked")) == NULL) {
+	if ((t = dlsym(so->handle, "runtime_downloader_linked")) == NULL) {
 		errf(e, "load %s: %s", so->path, dl_reason(so->path));
 		goto fail;
 	}
@@ -97,24 +97,24 @@ installer_open(const char *path, struct errbuf *e)
 	so->table = t;
 	return so;
 fail:
-	installer_close(so);
+	runtime_downloader_close(so);
 	return NULL;
 }
 
-const struct installer *
-installer_table(const struct installer_so *so)
+const struct runtime_downloader *
+runtime_downloader_table(const struct runtime_downloader_so *so)
 {
 	return so->table;
 }
 
 const char *
-installer_path(const struct installer_so *so)
+runtime_downloader_path(const struct runtime_downloader_so *so)
 {
 	return so->path;
 }
 
 void
-installer_close(struct installer_so *so)
+runtime_downloader_close(struct runtime_downloader_so *so)
 {
 	if (so == NULL)
 		return;

@@ -1,11 +1,11 @@
-/* runtime_log.c - see runtime_log.h. */
-#include "runtime_log.h"
+/* runtime/install_log.c - see install_log.h. */
+#include "runtime/install_log.h"
 
 #include <string.h>
 
 #include "log.h"
 
-struct runtime_log {
+struct install_log {
 	FILE *out;
 	struct log_progress progress;
 };
@@ -13,28 +13,28 @@ struct runtime_log {
 static void
 on_event(void *arg, enum runtime_event ev, const char *detail)
 {
-	struct runtime_log *l = arg;
+	struct install_log *l = arg;
 
 	switch (ev) {
-	case RUNTIME_CACHE_WAIT:
+	case RUNTIME_EV_CACHE_WAIT:
 		log_info(l->out, "Waiting for another build using the cache");
 		break;
-	case RUNTIME_CACHE_HIT:
+	case RUNTIME_EV_CACHE_HIT:
 		log_info(l->out, "Using the cached runtime");
 		break;
-	case RUNTIME_CACHE_UNUSABLE:
+	case RUNTIME_EV_CACHE_UNUSABLE:
 		log_warn(l->out,
 		    "Cannot use the build cache (%s); building "
 		    "without it.",
 		    detail);
 		break;
-	case RUNTIME_CACHE_DAMAGED:
+	case RUNTIME_EV_CACHE_DAMAGED:
 		log_info(l->out,
 		    "The cached runtime is damaged (%s); fetching "
 		    "it again",
 		    detail);
 		break;
-	case RUNTIME_DOWNLOAD:
+	case RUNTIME_EV_DOWNLOAD:
 		log_info(l->out, "Downloading %s", detail);
 		break;
 	}
@@ -43,7 +43,7 @@ on_event(void *arg, enum runtime_event ev, const char *detail)
 static void
 on_progress(void *arg, uint64_t done, uint64_t total)
 {
-	struct runtime_log *l = arg;
+	struct install_log *l = arg;
 
 	log_progress_update(&l->progress, done, total);
 }
@@ -52,7 +52,7 @@ int
 runtime_install_logged(const struct runtime_spec *rs,
     const struct runtime_install *ri, FILE *out, struct errbuf *e)
 {
-	struct runtime_log l = {.out = out};
+	struct install_log l = {.out = out};
 	struct runtime_install logged = *ri;
 	int rc;
 

@@ -1,4 +1,4 @@
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpconfig.h"
-#include "cache.h"
 #include "digest.h"
 #include "fsutil.h"
-#include "installer.h"
+#include "runtime/cache.h"
+#include "runtime/downloader.h"
+#include "runtime/versions.h"
 #include "semver.h"
 
 /* Version labels end up in cache keys and the log. */
@@ -48,8 +48,8 @@ var(char buf[64], const struct runtime_kind *k, const char *what)
 /* The entry of cfg that w asks for: the version var's, else the highest
  * that w->range allows, else the default.  NULL when there is none, e
  * (may be NULL) saying why. */
-static const struct bpconfig_version *
-pick(const struct runtime_want *w, const struct bpconfig *cfg,
+static const struct runtime_version *
+pick(const struct runtime_want *w, const struct runtime_versions *cfg,
     const char *version, struct errbuf *e)
 {
 	char known[ERRBUF_MAX / 2], shown[104];
@@ -58,7 +58,7 @@ pick(const struct runtime_want *w, const struct bpconfig *cfg,
 	long i;
 
 	if (version != NULL || w->range == NULL)
-		return bpconfig_lookup(cfg, w->kind->name, version, e);
+		return runtime_versions_lookup(cfg, w->kind->name, version, e);
 	if ((names = calloc(cfg->nversions, sizeof *names)) == NULL) {
 		errf(e, "runtime:");
 		return NULL;
@@ -70,7 +70,7 @@ pick(const struct runtime_want *w, const struct bpconfig *cfg,
 	if (i >= 0)
 		return &cfg->versions[i];
 	if (i == SEMVER_NOMATCH) {
-		bpconfig_known(cfg, known, sizeof known);
+		runtime_versions_known(cfg, known, sizeof known);
 		err_printable(shown, sizeof shown, w->range, strlen(w->range));
 		errf(e, "%s '%s' matches no %s version known (%s: %s)",
 		    w->range_from ? w->range_from : "range", shown,
@@ -91,8 +91,8 @@ runtime_resolve(const struct runtime_want *w, struct runtime_spec *rs,
 	const char *url = envdir_get(w->vars, var(nurl, k, "URL"));
 	const char *sha = envdir_get(w->vars, var(nsha, k, "SHA256"));
 	const char *version = envdir_get(w->vars, var(nver, k, "VERSION"));
-	const struct bpconfig_version *v;
-	struct bpconfig *cfg = NULL;
+	const struct runtime_version *v;
+	struct runtime_versions *cfg = NULL;
 	int rc = -1;
 
 	rs->version = rs->url = rs->sha256 = NULL;
@@ -121,7 +121,7 @@ runtime_resolve(const struct runtime_want *w, struct runtime_spec *rs,
 	if (sha != NULL)
 		return errf(e, "%s is set but %s is not", nsha, nurl);
 	if (w->local_path != NULL && fs_exists(w->local_path)) {
-		if (bpconfig_read(w->local_path, &cfg, e) == -1)
+		if (runtime_versions_read(w->local_path, &cfg, e) == -1)
 			return -1;
 		/* This machine's runtime, unless another version is asked
 		 * for than it has. */
@@ -129,10 +129,10 @@ runtime_resolve(const struct runtime_want *w, struct runtime_spec *rs,
 			rs->local = true;
 			goto found;
 		}
-		bpconfig_free(cfg);
+		runtime_versions_free(cfg);
 		cfg = NULL;
 	}
-	if (bpconfig_read(w->bpconfig_path, &cfg, e) == -1)
+	if (runtime_versions_read(w->versions_path, &cfg, e) == -1)
 		return -1;
 	if ((v = pick(w, cfg, version, e)) == NULL)
 		goto out;
@@ -145,7 +145,7 @@ found:
 	}
 	rc = 0;
 out:
-	bpconfig_free(cfg);
+	runtime_versions_free(cfg);
 	return rc;
 }
 
@@ -169,28 +169,28 @@ on_progress(void *arg, curl_off_t done, curl_off_t total)
 }
 
 /* Streams the tarball into dir (which must not exist), verified, with
- * ri->installer, or the one loaded for this download.  On failure *local
+ * ri->downloader, or the one loaded for this download.  On failure *local
  * gets the local file system's error when writing dir failed, else 0. */
 static int
 download(const struct runtime_spec *rs, const struct runtime_install *ri,
     const char *dir, struct unpack_sum *sum, int *local, struct errbuf *e)
 {
-	const struct installer *in = ri->installer;
-	struct installer_so *so = NULL;
+	const struct runtime_downloader *dl = ri->downloader;
+	struct runtime_downloader_so *so = NULL;
 	struct fetch_opts fo;
 	char *shown;
 	int rc;
 
 	*local = 0;
-	if (in == NULL) {
-		if ((so = installer_open(NULL, e)) == NULL)
+	if (dl == NULL) {
+		if ((so = runtime_downloader_open(NULL, e)) == NULL)
 			return -1;
-		in = installer_table(so);
+		dl = runtime_downloader_table(so);
 	}
-	shown = in->redact_url(rs->url);
-	ri->event(ri->arg, RUNTIME_DOWNLOAD, shown ? shown : "the runtime");
+	shown = dl->redact_url(rs->url);
+	ri->event(ri->arg, RUNTIME_EV_DOWNLOAD, shown ? shown : "the runtime");
 	free(shown);
-	in->opts_init(&fo);
+	dl->opts_init(&fo);
 	fo.url = rs->url;
 	fo.aws_access_key_id = envdir_get(ri->vars, "AWS_ACCESS_KEY_ID");
 	fo.aws_secret_access_key =
@@ -206,9 +206,9 @@ download(const struct runtime_spec *rs, const struct runtime_install *ri,
 	/* A runtime is ~30 MB compressed: a body past 2 GiB is a broken or
 	 * hostile server, not a runtime. */
 	fo.max_bytes = (curl_off_t)2 << 30;
-	if ((rc = in->install(&fo, rs->sha256, dir, NULL, sum, e)) == -1)
+	if ((rc = dl->download(&fo, rs->sha256, dir, NULL, sum, e)) == -1)
 		*local = errno;
-	installer_close(so);
+	runtime_downloader_close(so);
 	return rc;
 }
 
@@ -217,7 +217,7 @@ on_cache_wait(void *arg)
 {
 	const struct runtime_install *ri = arg;
 
-	ri->event(ri->arg, RUNTIME_CACHE_WAIT, NULL);
+	ri->event(ri->arg, RUNTIME_EV_CACHE_WAIT, NULL);
 }
 
 /* Without the cache: straight into ri->dest. */
@@ -235,12 +235,12 @@ install_uncached(const struct runtime_spec *rs,
  * errors come here.  An interrupted build stops instead. */
 static int
 degrade(const struct runtime_spec *rs, const struct runtime_install *ri,
-    struct cache_entry *c, int *local, struct errbuf *e)
+    struct runtime_cache_entry *c, int *local, struct errbuf *e)
 {
 	if (stopflag_is_set(ri->stop))
 		return -1;
-	(void)cache_discard(c, NULL);
-	ri->event(ri->arg, RUNTIME_CACHE_UNUSABLE, e->msg);
+	(void)runtime_cache_discard(c, NULL);
+	ri->event(ri->arg, RUNTIME_EV_CACHE_UNUSABLE, e->msg);
 	return install_uncached(rs, ri, local, e);
 }
 
@@ -248,10 +248,10 @@ int
 runtime_install(const struct runtime_spec *rs, const struct runtime_install *ri,
     struct errbuf *e)
 {
-	struct cache_entry c = CACHE_ENTRY_INIT;
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
 	struct errbuf why = {""};
 	struct unpack_sum sum;
-	enum cache_state state;
+	enum runtime_cache_state state;
 	int rc = -1, local = 0, r;
 
 	char *parent = strdup(ri->dest), *slash;
@@ -270,33 +270,33 @@ runtime_install(const struct runtime_spec *rs, const struct runtime_install *ri,
 		goto out;
 	}
 	rc = -1;
-	struct cache_wait w = {ri->stop, on_cache_wait, (void *)ri};
+	struct runtime_cache_wait w = {ri->stop, on_cache_wait, (void *)ri};
 
-	if (cache_open(&c, ri->cache_dir, rs->kind->cache_ns, ri->stack,
+	if (runtime_cache_open(&c, ri->cache_dir, rs->kind->cache_ns, ri->stack,
 		rs->version, rs->sha256, &w, &why) == -1) {
 		if (stopflag_is_set(ri->stop)) {
 			errf(e, "%s", why.msg);
 			goto out;
 		}
-		ri->event(ri->arg, RUNTIME_CACHE_UNUSABLE, why.msg);
+		ri->event(ri->arg, RUNTIME_EV_CACHE_UNUSABLE, why.msg);
 		rc = install_uncached(rs, ri, &local, e);
 		goto out;
 	}
 	/* A hit is placed and checked in one pass; a miss or a damaged
 	 * entry leaves dest absent, to be installed again.  Failing to place
 	 * is failing to write dest. */
-	if (cache_place(&c, rs->sha256, ri->dest, &state, e) == -1) {
+	if (runtime_cache_place(&c, rs->sha256, ri->dest, &state, e) == -1) {
 		local = errno != 0 ? errno : EIO;
 		goto out;
 	}
-	if (state == CACHE_OK) {
-		ri->event(ri->arg, RUNTIME_CACHE_HIT, NULL);
+	if (state == RUNTIME_CACHE_OK) {
+		ri->event(ri->arg, RUNTIME_EV_CACHE_HIT, NULL);
 		rc = 0;
 		goto out;
 	}
-	if (state != CACHE_MISSING)
-		ri->event(ri->arg, RUNTIME_CACHE_DAMAGED, e->msg);
-	if (cache_discard(&c, e) == -1) {
+	if (state != RUNTIME_CACHE_MISSING)
+		ri->event(ri->arg, RUNTIME_EV_CACHE_DAMAGED, e->msg);
+	if (runtime_cache_discard(&c, e) == -1) {
 		rc = degrade(rs, ri, &c, &local, e);
 		goto out;
 	}
@@ -308,20 +308,20 @@ runtime_install(const struct runtime_spec *rs, const struct runtime_install *ri,
 	}
 	/* One walk of the new entry both places and seals it, once it reads
 	 * back as it was unpacked. */
-	r = cache_seal_place(&c, rs->sha256, ri->dest,
+	r = runtime_cache_seal_place(&c, rs->sha256, ri->dest,
 	    sum.exact ? &sum.t : NULL, e);
-	if (r == CACHE_UNSEALABLE) {
+	if (r == RUNTIME_CACHE_UNSEALABLE) {
 		rc = degrade(rs, ri, &c, &local, e);
 		goto out;
 	}
 	if (r == -1) {
 		local = errno != 0 ? errno : EIO;
-		cache_discard(&c, NULL);
+		runtime_cache_discard(&c, NULL);
 		goto out;
 	}
 	rc = 0;
 out:
-	cache_close(&c);
+	runtime_cache_close(&c);
 	if (rc == -1 && ri->local_errno != NULL)
 		*ri->local_errno = local;
 	return rc;

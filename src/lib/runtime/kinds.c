@@ -1,6 +1,6 @@
-/* runtime_kinds.c - the runtimes the project's buildpacks install, as the
- * one installer (runtime.h) sees them. */
-#include "runtime.h"
+/* runtime/kinds.c - the runtimes the project's buildpacks install, as the
+ * one install (runtime.h) sees them. */
+#include "runtime/runtime.h"
 
 const struct runtime_kind runtime_mono = {
     .name = "Mono",

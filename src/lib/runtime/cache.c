@@ -1,4 +1,4 @@
-#include "cache.h"
+#include "runtime/cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,9 +43,9 @@ append_escaped(char *buf, size_t size, size_t *len, const char *s)
 }
 
 int
-cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
-    const char *stack, const char *version, const char *sha256,
-    const struct cache_wait *w, struct errbuf *e)
+runtime_cache_open(struct runtime_cache_entry *c, const char *cache_dir,
+    const char *ns, const char *stack, const char *version, const char *sha256,
+    const struct runtime_cache_wait *w, struct errbuf *e)
 {
 	char key[512];
 	size_t len = 0;
@@ -103,7 +103,7 @@ cache_open(struct cache_entry *c, const char *cache_dir, const char *ns,
 	}
 	return 0;
 fail:
-	cache_close(c);
+	runtime_cache_close(c);
 	return -1;
 }
 
@@ -120,8 +120,8 @@ fail:
  * handed to the file system (the caller's expectation), or nothing is
  * sealed.  Reading ~100 MB back costs ~35 ms on a cold install; on every
  * warm build it would double the placing (~45 ms), so a warm placement
- * checks the rest and leaves content alone.  cache_check, whose caller is
- * about to copy every byte anyway, reads and checks it too. */
+ * checks the rest and leaves content alone.  runtime_cache_check, whose caller
+ * is about to copy every byte anyway, reads and checks it too. */
 struct tally {
 	unsigned long long entries, bytes;
 	unsigned long long mtimes; /* sum of st_mtim in ns, modulo 2^64 */
@@ -196,11 +196,11 @@ tally_tree(const char *path, struct tally *t)
 	return rc;
 }
 
-/* The seal's verdict before looking at the tree: CACHE_OK when it exists
- * and names sha256, with the counts it recorded. */
-static enum cache_state
-read_seal(const struct cache_entry *c, const char *sha256, struct tally *want,
-    struct errbuf *why)
+/* The seal's verdict before looking at the tree: RUNTIME_CACHE_OK when it
+ * exists and names sha256, with the counts it recorded. */
+static enum runtime_cache_state
+read_seal(const struct runtime_cache_entry *c, const char *sha256,
+    struct tally *want, struct errbuf *why)
 {
 	char want_sha[128];
 	size_t len;
@@ -209,11 +209,11 @@ read_seal(const struct cache_entry *c, const char *sha256, struct tally *want,
 
 	if (!fs_is_dir(c->path)) {
 		errf(why, "not cached");
-		return CACHE_MISSING;
+		return RUNTIME_CACHE_MISSING;
 	}
 	if ((seal = fs_read_file(c->seal, 4096, &len, NULL)) == NULL) {
 		errf(why, "an earlier install did not finish");
-		return CACHE_UNSEALED;
+		return RUNTIME_CACHE_UNSEALED;
 	}
 	/* A seal of the older format (four fields, no sizes nor content) is
 	 * not trusted: an unpack then could seal a file with zeros for the
@@ -224,20 +224,20 @@ read_seal(const struct cache_entry *c, const char *sha256, struct tally *want,
 	free(seal);
 	if (n != 6 || strcmp(want_sha, sha256) != 0) {
 		errf(why, "its seal does not match");
-		return CACHE_DAMAGED;
+		return RUNTIME_CACHE_DAMAGED;
 	}
-	return CACHE_OK;
+	return RUNTIME_CACHE_OK;
 }
 
 /* got against the seal; content too when got read it. */
-static enum cache_state
+static enum runtime_cache_state
 compare(const struct tally *got, const struct tally *want, bool content,
     struct errbuf *why)
 {
 	if (got->entries == want->entries && got->bytes == want->bytes &&
 	    got->mtimes == want->mtimes && got->sizes == want->sizes &&
 	    (!content || got->content == want->content))
-		return CACHE_OK;
+		return RUNTIME_CACHE_OK;
 	if (got->entries == want->entries && got->bytes == want->bytes &&
 	    got->sizes == want->sizes && got->mtimes == want->mtimes)
 		errf(why,
@@ -253,11 +253,11 @@ compare(const struct tally *got, const struct tally *want, bool content,
 		    "its files changed (%llu entries, %llu bytes; sealed "
 		    "with %llu, %llu)",
 		    got->entries, got->bytes, want->entries, want->bytes);
-	return CACHE_DAMAGED;
+	return RUNTIME_CACHE_DAMAGED;
 }
 
 void
-cache_statsum_add(struct cache_statsum *s, const char *rel,
+runtime_cache_statsum_add(struct runtime_cache_statsum *s, const char *rel,
     const struct stat *st)
 {
 	struct tally t = {0};
@@ -272,8 +272,8 @@ cache_statsum_add(struct cache_statsum *s, const char *rel,
 }
 
 int
-cache_statsum_check(const char *seal_path, const struct cache_statsum *s,
-    char **text, struct errbuf *why)
+runtime_cache_statsum_check(const char *seal_path,
+    const struct runtime_cache_statsum *s, char **text, struct errbuf *why)
 {
 	struct tally want;
 	char sha[128];
@@ -298,17 +298,18 @@ cache_statsum_check(const char *seal_path, const struct cache_statsum *s,
 	return 0;
 }
 
-enum cache_state
-cache_check(const struct cache_entry *c, const char *sha256, struct errbuf *why)
+enum runtime_cache_state
+runtime_cache_check(const struct runtime_cache_entry *c, const char *sha256,
+    struct errbuf *why)
 {
 	struct tally want, got;
-	enum cache_state st;
+	enum runtime_cache_state st;
 
-	if ((st = read_seal(c, sha256, &want, why)) != CACHE_OK)
+	if ((st = read_seal(c, sha256, &want, why)) != RUNTIME_CACHE_OK)
 		return st;
 	if (tally_tree(c->path, &got) == -1) {
 		errf(why, "it cannot be read");
-		return CACHE_DAMAGED;
+		return RUNTIME_CACHE_DAMAGED;
 	}
 	return compare(&got, &want, true, why);
 }
@@ -466,7 +467,8 @@ out:
  * PLACE_OK leaves no dest behind (unless dest existed before: mkdir failed
  * then), or is PLACE_FAILED with e saying why it could not be removed. */
 static enum place_rc
-place_tree(const struct cache_entry *c, const char *dest, struct place *p)
+place_tree(const struct runtime_cache_entry *c, const char *dest,
+    struct place *p)
 {
 	enum place_rc rc;
 	char *parent = NULL;
@@ -509,17 +511,18 @@ place_tree(const struct cache_entry *c, const char *dest, struct place *p)
 }
 
 int
-cache_place(const struct cache_entry *c, const char *sha256, const char *dest,
-    enum cache_state *state, struct errbuf *e)
+runtime_cache_place(const struct runtime_cache_entry *c, const char *sha256,
+    const char *dest, enum runtime_cache_state *state, struct errbuf *e)
 {
 	struct place p = {.dest = dest, .e = e};
 	struct tally want;
 
-	if ((*state = read_seal(c, sha256, &want, e)) != CACHE_OK)
+	if ((*state = read_seal(c, sha256, &want, e)) != RUNTIME_CACHE_OK)
 		return 0;
 	switch (place_tree(c, dest, &p)) {
 	case PLACE_OK:
-		if ((*state = compare(&p.t, &want, false, e)) == CACHE_OK)
+		if ((*state = compare(&p.t, &want, false, e)) ==
+		    RUNTIME_CACHE_OK)
 			return 0;
 		return fs_rm_rf(dest, NULL) == -1
 		    ? errf(e,
@@ -529,13 +532,14 @@ cache_place(const struct cache_entry *c, const char *sha256, const char *dest,
 		    : 0;
 	case PLACE_UNREADABLE:
 		errf(e, "it cannot be read");
-		*state = CACHE_DAMAGED;
+		*state = RUNTIME_CACHE_DAMAGED;
 		return 0;
 	case PLACE_NOLINK:
 		/* Another file system, someone else's files, or a link
 		 * count used up: check, then copy (fs_copy_tree links
 		 * whatever it still can). */
-		if ((*state = cache_check(c, sha256, e)) != CACHE_OK)
+		if ((*state = runtime_cache_check(c, sha256, e)) !=
+		    RUNTIME_CACHE_OK)
 			return 0;
 		return fs_copy_tree(c->path, dest, true, e);
 	default:
@@ -556,7 +560,7 @@ entry_sibling(const char *n, const char *base, size_t blen)
 }
 
 int
-cache_discard(const struct cache_entry *c, struct errbuf *e)
+runtime_cache_discard(const struct runtime_cache_entry *c, struct errbuf *e)
 {
 	char *dir, *base;
 	struct dirent *de;
@@ -568,7 +572,7 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 		return errf(e, "remove %s:", c->seal);
 	if (fs_rm_rf(c->path, e) == -1)
 		return -1;
-	/* install_from_url's temporary siblings are ".<key>.part-XXXXXX";
+	/* runtime_download's temporary siblings are ".<key>.part-XXXXXX";
 	 * the entry's slug segments "<key>.seg-HASH", and while they are
 	 * written ".<key>.seg-XXXXXX". */
 	if ((dir = strdup(c->path)) == NULL)
@@ -596,7 +600,7 @@ cache_discard(const struct cache_entry *c, struct errbuf *e)
 /* Writes the seal: after the tree, atomically, so a seal always describes
  * a finished tree. */
 static int
-write_seal(const struct cache_entry *c, const char *sha256,
+write_seal(const struct runtime_cache_entry *c, const char *sha256,
     const struct tally *t, struct errbuf *e)
 {
 	char buf[256];
@@ -613,7 +617,7 @@ write_seal(const struct cache_entry *c, const char *sha256,
  * bytes on the way (a write that failed unnoticed, zeros in their place)
  * must never be sealed as good. */
 static int
-check_expected(const struct cache_entry *c, const struct tally *t,
+check_expected(const struct runtime_cache_entry *c, const struct tally *t,
     const struct treesum *expect, struct errbuf *e)
 {
 	if (expect == NULL)
@@ -632,7 +636,7 @@ check_expected(const struct cache_entry *c, const struct tally *t,
 }
 
 static int
-seal_walk(const struct cache_entry *c, const char *sha256,
+seal_walk(const struct runtime_cache_entry *c, const char *sha256,
     const struct treesum *expect, struct errbuf *e)
 {
 	struct tally t;
@@ -645,14 +649,16 @@ seal_walk(const struct cache_entry *c, const char *sha256,
 }
 
 int
-cache_seal(const struct cache_entry *c, const char *sha256, struct errbuf *e)
+runtime_cache_seal(const struct runtime_cache_entry *c, const char *sha256,
+    struct errbuf *e)
 {
 	return seal_walk(c, sha256, NULL, e);
 }
 
 int
-cache_seal_place(const struct cache_entry *c, const char *sha256,
-    const char *dest, const struct treesum *expect, struct errbuf *e)
+runtime_cache_seal_place(const struct runtime_cache_entry *c,
+    const char *sha256, const char *dest, const struct treesum *expect,
+    struct errbuf *e)
 {
 	struct place p = {.dest = dest, .e = e, .content = true};
 
@@ -666,23 +672,23 @@ cache_seal_place(const struct cache_entry *c, const char *sha256,
 			    dest);
 			return -1;
 		}
-		return CACHE_UNSEALABLE;
+		return RUNTIME_CACHE_UNSEALABLE;
 	case PLACE_NOLINK:
 		/* The copy fallback reads the tree anyway: seal first. */
 		if (seal_walk(c, sha256, expect, e) == -1)
-			return CACHE_UNSEALABLE;
+			return RUNTIME_CACHE_UNSEALABLE;
 		return fs_copy_tree(c->path, dest, true, e);
 	case PLACE_UNREADABLE:
 		errf(e, "cache %s: the entry just installed cannot be read",
 		    c->path);
-		return CACHE_UNSEALABLE;
+		return RUNTIME_CACHE_UNSEALABLE;
 	default:
 		return -1;
 	}
 }
 
 void
-cache_close(struct cache_entry *c)
+runtime_cache_close(struct runtime_cache_entry *c)
 {
 	if (c == NULL)
 		return;

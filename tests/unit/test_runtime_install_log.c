@@ -1,4 +1,4 @@
-/* Unit tests for runtime_log: the lines a runtime install writes to the
+/* Unit tests for runtime/install_log: the lines a runtime install writes to the
  * build log (topic, cache verdicts, download), on a real cache and a real
  * failed download. */
 #include <stdio.h>
@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache.h"
 #include "fsutil.h"
-#include "installer.h"
-#include "runtime_log.h"
+#include "runtime/cache.h"
+#include "runtime/downloader.h"
+#include "runtime/install_log.h"
 #include "testfs.h"
 #include "testhelp.h"
 
@@ -26,7 +26,7 @@ logged_note(const struct runtime_spec *rs, const char *cache_dir,
 	    .stack = STACK,
 	    .dest = dest,
 	    .note = note,
-	    .installer = &installer_linked,
+	    .downloader = &runtime_downloader_linked,
 	};
 	struct envdir *vars = envdir_new();
 	char *text = NULL;
@@ -54,8 +54,8 @@ int
 main(void)
 {
 	struct errbuf e = {""};
-	struct cache_entry c = CACHE_ENTRY_INIT;
-	char *root = fs_mkdtemp("/tmp", "test_runtime_log.", &e);
+	struct runtime_cache_entry c = RUNTIME_CACHE_ENTRY_INIT;
+	char *root = fs_mkdtemp("/tmp", "test_runtime_install_log.", &e);
 	char *cache_dir, *dest, *url, *text;
 	int rc;
 
@@ -63,7 +63,7 @@ main(void)
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}
-	TEST("global init", installer_linked.global_init(&e) == 0);
+	TEST("global init", runtime_downloader_linked.global_init(&e) == 0);
 	cache_dir = fs_join(root, "cache");
 	dest = fs_join(root, "app/vendor/mono");
 	if (asprintf(&url, "file://%s/missing.tar.gz", root) < 0)
@@ -72,13 +72,13 @@ main(void)
 
 	/* A sealed entry, as an earlier build leaves it. */
 	TEST("a cache entry",
-	    cache_open(&c, cache_dir, "mono", STACK, rs.version, SHA, NULL,
-		&e) == 0 &&
+	    runtime_cache_open(&c, cache_dir, "mono", STACK, rs.version, SHA,
+		NULL, &e) == 0 &&
 		fs_mkdir_p(at(c.path, "bin"), 0755, &e) == 0 &&
 		fs_write_file_atomic(at(c.path, "bin/mono"), "ELF", 3, 0755,
 		    &e) == 0 &&
-		cache_seal(&c, SHA, &e) == 0);
-	cache_close(&c);
+		runtime_cache_seal(&c, SHA, &e) == 0);
+	runtime_cache_close(&c);
 
 	text = logged(&rs, cache_dir, dest, &rc, &e);
 	TEST("hit: installs", rc == 0 && fs_exists(at(dest, "bin/mono")));
@@ -91,10 +91,10 @@ main(void)
 	/* The entry loses a file: damaged, fetched again, and the fetch
 	 * fails. */
 	TEST("damage the entry",
-	    cache_open(&c, cache_dir, "mono", STACK, rs.version, SHA, NULL,
-		&e) == 0 &&
+	    runtime_cache_open(&c, cache_dir, "mono", STACK, rs.version, SHA,
+		NULL, &e) == 0 &&
 		unlink(at(c.path, "bin/mono")) == 0);
-	cache_close(&c);
+	runtime_cache_close(&c);
 	text = logged(&rs, cache_dir, dest, &rc, &e);
 	TEST("damaged: the install fails",
 	    rc == -1 && !fs_exists(dest) &&
@@ -128,13 +128,13 @@ main(void)
 		char *ndest = fs_join(root, "app/.heroku/node");
 
 		TEST("node: a cache entry in its namespace",
-		    cache_open(&c, cache_dir, "node", STACK, ns.version, SHA,
-			NULL, &e) == 0 &&
+		    runtime_cache_open(&c, cache_dir, "node", STACK, ns.version,
+			SHA, NULL, &e) == 0 &&
 			fs_mkdir_p(at(c.path, "bin"), 0755, &e) == 0 &&
 			fs_write_file_atomic(at(c.path, "bin/node"), "ELF", 3,
 			    0755, &e) == 0 &&
-			cache_seal(&c, SHA, &e) == 0);
-		cache_close(&c);
+			runtime_cache_seal(&c, SHA, &e) == 0);
+		runtime_cache_close(&c);
 		text = logged_note(&ns, cache_dir, ndest,
 		    "engines.node (package.json): ^20", &rc, &e);
 		TEST("node: the topic names Node.js, then the note",

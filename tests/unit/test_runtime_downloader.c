@@ -1,5 +1,5 @@
-/* Unit tests for installer: loading the real slugc-install.so (the path
- * comes from the Makefile as INSTALLER_SO_PATH), calling through its table,
+/* Unit tests for runtime/downloader: loading the real slugc-install.so (the
+ * path comes from the Makefile as DOWNLOADER_SO_PATH), calling through its table,
  * the errors for what is not it, and the lookup beside the running
  * executable (a copy of this program, run as a child).  Also: the
  * buildpack's compile (COMPILE_PATH) links neither libcurl nor libarchive,
@@ -17,13 +17,13 @@
 
 #include "digest.h"
 #include "fsutil.h"
-#include "installer.h"
+#include "runtime/downloader.h"
 #include "spawn.h"
 #include "testhelp.h"
 #include "testtar.h"
 
-#ifndef INSTALLER_SO_PATH
-#error "INSTALLER_SO_PATH: the Makefile defines it"
+#ifndef DOWNLOADER_SO_PATH
+#error "DOWNLOADER_SO_PATH: the Makefile defines it"
 #endif
 #ifndef COMPILE_PATH
 #error "COMPILE_PATH: the Makefile defines it"
@@ -83,18 +83,18 @@ static int
 child_default(const char *want)
 {
 	struct errbuf e = {""};
-	struct installer_so *so = installer_open(NULL, &e);
+	struct runtime_downloader_so *so = runtime_downloader_open(NULL, &e);
 	int rc;
 
 	if (so == NULL) {
 		printf("child: %s\n", e.msg);
 		return 1;
 	}
-	rc = strcmp(installer_path(so), want) == 0 &&
-		installer_table(so) != &installer_linked
+	rc = strcmp(runtime_downloader_path(so), want) == 0 &&
+		runtime_downloader_table(so) != &runtime_downloader_linked
 	    ? 0
 	    : 2;
-	installer_close(so);
+	runtime_downloader_close(so);
 	return rc;
 }
 
@@ -102,24 +102,25 @@ static void
 test_loaded(const char *tmp)
 {
 	struct errbuf e = {""};
-	struct installer_so *so = installer_open(INSTALLER_SO_PATH, &e);
-	const struct installer *t;
+	struct runtime_downloader_so *so =
+	    runtime_downloader_open(DOWNLOADER_SO_PATH, &e);
+	const struct runtime_downloader *t;
 	struct fetch_opts mine, theirs;
 	char sha[DIGEST_HEX_SIZE], *tarball = fs_join(tmp, "rt.tar.gz");
 	char *url = NULL, *dest = fs_join(tmp, "rt"), *shown;
 
-	TEST("load " INSTALLER_SO_PATH, so != NULL);
+	TEST("load " DOWNLOADER_SO_PATH, so != NULL);
 	if (so == NULL) {
 		printf("# %s\n", e.msg);
 		goto out;
 	}
-	t = installer_table(so);
+	t = runtime_downloader_table(so);
 	TEST("its table is its own, not this program's",
-	    t != NULL && t != &installer_linked &&
-		t->install != installer_linked.install);
-	TEST("installer_path names it",
-	    strcmp(installer_path(so), INSTALLER_SO_PATH) == 0);
-	installer_linked.opts_init(&mine);
+	    t != NULL && t != &runtime_downloader_linked &&
+		t->download != runtime_downloader_linked.download);
+	TEST("runtime_downloader_path names it",
+	    strcmp(runtime_downloader_path(so), DOWNLOADER_SO_PATH) == 0);
+	runtime_downloader_linked.opts_init(&mine);
 	t->opts_init(&theirs);
 	TEST("its fetch defaults are this program's",
 	    memcmp(&mine, &theirs, sizeof mine) == 0);
@@ -136,7 +137,7 @@ test_loaded(const char *tmp)
 		url = NULL;
 	theirs.url = url;
 	TEST("it installs a file:// tarball",
-	    t->install(&theirs, sha, dest, NULL, NULL, &e) == 0 &&
+	    t->download(&theirs, sha, dest, NULL, NULL, &e) == 0 &&
 		fs_exists(dest) && fs_is_dir(dest));
 	{
 		char *mono = fs_join(dest, "bin/mono"), *p;
@@ -150,10 +151,10 @@ test_loaded(const char *tmp)
 	fs_rm_rf(dest, NULL);
 	sha[0] = sha[0] == '0' ? '1' : '0';
 	TEST("a wrong sha256 fails through it, naming the URL, nothing left",
-	    t->install(&theirs, sha, dest, NULL, NULL, &e) == -1 &&
+	    t->download(&theirs, sha, dest, NULL, NULL, &e) == -1 &&
 		strstr(e.msg, tarball) != NULL && !fs_exists(dest));
 out:
-	installer_close(so);
+	runtime_downloader_close(so);
 	free(url);
 	free(tarball);
 	free(dest);
@@ -164,7 +165,7 @@ test_refused(const char *tmp)
 {
 	struct errbuf e = {""};
 	char *p = fs_join(tmp, "missing.so");
-	struct installer_so *so = installer_open(p, &e);
+	struct runtime_downloader_so *so = runtime_downloader_open(p, &e);
 
 	TEST("a missing shared object fails, naming its path",
 	    so == NULL && strncmp(e.msg, "load ", 5) == 0 &&
@@ -174,7 +175,7 @@ test_refused(const char *tmp)
 
 	p = fs_join(tmp, "text.so");
 	fs_write_file_atomic(p, "not an ELF file\n", 16, 0644, NULL);
-	so = installer_open(p, &e);
+	so = runtime_downloader_open(p, &e);
 	TEST("a file that is no shared object fails, naming its path",
 	    so == NULL && strstr(e.msg, p) != NULL);
 	free(p);
@@ -197,10 +198,10 @@ test_refused(const char *tmp)
 		if (f != NULL)
 			fclose(f);
 		TEST("found libcurl's path in /proc/self/maps", lib[0] == '/');
-		so = installer_open(lib, &e);
+		so = runtime_downloader_open(lib, &e);
 		TEST("a shared object without the table fails, naming it",
 		    so == NULL && strstr(e.msg, lib) != NULL &&
-			strstr(e.msg, "installer_linked") != NULL);
+			strstr(e.msg, "runtime_downloader_linked") != NULL);
 	}
 
 	/* Built from other sources: the layouts differ. */
@@ -209,21 +210,22 @@ test_refused(const char *tmp)
 		     *so_path = fs_join(tmp, "other.so");
 		static const char text[] =
 		    "#include <stddef.h>\n"
-		    "const size_t installer_linked[9] = { 1, 2, 3, 4 };\n";
+		    "const size_t runtime_downloader_linked[9] = { 1, 2, 3, 4 "
+		    "};\n";
 		const char *cc[] = {"cc", "-shared", "-fPIC", "-o", so_path,
 		    src, NULL};
 		struct lines out;
 
 		fs_write_file_atomic(src, text, sizeof text - 1, 0644, NULL);
 		TEST("build a stranger's shared object", run(cc, &out) == 0);
-		so = installer_open(so_path, &e);
+		so = runtime_downloader_open(so_path, &e);
 		TEST("a table of other layouts is refused, naming the path",
 		    so == NULL && strstr(e.msg, so_path) != NULL &&
 			strstr(e.msg, "other sources") != NULL);
 		free(src);
 		free(so_path);
 	}
-	installer_close(NULL);
+	runtime_downloader_close(NULL);
 }
 
 static void
@@ -232,18 +234,18 @@ test_beside_exe(const char *tmp)
 	struct errbuf e = {""};
 	char exe[PATH_MAX], want[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	struct installer_so *so;
+	struct runtime_downloader_so *so;
 	struct lines out;
 
 	TEST("readlink /proc/self/exe", n > 0);
 	if (n <= 0)
 		return;
 	exe[n] = '\0';
-	snprintf(want, sizeof want, "%.*s/" INSTALLER_SO_NAME,
+	snprintf(want, sizeof want, "%.*s/" RUNTIME_DOWNLOADER_SO,
 	    (int)(strrchr(exe, '/') - exe), exe);
 	/* None beside the test binaries: the error names where it looked. */
 	if (!fs_exists(want)) {
-		so = installer_open(NULL, &e);
+		so = runtime_downloader_open(NULL, &e);
 		TEST("by default it looks beside the executable, and says so",
 		    so == NULL && strstr(e.msg, want) != NULL);
 	}
@@ -252,10 +254,10 @@ test_beside_exe(const char *tmp)
 	 * it, from whatever working directory. */
 	{
 		char *dir = fs_join(tmp, "bp"),
-		     *bin = fs_join(dir, "test_installer");
-		char *lib = fs_join(dir, INSTALLER_SO_NAME);
+		     *bin = fs_join(dir, "test_runtime_downloader");
+		char *lib = fs_join(dir, RUNTIME_DOWNLOADER_SO);
 		const char *cp1[] = {"cp", exe, bin, NULL};
-		const char *cp2[] = {"cp", INSTALLER_SO_PATH, lib, NULL};
+		const char *cp2[] = {"cp", DOWNLOADER_SO_PATH, lib, NULL};
 		const char *child[] = {bin, "--child-default", lib, NULL};
 
 		fs_mkdir_p(dir, 0755, NULL);
@@ -296,7 +298,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--child-default") == 0)
 		return child_default(argv[2]);
-	if ((tmp = fs_mkdtemp("/tmp", "test_installer.", &e)) == NULL) {
+	if ((tmp = fs_mkdtemp("/tmp", "test_runtime_downloader.", &e)) ==
+	    NULL) {
 		printf("%s\n", e.msg);
 		return 1;
 	}

@@ -1,4 +1,4 @@
-/* install.c - the streaming install pipeline.
+/* runtime/download.c - the streaming download pipeline.
  *
  *   download thread:  fetch_stream -> sink: sha256, decompress -> ring
  *   calling thread:   ring -> libarchive (tar) -> write_disk
@@ -14,7 +14,7 @@
  * one and libarchive reads the full ones where they are, so the tarball is
  * copied only into the files.  A full ring stalls the download, and so,
  * through TCP flow control, the server: a slow disk never grows a buffer. */
-#include "install.h"
+#include "runtime/download.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -368,7 +368,7 @@ split_dest(const char *dest, char **parent, char **copy, const char **base)
 }
 
 int
-install_from_url(const struct fetch_opts *fo, const char *sha256_hex,
+runtime_download(const struct fetch_opts *fo, const char *sha256_hex,
     const char *dest, const struct unpack_limits *lim, struct unpack_sum *sum,
     struct errbuf *e)
 {
