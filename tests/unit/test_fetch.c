@@ -26,6 +26,7 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "testhelp.h"
+#include "testlisten.h"
 
 #define BIG_SIZE (3 * 1024 * 1024 + 4321)
 #define SMALL_SIZE 5000
@@ -855,8 +856,6 @@ test_secrets_and_refused(struct ctx *c)
 	struct fetch_result r;
 	struct sink s;
 	struct errbuf e;
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
 	char url[512], want[512];
 	int rc, fd, port;
 
@@ -875,16 +874,10 @@ test_secrets_and_refused(struct ctx *c)
 	sink_free(&s);
 
 	/* A port nobody listens on. */
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == -1) {
+	if ((fd = loopback_socket(0, &port)) == -1) {
 		TEST("reserve a port", false);
 		return;
 	}
-	port = ntohs(sa.sin_port);
 	close(fd);
 	snprintf(url, sizeof url, "http://user:pw-secret@127.0.0.1:%d/x.tgz",
 	    port);
@@ -908,31 +901,14 @@ test_secrets_and_refused(struct ctx *c)
 static pid_t
 one_reply_server(const char *reply, int *port)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
 	char req[4096];
 	size_t got = 0, len = strlen(reply);
 	ssize_t r;
 	pid_t pid;
 	int fd, cfd;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
-	    listen(fd, 1) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == -1 ||
-	    (pid = fork()) == -1) {
-		close(fd);
-		return -1;
-	}
-	if (pid > 0) {
-		close(fd);
-		*port = ntohs(sa.sin_port);
+	if ((pid = loopback_fork(1, port, &fd)) != 0)
 		return pid;
-	}
 	alarm(20);
 	if ((cfd = accept(fd, NULL, NULL)) == -1)
 		_exit(1);

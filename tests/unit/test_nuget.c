@@ -34,6 +34,7 @@
 #include "fsutil.h"
 #include "nuget.h"
 #include "testhelp.h"
+#include "testlisten.h"
 
 #define NEWTONSOFT "/usr/share/nupkg/Newtonsoft.Json.6.0.8.nupkg"
 #define NEWTONSOFT_DLL_SIZE 520704
@@ -338,28 +339,11 @@ log_lines(const char *log, const char *needle)
 static pid_t
 auth_server(const char *root, const char *want, int *port)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
 	pid_t pid;
 	int fd, cfd;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
-	    listen(fd, 8) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == -1 ||
-	    (pid = fork()) == -1) {
-		close(fd);
-		return -1;
-	}
-	if (pid > 0) {
-		close(fd);
-		*port = ntohs(sa.sin_port);
+	if ((pid = loopback_fork(8, port, &fd)) != 0)
 		return pid;
-	}
 	alarm(60);
 	while ((cfd = accept(fd, NULL, NULL)) != -1) {
 		char req[8192], path[PATH_MAX], hdr[256], target[1024], *auth;
