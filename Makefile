@@ -40,6 +40,10 @@ LIB_SRC    := $(wildcard src/lib/*.c src/lib/*/*.c)
 LIB_OBJ    := $(LIB_SRC:src/%.c=$(O)/%.o)
 LIB        := $(O)/libslugc.a
 
+# What the buildpacks' mains share (they print: not library code):
+# bpmain_compile.o goes into compile, bpmain_release.o into release.
+BPMAIN_OBJ := $(O)/bpmain/bpmain_compile.o $(O)/bpmain/bpmain_release.o
+
 MONO_PROGS := detect compile release
 MONO_BINS  := $(MONO_PROGS:%=$(BPDIR)/bin/%)
 
@@ -70,7 +74,7 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
 FUZZ_SECONDS ?= 60
 
 ALL_OBJ := $(LIB_OBJ) $(SLUGC_OBJ) $(MONO_PROGS:%=$(O)/mono/%.o) \
-           $(NODE_PROGS:%=$(O)/nodejs/%.o)
+           $(NODE_PROGS:%=$(O)/nodejs/%.o) $(BPMAIN_OBJ)
 
 # The runtime downloader (fetch, download, unpack: libcurl, libarchive and
 # the ~40 libraries they load) as a shared object beside the buildpack's
@@ -98,12 +102,14 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BPDIR)/bin/%: $(O)/mono/%.o $(LIB)
+$(O)/mono/%.o $(O)/nodejs/%.o: CFLAGS += -iquote src/bpmain
+
+$(BPDIR)/bin/%: $(O)/mono/%.o $(O)/bpmain/bpmain_%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(NODE_BPDIR)/bin/compile $(NODE_BPDIR)/bin/release: $(NODE_BPDIR)/bin/%: \
-    $(O)/nodejs/%.o $(LIB)
+    $(O)/nodejs/%.o $(O)/bpmain/bpmain_%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -7,12 +7,10 @@
  * YAML and nothing else.  A Procfile (or .mono/executables) that is a
  * symlink out of BUILD_DIR is refused: exit 2 (EXIT_USAGE, bad input). */
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 
+#include "bpmain.h"
 #include "err.h"
-#include "exitcode.h"
-#include "fsutil.h"
 #include "manifest.h"
 #include "monoapp/monoapp.h"
 #include "procfile.h"
@@ -58,36 +56,5 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct errbuf e = {""};
-	struct manifest *m = NULL;
-	char *yaml = NULL;
-	size_t len;
-	int rc = EXIT_USAGE;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: release BUILD_DIR [CACHE_DIR]\n");
-		return EXIT_USAGE;
-	}
-	if (!fs_is_dir(argv[1])) {
-		fprintf(stderr, "release: %s: not a directory\n", argv[1]);
-		return EXIT_USAGE;
-	}
-	if ((m = manifest_new()) == NULL) {
-		perror("release");
-		return EXIT_IO;
-	}
-	if (process_types(argv[1], m, &e) == -1 ||
-	    manifest_emit(m, &yaml, &len, &e) == -1) {
-		fprintf(stderr, "release: %s\n", e.msg);
-		goto out;
-	}
-	rc = EXIT_OK;
-	if (fwrite(yaml, 1, len, stdout) != len || fclose(stdout) == EOF) {
-		perror("release: stdout");
-		rc = EXIT_IO;
-	}
-out:
-	free(yaml);
-	manifest_free(m);
-	return rc;
+	return bpmain_release(argc, argv, process_types);
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpmain.h"
 #include "envdir.h"
 #include "err.h"
 #include "exitcode.h"
@@ -433,20 +434,8 @@ main(int argc, char **argv)
 	struct errbuf e = {""};
 	int rc, r, local = 0;
 
-	if (argc < 3) {
-		fprintf(stderr,
-		    "usage: compile BUILD_DIR CACHE_DIR [ENV_DIR]\n");
-		return EXIT_USAGE;
-	}
-	/* The log streams: a line must reach the platform as it is written. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* No fetch_global_init: libcurl is loaded with the downloader, and
-	 * only when the runtime must be downloaded (runtime/downloader.h). */
-	if (spawn_install_signal_handlers(&e) == -1) {
-		log_error(stdout, "%s", e.msg);
-		return EXIT_IO;
-	}
-
+	if ((rc = bpmain_compile_begin(argc)) != EXIT_OK)
+		return rc;
 	if (gather(&b, argc, argv, &e) == -1) {
 		rc = EXIT_USAGE;
 	} else if ((r = install_runtime(&b, &local, &e)) != 0) {
@@ -470,18 +459,6 @@ main(int argc, char **argv)
 	} else {
 		rc = EXIT_OK;
 	}
-
-	if (spawn_interrupted()) {
-		log_error(stdout, "Interrupted by %s",
-		    spawn_signal_name(spawn_interrupted()));
-		rc = EXIT_SIGNAL_BASE + spawn_interrupted();
-	} else if (rc != EXIT_OK) {
-		log_error(stdout, "%s", e.msg);
-	}
 	build_free(&b);
-	/* The log is flushed line by line: a write that failed on the way
-	 * is remembered in ferror, not reported again by fclose. */
-	if ((ferror(stdout) || fclose(stdout) == EOF) && rc == EXIT_OK)
-		rc = EXIT_IO;
-	return rc;
+	return bpmain_compile_end(rc, &e);
 }
