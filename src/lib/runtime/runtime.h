@@ -10,7 +10,7 @@
  *               (struct runtime_versions, versions.h)
  *   spec        the one version an app gets: from the config vars, a
  *               semver range or the versions (struct runtime_spec,
- *               runtime_resolve)
+ *               runtime_resolve, resolve.c)
  *   tarball     the archive at a spec's URL
  *   download    fetching a tarball, hashing and unpacking it in one pass
  *               into a new directory (runtime_download, download.h)
@@ -23,7 +23,8 @@
  *               (runtime_cache_place)
  *   install     making the app's directory hold a spec's runtime: placed
  *               from the cache, downloaded into it first on a miss
- *               (runtime_install; install_log.h writes it to the log)
+ *               (runtime_install, install.c; install_log.h writes it
+ *               to the log)
  *
  * The tarball comes from <PREFIX>_URL + <PREFIX>_SHA256 when set, else from
  * the buildpack's buildpack.yml (<PREFIX>_VERSION, else the highest version
