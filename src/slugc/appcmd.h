@@ -1,7 +1,8 @@
 /* appcmd.h - slugc's commands about an app's state, with the Heroku CLI's
  * verbs: addons, addons:create, addons:info, addons:destroy,
  * addons:export, addons:import (cmd_addons.c); config, config:get,
- * config:set, config:unset (cmd_config.c).  Each parses its own options;
+ * config:set, config:unset (cmd_config.c); apps, apps:create, apps:info,
+ * apps:destroy (cmd_apps.c).  Each parses its own options;
  * every one takes the app as -a/--app NAME, or else from the current
  * directory's name (appname_for, as `slugc build` names it). */
 #ifndef SLUGC_APPCMD_H
@@ -17,9 +18,16 @@
  * returns its exit status (enum slugc_exit); otherwise returns -1. */
 int appcmd_main(int argc, char **argv);
 
-/* cmd_addons.c and cmd_config.c: verb is argv[0] ("addons:create"). */
+/* cmd_addons.c, cmd_config.c and cmd_apps.c: verb is argv[0]
+ * ("addons:create"). */
 int cmd_addons(const char *verb, int argc, char **argv);
 int cmd_config(const char *verb, int argc, char **argv);
+int cmd_apps(const char *verb, int argc, char **argv);
+
+/* push.c: slugc run as an app repository's hooks/pre-receive (argv[0]'s
+ * base name is GITREPO_HOOK): deploys what is pushed to main or master.
+ * Returns the exit status; non-zero refuses the push. */
+int push_hook(void);
 
 /* build_addons.c: on the app's first successful build that asks for
  * add-ons (its release's and app.json's under build_dir), provisions
