@@ -106,7 +106,14 @@ gitrepo_init(const char *dir, const char *hook, struct errbuf *e)
 		    "--template=", "--initial-branch=" GITREPO_BRANCH, tmp,
 		    NULL};
 
-		if (fs_rm_rf(tmp, e) == -1 || git(argv, e) == -1)
+		/* Made here, not by git: a missing parent is an error. */
+		if (fs_rm_rf(tmp, e) == -1)
+			goto out;
+		if (mkdir(tmp, 0755) == -1) {
+			errf(e, "create %s:", tmp);
+			goto out;
+		}
+		if (git(argv, e) == -1)
 			goto out;
 	}
 	if ((hooks = fs_join(tmp, "hooks")) == NULL ||
