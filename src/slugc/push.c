@@ -238,16 +238,45 @@ say_rejected(const struct push *p, int code)
 	fflush(stdout);
 }
 
-/* TODO: release_create (release.h) once the releases branch has it. */
+/* TODO: release_create (release.h) once the releases branch has it; this
+ * stand-in only numbers the slugs, to drive the hook's tests meanwhile. */
 static int
 push_release(struct appstate *st, const char *slug, const char *commit,
     unsigned *v, struct errbuf *e)
 {
-	(void)st;
-	(void)slug;
+	char *dir = NULL, *tmp = NULL, *dst = NULL, *final = NULL;
+	int rc = -1;
+
 	(void)commit;
-	*v = 0;
-	return errf(e, "releases: not available yet");
+	if ((dir = appstate_path(st, "releases", e)) == NULL ||
+	    fs_mkdir_p(dir, 0700, e) == -1 ||
+	    (tmp = fs_mkdtemp(dir, ".new-", e)) == NULL ||
+	    (dst = fs_join(tmp, "slug.tgz")) == NULL)
+		goto out;
+	if (link(slug, dst) == -1) {
+		errf(e, "link %s:", dst);
+		goto out;
+	}
+	for (*v = 1;; (*v)++) {
+		free(final);
+		if (asprintf(&final, "%s/v%u", dir, *v) == -1) {
+			final = NULL;
+			goto out;
+		}
+		if (!fs_exists(final))
+			break;
+	}
+	if (rename(tmp, final) == -1) {
+		errf(e, "rename %s:", final);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	free(tmp);
+	free(dst);
+	free(final);
+	return rc;
 }
 
 /* The built slug as the app's next release, the supervisor told. */
