@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "gitrepo.h"
 #include "psctl.h"
+#include "release.h"
 #include "shquote.h"
 #include "slugc.h"
 
@@ -158,15 +159,23 @@ var_names(struct appstate *st, char *buf, size_t size, struct errbuf *e)
 	return 0;
 }
 
-/* TODO: release_list (release.h) once the releases branch has it. */
+/* How many releases, and the current one ("v3 (Deploy abc1234)"). */
 static int
 release_summary(struct appstate *st, char *count, char *current, size_t size,
     struct errbuf *e)
 {
-	(void)st;
-	(void)e;
-	snprintf(count, size, "0");
-	snprintf(current, size, "none");
+	struct release *v;
+	size_t n;
+
+	if (release_list(st, &v, &n, e) == -1)
+		return -1;
+	snprintf(count, size, "%zu", n);
+	if (n == 0)
+		snprintf(current, size, "none");
+	else
+		snprintf(current, size, "v%u (%s)%s", v[0].version,
+		    v[0].description, v[0].corrupt != NULL ? ", corrupt" : "");
+	release_list_free(v, n);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "gitrepo.h"
 #include "log.h"
 #include "psctl.h"
+#include "release.h"
 #include "slugc.h"
 #include "spawn.h"
 
@@ -164,6 +165,14 @@ lock_and_clean(struct push *p)
 	return SX_OK;
 }
 
+static bool
+has_prefix(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(line, prefix, n) == 0;
+}
+
 /* The build's output, relayed as it comes; its last " !     " line of its
  * own (not the build's closing "Push rejected") is kept as the reason. */
 static void
@@ -174,12 +183,16 @@ relay(void *arg, int fd, const char *line, size_t len, bool complete)
 	size_t bang = strlen(LOG_BANG);
 
 	(void)fd;
+	/* Where build wrote the slug: a temporary file, soon a release. */
+	if (complete && (has_prefix(line, len, LOG_INDENT "Slug: ") ||
+			    has_prefix(line, len, LOG_INDENT "Release: ")))
+		return;
 	fwrite(line, 1, len, stdout);
 	if (complete)
 		putchar('\n');
 	fflush(stdout);
-	if (complete && len > bang && memcmp(line, LOG_BANG, bang) == 0 &&
-	    !(len >= strlen(own) && memcmp(line, own, strlen(own)) == 0))
+	if (complete && len > bang && has_prefix(line, len, LOG_BANG) &&
+	    !has_prefix(line, len, own))
 		err_printable(p->reason, sizeof p->reason, line + bang,
 		    len - bang);
 }
@@ -238,44 +251,33 @@ say_rejected(const struct push *p, int code)
 	fflush(stdout);
 }
 
-/* TODO: release_create (release.h) once the releases branch has it; this
- * stand-in only numbers the slugs, to drive the hook's tests meanwhile. */
+static void
+warn_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warn(stdout, "%s", msg);
+}
+
+/* The slug and its release YAML as the app's next release, with the
+ * app's config vars as they are now. */
 static int
-push_release(struct appstate *st, const char *slug, const char *commit,
+release_new(struct push *p, const struct gitrepo_update *u, const char *slug,
     unsigned *v, struct errbuf *e)
 {
-	char *dir = NULL, *tmp = NULL, *dst = NULL, *final = NULL;
-	int rc = -1;
+	struct release_new in = {0};
+	char desc[64], *yml;
+	int rc;
 
-	(void)commit;
-	if ((dir = appstate_path(st, "releases", e)) == NULL ||
-	    fs_mkdir_p(dir, 0700, e) == -1 ||
-	    (tmp = fs_mkdtemp(dir, ".new-", e)) == NULL ||
-	    (dst = fs_join(tmp, "slug.tgz")) == NULL)
-		goto out;
-	if (link(slug, dst) == -1) {
-		errf(e, "link %s:", dst);
-		goto out;
-	}
-	for (*v = 1;; (*v)++) {
-		free(final);
-		if (asprintf(&final, "%s/v%u", dir, *v) == -1) {
-			final = NULL;
-			goto out;
-		}
-		if (!fs_exists(final))
-			break;
-	}
-	if (rename(tmp, final) == -1) {
-		errf(e, "rename %s:", final);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(dir);
-	free(tmp);
-	free(dst);
-	free(final);
+	if ((yml = release_path_for(slug)) == NULL)
+		return errf(e, "out of memory");
+	snprintf(desc, sizeof desc, "Deploy %.7s", u->new_oid);
+	in.slug = slug;
+	in.release_yml = yml;
+	in.commit = u->new_oid;
+	in.description = desc;
+	in.warn = warn_log;
+	rc = release_create(p->st, &in, v, e);
+	free(yml);
 	return rc;
 }
 
@@ -289,7 +291,7 @@ launch(struct push *p, const struct gitrepo_update *u, const char *slug)
 
 	printf(LOG_TOPIC "Launching...");
 	fflush(stdout);
-	if (push_release(p->st, slug, u->new_oid, &v, &e) == -1) {
+	if (release_new(p, u, slug, &v, &e) == -1) {
 		putchar('\n');
 		log_error(stdout, "%s", e.msg);
 		return SX_FAIL;
