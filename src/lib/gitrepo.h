@@ -15,9 +15,9 @@
 #include "err.h"
 #include "gitexport.h"
 
-#define GITREPO_DIR "repo.git"	  /* in the app's state directory */
-#define GITREPO_BRANCH "main"	  /* the default branch */
-#define GITREPO_HOOK "pre-receive" /* the hook's name, argv[0]'s base */
+#define GITREPO_DIR "repo.git"		  /* in the app's state directory */
+#define GITREPO_BRANCH "main"		  /* the default branch */
+#define GITREPO_HOOK "pre-receive"	  /* the hook's name, argv[0]'s base */
 #define GITREPO_UPDATES_MAX (1024 * 1024) /* bytes of hook input read */
 
 /* Makes dir (which must not exist; its parent must) a bare repository

@@ -226,8 +226,8 @@ destroy_all(struct appstate *st, struct errbuf *e)
 	size_t n = 0, i;
 	int rc = -1;
 
-	if (psctl_request(st->dir, "stop", reply, sizeof reply,
-		STOP_TIMEOUT_MS, e) == -1)
+	if (psctl_request(st->dir, "stop", reply, sizeof reply, STOP_TIMEOUT_MS,
+		e) == -1)
 		return -1;
 	if (addon_list(st, &v, &n, e) != ADDON_OK)
 		return -1;
@@ -307,8 +307,9 @@ args_app(struct args *x, int npos, char **pos)
 {
 	if (x->verb == V_LIST && npos > 0)
 		return appcmd_usage(x->name, "takes no arguments");
-	if (npos > 1 || (npos == 1 && x->app_given != NULL &&
-			    strcmp(pos[0], x->app_given) != 0))
+	if (npos > 1 ||
+	    (npos == 1 && x->app_given != NULL &&
+		strcmp(pos[0], x->app_given) != 0))
 		return appcmd_usage(x->name, "wants one APP");
 	if (npos == 1)
 		x->app_given = pos[0];

@@ -38,10 +38,10 @@
 
 struct push {
 	struct appstate *st;
-	char *repo;    /* the bare repository (our cwd), absolute */
-	char *work;    /* APP/push */
+	char *repo; /* the bare repository (our cwd), absolute */
+	char *work; /* APP/push */
 	char self[PATH_MAX];
-	int lockfd;    /* push.lock, once a deploy needs it */
+	int lockfd;	  /* push.lock, once a deploy needs it */
 	char reason[512]; /* the build's last " !     " line, its text */
 };
 
@@ -64,8 +64,8 @@ hook_open(struct push *p)
 		return SX_FAIL;
 	}
 	n = strlen(dir);
-	if (n < sizeof GITREPO_DIR || strcmp(dir + n - strlen(GITREPO_DIR),
-					  GITREPO_DIR) != 0 ||
+	if (n < sizeof GITREPO_DIR ||
+	    strcmp(dir + n - strlen(GITREPO_DIR), GITREPO_DIR) != 0 ||
 	    dir[n - strlen(GITREPO_DIR) - 1] != '/')
 		goto bad;
 	dir[n - strlen(GITREPO_DIR) - 1] = '\0';
@@ -88,8 +88,8 @@ hook_open(struct push *p)
 	code = SX_OK;
 	goto out;
 bad:
-	log_error(stdout, "%s: not an app's repository (%s/APP/%s)",
-	    p->repo, tail + 1, GITREPO_DIR);
+	log_error(stdout, "%s: not an app's repository (%s/APP/%s)", p->repo,
+	    tail + 1, GITREPO_DIR);
 out:
 	free(dir);
 	return code;
@@ -158,7 +158,8 @@ lock_and_clean(struct push *p)
 		return SX_FAIL;
 	}
 	free(lock);
-	if (fs_rm_rf(p->work, &e) == -1 || fs_mkdir_p(p->work, 0700, &e) == -1) {
+	if (fs_rm_rf(p->work, &e) == -1 ||
+	    fs_mkdir_p(p->work, 0700, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return SX_FAIL;
 	}
@@ -184,8 +185,9 @@ relay(void *arg, int fd, const char *line, size_t len, bool complete)
 
 	(void)fd;
 	/* Where build wrote the slug: a temporary file, soon a release. */
-	if (complete && (has_prefix(line, len, LOG_INDENT "Slug: ") ||
-			    has_prefix(line, len, LOG_INDENT "Release: ")))
+	if (complete &&
+	    (has_prefix(line, len, LOG_INDENT "Slug: ") ||
+		has_prefix(line, len, LOG_INDENT "Release: ")))
 		return;
 	fwrite(line, 1, len, stdout);
 	if (complete)
@@ -205,8 +207,8 @@ run_build(struct push *p, const char *src, const char *slug)
 	struct envv env = ENVV_INIT;
 	struct spawn s = SPAWN_INIT;
 	struct errbuf e;
-	const char *argv[] = {p->self, "build", "--app", p->st->name, "-o", slug,
-	    src, NULL};
+	const char *argv[] = {p->self, "build", "--app", p->st->name, "-o",
+	    slug, src, NULL};
 	int st;
 
 	if (gitexport_clean_env(&env, &e) == -1) {

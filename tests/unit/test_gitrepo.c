@@ -24,9 +24,9 @@
 static void
 test_parse(void)
 {
-	static const char in[] = OID0 " " OID1 " refs/heads/main\n" OID1
-				      " " OID0 " refs/heads/a b\n" OID64
-				      " " OID64 " refs/tags/v1";
+	static const char in[] =
+	    OID0 " " OID1 " refs/heads/main\n" OID1 " " OID0
+		 " refs/heads/a b\n" OID64 " " OID64 " refs/tags/v1";
 	struct gitrepo_update *u;
 	struct errbuf e;
 	size_t n;
@@ -59,7 +59,7 @@ test_parse(void)
 	TEST("parse: a short object name is refused", rc == -1);
 	{
 		char bad[] = OID1 " " OID1 " refs/heads/main\n" OID1 " " OID1
-			     " refs/heads/x\n";
+				  " refs/heads/x\n";
 
 		bad[41 + 40 + 1 + 15 + 1 + 3] = 'G';
 		rc = gitrepo_parse_updates(bad, strlen(bad), &u, &n, &e);
@@ -203,17 +203,17 @@ test_quarantine(void)
 
 	put("other/app.txt", "quarantined\n", 0644);
 	if (GIT("other", "init", "-q") != 0 || GIT("other", "add", "-A") != 0 ||
-	    GIT("other", "-c", "user.name=t", "-c", "user.email=t@t",
-		"commit", "-q", "-m", "q") != 0 ||
+	    GIT("other", "-c", "user.name=t", "-c", "user.email=t@t", "commit",
+		"-q", "-m", "q") != 0 ||
 	    run("other", (const char *[]){"git", "rev-parse", "HEAD", NULL},
 		oid, sizeof oid) != 0)
 		abort();
-	rc = gitrepo_checkout(at(tmpdir, "app/repo.git"), oid,
-	    at(tmpdir, "q1"), &e);
+	rc = gitrepo_checkout(at(tmpdir, "app/repo.git"), oid, at(tmpdir, "q1"),
+	    &e);
 	TEST("quarantine: not in the repository: fails", rc == -1);
 	setenv("GIT_QUARANTINE_PATH", at(tmpdir, "other/.git/objects"), 1);
-	rc = gitrepo_checkout(at(tmpdir, "app/repo.git"), oid,
-	    at(tmpdir, "q2"), &e);
+	rc = gitrepo_checkout(at(tmpdir, "app/repo.git"), oid, at(tmpdir, "q2"),
+	    &e);
 	unsetenv("GIT_QUARANTINE_PATH");
 	TEST("quarantine: found there", rc == 0);
 	if (rc != 0)
