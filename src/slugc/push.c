@@ -32,9 +32,10 @@
 
 #define PUSH_LOCK "push.lock"
 #define PUSH_WORK "push" /* APP/push: the checkout and the slug */
-/* How long the supervisor may take to answer "release N" (it restarts the
- * app's processes on it first). */
-#define PUSH_PSCTL_MS 60000
+/* How long the supervisor may take to answer "release N": it stops the
+ * old processes (30 s of grace at most) and waits for web to bind (60 s
+ * at most) first. */
+#define PUSH_PSCTL_MS 120000
 
 struct push {
 	struct appstate *st;
@@ -288,8 +289,9 @@ static int
 launch(struct push *p, const struct gitrepo_update *u, const char *slug)
 {
 	struct errbuf e;
-	char req[64], reply[256];
+	char req[64], reply[1024];
 	unsigned v = 0;
+	int rc;
 
 	printf(LOG_TOPIC "Launching...");
 	fflush(stdout);
@@ -300,11 +302,18 @@ launch(struct push *p, const struct gitrepo_update *u, const char *slug)
 	}
 	printf(" done, v%u\n", v);
 	fflush(stdout);
-	/* A supervisor that runs restarts on it; none running is fine. */
+	/* A supervisor that runs restarts on it, and answers once web is
+	 * up again; none running is fine. */
 	snprintf(req, sizeof req, "release %u", v);
-	if (psctl_request(p->st->dir, req, reply, sizeof reply, PUSH_PSCTL_MS,
-		&e) == -1)
-		log_warn(stdout, "v%u is not running yet: %s", v, e.msg);
+	rc = psctl_request(p->st->dir, req, reply, sizeof reply,
+	    PUSH_PSCTL_MS, &e);
+	if (rc == -1)
+		log_warn(stdout, "v%u is not running: %s", v, e.msg);
+	else if (rc == 0 && strncmp(reply, "ok", 2) != 0)
+		log_warn(stdout, "v%u is not running: %.*s", v,
+		    (int)strcspn(reply, "\n"), reply);
+	else if (rc == 0)
+		log_info(stdout, "Restarted on v%u", v);
 	return SX_OK;
 }
 
