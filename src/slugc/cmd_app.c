@@ -17,6 +17,10 @@ appcmd_main(int argc, char **argv)
 		return cmd_addons(verb, argc, argv);
 	if (strcmp(verb, "config") == 0 || strncmp(verb, "config:", 7) == 0)
 		return cmd_config(verb, argc, argv);
+	if (strcmp(verb, "ps") == 0 || strncmp(verb, "ps:", 3) == 0)
+		return cmd_ps(verb, argc, argv);
+	if (strcmp(verb, "logs") == 0)
+		return cmd_logs(argc, argv);
 	return -1;
 }
 
