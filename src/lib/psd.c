@@ -670,7 +670,7 @@ do_request(struct psd *d, int fd, char *line)
 			supervise_quit(d->sv);
 		}
 	} else if (strcmp(line, "restart") == 0)
-		do_release(d, fd, (d->next != NULL ? d->next : d->cur)->version);
+		do_release(d, fd, 0); /* the current one, whatever runs */
 	else if (strncmp(line, "release ", 8) == 0) {
 		errno = 0;
 		v = strtoul(line + 8, &end, 10);
@@ -841,9 +841,6 @@ teardown(struct psd *d)
 {
 	size_t i;
 
-	wait_done(d, W_STOPPED, 0, "ok\n");
-	wait_done(d, W_BOUND, CODE_FAIL, "stopped");
-	free(d->waiters);
 	for (i = 0; i < d->nclients; i++) {
 		close(d->clients[i]->fd);
 		free(d->clients[i]);
@@ -869,6 +866,10 @@ teardown(struct psd *d)
 	if (d->log.path != NULL)
 		slog(d, "Stopped");
 	applog_close(&d->log);
+	/* Last: the socket is gone by the time stop's client hears. */
+	wait_done(d, W_STOPPED, 0, "ok\n");
+	wait_done(d, W_BOUND, CODE_FAIL, "stopped");
+	free(d->waiters);
 }
 
 int

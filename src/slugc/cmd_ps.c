@@ -204,14 +204,18 @@ print_status(const char *reply)
 {
 	const char *l, *r;
 	unsigned version = 0;
+	long pid = 0;
 
 	if ((r = strstr(reply, "\nrelease ")) != NULL)
 		sscanf(r, "\nrelease %u", &version);
+	if ((r = strstr(reply, "\npid ")) != NULL)
+		sscanf(r, "\npid %ld", &pid);
 	for (l = reply; l != NULL && *l != '\0'; l = strchr(l, '\n')) {
 		l += *l == '\n';
 		if (strncmp(l, "type ", 5) == 0)
 			print_type(reply, l, version);
 	}
+	printf("Supervisor: pid %ld, running v%u\n", pid, version);
 }
 
 /* Nothing runs: the formation that ps:start would run. */
@@ -325,6 +329,23 @@ daemon_main(struct appstate *st, const struct psargs *a, int ready)
 	o.port = a->port;
 	o.ready_fd = ready;
 	return psd_run(&o, &e) == 0 ? SX_OK : SX_FAIL;
+}
+
+/* The app's ps lock, taken: its fd, -1 when held, -2 on error. */
+static int
+take_lock_quiet(struct appstate *st)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", st->dir, PS_LOCK);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -2;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	close(fd);
+	return errno == EWOULDBLOCK ? -1 : -2;
 }
 
 /* The app's ps lock, taken, or -1 (said) when a daemon holds it. */
@@ -490,6 +511,27 @@ out:
 	return code;
 }
 
+/* After stop's reply: until the daemon has exited, which drops the ps
+ * lock (its children are gone before it replies). */
+static int
+wait_gone(struct appstate *st)
+{
+	int fd, i;
+
+	for (i = 0; i < 200; i++) {
+		if ((fd = take_lock_quiet(st)) >= 0) {
+			close(fd);
+			return SX_OK;
+		}
+		if (fd == -2)
+			break;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, " !     the supervisor of %s has not exited\n",
+	    st->name);
+	return SX_FAIL;
+}
+
 /* ps:stop, ps:restart and ps:scale: one request, its reply. */
 static int
 ps_request(struct appstate *st, const struct psargs *a)
@@ -520,6 +562,9 @@ ps_request(struct appstate *st, const struct psargs *a)
 		return SX_USAGE;
 	}
 	if (code != SX_OK)
+		return code;
+	if (strcmp(a->verb, "ps:stop") == 0 && strncmp(reply, "ok", 2) == 0 &&
+	    (code = wait_gone(st)) != SX_OK)
 		return code;
 	printf("%s\n", strncmp(reply, "ok", 2) == 0 ? "done" : "failed");
 	fflush(stdout);

@@ -1,101 +1,74 @@
-/* ps_release.c - the releases `slugc ps:start` runs: read from the app's
- * state (APP/releases/vN/: slug.tgz, release.yml, config.yml, meta.yml),
- * unpacked, with their config. */
-#include <dirent.h>
-#include <errno.h>
+/* ps_release.c - the releases `slugc ps:start` runs, from the release
+ * store (release.h): unpacked, with their release YAML and config. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "appcmd.h"
 #include "fsutil.h"
 #include "psd.h"
+#include "release.h"
 #include "slugc.h"
 
 struct loaded {
-	struct psd_release r;
+	struct psd_release r; /* first: what psd sees */
+	struct release rel;
 	char *dir; /* the unpacked slug, removed at unload */
 	char *home;
 	struct manifest *m;
 	struct envdir *config;
-	char *commit;
 };
 
 int
 ps_current_version(struct appstate *st, unsigned *version, struct errbuf *e)
 {
-	char *dir;
-	struct dirent *de;
-	unsigned v;
-	char c;
-	DIR *dp;
+	struct release r = {0};
+	int rc;
 
 	*version = 0;
-	if ((dir = appstate_path(st, "releases", e)) == NULL)
-		return -1;
-	if ((dp = opendir(dir)) == NULL) {
-		free(dir);
-		return errno == ENOENT ? 0 : errf(e, "%s/releases:", st->dir);
-	}
-	while ((de = readdir(dp)) != NULL)
-		if (sscanf(de->d_name, "v%u%c", &v, &c) == 1 && v > *version)
-			*version = v;
-	closedir(dp);
-	free(dir);
-	return 0;
+	rc = release_get(st, 0, &r, e);
+	if (rc == 0)
+		*version = r.version;
+	release_clear(&r);
+	return rc == 0 || rc == RELEASE_NONE ? 0 : -1;
 }
 
-/* meta.yml's commit, if any ("commit: abc..."), into *commit. */
-static void
-read_commit(const char *meta, char **commit)
+/* "2026-12-06T01:53:27Z" as a time, or 0. */
+static time_t
+parse_created(const char *s)
 {
-	struct errbuf e;
-	char *text, *p, *end;
-	size_t len;
+	struct tm tm = {0};
 
-	*commit = NULL;
-	if (!fs_exists(meta) ||
-	    (text = fs_read_file(meta, 64 * 1024, &len, &e)) == NULL)
-		return;
-	if ((p = strstr(text, "commit:")) != NULL) {
-		p += strlen("commit:");
-		p += strspn(p, " \"'");
-		end = p + strcspn(p, "\"'\n");
-		*end = '\0';
-		if (*p != '\0')
-			*commit = strdup(p);
-	}
-	free(text);
+	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year,
+			     &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			     &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
 }
 
 static int
-load_parts(struct appstate *st, const char *rel, struct loaded *l,
-    struct errbuf *e)
+load_parts(struct loaded *l, struct errbuf *e)
 {
-	char path[4096];
-	int rc;
+	char *slug = NULL, *yml = NULL;
+	int rc = -1;
 
-	snprintf(path, sizeof path, "%s/slug.tgz", rel);
-	if (!fs_exists(path))
-		return errf(e, "its slug is missing (pruned?)");
-	if (dyno_unpack(path, &l->dir, &l->home, e) == -1)
+	if (release_usable(&l->rel, e) != 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/release.yml", rel);
-	if (dyno_load_release(path, l->home, &l->m, e) == -1)
-		return -1;
-	snprintf(path, sizeof path, "%s/config.yml", rel);
-	rc = appstate_read_map(path, &l->config, e);
-	if (rc == 1) {
-		/* No snapshot: the app's config as it is. */
-		envdir_free(l->config);
-		l->config = NULL;
-		rc = appstate_config_read(st, &l->config, e);
-	}
-	if (rc == -1)
-		return -1;
-	snprintf(path, sizeof path, "%s/meta.yml", rel);
-	read_commit(path, &l->commit);
-	return 0;
+	if ((slug = release_path(&l->rel, "slug.tgz", e)) == NULL ||
+	    (yml = release_path(&l->rel, "release.yml", e)) == NULL)
+		goto out;
+	if (dyno_unpack(slug, &l->dir, &l->home, e) == -1 ||
+	    dyno_load_release(yml, l->home, &l->m, e) == -1 ||
+	    release_config(&l->rel, &l->config, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(slug);
+	free(yml);
+	return rc;
 }
 
 void
@@ -113,7 +86,7 @@ ps_unload(void *arg, struct psd_release *r)
 	free(l->home);
 	manifest_free(l->m);
 	envdir_free(l->config);
-	free(l->commit);
+	release_clear(&l->rel);
 	free(l);
 }
 
@@ -123,28 +96,23 @@ ps_load(void *arg, unsigned version, struct psd_release **out,
 {
 	struct appstate *st = arg;
 	struct loaded *l;
-	char rel[3072];
 
 	*out = NULL;
-	if (version == 0 && ps_current_version(st, &version, e) == -1)
-		return -1;
-	if (version == 0)
-		return errf(e, "%s has no release yet", st->name);
-	snprintf(rel, sizeof rel, "%s/releases/v%u", st->dir, version);
-	if (!fs_is_dir(rel))
-		return errf(e, "%s has no release v%u", st->name, version);
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return errf(e, "v%u:", version);
-	l->r.version = version;
-	if (load_parts(st, rel, l, e) == -1) {
-		errprefix(e, "v%u", version);
+	if (release_get(st, version, &l->rel, e) != 0 ||
+	    load_parts(l, e) == -1) {
 		ps_unload(NULL, &l->r);
 		return -1;
 	}
+	l->r.version = l->rel.version;
 	l->r.home = l->home;
 	l->r.release = l->m;
 	l->r.config = l->config;
-	l->r.commit = l->commit;
+	l->r.commit = l->rel.commit != NULL && l->rel.commit[0] != '\0'
+	    ? l->rel.commit
+	    : NULL;
+	l->r.created = parse_created(l->rel.created);
 	*out = &l->r;
 	return 0;
 }
