@@ -86,8 +86,8 @@ stamp(char out[40])
 }
 
 int
-applog_write(struct applog *l, const char *source, const char *text,
-    size_t len, struct errbuf *e)
+applog_write(struct applog *l, const char *source, const char *text, size_t len,
+    struct errbuf *e)
 {
 	char ts[40], *line;
 	const char *nl;
@@ -193,7 +193,8 @@ applog_tail(const char *path, size_t n, FILE *out, struct errbuf *e)
 		from_b = last_lines(b, blen, &left);
 		from_a = left > 0 ? last_lines(a, alen, &left) : alen;
 	}
-	if (put(a, from_a, alen, out) == -1 || put(b, from_b, blen, out) == -1) {
+	if (put(a, from_a, alen, out) == -1 ||
+	    put(b, from_b, blen, out) == -1) {
 		errf(e, "write:");
 		goto out;
 	}

@@ -139,8 +139,7 @@ formation_format(const struct formation *f, char *buf, size_t n)
 }
 
 int
-formation_write(const char *path, const struct formation *f,
-    struct errbuf *e)
+formation_write(const char *path, const struct formation *f, struct errbuf *e)
 {
 	char *buf;
 	size_t i, at = 0, cap = f->n * (FORMATION_TYPE_MAX + 16) + 1;

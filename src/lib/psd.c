@@ -83,8 +83,8 @@ struct psd {
 	int grace_ms, boot_ms;
 };
 
-static void
-slog(struct psd *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slog(struct psd *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 slog(struct psd *d, const char *fmt, ...)
@@ -519,8 +519,7 @@ on_event(void *arg, const struct supervise_event *ev)
 		slog(d, "add-on %s: ready (pid %ld)", ev->name, (long)ev->pid);
 		break;
 	case SV_EV_SERVICE_EXITED:
-		slog(d, "add-on %s: exited (pid %ld)", ev->name,
-		    (long)ev->pid);
+		slog(d, "add-on %s: exited (pid %ld)", ev->name, (long)ev->pid);
 		break;
 	default:
 		break;
@@ -560,7 +559,9 @@ do_status(struct psd *d, int fd)
 	}
 	fprintf(f, "ok\nrelease %u\npid %ld\nstate %s\n", d->cur->version,
 	    (long)getpid(),
-	    d->stopping ? "stopping" : d->switching ? "switching" : "running");
+	    d->stopping	       ? "stopping"
+		: d->switching ? "switching"
+			       : "running");
 	for (i = 0; i < t->ntypes; i++)
 		fprintf(f, "type %s %u %s\n", t->types[i].name,
 		    formation_get(&d->form, t->types[i].name),
@@ -570,8 +571,7 @@ do_status(struct psd *d, int fd)
 
 		fprintf(f, "proc %s %s %d %ld %lld %u\n", p->name,
 		    state_name(&p->sp), p->port, (long)p->sp.s.pid,
-		    (long long)(now - p->sp.started_at) / 1000,
-		    p->sp.restarts);
+		    (long long)(now - p->sp.started_at) / 1000, p->sp.restarts);
 	}
 	if (fclose(f) != 0)
 		reply_error(fd, CODE_FAIL, "out of memory");
@@ -881,8 +881,8 @@ psd_run(const struct psd_opts *o, struct errbuf *e)
 
 	d.log.fd = -1;
 	d.grace_ms = o->grace_ms > 0 ? o->grace_ms : PSD_GRACE_MS;
-	d.boot_ms = o->boot_timeout_ms > 0 ? o->boot_timeout_ms
-					   : PSD_BOOT_TIMEOUT_MS;
+	d.boot_ms =
+	    o->boot_timeout_ms > 0 ? o->boot_timeout_ms : PSD_BOOT_TIMEOUT_MS;
 	if (setup(&d, e) == -1) {
 		if (d.log.path != NULL)
 			slog(&d, "%s", e->msg);

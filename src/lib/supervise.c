@@ -142,8 +142,8 @@ supervise_add(struct supervise *sv, struct supervise_proc *p, struct errbuf *e)
 }
 
 int
-supervise_watch(struct supervise *sv, int fd, short events,
-    supervise_fd_fn *fn, void *arg, struct errbuf *e)
+supervise_watch(struct supervise *sv, int fd, short events, supervise_fd_fn *fn,
+    void *arg, struct errbuf *e)
 {
 	struct watch *nw;
 

@@ -52,13 +52,13 @@
 #define SUPERVISE_STABLE_MS 60000 /* keep: up this long, the backoff resets */
 
 enum supervise_ev {
-	SV_EV_SERVICE_READY, /* a service started and is ready (pid) */
-	SV_EV_STARTED,	     /* a process was started (pid) */
-	SV_EV_BOUND,	     /* its port accepts connections (port, ms) */
-	SV_EV_BOOT_TIMEOUT,  /* it did not bind in time (ms): all stop */
-	SV_EV_EXITED,	     /* a process ended (status, first, ...) */
-	SV_EV_TASK_DONE,     /* the on_bound task returned (status) */
-	SV_EV_SIGNAL,	     /* SIGINT or SIGTERM came (signo): all stop */
+	SV_EV_SERVICE_READY,  /* a service started and is ready (pid) */
+	SV_EV_STARTED,	      /* a process was started (pid) */
+	SV_EV_BOUND,	      /* its port accepts connections (port, ms) */
+	SV_EV_BOOT_TIMEOUT,   /* it did not bind in time (ms): all stop */
+	SV_EV_EXITED,	      /* a process ended (status, first, ...) */
+	SV_EV_TASK_DONE,      /* the on_bound task returned (status) */
+	SV_EV_SIGNAL,	      /* SIGINT or SIGTERM came (signo): all stop */
 	SV_EV_SERVICE_EXITED, /* a service's process died while we ran */
 	SV_EV_REMOVED	      /* keep: a process supervise_remove asked for
 				 has ended and left the loop; free it now */

@@ -78,7 +78,8 @@ parse_opts(struct psargs *a, int argc, char **argv)
 		case 'p':
 			v = strtol(optarg, &end, 10);
 			if (strcmp(a->verb, "ps:start") != 0)
-				return appcmd_usage(a->verb, "does not take -p");
+				return appcmd_usage(a->verb,
+				    "does not take -p");
 			if (*end != '\0' || v < 1 || v > 65535)
 				return appcmd_usage(a->verb, "bad port");
 			a->port = (int)v;
@@ -103,8 +104,9 @@ take_args(struct psargs *a, int argc, char **argv)
 	int i, n;
 
 	if (strcmp(a->verb, "ps:scale") != 0)
-		return optind < argc ? appcmd_usage(a->verb, "takes no arguments")
-				     : GO_ON;
+		return optind < argc
+		    ? appcmd_usage(a->verb, "takes no arguments")
+		    : GO_ON;
 	if (optind >= argc)
 		return appcmd_usage(a->verb, "wants TYPE=COUNT, one or more");
 	for (i = optind; i < argc; i++) {
@@ -133,7 +135,8 @@ reply_code(const char *reply)
 		fprintf(stderr, " !     %.*s\n", (int)strcspn(msg, "\n"), msg);
 		return code > 0 && code < 256 ? code : SX_FAIL;
 	}
-	fprintf(stderr, " !     the supervisor gave no answer (see slugc logs)\n");
+	fprintf(stderr,
+	    " !     the supervisor gave no answer (see slugc logs)\n");
 	return SX_FAIL;
 }
 
@@ -166,8 +169,8 @@ print_proc(const char *line, unsigned version)
 	if (sscanf(line, "proc %79s %15s %ld %ld %lld %u", name, state, &port,
 		&pid, &up, &restarts) != 6)
 		return;
-	printf("%s: %s (~ %llds ago), port %ld, pid %ld, v%u", name, state,
-	    up, port, pid, version);
+	printf("%s: %s (~ %llds ago), port %ld, pid %ld, v%u", name, state, up,
+	    port, pid, version);
 	if (restarts > 0)
 		printf(", restarted %u time%s", restarts,
 		    restarts == 1 ? "" : "s");
@@ -365,8 +368,9 @@ take_lock(struct appstate *st, int *code)
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return fd;
 	if (errno == EWOULDBLOCK) {
-		fprintf(stderr, " !     %s is running already (slugc ps -a %s)\n",
-		    st->name, st->name);
+		fprintf(stderr,
+		    " !     %s is running already (slugc ps -a %s)\n", st->name,
+		    st->name);
 		*code = SX_USAGE;
 	} else {
 		fprintf(stderr, PROGNAME ": flock %s: %s\n", path,
@@ -466,8 +470,9 @@ ps_start(struct appstate *st, const struct psargs *a, bool *is_daemon)
 		printf("failed\n");
 	fflush(stdout);
 	if ((code = reply_code(reply)) == SX_BOOT_TIMEOUT)
-		fprintf(stderr, " !     the supervisor goes on restarting it: "
-				"slugc logs -a %s, slugc ps:stop -a %s\n",
+		fprintf(stderr,
+		    " !     the supervisor goes on restarting it: "
+		    "slugc logs -a %s, slugc ps:stop -a %s\n",
 		    st->name, st->name);
 	return code == SX_OK ? ps_list(st) : code;
 }
@@ -498,8 +503,8 @@ scale_stopped(struct appstate *st, const char *spec)
 	if (formation_write(path, &f, &e) == -1)
 		goto fail;
 	formation_format(&add, text, sizeof text);
-	printf("Scaling %s processes... done, now %s (not running)\n",
-	    st->name, text);
+	printf("Scaling %s processes... done, now %s (not running)\n", st->name,
+	    text);
 	code = SX_OK;
 	goto out;
 fail:
@@ -592,8 +597,8 @@ cmd_ps(const char *verb, int argc, char **argv)
 	if ((code = appcmd_app(a.given, a.app)) != SX_OK)
 		return code;
 	/* ps:start and ps:scale keep state; the others only read it. */
-	code = appcmd_open(a.app, strcmp(verb, "ps:start") == 0 ||
-		strcmp(verb, "ps:scale") == 0,
+	code = appcmd_open(a.app,
+	    strcmp(verb, "ps:start") == 0 || strcmp(verb, "ps:scale") == 0,
 	    &st);
 	if (code == 1) {
 		if (strcmp(verb, "ps:stop") == 0)

@@ -521,7 +521,8 @@ print_usage(FILE *f)
 	fputs("       " PROGNAME " addons[:create|:info|:destroy|:export|"
 	      ":import] ... [-a APP]\n"
 	      "       " PROGNAME " config[:get|:set|:unset] ... [-a APP]\n"
-	      "       " PROGNAME " ps[:start|:stop|:restart|:scale] ... [-a APP]\n"
+	      "       " PROGNAME
+	      " ps[:start|:stop|:restart|:scale] ... [-a APP]\n"
 	      "       " PROGNAME " logs [-t] [-n N] [-a APP]\n"
 	      "       (each has its own --help)\n",
 	    f);

@@ -40,9 +40,9 @@ parse_created(const char *s)
 {
 	struct tm tm = {0};
 
-	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year,
-			     &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-			     &tm.tm_sec) != 6)
+	if (s == NULL ||
+	    sscanf(s, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon,
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -91,8 +91,7 @@ ps_unload(void *arg, struct psd_release *r)
 }
 
 int
-ps_load(void *arg, unsigned version, struct psd_release **out,
-    struct errbuf *e)
+ps_load(void *arg, unsigned version, struct psd_release **out, struct errbuf *e)
 {
 	struct appstate *st = arg;
 	struct loaded *l;

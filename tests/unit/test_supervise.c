@@ -851,8 +851,7 @@ keep_event(void *arg, const struct supervise_event *ev)
 
 	on_event(&k->sn, ev);
 	if (ev->type == SV_EV_STARTED && k->quit_name != NULL &&
-	    strcmp(ev->name, k->quit_name) == 0 &&
-	    ++k->starts >= k->quit_after)
+	    strcmp(ev->name, k->quit_name) == 0 && ++k->starts >= k->quit_after)
 		supervise_quit(k->sv);
 	if (ev->type == SV_EV_BOUND && k->add_on != NULL &&
 	    strcmp(ev->name, k->add_on) == 0 && k->add != NULL) {
@@ -919,8 +918,7 @@ test_keep_restarts(void)
 	TEST("keep: the restart waits its delay",
 	    n == 3 && k.sn.at[ex[2]] - k.sn.at[ex[1]] >= 100);
 	TEST("keep: STARTED counts the restarts",
-	    k.sn.ev[find_ev(&k.sn, SV_EV_STARTED, "worker.1")].restarts ==
-		0);
+	    k.sn.ev[find_ev(&k.sn, SV_EV_STARTED, "worker.1")].restarts == 0);
 	TEST("keep: a crash does not stop the others",
 	    count_ev(&k.sn, SV_EV_STARTED) == 5 &&
 		find_ev(&k.sn, SV_EV_EXITED, "clock.1") > ex[2]);
@@ -952,8 +950,7 @@ test_keep_add_remove(void)
 		k.sn.ev[rm].status == 128 + SIGTERM && !k.rm_group_alive);
 	TEST("keep: a removed process is not restarted",
 	    w1.restarts == 0 &&
-		k.sn.ev[find_ev(&k.sn, SV_EV_EXITED, "web.1")].restart_ms ==
-		    0);
+		k.sn.ev[find_ev(&k.sn, SV_EV_EXITED, "web.1")].restart_ms == 0);
 	TEST("keep: the one added runs until quit",
 	    w2.status == 128 + SIGTERM && !group_alive(w2.s.pid));
 }
@@ -995,8 +992,7 @@ keep_watch_fn(void *arg, int fd, short revents)
 }
 
 static void
-keep_ready_line(void *arg, int fd, const char *line, size_t len,
-    bool complete)
+keep_ready_line(void *arg, int fd, const char *line, size_t len, bool complete)
 {
 	struct keep *k = arg;
 
