@@ -29,6 +29,21 @@ int cmd_apps(const char *verb, int argc, char **argv);
  * Returns the exit status; non-zero refuses the push. */
 int push_hook(void);
 
+/* cmd_ps.c: ps, ps:start, ps:stop, ps:restart, ps:scale; cmd_logs.c:
+ * logs. */
+int cmd_ps(const char *verb, int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+
+/* ps_release.c: the releases ps:start runs (psd.h's load and unload;
+ * arg is the struct appstate *), and the current one's number (0: none).
+ */
+struct psd_release;
+int ps_load(void *arg, unsigned version, struct psd_release **out,
+    struct errbuf *e);
+void ps_unload(void *arg, struct psd_release *rel);
+int ps_current_version(struct appstate *st, unsigned *version,
+    struct errbuf *e);
+
 /* build_addons.c: on the app's first successful build that asks for
  * add-ons (its release's and app.json's under build_dir), provisions
  * them, saying so in the build log on stdout.  The app is o->app or

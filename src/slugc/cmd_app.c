@@ -21,6 +21,10 @@ appcmd_main(int argc, char **argv)
 	    strcmp(verb, "create") == 0 || strcmp(verb, "info") == 0 ||
 	    strcmp(verb, "destroy") == 0)
 		return cmd_apps(verb, argc, argv);
+	if (strcmp(verb, "ps") == 0 || strncmp(verb, "ps:", 3) == 0)
+		return cmd_ps(verb, argc, argv);
+	if (strcmp(verb, "logs") == 0)
+		return cmd_logs(argc, argv);
 	return -1;
 }
 

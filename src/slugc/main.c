@@ -524,6 +524,9 @@ print_usage(FILE *f)
 	      ":import] ... [-a APP]\n"
 	      "       " PROGNAME " config[:get|:set|:unset] ... [-a APP]\n"
 	      "       " PROGNAME " apps[:create|:info|:destroy] [APP]\n"
+	      "       " PROGNAME
+	      " ps[:start|:stop|:restart|:scale] ... [-a APP]\n"
+	      "       " PROGNAME " logs [-t] [-n N] [-a APP]\n"
 	      "       (each has its own --help)\n",
 	    f);
 	fputs(usage_options, f);
