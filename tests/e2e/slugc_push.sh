@@ -288,6 +288,46 @@ test_expect_success 'push a Node.js app: built with the real buildpack, released
 	test_grep "^./app/server.js\$" list
 '
 
+# web: a Procfile app (the null buildpack) whose server answers with the
+# committed greeting.txt, run under the supervisor (ps:start).
+test_at_exit '"$SLUGC" ps:stop -a web'
+test_expect_success 'a push to a running app restarts it on the new release' '
+	mkdir -p "$TEST_TMP/fix/web" &&
+	cat >"$TEST_TMP/fix/web/server.py" <<-\EOF &&
+	import http.server, os
+	class H(http.server.BaseHTTPRequestHandler):
+	    def do_GET(self):
+	        body = open("greeting.txt", "rb").read()
+	        self.send_response(200)
+	        self.send_header("Content-Length", str(len(body)))
+	        self.end_headers()
+	        self.wfile.write(body)
+	    def log_message(self, *a):
+	        pass
+	http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+	EOF
+	echo "web: python3 server.py" >"$TEST_TMP/fix/web/Procfile" &&
+	echo one >"$TEST_TMP/fix/web/greeting.txt" &&
+	new_app web "$TEST_TMP/fix/web" &&
+	push web &&
+	port=$(free_port) &&
+	"$SLUGC" ps:start -p $port -a web >out 2>&1 &&
+	test "$(curl -fsS http://127.0.0.1:$port/)" = one &&
+	(cd "$SRC/web" && echo two >greeting.txt && git commit -q -am two) &&
+	v=$(( $(lastv web) + 1 )) &&
+	push web &&
+	test_grep "^remote: -----> Launching... done, v$v\$" push.log &&
+	test_grep "^remote:        Restarted on v$v\$" push.log &&
+	test "$(curl -fsS http://127.0.0.1:$port/)" = two
+'
+
+test_expect_success 'apps:destroy of a running app stops it first' '
+	test "$(curl -fsS http://127.0.0.1:$port/)" = two &&
+	"$SLUGC" apps:destroy web --confirm web 2>err &&
+	test_must_fail curl -fsS -m 2 http://127.0.0.1:$port/ &&
+	test_must_fail test -e "$APPSDIR/web"
+'
+
 test_expect_success 'apps:destroy wants the name to confirm' '
 	test_expect_code 2 "$SLUGC" apps:destroy two 2>err &&
 	test_grep "WARNING: This will delete two including all add-ons" err &&
