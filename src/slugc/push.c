@@ -295,9 +295,11 @@ launch(struct push *p, const struct gitrepo_update *u, const char *slug)
 
 	printf(LOG_TOPIC "Launching...");
 	fflush(stdout);
-	if (release_new(p, u, slug, &v, &e) == -1) {
+	if (release_new(p, u, slug, &v, &e) != 0) {
 		putchar('\n');
 		log_error(stdout, "%s", e.msg);
+		err_printable(p->reason, sizeof p->reason, e.msg,
+		    strlen(e.msg));
 		return SX_FAIL;
 	}
 	printf(" done, v%u\n", v);
@@ -305,8 +307,8 @@ launch(struct push *p, const struct gitrepo_update *u, const char *slug)
 	/* A supervisor that runs restarts on it, and answers once web is
 	 * up again; none running is fine. */
 	snprintf(req, sizeof req, "release %u", v);
-	rc = psctl_request(p->st->dir, req, reply, sizeof reply,
-	    PUSH_PSCTL_MS, &e);
+	rc = psctl_request(p->st->dir, req, reply, sizeof reply, PUSH_PSCTL_MS,
+	    &e);
 	if (rc == -1)
 		log_warn(stdout, "v%u is not running: %s", v, e.msg);
 	else if (rc == 0 && strncmp(reply, "ok", 2) != 0)
@@ -344,7 +346,7 @@ deploy(struct push *p, const struct gitrepo_update *u)
 		code = SX_SIGNAL + spawn_interrupted();
 	if (code == SX_OK)
 		code = launch(p, u, slug);
-	else if (code < SX_SIGNAL)
+	if (code != SX_OK && code < SX_SIGNAL)
 		say_rejected(p, code);
 out:
 	if (tmp != NULL) {
