@@ -40,7 +40,7 @@ if ! declare -F sample >/dev/null; then
 	W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/slugc-bench-push.XXXXXX")
 	S=$W/samples
 	mkdir -p "$S" "$W/log"
-	trap '"$SLUGC" ps:stop -a bench-hello >/dev/null 2>&1; rm -rf "$W"' EXIT
+	trap '"$SLUGC" ps:stop -a bench-hello >/dev/null 2>&1; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$W"' EXIT
 	say() { printf '%s\n' "$*" >&2; }
 	sample() {
 		local key=$1 expect=$3 out
@@ -49,6 +49,7 @@ if ! declare -F sample >/dev/null; then
 		set -- $out
 		[ "$3" = "$expect" ] || { say "bench: $key: exit status $3"; cat "$W/log/$key.err" >&2; return 1; }
 		echo "$1" >>"$S/$key.t"
+		echo "$4" >>"$S/$key.cpu"
 	}
 	stats() {
 		sort -g "$1" | awk '{ v[NR] = $1 } END {
@@ -90,6 +91,23 @@ push_setup() {
 	curl -fsS -o /dev/null "http://127.0.0.1:$PPORT/"
 }
 
+# push_phases LOG WALL: "OVERHEAD BUILD RESTART" (s) of one push from its
+# log, each line stamped with the seconds since the start (measure -l):
+# the build runs from its first line ("Building commit") to its last
+# ("Compiled slug size"), the restart from "Launching... done" to the
+# supervisor's "Restarted on"; the rest of WALL is slugc's (and git's).
+push_phases() {
+	awk -v wall="$2" '
+	/-----> Building commit/ && !b0 { b0 = $1 }
+	/-----> Compiled slug size/ { b1 = $1 }
+	/-----> Launching\.\.\. done/ { l = $1 }
+	/Restarted on v/ { r = $1 }
+	END {
+		if (!b0 || !b1 || !l || !r) { print "nan nan nan"; exit }
+		printf "%.6f %.6f %.6f\n", wall - (b1 - b0) - (r - l), b1 - b0, r - l
+	}' "$1"
+}
+
 say "bench: git push deploys (hello, warm)..."
 if ! push_setup; then
 	say "bench: push: setup failed:"
@@ -99,8 +117,9 @@ else
 	for ((i = 1; i <= RUNS; i++)); do
 		echo "$i" >"$PSRC/bench.txt" && pgit add -A && pgit commit -q -m "v$i"
 		sample push_deploy 0 0 -l "$W/log/push.$i" -- "${PENV[@]}" sh -c \
-		    'git -C "$1" push -q slugc main && curl -fsS -o /dev/null "http://127.0.0.1:$2/"' \
+		    'git -C "$1" push slugc main && curl -fsS -o /dev/null "http://127.0.0.1:$2/"' \
 		    sh "$PSRC" "$PPORT"
+		push_phases "$W/log/push.$i" "$(tail -1 "$S/push_deploy.t")" >>"$S/push_phase.t"
 		sample push_build 0 0 -- "${PENV[@]}" "$SLUGC" build --app $PAPP \
 		    -o "$PW/slug.$i.tgz" "$PSRC"
 		sample push_boot 0 0 -- "${PENV[@]}" "$SLUGC" ps:restart -a $PAPP
@@ -108,11 +127,15 @@ else
 	done
 	paste "$S/push_deploy.t" "$S/push_build.t" "$S/push_boot.t" |
 	    awk '{ print $1 - $2 - $3 }' >"$S/push_over.t"
+	paste "$S/push_deploy.cpu" "$S/push_build.cpu" |
+	    awk '{ print $1 - $2 }' >"$S/push_overcpu.t"
+	cut -d' ' -f1 "$S/push_phase.t" >"$S/push_ph_over.t"
 	read -r m lo hi < <(stats "$S/push_deploy.t")
-	read -r om olo ohi < <(stats "$S/push_over.t")
+	read -r om olo ohi < <(stats "$S/push_ph_over.t")
 	row "\`git push\` to release answering HTTP, hello, warm" "$(fmt_t "$m" "$lo" "$hi" s)" \
 	    "—" "—" "—" "overhead ≤ 0.3 s" "$(yesno le "$om" 0.3)"
-	note "- git push (hello, warm): $(fmt_t $(stats "$S/push_deploy.t") s) from \`git push\` to the new release answering; \`slugc build\` of the same tree $(fmt_t $(stats "$S/push_build.t") s), \`slugc ps:restart\` (stop, unpack, boot until bound) $(fmt_t $(stats "$S/push_boot.t") s); slugc's overhead beyond them (push − build − boot, run by run) $(fmt_t "$om" "$olo" "$ohi" s)."
+	note "- git push (hello, warm): $(fmt_t $(stats "$S/push_deploy.t") s) from \`git push\` to the new release answering.  slugc's overhead, from each push's timestamped log: before the build's first line (transfer, hook, lock, checkout, build start-up), from the build's last line to the release (release_create: sha256, link, fsync) and after the supervisor's answer (git's end, the GET): $(fmt_t "$om" "$olo" "$ohi" s); the build within the push $(fmt_t $(stats <(cut -d' ' -f2 "$S/push_phase.t")) s), the restart within it $(fmt_t $(stats <(cut -d' ' -f3 "$S/push_phase.t")) s)."
+	note "- git push, the same by separate runs: \`slugc build\` of the same tree $(fmt_t $(stats "$S/push_build.t") s), \`slugc ps:restart\` $(fmt_t $(stats "$S/push_boot.t") s), push − build − restart $(fmt_t $(stats "$S/push_over.t") s) (noisy: three runs' variances add up); CPU time of push minus build (git, the hook, checkout, release; the supervisor's restart is not in either) $(fmt_t $(stats "$S/push_overcpu.t") s)."
 	grep -q "Launching... done, v$((RUNS + 1))" "$W/log/push.$RUNS" 2>/dev/null ||
 	    note "- git push: the last push's log did not show the expected release (see $W/log/push.$RUNS)."
 fi
