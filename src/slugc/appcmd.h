@@ -1,7 +1,8 @@
 /* appcmd.h - slugc's commands about an app's state, with the Heroku CLI's
  * verbs: addons, addons:create, addons:info, addons:destroy,
  * addons:export, addons:import (cmd_addons.c); config, config:get,
- * config:set, config:unset (cmd_config.c).  Each parses its own options;
+ * config:set, config:unset (cmd_config.c); releases, rollback
+ * (cmd_releases.c).  Each parses its own options;
  * every one takes the app as -a/--app NAME, or else from the current
  * directory's name (appname_for, as `slugc build` names it). */
 #ifndef SLUGC_APPCMD_H
@@ -20,6 +21,13 @@ int appcmd_main(int argc, char **argv);
 /* cmd_addons.c and cmd_config.c: verb is argv[0] ("addons:create"). */
 int cmd_addons(const char *verb, int argc, char **argv);
 int cmd_config(const char *verb, int argc, char **argv);
+int cmd_releases(const char *verb, int argc, char **argv);
+
+/* cmd_releases.c: tells the app's supervisor, if one runs, that release
+ * version is the one to run ("release N" on its socket, waiting at most
+ * APPCMD_ANNOUNCE_MS for its reply); a failure is a warning on stderr. */
+#define APPCMD_ANNOUNCE_MS 60000
+void appcmd_announce(struct appstate *st, unsigned version);
 
 /* build_addons.c: on the app's first successful build that asks for
  * add-ons (its release's and app.json's under build_dir), provisions
