@@ -86,7 +86,7 @@ print_row(const struct release *r, int dw)
 	/* Descriptions and commits come from files: one line each. */
 	err_printable(desc, sizeof desc, r->description,
 	    strlen(r->description));
-	err_printable(commit, sizeof commit, r->commit, strlen(r->commit));
+	err_printable(commit, sizeof commit, r->commit, strnlen(r->commit, 7));
 	if (r->corrupt != NULL)
 		snprintf(size, sizeof size, "corrupt");
 	else if (r->pruned)
