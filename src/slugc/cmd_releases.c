@@ -64,8 +64,8 @@ show_time(const char *iso, char buf[32])
 	return buf;
 }
 
-/* The width of the widest description among the first n (at least 11,
- * "Description"'s), so the columns line up. */
+/* The width of the widest description among the first n (at most 60),
+ * so the columns line up. */
 static int
 desc_width(const struct release *v, size_t n)
 {
@@ -106,6 +106,7 @@ do_list(const char *app, struct appstate *st, size_t num)
 	struct release *v = NULL;
 	struct errbuf e;
 	size_t i, n = 0;
+	int dw;
 
 	if (st != NULL && release_list(st, &v, &n, &e) == -1) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
@@ -118,8 +119,9 @@ do_list(const char *app, struct appstate *st, size_t num)
 	printf("=== %s Releases - Current: v%u\n", app, v[0].version);
 	if (num == 0 || num > n)
 		num = n;
+	dw = desc_width(v, num);
 	for (i = 0; i < num; i++)
-		print_row(&v[i], desc_width(v, num));
+		print_row(&v[i], dw);
 	release_list_free(v, n);
 	return SX_OK;
 }
