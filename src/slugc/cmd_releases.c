@@ -36,17 +36,24 @@ static const struct option longopts[] = {{"app", required_argument, NULL, 'a'},
 void
 appcmd_announce(struct appstate *st, unsigned version)
 {
-	char req[32], reply[256];
+	char req[32], reply[1024];
 	struct errbuf e;
+	int rc;
 
 	snprintf(req, sizeof req, "release %u", version);
-	/* 1: no supervisor runs, nothing to restart. */
-	if (psctl_request(st->dir, req, reply, sizeof reply, APPCMD_ANNOUNCE_MS,
-		&e) == -1)
-		fprintf(stderr,
-		    PROGNAME ": warning: v%u is made, but the running "
-			     "processes were not told: %s\n",
+	/* 1: no supervisor runs, nothing to restart.  One that runs answers
+	 * "ok" once the app is up on the release, else why not. */
+	rc = psctl_request(st->dir, req, reply, sizeof reply,
+	    APPCMD_ANNOUNCE_MS, &e);
+	if (rc == -1)
+		fprintf(stderr, PROGNAME ": warning: v%u is not running: %s\n",
 		    version, e.msg);
+	else if (rc == 0 && strncmp(reply, "ok", 2) != 0) {
+		reply[strcspn(reply, "\n")] = '\0';
+		err_oneline(reply, sizeof reply);
+		fprintf(stderr, PROGNAME ": warning: v%u is not running: %s\n",
+		    version, reply);
+	}
 }
 
 /* "2026-12-06T01:53:27Z" as the Heroku CLI shows a time, "2026/12/06
