@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
 # slugc releases, rollback, and config:set/unset making releases, on real
-# slugs: the Node.js fixture app npm/express built twice with `slugc build
-# -o` (a marker file tells the builds apart), the first releases made by
-# the library's release_create (test_release mkrelease, as a push makes
-# them, until `git push` does), then config changes, rollbacks (the slug
-# and config vars restored, run from the release with `slugc run`), a
-# corrupt and a pruned release listed and refused, and each new release
-# announced on the app's ps.sock to a listener this test runs.
+# slugs: an app pushed twice with `git push` (the null test buildpack; a
+# marker file tells the slugs apart), then config changes, rollbacks (the
+# slug and config vars restored, checked with `slugc run` of the release's
+# slug), a corrupt and a pruned release listed and refused, and each new
+# release announced on the app's ps.sock to a listener this test runs.
 . "$(dirname "$0")/../lib.sh"
 
-NODE_BPDIR=$(abspath "${SLUGC_NODE_BPDIR:-$(dirname "$SLUGC_BPDIR")/nodejs}")
-NODE_RUNTIME_DIR=$(abspath "${SLUGC_NODE_RUNTIME_DIR:-build/node-runtime}")
-SEED=$(abspath "${SLUGC_NPM_SEED:-build/npm-cache}")
-TOOL=$SLUGC_O/tests/test_release
+unset SOURCE_DATE_EPOCH SLUGC_RELEASE_SLUGS
 export XDG_CACHE_HOME=$TEST_TMP/xdg
-unset SLUGC_BUILDPACKS SOURCE_DATE_EPOCH NODE_ENV SLUGC_RELEASE_SLUGS
-BP=$TEST_TMP/bp/nodejs
-CACHE=$TEST_TMP/cache
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
+export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+export SLUGC_BUILDPACKS=$TEST_TMP/bps
 APPS=$XDG_STATE_HOME/slugc/apps
 R=$APPS/web/releases
+SRC=$TEST_TMP/src
+
+# push MARKER: commits marker=MARKER in $SRC and pushes it; the log in
+# ./push.log.
+push() {
+	(cd "$SRC" && echo "$1" >marker && git add -A &&
+		git commit -q -m "$1" && git push slugc main) >push.log 2>&1
+}
+short() { git -C "$SRC" rev-parse --short=7 HEAD; }
 
 # The listener on web's ps.sock: it writes each request line to
 # $TEST_TMP/requests and answers "ok".  Stopped by its pid at exit.
@@ -44,20 +49,12 @@ test_at_exit stop_listener
 # sc ARGS...: slugc with stdout in ./out and stderr in ./err.
 sc() { "$SLUGC" "$@" >out 2>err; }
 
-test_expect_success 'setup: two slugs of npm/express built with slugc build -o' '
-	mkdir -p "$BP" &&
-	cp -a "$NODE_BPDIR/bin" "$BP/" &&
-	cp "$REPO/buildpacks/nodejs/buildpack.yml" "$BP/" &&
-	"$FIXTURES/local-runtime.sh" "$NODE_RUNTIME_DIR/node.env" "$BP" &&
-	SLUGC_NODE_RUNTIME_DIR=$NODE_RUNTIME_DIR "$FIXTURES/seed-npm-cache.sh" "$SEED" &&
-	mkdir -p "$CACHE/nodejs" &&
-	flock -s "$SEED/.lock" cp -a "$SEED/npm" "$CACHE/nodejs/npm" &&
-	cp -a "$FIXTURES/npm/express" web &&
-	echo one >web/marker &&
-	"$SLUGC" build -b "$BP" --cache "$CACHE" -o one.tgz web >log 2>&1 &&
-	echo two >web/marker &&
-	"$SLUGC" build -b "$BP" --cache "$CACHE" -o two.tgz web >>log 2>&1 &&
-	test -s one.release.yml && test -s two.release.yml
+test_expect_success 'setup: web, its repository, the null buildpack' '
+	mkdir -p "$SLUGC_BUILDPACKS" "$SRC" &&
+	cp -a "$FIXTURES/buildpacks/null" "$SLUGC_BUILDPACKS/null" &&
+	"$SLUGC" apps:create web >create.out 2>err &&
+	echo "web: sleep 1000" >"$SRC/Procfile" &&
+	(cd "$SRC" && git init -q -b main && eval "$(cat ../create.out)")
 '
 
 test_expect_success 'an app without releases: releases says so, rollback exits 2' '
@@ -73,15 +70,12 @@ test_expect_success 'config:set without a release sets the var and makes none' '
 	test ! -e "$R"
 '
 
-test_expect_success 'v1 of slug one; releases lists it as the Heroku CLI does' '
-	"$TOOL" mkrelease web "$TEST_TMP/one.tgz" one.release.yml \
-		aaaaaaa1111 "Deploy aaaaaaa" >v &&
-	test "$(cat v)" = v1 &&
+test_expect_success 'git push makes v1; releases lists it as the Heroku CLI does' '
+	push one && test_grep "Launching... done, v1" push.log &&
+	c1=$(short) && echo "$c1" >c1 &&
 	sc releases -a web &&
 	test_grep "^=== web Releases - Current: v1$" out &&
-	size=$(stat -c %s "$R/v1/slug.tgz") &&
-	test "$size" = "$(stat -c %s one.tgz)" &&
-	test_grep -E "^v1     Deploy aaaaaaa  [0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8} \+0000  aaaaaaa  [0-9.]+ (KB|MB)$" out
+	test_grep -E "^v1     Deploy $c1  [0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8} \+0000  $c1  [0-9.]+ (B|KB|MB)$" out
 '
 
 test_expect_success 'config:set with a release: a release, Heroku'"'"'s line, the supervisor told' '
@@ -93,13 +87,13 @@ test_expect_success 'config:set with a release: a release, Heroku'"'"'s line, th
 	test_grep "^release 2$" requests &&
 	sc releases -a web &&
 	test_grep "^=== web Releases - Current: v2$" out &&
-	test_grep "^v2     Set FOO, BAR config vars  .*  aaaaaaa  " out &&
+	test_grep "^v2     Set FOO, BAR config vars  .*  $(cat c1)  " out &&
 	test "$(stat -c %i "$R/v2/slug.tgz")" = "$(stat -c %i "$R/v1/slug.tgz")"
 '
 
-test_expect_success 'v3 of slug two; config:unset makes v4' '
-	"$TOOL" mkrelease web "$TEST_TMP/two.tgz" two.release.yml \
-		bbbbbbb2222 "Deploy bbbbbbb" >v && test "$(cat v)" = v3 &&
+test_expect_success 'git push makes v3, announced; config:unset makes v4' '
+	push two && test_grep "Launching... done, v3" push.log &&
+	short >c3 && test_grep "^release 3$" requests &&
 	sc config:unset BAR -a web &&
 	test_grep "^Unsetting BAR and restarting web\.\.\. done, v4$" err &&
 	test_grep "^release 4$" requests &&
@@ -115,7 +109,8 @@ test_expect_success 'rollback: to the release before the current one, config res
 	test_grep "To undo, run: slugc rollback v5$" err &&
 	test_grep "^release 6$" requests &&
 	sc config:get FOO -a web && test "$(cat out)" = two &&
-	sc releases -a web && test_grep "^v6     Rollback to v4  .*  bbbbbbb  " out
+	sc releases -a web &&
+	test_grep "^v6     Rollback to v4  .*  $(cat c3)  " out
 '
 
 test_expect_success 'rollback v1: slug one runs again, with v1'"'"'s config vars' '
@@ -156,7 +151,7 @@ test_expect_success 'pruning: beyond SLUGC_RELEASE_SLUGS slugs, listed as pruned
 	test ! -e "$R/v6/slug.tgz" && test ! -e "$R/v4/slug.tgz" &&
 	test -e "$R/v8/slug.tgz" && test -e "$R/v1/slug.tgz" &&
 	sc releases -a web &&
-	test_grep "^v6     Rollback to v4  .*  bbbbbbb  pruned$" out &&
+	test_grep "^v6     Rollback to v4  .*  $(cat c3)  pruned$" out &&
 	test_expect_code 2 "$SLUGC" rollback v6 -a web 2>err &&
 	test_grep "v6.s slug was pruned" err &&
 	test_expect_code 4 env SLUGC_RELEASE_SLUGS=0 "$SLUGC" config:set N=2 -a web 2>err &&
@@ -172,6 +167,59 @@ test_expect_success 'releases -n 2 shows the newest two' '
 
 test_expect_success 'no .new-* left behind by any of it' '
 	test -z "$(ls -A "$R" | grep -v "^v[0-9]*$")"
+'
+
+# --- a running app: config:set and rollback restart it on the new release
+
+export SLUGC_STOP_GRACE=1 SLUGC_RESTART_DELAY=0.2
+LIVE=$TEST_TMP/live
+stop_live() { "$SLUGC" ps:stop -a live >/dev/null 2>&1 || :; }
+test_at_exit stop_live
+# greeting: what live's web.1 answers, by the port `slugc ps` reports.
+greeting() {
+	local port
+	port=$("$SLUGC" ps -a live | sed -n "s/^web\.1: .*port \([0-9]*\),.*/\1/p") &&
+	curl -fsS "http://127.0.0.1:$port/"
+}
+
+test_expect_success 'live: pushed and started under the supervisor' '
+	mkdir -p "$LIVE" &&
+	cat >"$LIVE/server.py" <<-\EOF &&
+	import http.server, os
+	class H(http.server.BaseHTTPRequestHandler):
+	    def do_GET(self):
+	        body = ("greeting=%s\n" % os.environ.get("GREETING")).encode()
+	        self.send_response(200)
+	        self.send_header("Content-Length", str(len(body)))
+	        self.end_headers()
+	        self.wfile.write(body)
+	    def log_message(self, *a):
+	        pass
+	http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+	EOF
+	echo "web: python3 server.py" >"$LIVE/Procfile" &&
+	"$SLUGC" apps:create live >create.out 2>err &&
+	"$SLUGC" config:set GREETING=first -a live 2>err &&
+	(cd "$LIVE" && git init -q -b main && eval "$(cat ../create.out)" &&
+		git add -A && git commit -q -m live && git push slugc main) >push.log 2>&1 &&
+	test_grep "Launching... done, v1" push.log &&
+	"$SLUGC" ps:start -a live >out 2>err &&
+	greeting >body && test_grep "^greeting=first$" body
+'
+
+test_expect_success 'live: config:set restarts it on v2, with the new value' '
+	"$SLUGC" config:set GREETING=second -a live 2>err &&
+	test_grep "^Setting GREETING and restarting live\.\.\. done, v2$" err &&
+	test_no_grep warning err &&
+	greeting >body && test_grep "^greeting=second$" body
+'
+
+test_expect_success 'live: rollback restarts it on v3, v1'"'"'s config' '
+	"$SLUGC" rollback -a live 2>err &&
+	test_grep "^Rolling back live to v1\.\.\. done, v3$" err &&
+	test_no_grep warning err &&
+	greeting >body && test_grep "^greeting=first$" body &&
+	"$SLUGC" ps -a live >out && test_grep "^web\.1: up .*, v3$" out
 '
 
 test_done

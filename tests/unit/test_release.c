@@ -482,48 +482,11 @@ test_rollback(void)
 	appstate_close(st);
 }
 
-/* `test_release mkrelease APP SLUG RELEASE_YML COMMIT DESCRIPTION`: the
- * e2e tests' way to a first release of a real slug until `git push`
- * makes them (release_create, as the push does).  Prints vN. */
-static int
-mkrelease(int argc, char **argv)
-{
-	struct release_new in = {0};
-	struct appstate *st;
-	struct errbuf e;
-	unsigned v;
-
-	if (argc != 7) {
-		fprintf(stderr,
-		    "usage: test_release mkrelease APP SLUG YML "
-		    "COMMIT DESCRIPTION\n");
-		return 2;
-	}
-	in.slug = argv[3];
-	in.release_yml = argv[4];
-	in.commit = argv[5];
-	in.description = argv[6];
-	if (appstate_open(argv[2], true, &st, &e) == -1) {
-		fprintf(stderr, "mkrelease: %s\n", e.msg);
-		return 1;
-	}
-	if (release_create(st, &in, &v, &e) != 0) {
-		fprintf(stderr, "mkrelease: %s\n", e.msg);
-		appstate_close(st);
-		return 1;
-	}
-	appstate_close(st);
-	printf("v%u\n", v);
-	return 0;
-}
-
 int
-main(int argc, char **argv)
+main(void)
 {
 	char a[3000], b[3000];
 
-	if (argc > 1 && strcmp(argv[1], "mkrelease") == 0)
-		return mkrelease(argc, argv);
 	if (tmp_init("test_release") == -1)
 		return 1;
 	atexit(cleanup);
