@@ -165,6 +165,13 @@ test_expect_success 'releases -n 2 shows the newest two' '
 	test_grep "^v7 " out
 '
 
+test_expect_success 'a corrupt current release: config:set refused (4), nothing changed' '
+	rm "$R/v8/slug.tgz" &&
+	test_expect_code 4 "$SLUGC" config:set X=1 -a web 2>err &&
+	test_grep "^slugc: v8 is corrupt: slug\.tgz: No such file or directory$" err &&
+	sc config:get X -a web && test "$(cat out)" = "" && test ! -e "$R/v9"
+'
+
 test_expect_success 'no .new-* left behind by any of it' '
 	test -z "$(ls -A "$R" | grep -v "^v[0-9]*$")"
 '
