@@ -2,7 +2,8 @@
  * verbs: addons, addons:create, addons:info, addons:destroy,
  * addons:export, addons:import (cmd_addons.c); config, config:get,
  * config:set, config:unset (cmd_config.c); apps, apps:create, apps:info,
- * apps:destroy (cmd_apps.c).  Each parses its own options;
+ * apps:destroy (cmd_apps.c); releases, rollback (cmd_releases.c).  Each
+ * parses its own options;
  * every one takes the app as -a/--app NAME, or else from the current
  * directory's name (appname_for, as `slugc build` names it). */
 #ifndef SLUGC_APPCMD_H
@@ -23,6 +24,14 @@ int appcmd_main(int argc, char **argv);
 int cmd_addons(const char *verb, int argc, char **argv);
 int cmd_config(const char *verb, int argc, char **argv);
 int cmd_apps(const char *verb, int argc, char **argv);
+int cmd_releases(const char *verb, int argc, char **argv);
+
+/* cmd_releases.c: tells the app's supervisor, if one runs, that release
+ * version is the one to run ("release N" on its socket, waiting at most
+ * APPCMD_ANNOUNCE_MS for its reply: it answers once the app is up on it,
+ * after a 30 s grace and a boot); a failure is a warning on stderr. */
+#define APPCMD_ANNOUNCE_MS 120000
+void appcmd_announce(struct appstate *st, unsigned version);
 
 /* push.c: slugc run as an app repository's hooks/pre-receive (argv[0]'s
  * base name is GITREPO_HOOK): deploys what is pushed to main or master.

@@ -17,6 +17,9 @@ appcmd_main(int argc, char **argv)
 		return cmd_addons(verb, argc, argv);
 	if (strcmp(verb, "config") == 0 || strncmp(verb, "config:", 7) == 0)
 		return cmd_config(verb, argc, argv);
+	if (strcmp(verb, "releases") == 0 || strcmp(verb, "rollback") == 0 ||
+	    strcmp(verb, "releases:rollback") == 0)
+		return cmd_releases(verb, argc, argv);
 	if (strcmp(verb, "apps") == 0 || strncmp(verb, "apps:", 5) == 0 ||
 	    strcmp(verb, "create") == 0 || strcmp(verb, "info") == 0 ||
 	    strcmp(verb, "destroy") == 0)

@@ -213,8 +213,9 @@ test_expect_success 'no buildpack detects the app: Heroku'"'"'s message, the pus
 '
 
 test_expect_success 'Ctrl-C mid-build: the build stopped, no release, the branch unmoved' '
-	before=$(rev one) && rm -f "$TEST_TMP/int.pid" && v=$(lastv one) &&
+	before=$(rev one) && rm -f "$TEST_TMP/int.pid" &&
 	"$SLUGC" config:set NULL_SLEEP=1 NULL_PIDFILE="$TEST_TMP/int.pid" -a one >/dev/null 2>&1 &&
+	v=$(lastv one) &&
 	commit one interrupted &&
 	{ (cd "$SRC/one" && exec setsid git push slugc main) >int.log 2>&1 & } &&
 	pid=$! && PGIDS+=("$pid") &&
