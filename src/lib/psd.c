@@ -752,8 +752,11 @@ on_accept(void *arg, int lfd, short revents)
 		c->d = d;
 		c->fd = fd;
 		d->clients[d->nclients++] = c;
-		if (supervise_watch(d->sv, fd, POLLIN, on_client, c, &e) == -1)
-			client_drop(d, c), close(fd);
+		if (supervise_watch(d->sv, fd, POLLIN, on_client, c, &e) ==
+		    -1) {
+			client_drop(d, c);
+			close(fd);
+		}
 	}
 }
 
