@@ -271,6 +271,12 @@ test_expect_success 'two apps never see each other'"'"'s config' '
 	test_grep "^ENV_DIR_VARS=ONE_VAR \$" info
 '
 
+test_expect_success 'apps:info counts the releases and shows the current one' '
+	"$SLUGC" apps:info -a one >out &&
+	test_grep "^Releases: *$(nreleases one)\$" out &&
+	test_grep "^Current Release: *v$(lastv one) (Deploy $(rev one master | cut -c1-7))\$" out
+'
+
 test_expect_success 'push the Mono hello app: built with the real buildpack, released' '
 	new_app hello "$APPS/hello" &&
 	push hello &&
