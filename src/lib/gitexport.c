@@ -15,11 +15,26 @@
 extern char **environ;
 
 /* Variables that would point git at another repository, index or work tree
- * than the app's (set, for instance, when slugc runs from a git hook). */
+ * than the app's (set, for instance, when slugc runs from a git hook: a
+ * pre-receive hook's git also has the push's quarantine, in which no ref
+ * may be updated). */
 static const char *const git_location_vars[] = {"GIT_DIR", "GIT_WORK_TREE",
     "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX",
-    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", NULL};
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_QUARANTINE_PATH", NULL};
+
+int
+gitexport_clean_env(struct envv *env, struct errbuf *e)
+{
+	const char *const *v;
+
+	if (envv_from(env, environ, e) == -1)
+		return -1;
+	for (v = git_location_vars; *v != NULL; v++)
+		envv_unset(env, *v);
+	return 0;
+}
 
 /* Keeps the last line git wrote to stderr, for error messages. */
 struct lastline {
@@ -155,7 +170,6 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	char *out = NULL, *top = NULL, *prefix = NULL, *index = NULL,
 	     *treeish = NULL, *pfx_arg = NULL, *dotgit = NULL, *absdst = NULL,
 	     *nl;
-	const char *const *v;
 	struct stat st;
 	bool made_dst = false;
 	int rc = -1, s;
@@ -164,10 +178,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	memset(g, 0, sizeof *g);
 	if (!fs_is_dir(app_dir))
 		return errf(e, "%s: not a directory", app_dir);
-	if (envv_from(&env, environ, e) == -1)
+	if (gitexport_clean_env(&env, e) == -1)
 		return -1;
-	for (v = git_location_vars; *v != NULL; v++)
-		envv_unset(&env, *v);
 	/* Never write to the user's repository (status refreshes the index
 	 * otherwise), and messages we can quote. */
 	if (envv_set(&env, "GIT_OPTIONAL_LOCKS", "0", e) == -1 ||

@@ -44,4 +44,12 @@ struct gitexport {
 int gitexport_take(const char *app_dir, const char *dst, int flags,
     err_warn_fn *warn, void *arg, struct gitexport *g, struct errbuf *e);
 
+/* Fills env (ENVV_INIT; the caller frees it) with our environment minus
+ * the variables that would point git at another repository, index, object
+ * directory or work tree than the one it is run in (those a git hook gets:
+ * GIT_DIR, GIT_OBJECT_DIRECTORY, GIT_QUARANTINE_PATH...).  Returns 0 or
+ * -1. */
+struct envv;
+int gitexport_clean_env(struct envv *env, struct errbuf *e);
+
 #endif

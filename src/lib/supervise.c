@@ -31,8 +31,20 @@ struct task {
 	int pipe[2];
 };
 
+/* A descriptor of the caller's (supervise_watch); fd -1 once unwatched. */
+struct watch {
+	int fd;
+	short events;
+	supervise_fd_fn *fn;
+	void *arg;
+	long idx; /* in pfd, or -1 */
+};
+
 struct supervise {
 	struct supervise_opts o;
+	struct watch *watches;
+	size_t nwatches;
+	bool running; /* supervise_run's loop has begun */
 	struct supervise_proc **procs;
 	size_t nprocs, ndone;
 	struct supervise_service **svcs;
@@ -66,6 +78,8 @@ supervise_new(const struct supervise_opts *o, struct errbuf *e)
 		sv->o = *o;
 	if (sv->o.probe_ms <= 0)
 		sv->o.probe_ms = SUPERVISE_PROBE_MS;
+	if (sv->o.restart_ms <= 0)
+		sv->o.restart_ms = SUPERVISE_RESTART_MS;
 	sv->task.pipe[0] = sv->task.pipe[1] = -1;
 	sv->r.first = sv->r.boot_timeout = -1;
 	return sv;
@@ -84,6 +98,7 @@ supervise_free(struct supervise *sv)
 			sv->svcs[i]->pidfd_ = -1;
 		}
 	free(sv->procs);
+	free(sv->watches);
 	free(sv->svcs);
 	free(sv->pfd);
 	free(sv);
@@ -102,16 +117,63 @@ push(void ***v, size_t *n, void *x, struct errbuf *e)
 	return 0;
 }
 
+static void proc_spawn(struct supervise *sv, size_t i);
+
 int
 supervise_add(struct supervise *sv, struct supervise_proc *p, struct errbuf *e)
 {
 	p->started = p->bound = p->boot_timeout = p->done_ = false;
+	p->crashed = p->polled_ = p->remove_ = false;
+	p->restarts = p->crashes_ = 0;
 	p->status = -1;
 	p->ms_bound = 0;
 	p->err.msg[0] = '\0';
 	p->probe_fd_ = -1;
-	p->probe_at_ = p->probe_until_ = 0;
-	return push((void ***)&sv->procs, &sv->nprocs, p, e);
+	p->probe_at_ = p->probe_until_ = p->restart_at_ = p->started_at = 0;
+	p->pfd_n_ = 0;
+	p->probe_idx_ = -1;
+	if (sv->o.keep && sv->stopping)
+		return errf(e, "%s: not started: stopping", p->name);
+	if (push((void ***)&sv->procs, &sv->nprocs, p, e) == -1)
+		return -1;
+	if (sv->o.keep && sv->running)
+		proc_spawn(sv, sv->nprocs - 1);
+	return 0;
+}
+
+int
+supervise_watch(struct supervise *sv, int fd, short events, supervise_fd_fn *fn,
+    void *arg, struct errbuf *e)
+{
+	struct watch *nw;
+
+	nw = realloc(sv->watches, (sv->nwatches + 1) * sizeof *nw);
+	if (nw == NULL)
+		return errf(e, "supervise:");
+	sv->watches = nw;
+	nw[sv->nwatches++] = (struct watch){fd, events, fn, arg, -1};
+	return 0;
+}
+
+void
+supervise_unwatch(struct supervise *sv, int fd)
+{
+	size_t i;
+
+	/* Only marked: the loop may be walking the array. */
+	for (i = 0; i < sv->nwatches; i++)
+		if (sv->watches[i].fd == fd)
+			sv->watches[i].fd = -1;
+}
+
+enum supervise_state
+supervise_state_of(const struct supervise_proc *p)
+{
+	if (p->crashed)
+		return SV_CRASHED;
+	if (!p->started || p->done_)
+		return SV_DOWN;
+	return p->port > 0 && !p->bound ? SV_STARTING : SV_UP;
 }
 
 int
@@ -248,9 +310,40 @@ stop_all(struct supervise *sv)
 			close(p->probe_fd_);
 			p->probe_fd_ = -1;
 		}
-		if (p->started && !p->done_)
+		if (p->crashed) {
+			/* Waiting to be restarted: it stays down. */
+			p->crashed = false;
+			p->done_ = true;
+			sv->ndone++;
+		} else if (p->started && !p->done_)
 			spawn_terminate(&p->s);
 	}
+}
+
+void
+supervise_quit(struct supervise *sv)
+{
+	stop_all(sv);
+}
+
+void
+supervise_remove(struct supervise *sv, struct supervise_proc *p)
+{
+	if (p->remove_)
+		return;
+	p->remove_ = true;
+	if (p->probe_fd_ >= 0) {
+		close(p->probe_fd_);
+		p->probe_fd_ = -1;
+	}
+	if (p->crashed || !p->started) {
+		p->crashed = false;
+		if (!p->done_) {
+			p->done_ = true;
+			sv->ndone++;
+		}
+	} else if (!p->done_)
+		spawn_terminate(&p->s);
 }
 
 static void
@@ -348,8 +441,27 @@ status_of(const struct supervise_proc *p, int st)
 	return p->s.status > 0 ? p->s.status : 1;
 }
 
+/* keep: p ended by itself, and is restarted after a delay that doubles
+ * with each crash in a row; one that had run a while starts afresh. */
+static int
+proc_crashed(struct supervise *sv, struct supervise_proc *p)
+{
+	int64_t now = monotime_ms(), delay;
+
+	if (p->started_at > 0 && now - p->started_at >= SUPERVISE_STABLE_MS)
+		p->crashes_ = 0;
+	delay = (int64_t)sv->o.restart_ms
+	    << (p->crashes_ < 16 ? p->crashes_ : 16);
+	if (delay > SUPERVISE_RESTART_MAX_MS)
+		delay = SUPERVISE_RESTART_MAX_MS;
+	p->crashes_++;
+	p->crashed = true;
+	p->restart_at_ = now + delay;
+	return (int)delay;
+}
+
 /* p has ended (or never started): its status, the event, and the others
- * stopped if it is the first. */
+ * stopped if it is the first (keep: p restarted later instead). */
 static void
 proc_ended(struct supervise *sv, size_t i, int status)
 {
@@ -357,8 +469,13 @@ proc_ended(struct supervise *sv, size_t i, int status)
 	struct supervise_event ev = {.type = SV_EV_EXITED};
 
 	p->status = status;
-	p->done_ = true;
-	sv->ndone++;
+	p->polled_ = false;
+	if (sv->o.keep && !sv->stopping && !p->remove_)
+		ev.restart_ms = proc_crashed(sv, p);
+	else {
+		p->done_ = true;
+		sv->ndone++;
+	}
 	if (p->probe_fd_ >= 0) {
 		close(p->probe_fd_);
 		p->probe_fd_ = -1;
@@ -373,36 +490,61 @@ proc_ended(struct supervise *sv, size_t i, int status)
 	if (ev.first)
 		sv->r.first = (long)i;
 	emit(sv, &ev);
-	/* One ended: the others go with it. */
-	stop_all(sv);
+	/* One ended: the others go with it (keep: it alone). */
+	if (!sv->o.keep)
+		stop_all(sv);
+}
+
+/* Starts process i (again, after a crash, with keep). */
+static void
+proc_spawn(struct supervise *sv, size_t i)
+{
+	struct supervise_event ev = {.type = SV_EV_STARTED};
+	struct supervise_proc *p = sv->procs[i];
+
+	p->started_at_ = p->probe_at_ = monotime_ms();
+	p->crashed = p->polled_ = p->bound = p->boot_timeout = false;
+	p->ms_bound = 0;
+	p->err.msg[0] = '\0';
+	if (sv->stopping) {
+		/* One before it could not start: it never runs. */
+		errf(&p->err, "%s: not started: the run is stopping", p->name);
+		proc_ended(sv, i, -1);
+		return;
+	}
+	p->s.status = p->s.signo = p->s.interrupted = 0;
+	p->s.timed_out = p->s.stopped = false;
+	if (spawn_start(&p->s, &p->err) == -1) {
+		proc_ended(sv, i, status_of(p, -1));
+		return;
+	}
+	p->started = true;
+	p->started_at = p->started_at_;
+	ev.name = p->name;
+	ev.index = i;
+	ev.pid = p->s.pid;
+	ev.restarts = p->restarts;
+	emit(sv, &ev);
 }
 
 static void
 procs_start(struct supervise *sv)
 {
-	struct supervise_event ev = {.type = SV_EV_STARTED};
 	size_t i;
 
-	for (i = 0; i < sv->nprocs; i++) {
-		struct supervise_proc *p = sv->procs[i];
+	for (i = 0; i < sv->nprocs; i++)
+		proc_spawn(sv, i);
+}
 
-		p->started_at_ = p->probe_at_ = monotime_ms();
-		if (sv->stopping) {
-			/* One before it could not start: it never runs. */
-			errf(&p->err, "%s: not started: the run is stopping",
-			    p->name);
-			proc_ended(sv, i, -1);
-			continue;
-		}
-		if (spawn_start(&p->s, &p->err) == -1) {
-			proc_ended(sv, i, status_of(p, -1));
-			continue;
-		}
-		p->started = true;
-		ev.name = p->name;
-		ev.index = i;
-		ev.pid = p->s.pid;
-		emit(sv, &ev);
+/* keep: a crashed process whose delay is over starts again. */
+static void
+proc_restart_due(struct supervise *sv, size_t i, int64_t now)
+{
+	struct supervise_proc *p = sv->procs[i];
+
+	if (p->crashed && now >= p->restart_at_) {
+		p->restarts++;
+		proc_spawn(sv, i);
 	}
 }
 
@@ -416,7 +558,9 @@ procs_tick(struct supervise *sv, int64_t now)
 	for (i = 0; i < sv->nprocs && !sv->stopping; i++) {
 		struct supervise_proc *p = sv->procs[i];
 
-		if (!p->started || p->done_ || p->bound || p->port <= 0)
+		proc_restart_due(sv, i, now);
+		if (!p->started || p->done_ || p->crashed || p->bound ||
+		    p->port <= 0 || p->boot_timeout)
 			continue;
 		probe_tick(sv, i, now);
 		if (p->bound || p->boot_timeout_ms <= 0 ||
@@ -429,7 +573,15 @@ procs_tick(struct supervise *sv, int64_t now)
 		ev.pid = p->s.pid;
 		ev.ms = p->boot_timeout_ms;
 		emit(sv, &ev);
-		stop_all(sv);
+		if (sv->o.keep) {
+			/* R10 stops that dyno alone; it is restarted. */
+			if (p->probe_fd_ >= 0) {
+				close(p->probe_fd_);
+				p->probe_fd_ = -1;
+			}
+			spawn_terminate(&p->s);
+		} else
+			stop_all(sv);
 	}
 }
 
@@ -472,10 +624,13 @@ collect_proc(struct supervise *sv, struct supervise_proc *p, size_t *n,
 {
 	p->pfd_n_ = 0;
 	p->probe_idx_ = -1;
-	if (!p->started || p->done_)
+	if (p->crashed && !sv->stopping)
+		until(tmo, p->restart_at_, now);
+	if (!p->started || p->done_ || p->crashed)
 		return 0;
 	if (pfd_add(sv, n, -1, 0, e) == -1) /* room for the spawn's */
 		return -1;
+	p->polled_ = true;
 	p->pfd_at_ = *n;
 	p->pfd_n_ = spawn_pollfds(&p->s, sv->pfd + *n, SPAWN_POLLFDS, tmo);
 	*n += p->pfd_n_;
@@ -490,6 +645,25 @@ collect_proc(struct supervise *sv, struct supervise_proc *p, size_t *n,
 		until(tmo, p->probe_at_, now);
 	if (p->boot_timeout_ms > 0)
 		until(tmo, p->started_at_ + p->boot_timeout_ms + 1, now);
+	return 0;
+}
+
+/* The caller's descriptors, the unwatched ones dropped first. */
+static int
+collect_watches(struct supervise *sv, size_t *n, struct errbuf *e)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < sv->nwatches; i++)
+		if (sv->watches[i].fd >= 0)
+			sv->watches[k++] = sv->watches[i];
+	sv->nwatches = k;
+	for (i = 0; i < sv->nwatches; i++) {
+		sv->watches[i].idx = (long)*n;
+		if (pfd_add(sv, n, sv->watches[i].fd, sv->watches[i].events,
+			e) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -521,7 +695,7 @@ collect(struct supervise *sv, size_t *n, int *tmo, int64_t now,
 		if (pfd_add(sv, n, sv->task.pipe[0], POLLIN, e) == -1)
 			return -1;
 	}
-	return 0;
+	return collect_watches(sv, n, e);
 }
 
 static void
@@ -550,7 +724,8 @@ dispatch(struct supervise *sv, int64_t now)
 	for (i = 0; i < sv->nprocs; i++) {
 		struct supervise_proc *p = sv->procs[i];
 
-		if (!p->started || p->done_)
+		/* Not polled this round: (re)started or ended since. */
+		if (!p->polled_ || !p->started || p->done_ || p->crashed)
 			continue;
 		if (p->probe_idx_ >= 0 && p->probe_fd_ >= 0 &&
 		    pfd[p->probe_idx_].revents != 0) {
@@ -573,6 +748,49 @@ dispatch(struct supervise *sv, int64_t now)
 	}
 	if (sv->task_idx >= 0 && pfd[sv->task_idx].revents != 0)
 		task_done(sv);
+	for (i = 0; i < sv->nwatches; i++) {
+		/* A copy: fn may watch more, moving the array. */
+		struct watch w = sv->watches[i];
+
+		if (w.fd >= 0 && w.idx >= 0 && pfd[w.idx].revents != 0)
+			w.fn(w.arg, w.fd, pfd[w.idx].revents);
+	}
+}
+
+/* keep: processes supervise_remove asked for that have ended leave the
+ * loop, and go back to the caller. */
+static void
+reap_removed(struct supervise *sv)
+{
+	struct supervise_event ev = {.type = SV_EV_REMOVED};
+	size_t i = 0, k;
+
+	while (i < sv->nprocs) {
+		struct supervise_proc *p = sv->procs[i];
+
+		if (!p->remove_ || !p->done_) {
+			i++;
+			continue;
+		}
+		for (k = i; k + 1 < sv->nprocs; k++)
+			sv->procs[k] = sv->procs[k + 1];
+		sv->nprocs--;
+		sv->ndone--;
+		ev.name = p->name;
+		ev.pid = p->s.pid;
+		ev.status = p->status;
+		emit(sv, &ev); /* p may be freed now */
+	}
+}
+
+/* Whether the loop is over: every process has ended (keep: and we were
+ * told to stop), and the task returned. */
+static bool
+finished(struct supervise *sv)
+{
+	if (sv->task.running || sv->ndone != sv->nprocs)
+		return false;
+	return !sv->o.keep || sv->stopping;
 }
 
 /* Kills what runs, after a failure of the loop itself. */
@@ -581,11 +799,12 @@ kill_all(struct supervise *sv)
 {
 	size_t i;
 
+	sv->stopping = true; /* nothing is restarted */
 	for (i = 0; i < sv->nprocs; i++) {
 		struct supervise_proc *p = sv->procs[i];
 		struct errbuf ignored;
 
-		if (p->started && !p->done_) {
+		if (p->started && !p->done_ && !p->crashed) {
 			killpg(p->s.pid, SIGKILL);
 			proc_ended(sv, i,
 			    status_of(p, spawn_finish(&p->s, &ignored)));
@@ -608,7 +827,8 @@ loop(struct supervise *sv, struct errbuf *e)
 		if (sv->task.running && sv->task.pipe[0] < 0)
 			task_done(sv);
 		procs_tick(sv, now);
-		if (sv->ndone == sv->nprocs && !sv->task.running)
+		reap_removed(sv);
+		if (finished(sv))
 			return 0;
 		if (collect(sv, &n, &tmo, now, e) == -1)
 			return -1;
@@ -634,8 +854,10 @@ supervise_run(struct supervise *sv, struct supervise_result *r,
 		*r = sv->r;
 		return rc == -1 ? -1 : 0;
 	}
+	sv->running = true;
 	procs_start(sv);
 	rc = loop(sv, e);
+	sv->running = false;
 	if (rc == -1)
 		kill_all(sv);
 	if (sv->stopping)

@@ -23,6 +23,15 @@
  * started and then asked whether it is ready until it is, and is never
  * stopped here.  While the processes run, a service that dies is reported.
  *
+ * A daemon (`slugc ps:start`) asks for the other policy, opts.keep: the
+ * processes run until told to stop.  One that ends by itself (or misses
+ * its boot timeout, which stops it alone) is restarted after a backoff, as
+ * a dyno manager restarts a crashed dyno; processes are added (started at
+ * once) and removed (stopped, then handed back) while the loop runs; the
+ * caller's own descriptors (a control socket, its clients) are watched in
+ * the same loop (supervise_watch); and supervise_run returns only after
+ * supervise_quit or SIGINT/SIGTERM, once every process has ended.
+ *
  * Nothing here prints: events go to on_event, in the loop's thread, as they
  * happen; figures are in the structs after supervise_run. */
 #ifndef SLUGC_SUPERVISE_H
@@ -38,16 +47,21 @@
 
 #define SUPERVISE_PROBE_MS 50		   /* between two port probes */
 #define SUPERVISE_SERVICE_TIMEOUT_MS 10000 /* a service's readiness */
+#define SUPERVISE_RESTART_MS 1000	   /* keep: first restart's delay */
+#define SUPERVISE_RESTART_MAX_MS 60000	   /* keep: the longest delay */
+#define SUPERVISE_STABLE_MS 60000 /* keep: up this long, the backoff resets */
 
 enum supervise_ev {
-	SV_EV_SERVICE_READY, /* a service started and is ready (pid) */
-	SV_EV_STARTED,	     /* a process was started (pid) */
-	SV_EV_BOUND,	     /* its port accepts connections (port, ms) */
-	SV_EV_BOOT_TIMEOUT,  /* it did not bind in time (ms): all stop */
-	SV_EV_EXITED,	     /* a process ended (status, first, ...) */
-	SV_EV_TASK_DONE,     /* the on_bound task returned (status) */
-	SV_EV_SIGNAL,	     /* SIGINT or SIGTERM came (signo): all stop */
-	SV_EV_SERVICE_EXITED /* a service's process died while we ran */
+	SV_EV_SERVICE_READY,  /* a service started and is ready (pid) */
+	SV_EV_STARTED,	      /* a process was started (pid) */
+	SV_EV_BOUND,	      /* its port accepts connections (port, ms) */
+	SV_EV_BOOT_TIMEOUT,   /* it did not bind in time (ms): all stop */
+	SV_EV_EXITED,	      /* a process ended (status, first, ...) */
+	SV_EV_TASK_DONE,      /* the on_bound task returned (status) */
+	SV_EV_SIGNAL,	      /* SIGINT or SIGTERM came (signo): all stop */
+	SV_EV_SERVICE_EXITED, /* a service's process died while we ran */
+	SV_EV_REMOVED	      /* keep: a process supervise_remove asked for
+				 has ended and left the loop; free it now */
 };
 
 struct supervise_event {
@@ -62,6 +76,8 @@ struct supervise_event {
 	bool first;	   /* EXITED: the first process to end */
 	bool stopping;	   /* EXITED: we had asked everything to stop */
 	const char *error; /* EXITED: why spawn failed, or NULL */
+	int restart_ms;	   /* EXITED, keep: restarted after this, or 0 */
+	unsigned restarts; /* STARTED: how many times it was restarted */
 };
 
 typedef void supervise_event_fn(void *arg, const struct supervise_event *ev);
@@ -95,9 +111,16 @@ struct supervise_proc {
 	double ms_bound;   /* start to bound */
 	bool boot_timeout; /* not bound within boot_timeout_ms */
 	struct errbuf err;
+	/* keep: it ended by itself and waits to be restarted; how many times
+	 * it was; when its child last started (monotime_ms). */
+	bool crashed;
+	unsigned restarts;
+	int64_t started_at;
 
 	/* Private. */
-	bool done_;
+	bool done_, polled_, remove_;
+	unsigned crashes_;
+	int64_t restart_at_;
 	int64_t started_at_, probe_at_, probe_until_;
 	int probe_fd_;
 	size_t pfd_at_, pfd_n_;
@@ -150,6 +173,11 @@ struct supervise_opts {
 	supervise_event_fn *on_event; /* may be NULL */
 	void *arg;
 	int probe_ms; /* 0: SUPERVISE_PROBE_MS */
+	/* The daemon's policy (top of this file); restart_ms is the first
+	 * restart's delay, doubled at each crash in a row up to
+	 * SUPERVISE_RESTART_MAX_MS (0: SUPERVISE_RESTART_MS). */
+	bool keep;
+	int restart_ms;
 };
 
 /* What a run came to. */
@@ -173,7 +201,10 @@ struct supervise *supervise_new(const struct supervise_opts *o,
 void supervise_free(struct supervise *sv);
 
 /* Adds a process or a service, to start at supervise_run (services at
- * supervise_start_services).  Returns 0, or -1 with e filled. */
+ * supervise_start_services).  keep: a process added while supervise_run
+ * runs is started at once (SV_EV_STARTED, or SV_EV_EXITED when it could
+ * not be: then it is restarted as after a crash).  Returns 0, or -1 with
+ * e filled (keep: also after supervise_quit). */
 int supervise_add(struct supervise *sv, struct supervise_proc *p,
     struct errbuf *e);
 int supervise_add_service(struct supervise *sv, struct supervise_service *svc,
@@ -195,6 +226,32 @@ int supervise_start_services(struct supervise *sv, struct errbuf *e);
  * or the loop itself failed (every process is then killed). */
 int supervise_run(struct supervise *sv, struct supervise_result *r,
     struct errbuf *e);
+
+/* keep: the process's state for `ps`: SV_UP (running; bound when it has
+ * a port), SV_STARTING (running, port not bound yet), SV_CRASHED (waiting
+ * to be restarted), SV_DOWN (ended, or not started). */
+enum supervise_state { SV_DOWN, SV_STARTING, SV_UP, SV_CRASHED };
+enum supervise_state supervise_state_of(const struct supervise_proc *p);
+
+/* keep: stops p (SIGTERM to its group, SIGKILL after its grace) or cancels
+ * its restart.  Once it has ended it leaves the loop and SV_EV_REMOVED
+ * hands it back (from within supervise_run).  Nothing when p is being
+ * removed already. */
+void supervise_remove(struct supervise *sv, struct supervise_proc *p);
+
+/* keep: stops every process, and supervise_run returns once they have
+ * ended, as on SIGTERM.  Processes added after this are refused. */
+void supervise_quit(struct supervise *sv);
+
+/* Called by the loop when poll reports revents on fd. */
+typedef void supervise_fd_fn(void *arg, int fd, short revents);
+
+/* Watches fd for events in the loop, calling fn (in the loop's thread;
+ * fn may add, remove, watch and unwatch).  supervise_unwatch stops it
+ * (before the caller closes fd).  Returns 0 or -1 with e filled. */
+int supervise_watch(struct supervise *sv, int fd, short events,
+    supervise_fd_fn *fn, void *arg, struct errbuf *e);
+void supervise_unwatch(struct supervise *sv, int fd);
 
 /* true if something accepts connections on 127.0.0.1:port now: the way a
  * router sees that a process has bound $PORT (0.0.0.0 or 127.0.0.1).  At

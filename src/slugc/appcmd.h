@@ -1,7 +1,9 @@
 /* appcmd.h - slugc's commands about an app's state, with the Heroku CLI's
  * verbs: addons, addons:create, addons:info, addons:destroy,
  * addons:export, addons:import (cmd_addons.c); config, config:get,
- * config:set, config:unset (cmd_config.c).  Each parses its own options;
+ * config:set, config:unset (cmd_config.c); apps, apps:create, apps:info,
+ * apps:destroy (cmd_apps.c); releases, rollback (cmd_releases.c).  Each
+ * parses its own options;
  * every one takes the app as -a/--app NAME, or else from the current
  * directory's name (appname_for, as `slugc build` names it). */
 #ifndef SLUGC_APPCMD_H
@@ -17,9 +19,39 @@
  * returns its exit status (enum slugc_exit); otherwise returns -1. */
 int appcmd_main(int argc, char **argv);
 
-/* cmd_addons.c and cmd_config.c: verb is argv[0] ("addons:create"). */
+/* cmd_addons.c, cmd_config.c and cmd_apps.c: verb is argv[0]
+ * ("addons:create"). */
 int cmd_addons(const char *verb, int argc, char **argv);
 int cmd_config(const char *verb, int argc, char **argv);
+int cmd_apps(const char *verb, int argc, char **argv);
+int cmd_releases(const char *verb, int argc, char **argv);
+
+/* cmd_releases.c: tells the app's supervisor, if one runs, that release
+ * version is the one to run ("release N" on its socket, waiting at most
+ * APPCMD_ANNOUNCE_MS for its reply: it answers once the app is up on it,
+ * after a 30 s grace and a boot); a failure is a warning on stderr. */
+#define APPCMD_ANNOUNCE_MS 120000
+void appcmd_announce(struct appstate *st, unsigned version);
+
+/* push.c: slugc run as an app repository's hooks/pre-receive (argv[0]'s
+ * base name is GITREPO_HOOK): deploys what is pushed to main or master.
+ * Returns the exit status; non-zero refuses the push. */
+int push_hook(void);
+
+/* cmd_ps.c: ps, ps:start, ps:stop, ps:restart, ps:scale; cmd_logs.c:
+ * logs. */
+int cmd_ps(const char *verb, int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+
+/* ps_release.c: the releases ps:start runs (psd.h's load and unload;
+ * arg is the struct appstate *), and the current one's number (0: none).
+ */
+struct psd_release;
+int ps_load(void *arg, unsigned version, struct psd_release **out,
+    struct errbuf *e);
+void ps_unload(void *arg, struct psd_release *rel);
+int ps_current_version(struct appstate *st, unsigned *version,
+    struct errbuf *e);
 
 /* build_addons.c: on the app's first successful build that asks for
  * add-ons (its release's and app.json's under build_dir), provisions

@@ -29,7 +29,7 @@ struct ctx {
 	char *app; /* realpath of the app */
 	char *env_dir, *home, *tmp;
 	char *copy_root, *cache_root; /* bprun's */
-	struct envdir *vars; /* ENV_DIR's: -e over --env (configvars.h) */
+	struct envdir *vars; /* ENV_DIR's: -e over --env over --app's config */
 };
 
 char *
@@ -277,8 +277,8 @@ prepare(struct ctx *c, struct errbuf *e)
 		return errf(e, "out of memory");
 	if (fs_mkdir_p(c->home, 0700, e) == -1 ||
 	    fs_mkdir_p(c->tmp, 0700, e) == -1 ||
-	    configvars_merge(NULL, NULL, o->envfile_vars, o->cli_vars, &c->vars,
-		e) == -1)
+	    configvars_for_app(o->app, NULL, o->envfile_vars, o->cli_vars,
+		&c->vars, e) == -1)
 		return -1;
 	return envdir_write(c->env_dir, c->vars, e);
 }

@@ -17,6 +17,17 @@ appcmd_main(int argc, char **argv)
 		return cmd_addons(verb, argc, argv);
 	if (strcmp(verb, "config") == 0 || strncmp(verb, "config:", 7) == 0)
 		return cmd_config(verb, argc, argv);
+	if (strcmp(verb, "releases") == 0 || strcmp(verb, "rollback") == 0 ||
+	    strcmp(verb, "releases:rollback") == 0)
+		return cmd_releases(verb, argc, argv);
+	if (strcmp(verb, "apps") == 0 || strncmp(verb, "apps:", 5) == 0 ||
+	    strcmp(verb, "create") == 0 || strcmp(verb, "info") == 0 ||
+	    strcmp(verb, "destroy") == 0)
+		return cmd_apps(verb, argc, argv);
+	if (strcmp(verb, "ps") == 0 || strncmp(verb, "ps:", 3) == 0)
+		return cmd_ps(verb, argc, argv);
+	if (strcmp(verb, "logs") == 0)
+		return cmd_logs(argc, argv);
 	return -1;
 }
 

@@ -1,5 +1,7 @@
 /* cmd_config.c - `slugc config[:VERB]`: an app's config vars, kept in its
- * state, with the Heroku CLI's verbs.  A value is printed only when asked
+ * state, with the Heroku CLI's verbs.  Once the app has a release,
+ * config:set and config:unset make a new one (release.h), as on Heroku,
+ * and tell its supervisor.  A value is printed only when asked
  * for: by name (`config:get K`, `config K`) or as a .env file
  * (`config -s`).  The listing shows every value with the passwords inside
  * URLs masked (configvars_mask) and control characters escaped, and
@@ -11,6 +13,7 @@
 
 #include "appcmd.h"
 #include "configvars.h"
+#include "release.h"
 #include "slugc.h"
 
 static const char usage_text[] =
@@ -27,7 +30,10 @@ static const char usage_text[] =
     "`config` lists every var, passwords in URLs masked; `config:get`\n"
     "prints the values themselves (an empty line for one not set).\n"
     "run, start and smoke give processes the release's config_vars, then\n"
-    "these, then --env files, then -e, each later one winning.\n";
+    "these, then --env files, then -e, each later one winning.\n"
+    "Once the app has a release, config:set and config:unset make a new\n"
+    "one of the current slug with the changed vars (see `slugc releases`)\n"
+    "and restart the app's running processes on it.\n";
 
 enum verb { C_LIST, C_GET, C_SET, C_UNSET };
 
@@ -172,12 +178,130 @@ check_args(const char *verb, char **args, int n, bool set)
 	return SX_OK;
 }
 
+static void
+warn_stderr(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, PROGNAME ": warning: %s\n", msg);
+}
+
+/* Applies set (its vars) or unset (n names) to env. */
+static int
+apply(struct envdir **env, const struct envdir *set, char **unset, int n,
+    struct errbuf *e)
+{
+	struct envdir *keep;
+	size_t i;
+	int j;
+
+	for (i = 0; set != NULL && i < set->nvars; i++)
+		if (envdir_set(*env, set->vars[i].name, set->vars[i].value,
+			e) == -1)
+			return -1;
+	if (unset == NULL)
+		return 0;
+	if ((keep = envdir_new()) == NULL)
+		return errf(e, "config: out of memory");
+	for (i = 0; i < (*env)->nvars; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp((*env)->vars[i].name, unset[j]) == 0)
+				break;
+		if (j == n &&
+		    envdir_set(keep, (*env)->vars[i].name,
+			(*env)->vars[i].value, e) == -1) {
+			envdir_free(keep);
+			return -1;
+		}
+	}
+	envdir_free(*env);
+	*env = keep;
+	return 0;
+}
+
+/* The caller holds the lock.  When the app has a release, as on Heroku a
+ * config change is a new release: the current slug with the changed
+ * config vars, described desc; then config.yml follows.  *version gets
+ * its N, or 0 when the app has no release (nothing done then).  Returns
+ * 0, -1 or an enum release_rc, e filled. */
+static int
+config_release(struct appstate *st, const struct envdir *set, char **unset,
+    int n, const char *desc, unsigned *version, struct errbuf *e)
+{
+	struct release_new in = {0};
+	struct envdir *env = NULL;
+	struct release cur;
+	int rc;
+
+	*version = 0;
+	if ((rc = release_get(st, 0, &cur, e)) == RELEASE_NONE)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = appstate_config_read(st, &env, e)) == 0 &&
+	    (rc = apply(&env, set, unset, n, e)) == 0) {
+		in.config = env;
+		in.commit = cur.commit;
+		in.description = desc;
+		in.warn = warn_stderr;
+		if ((rc = release_create(st, &in, version, e)) == 0)
+			rc = appstate_config_write(st, env, e);
+	}
+	envdir_free(env);
+	release_clear(&cur);
+	return rc;
+}
+
+/* Prints the line of a config change: Heroku's "Setting A, B and
+ * restarting APP... done, vN" when it made release version, else ours;
+ * and tells the supervisor. */
+static void
+changed(struct appstate *st, const char *app, bool set, char **args, int n,
+    unsigned version)
+{
+	char names[512];
+
+	name_list(args, n, names, sizeof names);
+	if (version == 0) {
+		fprintf(stderr, "%s %s on %s... done\n",
+		    set ? "Setting" : "Unsetting", names, app);
+		return;
+	}
+	fprintf(stderr, "%s %s and restarting %s... done, v%u\n",
+	    set ? "Setting" : "Unsetting", names, app, version);
+	appcmd_announce(st, version);
+}
+
+/* Sets (vars) or unsets (args) under the lock, as a release when the app
+ * has one. */
+static int
+change(struct appstate *st, const struct envdir *vars, char **args, int n,
+    unsigned *version, struct errbuf *e)
+{
+	char names[512], desc[600];
+	int rc;
+
+	name_list(args, n, names, sizeof names);
+	snprintf(desc, sizeof desc, "%s %s config vars",
+	    vars != NULL ? "Set" : "Unset", names);
+	if (appstate_lock(st, e) == -1)
+		return -1;
+	rc = config_release(st, vars, vars != NULL ? NULL : args, n, desc,
+	    version, e);
+	if (rc == 0 && *version == 0)
+		rc = vars != NULL
+		    ? appstate_config_set(st, vars, e)
+		    : appstate_config_unset(st, (const char *const *)args,
+			  (size_t)n, NULL, e);
+	appstate_unlock(st);
+	return rc;
+}
+
 static int
 do_set(struct appstate *st, const char *app, char **args, int n)
 {
 	struct envdir *vars;
 	struct errbuf e;
-	char names[512];
+	unsigned version = 0;
 	int i, code = SX_FAIL;
 
 	if ((vars = envdir_new()) == NULL) {
@@ -195,12 +319,11 @@ do_set(struct appstate *st, const char *app, char **args, int n)
 		}
 		*eq = '=';
 	}
-	if (appstate_config_set(st, vars, &e) == -1) {
+	if (change(st, vars, args, n, &version, &e) != 0) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
 		goto out;
 	}
-	name_list(args, n, names, sizeof names);
-	fprintf(stderr, "Setting %s on %s... done\n", names, app);
+	changed(st, app, true, args, n, version);
 	code = SX_OK;
 out:
 	envdir_free(vars);
@@ -211,16 +334,13 @@ static int
 do_unset(struct appstate *st, const char *app, char **args, int n)
 {
 	struct errbuf e;
-	char names[512];
+	unsigned version = 0;
 
-	if (st != NULL &&
-	    appstate_config_unset(st, (const char *const *)args, (size_t)n,
-		NULL, &e) == -1) {
+	if (st != NULL && change(st, NULL, args, n, &version, &e) != 0) {
 		fprintf(stderr, PROGNAME ": %s\n", e.msg);
 		return SX_FAIL;
 	}
-	name_list(args, n, names, sizeof names);
-	fprintf(stderr, "Unsetting %s on %s... done\n", names, app);
+	changed(st, app, false, args, n, version);
 	return SX_OK;
 }
 

@@ -23,6 +23,7 @@
 #include "envv.h"
 #include "fetch.h"
 #include "fsutil.h"
+#include "gitrepo.h"
 #include "slugc.h"
 #include "spawn.h"
 
@@ -517,10 +518,15 @@ print_usage(FILE *f)
 		fprintf(f, "%s" PROGNAME " %s %s\n",
 		    i == 0 ? "usage: " : "       ", commands[i].name,
 		    commands[i].synopsis);
-	/* addons[:VERB] and config[:VERB] parse their own (appcmd.h). */
+	/* addons[:VERB], config[:VERB] and apps[:VERB] parse their own
+	 * (appcmd.h). */
 	fputs("       " PROGNAME " addons[:create|:info|:destroy|:export|"
 	      ":import] ... [-a APP]\n"
 	      "       " PROGNAME " config[:get|:set|:unset] ... [-a APP]\n"
+	      "       " PROGNAME " apps[:create|:info|:destroy] [APP]\n"
+	      "       " PROGNAME
+	      " ps[:start|:stop|:restart|:scale] ... [-a APP]\n"
+	      "       " PROGNAME " logs [-t] [-n N] [-a APP]\n"
 	      "       (each has its own --help)\n",
 	    f);
 	fputs(usage_options, f);
@@ -823,6 +829,9 @@ main(int argc, char **argv)
 	struct cli cli;
 	int code;
 
+	/* Run as an app repository's hooks/pre-receive (apps:create). */
+	if (argc >= 1 && strcmp(basename(argv[0]), GITREPO_HOOK) == 0)
+		return push_hook();
 	cli_init(&cli);
 	if (cli.o.envfile_vars == NULL || cli.o.cli_vars == NULL) {
 		fprintf(stderr, PROGNAME ": out of memory\n");

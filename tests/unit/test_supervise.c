@@ -301,7 +301,7 @@ sv_run(struct seen *sn, struct supervise_proc **procs, size_t n,
     struct supervise_service **svcs, size_t nsvcs, struct supervise_result *r,
     struct errbuf *e)
 {
-	struct supervise_opts o = {on_event, sn, 0};
+	struct supervise_opts o = {.on_event = on_event, .arg = sn};
 	struct supervise *sv;
 	size_t i;
 	int rc = -1;
@@ -825,6 +825,222 @@ test_redis_addon(void)
 	redis_cleanup();
 }
 
+/* ---- keep: the daemon's policy -------------------------------------- */
+
+/* What a keep test's events do to the loop: quit after `quit_after`
+ * STARTED events of `quit_name`, add `add` once `add_on` is bound, remove
+ * `rm` once `add` is bound, quit once `rm` is handed back. */
+struct keep {
+	struct seen sn;
+	struct supervise *sv;
+	const char *quit_name;
+	int quit_after, starts;
+	struct supervise_proc *add, *rm;
+	const char *add_on;
+	bool rm_group_alive; /* at REMOVED: was rm's group still there */
+	int watch_calls;
+	short watch_revents;
+	int wake_fd; /* written to once a line "ready" came */
+};
+
+static void
+keep_event(void *arg, const struct supervise_event *ev)
+{
+	struct keep *k = arg;
+	struct errbuf e;
+
+	on_event(&k->sn, ev);
+	if (ev->type == SV_EV_STARTED && k->quit_name != NULL &&
+	    strcmp(ev->name, k->quit_name) == 0 && ++k->starts >= k->quit_after)
+		supervise_quit(k->sv);
+	if (ev->type == SV_EV_BOUND && k->add_on != NULL &&
+	    strcmp(ev->name, k->add_on) == 0 && k->add != NULL) {
+		k->add_on = NULL;
+		if (supervise_add(k->sv, k->add, &e) == -1)
+			supervise_quit(k->sv);
+	} else if (ev->type == SV_EV_BOUND && k->add != NULL &&
+	    strcmp(ev->name, k->add->name) == 0 && k->rm != NULL)
+		supervise_remove(k->sv, k->rm);
+	if (ev->type == SV_EV_REMOVED && k->rm != NULL &&
+	    strcmp(ev->name, k->rm->name) == 0) {
+		k->rm_group_alive = group_alive(k->rm->s.pid);
+		supervise_quit(k->sv);
+	}
+}
+
+static int
+keep_run(struct keep *k, struct supervise_proc **procs, size_t n,
+    struct supervise_result *r, struct errbuf *e)
+{
+	struct supervise_opts o = {.on_event = keep_event,
+	    .arg = k,
+	    .keep = true,
+	    .restart_ms = 50};
+	size_t i;
+	int rc = -1;
+
+	if ((k->sv = supervise_new(&o, e)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (supervise_add(k->sv, procs[i], e) == -1)
+			goto out;
+	rc = supervise_run(k->sv, r, e);
+out:
+	supervise_free(k->sv);
+	k->sv = NULL;
+	return rc;
+}
+
+static void
+test_keep_restarts(void)
+{
+	struct supervise_proc crash, steady;
+	struct supervise_proc *ps[] = {&crash, &steady};
+	struct supervise_result r;
+	struct argv8 a1, a2;
+	struct keep k = {.quit_name = "worker.1", .quit_after = 4};
+	struct errbuf e;
+	int i, ex[3], n = 0, rc;
+
+	proc_sh(&crash, &a1, "worker.1", "echo up; exit 3", &k.sn);
+	proc_sh(&steady, &a2, "clock.1", "exec sleep 30", &k.sn);
+	rc = keep_run(&k, ps, 2, &r, &e);
+	for (i = 0; i < k.sn.n && n < 3; i++)
+		if (k.sn.ev[i].type == SV_EV_EXITED &&
+		    strcmp(k.sn.names[i], "worker.1") == 0)
+			ex[n++] = i;
+	TEST("keep: a crashed process is restarted, three times",
+	    rc == 0 && n == 3 && crash.restarts == 3);
+	TEST("keep: the restart delay doubles (50, 100, 200 ms)",
+	    n == 3 && k.sn.ev[ex[0]].restart_ms == 50 &&
+		k.sn.ev[ex[1]].restart_ms == 100 &&
+		k.sn.ev[ex[2]].restart_ms == 200);
+	TEST("keep: the restart waits its delay",
+	    n == 3 && k.sn.at[ex[2]] - k.sn.at[ex[1]] >= 100);
+	TEST("keep: STARTED counts the restarts",
+	    k.sn.ev[find_ev(&k.sn, SV_EV_STARTED, "worker.1")].restarts == 0);
+	TEST("keep: a crash does not stop the others",
+	    count_ev(&k.sn, SV_EV_STARTED) == 5 &&
+		find_ev(&k.sn, SV_EV_EXITED, "clock.1") > ex[2]);
+	TEST("keep: quit stops what runs (SIGTERM)",
+	    steady.status == 128 + SIGTERM && !group_alive(steady.s.pid));
+}
+
+static void
+test_keep_add_remove(void)
+{
+	struct supervise_proc w1, w2;
+	struct supervise_proc *ps[] = {&w1};
+	struct supervise_result r;
+	struct argv8 a1, a2;
+	struct keep k = {.add = &w2, .rm = &w1, .add_on = "web.1"};
+	struct errbuf e;
+	int rc, rm, st2;
+
+	proc_listen(&w1, &a1, "web.1", free_port(), 0, &k.sn);
+	proc_listen(&w2, &a2, "web.2", free_port(), 0, &k.sn);
+	rc = keep_run(&k, ps, 1, &r, &e);
+	rm = find_ev(&k.sn, SV_EV_REMOVED, "web.1");
+	st2 = find_ev(&k.sn, SV_EV_STARTED, "web.2");
+	TEST("keep: a process added while running starts at once",
+	    rc == 0 && st2 > find_ev(&k.sn, SV_EV_BOUND, "web.1") &&
+		find_ev(&k.sn, SV_EV_BOUND, "web.2") > st2);
+	TEST("keep: a removed process is stopped, then handed back",
+	    rm > find_ev(&k.sn, SV_EV_EXITED, "web.1") &&
+		k.sn.ev[rm].status == 128 + SIGTERM && !k.rm_group_alive);
+	TEST("keep: a removed process is not restarted",
+	    w1.restarts == 0 &&
+		k.sn.ev[find_ev(&k.sn, SV_EV_EXITED, "web.1")].restart_ms == 0);
+	TEST("keep: the one added runs until quit",
+	    w2.status == 128 + SIGTERM && !group_alive(w2.s.pid));
+}
+
+static void
+test_keep_boot_timeout(void)
+{
+	struct supervise_proc w;
+	struct supervise_proc *ps[] = {&w};
+	struct supervise_result r;
+	struct argv8 a;
+	struct keep k = {.quit_name = "web.1", .quit_after = 2};
+	struct errbuf e;
+	int rc, to;
+
+	proc_listen(&w, &a, "web.1", free_port(), 60000, &k.sn);
+	w.boot_timeout_ms = 200;
+	rc = keep_run(&k, ps, 1, &r, &e);
+	to = find_ev(&k.sn, SV_EV_BOOT_TIMEOUT, "web.1");
+	TEST("keep: R10 stops that process, which is restarted",
+	    rc == 0 && to >= 0 &&
+		k.sn.ev[find_ev(&k.sn, SV_EV_EXITED, "web.1")].restart_ms ==
+		    50 &&
+		w.restarts == 1 && count_ev(&k.sn, SV_EV_STARTED) == 2);
+}
+
+static void
+keep_watch_fn(void *arg, int fd, short revents)
+{
+	struct keep *k = arg;
+	char c;
+
+	k->watch_calls++;
+	k->watch_revents = revents;
+	if (read(fd, &c, 1) != 1)
+		k->watch_calls += 100;
+	supervise_unwatch(k->sv, fd);
+	supervise_quit(k->sv);
+}
+
+static void
+keep_ready_line(void *arg, int fd, const char *line, size_t len, bool complete)
+{
+	struct keep *k = arg;
+
+	(void)fd;
+	if (complete && len == 5 && memcmp(line, "ready", 5) == 0 &&
+	    write(k->wake_fd, "x", 1) != 1)
+		k->watch_calls += 1000;
+}
+
+/* A watched descriptor ends the run; a process that ignores SIGTERM is
+ * killed after its grace. */
+static void
+test_keep_watch_grace(void)
+{
+	struct supervise_opts o = {.on_event = keep_event, .keep = true};
+	struct supervise_proc p;
+	struct supervise_result r;
+	struct argv8 a;
+	struct keep k = {0};
+	struct errbuf e;
+	int fds[2] = {-1, -1}, rc = -1;
+
+	o.arg = &k;
+	proc_sh(&p, &a, "web.1", "trap '' TERM; echo ready; sleep 30 & wait",
+	    &k.sn);
+	p.s.on_line = keep_ready_line;
+	p.s.arg = &k;
+	p.s.grace_ms = 300;
+	if (pipe(fds) == 0 && (k.sv = supervise_new(&o, &e)) != NULL &&
+	    supervise_add(k.sv, &p, &e) == 0 &&
+	    supervise_watch(k.sv, fds[0], POLLIN, keep_watch_fn, &k, &e) == 0) {
+		k.wake_fd = fds[1];
+		rc = supervise_run(k.sv, &r, &e);
+	}
+	TEST("keep: a watched descriptor's callback runs in the loop",
+	    rc == 0 && k.watch_calls == 1 && (k.watch_revents & POLLIN));
+	TEST("keep: SIGTERM ignored: SIGKILL after the grace",
+	    p.status == 128 + SIGKILL && r.ms_stop >= 300 &&
+		!group_alive(p.s.pid));
+	TEST("keep: added after quit is refused",
+	    k.sv != NULL && supervise_add(k.sv, &p, &e) == -1);
+	supervise_free(k.sv);
+	if (fds[0] >= 0) {
+		close(fds[0]);
+		close(fds[1]);
+	}
+}
+
 static void
 cleanup(void)
 {
@@ -863,5 +1079,9 @@ main(int argc, char **argv)
 	test_service_never_ready();
 	test_redis_addon();
 	test_sigterm();
+	test_keep_restarts();
+	test_keep_add_remove();
+	test_keep_boot_timeout();
+	test_keep_watch_grace();
 	return test_report();
 }
