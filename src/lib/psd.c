@@ -823,15 +823,16 @@ setup(struct psd *d, struct errbuf *e)
 	if ((d->form_path = appstate_path(d->o->st, FORMATION_FILE, e)) ==
 		NULL ||
 	    formation_read(d->form_path, &d->form, e) == -1 ||
-	    d->o->load(d->o->arg, 0, &d->cur, e) == -1 ||
 	    (d->sv = supervise_new(&so, e)) == NULL)
 		return -1;
+	/* The add-ons first: the release's config names their ports. */
 	d->ao.on_event = addon_event;
 	d->ao.warn = addon_warn;
 	d->ao.arg = d;
 	if (addon_services_add(d->sv, d->o->st, &d->ao, &d->addons, &n, e) ==
 		-1 ||
-	    (n > 0 && supervise_start_services(d->sv, e) != 0))
+	    (n > 0 && supervise_start_services(d->sv, e) != 0) ||
+	    d->o->load(d->o->arg, 0, &d->cur, e) == -1)
 		return -1;
 	if (sock_listen(d, e) == -1)
 		return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addon.h"
 #include "appcmd.h"
 #include "fsutil.h"
 #include "psd.h"
@@ -49,8 +50,43 @@ parse_created(const char *s)
 	return timegm(&tm);
 }
 
+/* The add-ons' config vars as the app has them now, over the release's
+ * snapshot: an add-on whose port was taken when it started moved, and its
+ * vars with it (the supervisor starts the add-ons before it loads). */
 static int
-load_parts(struct loaded *l, struct errbuf *e)
+addon_vars(struct appstate *st, struct envdir *config, struct errbuf *e)
+{
+	struct addon **v = NULL;
+	size_t n = 0, i, k;
+	char *value;
+	int rc = -1, got;
+
+	if (addon_list(st, &v, &n, e) != ADDON_OK)
+		return -1;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < v[i]->nvars; k++) {
+			got = appstate_config_get(st, v[i]->vars[k], &value, e);
+			if (got == -1)
+				goto out;
+			if (got == 0 &&
+			    envdir_get(config, v[i]->vars[k]) != NULL &&
+			    envdir_set(config, v[i]->vars[k], value, e) == -1)
+				got = -1;
+			if (value != NULL) {
+				explicit_bzero(value, strlen(value));
+				free(value);
+			}
+			if (got == -1)
+				goto out;
+		}
+	rc = 0;
+out:
+	addon_list_free(v, n);
+	return rc;
+}
+
+static int
+load_parts(struct appstate *st, struct loaded *l, struct errbuf *e)
 {
 	char *slug = NULL, *yml = NULL;
 	int rc = -1;
@@ -62,7 +98,8 @@ load_parts(struct loaded *l, struct errbuf *e)
 		goto out;
 	if (dyno_unpack(slug, &l->dir, &l->home, e) == -1 ||
 	    dyno_load_release(yml, l->home, &l->m, e) == -1 ||
-	    release_config(&l->rel, &l->config, e) == -1)
+	    release_config(&l->rel, &l->config, e) == -1 ||
+	    addon_vars(st, l->config, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -100,7 +137,7 @@ ps_load(void *arg, unsigned version, struct psd_release **out, struct errbuf *e)
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return errf(e, "v%u:", version);
 	if (release_get(st, version, &l->rel, e) != 0 ||
-	    load_parts(l, e) == -1) {
+	    load_parts(st, l, e) == -1) {
 		ps_unload(NULL, &l->r);
 		return -1;
 	}

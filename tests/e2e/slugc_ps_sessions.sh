@@ -81,10 +81,29 @@ test_expect_success 'setup: the app built, its add-on provisioned, v1' '
 	mkrelease 1 "$TEST_TMP/v1.tgz"
 '
 
-test_expect_success 'ps:start: the add-on first, then web; views 1, 2' '
+# The add-on's port, taken by someone else before ps:start: the add-on
+# moves, and web must get its new port, not v1's snapshot of the old.
+test_expect_success 'setup: the add-on port taken' '
+	APORT=$(sed -n "s/^\"port\": \"\([0-9]*\)\"$/\1/p" "$STATE"/addons/*/addon.yml) &&
+	test -n "$APORT" &&
+	grep -q "127.0.0.1:$APORT" "$STATE/releases/v1/config.yml" || return 1
+	python3 -c "
+import socket, sys, time
+s = socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(1)
+time.sleep(600)" "$APORT" &
+	SQUAT=$! &&
+	test_at_exit "kill $SQUAT" &&
+	for i in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$APORT") 2>/dev/null && break
+		sleep 0.1
+	done
+'
+
+test_expect_success 'ps:start: the add-on first (moved), then web; views 1, 2' '
 	"$SLUGC" ps:start -p "$PORT" -a sessions >out 2>&1 || { cat out; false; } &&
 	test_grep "^web.1: up .*port $PORT, .*v1$" out &&
 	test_grep -E "app\[slugc\]: add-on redistogo-[0-9]{5}: ready" "$STATE/log" &&
+	test_no_grep "127.0.0.1:$APORT" "$STATE/config.yml" &&
 	views 1 && views 2
 '
 
