@@ -33,7 +33,8 @@ export PATH="$HOME/vendor/mono/bin:$PATH"
 export LD_LIBRARY_PATH="$HOME/vendor/mono/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 EOF
 
-sln=$(cd "$build" && ls ./*.sln | head -1)
+set -- "$build"/*.sln
+sln=./${1##*/}
 echo "-----> Building $sln with xbuild (Release)"
 (
 	cd "$build"
