@@ -617,7 +617,10 @@ build_app(const struct opts *o, bool pack, struct build *b)
 	int code;
 
 	*b = (struct build)BUILD_INIT;
-	b->keep_build_dir = !pack;
+	/* Kept for the next build to move aside and remove while it runs:
+	 * removing the hard-linked runtime took ~1.5 s here (bench/README.md).
+	 * Without a cache it holds the only copy of the runtime: removed. */
+	b->keep_build_dir = !pack || !o->no_cache;
 	e.msg[0] = '\0';
 	if ((code = open_app(&c)) != SX_OK)
 		goto out;

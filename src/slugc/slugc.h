@@ -97,8 +97,8 @@ struct build {
 	double ms_take, ms_compile, ms_release, ms_pack;
 	/* Earlier build directories are removed while this build runs
 	 * (slugstore_sweep_dir); this one stays for the next build to remove
-	 * when it was not packed (start, smoke), so removing ~100 MB is
-	 * never waited for. */
+	 * (unless packed with --no-cache), so removing ~100 MB is never
+	 * waited for. */
 	bool keep_build_dir;
 };
 

@@ -109,6 +109,23 @@ test_expect_success 'build: default slug path is per app under XDG_CACHE_HOME' '
 	case $slug in "$XDG_CACHE_HOME"/slugc/plain-*/slug.tgz) ;; *) false ;; esac &&
 	test -f "$slug" &&
 	test -f "${slug%.tgz}.release.yml" &&
+	# The build directory stays for the next build to remove while it
+	# runs (removing it here is what a warm build waited for most).
+	d=$(dirname "$slug") &&
+	test -f "$d/build/.build-info" &&
+	echo stale >"$d/build/stale" &&
+	"$SLUGC" build -b "$BP/null" "$A" >log 2>&1 &&
+	test -f "$d/build/.build-info" &&
+	test_must_fail test -e "$d/build/stale" &&
+	test_must_fail ls -d "$d"/trash.* "$d"/tmp.* &&
+	test_must_fail tar tzf "$slug" ./app/stale
+'
+
+test_expect_success 'build --no-cache: the build directory is removed' '
+	new_app nocachedir &&
+	"$SLUGC" build --no-cache -b "$BP/null" "$A" >log 2>&1 &&
+	slug=$(sed -n "s/^       Slug:    //p" log) &&
+	test -f "$slug" &&
 	test_must_fail test -d "$(dirname "$slug")/build"
 '
 
