@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "appcmd.h"
+#include "appname.h"
 #include "bprun.h"
 #include "configvars.h"
 #include "fsutil.h"
@@ -251,7 +252,9 @@ prepare(struct ctx *c, struct errbuf *e)
 {
 	const struct opts *o = c->o;
 	struct build *b = c->b;
-	const char *sd;
+	const char *sd, *app = o->app;
+	char name[APPSTATE_NAME_MAX + 1];
+	struct errbuf ne;
 
 	if (slugstore_open(&b->store, c->app, o->no_cache ? NULL : o->cache_dir,
 		e) == -1 ||
@@ -275,9 +278,13 @@ prepare(struct ctx *c, struct errbuf *e)
 		c->cache_root = fs_join(sd, "cache");
 	if (c->cache_root == NULL)
 		return errf(e, "out of memory");
+	/* The app's config vars go to compile, as on a platform: the app is
+	 * --app, else the directory's name, as run and start take it. */
+	if (app == NULL && appname_for(NULL, c->app, name, &ne) == 0)
+		app = name;
 	if (fs_mkdir_p(c->home, 0700, e) == -1 ||
 	    fs_mkdir_p(c->tmp, 0700, e) == -1 ||
-	    configvars_for_app(o->app, NULL, o->envfile_vars, o->cli_vars,
+	    configvars_for_app(app, NULL, o->envfile_vars, o->cli_vars,
 		&c->vars, e) == -1)
 		return -1;
 	return envdir_write(c->env_dir, c->vars, e);

@@ -93,6 +93,18 @@ test_expect_success 'build: ENV_DIR has -e over --env, whatever their order' '
 		-o "$TEST_TMP/b.tgz" "$A" >log 2>&1
 '
 
+test_expect_success 'build: ENV_DIR has the app config of the directory name' '
+	"$SLUGC" config:set NULL_FAIL=3 -a shop >log 2>&1 &&
+	test_expect_code 3 "$SLUGC" build -b "$BP/null" -o "$TEST_TMP/b.tgz" \
+		"$A" >log 2>&1 &&
+	"$SLUGC" build -b "$BP/null" -e NULL_FAIL= -o "$TEST_TMP/b.tgz" \
+		"$A" >log 2>&1 &&
+	test_expect_code 3 "$SLUGC" build -b "$BP/null" --app shop \
+		-o "$TEST_TMP/b.tgz" "$P" >log 2>&1 &&
+	"$SLUGC" config:unset NULL_FAIL -a shop >log 2>&1 &&
+	"$SLUGC" build -b "$BP/null" -o "$TEST_TMP/b.tgz" "$A" >log 2>&1
+'
+
 test_expect_success 'run: another app name has none of them' '
 	test_expect_code 1 "$SLUGC" run --app other "$S" -- printenv GREETING >out &&
 	test_must_fail test -s out
