@@ -69,6 +69,23 @@ void build_provision(const struct opts *o, const char *app_dir,
  * SX_USAGE. */
 int appcmd_usage(const char *verb, const char *why);
 
+/* APP/push: where a push checks out the commit it builds (push.c). */
+#define PUSH_WORK_DIR "push"
+
+/* One name of a command's verb ("addons:create", "addons:add") and the
+ * value the command gives it. */
+struct appcmd_verb {
+	const char *name;
+	int value;
+};
+
+/* The value of name in the n verbs of table, or -1 when it has none. */
+int appcmd_verb(const struct appcmd_verb *table, size_t n, const char *name);
+
+/* The usage error for what getopt_long returned as c (':' a missing value,
+ * anything else an unknown option, named from argv).  Returns SX_USAGE. */
+int appcmd_opt_error(const char *verb, int c, char **argv);
+
 /* The app's name into out, from given (-a) or the current directory.
  * Prints the error and returns SX_USAGE when there is none. */
 int appcmd_app(const char *given, char out[APPSTATE_NAME_MAX + 1]);

@@ -217,21 +217,17 @@ do_transfer(struct appstate *st, const struct args *x)
 static bool
 verb_of(const char *name, enum verb *v)
 {
-	static const struct {
-		const char *name;
-		enum verb v;
-	} verbs[] = {{"addons", A_LIST}, {"addons:create", A_CREATE},
-	    {"addons:add", A_CREATE}, {"addons:info", A_INFO},
-	    {"addons:destroy", A_DESTROY}, {"addons:remove", A_DESTROY},
-	    {"addons:export", A_EXPORT}, {"addons:import", A_IMPORT}};
-	size_t i;
+	static const struct appcmd_verb verbs[] = {{"addons", A_LIST},
+	    {"addons:create", A_CREATE}, {"addons:add", A_CREATE},
+	    {"addons:info", A_INFO}, {"addons:destroy", A_DESTROY},
+	    {"addons:remove", A_DESTROY}, {"addons:export", A_EXPORT},
+	    {"addons:import", A_IMPORT}};
+	int found = appcmd_verb(verbs, sizeof verbs / sizeof verbs[0], name);
 
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(verbs[i].name, name) == 0) {
-			*v = verbs[i].v;
-			return true;
-		}
-	return false;
+	if (found == -1)
+		return false;
+	*v = (enum verb)found;
+	return true;
 }
 
 /* A value that means "go on" where the rest are exit statuses. */
@@ -272,13 +268,8 @@ parse_args(const char *verb, int argc, char **argv, struct args *x)
 		case 'c':
 			x->confirm = optarg;
 			break;
-		case ':':
-			return appcmd_usage(verb, "an option needs a value");
 		default:
-			snprintf(why, sizeof why, "unknown option %.40s",
-			    argv[optind - 1]);
-			err_oneline(why, sizeof why);
-			return appcmd_usage(verb, why);
+			return appcmd_opt_error(verb, c, argv);
 		}
 		if (((c == OPT_AS || c == OPT_NAME) && x->verb != A_CREATE) ||
 		    (c == 'c' && x->verb != A_DESTROY)) {

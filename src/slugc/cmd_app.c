@@ -1,6 +1,7 @@
 /* cmd_app.c - what the addons and config commands share: which app, its
  * state, messages, exit statuses, and the dispatch from main. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,29 @@ appcmd_usage(const char *verb, const char *why)
 		     "Try '" PROGNAME " %s --help'.\n",
 	    verb, why, verb);
 	return SX_USAGE;
+}
+
+int
+appcmd_verb(const struct appcmd_verb *table, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return table[i].value;
+	return -1;
+}
+
+int
+appcmd_opt_error(const char *verb, int c, char **argv)
+{
+	char why[160];
+
+	if (c == ':')
+		return appcmd_usage(verb, "an option needs a value");
+	snprintf(why, sizeof why, "unknown option %.40s", argv[optind - 1]);
+	err_oneline(why, sizeof why);
+	return appcmd_usage(verb, why);
 }
 
 int

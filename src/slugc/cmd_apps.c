@@ -18,6 +18,7 @@
 #include "release.h"
 #include "shquote.h"
 #include "slugc.h"
+#include "slugstore.h"
 
 static const char usage_text[] =
     "usage: slugc apps\n"
@@ -217,6 +218,32 @@ say_waiting(void *arg)
 
 /* Its processes, then its add-ons, then its directory: renamed aside
  * first, so that what is left of a failed removal is no app. */
+/* The build cache of the app's pushes: slugc build keeps it by the path of
+ * the checkout it builds (APP/push/APP), which is about to go. */
+static int
+remove_push_cache(const struct appstate *st, struct errbuf *e)
+{
+	struct slugstore store = SLUGSTORE_INIT;
+	char *src, *real;
+	int rc;
+
+	if (asprintf(&src, "%s/" PUSH_WORK_DIR "/%s", st->dir, st->name) == -1)
+		return errf(e, "out of memory");
+	real = realpath(src, NULL);
+	if (real == NULL) {
+		rc = errno == ENOENT ? 0 : errf(e, "%s:", src);
+		free(src);
+		return rc;
+	}
+	free(src);
+	rc = slugstore_open(&store, real, NULL, e);
+	free(real);
+	if (rc == 0)
+		rc = fs_rm_rf(store.dir, e);
+	slugstore_close(&store);
+	return rc;
+}
+
 static int
 destroy_all(struct appstate *st, struct errbuf *e)
 {
@@ -234,7 +261,7 @@ destroy_all(struct appstate *st, struct errbuf *e)
 	for (i = 0; i < n; i++)
 		if (addon_destroy(st, v[i]->name, &o, e) != ADDON_OK)
 			goto out;
-	if ((root = appstate_root(e)) == NULL)
+	if (remove_push_cache(st, e) == -1 || (root = appstate_root(e)) == NULL)
 		goto out;
 	if (asprintf(&aside, "%s/.destroyed-%s-%ld", root, st->name,
 		(long)getpid()) == -1) {
@@ -281,21 +308,16 @@ do_destroy(struct appstate *st, const struct args *x)
 static bool
 verb_of(const char *name, enum verb *v)
 {
-	static const struct {
-		const char *name;
-		enum verb v;
-	} verbs[] = {{"apps", V_LIST}, {"apps:list", V_LIST},
-	    {"apps:create", V_CREATE}, {"create", V_CREATE},
-	    {"apps:info", V_INFO}, {"info", V_INFO},
+	static const struct appcmd_verb verbs[] = {{"apps", V_LIST},
+	    {"apps:list", V_LIST}, {"apps:create", V_CREATE},
+	    {"create", V_CREATE}, {"apps:info", V_INFO}, {"info", V_INFO},
 	    {"apps:destroy", V_DESTROY}, {"destroy", V_DESTROY}};
-	size_t i;
+	int found = appcmd_verb(verbs, sizeof verbs / sizeof verbs[0], name);
 
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(verbs[i].name, name) == 0) {
-			*v = verbs[i].v;
-			return true;
-		}
-	return false;
+	if (found == -1)
+		return false;
+	*v = (enum verb)found;
+	return true;
 }
 
 /* A value that means "go on" where the rest are exit statuses. */
@@ -348,13 +370,8 @@ parse_args(const char *verb, int argc, char **argv, struct args *x)
 				    "does not take --confirm");
 			x->confirm = optarg;
 			break;
-		case ':':
-			return appcmd_usage(verb, "an option needs a value");
 		default:
-			snprintf(why, sizeof why, "unknown option %.40s",
-			    argv[optind - 1]);
-			err_oneline(why, sizeof why);
-			return appcmd_usage(verb, why);
+			return appcmd_opt_error(verb, c, argv);
 		}
 	}
 	return args_app(x, argc - optind, argv + optind);

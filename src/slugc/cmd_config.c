@@ -347,20 +347,15 @@ do_unset(struct appstate *st, const char *app, char **args, int n)
 static bool
 verb_of(const char *name, enum verb *v)
 {
-	static const struct {
-		const char *name;
-		enum verb v;
-	} verbs[] = {{"config", C_LIST}, {"config:get", C_GET},
-	    {"config:set", C_SET}, {"config:add", C_SET},
+	static const struct appcmd_verb verbs[] = {{"config", C_LIST},
+	    {"config:get", C_GET}, {"config:set", C_SET}, {"config:add", C_SET},
 	    {"config:unset", C_UNSET}, {"config:remove", C_UNSET}};
-	size_t i;
+	int found = appcmd_verb(verbs, sizeof verbs / sizeof verbs[0], name);
 
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(verbs[i].name, name) == 0) {
-			*v = verbs[i].v;
-			return true;
-		}
-	return false;
+	if (found == -1)
+		return false;
+	*v = (enum verb)found;
+	return true;
 }
 
 /* A value that means "go on" where the rest are exit statuses. */
@@ -372,7 +367,6 @@ static int
 parse_opts(const char *verb, enum verb v, int argc, char **argv,
     const char **given, bool *shell)
 {
-	char why[160];
 	int c;
 
 	optind = 0;
@@ -390,13 +384,8 @@ parse_opts(const char *verb, enum verb v, int argc, char **argv,
 				return appcmd_usage(verb, "does not take -s");
 			*shell = true;
 			break;
-		case ':':
-			return appcmd_usage(verb, "an option needs a value");
 		default:
-			snprintf(why, sizeof why, "unknown option %.40s",
-			    argv[optind - 1]);
-			err_oneline(why, sizeof why);
-			return appcmd_usage(verb, why);
+			return appcmd_opt_error(verb, c, argv);
 		}
 	}
 	return GO_ON;

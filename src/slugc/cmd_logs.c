@@ -28,7 +28,7 @@ static const struct option longopts[] = {{"app", required_argument, NULL, 'a'},
 static int
 parse_opts(int argc, char **argv, const char **given, long *n, bool *tail)
 {
-	char why[160], *end;
+	char *end;
 	int c;
 
 	optind = 0;
@@ -49,13 +49,8 @@ parse_opts(int argc, char **argv, const char **given, long *n, bool *tail)
 		case 't':
 			*tail = true;
 			break;
-		case ':':
-			return appcmd_usage("logs", "an option needs a value");
 		default:
-			snprintf(why, sizeof why, "unknown option %.40s",
-			    argv[optind - 1]);
-			err_oneline(why, sizeof why);
-			return appcmd_usage("logs", why);
+			return appcmd_opt_error("logs", c, argv);
 		}
 	}
 	if (optind < argc)

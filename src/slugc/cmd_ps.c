@@ -61,7 +61,7 @@ struct psargs {
 static int
 parse_opts(struct psargs *a, int argc, char **argv)
 {
-	char why[160], *end;
+	char *end;
 	long v;
 	int c;
 
@@ -84,13 +84,8 @@ parse_opts(struct psargs *a, int argc, char **argv)
 				return appcmd_usage(a->verb, "bad port");
 			a->port = (int)v;
 			break;
-		case ':':
-			return appcmd_usage(a->verb, "an option needs a value");
 		default:
-			snprintf(why, sizeof why, "unknown option %.40s",
-			    argv[optind - 1]);
-			err_oneline(why, sizeof why);
-			return appcmd_usage(a->verb, why);
+			return appcmd_opt_error(a->verb, c, argv);
 		}
 	}
 	return GO_ON;
@@ -579,17 +574,14 @@ ps_request(struct appstate *st, const struct psargs *a)
 int
 cmd_ps(const char *verb, int argc, char **argv)
 {
-	static const char *const verbs[] = {"ps", "ps:start", "ps:stop",
-	    "ps:restart", "ps:scale"};
+	static const struct appcmd_verb verbs[] = {{"ps", 0}, {"ps:start", 0},
+	    {"ps:stop", 0}, {"ps:restart", 0}, {"ps:scale", 0}};
 	struct psargs a = {.verb = verb};
 	struct appstate *st = NULL;
-	bool is_daemon = false, known = false;
-	size_t i;
+	bool is_daemon = false;
 	int code;
 
-	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		known |= strcmp(verb, verbs[i]) == 0;
-	if (!known)
+	if (appcmd_verb(verbs, sizeof verbs / sizeof verbs[0], verb) == -1)
 		return appcmd_usage("ps", "unknown command");
 	if ((code = parse_opts(&a, argc, argv)) != GO_ON ||
 	    (code = take_args(&a, argc, argv)) != GO_ON)

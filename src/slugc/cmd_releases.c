@@ -197,7 +197,6 @@ static int
 parse_opts(const char *verb, bool list, int argc, char **argv,
     const char **given, size_t *num)
 {
-	char why[160];
 	unsigned n;
 	int c;
 
@@ -219,13 +218,8 @@ parse_opts(const char *verb, bool list, int argc, char **argv,
 					 : "does not take -n");
 			*num = n;
 			break;
-		case ':':
-			return appcmd_usage(verb, "an option needs a value");
 		default:
-			snprintf(why, sizeof why, "unknown option %.40s",
-			    argv[optind - 1]);
-			err_oneline(why, sizeof why);
-			return appcmd_usage(verb, why);
+			return appcmd_opt_error(verb, c, argv);
 		}
 	}
 	return GO_ON;

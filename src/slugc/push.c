@@ -31,7 +31,6 @@
 #include "spawn.h"
 
 #define PUSH_LOCK "push.lock"
-#define PUSH_WORK "push" /* APP/push: the checkout and the slug */
 /* How long the supervisor may take to answer "release N": it stops the
  * old processes (30 s of grace at most) and waits for web to bind (60 s
  * at most) first. */
@@ -82,7 +81,7 @@ hook_open(struct push *p)
 		log_error(stdout, "%s: %s", name, e.msg);
 		goto out;
 	}
-	if ((p->work = appstate_path(p->st, PUSH_WORK, &e)) == NULL) {
+	if ((p->work = appstate_path(p->st, PUSH_WORK_DIR, &e)) == NULL) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}

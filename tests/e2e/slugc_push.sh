@@ -345,8 +345,10 @@ test_expect_success 'apps:destroy wants the name to confirm' '
 '
 
 test_expect_success 'apps:destroy removes the remote, the releases and the config' '
+	ls -d "$XDG_CACHE_HOME"/slugc/two-* >/dev/null &&
 	"$SLUGC" apps:destroy two --confirm two 2>err &&
 	test_grep "^Destroying two (including all add-ons)... done\$" err &&
+	test_must_fail ls -d "$XDG_CACHE_HOME"/slugc/two-* 2>/dev/null &&
 	test_must_fail test -e "$APPSDIR/two" &&
 	"$SLUGC" apps >out && test_no_grep "^two\$" out &&
 	test_must_fail ls -d "$APPSDIR"/.destroyed-* 2>/dev/null &&
