@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "appstate.h"
+#include "loopport.h"
 #include "monotime.h"
 
 /* Ports are picked here, below Linux's ephemeral range (32768-60999), so
@@ -427,11 +428,9 @@ addon_port_free(int port)
 int
 addon_port_pick(const int *avoid, size_t navoid, int *out, struct errbuf *e)
 {
-	struct sockaddr_in sa;
-	socklen_t slen = sizeof sa;
 	uint16_t r;
 	size_t i;
-	int tries, port, fd;
+	int tries, port;
 
 	for (tries = 0; tries < 256; tries++) {
 		if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
@@ -445,19 +444,9 @@ addon_port_pick(const int *avoid, size_t navoid, int *out, struct errbuf *e)
 		}
 	}
 	/* A crowded range: let the kernel choose one. */
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return errf(e, "socket:");
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &slen) == -1) {
-		errf(e, "choosing a port on 127.0.0.1:");
-		close(fd);
+	if ((port = loopport_free(e)) == -1)
 		return -1;
-	}
-	close(fd);
-	*out = ntohs(sa.sin_port);
+	*out = port;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "dynoenv.h"
 #include "envv.h"
 #include "formation.h"
+#include "loopport.h"
 #include "monotime.h"
 #include "procfile.h"
 #include "psctl.h"
@@ -234,25 +235,6 @@ proc_line(void *arg, int fd, const char *line, size_t len, bool complete)
 	applog_write(&p->d->log, p->name, line, len, &e);
 }
 
-/* A free port on 127.0.0.1 now, or -1. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = {0};
-	socklen_t len = sizeof sa;
-	int fd, port = -1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Its environment and argv, for the release it runs. */
 static int
 proc_build(struct psd *d, struct pproc *p, const char *cmd, struct errbuf *e)
@@ -316,7 +298,7 @@ proc_add(struct psd *d, const char *type, unsigned num, struct errbuf *e)
 	snprintf(p->name, sizeof p->name, "%s.%u", type, num);
 	p->port = d->o->port > 0 && strcmp(type, "web") == 0
 	    ? d->o->port + (int)num - 1
-	    : free_port();
+	    : loopport_free(NULL);
 	if (p->port <= 0) {
 		errf(e, "%s: no free port", p->name);
 		goto fail;

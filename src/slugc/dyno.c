@@ -112,24 +112,6 @@ out:
 	return rc;
 }
 
-int
-dyno_free_port(void)
-{
-	struct sockaddr_in sa = {0};
-	socklen_t len = sizeof sa;
-	int fd, port = -1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* ---- supervision ---------------------------------------------------- */
 
 struct dyno;

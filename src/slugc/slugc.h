@@ -174,9 +174,6 @@ int dyno_run(const struct dyno_plan *p, struct dyno_result *r);
 int dyno_load_release(const char *release_path, const char *home,
     struct manifest **out, struct errbuf *e);
 
-/* A free TCP port on 127.0.0.1, or -1. */
-int dyno_free_port(void);
-
 /* smoke.c */
 /* `slugc smoke`: build, boot web, the requests, stop; returns the status. */
 int smoke_app(const struct opts *o);

@@ -9,6 +9,7 @@
 
 #include "fsutil.h"
 #include "log.h"
+#include "loopport.h"
 #include "monotime.h"
 #include "slugc.h"
 #include "spawn.h"
@@ -226,7 +227,7 @@ smoke_check(const struct opts *o, const struct build *b, int *port)
 		    "Smoke test failed: the app has no web process type");
 		return SX_USAGE;
 	}
-	if ((*port = o->port > 0 ? o->port : dyno_free_port()) <= 0) {
+	if ((*port = o->port > 0 ? o->port : loopport_free(NULL)) <= 0) {
 		log_error(stdout, "Smoke test failed: no free port");
 		return SX_FAIL;
 	}
