@@ -36,15 +36,11 @@ gitexport_clean_env(struct envv *env, struct errbuf *e)
 	return 0;
 }
 
-/* Keeps the last line git wrote to stderr, for error messages. */
-struct lastline {
-	char text[512];
-};
-
-static void
-keep_last_line(void *arg, int fd, const char *line, size_t len, bool complete)
+void
+gitexport_keep_last(void *arg, int fd, const char *line, size_t len,
+    bool complete)
 {
-	struct lastline *l = arg;
+	struct gitexport_lastline *l = arg;
 
 	(void)fd;
 	(void)complete;
@@ -62,7 +58,7 @@ keep_last_line(void *arg, int fd, const char *line, size_t len, bool complete)
  * it).  Returns git's exit status, or -1 when it could not run. */
 static int
 git(struct envv *env, const char *const *argv, char **out, size_t max,
-    struct lastline *err, struct errbuf *e)
+    struct gitexport_lastline *err, struct errbuf *e)
 {
 	struct spawn s = SPAWN_INIT;
 	char *buf = NULL;
@@ -72,7 +68,7 @@ git(struct envv *env, const char *const *argv, char **out, size_t max,
 	err->text[0] = '\0';
 	s.argv = argv;
 	s.envp = envv_array(env);
-	s.on_line = keep_last_line;
+	s.on_line = gitexport_keep_last;
 	s.arg = err;
 	st = spawn_capture(&s, max, &buf, &len, e);
 	if (out != NULL)
@@ -84,9 +80,9 @@ git(struct envv *env, const char *const *argv, char **out, size_t max,
 	return st;
 }
 
-/* "git read-tree failed: <git's message>" (or its exit status). */
-static int
-git_fail(const char *what, int st, const struct lastline *err, struct errbuf *e)
+int
+gitexport_git_fail(const char *what, int st,
+    const struct gitexport_lastline *err, struct errbuf *e)
 {
 	if (err->text[0] != '\0')
 		return errf(e, "git %s: %s", what, err->text);
@@ -166,7 +162,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
     err_warn_fn *warn, void *arg, struct gitexport *g, struct errbuf *e)
 {
 	struct envv env = ENVV_INIT;
-	struct lastline err;
+	struct gitexport_lastline err;
 	char *out = NULL, *top = NULL, *prefix = NULL, *index = NULL,
 	     *treeish = NULL, *pfx_arg = NULL, *dotgit = NULL, *absdst = NULL,
 	     *nl;
@@ -209,7 +205,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 				    "not installed",
 				    app_dir);
 			else
-				git_fail("rev-parse", s, &err, e);
+				gitexport_git_fail("rev-parse", s, &err, e);
 			goto out;
 		}
 		rc = copy_plain(app_dir, dst, warn, arg, e);
@@ -256,7 +252,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 
 		if ((s = git(&env, argv, &out, 16 << 20, &err, e)) != 0) {
 			if (s > 0)
-				git_fail("status", s, &err, e);
+				gitexport_git_fail("status", s, &err, e);
 			goto out;
 		}
 		note_changes(g, out);
@@ -299,7 +295,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 
 		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
 			if (s > 0)
-				git_fail("read-tree", s, &err, e);
+				gitexport_git_fail("read-tree", s, &err, e);
 			goto out;
 		}
 	}
@@ -309,7 +305,8 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 
 		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
 			if (s > 0)
-				git_fail("checkout-index", s, &err, e);
+				gitexport_git_fail("checkout-index", s, &err,
+				    e);
 			goto out;
 		}
 	}

@@ -52,4 +52,17 @@ int gitexport_take(const char *app_dir, const char *dst, int flags,
 struct envv;
 int gitexport_clean_env(struct envv *env, struct errbuf *e);
 
+/* The last line git wrote to stderr, for messages: gitexport_keep_last is
+ * a spawn on_line callback whose arg is this struct (text "" to start). */
+struct gitexport_lastline {
+	char text[512];
+};
+void gitexport_keep_last(void *arg, int fd, const char *line, size_t len,
+    bool complete);
+
+/* Fills e with "git WHAT: <git's last line>", or "git WHAT exited with
+ * status ST" when git said nothing, and returns -1. */
+int gitexport_git_fail(const char *what, int st,
+    const struct gitexport_lastline *err, struct errbuf *e);
+
 #endif

@@ -19,28 +19,6 @@
 
 #define LOCK_POLL_MS 50
 
-/* git's last line of stderr, for messages. */
-struct lastline {
-	char text[512];
-};
-
-static void
-keep_last(void *arg, int fd, const char *line, size_t len, bool complete)
-{
-	struct lastline *l = arg;
-
-	(void)fd;
-	(void)complete;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
-		len--;
-	if (len == 0)
-		return;
-	if (len >= sizeof l->text)
-		len = sizeof l->text - 1;
-	memcpy(l->text, line, len);
-	l->text[len] = '\0';
-}
-
 /* Runs git with argv (stdout dropped) in an environment that points it
  * nowhere but where argv says, in the C locale.  Returns 0, or -1 with e
  * naming the command ("git checkout: <git's message>"). */
@@ -49,7 +27,7 @@ git(const char *const *argv, struct errbuf *e)
 {
 	struct envv env = ENVV_INIT;
 	struct spawn s = SPAWN_INIT;
-	struct lastline err = {""};
+	struct gitexport_lastline err = {""};
 	const char *what = argv[1];
 	size_t i;
 	int st;
@@ -72,7 +50,7 @@ git(const char *const *argv, struct errbuf *e)
 	}
 	s.argv = argv;
 	s.envp = envv_array(&env);
-	s.on_line = keep_last;
+	s.on_line = gitexport_keep_last;
 	s.arg = &err;
 	st = spawn_run(&s, e);
 	envv_free(&env);
@@ -80,9 +58,7 @@ git(const char *const *argv, struct errbuf *e)
 		return 0;
 	if (st < 0)
 		return -1;
-	if (err.text[0] != '\0')
-		return errf(e, "git %s: %s", what, err.text);
-	return errf(e, "git %s exited with status %d", what, st);
+	return gitexport_git_fail(what, st, &err, e);
 }
 
 int
