@@ -226,6 +226,9 @@ test_expect_success 'Ctrl-C mid-build: the build stopped, no release, the branch
 	for i in $(seq 80); do kill -0 $compile 2>/dev/null || kill -0 $sleeper 2>/dev/null || break; sleep 0.1; done &&
 	test_must_fail kill -0 $compile 2>/dev/null &&
 	test_must_fail kill -0 $sleeper 2>/dev/null &&
+	# The hook outlives git by its clean-up; it holds push.lock until
+	# that is done, as the next push would wait for it.
+	flock -w 30 "$APPSDIR/one/push.lock" true &&
 	test "$(rev one)" = "$before" &&
 	test "$(lastv one)" = $v &&
 	test_must_fail ls -d "$APPSDIR/one/releases/.new-"* 2>/dev/null &&
