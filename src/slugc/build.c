@@ -105,22 +105,25 @@ on_bp_event(void *arg, enum bprun_event ev, const struct bprun_bp *bp)
 	fflush(stdout); /* compile writes to our stdout */
 }
 
-/* The build log's lines for where the app came from. */
+/* The build log's lines for where the app came from: an app named with
+ * --app by its name (a push builds a checkout in the app's state, whose
+ * path says nothing to the pusher), else by its directory. */
 static void
 say_source(const struct ctx *c)
 {
 	const struct gitexport *g = &c->b->git;
+	const char *what = c->o->app != NULL ? c->o->app : c->app;
 
 	if (g->is_git && !g->from_worktree)
 		log_topic(stdout, "Building commit %.7s of %s", g->commit,
-		    c->app);
+		    what);
 	else if (g->is_git)
 		log_topic(stdout,
 		    "Building %s as it is (--worktree, HEAD "
 		    "%.7s)",
-		    c->app, g->commit);
+		    what, g->commit);
 	else
-		log_topic(stdout, "Building %s", c->app);
+		log_topic(stdout, "Building %s", what);
 	if (g->changes > 0 && !g->from_worktree) {
 		log_warn(stdout,
 		    "%zu uncommitted change%s left out of this "

@@ -119,7 +119,7 @@ test_expect_success 'push: the pushed commit is built with the app'"'"'s config 
 	v=$(( $(lastv one) + 1 )) &&
 	push one &&
 	test_grep "^remote: -----> Null app detected\$" push.log &&
-	test_grep "^remote: -----> Building commit $(head_of one | cut -c1-7) " push.log &&
+	test_grep "^remote: -----> Building commit $(head_of one | cut -c1-7) of one\$" push.log &&
 	test_grep "^remote: -----> Launching... done, v$v\$" push.log &&
 	test_no_grep "^remote:        Slug: " push.log &&
 	test "$(rev one)" = "$(head_of one)" &&
