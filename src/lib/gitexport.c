@@ -157,30 +157,111 @@ out:
 	return rc;
 }
 
+/* The environment every git run here gets: no variable pointing it at
+ * another repository, no write to the user's (status refreshes the index
+ * otherwise), and messages we can quote. */
+static int
+git_env(struct envv *env, struct errbuf *e)
+{
+	if (gitexport_clean_env(env, e) == -1)
+		return -1;
+	if (envv_set(env, "GIT_OPTIONAL_LOCKS", "0", e) == -1 ||
+	    envv_set(env, "LC_ALL", "C", e) == -1) {
+		envv_free(env);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether rev could be taken for an option by git. */
+static bool
+rev_ok(const char *rev)
+{
+	return rev[0] != '\0' && rev[0] != '-' &&
+	    strlen(rev) < GITEXPORT_REV_MAX;
+}
+
+/* Checks treeish out into dst (which must not exist) through a temporary
+ * index beside it, git run in dir with dst as its work tree: a fresh
+ * checkout, as a platform's clone makes it (symlinks, exec bits,
+ * .gitattributes), in a work tree or a bare repository, whose own index
+ * and work tree are never touched.  On failure dst is removed. */
+static int
+checkout_tree(struct envv *env, const char *dir, const char *treeish,
+    const char *dst, struct errbuf *e)
+{
+	struct gitexport_lastline err;
+	char *absdst = NULL, *index = NULL, *wt = NULL;
+	int rc = -1, s;
+
+	if (mkdir(dst, 0755) == -1)
+		return errf(e, "create %s:", dst);
+	/* git runs in dir: paths handed to it must be absolute. */
+	if ((absdst = realpath(dst, NULL)) == NULL) {
+		errf(e, "%s:", dst);
+		goto out;
+	}
+	if (asprintf(&index, "%s.index", absdst) == -1 ||
+	    asprintf(&wt, "--work-tree=%s", absdst) == -1) {
+		index = wt = NULL;
+		errf(e, "%s: out of memory", dst);
+		goto out;
+	}
+	if (envv_set(env, "GIT_INDEX_FILE", index, e) == -1)
+		goto out;
+	{
+		const char *argv[] = {"git", "-C", dir, wt, "read-tree",
+		    "--end-of-options", treeish, NULL};
+
+		if ((s = git(env, argv, NULL, 1 << 16, &err, e)) != 0) {
+			if (s > 0)
+				gitexport_git_fail("read-tree", s, &err, e);
+			goto out;
+		}
+	}
+	{
+		const char *argv[] = {"git", "-C", dir, wt, "checkout-index",
+		    "--all", "--force", NULL};
+
+		if ((s = git(env, argv, NULL, 1 << 16, &err, e)) != 0) {
+			if (s > 0)
+				gitexport_git_fail("checkout-index", s, &err,
+				    e);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	envv_unset(env, "GIT_INDEX_FILE");
+	if (index != NULL)
+		unlink(index);
+	if (rc == -1) {
+		struct errbuf ignored;
+
+		fs_rm_rf(dst, &ignored);
+	}
+	free(absdst);
+	free(index);
+	free(wt);
+	return rc;
+}
+
 int
 gitexport_take(const char *app_dir, const char *dst, int flags,
     err_warn_fn *warn, void *arg, struct gitexport *g, struct errbuf *e)
 {
 	struct envv env = ENVV_INIT;
 	struct gitexport_lastline err;
-	char *out = NULL, *top = NULL, *prefix = NULL, *index = NULL,
-	     *treeish = NULL, *pfx_arg = NULL, *dotgit = NULL, *absdst = NULL,
-	     *nl;
+	char *out = NULL, *prefix = NULL, *treeish = NULL, *dotgit = NULL, *nl;
 	struct stat st;
-	bool made_dst = false;
 	int rc = -1, s;
 	long long t;
 
 	memset(g, 0, sizeof *g);
 	if (!fs_is_dir(app_dir))
 		return errf(e, "%s: not a directory", app_dir);
-	if (gitexport_clean_env(&env, e) == -1)
+	if (git_env(&env, e) == -1)
 		return -1;
-	/* Never write to the user's repository (status refreshes the index
-	 * otherwise), and messages we can quote. */
-	if (envv_set(&env, "GIT_OPTIONAL_LOCKS", "0", e) == -1 ||
-	    envv_set(&env, "LC_ALL", "C", e) == -1)
-		goto out;
 
 	{
 		const char *argv[] = {"git", "-C", app_dir, "rev-parse",
@@ -217,8 +298,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 		errf(e, "git rev-parse: unexpected output");
 		goto out;
 	}
-	*nl = '\0';
-	if ((top = strdup(out)) == NULL || (prefix = strdup(nl + 1)) == NULL) {
+	if ((prefix = strdup(nl + 1)) == NULL) {
 		errf(e, "%s:", app_dir);
 		goto out;
 	}
@@ -270,63 +350,83 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	 * read into a temporary index and checked out under dst: a fresh
 	 * checkout, as a platform's clone would make, and the user's index
 	 * and work tree are never touched. */
-	if (mkdir(dst, 0755) == -1) {
-		errf(e, "create %s:", dst);
-		goto out;
-	}
-	made_dst = true;
-	/* git runs in the top level: paths handed to it must be absolute. */
-	if ((absdst = realpath(dst, NULL)) == NULL) {
-		errf(e, "%s:", dst);
-		goto out;
-	}
-	if (asprintf(&index, "%s.index", absdst) == -1 ||
-	    asprintf(&treeish, "HEAD:%s", prefix) == -1 ||
-	    asprintf(&pfx_arg, "--prefix=%s/", absdst) == -1) {
-		index = treeish = pfx_arg = NULL;
+	if (asprintf(&treeish, "HEAD:%s", prefix) == -1) {
+		treeish = NULL;
 		errf(e, "%s:", app_dir);
 		goto out;
 	}
-	if (envv_set(&env, "GIT_INDEX_FILE", index, e) == -1)
+	if (checkout_tree(&env, app_dir, treeish, dst, e) == -1)
 		goto out;
-	{
-		const char *argv[] = {"git", "-C", top, "read-tree", treeish,
-		    NULL};
-
-		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
-			if (s > 0)
-				gitexport_git_fail("read-tree", s, &err, e);
-			goto out;
-		}
-	}
-	{
-		const char *argv[] = {"git", "-C", top, "checkout-index",
-		    "--all", "--force", pfx_arg, NULL};
-
-		if ((s = git(&env, argv, NULL, 1 << 16, &err, e)) != 0) {
-			if (s > 0)
-				gitexport_git_fail("checkout-index", s, &err,
-				    e);
-			goto out;
-		}
-	}
 	rc = 0;
 out:
-	if (index != NULL)
-		unlink(index);
-	if (rc == -1 && made_dst) {
-		struct errbuf ignored;
-
-		fs_rm_rf(dst, &ignored);
-	}
 	envv_free(&env);
 	free(out);
-	free(top);
 	free(prefix);
-	free(index);
 	free(treeish);
-	free(pfx_arg);
 	free(dotgit);
-	free(absdst);
+	return rc;
+}
+
+int
+gitexport_take_rev(const char *repo_dir, const char *rev, const char *dst,
+    struct gitexport *g, struct errbuf *e)
+{
+	struct envv env = ENVV_INIT;
+	struct gitexport_lastline err;
+	char *out = NULL, *treeish = NULL, commitish[GITEXPORT_REV_MAX + 16];
+	int rc = -1, s;
+	long long t;
+
+	memset(g, 0, sizeof *g);
+	if (!rev_ok(rev))
+		return errf(e, "%s: not a revision", rev);
+	if (!fs_is_dir(repo_dir))
+		return errf(e, "%s: not a directory", repo_dir);
+	if (git_env(&env, e) == -1)
+		return -1;
+	{
+		/* The app's place in a work tree ("" in a bare repository). */
+		const char *argv[] = {"git", "-C", repo_dir, "rev-parse",
+		    "--show-prefix", NULL};
+
+		if ((s = git(&env, argv, &out, 1 << 16, &err, e)) != 0) {
+			if (s == 127)
+				errf(e, "%s: git is not installed", repo_dir);
+			else if (s > 0)
+				errf(e, "%s: not a git repository: %s",
+				    repo_dir, err.text);
+			goto out;
+		}
+	}
+	chomp(out);
+	snprintf(commitish, sizeof commitish, "%s^{commit}", rev);
+	{
+		const char *argv[] = {"git", "-C", repo_dir, "show", "-s",
+		    "--format=%H %ct", "--end-of-options", commitish, "--",
+		    NULL};
+		char *line = NULL;
+
+		if ((s = git(&env, argv, &line, 1 << 16, &err, e)) != 0 ||
+		    sscanf(line, "%64s %lld", g->commit, &t) != 2) {
+			free(line);
+			if (s >= 0)
+				errf(e, "%s: no commit %s in %s", rev, rev,
+				    repo_dir);
+			goto out;
+		}
+		free(line);
+	}
+	g->is_git = true;
+	g->commit_time = t;
+	if (asprintf(&treeish, "%s:%s", g->commit, out) == -1) {
+		treeish = NULL;
+		errf(e, "%s:", repo_dir);
+		goto out;
+	}
+	rc = checkout_tree(&env, repo_dir, treeish, dst, e);
+out:
+	envv_free(&env);
+	free(out);
+	free(treeish);
 	return rc;
 }

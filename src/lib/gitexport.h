@@ -44,6 +44,17 @@ struct gitexport {
 int gitexport_take(const char *app_dir, const char *dst, int flags,
     err_warn_fn *warn, void *arg, struct gitexport *g, struct errbuf *e);
 
+/* Puts the tree of commit rev of the git repository at repo_dir into dst
+ * (which must not exist): rev's whole tree in a bare repository or at the
+ * top of a work tree, the subdirectory's in a subdirectory.  Neither the
+ * work tree nor what is uncommitted in it matters: g says rev's commit,
+ * never from_worktree or changes.  rev is a revision git knows (a commit,
+ * a branch, a tag, "HEAD~1"), never one that begins with '-'.  On failure
+ * dst is removed.  Returns 0 or -1 with e filled. */
+#define GITEXPORT_REV_MAX 256
+int gitexport_take_rev(const char *repo_dir, const char *rev, const char *dst,
+    struct gitexport *g, struct errbuf *e);
+
 /* Fills env (ENVV_INIT; the caller frees it) with our environment minus
  * the variables that would point git at another repository, index, object
  * directory or work tree than the one it is run in (those a git hook gets:

@@ -190,6 +190,97 @@ test_git_env_and_empty(void)
 	    rc == -1 && strstr(e.msg, "/nonexistent-app"));
 }
 
+/* gitexport_take_rev of rev from the scratch directory's dir to dst. */
+static int
+take_rev(const char *dir, const char *rev, const char *dst,
+    struct gitexport *g, struct errbuf *e)
+{
+	return gitexport_take_rev(at(tmpdir, dir), rev, at(tmpdir, dst), g, e);
+}
+
+/* A second commit on repo (the first tagged v1), then a bare clone of it:
+ * what a push's remote holds. */
+static void
+test_rev(void)
+{
+	struct gitexport g;
+	struct errbuf e;
+	char first[128], second[128], st1[1024], st2[1024];
+	int rc;
+
+	GIT("repo", "tag", "v1");
+	run("repo", (const char *[]){"git", "rev-parse", "HEAD", NULL}, first,
+	    sizeof first);
+	put("repo/later.txt", "second commit\n", 0644);
+	GIT("repo", "add", "later.txt");
+	GIT("repo", "commit", "-q", "-m", "second");
+	run("repo", (const char *[]){"git", "rev-parse", "HEAD", NULL}, second,
+	    sizeof second);
+	run("repo", (const char *[]){"git", "status", "--porcelain", NULL}, st1,
+	    sizeof st1);
+
+	rc = take_rev("repo", "v1", "rev-out", &g, &e);
+	TEST("rev: a tag in a work tree", rc == 0);
+	if (rc != 0)
+		printf("# %s\n", e.msg);
+	TEST("rev: its commit, not HEAD",
+	    g.is_git && !g.from_worktree && strcmp(g.commit, first) == 0 &&
+		g.commit_time == 1700000000);
+	TEST("rev: its files only", has("rev-out/app.cs", "committed\n") &&
+					!exists("rev-out/later.txt"));
+	TEST("rev: the work tree's changes neither taken nor counted",
+	    g.changes == 0 && !exists("rev-out/new.txt"));
+	TEST("rev: exec bit and symlink kept",
+	    (mode_of("rev-out/run.sh") & 0777) == 0755 &&
+		S_ISLNK(mode_of("rev-out/link")));
+	TEST("rev: temporary index removed", !exists("rev-out.index"));
+	run("repo", (const char *[]){"git", "status", "--porcelain", NULL}, st2,
+	    sizeof st2);
+	TEST("rev: user's work tree and index untouched",
+	    strcmp(st1, st2) == 0 && has("repo/app.cs", "modified\n"));
+
+	rc = take_rev("repo/sub/app", "HEAD~1", "rev-sub", &g, &e);
+	TEST("rev: in a subdirectory, its tree at the root",
+	    rc == 0 && has("rev-sub/Procfile", "web: sub\n") &&
+		!exists("rev-sub/app.cs"));
+
+	if (run(NULL,
+		(const char *[]){"git", "clone", "-q", "--bare",
+		    at(tmpdir, "repo"), at(tmpdir, "bare.git"), NULL},
+		NULL, 0) != 0)
+		abort();
+	/* As in a hook: variables pointing git elsewhere are ignored. */
+	setenv("GIT_DIR", "/nonexistent", 1);
+	setenv("GIT_INDEX_FILE", "/nonexistent/index", 1);
+	rc = take_rev("bare.git", second, "bare-out", &g, &e);
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_INDEX_FILE");
+	TEST("rev: a commit of a bare repository", rc == 0);
+	if (rc != 0)
+		printf("# %s\n", e.msg);
+	TEST("rev: its whole tree",
+	    strcmp(g.commit, second) == 0 &&
+		has("bare-out/later.txt", "second commit\n") &&
+		has("bare-out/sub/app/Procfile", "web: sub\n") &&
+		!exists("bare-out/HEAD"));
+
+	rc = take_rev("bare.git", "no-such-branch", "bad-out", &g, &e);
+	TEST("rev: an unknown revision names it and the repository",
+	    rc == -1 && strstr(e.msg, "no-such-branch") &&
+		strstr(e.msg, "bare.git"));
+	TEST("rev: and leaves no destination", !exists("bad-out"));
+	rc = take_rev("bare.git", "HEAD^{tree}", "bad-out", &g, &e);
+	TEST("rev: a tree is not a commit", rc == -1 && !exists("bad-out"));
+	rc = take_rev("bare.git", "--output=x", "bad-out", &g, &e);
+	TEST("rev: one that git could take for an option is refused",
+	    rc == -1 && strstr(e.msg, "not a revision") && !exists("bad-out") &&
+		!exists("bare.git/x"));
+	rc = take_rev("plain", "HEAD", "bad-out", &g, &e);
+	TEST("rev: outside git, names the directory",
+	    rc == -1 && strstr(e.msg, "not a git repository") &&
+		strstr(e.msg, "plain") && !exists("bad-out"));
+}
+
 int
 main(void)
 {
@@ -210,6 +301,7 @@ main(void)
 	test_git_subdir();
 	test_git_worktree_flag();
 	test_git_env_and_empty();
+	test_rev();
 	tmp_done();
 	return test_report();
 }
