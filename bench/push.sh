@@ -18,8 +18,9 @@
 #  - boot: `slugc ps:restart` of the current release: the old web stopped,
 #    the slug unpacked, web booted until bound, as after a push.
 # slugc's overhead is push - build - boot: the transfer, the hook, the
-# checkout of the commit, the release (the slug's sha256, its hard link,
-# fsync, rename) and telling the supervisor.  Target: <= 0.3 s.
+# repository the build takes the commit from, the release (the slug's
+# sha256, its hard link, fsync, rename) and telling the supervisor.
+# Target: <= 0.3 s.
 # Everything lives under $W/push (the app's state too: XDG_STATE_HOME).
 
 set -uo pipefail
@@ -148,9 +149,9 @@ else
 	    "$(fmt_t "$sm" "$slo" "$shi" s)" \
 	    "$(fmt_t "$gm" "$glo" "$ghi" s) \`git push\` to a bare repository, no hook" \
 	    "—" "—" "≤ 0.3 s" "$(yesno le "$sm" 0.3)"
-	note "- git push (hello, warm): $(fmt_t $(stats "$S/push_deploy.t") s) from \`git push\` to the new release answering.  slugc's overhead, from each push's timestamped log: before the build's first line (transfer, hook, lock, checkout, build start-up), from the build's last line to the release (release_create: sha256, link, fsync) and after the supervisor's answer (git's end, the GET): $(fmt_t "$om" "$olo" "$ohi" s); the build within the push $(fmt_t $(stats <(cut -d' ' -f2 "$S/push_phase.t")) s), the restart within it $(fmt_t $(stats <(cut -d' ' -f3 "$S/push_phase.t")) s)."
-	note "- git push: git's own push of the same commit to a bare repository without a hook takes $(fmt_t "$gm" "$glo" "$ghi" s); the overhead less that, pair by pair, is slugc's: the hook's start, the push lock, the checkout of the commit, the build's second export of it, the release and telling the supervisor: $(fmt_t "$sm" "$slo" "$shi" s)."
-	note "- git push, the same by separate runs: \`slugc build\` of the same tree $(fmt_t $(stats "$S/push_build.t") s), \`slugc ps:restart\` $(fmt_t $(stats "$S/push_boot.t") s), push − build − restart $(fmt_t $(stats "$S/push_over.t") s) (noisy: three runs' variances add up); CPU time of push minus build (git, the hook, checkout, release; the supervisor's restart is not in either) $(fmt_t $(stats "$S/push_overcpu.t") s)."
+	note "- git push (hello, warm): $(fmt_t $(stats "$S/push_deploy.t") s) from \`git push\` to the new release answering.  slugc's overhead, from each push's timestamped log: before the build's first line (transfer, hook, lock, build start-up, export of the commit), from the build's last line to the release (release_create: sha256, link, fsync) and after the supervisor's answer (git's end, the GET): $(fmt_t "$om" "$olo" "$ohi" s); the build within the push $(fmt_t $(stats <(cut -d' ' -f2 "$S/push_phase.t")) s), the restart within it $(fmt_t $(stats <(cut -d' ' -f3 "$S/push_phase.t")) s)."
+	note "- git push: git's own push of the same commit to a bare repository without a hook takes $(fmt_t "$gm" "$glo" "$ghi" s); the overhead less that, pair by pair, is slugc's: the hook's start, the push lock, the export of the commit, the release and telling the supervisor: $(fmt_t "$sm" "$slo" "$shi" s)."
+	note "- git push, the same by separate runs: \`slugc build\` of the same tree $(fmt_t $(stats "$S/push_build.t") s), \`slugc ps:restart\` $(fmt_t $(stats "$S/push_boot.t") s), push − build − restart $(fmt_t $(stats "$S/push_over.t") s) (noisy: three runs' variances add up); CPU time of push minus build (git, the hook, export, release; the supervisor's restart is not in either) $(fmt_t $(stats "$S/push_overcpu.t") s)."
 	grep -q "Launching... done, v$((RUNS + 1))" "$W/log/push.$RUNS" 2>/dev/null ||
 	    note "- git push: the last push's log did not show the expected release (see $W/log/push.$RUNS)."
 fi

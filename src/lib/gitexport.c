@@ -410,8 +410,8 @@ gitexport_take_rev(const char *repo_dir, const char *rev, const char *dst,
 		    sscanf(line, "%64s %lld", g->commit, &t) != 2) {
 			free(line);
 			if (s >= 0)
-				errf(e, "%s: no commit %s in %s", rev, rev,
-				    repo_dir);
+				errf(e, "%s: no commit %s in this repository",
+				    repo_dir, rev);
 			goto out;
 		}
 		free(line);

@@ -247,7 +247,7 @@ write_alternates(const char *repo, const char *dst, struct errbuf *e)
 		goto out;
 	}
 	if ((objs = fs_join(repo, "objects")) == NULL ||
-	    (file = fs_join(dst, ".git/objects/info/alternates")) == NULL ||
+	    (file = fs_join(dst, "objects/info/alternates")) == NULL ||
 	    asprintf(&text, "%s\n%s%s", objs, qabs != NULL ? qabs : "",
 		qabs != NULL ? "\n" : "") == -1) {
 		text = NULL;
@@ -266,8 +266,7 @@ out:
 }
 
 int
-gitrepo_checkout(const char *repo, const char *commit, const char *dst,
-    struct errbuf *e)
+gitrepo_borrow(const char *repo, const char *dst, struct errbuf *e)
 {
 	char *abs = NULL, *info = NULL;
 	bool made = false;
@@ -275,38 +274,26 @@ gitrepo_checkout(const char *repo, const char *commit, const char *dst,
 
 	if ((abs = realpath(repo, NULL)) == NULL)
 		return errf(e, "%s:", repo);
-	if (!oid_ok(commit, strlen(commit))) {
-		errf(e, "%s: not an object name", commit);
-		goto out;
-	}
 	if (fs_exists(dst)) {
 		errno = EEXIST;
 		errf(e, "%s:", dst);
 		goto out;
 	}
 	{
-		const char *argv[] = {"git", "init", "-q", "--template=", dst,
-		    NULL};
+		const char *argv[] = {"git", "init", "-q", "--bare",
+		    "--template=", dst, NULL};
 
 		made = true;
 		if (git(argv, e) == -1)
 			goto out;
 	}
-	if ((info = fs_join(dst, ".git/objects/info")) == NULL) {
+	if ((info = fs_join(dst, "objects/info")) == NULL) {
 		errf(e, "%s:", dst);
 		goto out;
 	}
 	if (fs_mkdir_p(info, 0755, e) == -1 ||
 	    write_alternates(abs, dst, e) == -1)
 		goto out;
-	{
-		const char *argv[] = {"git", "-C", dst, "-c",
-		    "advice.detachedHead=false", "checkout", "-q", "--detach",
-		    commit, "--", NULL};
-
-		if (git(argv, e) == -1)
-			goto out;
-	}
 	rc = 0;
 out:
 	if (rc == -1 && made) {

@@ -58,16 +58,15 @@ enum gitrepo_ref gitrepo_ref_kind(const char *ref);
  * itself when it is not a branch. */
 const char *gitrepo_ref_short(const char *ref);
 
-/* Makes dst (which must not exist) a git work tree with commit checked out
- * and its HEAD detached at it, whose objects are repo's (a bare
- * repository) through alternates: a fresh clone's checkout of exactly that
- * commit, clean, at the cost of its files only.  Run from a pre-receive
- * hook, the push's objects are still in its quarantine
- * (GIT_QUARANTINE_PATH, or GIT_OBJECT_DIRECTORY): that is an alternate
- * too, so dst must be used before the hook returns.  On failure dst is
- * removed.  Returns 0 or -1 (git's last line of stderr in e). */
-int gitrepo_checkout(const char *repo, const char *commit, const char *dst,
-    struct errbuf *e);
+/* Makes dst (which must not exist) a bare repository that has repo's
+ * objects (repo is a bare repository) through alternates, and nothing
+ * else: what a build takes a pushed commit from (gitexport_take_rev),
+ * with no checkout of its own.  Run from a pre-receive hook, the push's
+ * objects are still in its quarantine (GIT_QUARANTINE_PATH, or
+ * GIT_OBJECT_DIRECTORY): that is an alternate too, so dst must be used
+ * before the hook returns.  On failure dst is removed.  Returns 0 or -1
+ * (git's last line of stderr in e). */
+int gitrepo_borrow(const char *repo, const char *dst, struct errbuf *e);
 
 /* What gitrepo_lock calls once when it has to wait. */
 typedef void gitrepo_wait_fn(void *arg);

@@ -146,9 +146,12 @@ take_app(struct ctx *c)
 	int rc = SX_FAIL;
 
 	if (slugstore_sweep_dir(&b->store, b->build_dir, &e) == -1 ||
-	    gitexport_take(c->app, b->build_dir,
-		c->o->worktree ? GITEXPORT_WORKTREE : 0, log_warn_cb, NULL,
-		&b->git, &e) == -1) {
+	    (c->o->commit != NULL
+		    ? gitexport_take_rev(c->app, c->o->commit, b->build_dir,
+			  &b->git, &e)
+		    : gitexport_take(c->app, b->build_dir,
+			  c->o->worktree ? GITEXPORT_WORKTREE : 0, log_warn_cb,
+			  NULL, &b->git, &e)) == -1) {
 		log_error(stdout, "%s", e.msg);
 		return SX_FAIL;
 	}

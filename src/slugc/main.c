@@ -38,6 +38,8 @@ static const char usage_options[] =
     "                        $XDG_CACHE_HOME/slugc)\n"
     "      --no-cache        build with an empty cache, keep none\n"
     "      --worktree        build the directory as it is, not git's HEAD\n"
+    "      --commit REV      build REV (commit, branch, tag) of the git\n"
+    "                        repository, not HEAD; the work tree is not read\n"
     "      --stack NAME      $STACK for the buildpacks (default: $STACK "
     "or " DEFAULT_STACK ")\n"
     "  -o, --output SLUG     where build writes the slug (the release goes\n"
@@ -70,7 +72,8 @@ static const char usage_options[] =
 
 /* Options come in groups; a command takes the groups its entry names. */
 enum {
-	OG_BUILD = 1 << 0,  /* -b --cache --no-cache --worktree --stack */
+	OG_BUILD = 1 << 0,  /* -b --cache --no-cache --worktree --commit
+			       --stack */
 	OG_OUTPUT = 1 << 1, /* -o */
 	OG_SIZE = 1 << 2,   /* --slug-warn --slug-max */
 	OG_VARS = 1 << 3,   /* --env -e */
@@ -85,6 +88,7 @@ enum {
 	OPT_NO_CACHE,
 	OPT_ENV,
 	OPT_WORKTREE,
+	OPT_COMMIT,
 	OPT_STACK,
 	OPT_SLUG_WARN,
 	OPT_SLUG_MAX,
@@ -113,6 +117,7 @@ static const struct optdef {
     {"set", required_argument, 'e', OG_VARS},
     {"output", required_argument, 'o', OG_OUTPUT},
     {"worktree", no_argument, OPT_WORKTREE, OG_BUILD},
+    {"commit", required_argument, OPT_COMMIT, OG_BUILD},
     {"stack", required_argument, OPT_STACK, OG_BUILD},
     {"slug-warn", required_argument, OPT_SLUG_WARN, OG_SIZE},
     {"slug-max", required_argument, OPT_SLUG_MAX, OG_SIZE},
@@ -649,6 +654,12 @@ set_option(struct cli *cli, int c, const char *arg)
 	case OPT_WORKTREE:
 		o->worktree = true;
 		break;
+	case OPT_COMMIT:
+		if (arg[0] == '\0' || arg[0] == '-')
+			return usage_quoting("not a revision: ", arg,
+			    strlen(arg), "");
+		o->commit = arg;
+		break;
 	case OPT_STACK:
 		o->stack = arg;
 		break;
@@ -729,6 +740,8 @@ parse_options(struct cli *cli, const struct command *cmd, int argc, char **argv)
 		if ((code = set_option(cli, c, optarg)) != GO_ON)
 			return code;
 	}
+	if (cli->o.commit != NULL && cli->o.worktree)
+		return usage("--commit and --worktree do not go together");
 	cli->o.args = argv + optind;
 	cli->o.nargs = (size_t)(argc - optind);
 	if (cmd->args == NULL)

@@ -3,10 +3,10 @@
  * git runs hooks/pre-receive, a symlink to slugc, in the bare repository
  * (APP/repo.git) with "OLD NEW REF" lines on stdin, before it moves any
  * ref; a non-zero exit refuses the whole push and leaves every ref where
- * it was.  A push to main or master is built: the pushed commit is checked
- * out (gitrepo_checkout) and `slugc build --app APP` runs on it as a child,
- * its log relayed line by line as it comes (git prints it as "remote:
- * ..."), then the slug becomes a release.  Pushes to one app are
+ * it was.  A push to main or master is built: `slugc build --app APP
+ * --commit NEW` runs as a child on a repository that borrows the push's
+ * objects (gitrepo_borrow), its log relayed line by line as it comes (git
+ * prints it as "remote: ..."), then the slug becomes a release.  Pushes to one app are
  * serialized by APP/push.lock, held for the whole push.
  *
  * On Ctrl-C the pusher's process group, this hook included, gets SIGINT:
@@ -202,13 +202,13 @@ relay(void *arg, int fd, const char *line, size_t len, bool complete)
 /* `slugc build --app APP -o SLUG SRC`, relayed.  Returns its status, or
  * SX_SIGNAL + N when we were stopped by signal N. */
 static int
-run_build(struct push *p, const char *src, const char *slug)
+run_build(struct push *p, const char *src, const char *commit, const char *slug)
 {
 	struct envv env = ENVV_INIT;
 	struct spawn s = SPAWN_INIT;
 	struct errbuf e;
-	const char *argv[] = {p->self, "build", "--app", p->st->name, "-o",
-	    slug, src, NULL};
+	const char *argv[] = {p->self, "build", "--app", p->st->name,
+	    "--commit", commit, "-o", slug, src, NULL};
 	int st;
 
 	if (gitexport_clean_env(&env, &e) == -1) {
@@ -318,7 +318,7 @@ launch(struct push *p, const struct gitrepo_update *u, const char *slug)
 	return SX_OK;
 }
 
-/* A push to main or master: checked out, built, released or refused. */
+/* A push to main or master: built, released or refused. */
 static int
 deploy(struct push *p, const struct gitrepo_update *u)
 {
@@ -335,12 +335,13 @@ deploy(struct push *p, const struct gitrepo_update *u)
 		log_error(stdout, "%s", src && tmp ? "out of memory" : e.msg);
 		goto out;
 	}
-	if (fs_rm_rf(src, &e) == -1 ||
-	    gitrepo_checkout(p->repo, u->new_oid, src, &e) == -1) {
+	/* The build takes the commit from a repository that borrows the
+	 * push's objects: one checkout, the build's own. */
+	if (fs_rm_rf(src, &e) == -1 || gitrepo_borrow(p->repo, src, &e) == -1) {
 		log_error(stdout, "%s", e.msg);
 		goto out;
 	}
-	code = run_build(p, src, slug);
+	code = run_build(p, src, u->new_oid, slug);
 	if (code == SX_OK && spawn_interrupted())
 		code = SX_SIGNAL + spawn_interrupted();
 	if (code == SX_OK)

@@ -50,6 +50,7 @@ struct opts {
 	bool no_cache;
 	const char *output; /* -o */
 	bool worktree;
+	const char *commit; /* --commit: this revision, not HEAD */
 	const char *stack;
 	uint64_t slug_warn, slug_max; /* bytes */
 	/* The user's config vars, kept in two sets because -e wins over

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # slugc build of git apps: what a push deploys is HEAD's tree; uncommitted
 # changes are left out with a warning; SOURCE_VERSION; reproducible slugs
-# from one commit; --worktree.
+# from one commit; --worktree; --commit.
 . "$(dirname "$0")/../lib.sh"
 
 BP=$FIXTURES/buildpacks
@@ -78,6 +78,43 @@ test_expect_success 'git app: --worktree builds the directory as it is' '
 	tar tzf "$TEST_TMP/g3.tgz" >list &&
 	test_grep "^./app/untracked.txt\$" list &&
 	test_no_grep "^./app/.git" list
+'
+
+test_expect_success '--commit: an older commit, the work tree not read' '
+	git -C "$A" tag first "$HEAD" &&
+	echo dirty >"$A/data.txt" &&
+	"$SLUGC" build --commit first -b "$BP/null" -o "$TEST_TMP/c1.tgz" "$A" >log 2>&1 &&
+	cat log &&
+	test_grep "^-----> Building commit $short of $A\$" log &&
+	test_no_grep "uncommitted" log &&
+	tar xzOf "$TEST_TMP/c1.tgz" ./app/data.txt >data &&
+	echo committed >expect && test_cmp expect data &&
+	tar xzOf "$TEST_TMP/c1.tgz" ./app/.build-info >info &&
+	test_grep "^SOURCE_VERSION=$HEAD\$" info &&
+	cmp "$TEST_TMP/g1.tgz" "$TEST_TMP/c1.tgz" &&
+	echo dirty >expect && test_cmp expect "$A/data.txt" &&
+	echo changed >"$A/data.txt"
+'
+
+test_expect_success '--commit: a bare repository, as a push'"'"'s remote holds it' '
+	git clone -q --bare "$A" "$TEST_TMP/bare.git" &&
+	"$SLUGC" build --commit "$HEAD" --app bare -b "$BP/null" -o "$TEST_TMP/c2.tgz" "$TEST_TMP/bare.git" >log 2>&1 &&
+	test_grep "^-----> Building commit $short of bare\$" log &&
+	cmp "$TEST_TMP/g1.tgz" "$TEST_TMP/c2.tgz"
+'
+
+test_expect_success '--commit: an unknown revision, a non-repository, --worktree' '
+	test_expect_code 4 "$SLUGC" build --commit nope -b "$BP/null" -o "$TEST_TMP/c3.tgz" "$A" >log 2>&1 &&
+	test_grep "^ !     $A: no commit nope in this repository\$" log &&
+	test ! -e "$TEST_TMP/c3.tgz" &&
+	mkdir -p "$TEST_TMP/plain" && printf "web: x\n" >"$TEST_TMP/plain/Procfile" &&
+	test_expect_code 4 "$SLUGC" build --commit HEAD -b "$BP/null" -o "$TEST_TMP/c3.tgz" "$TEST_TMP/plain" >log 2>&1 &&
+	test_grep "$TEST_TMP/plain: not a git repository" log &&
+	test_expect_code 2 "$SLUGC" build --commit HEAD --worktree "$A" >log 2>&1 &&
+	test_grep "commit and --worktree do not go together" log &&
+	test_expect_code 2 "$SLUGC" build --commit=--output=x "$A" >log 2>&1 &&
+	test_grep "not a revision" log &&
+	test ! -e "$A/x"
 '
 
 test_expect_success 'git app: a new commit changes the slug' '
