@@ -157,11 +157,8 @@ out:
 	return rc;
 }
 
-/* The environment every git run here gets: no variable pointing it at
- * another repository, no write to the user's (status refreshes the index
- * otherwise), and messages we can quote. */
-static int
-git_env(struct envv *env, struct errbuf *e)
+int
+gitexport_git_env(struct envv *env, struct errbuf *e)
 {
 	if (gitexport_clean_env(env, e) == -1)
 		return -1;
@@ -173,9 +170,8 @@ git_env(struct envv *env, struct errbuf *e)
 	return 0;
 }
 
-/* Whether rev could be taken for an option by git. */
-static bool
-rev_ok(const char *rev)
+bool
+gitexport_rev_ok(const char *rev)
 {
 	return rev[0] != '\0' && rev[0] != '-' &&
 	    strlen(rev) < GITEXPORT_REV_MAX;
@@ -260,7 +256,7 @@ gitexport_take(const char *app_dir, const char *dst, int flags,
 	memset(g, 0, sizeof *g);
 	if (!fs_is_dir(app_dir))
 		return errf(e, "%s: not a directory", app_dir);
-	if (git_env(&env, e) == -1)
+	if (gitexport_git_env(&env, e) == -1)
 		return -1;
 
 	{
@@ -378,11 +374,11 @@ gitexport_take_rev(const char *repo_dir, const char *rev, const char *dst,
 	long long t;
 
 	memset(g, 0, sizeof *g);
-	if (!rev_ok(rev))
+	if (!gitexport_rev_ok(rev))
 		return errf(e, "%s: not a revision", rev);
 	if (!fs_is_dir(repo_dir))
 		return errf(e, "%s: not a directory", repo_dir);
-	if (git_env(&env, e) == -1)
+	if (gitexport_git_env(&env, e) == -1)
 		return -1;
 	{
 		/* The app's place in a work tree ("" in a bare repository). */

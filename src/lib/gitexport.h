@@ -55,6 +55,11 @@ int gitexport_take(const char *app_dir, const char *dst, int flags,
 int gitexport_take_rev(const char *repo_dir, const char *rev, const char *dst,
     struct gitexport *g, struct errbuf *e);
 
+/* Whether rev may be handed to gitexport_take_rev: not empty, shorter than
+ * GITEXPORT_REV_MAX, and not beginning with '-' (git would take it for an
+ * option). */
+bool gitexport_rev_ok(const char *rev);
+
 /* Fills env (ENVV_INIT; the caller frees it) with our environment minus
  * the variables that would point git at another repository, index, object
  * directory or work tree than the one it is run in (those a git hook gets:
@@ -62,6 +67,12 @@ int gitexport_take_rev(const char *repo_dir, const char *rev, const char *dst,
  * -1. */
 struct envv;
 int gitexport_clean_env(struct envv *env, struct errbuf *e);
+
+/* gitexport_clean_env, and what every git run of ours gets besides: no
+ * optional lock taken (status would refresh a user's index otherwise) and
+ * the C locale, for messages we can quote.  On failure env is freed and -1
+ * returned. */
+int gitexport_git_env(struct envv *env, struct errbuf *e);
 
 /* The last line git wrote to stderr, for messages: gitexport_keep_last is
  * a spawn on_line callback whose arg is this struct (text "" to start). */

@@ -19,35 +19,19 @@
 
 #define LOCK_POLL_MS 50
 
-/* Runs git with argv (stdout dropped) in an environment that points it
- * nowhere but where argv says, in the C locale.  Returns 0, or -1 with e
- * naming the command ("git checkout: <git's message>"). */
+/* Runs git with argv, whose argv[1] is the verb (stdout dropped), in
+ * gitexport's environment for git.  Returns 0, or -1 with e naming the
+ * verb ("git init: <git's message>"). */
 static int
 git(const char *const *argv, struct errbuf *e)
 {
 	struct envv env = ENVV_INIT;
 	struct spawn s = SPAWN_INIT;
 	struct gitexport_lastline err = {""};
-	const char *what = argv[1];
-	size_t i;
 	int st;
 
-	/* The verb: the first argument that is not an option ("-C DIR"). */
-	for (i = 1; argv[i] != NULL; i++) {
-		if (strcmp(argv[i], "-C") == 0 || strcmp(argv[i], "-c") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] != '-') {
-			what = argv[i];
-			break;
-		}
-	}
-	if (gitexport_clean_env(&env, e) == -1 ||
-	    envv_set(&env, "LC_ALL", "C", e) == -1) {
-		envv_free(&env);
+	if (gitexport_git_env(&env, e) == -1)
 		return -1;
-	}
 	s.argv = argv;
 	s.envp = envv_array(&env);
 	s.on_line = gitexport_keep_last;
@@ -58,7 +42,7 @@ git(const char *const *argv, struct errbuf *e)
 		return 0;
 	if (st < 0)
 		return -1;
-	return gitexport_git_fail(what, st, &err, e);
+	return gitexport_git_fail(argv[1], st, &err, e);
 }
 
 int

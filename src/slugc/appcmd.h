@@ -69,7 +69,8 @@ void build_provision(const struct opts *o, const char *app_dir,
  * SX_USAGE. */
 int appcmd_usage(const char *verb, const char *why);
 
-/* APP/push: where a push checks out the commit it builds (push.c). */
+/* APP/push: where a push keeps the repository its build takes the pushed
+ * commit from, and the slug (push.c). */
 #define PUSH_WORK_DIR "push"
 
 /* One name of a command's verb ("addons:create", "addons:add") and the

@@ -23,6 +23,7 @@
 #include "envv.h"
 #include "fetch.h"
 #include "fsutil.h"
+#include "gitexport.h"
 #include "gitrepo.h"
 #include "slugc.h"
 #include "spawn.h"
@@ -655,7 +656,7 @@ set_option(struct cli *cli, int c, const char *arg)
 		o->worktree = true;
 		break;
 	case OPT_COMMIT:
-		if (arg[0] == '\0' || arg[0] == '-')
+		if (!gitexport_rev_ok(arg))
 			return usage_quoting("not a revision: ", arg,
 			    strlen(arg), "");
 		o->commit = arg;

@@ -6,8 +6,8 @@
  * it was.  A push to main or master is built: `slugc build --app APP
  * --commit NEW` runs as a child on a repository that borrows the push's
  * objects (gitrepo_borrow), its log relayed line by line as it comes (git
- * prints it as "remote: ..."), then the slug becomes a release.  Pushes to one app are
- * serialized by APP/push.lock, held for the whole push.
+ * prints it as "remote: ..."), then the slug becomes a release.  Pushes
+ * to one app are serialized by APP/push.lock, held for the whole push.
  *
  * On Ctrl-C the pusher's process group, this hook included, gets SIGINT:
  * the build is stopped (spawn), nothing is released, and git, killed too,
@@ -199,7 +199,7 @@ relay(void *arg, int fd, const char *line, size_t len, bool complete)
 		    len - bang);
 }
 
-/* `slugc build --app APP -o SLUG SRC`, relayed.  Returns its status, or
+/* `slugc build --app APP --commit COMMIT -o SLUG SRC`, relayed.  Returns its status, or
  * SX_SIGNAL + N when we were stopped by signal N. */
 static int
 run_build(struct push *p, const char *src, const char *commit, const char *slug)
